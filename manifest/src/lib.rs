@@ -1,0 +1,34 @@
+//! Manifests of Assay packages, and the one place where version compatibility is decided.
+//!
+//! A package is a folder on the lib path holding `manifest.yaml` beside its Lua files:
+//!
+//! ```yaml
+//! name: crossplane
+//! version: 0.3.1
+//! description: Crossplane helpers
+//! requires:
+//!   assay: ">=0.1, <0.3"
+//! depends:
+//!   k8s: "^0.2"
+//! requires_builtins: [http.client, json]
+//! ```
+//!
+//! Requirements use Cargo's syntax (`0.2` means `^0.2`), decided by [`satisfies`].
+//!
+//! ```
+//! use assay_manifest::PackageManifest;
+//! let m = PackageManifest::parse("name: k8s\nversion: 0.1.0\nrequires: {assay: '>=0.1'}\n").unwrap();
+//! let core = semver::Version::new(0, 1, 0);
+//! assert!(m.check_core(&core).is_ok());
+//! ```
+
+mod error;
+mod package;
+mod version;
+
+pub use error::{Incompatible, ManifestError};
+pub use package::{PackageManifest, Requires};
+pub use version::{parse_requirement, satisfies};
+
+/// The file name every manifest has, in every lib-path root.
+pub const MANIFEST_FILE: &str = "manifest.yaml";
