@@ -1,0 +1,261 @@
+//! `assert`: still Lua's own `assert(v, msg)` when called, plus named checks whose failures say
+//! what was expected and what came. Argument order is `(actual, expected)`.
+//! `assert.eq` compares tables deeply (metatables ignored) and lists up to ten differing paths.
+//! `assert.matches` and `assert.raises` take `regex` patterns.
+
+use std::ffi::c_void;
+
+use mlua::{Function, Lua, Table, Value};
+
+use super::args::Args;
+use super::function::{BuiltinResult, Raise, async_function, function};
+use super::inspect::inspect;
+
+const MAX_DIFFS: usize = 10;
+
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let lua_assert: Function = lua.globals().raw_get("assert")?;
+    let t = lua.create_table()?;
+    t.raw_set("eq", function(lua, "assert.eq", eq)?)?;
+    t.raw_set("ne", function(lua, "assert.ne", ne)?)?;
+    t.raw_set("gt", function(lua, "assert.gt", |lua, a| compare(lua, a, ">"))?)?;
+    t.raw_set("ge", function(lua, "assert.ge", |lua, a| compare(lua, a, ">="))?)?;
+    t.raw_set("lt", function(lua, "assert.lt", |lua, a| compare(lua, a, "<"))?)?;
+    t.raw_set("le", function(lua, "assert.le", |lua, a| compare(lua, a, "<="))?)?;
+    t.raw_set("contains", function(lua, "assert.contains", contains)?)?;
+    t.raw_set("matches", function(lua, "assert.matches", matches)?)?;
+    t.raw_set("not_nil", function(lua, "assert.not_nil", not_nil)?)?;
+    t.raw_set("is_nil", function(lua, "assert.is_nil", is_nil)?)?;
+    t.raw_set("raises", async_function(lua, "assert.raises", raises)?)?;
+    // A tail call keeps Lua's `assert` reporting the caller's position, as if called directly.
+    let call: Function = lua
+        .load("local assert = ...\nreturn function(_, ...) return assert(...) end")
+        .set_name(super::function::INTERNAL_CHUNK)
+        .call(lua_assert)?;
+    let mt = lua.create_table()?;
+    mt.raw_set("__call", call)?;
+    t.set_metatable(Some(mt))?;
+    lua.globals().raw_set("assert", t)
+}
+
+/// `"failed"`, or `"<msg>: failed"` when the caller gave a message.
+fn failed(args: &Args, msg_pos: usize, detail: String) -> BuiltinResult<Raise> {
+    let prefix = match args.opt_string(msg_pos, "msg")? {
+        Some(m) => format!("{m}: "),
+        None => String::new(),
+    };
+    Ok(Raise::Message(format!("{prefix}{detail}")))
+}
+
+fn numbers_equal(a: &Value, b: &Value) -> Option<bool> {
+    match (a, b) {
+        (Value::Integer(x), Value::Integer(y)) => Some(x == y),
+        (Value::Integer(x), Value::Number(y)) | (Value::Number(y), Value::Integer(x)) => Some(*x as f64 == *y),
+        (Value::Number(x), Value::Number(y)) => Some(x == y),
+        _ => None,
+    }
+}
+
+/// Collects the paths where `actual` and `expected` differ.
+struct Diff {
+    lines: Vec<String>,
+    seen: Vec<(*const c_void, *const c_void)>,
+}
+
+impl Diff {
+    fn compare(&mut self, path: &str, actual: &Value, expected: &Value) -> mlua::Result<()> {
+        if self.lines.len() >= MAX_DIFFS {
+            return Ok(());
+        }
+        if let Some(same) = numbers_equal(actual, expected) {
+            if !same {
+                self.differ(path, actual, expected);
+            }
+            return Ok(());
+        }
+        match (actual, expected) {
+            (Value::Table(a), Value::Table(e)) => self.tables(path, a, e),
+            _ if actual == expected => Ok(()),
+            _ => {
+                self.differ(path, actual, expected);
+                Ok(())
+            }
+        }
+    }
+
+    fn differ(&mut self, path: &str, actual: &Value, expected: &Value) {
+        self.lines
+            .push(format!("{path}: expected {}, got {}", inspect(expected), inspect(actual)));
+    }
+
+    fn tables(&mut self, path: &str, actual: &Table, expected: &Table) -> mlua::Result<()> {
+        let pair = (actual.to_pointer(), expected.to_pointer());
+        if pair.0 == pair.1 || self.seen.contains(&pair) {
+            return Ok(());
+        }
+        self.seen.push(pair);
+        let mut keys: Vec<Value> = Vec::new();
+        for key in expected.pairs::<Value, Value>().map(|p| p.map(|(k, _)| k)) {
+            keys.push(key?);
+        }
+        for key in actual.pairs::<Value, Value>().map(|p| p.map(|(k, _)| k)) {
+            let key = key?;
+            if expected.raw_get::<Value>(key.clone())?.is_nil() {
+                keys.push(key);
+            }
+        }
+        keys.sort_by_key(|k| inspect(k));
+        for key in keys {
+            let sub = match &key {
+                Value::String(s) => format!("{path}.{}", s.to_string_lossy()),
+                other => format!("{path}[{}]", inspect(other)),
+            };
+            let a: Value = actual.raw_get(key.clone())?;
+            let e: Value = expected.raw_get(key)?;
+            match (a.is_nil(), e.is_nil()) {
+                (true, false) => self.lines.push(format!("{sub}: missing, expected {}", inspect(&e))),
+                (false, true) => self.lines.push(format!("{sub}: unexpected {}", inspect(&a))),
+                _ => self.compare(&sub, &a, &e)?,
+            }
+            if self.lines.len() >= MAX_DIFFS {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn differences(actual: &Value, expected: &Value) -> mlua::Result<Vec<String>> {
+    let mut diff = Diff {
+        lines: Vec::new(),
+        seen: Vec::new(),
+    };
+    diff.compare("$", actual, expected)?;
+    Ok(diff.lines)
+}
+
+fn eq(_: &Lua, args: Args) -> BuiltinResult<()> {
+    let (actual, expected) = (args.value(1), args.value(2));
+    let lines = differences(&actual, &expected)?;
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let detail = match (&actual, &expected) {
+        (Value::Table(_), Value::Table(_)) => format!("tables differ:\n  {}", lines.join("\n  ")),
+        _ => format!("expected {}, got {}", inspect(&expected), inspect(&actual)),
+    };
+    Err(failed(&args, 3, detail)?)
+}
+
+fn ne(_: &Lua, args: Args) -> BuiltinResult<()> {
+    let (actual, other) = (args.value(1), args.value(2));
+    if differences(&actual, &other)?.is_empty() {
+        return Err(failed(&args, 3, format!("expected a value other than {}", inspect(&other)))?);
+    }
+    Ok(())
+}
+
+fn compare(_: &Lua, args: Args, op: &str) -> BuiltinResult<()> {
+    use std::cmp::Ordering;
+    let (a, b) = (args.value(1), args.value(2));
+    let order = match (&a, &b) {
+        (Value::String(x), Value::String(y)) => Some(x.as_bytes().cmp(&y.as_bytes())),
+        (Value::Integer(x), Value::Integer(y)) => Some(x.cmp(y)),
+        _ => match (args.number(1, "a"), args.number(2, "b")) {
+            (Ok(x), Ok(y)) => x.partial_cmp(&y),
+            _ => {
+                return Err(Raise::Message(format!(
+                    "cannot compare {} with {}",
+                    a.type_name(),
+                    b.type_name()
+                )));
+            }
+        },
+    };
+    let holds = match (op, order) {
+        (">", Some(Ordering::Greater)) => true,
+        (">=", Some(Ordering::Greater | Ordering::Equal)) => true,
+        ("<", Some(Ordering::Less)) => true,
+        ("<=", Some(Ordering::Less | Ordering::Equal)) => true,
+        _ => false,
+    };
+    if holds {
+        return Ok(());
+    }
+    Err(failed(&args, 3, format!("expected {} {op} {}", inspect(&a), inspect(&b)))?)
+}
+
+fn contains(_: &Lua, args: Args) -> BuiltinResult<()> {
+    let needle = args.value(2);
+    let found = match args.value(1) {
+        Value::String(hay) => {
+            let needle = args.bytes(2, "needle")?;
+            let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+            needle.is_empty() || hay.windows(needle.len()).any(|w| w == &needle[..])
+        }
+        Value::Table(list) => {
+            let mut found = false;
+            for value in list.pairs::<Value, Value>() {
+                if differences(&value?.1, &needle)?.is_empty() {
+                    found = true;
+                    break;
+                }
+            }
+            found
+        }
+        _ => return Err(args.bad(1, "haystack", "string or table")),
+    };
+    if found {
+        return Ok(());
+    }
+    Err(failed(&args, 3, format!("{} does not contain {}", inspect(&args.value(1)), inspect(&needle)))?)
+}
+
+fn matches(lua: &Lua, args: Args) -> BuiltinResult<()> {
+    let text = args.bytes(1, "text")?;
+    let re = super::regex::compile(lua, &args, 2)?;
+    if re.is_match(&text.as_bytes()) {
+        return Ok(());
+    }
+    Err(failed(&args, 3, format!("{} does not match /{}/", inspect(&args.value(1)), re.as_str()))?)
+}
+
+fn not_nil(_: &Lua, args: Args) -> BuiltinResult<()> {
+    if args.value(1).is_nil() {
+        return Err(failed(&args, 2, "expected a value, got nil".into())?);
+    }
+    Ok(())
+}
+
+fn is_nil(_: &Lua, args: Args) -> BuiltinResult<()> {
+    let v = args.value(1);
+    if !v.is_nil() {
+        return Err(failed(&args, 2, format!("expected nil, got {}", inspect(&v)))?);
+    }
+    Ok(())
+}
+
+/// Calls `fn`; passes (returning the error message) only if it raises, and if `pat` is given,
+/// only if the message matches it.
+async fn raises(lua: Lua, args: Args) -> BuiltinResult<String> {
+    let f = args.function(1, "fn")?;
+    let re = match args.value(2) {
+        Value::Nil => None,
+        _ => Some(super::regex::compile(&lua, &args, 2)?),
+    };
+    let message = match f.call_async::<()>(()).await {
+        Ok(()) => return Err(failed(&args, 3, "the function did not raise".into())?),
+        Err(e @ mlua::Error::MemoryError(_)) => return Err(Raise::Lua(e)),
+        Err(e) => super::function::error_message(&e),
+    };
+    if let Some(re) = re
+        && !re.is_match(message.as_bytes())
+    {
+        return Err(failed(
+            &args,
+            3,
+            format!("error {message:?} does not match /{}/", re.as_str()),
+        )?);
+    }
+    Ok(message)
+}

@@ -1,0 +1,260 @@
+//! `async`: concurrency on the script's single thread.
+//!
+//! - `async.spawn(fn, ...)` runs `fn(...)` as its own coroutine and returns a task at once;
+//!   `task:await()` returns fn's results or re-raises its error; `task:cancel()` stops it
+//!   (later awaits raise "task cancelled"); `task:done()` says whether it has finished.
+//! - `async.interval(seconds, fn)` calls `fn()` every `seconds` until `handle:cancel()`; a
+//!   callback that raises stops its interval and is reported at once.
+//! - `async.all(tasks)` awaits every task and returns the list of their first results; it
+//!   re-raises the first error it meets.
+//!
+//! The program lives until the main chunk, every task and every interval has finished. A task
+//! that failed and was never awaited is reported when the program ends, and the exit code is 1
+//! (like an unhandled rejection in Node or Deno): failures are never silent.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use mlua::{AnyUserData, Function, Lua, MultiValue, Table, UserData, UserDataFields, UserDataMethods, Value};
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+
+use super::args::Args;
+use super::function::{BuiltinResult, Raise, async_function, function};
+use crate::vm::traced::{Failure, Report, run_traced};
+
+enum Outcome {
+    Values(MultiValue),
+    Failed(Failure),
+    Cancelled,
+}
+
+#[derive(Default)]
+struct TaskState {
+    outcome: RefCell<Option<Outcome>>,
+    finished: Notify,
+    /// Whether anyone has seen the failure (awaited the task).
+    observed: Cell<bool>,
+    abort: RefCell<Option<AbortHandle>>,
+}
+
+impl TaskState {
+    fn finish(&self, outcome: Outcome) {
+        self.abort.borrow_mut().take();
+        *self.outcome.borrow_mut() = Some(outcome);
+        self.finished.notify_waiters();
+    }
+}
+
+/// Failures nobody has looked at yet; read by the runtime when the program ends.
+#[derive(Default)]
+pub struct Unobserved {
+    tasks: RefCell<Vec<Rc<TaskState>>>,
+    /// Interval callbacks that raised (already printed when they happened).
+    interval_failures: Cell<usize>,
+}
+
+impl Unobserved {
+    /// Reports of failed tasks that nobody awaited, and the count of failed intervals.
+    pub fn take(&self) -> (Vec<Report>, usize) {
+        let reports = self
+            .tasks
+            .take()
+            .into_iter()
+            .filter(|t| !t.observed.get())
+            .filter_map(|t| match &*t.outcome.borrow() {
+                Some(Outcome::Failed(f)) => Some(f.report.clone()),
+                _ => None,
+            })
+            .collect();
+        (reports, self.interval_failures.replace(0))
+    }
+}
+
+struct Task(Rc<TaskState>);
+
+impl UserData for Task {
+    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
+        fields.add_meta_field_with("__index", |lua| {
+            let methods = lua.create_table()?;
+            methods.raw_set("await", async_function(lua, "task:await", task_await)?)?;
+            methods.raw_set("cancel", function(lua, "task:cancel", task_cancel)?)?;
+            methods.raw_set("done", function(lua, "task:done", |_, args| {
+                Ok(task_arg(&args, 1)?.outcome.borrow().is_some())
+            })?)?;
+            Ok(methods)
+        });
+        fields.add_meta_field("__name", "task");
+    }
+
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_method("__tostring", |_, task, ()| {
+            let status = match &*task.0.outcome.borrow() {
+                None => "running",
+                Some(Outcome::Values(_)) => "done",
+                Some(Outcome::Failed(_)) => "failed",
+                Some(Outcome::Cancelled) => "cancelled",
+            };
+            Ok(format!("task ({status})"))
+        });
+    }
+}
+
+struct Interval(RefCell<Option<AbortHandle>>);
+
+impl UserData for Interval {
+    fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
+        fields.add_meta_field_with("__index", |lua| {
+            let methods = lua.create_table()?;
+            methods.raw_set("cancel", function(lua, "interval:cancel", |_, args| {
+                let handle = match args.value(1) {
+                    Value::UserData(ud) => ud.borrow::<Interval>().ok().and_then(|i| i.0.borrow_mut().take()),
+                    _ => return Err(args.bad(1, "self", "interval")),
+                };
+                Ok(handle.map(|h| h.abort()).is_some())
+            })?)?;
+            Ok(methods)
+        });
+        fields.add_meta_field("__name", "interval");
+    }
+}
+
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    lua.set_app_data(Unobserved::default());
+    let t = lua.create_table()?;
+    t.raw_set("spawn", function(lua, "async.spawn", spawn)?)?;
+    t.raw_set("interval", function(lua, "async.interval", interval)?)?;
+    t.raw_set("all", async_function(lua, "async.all", all)?)?;
+    lua.globals().raw_set("async", t)
+}
+
+fn task_arg(args: &Args, pos: usize) -> BuiltinResult<Rc<TaskState>> {
+    match args.value(pos) {
+        Value::UserData(ud) => match ud.borrow::<Task>() {
+            Ok(task) => Ok(task.0.clone()),
+            Err(_) => Err(args.bad(pos, "task", "task")),
+        },
+        _ => Err(args.bad(pos, "task", "task")),
+    }
+}
+
+fn spawn(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
+    let f = args.function(1, "fn")?;
+    let rest = args.rest(2);
+    let state = Rc::new(TaskState::default());
+    let runner = state.clone();
+    let task_lua = lua.clone();
+    let handle = tokio::task::spawn_local(async move {
+        let outcome = match run_traced(&task_lua, f, rest).await {
+            Ok(Ok(values)) => Outcome::Values(values),
+            Ok(Err(failure)) => Outcome::Failed(failure),
+            Err(e) => Outcome::Failed(Failure {
+                report: Report {
+                    message: super::function::error_message(&e),
+                    traceback: String::new(),
+                },
+                value: Value::Nil,
+            }),
+        };
+        if matches!(outcome, Outcome::Failed(_))
+            && let Some(unobserved) = task_lua.app_data_ref::<Unobserved>()
+        {
+            unobserved.tasks.borrow_mut().push(runner.clone());
+        }
+        runner.finish(outcome);
+    });
+    *state.abort.borrow_mut() = Some(handle.abort_handle());
+    Ok(lua.create_userdata(Task(state))?)
+}
+
+async fn wait(state: &TaskState) {
+    loop {
+        let notified = state.finished.notified();
+        if state.outcome.borrow().is_some() {
+            return;
+        }
+        notified.await;
+    }
+}
+
+/// The task's results, or its error re-raised as the original Lua value.
+fn outcome_of(state: &TaskState) -> BuiltinResult<MultiValue> {
+    state.observed.set(true);
+    match &*state.outcome.borrow() {
+        Some(Outcome::Values(values)) => Ok(values.clone()),
+        Some(Outcome::Failed(failure)) => Err(Raise::Value(failure.value.clone())),
+        Some(Outcome::Cancelled) | None => Err(Raise::msg("task cancelled")),
+    }
+}
+
+async fn task_await(_: Lua, args: Args) -> BuiltinResult<MultiValue> {
+    let state = task_arg(&args, 1)?;
+    wait(&state).await;
+    outcome_of(&state)
+}
+
+fn task_cancel(_: &Lua, args: Args) -> BuiltinResult<bool> {
+    let state = task_arg(&args, 1)?;
+    let handle = state.abort.borrow_mut().take();
+    match handle {
+        Some(handle) if state.outcome.borrow().is_none() => {
+            handle.abort();
+            state.finish(Outcome::Cancelled);
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+async fn all(lua: Lua, args: Args) -> BuiltinResult<Table> {
+    let list = args.table(1, "tasks")?;
+    let mut states = Vec::new();
+    for (i, item) in list.sequence_values::<Value>().enumerate() {
+        match item? {
+            Value::UserData(ud) if ud.is::<Task>() => {
+                states.push(ud.borrow::<Task>().map_err(Raise::Lua)?.0.clone());
+            }
+            other => {
+                return Err(args.invalid(1, "tasks", format!("item {} is a {}, not a task", i + 1, other.type_name())));
+            }
+        }
+    }
+    let results = lua.create_table_with_capacity(states.len(), 0)?;
+    for (i, state) in states.iter().enumerate() {
+        wait(state).await;
+        let first = outcome_of(state)?.pop_front().unwrap_or(Value::Nil);
+        results.raw_seti(i + 1, first)?;
+    }
+    Ok(results)
+}
+
+fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
+    let period = args.seconds(1, "seconds")?;
+    if period < Duration::from_millis(1) {
+        return Err(args.invalid(1, "seconds", "an interval must be at least 0.001 s"));
+    }
+    let f: Function = args.function(2, "fn")?;
+    let task_lua = lua.clone();
+    let handle = tokio::task::spawn_local(async move {
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let failure = match run_traced(&task_lua, f.clone(), ()).await {
+                Ok(Ok(_)) => continue,
+                Ok(Err(failure)) => failure.report,
+                Err(e) => Report {
+                    message: super::function::error_message(&e),
+                    traceback: String::new(),
+                },
+            };
+            eprintln!("assay: interval stopped: {}\n{}", failure.message, failure.traceback);
+            if let Some(unobserved) = task_lua.app_data_ref::<Unobserved>() {
+                unobserved.interval_failures.set(unobserved.interval_failures.get() + 1);
+            }
+            return;
+        }
+    });
+    Ok(lua.create_userdata(Interval(RefCell::new(Some(handle.abort_handle()))))?)
+}

@@ -1,0 +1,67 @@
+//! `env`: the process environment. `env.get(name, default)` returns `default` (or nil) when
+//! the variable is unset; `env.set(name, nil)` unsets it; `env.list()` is a name -> value table.
+
+use mlua::{Lua, Table, Value};
+
+use super::args::Args;
+use super::function::{BuiltinResult, function};
+
+pub fn install(lua: &Lua, writable: bool) -> mlua::Result<()> {
+    let t = lua.create_table()?;
+    t.raw_set("get", function(lua, "env.get", get)?)?;
+    t.raw_set("list", function(lua, "env.list", list)?)?;
+    if writable {
+        t.raw_set("set", function(lua, "env.set", set)?)?;
+    }
+    lua.globals().raw_set("env", t)
+}
+
+fn valid_name(args: &Args) -> BuiltinResult<String> {
+    let name = args.string(1, "name")?;
+    if name.is_empty() || name.contains('=') || name.contains('\0') {
+        return Err(args.invalid(1, "name", format!("{name:?} is not a variable name")));
+    }
+    Ok(name)
+}
+
+fn get(lua: &Lua, args: Args) -> BuiltinResult<Value> {
+    let name = valid_name(&args)?;
+    match std::env::var_os(&name) {
+        Some(v) => Ok(Value::String(lua.create_string(v.as_encoded_bytes())?)),
+        None => Ok(args.value(2)),
+    }
+}
+
+fn set(_: &Lua, args: Args) -> BuiltinResult<()> {
+    let name = valid_name(&args)?;
+    let value = match args.value(2) {
+        Value::Nil => None,
+        _ => {
+            let v = args.string_like(2, "value")?;
+            if v.contains('\0') {
+                return Err(args.invalid(2, "value", "contains a NUL byte"));
+            }
+            Some(v)
+        }
+    };
+    // SAFETY: the Lua VM runs on one thread and the core starts no thread that reads the
+    // environment; plugins get their configuration as arguments, not from the environment.
+    unsafe {
+        match value {
+            Some(v) => std::env::set_var(&name, v),
+            None => std::env::remove_var(&name),
+        }
+    }
+    Ok(())
+}
+
+fn list(lua: &Lua, _args: Args) -> BuiltinResult<Table> {
+    let t = lua.create_table()?;
+    for (name, value) in std::env::vars_os() {
+        t.raw_set(
+            lua.create_string(name.as_encoded_bytes())?,
+            lua.create_string(value.as_encoded_bytes())?,
+        )?;
+    }
+    Ok(t)
+}

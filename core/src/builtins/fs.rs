@@ -1,0 +1,233 @@
+//! `fs`: files and folders. Paths are UTF-8 strings; contents are byte strings.
+//!
+//! `fs.write` is atomic: the data goes to a temporary file in the same folder, is flushed to
+//! disk, keeps the old file's permissions, and is renamed over the target, so a reader sees
+//! the old content or the new, never half. Errors read `fs.read: <path>: <reason>`.
+
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::UNIX_EPOCH;
+
+use mlua::{Lua, Table};
+
+use super::args::Args;
+use super::function::{BuiltinResult, Raise, function};
+
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let t = lua.create_table()?;
+    t.raw_set("read", function(lua, "fs.read", read)?)?;
+    t.raw_set("write", function(lua, "fs.write", write)?)?;
+    t.raw_set("append", function(lua, "fs.append", append)?)?;
+    t.raw_set("exists", function(lua, "fs.exists", exists)?)?;
+    t.raw_set("list", function(lua, "fs.list", list)?)?;
+    t.raw_set("glob", function(lua, "fs.glob", glob_paths)?)?;
+    t.raw_set("mkdir", function(lua, "fs.mkdir", mkdir)?)?;
+    t.raw_set("remove", function(lua, "fs.remove", remove)?)?;
+    t.raw_set("stat", function(lua, "fs.stat", stat)?)?;
+    t.raw_set("copy", function(lua, "fs.copy", copy)?)?;
+    t.raw_set("rename", function(lua, "fs.rename", rename)?)?;
+    t.raw_set("tempdir", function(lua, "fs.tempdir", tempdir)?)?;
+    lua.globals().raw_set("fs", t)
+}
+
+fn io_error(path: &Path, e: io::Error) -> Raise {
+    Raise::Message(format!("{}: {}", path.display(), describe(&e)))
+}
+
+/// The OS message without Rust's " (os error 2)" suffix.
+fn describe(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+fn path(args: &Args, pos: usize, name: &str) -> BuiltinResult<PathBuf> {
+    let p = args.string(pos, name)?;
+    if p.is_empty() {
+        return Err(args.invalid(pos, name, "empty path"));
+    }
+    Ok(PathBuf::from(p))
+}
+
+fn read(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
+    let p = path(&args, 1, "path")?;
+    let data = fs::read(&p).map_err(|e| io_error(&p, e))?;
+    Ok(lua.create_string(data)?)
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique_suffix() -> String {
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{}-{nanos:x}-{n}", std::process::id())
+}
+
+/// Writes `data` to `target` atomically (see the module docs).
+pub fn write_atomic(target: &Path, data: &[u8]) -> io::Result<()> {
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = target
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
+    let temp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), unique_suffix()));
+    let existing_mode = fs::metadata(target).ok().map(|m| m.permissions().mode());
+    let result = (|| {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(&temp)?;
+        file.write_all(data)?;
+        if let Some(mode) = existing_mode {
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
+        }
+        file.sync_all()?;
+        fs::rename(&temp, target)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+fn write(_: &Lua, args: Args) -> BuiltinResult<()> {
+    let p = path(&args, 1, "path")?;
+    let data = args.bytes(2, "data")?;
+    write_atomic(&p, &data.as_bytes()).map_err(|e| io_error(&p, e))
+}
+
+fn append(_: &Lua, args: Args) -> BuiltinResult<()> {
+    let p = path(&args, 1, "path")?;
+    let data = args.bytes(2, "data")?;
+    let mut file = fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&p)
+        .map_err(|e| io_error(&p, e))?;
+    file.write_all(&data.as_bytes()).map_err(|e| io_error(&p, e))
+}
+
+fn exists(_: &Lua, args: Args) -> BuiltinResult<bool> {
+    let p = path(&args, 1, "path")?;
+    p.try_exists().map_err(|e| io_error(&p, e))
+}
+
+fn string_list(lua: &Lua, items: Vec<String>) -> BuiltinResult<Table> {
+    let list = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, item) in items.into_iter().enumerate() {
+        list.raw_seti(i + 1, item)?;
+    }
+    Ok(list)
+}
+
+/// Names in a folder, sorted, without `.` and `..`.
+fn list(lua: &Lua, args: Args) -> BuiltinResult<Table> {
+    let p = path(&args, 1, "dir")?;
+    let mut names = Vec::new();
+    for entry in fs::read_dir(&p).map_err(|e| io_error(&p, e))? {
+        let entry = entry.map_err(|e| io_error(&p, e))?;
+        names.push(entry.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    string_list(lua, names)
+}
+
+/// Paths matching a shell pattern (`*`, `?`, `[ab]`, `**`), sorted.
+fn glob_paths(lua: &Lua, args: Args) -> BuiltinResult<Table> {
+    let pattern = args.string(1, "pattern")?;
+    let paths = glob::glob(&pattern).map_err(|e| args.invalid(1, "pattern", e))?;
+    let mut found = Vec::new();
+    for entry in paths {
+        let entry = entry.map_err(|e| io_error(e.path(), io::Error::new(e.error().kind(), e.error().to_string())))?;
+        found.push(entry.to_string_lossy().into_owned());
+    }
+    found.sort();
+    string_list(lua, found)
+}
+
+fn mkdir(_: &Lua, args: Args) -> BuiltinResult<()> {
+    let p = path(&args, 1, "path")?;
+    let parents = args.options(2)?.bool("parents", false)?;
+    let result = if parents {
+        fs::create_dir_all(&p)
+    } else {
+        fs::create_dir(&p)
+    };
+    result.map_err(|e| io_error(&p, e))
+}
+
+fn remove(_: &Lua, args: Args) -> BuiltinResult<()> {
+    let p = path(&args, 1, "path")?;
+    let recursive = args.options(2)?.bool("recursive", false)?;
+    let meta = fs::symlink_metadata(&p).map_err(|e| io_error(&p, e))?;
+    let result = if !meta.is_dir() {
+        fs::remove_file(&p)
+    } else if recursive {
+        fs::remove_dir_all(&p)
+    } else {
+        fs::remove_dir(&p)
+    };
+    result.map_err(|e| match e.kind() {
+        io::ErrorKind::DirectoryNotEmpty => Raise::Message(format!(
+            "{}: directory not empty (pass {{recursive = true}} to remove it with its contents)",
+            p.display()
+        )),
+        _ => io_error(&p, e),
+    })
+}
+
+fn stat(lua: &Lua, args: Args) -> BuiltinResult<Table> {
+    let p = path(&args, 1, "path")?;
+    let meta = fs::metadata(&p).map_err(|e| io_error(&p, e))?;
+    let t = lua.create_table()?;
+    t.raw_set("size", meta.len())?;
+    t.raw_set("is_dir", meta.is_dir())?;
+    t.raw_set("is_file", meta.is_file())?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+        .map_or(0.0, |d| d.as_secs_f64());
+    t.raw_set("mtime", mtime)?;
+    t.raw_set("mode", meta.permissions().mode() & 0o7777)?;
+    Ok(t)
+}
+
+fn copy(_: &Lua, args: Args) -> BuiltinResult<()> {
+    let from = path(&args, 1, "src")?;
+    let to = path(&args, 2, "dst")?;
+    fs::copy(&from, &to)
+        .map(|_| ())
+        .map_err(|e| Raise::Message(format!("{} -> {}: {}", from.display(), to.display(), describe(&e))))
+}
+
+fn rename(_: &Lua, args: Args) -> BuiltinResult<()> {
+    let from = path(&args, 1, "src")?;
+    let to = path(&args, 2, "dst")?;
+    fs::rename(&from, &to)
+        .map_err(|e| Raise::Message(format!("{} -> {}: {}", from.display(), to.display(), describe(&e))))
+}
+
+/// A new, empty, private folder under the system temp dir; the script owns (and removes) it.
+fn tempdir(_: &Lua, _args: Args) -> BuiltinResult<String> {
+    let base = std::env::temp_dir();
+    for _ in 0..100 {
+        let candidate = base.join(format!("assay-{}", unique_suffix()));
+        match fs::DirBuilder::new().mode(0o700).create(&candidate) {
+            Ok(()) => return Ok(candidate.to_string_lossy().into_owned()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_error(&candidate, e)),
+        }
+    }
+    Err(Raise::msg(format!("{}: could not create a unique folder", base.display())))
+}

@@ -1,0 +1,164 @@
+//! How a Rust builtin becomes a Lua function that fails like a Lua library function.
+//!
+//! mlua raises a Rust callback's error as a userdata carrying a traceback, which a script that
+//! does `local ok, err = pcall(json.parse, s)` cannot match or print. So every builtin is a raw
+//! Rust function that *returns* `(FAIL, message)` instead of raising, wrapped in a two-line Lua
+//! function that turns that into `error(message, 0)`. The message already carries the position
+//! of the nearest user frame, so errors read `script.lua:3: json.parse: ...` exactly like the
+//! standard library's, and `err` is a plain string. Memory errors still raise directly.
+
+use std::future::Future;
+
+use mlua::{Function, IntoLuaMulti, LightUserData, Lua, MultiValue, Value};
+
+use super::args::Args;
+
+/// Chunk name of Assay's own Lua glue; frames from it are hidden from positions and tracebacks.
+pub const INTERNAL_CHUNK: &str = "=[assay]";
+
+const WRAPPER: &str = r#"
+local FAIL, error = ...
+local function check(first, ...)
+  if first == FAIL then error((...), 0) end
+  return first, ...
+end
+return function(raw)
+  return function(...) return check(raw(...)) end
+end
+"#;
+
+/// Why a builtin failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Raise {
+    /// A message for the user; the builtin's name and the caller's position are prepended.
+    #[error("{0}")]
+    Message(String),
+    /// An error from Lua itself (memory, a raising callback); passed on as Lua raised it.
+    #[error(transparent)]
+    Lua(#[from] mlua::Error),
+    /// A Lua error value to re-raise unchanged (a task's error, re-raised by `await`).
+    #[error("lua error value")]
+    Value(Value),
+}
+
+impl Raise {
+    pub fn msg(text: impl Into<String>) -> Self {
+        Raise::Message(text.into())
+    }
+}
+
+pub type BuiltinResult<T> = Result<T, Raise>;
+
+/// Per-VM state of the protocol.
+struct Protocol {
+    fail: LightUserData,
+    wrap: Function,
+}
+
+static FAIL_MARKER: u8 = 0;
+
+/// Sets up the wrapper in a fresh VM; must run before any builtin is created.
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let fail = LightUserData(std::ptr::addr_of!(FAIL_MARKER) as *mut _);
+    let error: Function = lua.globals().raw_get("error")?;
+    let wrap: Function = lua
+        .load(WRAPPER)
+        .set_name(INTERNAL_CHUNK)
+        .into_function()?
+        .call((fail, error))?;
+    lua.set_app_data(Protocol { fail, wrap });
+    Ok(())
+}
+
+fn protocol(lua: &Lua) -> mlua::Result<(LightUserData, Function)> {
+    let p = lua
+        .app_data_ref::<Protocol>()
+        .ok_or_else(|| mlua::Error::runtime("assay: builtins used before the VM was set up"))?;
+    Ok((p.fail, p.wrap.clone()))
+}
+
+/// Creates the Lua function `name` (e.g. `"json.parse"`) from a synchronous Rust function.
+pub fn function<F, R>(lua: &Lua, name: &'static str, f: F) -> mlua::Result<Function>
+where
+    F: Fn(&Lua, Args) -> BuiltinResult<R> + 'static,
+    R: IntoLuaMulti,
+{
+    let (fail, wrap) = protocol(lua)?;
+    let raw = lua.create_function(move |lua, values: MultiValue| {
+        let result = f(lua, Args::new(name, values));
+        finish(lua, name, fail, result)
+    })?;
+    wrap.call(raw)
+}
+
+/// Creates the Lua function `name` from an async Rust function: the calling coroutine yields
+/// until the future completes.
+pub fn async_function<F, Fut, R>(lua: &Lua, name: &'static str, f: F) -> mlua::Result<Function>
+where
+    F: Fn(Lua, Args) -> Fut + 'static,
+    Fut: Future<Output = BuiltinResult<R>> + 'static,
+    R: IntoLuaMulti,
+{
+    let (fail, wrap) = protocol(lua)?;
+    let raw = lua.create_async_function(move |lua, values: MultiValue| {
+        let fut = f(lua.clone(), Args::new(name, values));
+        async move {
+            let result = fut.await;
+            finish(&lua, name, fail, result)
+        }
+    })?;
+    wrap.call(raw)
+}
+
+fn finish<R: IntoLuaMulti>(
+    lua: &Lua,
+    name: &str,
+    fail: LightUserData,
+    result: BuiltinResult<R>,
+) -> mlua::Result<MultiValue> {
+    match result {
+        Ok(values) => values.into_lua_multi(lua),
+        Err(Raise::Message(message)) => {
+            let text = format!("{}{name}: {message}", caller_position(lua));
+            (fail, text).into_lua_multi(lua)
+        }
+        Err(Raise::Value(value)) => (fail, value).into_lua_multi(lua),
+        Err(Raise::Lua(e @ mlua::Error::MemoryError(_))) => Err(e),
+        Err(Raise::Lua(e)) => {
+            let text = format!("{}{name}: {}", caller_position(lua), error_message(&e));
+            (fail, text).into_lua_multi(lua)
+        }
+    }
+}
+
+/// `"file:line: "` of the innermost Lua frame that is not Assay's own glue, or `""`.
+pub fn caller_position(lua: &Lua) -> String {
+    for level in 0..32 {
+        let found = lua.inspect_stack(level, |frame| {
+            let source = frame.source();
+            if source.what == "C" || source.source.as_deref() == Some(INTERNAL_CHUNK) {
+                return None;
+            }
+            let line = frame.current_line()?;
+            Some(format!("{}:{line}: ", source.short_src.as_deref().unwrap_or("?")))
+        });
+        match found {
+            None => break,
+            Some(Some(position)) => return position,
+            Some(None) => continue,
+        }
+    }
+    String::new()
+}
+
+/// The message of an mlua error without mlua's decoration ("runtime error: ", tracebacks).
+pub fn error_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => error_message(cause),
+        mlua::Error::RuntimeError(m) => m.clone(),
+        mlua::Error::MemoryError(_) => "not enough memory".to_owned(),
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        mlua::Error::WithContext { context, cause } => format!("{context}: {}", error_message(cause)),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,99 @@
+//! `json`: strict RFC 8259 parsing straight into Lua tables, and encoding back.
+//!
+//! - Integers stay integers (`1` vs `1.0`); integers beyond 64 bits and all other numbers become
+//!   floats (nearest double, correctly rounded).
+//! - `null` is `json.null`; decoded arrays remember they were arrays; `{}` and `[]` round-trip.
+//! - Errors name the byte offset (0-based), line and column.
+//! - Nesting is limited to 128 levels when parsing (a guard against stack exhaustion on hostile
+//!   input) and 1000 when encoding.
+//! - Object keys encode in table order unless `sort_keys = true`; `pretty = true` indents by two.
+
+use std::cell::Cell;
+
+use mlua::{Lua, Table, Value};
+use serde::de::DeserializeSeed;
+
+use super::args::Args;
+use super::codec::{self, EncodeOptions, Encoder, LuaSeed, Shape};
+use super::function::{BuiltinResult, Raise, function};
+
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let json = lua.create_table()?;
+    json.raw_set("parse", function(lua, "json.parse", parse)?)?;
+    json.raw_set("encode", function(lua, "json.encode", encode)?)?;
+    json.raw_set("null", codec::null())?;
+    json.raw_set("array", function(lua, "json.array", |lua, args| mark(lua, args, Shape::Array))?)?;
+    json.raw_set("object", function(lua, "json.object", |lua, args| mark(lua, args, Shape::Object))?)?;
+    lua.globals().raw_set("json", json)
+}
+
+fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
+    let text = args.bytes(1, "text")?;
+    let bytes = text.as_bytes();
+    let markers = codec::markers(lua)?;
+    let failure = Cell::new(None);
+    let seed = LuaSeed {
+        lua,
+        markers: &markers,
+        failure: &failure,
+    };
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let parsed = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    parsed.map_err(|e| match failure.take() {
+        Some(lua_error) => Raise::Lua(lua_error),
+        None => Raise::Message(describe(&e, &bytes)),
+    })
+}
+
+/// serde_json reports line and column; users of a byte string want the offset too.
+fn describe(e: &serde_json::Error, input: &[u8]) -> String {
+    let full = e.to_string();
+    let reason = full.rsplit_once(" at line ").map_or(full.as_str(), |(r, _)| r);
+    let line_start: usize = input
+        .split(|b| *b == b'\n')
+        .take(e.line().saturating_sub(1))
+        .map(|l| l.len() + 1)
+        .sum();
+    let offset = (line_start + e.column().saturating_sub(1)).min(input.len());
+    format!(
+        "invalid JSON: {reason} at byte {offset} (line {}, column {})",
+        e.line(),
+        e.column()
+    )
+}
+
+fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
+    let value = args.value(1);
+    let opts = args.options(2)?;
+    let pretty = opts.bool("pretty", false)?;
+    let options = EncodeOptions {
+        sort_keys: opts.bool("sort_keys", false)?,
+    };
+    let markers = codec::markers(lua)?;
+    let encoder = Encoder::new(&markers, options);
+    let mut out = Vec::with_capacity(128);
+    encoder.run(&value, |node| {
+        if pretty {
+            serde_json::to_writer_pretty(&mut out, node)
+        } else {
+            serde_json::to_writer(&mut out, node)
+        }
+    })?;
+    Ok(lua.create_string(&out)?)
+}
+
+/// `json.array(t)` / `json.object(t)`: mark `t` (or a new table) to encode as that shape.
+fn mark(lua: &Lua, args: Args, shape: Shape) -> BuiltinResult<Table> {
+    let table = match args.value(1) {
+        Value::Nil => lua.create_table()?,
+        Value::Table(t) => t,
+        _ => return Err(args.bad(1, "t", "table or nil")),
+    };
+    let markers = codec::markers(lua)?;
+    let mt = match shape {
+        Shape::Array => markers.array,
+        _ => markers.object,
+    };
+    table.set_metatable(Some(mt))?;
+    Ok(table)
+}

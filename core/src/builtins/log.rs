@@ -1,0 +1,173 @@
+//! `log.debug/info/warn/error(msg, fields)`: one line per call on stderr.
+//!
+//! Level from `ASSAY_LOG` (`debug`, `info` (default), `warn`, `error`, `off`), overridden by
+//! `-v` (debug) and `-q` (errors only). Format from `ASSAY_LOG_FORMAT`: `text` (default):
+//! `2026-11-22T04:28:45.123Z INFO message key=value`, or `json`: one object per line with
+//! `ts`, `level`, `msg` and the fields. Field values that are tables are written as JSON.
+
+use std::io::Write;
+
+use mlua::{Lua, Table, Value};
+
+use super::args::Args;
+use super::codec::{self, EncodeOptions, Encoder};
+use super::function::{BuiltinResult, Raise, function};
+use super::time::timestamp_millis;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Debug,
+    Info,
+    Warn,
+    Error,
+    Off,
+}
+
+impl Level {
+    pub fn parse(text: &str) -> Option<Level> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "debug" | "trace" => Some(Level::Debug),
+            "info" | "" => Some(Level::Info),
+            "warn" | "warning" => Some(Level::Warn),
+            "error" => Some(Level::Error),
+            "off" | "none" => Some(Level::Off),
+            _ => None,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Level::Debug => "DEBUG",
+            Level::Info => "INFO",
+            Level::Warn => "WARN",
+            Level::Error => "ERROR",
+            Level::Off => "OFF",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Where log lines go and which are kept; set once per VM by the runtime builder.
+#[derive(Debug, Clone, Copy)]
+pub struct LogConfig {
+    pub level: Level,
+    pub format: Format,
+}
+
+impl LogConfig {
+    /// From `ASSAY_LOG` and `ASSAY_LOG_FORMAT`; an unknown value is an error naming it.
+    pub fn from_env() -> Result<Self, String> {
+        let level = match std::env::var("ASSAY_LOG") {
+            Ok(v) => Level::parse(&v).ok_or_else(|| {
+                format!("ASSAY_LOG={v:?} is not a level (debug, info, warn, error, off)")
+            })?,
+            Err(_) => Level::Info,
+        };
+        let format = match std::env::var("ASSAY_LOG_FORMAT").as_deref() {
+            Ok("json") => Format::Json,
+            Ok("text") | Ok("") | Err(_) => Format::Text,
+            Ok(other) => return Err(format!("ASSAY_LOG_FORMAT={other:?} is not a format (text, json)")),
+        };
+        Ok(Self { level, format })
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: Level::Info,
+            format: Format::Text,
+        }
+    }
+}
+
+pub fn install(lua: &Lua, config: LogConfig) -> mlua::Result<()> {
+    lua.set_app_data(config);
+    let t = lua.create_table()?;
+    t.raw_set("debug", function(lua, "log.debug", |lua, a| emit(lua, a, Level::Debug))?)?;
+    t.raw_set("info", function(lua, "log.info", |lua, a| emit(lua, a, Level::Info))?)?;
+    t.raw_set("warn", function(lua, "log.warn", |lua, a| emit(lua, a, Level::Warn))?)?;
+    t.raw_set("error", function(lua, "log.error", |lua, a| emit(lua, a, Level::Error))?)?;
+    lua.globals().raw_set("log", t)
+}
+
+fn emit(lua: &Lua, args: Args, level: Level) -> BuiltinResult<()> {
+    let config = lua.app_data_ref::<LogConfig>().map(|c| *c).unwrap_or_default();
+    if level < config.level {
+        return Ok(());
+    }
+    let message = args.string_like(1, "msg")?;
+    let fields = match args.value(2) {
+        Value::Nil => None,
+        Value::Table(t) => Some(t),
+        _ => return Err(args.bad(2, "fields", "table or nil")),
+    };
+    let fields = fields.map(|t| field_values(lua, &t)).transpose()?.unwrap_or_default();
+    let line = match config.format {
+        Format::Text => text_line(level, &message, &fields),
+        Format::Json => json_line(level, &message, fields),
+    };
+    let mut stderr = std::io::stderr().lock();
+    // A closed stderr must not fail the script.
+    let _ = stderr.write_all(line.as_bytes());
+    Ok(())
+}
+
+/// Fields as JSON values, sorted by name so lines are stable.
+fn field_values(lua: &Lua, table: &Table) -> BuiltinResult<Vec<(String, serde_json::Value)>> {
+    let markers = codec::markers(lua)?;
+    let mut out = Vec::new();
+    for pair in table.pairs::<Value, Value>() {
+        let (key, value) = pair?;
+        let key = match key {
+            Value::String(s) => s.to_string_lossy(),
+            Value::Integer(i) => i.to_string(),
+            other => return Err(Raise::Message(format!("field names must be strings, got a {}", other.type_name()))),
+        };
+        let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
+        let json = encoder.run(&value, |node| serde_json::to_value(node))?;
+        out.push((key, json));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+fn text_line(level: Level, message: &str, fields: &[(String, serde_json::Value)]) -> String {
+    let mut line = format!("{} {:<5} {message}", timestamp_millis(), level.label());
+    for (key, value) in fields {
+        line.push(' ');
+        line.push_str(key);
+        line.push('=');
+        match value {
+            serde_json::Value::String(s) if is_bare(s) => line.push_str(s),
+            other => line.push_str(&other.to_string()),
+        }
+    }
+    line.push('\n');
+    line
+}
+
+/// A value that needs no quotes in a `key=value` line.
+fn is_bare(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '"' && c != '=')
+}
+
+fn json_line(level: Level, message: &str, fields: Vec<(String, serde_json::Value)>) -> String {
+    let mut object = serde_json::Map::new();
+    object.insert("ts".into(), timestamp_millis().into());
+    object.insert("level".into(), level.label().to_ascii_lowercase().into());
+    object.insert("msg".into(), message.into());
+    for (key, value) in fields {
+        if !matches!(key.as_str(), "ts" | "level" | "msg") {
+            object.insert(key, value);
+        }
+    }
+    let mut line = serde_json::Value::Object(object).to_string();
+    line.push('\n');
+    line
+}

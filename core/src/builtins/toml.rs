@@ -1,0 +1,43 @@
+//! `toml`: TOML 1.0 via the `toml` crate. Datetimes decode to their RFC 3339 text.
+//! `toml.encode` takes a table (a TOML document is always a table) and sorts keys.
+
+use std::cell::Cell;
+
+use mlua::{Lua, Value};
+use serde::de::DeserializeSeed;
+
+use super::args::Args;
+use super::codec::{self, EncodeOptions, Encoder, LuaSeed};
+use super::function::{BuiltinResult, Raise, function};
+
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let toml = lua.create_table()?;
+    toml.raw_set("parse", function(lua, "toml.parse", parse)?)?;
+    toml.raw_set("encode", function(lua, "toml.encode", encode)?)?;
+    lua.globals().raw_set("toml", toml)
+}
+
+fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
+    let text = args.string(1, "text")?;
+    let invalid = |e: toml::de::Error| Raise::Message(format!("invalid TOML: {}", e.to_string().trim_end()));
+    let de = toml::Deserializer::parse(&text).map_err(invalid)?;
+    let markers = codec::markers(lua)?;
+    let failure = Cell::new(None);
+    let seed = LuaSeed {
+        lua,
+        markers: &markers,
+        failure: &failure,
+    };
+    seed.deserialize(de).map_err(|e| match failure.take() {
+        Some(lua_error) => Raise::Lua(lua_error),
+        None => invalid(e),
+    })
+}
+
+fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
+    let table = args.table(1, "t")?;
+    let markers = codec::markers(lua)?;
+    let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
+    let text = encoder.run(&Value::Table(table), |node| toml::to_string(node))?;
+    Ok(lua.create_string(text)?)
+}

@@ -1,0 +1,72 @@
+//! `yaml`: YAML 1.2 (core schema: only `true`/`false` are booleans) via `serde-saphyr`, a
+//! maintained pure-Rust parser with panic-free parsing and budgets against alias bombs.
+//! `serde_yml` is deprecated and flagged unsound (RUSTSEC-2025-0068), so it is not used.
+//!
+//! Values map like JSON's (`null` is `json.null`, sequences remember they were arrays).
+//! `yaml.encode` sorts mapping keys so the same table always gives the same text.
+
+use std::cell::Cell;
+
+use mlua::{Lua, Value};
+use serde::de::DeserializeSeed;
+
+use super::args::Args;
+use super::codec::{self, Decoded, EncodeOptions, Encoder, LuaSeed, decode_with_thread_lua};
+use super::function::{BuiltinResult, Raise, function};
+
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let yaml = lua.create_table()?;
+    yaml.raw_set("parse", function(lua, "yaml.parse", parse)?)?;
+    yaml.raw_set("parse_all", function(lua, "yaml.parse_all", parse_all)?)?;
+    yaml.raw_set("encode", function(lua, "yaml.encode", encode)?)?;
+    lua.globals().raw_set("yaml", yaml)
+}
+
+fn invalid(e: serde_saphyr::Error) -> Raise {
+    Raise::Message(format!("invalid YAML: {e}"))
+}
+
+fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
+    let text = args.string(1, "text")?;
+    if text.trim().is_empty() {
+        return Ok(Value::Nil);
+    }
+    let markers = codec::markers(lua)?;
+    let failure = Cell::new(None);
+    let seed = LuaSeed {
+        lua,
+        markers: &markers,
+        failure: &failure,
+    };
+    serde_saphyr::with_deserializer_from_str(&text, |de| seed.deserialize(de)).map_err(|e| {
+        match failure.take() {
+            Some(lua_error) => Raise::Lua(lua_error),
+            None => invalid(e),
+        }
+    })
+}
+
+fn parse_all(lua: &Lua, args: Args) -> BuiltinResult<mlua::Table> {
+    let text = args.string(1, "text")?;
+    let markers = codec::markers(lua)?;
+    let (documents, failure) =
+        decode_with_thread_lua(lua, &markers, || serde_saphyr::from_multiple::<Decoded>(&text));
+    if let Some(lua_error) = failure {
+        return Err(Raise::Lua(lua_error));
+    }
+    let documents = documents.map_err(invalid)?;
+    let list = lua.create_table_with_capacity(documents.len(), 0)?;
+    for (i, Decoded(doc)) in documents.into_iter().enumerate() {
+        list.raw_seti(i + 1, doc)?;
+    }
+    list.set_metatable(Some(markers.array))?;
+    Ok(list)
+}
+
+fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
+    let value = args.value(1);
+    let markers = codec::markers(lua)?;
+    let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
+    let text = encoder.run(&value, |node| serde_saphyr::to_string(node))?;
+    Ok(lua.create_string(text)?)
+}

@@ -1,0 +1,6 @@
+//! `assay --version`.
+
+pub fn print() {
+    println!("assay {}", crate::core_version());
+    println!("{}", crate::lua_version());
+}

@@ -1,0 +1,71 @@
+use std::path::{Path, PathBuf};
+
+/// The ordered roots searched for packages (and, later, plugins); first match wins, like PATH.
+///
+/// `ASSAY_LIB_PATH` is a `:`-separated list of roots (empty entries ignored). When it is
+/// unset: the user's data dir (`$XDG_DATA_HOME/assay`, else `~/.local/share/assay`), then
+/// `<dir of the assay binary>/../lib/assay`, then `/usr/local/lib/assay`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LibPath {
+    roots: Vec<PathBuf>,
+}
+
+impl LibPath {
+    /// Roots from a `:`-separated list.
+    pub fn parse(list: &str) -> Self {
+        Self {
+            roots: list.split(':').filter(|s| !s.is_empty()).map(PathBuf::from).collect(),
+        }
+    }
+
+    pub fn from_roots(roots: impl IntoIterator<Item = PathBuf>) -> Self {
+        Self {
+            roots: roots.into_iter().collect(),
+        }
+    }
+
+    /// `ASSAY_LIB_PATH` when set, else [`LibPath::defaults`].
+    pub fn from_env() -> Self {
+        match std::env::var("ASSAY_LIB_PATH") {
+            Ok(list) => Self::parse(&list),
+            Err(_) => Self::defaults(),
+        }
+    }
+
+    pub fn defaults() -> Self {
+        let mut roots = Vec::new();
+        let data_home = std::env::var_os("XDG_DATA_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/share")));
+        if let Some(data) = data_home {
+            roots.push(data.join("assay"));
+        }
+        if let Some(bin_dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_owned)) {
+            roots.push(bin_dir.join("../lib/assay"));
+        }
+        roots.push(PathBuf::from("/usr/local/lib/assay"));
+        Self { roots }
+    }
+
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_skips_empty_entries() {
+        let p = LibPath::parse("/a::/b:");
+        assert_eq!(p.roots(), [PathBuf::from("/a"), PathBuf::from("/b")]);
+    }
+
+    #[test]
+    fn defaults_end_with_the_system_root() {
+        let p = LibPath::defaults();
+        assert_eq!(p.roots().last(), Some(&PathBuf::from("/usr/local/lib/assay")));
+    }
+}

@@ -1,0 +1,141 @@
+//! The `require` searcher for `assay.*` packages and the script's own folder.
+//!
+//! `require("assay.X")` loads `X/init.lua`, then `X.lua`, from the first lib-path root that has
+//! package `X` (a later root never fills in for an earlier one: no mixing of versions);
+//! `require("assay.X.Y")` loads `X/Y.lua` (or `X/Y/init.lua`). A package folder with a
+//! `manifest.yaml` is checked against the core's version before any of its code runs.
+//! Other names are looked up in the script's folder (`a.b` -> `a/b.lua`, `a/b/init.lua`), then
+//! by Lua's own searchers (`package.path`). A missing module's error lists every path tried.
+
+use std::path::{Path, PathBuf};
+
+use assay_manifest::{MANIFEST_FILE, PackageManifest};
+use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table};
+
+use super::LibPath;
+use crate::builtins::args::Args;
+use crate::builtins::function::{BuiltinResult, Raise, function};
+
+/// The folder of the running script (the current folder for `-e` and the REPL).
+#[derive(Debug, Clone)]
+pub struct ScriptDir(pub PathBuf);
+
+/// Puts the searcher in `package.searchers`, right after `package.preload`.
+pub fn install(lua: &Lua, lib_path: LibPath) -> mlua::Result<()> {
+    let searcher = function(lua, "require", move |lua, args| search(lua, &args, &lib_path))?;
+    let package: Table = lua.globals().raw_get("package")?;
+    let searchers: Table = package.raw_get("searchers")?;
+    let insert: Function = lua.globals().raw_get::<Table>("table")?.raw_get("insert")?;
+    insert.call::<()>((searchers, 2, searcher))
+}
+
+enum Found {
+    File(PathBuf),
+    Missing(Vec<PathBuf>),
+}
+
+fn first_existing(candidates: Vec<PathBuf>) -> Found {
+    match candidates.iter().find(|p| p.is_file()) {
+        Some(p) => Found::File(p.clone()),
+        None => Found::Missing(candidates),
+    }
+}
+
+fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValue> {
+    let name = args.string(1, "name")?;
+    let found = match name.strip_prefix("assay.") {
+        Some(rest) => search_packages(rest, lib_path)?,
+        None => search_script_dir(lua, &name),
+    };
+    match found {
+        Found::File(path) => {
+            let source = std::fs::read(&path).map_err(|e| {
+                Raise::Message(format!("error loading module '{name}' from file '{}': {e}", path.display()))
+            })?;
+            let loader = lua
+                .load(source)
+                .set_name(format!("@{}", path.display()))
+                .into_function()
+                .map_err(|e| {
+                    Raise::Message(format!(
+                        "error loading module '{name}' from file '{}':\n\t{}",
+                        path.display(),
+                        crate::builtins::function::error_message(&e)
+                    ))
+                })?;
+            Ok((loader, path.to_string_lossy().into_owned()).into_lua_multi(lua)?)
+        }
+        Found::Missing(paths) => {
+            let lines: Vec<String> = paths.iter().map(|p| format!("no file '{}'", p.display())).collect();
+            Ok(lines.join("\n\t").into_lua_multi(lua)?)
+        }
+    }
+}
+
+/// `X.Y.Z` -> the path segments, refusing anything that could leave the root.
+fn segments(rest: &str) -> BuiltinResult<Vec<&str>> {
+    let parts: Vec<&str> = rest.split('.').collect();
+    let valid = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !parts.iter().all(valid) {
+        return Err(Raise::Message(format!(
+            "'assay.{rest}' is not a package name (letters, digits, '-', '_', separated by dots)"
+        )));
+    }
+    Ok(parts)
+}
+
+fn search_packages(rest: &str, lib_path: &LibPath) -> BuiltinResult<Found> {
+    let parts = segments(rest)?;
+    let (package, sub) = parts.split_first().expect("split yields at least one part");
+    let mut tried = Vec::new();
+    for root in lib_path.roots() {
+        let dir = root.join(package);
+        if dir.is_dir() {
+            check_manifest(&dir)?;
+            let candidates = if sub.is_empty() {
+                vec![dir.join("init.lua")]
+            } else {
+                let base = sub.iter().fold(dir.clone(), |p, s| p.join(s));
+                vec![base.with_extension("lua"), base.join("init.lua")]
+            };
+            return Ok(match first_existing(candidates) {
+                Found::Missing(mut paths) => {
+                    tried.append(&mut paths);
+                    Found::Missing(tried)
+                }
+                found => found,
+            });
+        }
+        tried.push(dir.join("init.lua"));
+        if sub.is_empty() {
+            let file = root.join(format!("{package}.lua"));
+            if file.is_file() {
+                return Ok(Found::File(file));
+            }
+            tried.push(file);
+        }
+    }
+    Ok(Found::Missing(tried))
+}
+
+fn check_manifest(dir: &Path) -> BuiltinResult<()> {
+    let path = dir.join(MANIFEST_FILE);
+    if !path.is_file() {
+        return Ok(());
+    }
+    let manifest = PackageManifest::read(&path).map_err(|e| Raise::Message(e.to_string()))?;
+    manifest
+        .check_core(&crate::core_version())
+        .map_err(|e| Raise::Message(format!("{e} ({})", dir.display())))
+}
+
+fn search_script_dir(lua: &Lua, name: &str) -> Found {
+    let Some(dir) = lua.app_data_ref::<ScriptDir>().map(|d| d.0.clone()) else {
+        return Found::Missing(Vec::new());
+    };
+    if name.is_empty() || name.split('.').any(|p| p.is_empty() || p == "..") {
+        return Found::Missing(Vec::new());
+    }
+    let base = name.split('.').fold(dir, |p, s| p.join(s));
+    first_existing(vec![base.with_extension("lua"), base.join("init.lua")])
+}

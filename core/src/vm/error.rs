@@ -1,0 +1,61 @@
+use std::path::PathBuf;
+
+use super::memory::format_size;
+use super::traced::Report;
+
+/// Why a run did not succeed. [`RunError::exit_code`] maps it to the CLI's exit status.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}", .0.message)]
+    Syntax(Report),
+    #[error("{}", .0.message)]
+    Script(Report),
+    #[error("not enough memory: the script exceeded its memory limit of {} (raise it with --memory-limit)", format_size(*limit))]
+    Memory { limit: usize },
+    #[error("{} task(s) failed without being awaited{}", tasks.len(), if *intervals > 0 { format!(", {intervals} interval(s) stopped by an error") } else { String::new() })]
+    Unobserved { tasks: Vec<Report>, intervals: usize },
+    #[error("setting up the VM failed: {0}")]
+    Setup(#[source] mlua::Error),
+    #[error("starting the executor failed: {0}")]
+    Executor(#[source] std::io::Error),
+}
+
+impl RunError {
+    /// 2 for what the user must fix before running (a missing file), 1 for what the script did.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Read { .. } => 2,
+            _ => 1,
+        }
+    }
+
+    /// Everything a user needs on stderr: the message, then the traceback(s).
+    pub fn report(&self) -> String {
+        match self {
+            RunError::Script(r) | RunError::Syntax(r) => join(r),
+            RunError::Unobserved { tasks, .. } => {
+                let mut out = self.to_string();
+                for r in tasks {
+                    out.push('\n');
+                    out.push_str(&join(r));
+                }
+                out
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+fn join(r: &Report) -> String {
+    if r.traceback.is_empty() {
+        r.message.clone()
+    } else {
+        format!("{}\n{}", r.message, r.traceback)
+    }
+}

@@ -1,0 +1,117 @@
+//! Running a Lua function as a coroutine under `xpcall`, so that a failure comes back with the
+//! traceback of the place where it happened (a coroutine's stack is gone once it has died).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Value};
+
+use crate::builtins::function::{INTERNAL_CHUNK, caller_position, error_message};
+
+/// A failure as the user sees it: the message (`file:line: text`) and the traceback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub message: String,
+    pub traceback: String,
+}
+
+/// A failed run: the Lua error value (to re-raise unchanged) and its report.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub value: Value,
+    pub report: Report,
+}
+
+/// Calls `f(args)` in a new coroutine driven by the current executor.
+pub async fn run_traced(lua: &Lua, f: Function, args: impl IntoLuaMulti) -> mlua::Result<Result<MultiValue, Failure>> {
+    let slot: Rc<RefCell<Option<Report>>> = Rc::default();
+    let handler = {
+        let slot = slot.clone();
+        lua.create_function(move |lua, err: Value| {
+            let message = describe(lua, &err);
+            let traceback = lua
+                .traceback(None, 1)
+                .map(|t| clean_traceback(&t.to_string_lossy()))
+                .unwrap_or_default();
+            *slot.borrow_mut() = Some(Report { message, traceback });
+            Ok(err)
+        })?
+    };
+    let xpcall: Function = lua.named_registry_value(XPCALL_KEY)?;
+    let thread = lua.create_thread(xpcall)?;
+    let mut call_args = args.into_lua_multi(lua)?;
+    call_args.push_front(Value::Function(handler));
+    call_args.push_front(Value::Function(f));
+    let mut results: MultiValue = thread.into_async(call_args)?.await?;
+    let ok = matches!(results.pop_front(), Some(Value::Boolean(true)));
+    if ok {
+        return Ok(Ok(results));
+    }
+    let value = results.pop_front().unwrap_or(Value::Nil);
+    let report = slot.borrow_mut().take().unwrap_or_else(|| Report {
+        // Lua does not call the handler for memory errors.
+        message: describe(lua, &value),
+        traceback: String::new(),
+    });
+    Ok(Err(Failure { value, report }))
+}
+
+/// Registry key of the original `xpcall`, saved before any script can replace it.
+pub const XPCALL_KEY: &str = "assay.xpcall";
+
+/// The text of an error value, as `lua` itself would print it.
+pub fn describe(lua: &Lua, err: &Value) -> String {
+    match err {
+        Value::String(s) => s.to_string_lossy(),
+        Value::Error(e) => format!("{}{}", caller_position(lua), error_message(e)),
+        Value::Integer(_) | Value::Number(_) => lua
+            .coerce_string(err.clone())
+            .ok()
+            .flatten()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default(),
+        Value::Nil => "nil".to_owned(),
+        other => {
+            let has_tostring = match other {
+                Value::Table(t) => t.metatable().is_some_and(|mt| mt.contains_key("__tostring").unwrap_or(false)),
+                Value::UserData(u) => u.metatable().is_ok_and(|mt| mt.contains("__tostring").unwrap_or(false)),
+                _ => false,
+            };
+            let tostring: Option<Function> = lua.globals().raw_get("tostring").ok();
+            match tostring {
+                Some(f) if has_tostring => f
+                    .call::<mlua::LuaString>(other.clone())
+                    .map(|s| s.to_string_lossy())
+                    .unwrap_or_else(|_| "(error object with a failing __tostring)".into()),
+                _ => format!("(error object is a {} value)", other.type_name()),
+            }
+        }
+    }
+}
+
+/// Drops the frames of Assay's own glue, which only confuse a reader.
+fn clean_traceback(tb: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut after_glue_error = false;
+    for line in tb.lines() {
+        let trimmed = line.trim();
+        // A builtin's failure is raised by the glue's `error`, reached by a tail call.
+        if trimmed == "[C]: in upvalue 'error'" {
+            after_glue_error = true;
+            continue;
+        }
+        if after_glue_error && trimmed == "(...tail calls...)" {
+            after_glue_error = false;
+            continue;
+        }
+        after_glue_error = false;
+        if line.contains(INTERNAL_CHUNK.trim_start_matches('='))
+            || trimmed.starts_with("[C]: in function 'xpcall'")
+            || trimmed == "[C]: in ?"
+        {
+            continue;
+        }
+        out.push(line);
+    }
+    out.join("\n")
+}
