@@ -5,7 +5,7 @@
 
 use std::ffi::c_void;
 
-use mlua::{Function, Lua, Table, Value};
+use mlua::{Function, Lua, MultiValue, Table, Value};
 
 use super::args::Args;
 use super::function::{BuiltinResult, Raise, async_function, function};
@@ -14,7 +14,6 @@ use super::inspect::inspect;
 const MAX_DIFFS: usize = 10;
 
 pub fn install(lua: &Lua) -> mlua::Result<()> {
-    let lua_assert: Function = lua.globals().raw_get("assert")?;
     let t = lua.create_table()?;
     t.raw_set("eq", function(lua, "assert.eq", eq)?)?;
     t.raw_set("ne", function(lua, "assert.ne", ne)?)?;
@@ -27,15 +26,29 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     t.raw_set("not_nil", function(lua, "assert.not_nil", not_nil)?)?;
     t.raw_set("is_nil", function(lua, "assert.is_nil", is_nil)?)?;
     t.raw_set("raises", async_function(lua, "assert.raises", raises)?)?;
-    // A tail call keeps Lua's `assert` reporting the caller's position, as if called directly.
-    let call: Function = lua
-        .load("local assert = ...\nreturn function(_, ...) return assert(...) end")
-        .set_name(super::function::INTERNAL_CHUNK)
-        .call(lua_assert)?;
+    // Called as `assert(v, msg, ...)`, it behaves as Lua's own (through `__call`).
+    let call = function(lua, "assert", lua_assert)?;
     let mt = lua.create_table()?;
     mt.raw_set("__call", call)?;
     t.set_metatable(Some(mt))?;
     lua.globals().raw_set("assert", t)
+}
+
+/// Lua's `assert`: returns all its arguments when `v` is truthy; else raises `msg` (a string
+/// gets the caller's position, like Lua's; any other value is raised as it is).
+fn lua_assert(_: &Lua, args: Args) -> BuiltinResult<MultiValue> {
+    // Argument 1 is the `assert` table itself (`__call`).
+    if args.len() < 2 {
+        return Err(Raise::Positioned("bad argument #1 to 'assert' (value expected)".into()));
+    }
+    match args.value(2) {
+        Value::Nil | Value::Boolean(false) => match args.value(3) {
+            Value::Nil => Err(Raise::Positioned("assertion failed!".into())),
+            Value::String(s) => Err(Raise::Positioned(s.to_string_lossy())),
+            other => Err(Raise::Value(other)),
+        },
+        _ => Ok(args.rest(2)),
+    }
 }
 
 /// `"failed"`, or `"<msg>: failed"` when the caller gave a message.
@@ -243,10 +256,11 @@ async fn raises(lua: Lua, args: Args) -> BuiltinResult<String> {
         Value::Nil => None,
         _ => Some(super::regex::compile(&lua, &args, 2)?),
     };
-    let message = match f.call_async::<()>(()).await {
-        Ok(()) => return Err(failed(&args, 3, "the function did not raise".into())?),
-        Err(e @ mlua::Error::MemoryError(_)) => return Err(Raise::Lua(e)),
-        Err(e) => super::function::error_message(&e),
+    let pcall: Function = lua.named_registry_value(crate::vm::traced::PCALL_KEY)?;
+    let mut outcome: MultiValue = pcall.call_async(f).await?;
+    let message = match outcome.pop_front() {
+        Some(Value::Boolean(true)) => return Err(failed(&args, 3, "the function did not raise".into())?),
+        _ => crate::vm::traced::describe(&lua, &outcome.pop_front().unwrap_or(Value::Nil)),
     };
     if let Some(re) = re
         && !re.is_match(message.as_bytes())

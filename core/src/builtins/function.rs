@@ -36,6 +36,9 @@ pub enum Raise {
     /// An error from Lua itself (memory, a raising callback); passed on as Lua raised it.
     #[error(transparent)]
     Lua(#[from] mlua::Error),
+    /// A message raised at the caller's position without the builtin's name (Lua's `assert`).
+    #[error("{0}")]
+    Positioned(String),
     /// A Lua error value to re-raise unchanged (a task's error, re-raised by `await`).
     #[error("lua error value")]
     Value(Value),
@@ -122,6 +125,7 @@ fn finish<R: IntoLuaMulti>(
             let text = format!("{}{name}: {message}", caller_position(lua));
             (fail, text).into_lua_multi(lua)
         }
+        Err(Raise::Positioned(message)) => (fail, format!("{}{message}", caller_position(lua))).into_lua_multi(lua),
         Err(Raise::Value(value)) => (fail, value).into_lua_multi(lua),
         Err(Raise::Lua(e @ mlua::Error::MemoryError(_))) => Err(e),
         Err(Raise::Lua(e)) => {

@@ -22,6 +22,13 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     lua.globals().raw_set("yaml", yaml)
 }
 
+/// YAML 1.2 core schema: `yes`, `on`, `y` stay strings (no "Norway problem").
+fn options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    options
+}
+
 fn invalid(e: serde_saphyr::Error) -> Raise {
     Raise::Message(format!("invalid YAML: {e}"))
 }
@@ -38,7 +45,7 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
         markers: &markers,
         failure: &failure,
     };
-    serde_saphyr::with_deserializer_from_str(&text, |de| seed.deserialize(de)).map_err(|e| {
+    serde_saphyr::with_deserializer_from_str_with_options(&text, options(), |de| seed.deserialize(de)).map_err(|e| {
         match failure.take() {
             Some(lua_error) => Raise::Lua(lua_error),
             None => invalid(e),
@@ -50,7 +57,7 @@ fn parse_all(lua: &Lua, args: Args) -> BuiltinResult<mlua::Table> {
     let text = args.string(1, "text")?;
     let markers = codec::markers(lua)?;
     let (documents, failure) =
-        decode_with_thread_lua(lua, &markers, || serde_saphyr::from_multiple::<Decoded>(&text));
+        decode_with_thread_lua(lua, &markers, || serde_saphyr::from_multiple_with_options::<Decoded>(&text, options()));
     if let Some(lua_error) = failure {
         return Err(Raise::Lua(lua_error));
     }

@@ -85,6 +85,8 @@ impl RuntimeBuilder {
         let setup = || -> mlua::Result<()> {
             let xpcall: Function = lua.globals().raw_get("xpcall")?;
             lua.set_named_registry_value(traced::XPCALL_KEY, xpcall)?;
+            let pcall: Function = lua.globals().raw_get("pcall")?;
+            lua.set_named_registry_value(traced::PCALL_KEY, pcall)?;
             builtins::install(
                 &lua,
                 BuiltinOptions {

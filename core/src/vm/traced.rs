@@ -58,6 +58,8 @@ pub async fn run_traced(lua: &Lua, f: Function, args: impl IntoLuaMulti) -> mlua
 
 /// Registry key of the original `xpcall`, saved before any script can replace it.
 pub const XPCALL_KEY: &str = "assay.xpcall";
+/// Registry key of the original `pcall`.
+pub const PCALL_KEY: &str = "assay.pcall";
 
 /// The text of an error value, as `lua` itself would print it.
 pub fn describe(lua: &Lua, err: &Value) -> String {
@@ -100,7 +102,8 @@ fn clean_traceback(tb: &str) -> String {
             after_glue_error = true;
             continue;
         }
-        if after_glue_error && trimmed == "(...tail calls...)" {
+        // The glue's tail call shows as the first frame; a user's tail calls stay.
+        if (after_glue_error || out.len() == 1) && trimmed == "(...tail calls...)" {
             after_glue_error = false;
             continue;
         }
