@@ -7,7 +7,7 @@ use std::ffi::c_void;
 
 use mlua::{Function, Lua, MultiValue, Table, Value};
 
-use super::args::Args;
+use super::args::{Args, type_name};
 use super::function::{BuiltinResult, Raise, async_function, function};
 use super::inspect::inspect;
 
@@ -179,8 +179,8 @@ fn compare(_: &Lua, args: Args, op: &str) -> BuiltinResult<()> {
             _ => {
                 return Err(Raise::Message(format!(
                     "cannot compare {} with {}",
-                    a.type_name(),
-                    b.type_name()
+                    type_name(&a),
+                    type_name(&b)
                 )));
             }
         },

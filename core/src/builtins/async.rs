@@ -20,7 +20,7 @@ use mlua::{AnyUserData, Function, Lua, MultiValue, Table, UserData, UserDataFiel
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
-use super::args::Args;
+use super::args::{Args, type_name};
 use super::function::{BuiltinResult, Raise, async_function, function};
 use crate::vm::traced::{Failure, Report, run_traced};
 
@@ -216,7 +216,7 @@ async fn all(lua: Lua, args: Args) -> BuiltinResult<Table> {
                 states.push(ud.borrow::<Task>().map_err(Raise::Lua)?.0.clone());
             }
             other => {
-                return Err(args.invalid(1, "tasks", format!("item {} is a {}, not a task", i + 1, other.type_name())));
+                return Err(args.invalid(1, "tasks", format!("item {} is a {}, not a task", i + 1, type_name(&other))));
             }
         }
     }

@@ -140,7 +140,11 @@ pub fn caller_position(lua: &Lua) -> String {
     for level in 0..32 {
         let found = lua.inspect_stack(level, |frame| {
             let source = frame.source();
-            if source.what == "C" || source.source.as_deref() == Some(INTERNAL_CHUNK) {
+            let glue = match source.source.as_deref() {
+                Some(name) => name == INTERNAL_CHUNK || name.contains("__mlua"),
+                None => false,
+            };
+            if source.what == "C" || glue {
                 return None;
             }
             let line = frame.current_line()?;

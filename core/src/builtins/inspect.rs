@@ -1,6 +1,7 @@
 //! A short, readable rendering of any Lua value, for assertion messages and the REPL:
 //! strings quoted, tables as `{1, 2, a = "x"}` with sorted keys, long output cut with `...`.
 
+use super::args::type_name;
 use mlua::{Table, Value};
 
 use super::codec::is_null;
@@ -32,7 +33,7 @@ fn write_value(out: &mut String, value: &Value, depth: usize, seen: &mut Vec<*co
         Value::String(s) => out.push_str(&format!("{:?}", s.to_string_lossy())),
         v if is_null(v) => out.push_str("json.null"),
         Value::Table(t) => write_table(out, t, depth, seen),
-        other => out.push_str(&format!("{}: {:p}", other.type_name(), other.to_pointer())),
+        other => out.push_str(&format!("{}: {:p}", type_name(&other), other.to_pointer())),
     }
 }
 

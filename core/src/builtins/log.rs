@@ -9,7 +9,7 @@ use std::io::Write;
 
 use mlua::{Lua, Table, Value};
 
-use super::args::Args;
+use super::args::{Args, type_name};
 use super::codec::{self, EncodeOptions, Encoder};
 use super::function::{BuiltinResult, Raise, function};
 use super::time::timestamp_millis;
@@ -127,7 +127,7 @@ fn field_values(lua: &Lua, table: &Table) -> BuiltinResult<Vec<(String, serde_js
         let key = match key {
             Value::String(s) => s.to_string_lossy(),
             Value::Integer(i) => i.to_string(),
-            other => return Err(Raise::Message(format!("field names must be strings, got a {}", other.type_name()))),
+            other => return Err(Raise::Message(format!("field names must be strings, got a {}", type_name(&other)))),
         };
         let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
         let json = encoder.run(&value, |node| serde_json::to_value(node))?;

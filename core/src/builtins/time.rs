@@ -69,10 +69,8 @@ async fn sleep(_: Lua, args: Args) -> BuiltinResult<()> {
     Ok(())
 }
 
-/// For `log` and others: the current time as RFC 3339 with milliseconds.
+/// For `log` and others: the current UTC time as RFC 3339 with exactly three fractional digits.
 pub fn timestamp_millis() -> String {
-    let now = OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now);
-    now.format(&Rfc3339).unwrap_or_default()
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    OffsetDateTime::now_utc().format(&format).unwrap_or_default()
 }
-

@@ -18,7 +18,7 @@ pub enum RunError {
     Script(Report),
     #[error("not enough memory: the script exceeded its memory limit of {} (raise it with --memory-limit)", format_size(*limit))]
     Memory { limit: usize },
-    #[error("{} task(s) failed without being awaited{}", tasks.len(), if *intervals > 0 { format!(", {intervals} interval(s) stopped by an error") } else { String::new() })]
+    #[error("{}", unobserved_summary(tasks.len(), *intervals))]
     Unobserved { tasks: Vec<Report>, intervals: usize },
     #[error("setting up the VM failed: {0}")]
     Setup(#[source] mlua::Error),
@@ -58,4 +58,15 @@ fn join(r: &Report) -> String {
     } else {
         format!("{}\n{}", r.message, r.traceback)
     }
+}
+
+fn unobserved_summary(tasks: usize, intervals: usize) -> String {
+    let mut parts = Vec::new();
+    if tasks > 0 {
+        parts.push(format!("{tasks} spawned task(s) failed and were never awaited"));
+    }
+    if intervals > 0 {
+        parts.push(format!("{intervals} interval(s) stopped by an error"));
+    }
+    parts.join("; ")
 }

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Value};
 
+use crate::builtins::args::type_name;
 use crate::builtins::function::{INTERNAL_CHUNK, caller_position, error_message};
 
 /// A failure as the user sees it: the message (`file:line: text`) and the traceback.
@@ -85,7 +86,7 @@ pub fn describe(lua: &Lua, err: &Value) -> String {
                     .call::<mlua::LuaString>(other.clone())
                     .map(|s| s.to_string_lossy())
                     .unwrap_or_else(|_| "(error object with a failing __tostring)".into()),
-                _ => format!("(error object is a {} value)", other.type_name()),
+                _ => format!("(error object is a {} value)", type_name(&other)),
             }
         }
     }
@@ -109,6 +110,7 @@ fn clean_traceback(tb: &str) -> String {
         }
         after_glue_error = false;
         if line.contains(INTERNAL_CHUNK.trim_start_matches('='))
+            || line.contains("__mlua")
             || trimmed.starts_with("[C]: in function 'xpcall'")
             || trimmed == "[C]: in ?"
         {

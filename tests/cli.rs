@@ -1,0 +1,118 @@
+//! Command-line cases that a suite file cannot express: shebang execution, standard input,
+//! usage errors and their exit codes.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+use std::time::Duration;
+
+use assay_tests::{Run, assay, assay_bin, run};
+use libtest_mimic::{Failed, Trial};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn expect(run: &Run, code: i32, stdout: &str, stderr: &str) -> Result<(), Failed> {
+    let ok = run.code == Some(code) && run.stdout.contains(stdout) && run.stderr.contains(stderr);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected exit {code}, stdout containing {stdout:?}, stderr containing {stderr:?}\n{}",
+            run.describe()
+        )
+        .into())
+    }
+}
+
+fn assay_with(args: &[&str], stdin: Option<&str>) -> Result<Run, Failed> {
+    let mut cmd = assay();
+    cmd.args(args);
+    Ok(run(cmd, stdin, TIMEOUT)?)
+}
+
+fn version() -> Result<(), Failed> {
+    let r = assay_with(&["--version"], None)?;
+    expect(&r, 0, &format!("assay {}", env!("CARGO_PKG_VERSION")), "")?;
+    expect(&r, 0, "Lua 5.5", "")
+}
+
+fn execute_chunk() -> Result<(), Failed> {
+    let r = assay_with(&["-e", "print(json.encode({a=1}))"], None)?;
+    if r.stdout != "{\"a\":1}\n" {
+        return Err(format!("unexpected output\n{}", r.describe()).into());
+    }
+    expect(&r, 0, "", "")
+}
+
+fn shebang_script_with_args() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("s.lua");
+    std::fs::write(
+        &script,
+        "#!/usr/bin/env assay\nassert(arg[1] == 'a' and arg[2] == 'b', 'args')\nlocal x, y = ...\nprint(arg[0], x, y, #arg)\n",
+    )?;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
+    let bin_dir = assay_bin().parent().ok_or("binary has no folder")?.to_owned();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let mut cmd = Command::new("./s.lua");
+    cmd.args(["a", "b"]).current_dir(dir.path()).env("PATH", path);
+    let r = run(cmd, None, TIMEOUT)?;
+    expect(&r, 0, "./s.lua\ta\tb\t2", "")
+}
+
+fn flags_after_the_script_belong_to_it() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("args.lua");
+    std::fs::write(&script, "print(table.concat(arg, ','))\nprint(io ~= nil)")?;
+    let r = assay_with(&[&script.display().to_string(), "--sandbox", "-e", "x"], None)?;
+    expect(&r, 0, "--sandbox,-e,x\ntrue", "")
+}
+
+fn script_from_stdin() -> Result<(), Failed> {
+    let r = assay_with(&["-", "x"], Some("print('from stdin', ...)"))?;
+    expect(&r, 0, "from stdin\tx", "")?;
+    let r = assay_with(&[], Some("print(40 + 2)"))?;
+    expect(&r, 0, "42", "")
+}
+
+fn missing_script_is_a_usage_error() -> Result<(), Failed> {
+    let r = assay_with(&["/nonexistent/x.lua"], None)?;
+    expect(&r, 2, "", "assay: cannot read /nonexistent/x.lua")
+}
+
+fn bad_flags_are_usage_errors() -> Result<(), Failed> {
+    let r = assay_with(&["--memory-limit", "lots", "-e", "print(1)"], None)?;
+    expect(&r, 2, "", "--memory-limit: 'lots' is not a size")?;
+    let r = assay_with(&["--no-such-flag"], None)?;
+    expect(&r, 2, "", "--no-such-flag")?;
+    let mut cmd = assay();
+    cmd.env("ASSAY_LOG", "loud").args(["-e", "print(1)"]);
+    let r = run(cmd, None, TIMEOUT)?;
+    expect(&r, 2, "", "ASSAY_LOG=\"loud\" is not a level")
+}
+
+fn os_exit_sets_the_code() -> Result<(), Failed> {
+    let r = assay_with(&["-e", "print('bye') os.exit(7)"], None)?;
+    expect(&r, 7, "bye", "")
+}
+
+fn syntax_error_names_file_and_line() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("bad.lua");
+    std::fs::write(&script, "local x = 1\nlocal y = = 2\n")?;
+    let r = assay_with(&[&script.display().to_string()], None)?;
+    expect(&r, 1, "", &format!("{}:2:", script.display()))
+}
+
+pub fn trials() -> Vec<Trial> {
+    vec![
+        Trial::test("cli::version", version),
+        Trial::test("cli::execute_chunk", execute_chunk),
+        Trial::test("cli::shebang_script_with_args", shebang_script_with_args),
+        Trial::test("cli::flags_after_the_script_belong_to_it", flags_after_the_script_belong_to_it),
+        Trial::test("cli::script_from_stdin", script_from_stdin),
+        Trial::test("cli::missing_script_is_a_usage_error", missing_script_is_a_usage_error),
+        Trial::test("cli::bad_flags_are_usage_errors", bad_flags_are_usage_errors),
+        Trial::test("cli::os_exit_sets_the_code", os_exit_sets_the_code),
+        Trial::test("cli::syntax_error_names_file_and_line", syntax_error_names_file_and_line),
+    ]
+}

@@ -1,0 +1,96 @@
+-- json: strict RFC 8259 parsing, types kept, round trips, errors with offsets.
+
+-- scalars and types
+assert.eq(json.parse("1"), 1)
+assert.eq(math.type(json.parse("1")), "integer")
+assert.eq(math.type(json.parse("1.0")), "float")
+assert.eq(math.type(json.parse("-0")), "float") -- keeps the sign: -0.0
+assert.eq(json.parse("1e2"), 100.0)
+assert.eq(json.parse('"a\\u00e9\\n\\ud83d\\ude00"'), "a\u{e9}\n\u{1F600}")
+assert.eq(json.parse("true"), true)
+assert.eq(json.parse(" false "), false)
+assert(json.parse("null") == json.null)
+
+-- big numbers: i64 stays integer, beyond becomes the nearest float
+assert.eq(json.parse("9223372036854775807"), math.maxinteger)
+assert.eq(math.type(json.parse("9223372036854775808")), "float")
+assert.eq(json.parse("123456789012345678901234567890"), 1.2345678901234568e29)
+assert.eq(json.parse("0.1"), 0.1)
+
+-- containers
+local doc = json.parse('{"name":"x","items":[1,2,{"a":null}],"empty_obj":{},"empty_arr":[]}')
+assert.eq(doc.name, "x")
+assert.eq(#doc.items, 3)
+assert(doc.items[3].a == json.null)
+assert.eq(json.encode(doc.empty_obj), "{}")
+assert.eq(json.encode(doc.empty_arr), "[]")
+
+-- round trips
+for _, text in ipairs({
+  '[]', '{}', '[[]]', '[{}]', '{"a":[]}', '[1,2,3]', '[null]', '[true,false]',
+  '{"a":{"b":{"c":[1,2.5,"x"]}}}', '"\\u0000"', '[1.5e+300]', '-1', '[0.1]',
+}) do
+  assert.eq(json.encode(json.parse(text)), text, "round trip of " .. text)
+end
+
+-- encoding rules
+assert.eq(json.encode({1, 2, 3}), "[1,2,3]")
+assert.eq(json.encode({}), "{}")
+assert.eq(json.encode(json.array({})), "[]")
+assert.eq(json.encode(json.array()), "[]")
+assert.eq(json.encode(json.object({1, 2})), '{"1":1,"2":2}')
+assert.eq(json.encode({[1] = "a", [3] = "c"}, {sort_keys = true}), '{"1":"a","3":"c"}')
+assert.eq(json.encode({b = 1, a = 2, c = {z = 1, y = 2}}, {sort_keys = true}), '{"a":2,"b":1,"c":{"y":2,"z":1}}')
+assert.eq(json.encode(nil), "null")
+assert.eq(json.encode(json.null), "null")
+assert.eq(json.encode("tab\there \"q\" \\ é"), '"tab\\there \\"q\\" \\\\ é"')
+assert.eq(json.encode(3), "3")
+assert.eq(json.encode(3.0), "3.0")
+assert.eq(json.encode(-0.5), "-0.5")
+assert.eq(json.encode({a = {1, {b = true}}}, {pretty = true}), '{\n  "a": [\n    1,\n    {\n      "b": true\n    }\n  ]\n}')
+
+-- strict: what the RFC rejects is rejected, with the byte offset
+local bad = {
+  ["[1,]"] = "at byte 3",
+  ["{'a':1}"] = "at byte 1",
+  ["[01]"] = "at byte 2",
+  ["NaN"] = "at byte 0",
+  ["[1] x"] = "trailing characters at byte 4",
+  ["// c\n1"] = "at byte 0",
+  ['"\\x"'] = "invalid escape",
+  [""] = "EOF",
+  ['{"a" 1}'] = "expected `:`",
+  ['"\t"'] = "control character",
+}
+for text, expected in pairs(bad) do
+  local ok, err = pcall(json.parse, text)
+  assert(not ok, "accepted invalid JSON: " .. text)
+  assert.matches(err, [[json\.lua:\d+: json\.parse: invalid JSON: ]], "message names the file, line and function")
+  assert.contains(err, expected, "error for " .. text)
+end
+-- invalid UTF-8 is rejected
+assert.raises(function() json.parse('"\xff"') end, "invalid JSON")
+-- hostile nesting is refused, not a crash
+assert.raises(function() json.parse(string.rep("[", 100000)) end, "recursion limit")
+
+-- encoding refusals name the path
+assert.raises(function() json.encode({a = {b = print}}) end, [[cannot encode a function value \(at \$\.a\.b\)]])
+assert.raises(function() json.encode({1, 0/0}) end, [[not a finite number\) \(at \$\[2\]\)]])
+assert.raises(function() json.encode({math.huge}) end, "not a finite number")
+assert.raises(function() json.encode({["\xff"] = 1}) end, "not valid UTF-8")
+assert.raises(function() json.encode({s = "\xff"}) end, [[not valid UTF-8.*\(at \$\.s\)]])
+assert.raises(function() json.encode({[true] = 1}) end, "table key of type boolean")
+local cycle = {}
+cycle.self = cycle
+assert.raises(function() json.encode(cycle) end, "contains itself")
+-- argument checks name the argument
+assert.raises(function() json.parse(42) end, [[bad argument #1 'text' \(string expected, got number\)]])
+assert.raises(function() json.parse() end, [[bad argument #1 'text' \(string expected, got no value\)]])
+assert.raises(function() json.encode({}, "pretty") end, [[bad argument #2 'opts' \(table or nil expected, got string\)]])
+assert.raises(function() json.encode({}, {pretty = "yes"}) end, [[field 'pretty' \(boolean expected, got string\)]])
+assert.raises(function() json.array(5) end, [[bad argument #1 't']])
+
+-- a shared (non-cyclic) table may appear twice
+local shared = {1}
+assert.eq(json.encode({shared, shared}), "[[1],[1]]")
+print("json ok")

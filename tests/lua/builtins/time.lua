@@ -1,0 +1,25 @@
+-- time: wall clock, monotonic clock, RFC 3339 both ways, sleep.
+
+local now = time()
+assert.eq(math.type(now), "float")
+assert.gt(now, 1.7e9)
+assert.lt(math.abs(now - os.time()), 2)
+assert.eq(time.iso(0), "1970-01-01T00:00:00Z")
+assert.eq(time.iso(1.25), "1970-01-01T00:00:01.25Z")
+assert.eq(time.iso(1795321725), "2026-11-22T04:28:45Z")
+assert.matches(time.iso(), [[^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$]])
+assert.eq(time.parse("2026-11-22T04:28:45Z"), 1795321725.0)
+assert.eq(time.parse("2026-11-22T06:28:45+02:00"), 1795321725.0)
+assert.eq(time.parse("1970-01-01T00:00:01.5Z"), 1.5)
+assert.eq(time.parse("1970-01-02"), 86400.0)
+assert.eq(time.parse(time.iso(1234567890.5)), 1234567890.5)
+assert.raises(function() time.parse("yesterday") end, [[time.parse: "yesterday" is not an RFC 3339 timestamp]])
+assert.raises(function() time.iso("x") end, [[bad argument #1 'ts' \(number expected, got string\)]])
+
+local t0 = time.monotonic()
+sleep(0.05)
+local waited = time.monotonic() - t0
+assert.ge(waited, 0.05)
+assert.raises(function() sleep(-1) end, [[bad argument #1 'seconds' \(-1(\.0)? is not a duration in seconds\)]])
+assert.raises(function() sleep("1") end, [[bad argument #1 'seconds' \(number expected, got string\)]])
+print("time ok")
