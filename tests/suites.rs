@@ -103,8 +103,10 @@ fn run_suite(path: &Path) -> Result<(), Failed> {
     let source = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let expect = parse_expect(&source, dir)?;
+    // Run as a user would, from the script's folder, so messages read `name.lua:line:`.
+    let file_name = path.file_name().ok_or("suite without a file name")?;
     let mut cmd = assay();
-    cmd.args(&expect.flags).arg(path).args(&expect.args).current_dir(dir);
+    cmd.args(&expect.flags).arg(file_name).args(&expect.args).current_dir(dir);
     for (k, v) in &expect.env {
         cmd.env(k, v);
     }

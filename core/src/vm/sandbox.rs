@@ -25,7 +25,7 @@ fn refusing_library(lua: &Lua, library: &'static str) -> mlua::Result<Table> {
     let mt = lua.create_table()?;
     let index = function(lua, "sandbox", move |_, args| -> Result<(), Raise> {
         let field = args.string_like(2, "key").unwrap_or_else(|_| "?".to_owned());
-        Err(Raise::Message(format!("{library}.{field} is not available in sandbox")))
+        Err(Raise::Positioned(format!("{library}.{field} is not available in sandbox")))
     })?;
     mt.raw_set("__index", index)?;
     mt.raw_set("__metatable", false)?;

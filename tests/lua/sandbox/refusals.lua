@@ -1,0 +1,47 @@
+-- test: flags --sandbox
+-- Everything outside the sandbox list fails by name; what is inside still works.
+
+local function refused(f, pattern)
+  local ok, err = pcall(f)
+  assert(not ok, "expected a refusal matching " .. pattern)
+  assert.matches(err, pattern)
+end
+
+refused(function() return io.open("/etc/passwd") end, [[refusals\.lua:\d+: io\.open is not available in sandbox]])
+refused(function() io.write("x") end, [[io\.write is not available in sandbox]])
+refused(function() os.execute("true") end, [[os\.execute: not available in sandbox]])
+refused(function() os.remove("/tmp/x") end, [[os\.remove: not available in sandbox]])
+refused(function() os.exit(0) end, [[os\.exit: not available in sandbox]])
+refused(function() package.loadlib("libc.so.6", "puts") end, [[package\.loadlib: not available in sandbox]])
+refused(function() debug.getinfo(1) end, [[debug\.getinfo is not available in sandbox]])
+refused(function() debug.sethook() end, [[debug\.sethook is not available in sandbox]])
+refused(function() string.dump(print) end, [[string\.dump: not available in sandbox]])
+refused(function() return ("x"):dump() end, [[string\.dump: not available in sandbox]])
+refused(function() loadfile("/etc/passwd") end, [[loadfile: not available in sandbox]])
+refused(function() dofile("/etc/passwd") end, [[dofile: not available in sandbox]])
+refused(function() load("\27Lua", "x", "b") end, [[binary chunks are not available in sandbox]])
+refused(function() fs.read("/etc/passwd") end, [[attempt to index a nil value \(global 'fs'\)]])
+refused(function() env.set("X", "1") end, [[attempt to call a nil value \(field 'set'\)]])
+refused(function() require("some_c_module") end, [[module 'some_c_module' not found]])
+-- binary chunks are refused even without a mode argument
+local f, msg = load("\27LuaT\0")
+assert.is_nil(f)
+assert.contains(msg, "binary")
+
+-- what the sandbox keeps
+assert.eq(json.parse(json.encode({a = {1}})), {a = {1}})
+assert.eq(yaml.parse("a: 1").a, 1)
+assert.eq(toml.parse("a = 1").a, 1)
+assert.eq(base64.decode(base64.encode("x")), "x")
+assert(regex.match("abc", "b"))
+assert.not_nil(env.get("PATH"))
+assert.gt(time(), 0)
+assert.eq(type(os.time()), "number")
+assert.eq(type(os.clock()), "number")
+assert.eq(load("return 1 + 1")(), 2)
+sleep(0.001)
+assert.eq(async.spawn(function() return 5 end):await(), 5)
+assert.eq(string.format("%d", 3), "3")
+assert.eq(math.max(1, 2), 2)
+log.debug("logging works")
+print("sandbox ok")
