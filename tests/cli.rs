@@ -51,10 +51,19 @@ fn shebang_script_with_args() -> Result<(), Failed> {
         "#!/usr/bin/env assay\nassert(arg[1] == 'a' and arg[2] == 'b', 'args')\nlocal x, y = ...\nprint(arg[0], x, y, #arg)\n",
     )?;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
-    let bin_dir = assay_bin().parent().ok_or("binary has no folder")?.to_owned();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let bin_dir = assay_bin()
+        .parent()
+        .ok_or("binary has no folder")?
+        .to_owned();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mut cmd = Command::new("./s.lua");
-    cmd.args(["a", "b"]).current_dir(dir.path()).env("PATH", path);
+    cmd.args(["a", "b"])
+        .current_dir(dir.path())
+        .env("PATH", path);
     let r = run(cmd, None, TIMEOUT)?;
     expect(&r, 0, "./s.lua\ta\tb\t2", "")
 }
@@ -63,7 +72,10 @@ fn flags_after_the_script_belong_to_it() -> Result<(), Failed> {
     let dir = tempfile::tempdir()?;
     let script = dir.path().join("args.lua");
     std::fs::write(&script, "print(table.concat(arg, ','))\nprint(io ~= nil)")?;
-    let r = assay_with(&[&script.display().to_string(), "--sandbox", "-e", "x"], None)?;
+    let r = assay_with(
+        &[&script.display().to_string(), "--sandbox", "-e", "x"],
+        None,
+    )?;
     expect(&r, 0, "--sandbox,-e,x\ntrue", "")
 }
 
@@ -103,16 +115,47 @@ fn syntax_error_names_file_and_line() -> Result<(), Failed> {
     expect(&r, 1, "", &format!("{}:2:", script.display()))
 }
 
+/// `examples/embed`, built by `cargo build --workspace`, runs a sandboxed chunk with a host global.
+fn embed_example() -> Result<(), Failed> {
+    let bin = assay_bin().with_file_name("assay-embed-example");
+    if !bin.exists() {
+        return Err(format!(
+            "{} is not built (cargo build --release --workspace)",
+            bin.display()
+        )
+        .into());
+    }
+    let r = run(Command::new(bin), None, TIMEOUT)?;
+    expect(
+        &r,
+        0,
+        "embed-example: {\"retries\":3,\"targets\":[\"a\",\"b\"]}",
+        "",
+    )
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("cli::version", version),
         Trial::test("cli::execute_chunk", execute_chunk),
         Trial::test("cli::shebang_script_with_args", shebang_script_with_args),
-        Trial::test("cli::flags_after_the_script_belong_to_it", flags_after_the_script_belong_to_it),
+        Trial::test(
+            "cli::flags_after_the_script_belong_to_it",
+            flags_after_the_script_belong_to_it,
+        ),
         Trial::test("cli::script_from_stdin", script_from_stdin),
-        Trial::test("cli::missing_script_is_a_usage_error", missing_script_is_a_usage_error),
-        Trial::test("cli::bad_flags_are_usage_errors", bad_flags_are_usage_errors),
+        Trial::test(
+            "cli::missing_script_is_a_usage_error",
+            missing_script_is_a_usage_error,
+        ),
+        Trial::test(
+            "cli::bad_flags_are_usage_errors",
+            bad_flags_are_usage_errors,
+        ),
         Trial::test("cli::os_exit_sets_the_code", os_exit_sets_the_code),
-        Trial::test("cli::syntax_error_names_file_and_line", syntax_error_names_file_and_line),
+        Trial::test(
+            "cli::syntax_error_names_file_and_line",
+            syntax_error_names_file_and_line,
+        ),
     ]
 }

@@ -75,10 +75,16 @@ fn parse_expect(source: &str, dir: &Path) -> Result<Expect, String> {
             "flags" => e.flags.extend(words(&value)),
             "args" => e.args.extend(words(&value)),
             "env" => {
-                let (k, v) = value.split_once('=').ok_or(format!("bad env directive: {value}"))?;
+                let (k, v) = value
+                    .split_once('=')
+                    .ok_or(format!("bad env directive: {value}"))?;
                 e.env.push((k.to_owned(), v.to_owned()));
             }
-            "exit" => e.exit = value.parse().map_err(|_| format!("bad exit directive: {value}"))?,
+            "exit" => {
+                e.exit = value
+                    .parse()
+                    .map_err(|_| format!("bad exit directive: {value}"))?
+            }
             "stdout" => e.stdout.push(value),
             "stderr" => e.stderr.push(value),
             "no-stderr" => e.no_stderr.push(value),
@@ -106,7 +112,10 @@ fn run_suite(path: &Path) -> Result<(), Failed> {
     // Run as a user would, from the script's folder, so messages read `name.lua:line:`.
     let file_name = path.file_name().ok_or("suite without a file name")?;
     let mut cmd = assay();
-    cmd.args(&expect.flags).arg(file_name).args(&expect.args).current_dir(dir);
+    cmd.args(&expect.flags)
+        .arg(file_name)
+        .args(&expect.args)
+        .current_dir(dir);
     for (k, v) in &expect.env {
         cmd.env(k, v);
     }
@@ -123,7 +132,9 @@ fn run_suite(path: &Path) -> Result<(), Failed> {
 }
 
 fn lua_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     entries.sort();
     for path in entries {

@@ -24,7 +24,8 @@ pub use vm::{Report, RunError, Runtime, RuntimeBuilder};
 
 /// The core's version (from Cargo), checked against `requires.assay` of packages and plugins.
 pub fn core_version() -> semver::Version {
-    semver::Version::parse(env!("CARGO_PKG_VERSION")).unwrap_or_else(|_| semver::Version::new(0, 0, 0))
+    semver::Version::parse(env!("CARGO_PKG_VERSION"))
+        .unwrap_or_else(|_| semver::Version::new(0, 0, 0))
 }
 
 /// Lua's version string of the embedded interpreter, e.g. `Lua 5.5.0`.

@@ -82,8 +82,12 @@ impl PackageManifest {
                 ),
             ));
         }
-        let version = Version::parse(raw.version.trim())
-            .map_err(|e| field("version", format!("'{}' is not a semver version ({e})", raw.version)))?;
+        let version = Version::parse(raw.version.trim()).map_err(|e| {
+            field(
+                "version",
+                format!("'{}' is not a semver version ({e})", raw.version),
+            )
+        })?;
         let assay = raw
             .requires
             .assay
@@ -95,7 +99,8 @@ impl PackageManifest {
             .depends
             .into_iter()
             .map(|(name, req)| {
-                let parsed = parse_requirement(&req).map_err(|e| field(&format!("depends.{name}"), e))?;
+                let parsed =
+                    parse_requirement(&req).map_err(|e| field(&format!("depends.{name}"), e))?;
                 Ok((name, parsed))
             })
             .collect::<Result<_, ManifestError>>()?;
@@ -149,16 +154,21 @@ mod tests {
 
     #[test]
     fn core_check_names_everything() {
-        let m = PackageManifest::parse("name: big\nversion: 1.0.0\nrequires: {assay: '>=99'}\n").expect("valid");
-        let err = m.check_core(&Version::new(0, 1, 0)).expect_err("incompatible");
+        let m = PackageManifest::parse("name: big\nversion: 1.0.0\nrequires: {assay: '>=99'}\n")
+            .expect("valid");
+        let err = m
+            .check_core(&Version::new(0, 1, 0))
+            .expect_err("incompatible");
         assert_eq!(
             err.to_string(),
             "package 'big' 1.0.0 requires assay >=99, but this is assay 0.1.0"
         );
-        assert!(PackageManifest::parse("name: any\nversion: 1.0.0\n")
-            .expect("valid")
-            .check_core(&Version::new(0, 1, 0))
-            .is_ok());
+        assert!(
+            PackageManifest::parse("name: any\nversion: 1.0.0\n")
+                .expect("valid")
+                .check_core(&Version::new(0, 1, 0))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -166,9 +176,18 @@ mod tests {
         let cases = [
             ("name: Bad Name\nversion: 1.0.0\n", "field `name`"),
             ("name: ok\nversion: one\n", "field `version`"),
-            ("name: ok\nversion: 1.0.0\nrequires: {assay: '>= x'}\n", "field `requires.assay`"),
-            ("name: ok\nversion: 1.0.0\ndepends: {k8s: 'nope'}\n", "field `depends.k8s`"),
-            ("name: ok\nversion: 1.0.0\nsurprise: 1\n", "not a valid manifest"),
+            (
+                "name: ok\nversion: 1.0.0\nrequires: {assay: '>= x'}\n",
+                "field `requires.assay`",
+            ),
+            (
+                "name: ok\nversion: 1.0.0\ndepends: {k8s: 'nope'}\n",
+                "field `depends.k8s`",
+            ),
+            (
+                "name: ok\nversion: 1.0.0\nsurprise: 1\n",
+                "not a valid manifest",
+            ),
             ("version: 1.0.0\n", "not a valid manifest"),
             ("name: [unclosed\n", "not a valid manifest"),
         ];

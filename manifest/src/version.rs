@@ -8,7 +8,8 @@ use semver::{Version, VersionReq};
 
 /// Parses a requirement, with an error a manifest author can act on.
 pub fn parse_requirement(text: &str) -> Result<VersionReq, String> {
-    VersionReq::parse(text.trim()).map_err(|e| format!("'{text}' is not a version requirement ({e})"))
+    VersionReq::parse(text.trim())
+        .map_err(|e| format!("'{text}' is not a version requirement ({e})"))
 }
 
 /// Whether `version` meets `requirement`.
@@ -53,6 +54,9 @@ mod tests {
     #[test]
     fn bad_requirement_is_explained() {
         let e = parse_requirement(">= banana").expect_err("must fail");
-        assert!(e.contains("'>= banana' is not a version requirement"), "{e}");
+        assert!(
+            e.contains("'>= banana' is not a version requirement"),
+            "{e}"
+        );
     }
 }

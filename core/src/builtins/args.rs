@@ -44,6 +44,10 @@ impl Args {
         self.values.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
     /// The raw value at 1-based `pos` (nil when absent).
     pub fn value(&self, pos: usize) -> Value {
         self.values.get(pos - 1).cloned().unwrap_or(Value::Nil)
@@ -59,7 +63,9 @@ impl Args {
             None => "no value",
             Some(v) => type_name(v),
         };
-        Raise::msg(format!("bad argument #{pos} '{arg}' ({expected} expected, got {got})"))
+        Raise::msg(format!(
+            "bad argument #{pos} '{arg}' ({expected} expected, got {got})"
+        ))
     }
 
     /// A message about an argument's value rather than its type.
@@ -126,7 +132,9 @@ impl Args {
         match self.values.get(pos - 1) {
             Some(Value::Integer(i)) => Ok(*i),
             Some(Value::Number(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(*n as i64),
-            Some(Value::Number(_)) => Err(self.invalid(pos, arg, "number has no integer representation")),
+            Some(Value::Number(_)) => {
+                Err(self.invalid(pos, arg, "number has no integer representation"))
+            }
             _ => Err(self.bad(pos, arg, "integer")),
         }
     }
@@ -196,4 +204,3 @@ impl Options {
         }
     }
 }
-

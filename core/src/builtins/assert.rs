@@ -17,10 +17,22 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     let t = lua.create_table()?;
     t.raw_set("eq", function(lua, "assert.eq", eq)?)?;
     t.raw_set("ne", function(lua, "assert.ne", ne)?)?;
-    t.raw_set("gt", function(lua, "assert.gt", |lua, a| compare(lua, a, ">"))?)?;
-    t.raw_set("ge", function(lua, "assert.ge", |lua, a| compare(lua, a, ">="))?)?;
-    t.raw_set("lt", function(lua, "assert.lt", |lua, a| compare(lua, a, "<"))?)?;
-    t.raw_set("le", function(lua, "assert.le", |lua, a| compare(lua, a, "<="))?)?;
+    t.raw_set(
+        "gt",
+        function(lua, "assert.gt", |lua, a| compare(lua, a, ">"))?,
+    )?;
+    t.raw_set(
+        "ge",
+        function(lua, "assert.ge", |lua, a| compare(lua, a, ">="))?,
+    )?;
+    t.raw_set(
+        "lt",
+        function(lua, "assert.lt", |lua, a| compare(lua, a, "<"))?,
+    )?;
+    t.raw_set(
+        "le",
+        function(lua, "assert.le", |lua, a| compare(lua, a, "<="))?,
+    )?;
     t.raw_set("contains", function(lua, "assert.contains", contains)?)?;
     t.raw_set("matches", function(lua, "assert.matches", matches)?)?;
     t.raw_set("not_nil", function(lua, "assert.not_nil", not_nil)?)?;
@@ -39,7 +51,9 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
 fn lua_assert(_: &Lua, args: Args) -> BuiltinResult<MultiValue> {
     // Argument 1 is the `assert` table itself (`__call`).
     if args.len() < 2 {
-        return Err(Raise::Positioned("bad argument #1 to 'assert' (value expected)".into()));
+        return Err(Raise::Positioned(
+            "bad argument #1 to 'assert' (value expected)".into(),
+        ));
     }
     match args.value(2) {
         Value::Nil | Value::Boolean(false) => match args.value(3) {
@@ -63,7 +77,9 @@ fn failed(args: &Args, msg_pos: usize, detail: String) -> BuiltinResult<Raise> {
 fn numbers_equal(a: &Value, b: &Value) -> Option<bool> {
     match (a, b) {
         (Value::Integer(x), Value::Integer(y)) => Some(x == y),
-        (Value::Integer(x), Value::Number(y)) | (Value::Number(y), Value::Integer(x)) => Some(*x as f64 == *y),
+        (Value::Integer(x), Value::Number(y)) | (Value::Number(y), Value::Integer(x)) => {
+            Some(*x as f64 == *y)
+        }
         (Value::Number(x), Value::Number(y)) => Some(x == y),
         _ => None,
     }
@@ -97,8 +113,11 @@ impl Diff {
     }
 
     fn differ(&mut self, path: &str, actual: &Value, expected: &Value) {
-        self.lines
-            .push(format!("{path}: expected {}, got {}", inspect(expected), inspect(actual)));
+        self.lines.push(format!(
+            "{path}: expected {}, got {}",
+            inspect(expected),
+            inspect(actual)
+        ));
     }
 
     fn tables(&mut self, path: &str, actual: &Table, expected: &Table) -> mlua::Result<()> {
@@ -117,7 +136,7 @@ impl Diff {
                 keys.push(key);
             }
         }
-        keys.sort_by_key(|k| inspect(k));
+        keys.sort_by_key(inspect);
         for key in keys {
             let sub = match &key {
                 Value::String(s) => format!("{path}.{}", s.to_string_lossy()),
@@ -126,8 +145,12 @@ impl Diff {
             let a: Value = actual.raw_get(key.clone())?;
             let e: Value = expected.raw_get(key)?;
             match (a.is_nil(), e.is_nil()) {
-                (true, false) => self.lines.push(format!("{sub}: missing, expected {}", inspect(&e))),
-                (false, true) => self.lines.push(format!("{sub}: unexpected {}", inspect(&a))),
+                (true, false) => self
+                    .lines
+                    .push(format!("{sub}: missing, expected {}", inspect(&e))),
+                (false, true) => self
+                    .lines
+                    .push(format!("{sub}: unexpected {}", inspect(&a))),
                 _ => self.compare(&sub, &a, &e)?,
             }
             if self.lines.len() >= MAX_DIFFS {
@@ -163,7 +186,11 @@ fn eq(_: &Lua, args: Args) -> BuiltinResult<()> {
 fn ne(_: &Lua, args: Args) -> BuiltinResult<()> {
     let (actual, other) = (args.value(1), args.value(2));
     if differences(&actual, &other)?.is_empty() {
-        return Err(failed(&args, 3, format!("expected a value other than {}", inspect(&other)))?);
+        return Err(failed(
+            &args,
+            3,
+            format!("expected a value other than {}", inspect(&other)),
+        )?);
     }
     Ok(())
 }
@@ -185,17 +212,21 @@ fn compare(_: &Lua, args: Args, op: &str) -> BuiltinResult<()> {
             }
         },
     };
-    let holds = match (op, order) {
-        (">", Some(Ordering::Greater)) => true,
-        (">=", Some(Ordering::Greater | Ordering::Equal)) => true,
-        ("<", Some(Ordering::Less)) => true,
-        ("<=", Some(Ordering::Less | Ordering::Equal)) => true,
-        _ => false,
-    };
+    let holds = matches!(
+        (op, order),
+        (">", Some(Ordering::Greater))
+            | (">=", Some(Ordering::Greater | Ordering::Equal))
+            | ("<", Some(Ordering::Less))
+            | ("<=", Some(Ordering::Less | Ordering::Equal))
+    );
     if holds {
         return Ok(());
     }
-    Err(failed(&args, 3, format!("expected {} {op} {}", inspect(&a), inspect(&b)))?)
+    Err(failed(
+        &args,
+        3,
+        format!("expected {} {op} {}", inspect(&a), inspect(&b)),
+    )?)
 }
 
 fn contains(_: &Lua, args: Args) -> BuiltinResult<()> {
@@ -221,7 +252,15 @@ fn contains(_: &Lua, args: Args) -> BuiltinResult<()> {
     if found {
         return Ok(());
     }
-    Err(failed(&args, 3, format!("{} does not contain {}", inspect(&args.value(1)), inspect(&needle)))?)
+    Err(failed(
+        &args,
+        3,
+        format!(
+            "{} does not contain {}",
+            inspect(&args.value(1)),
+            inspect(&needle)
+        ),
+    )?)
 }
 
 fn matches(lua: &Lua, args: Args) -> BuiltinResult<()> {
@@ -230,7 +269,15 @@ fn matches(lua: &Lua, args: Args) -> BuiltinResult<()> {
     if re.is_match(&text.as_bytes()) {
         return Ok(());
     }
-    Err(failed(&args, 3, format!("{} does not match /{}/", inspect(&args.value(1)), re.as_str()))?)
+    Err(failed(
+        &args,
+        3,
+        format!(
+            "{} does not match /{}/",
+            inspect(&args.value(1)),
+            re.as_str()
+        ),
+    )?)
 }
 
 fn not_nil(_: &Lua, args: Args) -> BuiltinResult<()> {
@@ -243,7 +290,11 @@ fn not_nil(_: &Lua, args: Args) -> BuiltinResult<()> {
 fn is_nil(_: &Lua, args: Args) -> BuiltinResult<()> {
     let v = args.value(1);
     if !v.is_nil() {
-        return Err(failed(&args, 2, format!("expected nil, got {}", inspect(&v)))?);
+        return Err(failed(
+            &args,
+            2,
+            format!("expected nil, got {}", inspect(&v)),
+        )?);
     }
     Ok(())
 }
@@ -259,7 +310,9 @@ async fn raises(lua: Lua, args: Args) -> BuiltinResult<String> {
     let pcall: Function = lua.named_registry_value(crate::vm::traced::PCALL_KEY)?;
     let mut outcome: MultiValue = pcall.call_async(f).await?;
     let message = match outcome.pop_front() {
-        Some(Value::Boolean(true)) => return Err(failed(&args, 3, "the function did not raise".into())?),
+        Some(Value::Boolean(true)) => {
+            return Err(failed(&args, 3, "the function did not raise".into())?);
+        }
         _ => crate::vm::traced::describe(&lua, &outcome.pop_front().unwrap_or(Value::Nil)),
     };
     if let Some(re) = re

@@ -16,7 +16,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use mlua::{AnyUserData, Function, Lua, MultiValue, Table, UserData, UserDataFields, UserDataMethods, Value};
+use mlua::{
+    AnyUserData, Function, Lua, MultiValue, Table, UserData, UserDataFields, UserDataMethods, Value,
+};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
@@ -80,9 +82,12 @@ impl UserData for Task {
             let methods = lua.create_table()?;
             methods.raw_set("await", async_function(lua, "task:await", task_await)?)?;
             methods.raw_set("cancel", function(lua, "task:cancel", task_cancel)?)?;
-            methods.raw_set("done", function(lua, "task:done", |_, args| {
-                Ok(task_arg(&args, 1)?.outcome.borrow().is_some())
-            })?)?;
+            methods.raw_set(
+                "done",
+                function(lua, "task:done", |_, args| {
+                    Ok(task_arg(&args, 1)?.outcome.borrow().is_some())
+                })?,
+            )?;
             Ok(methods)
         });
         fields.add_meta_field("__name", "task");
@@ -107,13 +112,19 @@ impl UserData for Interval {
     fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
         fields.add_meta_field_with("__index", |lua| {
             let methods = lua.create_table()?;
-            methods.raw_set("cancel", function(lua, "interval:cancel", |_, args| {
-                let handle = match args.value(1) {
-                    Value::UserData(ud) => ud.borrow::<Interval>().ok().and_then(|i| i.0.borrow_mut().take()),
-                    _ => return Err(args.bad(1, "self", "interval")),
-                };
-                Ok(handle.map(|h| h.abort()).is_some())
-            })?)?;
+            methods.raw_set(
+                "cancel",
+                function(lua, "interval:cancel", |_, args| {
+                    let handle = match args.value(1) {
+                        Value::UserData(ud) => ud
+                            .borrow::<Interval>()
+                            .ok()
+                            .and_then(|i| i.0.borrow_mut().take()),
+                        _ => return Err(args.bad(1, "self", "interval")),
+                    };
+                    Ok(handle.map(|h| h.abort()).is_some())
+                })?,
+            )?;
             Ok(methods)
         });
         fields.add_meta_field("__name", "interval");
@@ -216,7 +227,11 @@ async fn all(lua: Lua, args: Args) -> BuiltinResult<Table> {
                 states.push(ud.borrow::<Task>().map_err(Raise::Lua)?.0.clone());
             }
             other => {
-                return Err(args.invalid(1, "tasks", format!("item {} is a {}, not a task", i + 1, type_name(&other))));
+                return Err(args.invalid(
+                    1,
+                    "tasks",
+                    format!("item {} is a {}, not a task", i + 1, type_name(&other)),
+                ));
             }
         }
     }
@@ -249,9 +264,14 @@ fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
                     traceback: String::new(),
                 },
             };
-            eprintln!("assay: interval stopped: {}\n{}", failure.message, failure.traceback);
+            eprintln!(
+                "assay: interval stopped: {}\n{}",
+                failure.message, failure.traceback
+            );
             if let Some(unobserved) = task_lua.app_data_ref::<Unobserved>() {
-                unobserved.interval_failures.set(unobserved.interval_failures.get() + 1);
+                unobserved
+                    .interval_failures
+                    .set(unobserved.interval_failures.get() + 1);
             }
             return;
         }

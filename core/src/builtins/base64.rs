@@ -56,7 +56,10 @@ fn describe(e: &base64::DecodeError, url: bool) -> String {
     let alphabet = if url { "URL-safe" } else { "standard" };
     match e {
         InvalidByte(offset, byte) => {
-            format!("byte {offset} ({:?}) is not in the {alphabet} alphabet", *byte as char)
+            format!(
+                "byte {offset} ({:?}) is not in the {alphabet} alphabet",
+                *byte as char
+            )
         }
         InvalidLength(len) => format!("{len} symbols cannot encode whole bytes"),
         InvalidLastSymbol(offset, _) => format!("last symbol at byte {offset} has extra bits set"),

@@ -79,7 +79,11 @@ pub fn write_atomic(target: &Path, data: &[u8]) -> io::Result<()> {
     let name = target
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
-    let temp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), unique_suffix()));
+    let temp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        unique_suffix()
+    ));
     let existing_mode = fs::metadata(target).ok().map(|m| m.permissions().mode());
     let result = (|| {
         let mut file = fs::OpenOptions::new()
@@ -114,7 +118,8 @@ fn append(_: &Lua, args: Args) -> BuiltinResult<()> {
         .create(true)
         .open(&p)
         .map_err(|e| io_error(&p, e))?;
-    file.write_all(&data.as_bytes()).map_err(|e| io_error(&p, e))
+    file.write_all(&data.as_bytes())
+        .map_err(|e| io_error(&p, e))
 }
 
 fn exists(_: &Lua, args: Args) -> BuiltinResult<bool> {
@@ -148,7 +153,12 @@ fn glob_paths(lua: &Lua, args: Args) -> BuiltinResult<Table> {
     let paths = glob::glob(&pattern).map_err(|e| args.invalid(1, "pattern", e))?;
     let mut found = Vec::new();
     for entry in paths {
-        let entry = entry.map_err(|e| io_error(e.path(), io::Error::new(e.error().kind(), e.error().to_string())))?;
+        let entry = entry.map_err(|e| {
+            io_error(
+                e.path(),
+                io::Error::new(e.error().kind(), e.error().to_string()),
+            )
+        })?;
         found.push(entry.to_string_lossy().into_owned());
     }
     found.sort();
@@ -206,16 +216,27 @@ fn stat(lua: &Lua, args: Args) -> BuiltinResult<Table> {
 fn copy(_: &Lua, args: Args) -> BuiltinResult<()> {
     let from = path(&args, 1, "src")?;
     let to = path(&args, 2, "dst")?;
-    fs::copy(&from, &to)
-        .map(|_| ())
-        .map_err(|e| Raise::Message(format!("{} -> {}: {}", from.display(), to.display(), describe(&e))))
+    fs::copy(&from, &to).map(|_| ()).map_err(|e| {
+        Raise::Message(format!(
+            "{} -> {}: {}",
+            from.display(),
+            to.display(),
+            describe(&e)
+        ))
+    })
 }
 
 fn rename(_: &Lua, args: Args) -> BuiltinResult<()> {
     let from = path(&args, 1, "src")?;
     let to = path(&args, 2, "dst")?;
-    fs::rename(&from, &to)
-        .map_err(|e| Raise::Message(format!("{} -> {}: {}", from.display(), to.display(), describe(&e))))
+    fs::rename(&from, &to).map_err(|e| {
+        Raise::Message(format!(
+            "{} -> {}: {}",
+            from.display(),
+            to.display(),
+            describe(&e)
+        ))
+    })
 }
 
 /// A new, empty, private folder under the system temp dir; the script owns (and removes) it.
@@ -229,5 +250,8 @@ fn tempdir(_: &Lua, _args: Args) -> BuiltinResult<String> {
             Err(e) => return Err(io_error(&candidate, e)),
         }
     }
-    Err(Raise::msg(format!("{}: could not create a unique folder", base.display())))
+    Err(Raise::msg(format!(
+        "{}: could not create a unique folder",
+        base.display()
+    )))
 }

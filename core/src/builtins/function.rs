@@ -125,7 +125,9 @@ fn finish<R: IntoLuaMulti>(
             let text = format!("{}{name}: {message}", caller_position(lua));
             (fail, text).into_lua_multi(lua)
         }
-        Err(Raise::Positioned(message)) => (fail, format!("{}{message}", caller_position(lua))).into_lua_multi(lua),
+        Err(Raise::Positioned(message)) => {
+            (fail, format!("{}{message}", caller_position(lua))).into_lua_multi(lua)
+        }
         Err(Raise::Value(value)) => (fail, value).into_lua_multi(lua),
         Err(Raise::Lua(e @ mlua::Error::MemoryError(_))) => Err(e),
         Err(Raise::Lua(e)) => {
@@ -148,7 +150,10 @@ pub fn caller_position(lua: &Lua) -> String {
                 return None;
             }
             let line = frame.current_line()?;
-            Some(format!("{}:{line}: ", source.short_src.as_deref().unwrap_or("?")))
+            Some(format!(
+                "{}:{line}: ",
+                source.short_src.as_deref().unwrap_or("?")
+            ))
         });
         match found {
             None => break,
@@ -166,7 +171,9 @@ pub fn error_message(e: &mlua::Error) -> String {
         mlua::Error::RuntimeError(m) => m.clone(),
         mlua::Error::MemoryError(_) => "not enough memory".to_owned(),
         mlua::Error::SyntaxError { message, .. } => message.clone(),
-        mlua::Error::WithContext { context, cause } => format!("{context}: {}", error_message(cause)),
+        mlua::Error::WithContext { context, cause } => {
+            format!("{context}: {}", error_message(cause))
+        }
         other => other.to_string(),
     }
 }

@@ -24,7 +24,12 @@ pub fn inspect(value: &Value) -> String {
     out
 }
 
-fn write_value(out: &mut String, value: &Value, depth: usize, seen: &mut Vec<*const std::ffi::c_void>) {
+fn write_value(
+    out: &mut String,
+    value: &Value,
+    depth: usize,
+    seen: &mut Vec<*const std::ffi::c_void>,
+) {
     match value {
         Value::Nil => out.push_str("nil"),
         Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -33,14 +38,18 @@ fn write_value(out: &mut String, value: &Value, depth: usize, seen: &mut Vec<*co
         Value::String(s) => out.push_str(&format!("{:?}", s.to_string_lossy())),
         v if is_null(v) => out.push_str("json.null"),
         Value::Table(t) => write_table(out, t, depth, seen),
-        other => out.push_str(&format!("{}: {:p}", type_name(&other), other.to_pointer())),
+        other => out.push_str(&format!("{}: {:p}", type_name(other), other.to_pointer())),
     }
 }
 
 /// Floats as Lua prints them: `1.0`, `0.5`, `1e+100`, `inf`, `nan`.
 pub fn format_float(n: f64) -> String {
     if n.is_nan() {
-        return if n.is_sign_negative() { "-nan".into() } else { "nan".into() };
+        return if n.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        };
     }
     if n.is_infinite() {
         return if n > 0.0 { "inf".into() } else { "-inf".into() };
@@ -53,11 +62,18 @@ pub fn format_float(n: f64) -> String {
 }
 
 fn is_identifier(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    s.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn write_table(out: &mut String, table: &Table, depth: usize, seen: &mut Vec<*const std::ffi::c_void>) {
+fn write_table(
+    out: &mut String,
+    table: &Table,
+    depth: usize,
+    seen: &mut Vec<*const std::ffi::c_void>,
+) {
     let pointer = table.to_pointer();
     if seen.contains(&pointer) {
         out.push_str("<cycle>");
@@ -72,7 +88,12 @@ fn write_table(out: &mut String, table: &Table, depth: usize, seen: &mut Vec<*co
     let mut items: Vec<String> = Vec::new();
     for i in 1..=len.min(MAX_ITEMS) {
         let mut item = String::new();
-        write_value(&mut item, &table.raw_get(i).unwrap_or(Value::Nil), depth + 1, seen);
+        write_value(
+            &mut item,
+            &table.raw_get(i).unwrap_or(Value::Nil),
+            depth + 1,
+            seen,
+        );
         items.push(item);
     }
     let mut named: Vec<(String, String)> = Vec::new();

@@ -22,8 +22,16 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     json.raw_set("parse", function(lua, "json.parse", parse)?)?;
     json.raw_set("encode", function(lua, "json.encode", encode)?)?;
     json.raw_set("null", codec::null())?;
-    json.raw_set("array", function(lua, "json.array", |lua, args| mark(lua, args, Shape::Array))?)?;
-    json.raw_set("object", function(lua, "json.object", |lua, args| mark(lua, args, Shape::Object))?)?;
+    json.raw_set(
+        "array",
+        function(lua, "json.array", |lua, args| mark(lua, args, Shape::Array))?,
+    )?;
+    json.raw_set(
+        "object",
+        function(lua, "json.object", |lua, args| {
+            mark(lua, args, Shape::Object)
+        })?,
+    )?;
     lua.globals().raw_set("json", json)
 }
 
@@ -48,7 +56,9 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
 /// serde_json reports line and column; users of a byte string want the offset too.
 fn describe(e: &serde_json::Error, input: &[u8]) -> String {
     let full = e.to_string();
-    let reason = full.rsplit_once(" at line ").map_or(full.as_str(), |(r, _)| r);
+    let reason = full
+        .rsplit_once(" at line ")
+        .map_or(full.as_str(), |(r, _)| r);
     let line_start: usize = input
         .split(|b| *b == b'\n')
         .take(e.line().saturating_sub(1))

@@ -71,7 +71,11 @@ impl LogConfig {
         let format = match std::env::var("ASSAY_LOG_FORMAT").as_deref() {
             Ok("json") => Format::Json,
             Ok("text") | Ok("") | Err(_) => Format::Text,
-            Ok(other) => return Err(format!("ASSAY_LOG_FORMAT={other:?} is not a format (text, json)")),
+            Ok(other) => {
+                return Err(format!(
+                    "ASSAY_LOG_FORMAT={other:?} is not a format (text, json)"
+                ));
+            }
         };
         Ok(Self { level, format })
     }
@@ -89,15 +93,30 @@ impl Default for LogConfig {
 pub fn install(lua: &Lua, config: LogConfig) -> mlua::Result<()> {
     lua.set_app_data(config);
     let t = lua.create_table()?;
-    t.raw_set("debug", function(lua, "log.debug", |lua, a| emit(lua, a, Level::Debug))?)?;
-    t.raw_set("info", function(lua, "log.info", |lua, a| emit(lua, a, Level::Info))?)?;
-    t.raw_set("warn", function(lua, "log.warn", |lua, a| emit(lua, a, Level::Warn))?)?;
-    t.raw_set("error", function(lua, "log.error", |lua, a| emit(lua, a, Level::Error))?)?;
+    t.raw_set(
+        "debug",
+        function(lua, "log.debug", |lua, a| emit(lua, a, Level::Debug))?,
+    )?;
+    t.raw_set(
+        "info",
+        function(lua, "log.info", |lua, a| emit(lua, a, Level::Info))?,
+    )?;
+    t.raw_set(
+        "warn",
+        function(lua, "log.warn", |lua, a| emit(lua, a, Level::Warn))?,
+    )?;
+    t.raw_set(
+        "error",
+        function(lua, "log.error", |lua, a| emit(lua, a, Level::Error))?,
+    )?;
     lua.globals().raw_set("log", t)
 }
 
 fn emit(lua: &Lua, args: Args, level: Level) -> BuiltinResult<()> {
-    let config = lua.app_data_ref::<LogConfig>().map(|c| *c).unwrap_or_default();
+    let config = lua
+        .app_data_ref::<LogConfig>()
+        .map(|c| *c)
+        .unwrap_or_default();
     if level < config.level {
         return Ok(());
     }
@@ -107,7 +126,10 @@ fn emit(lua: &Lua, args: Args, level: Level) -> BuiltinResult<()> {
         Value::Table(t) => Some(t),
         _ => return Err(args.bad(2, "fields", "table or nil")),
     };
-    let fields = fields.map(|t| field_values(lua, &t)).transpose()?.unwrap_or_default();
+    let fields = fields
+        .map(|t| field_values(lua, &t))
+        .transpose()?
+        .unwrap_or_default();
     let line = match config.format {
         Format::Text => text_line(level, &message, &fields),
         Format::Json => json_line(level, &message, fields),
@@ -127,7 +149,12 @@ fn field_values(lua: &Lua, table: &Table) -> BuiltinResult<Vec<(String, serde_js
         let key = match key {
             Value::String(s) => s.to_string_lossy(),
             Value::Integer(i) => i.to_string(),
-            other => return Err(Raise::Message(format!("field names must be strings, got a {}", type_name(&other)))),
+            other => {
+                return Err(Raise::Message(format!(
+                    "field names must be strings, got a {}",
+                    type_name(&other)
+                )));
+            }
         };
         let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
         let json = encoder.run(&value, |node| serde_json::to_value(node))?;
@@ -154,7 +181,9 @@ fn text_line(level: Level, message: &str, fields: &[(String, serde_json::Value)]
 
 /// A value that needs no quotes in a `key=value` line.
 fn is_bare(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '"' && c != '=')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && c != '"' && c != '=')
 }
 
 fn json_line(level: Level, message: &str, fields: Vec<(String, serde_json::Value)>) -> String {

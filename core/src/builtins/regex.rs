@@ -39,9 +39,8 @@ pub fn compile(lua: &Lua, args: &Args, pos: usize) -> BuiltinResult<Rc<Regex>> {
     if let Some(re) = cache.0.borrow().get(&pattern) {
         return Ok(re.clone());
     }
-    let re = Rc::new(
-        Regex::new(&pattern).map_err(|e| Raise::Message(format!("invalid pattern: {e}")))?,
-    );
+    let re =
+        Rc::new(Regex::new(&pattern).map_err(|e| Raise::Message(format!("invalid pattern: {e}")))?);
     let mut map = cache.0.borrow_mut();
     if map.len() >= CACHE_LIMIT {
         map.clear();

@@ -18,14 +18,18 @@ use super::function::{BuiltinResult, Raise, async_function, function};
 pub fn install(lua: &Lua) -> mlua::Result<()> {
     let t = lua.create_table()?;
     t.raw_set("now", function(lua, "time.now", |_, _| Ok(now()))?)?;
-    t.raw_set("monotonic", function(lua, "time.monotonic", |_, _| Ok(monotonic()))?)?;
+    t.raw_set(
+        "monotonic",
+        function(lua, "time.monotonic", |_, _| Ok(monotonic()))?,
+    )?;
     t.raw_set("iso", function(lua, "time.iso", iso)?)?;
     t.raw_set("parse", function(lua, "time.parse", parse)?)?;
     let mt = lua.create_table()?;
     mt.raw_set("__call", function(lua, "time", |_, _| Ok(now()))?)?;
     t.set_metatable(Some(mt))?;
     lua.globals().raw_set("time", t)?;
-    lua.globals().raw_set("sleep", async_function(lua, "sleep", sleep)?)
+    lua.globals()
+        .raw_set("sleep", async_function(lua, "sleep", sleep)?)
 }
 
 fn now() -> f64 {
@@ -71,6 +75,9 @@ async fn sleep(_: Lua, args: Args) -> BuiltinResult<()> {
 
 /// For `log` and others: the current UTC time as RFC 3339 with exactly three fractional digits.
 pub fn timestamp_millis() -> String {
-    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    OffsetDateTime::now_utc().format(&format).unwrap_or_default()
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    OffsetDateTime::now_utc()
+        .format(&format)
+        .unwrap_or_default()
 }

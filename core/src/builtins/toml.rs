@@ -19,7 +19,8 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
 
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
     let text = args.string(1, "text")?;
-    let invalid = |e: toml::de::Error| Raise::Message(format!("invalid TOML: {}", e.to_string().trim_end()));
+    let invalid =
+        |e: toml::de::Error| Raise::Message(format!("invalid TOML: {}", e.to_string().trim_end()));
     let de = toml::Deserializer::parse(&text).map_err(invalid)?;
     let markers = codec::markers(lua)?;
     let failure = Cell::new(None);

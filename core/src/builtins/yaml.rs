@@ -45,19 +45,21 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
         markers: &markers,
         failure: &failure,
     };
-    serde_saphyr::with_deserializer_from_str_with_options(&text, options(), |de| seed.deserialize(de)).map_err(|e| {
-        match failure.take() {
-            Some(lua_error) => Raise::Lua(lua_error),
-            None => invalid(e),
-        }
+    serde_saphyr::with_deserializer_from_str_with_options(&text, options(), |de| {
+        seed.deserialize(de)
+    })
+    .map_err(|e| match failure.take() {
+        Some(lua_error) => Raise::Lua(lua_error),
+        None => invalid(e),
     })
 }
 
 fn parse_all(lua: &Lua, args: Args) -> BuiltinResult<mlua::Table> {
     let text = args.string(1, "text")?;
     let markers = codec::markers(lua)?;
-    let (documents, failure) =
-        decode_with_thread_lua(lua, &markers, || serde_saphyr::from_multiple_with_options::<Decoded>(&text, options()));
+    let (documents, failure) = decode_with_thread_lua(lua, &markers, || {
+        serde_saphyr::from_multiple_with_options::<Decoded>(&text, options())
+    });
     if let Some(lua_error) = failure {
         return Err(Raise::Lua(lua_error));
     }

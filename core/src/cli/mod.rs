@@ -18,7 +18,11 @@ use crate::{LibPath, Runtime, RuntimeBuilder};
 /// Runs SCRIPT with ARGS (in the global `arg`, and as `...`), or CODE given with -e, or reads
 /// a script from standard input; with no arguments on a terminal it starts a prompt.
 #[derive(Debug, Parser)]
-#[command(name = "assay", disable_version_flag = true, after_help = "Exit codes: 0 success, 1 script error, 2 usage or configuration error.")]
+#[command(
+    name = "assay",
+    disable_version_flag = true,
+    after_help = "Exit codes: 0 success, 1 script error, 2 usage or configuration error."
+)]
 pub struct Cli {
     /// Run CODE (before SCRIPT, if one is given).
     #[arg(short = 'e', value_name = "CODE")]
@@ -43,7 +47,11 @@ pub struct Cli {
     version: bool,
     /// The script (`-` for standard input) and its arguments; everything after SCRIPT is the
     /// script's, flags included.
-    #[arg(value_name = "SCRIPT [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "SCRIPT [ARGS]",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     script: Vec<String>,
 }
 
@@ -77,7 +85,9 @@ impl Failure {
 impl From<crate::RunError> for Failure {
     fn from(e: crate::RunError) -> Self {
         let message = match &e {
-            crate::RunError::Script(_) | crate::RunError::Syntax(_) | crate::RunError::Unobserved { .. } => e.report(),
+            crate::RunError::Script(_)
+            | crate::RunError::Syntax(_)
+            | crate::RunError::Unobserved { .. } => e.report(),
             _ => format!("assay: {}", e.report()),
         };
         Self {
@@ -110,7 +120,8 @@ fn dispatch(cli: Cli) -> Result<u8, Failure> {
 }
 
 fn build_runtime(cli: &Cli) -> Result<Runtime, Failure> {
-    let memory = parse_size(&cli.memory_limit).map_err(|e| Failure::usage(format!("--memory-limit: {e}")))?;
+    let memory = parse_size(&cli.memory_limit)
+        .map_err(|e| Failure::usage(format!("--memory-limit: {e}")))?;
     let mut log = LogConfig::from_env().map_err(Failure::usage)?;
     if cli.verbose {
         log.level = Level::Debug;

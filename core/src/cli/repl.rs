@@ -28,18 +28,28 @@ fn is_incomplete(runtime: &Runtime, code: &str) -> bool {
     let stmt = lua.load(code).into_function();
     match (expr, stmt) {
         (Ok(_), _) | (_, Ok(_)) => false,
-        (_, Err(mlua::Error::SyntaxError { incomplete_input, .. })) => incomplete_input,
+        (
+            _,
+            Err(mlua::Error::SyntaxError {
+                incomplete_input, ..
+            }),
+        ) => incomplete_input,
         _ => false,
     }
 }
 
 pub fn run(runtime: &Runtime) -> Result<(), Failure> {
-    let mut editor = DefaultEditor::new().map_err(|e| Failure::usage(format!("cannot start the prompt: {e}")))?;
+    let mut editor = DefaultEditor::new()
+        .map_err(|e| Failure::usage(format!("cannot start the prompt: {e}")))?;
     let history = history_file();
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
-    println!("assay {} ({}) — Ctrl-D to exit", crate::core_version(), crate::lua_version());
+    println!(
+        "assay {} ({}) — Ctrl-D to exit",
+        crate::core_version(),
+        crate::lua_version()
+    );
     let mut buffer = String::new();
     loop {
         let prompt = if buffer.is_empty() { "> " } else { ">> " };

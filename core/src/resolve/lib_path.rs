@@ -14,7 +14,11 @@ impl LibPath {
     /// Roots from a `:`-separated list.
     pub fn parse(list: &str) -> Self {
         Self {
-            roots: list.split(':').filter(|s| !s.is_empty()).map(PathBuf::from).collect(),
+            roots: list
+                .split(':')
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .collect(),
         }
     }
 
@@ -41,7 +45,10 @@ impl LibPath {
         if let Some(data) = data_home {
             roots.push(data.join("assay"));
         }
-        if let Some(bin_dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(Path::to_owned)) {
+        if let Some(bin_dir) = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_owned))
+        {
             roots.push(bin_dir.join("../lib/assay"));
         }
         roots.push(PathBuf::from("/usr/local/lib/assay"));
@@ -66,6 +73,9 @@ mod tests {
     #[test]
     fn defaults_end_with_the_system_root() {
         let p = LibPath::defaults();
-        assert_eq!(p.roots().last(), Some(&PathBuf::from("/usr/local/lib/assay")));
+        assert_eq!(
+            p.roots().last(),
+            Some(&PathBuf::from("/usr/local/lib/assay"))
+        );
     }
 }

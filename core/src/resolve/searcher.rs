@@ -22,7 +22,9 @@ pub struct ScriptDir(pub PathBuf);
 
 /// Puts the searcher in `package.searchers`, right after `package.preload`.
 pub fn install(lua: &Lua, lib_path: LibPath) -> mlua::Result<()> {
-    let searcher = function(lua, "require", move |lua, args| search(lua, &args, &lib_path))?;
+    let searcher = function(lua, "require", move |lua, args| {
+        search(lua, &args, &lib_path)
+    })?;
     let package: Table = lua.globals().raw_get("package")?;
     let searchers: Table = package.raw_get("searchers")?;
     let insert: Function = lua.globals().raw_get::<Table>("table")?.raw_get("insert")?;
@@ -50,7 +52,10 @@ fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValu
     match found {
         Found::File(path) => {
             let source = std::fs::read(&path).map_err(|e| {
-                Raise::Message(format!("error loading module '{name}' from file '{}': {e}", path.display()))
+                Raise::Message(format!(
+                    "error loading module '{name}' from file '{}': {e}",
+                    path.display()
+                ))
             })?;
             let loader = lua
                 .load(source)
@@ -66,7 +71,10 @@ fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValu
             Ok((loader, path.to_string_lossy().into_owned()).into_lua_multi(lua)?)
         }
         Found::Missing(paths) => {
-            let lines: Vec<String> = paths.iter().map(|p| format!("no file '{}'", p.display())).collect();
+            let lines: Vec<String> = paths
+                .iter()
+                .map(|p| format!("no file '{}'", p.display()))
+                .collect();
             Ok(lines.join("\n\t").into_lua_multi(lua)?)
         }
     }
@@ -75,7 +83,11 @@ fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValu
 /// `X.Y.Z` -> the path segments, refusing anything that could leave the root.
 fn segments(rest: &str) -> BuiltinResult<Vec<&str>> {
     let parts: Vec<&str> = rest.split('.').collect();
-    let valid = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let valid = |p: &&str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
     if !parts.iter().all(valid) {
         return Err(Raise::Message(format!(
             "'assay.{rest}' is not a package name (letters, digits, '-', '_', separated by dots)"

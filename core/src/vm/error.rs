@@ -19,7 +19,10 @@ pub enum RunError {
     #[error("not enough memory: the script exceeded its memory limit of {} (raise it with --memory-limit)", format_size(*limit))]
     Memory { limit: usize },
     #[error("{}", unobserved_summary(tasks.len(), *intervals))]
-    Unobserved { tasks: Vec<Report>, intervals: usize },
+    Unobserved {
+        tasks: Vec<Report>,
+        intervals: usize,
+    },
     #[error("setting up the VM failed: {0}")]
     Setup(#[source] mlua::Error),
     #[error("starting the executor failed: {0}")]
@@ -63,7 +66,9 @@ fn join(r: &Report) -> String {
 fn unobserved_summary(tasks: usize, intervals: usize) -> String {
     let mut parts = Vec::new();
     if tasks > 0 {
-        parts.push(format!("{tasks} spawned task(s) failed and were never awaited"));
+        parts.push(format!(
+            "{tasks} spawned task(s) failed and were never awaited"
+        ));
     }
     if intervals > 0 {
         parts.push(format!("{intervals} interval(s) stopped by an error"));

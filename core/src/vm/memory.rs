@@ -3,7 +3,9 @@
 /// Bytes in a size, or a message naming what is wrong with it.
 pub fn parse_size(text: &str) -> Result<usize, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
     let number: f64 = number
         .parse()
@@ -25,9 +27,9 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 /// `67108864` -> `64 MiB`, for messages.
 pub fn format_size(bytes: usize) -> String {
     const MIB: usize = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
-    } else if bytes >= 1024 && bytes % 1024 == 0 {
+    } else if bytes >= 1024 && bytes.is_multiple_of(1024) {
         format!("{} KiB", bytes / 1024)
     } else {
         format!("{bytes} bytes")
@@ -50,8 +52,16 @@ mod tests {
 
     #[test]
     fn errors_name_the_input() {
-        assert!(parse_size("lots").unwrap_err().contains("'lots'"));
-        assert!(parse_size("5X").unwrap_err().contains("unknown unit 'X'"));
+        assert!(
+            parse_size("lots")
+                .expect_err("not a size")
+                .contains("'lots'")
+        );
+        assert!(
+            parse_size("5X")
+                .expect_err("unknown unit")
+                .contains("unknown unit 'X'")
+        );
     }
 
     #[test]

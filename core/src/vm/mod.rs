@@ -94,7 +94,10 @@ impl RuntimeBuilder {
                     log: self.log,
                 },
             )?;
-            resolve::install(&lua, self.lib_path.clone().unwrap_or_else(LibPath::from_env))?;
+            resolve::install(
+                &lua,
+                self.lib_path.clone().unwrap_or_else(LibPath::from_env),
+            )?;
             if self.sandbox {
                 sandbox::apply(&lua)?;
             }
@@ -102,7 +105,8 @@ impl RuntimeBuilder {
         };
         setup().map_err(RunError::Setup)?;
         if self.memory_limit > 0 {
-            lua.set_memory_limit(self.memory_limit).map_err(RunError::Setup)?;
+            lua.set_memory_limit(self.memory_limit)
+                .map_err(RunError::Setup)?;
         }
         let executor = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -125,7 +129,9 @@ pub struct Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("memory_limit", &self.memory_limit).finish()
+        f.debug_struct("Runtime")
+            .field("memory_limit", &self.memory_limit)
+            .finish()
     }
 }
 
@@ -163,7 +169,10 @@ impl Runtime {
             source,
         })?;
         strip_shebang(&mut source);
-        let dir = path.parent().map(Path::to_owned).filter(|d| !d.as_os_str().is_empty());
+        let dir = path
+            .parent()
+            .map(Path::to_owned)
+            .filter(|d| !d.as_os_str().is_empty());
         self.set_script(&path.display().to_string(), args, dir)?;
         let chunk_name = format!("@{}", path.display());
         self.run_source(&source, &chunk_name, args)
@@ -175,7 +184,12 @@ impl Runtime {
     }
 
     /// Like [`Runtime::run_chunk`], with script arguments.
-    pub fn run_chunk_with_args(&self, code: &str, chunk_name: &str, args: &[String]) -> Result<(), RunError> {
+    pub fn run_chunk_with_args(
+        &self,
+        code: &str,
+        chunk_name: &str,
+        args: &[String],
+    ) -> Result<(), RunError> {
         if self.lua.app_data_ref::<ScriptDir>().is_none() {
             self.set_script("", args, None)?;
         }
@@ -195,7 +209,12 @@ impl Runtime {
         self.drive(function, MultiValue::new())
     }
 
-    fn set_script(&self, script: &str, args: &[String], dir: Option<PathBuf>) -> Result<(), RunError> {
+    fn set_script(
+        &self,
+        script: &str,
+        args: &[String],
+        dir: Option<PathBuf>,
+    ) -> Result<(), RunError> {
         let setup = || -> mlua::Result<()> {
             let arg: Table = self.lua.create_table()?;
             let exe = std::env::args().next().unwrap_or_else(|| "assay".into());
@@ -255,13 +274,17 @@ impl Runtime {
         let main = local.block_on(&self.executor, traced::run_traced(lua, function, args));
         let values = match main {
             Ok(Ok(values)) => values,
-            Ok(Err(failure)) if failure.report.message == "not enough memory" => return Err(self.memory_error()),
+            Ok(Err(failure)) if failure.report.message == "not enough memory" => {
+                return Err(self.memory_error());
+            }
             Ok(Err(failure)) => return Err(RunError::Script(failure.report)),
             Err(mlua::Error::MemoryError(_)) => return Err(self.memory_error()),
             Err(e) => return Err(RunError::Setup(e)),
         };
         self.executor.block_on(local);
-        let unobserved = lua.app_data_ref::<builtins::r#async::Unobserved>().map(|u| u.take());
+        let unobserved = lua
+            .app_data_ref::<builtins::r#async::Unobserved>()
+            .map(|u| u.take());
         match unobserved {
             Some((tasks, intervals)) if !tasks.is_empty() || intervals > 0 => {
                 Err(RunError::Unobserved { tasks, intervals })
@@ -274,6 +297,53 @@ impl Runtime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedders_add_globals_and_run_chunks() {
+        let rt = Runtime::builder()
+            .sandbox(true)
+            .memory_limit(8 << 20)
+            .build()
+            .expect("runtime");
+        rt.lua().globals().set("answer", 42).expect("set global");
+        rt.run_chunk(
+            "assert.eq(answer, 42); sleep(0.001); result = json.encode({answer})",
+            "=test",
+        )
+        .expect("chunk runs");
+        let result: String = rt.lua().globals().get("result").expect("result");
+        assert_eq!(result, "[42]");
+    }
+
+    #[test]
+    fn script_errors_carry_position_and_traceback() {
+        let rt = Runtime::builder().build().expect("runtime");
+        let err = rt
+            .run_chunk("local function f() error('boom') end\nf()", "=chunk")
+            .expect_err("must fail");
+        assert_eq!(err.exit_code(), 1);
+        assert_eq!(err.to_string(), "chunk:1: boom");
+        assert!(
+            err.report().contains("stack traceback:"),
+            "{}",
+            err.report()
+        );
+    }
+
+    #[test]
+    fn memory_limit_is_a_clean_error() {
+        let rt = Runtime::builder()
+            .memory_limit(4 << 20)
+            .build()
+            .expect("runtime");
+        let err = rt
+            .run_chunk("local t = {} for i = 1, 1e8 do t[i] = i end", "=chunk")
+            .expect_err("must run out");
+        assert!(
+            matches!(err, RunError::Memory { limit } if limit == 4 << 20),
+            "{err:?}"
+        );
+    }
 
     #[test]
     fn shebang_is_blanked_keeping_line_numbers() {

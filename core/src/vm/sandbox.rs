@@ -24,8 +24,12 @@ fn refusing_library(lua: &Lua, library: &'static str) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     let mt = lua.create_table()?;
     let index = function(lua, "sandbox", move |_, args| -> Result<(), Raise> {
-        let field = args.string_like(2, "key").unwrap_or_else(|_| "?".to_owned());
-        Err(Raise::Positioned(format!("{library}.{field} is not available in sandbox")))
+        let field = args
+            .string_like(2, "key")
+            .unwrap_or_else(|_| "?".to_owned());
+        Err(Raise::Positioned(format!(
+            "{library}.{field} is not available in sandbox"
+        )))
     })?;
     mt.raw_set("__index", index)?;
     mt.raw_set("__metatable", false)?;
@@ -39,7 +43,10 @@ pub fn apply(lua: &Lua) -> mlua::Result<()> {
     g.raw_set("debug", refusing_library(lua, "debug")?)?;
 
     let os: Table = g.raw_get("os")?;
-    let names: Vec<String> = os.pairs::<String, Value>().filter_map(|p| p.ok().map(|(k, _)| k)).collect();
+    let names: Vec<String> = os
+        .pairs::<String, Value>()
+        .filter_map(|p| p.ok().map(|(k, _)| k))
+        .collect();
     for name in names {
         if !OS_KEPT.contains(&name.as_str()) {
             let full: &'static str = Box::leak(format!("os.{name}").into_boxed_str());

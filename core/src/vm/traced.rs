@@ -24,7 +24,11 @@ pub struct Failure {
 }
 
 /// Calls `f(args)` in a new coroutine driven by the current executor.
-pub async fn run_traced(lua: &Lua, f: Function, args: impl IntoLuaMulti) -> mlua::Result<Result<MultiValue, Failure>> {
+pub async fn run_traced(
+    lua: &Lua,
+    f: Function,
+    args: impl IntoLuaMulti,
+) -> mlua::Result<Result<MultiValue, Failure>> {
     let slot: Rc<RefCell<Option<Report>>> = Rc::default();
     let handler = {
         let slot = slot.clone();
@@ -76,8 +80,12 @@ pub fn describe(lua: &Lua, err: &Value) -> String {
         Value::Nil => "nil".to_owned(),
         other => {
             let has_tostring = match other {
-                Value::Table(t) => t.metatable().is_some_and(|mt| mt.contains_key("__tostring").unwrap_or(false)),
-                Value::UserData(u) => u.metatable().is_ok_and(|mt| mt.contains("__tostring").unwrap_or(false)),
+                Value::Table(t) => t
+                    .metatable()
+                    .is_some_and(|mt| mt.contains_key("__tostring").unwrap_or(false)),
+                Value::UserData(u) => u
+                    .metatable()
+                    .is_ok_and(|mt| mt.contains("__tostring").unwrap_or(false)),
                 _ => false,
             };
             let tostring: Option<Function> = lua.globals().raw_get("tostring").ok();
@@ -86,7 +94,7 @@ pub fn describe(lua: &Lua, err: &Value) -> String {
                     .call::<mlua::LuaString>(other.clone())
                     .map(|s| s.to_string_lossy())
                     .unwrap_or_else(|_| "(error object with a failing __tostring)".into()),
-                _ => format!("(error object is a {} value)", type_name(&other)),
+                _ => format!("(error object is a {} value)", type_name(other)),
             }
         }
     }

@@ -103,7 +103,10 @@ impl Node<'_, '_> {
 }
 
 fn key_segment(key: &str) -> String {
-    let identifier = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let identifier = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if identifier {
         format!(".{key}")
@@ -123,7 +126,10 @@ impl Serialize for Node<'_, '_> {
             Value::Number(n) => Err(enc.fail(format!("cannot encode {n} (not a finite number)"))),
             Value::String(text) => match text.to_str() {
                 Ok(text) => s.serialize_str(&text),
-                Err(_) => Err(enc.fail("cannot encode a string that is not valid UTF-8 (base64-encode binary data)".into())),
+                Err(_) => Err(enc.fail(
+                    "cannot encode a string that is not valid UTF-8 (base64-encode binary data)"
+                        .into(),
+                )),
             },
             v if is_null(v) => s.serialize_unit(),
             Value::Table(table) => self.table(table, s),
@@ -181,7 +187,11 @@ impl Node<'_, '_> {
             let name = match &key {
                 Value::String(k) => match k.to_str() {
                     Ok(k) => k.to_owned(),
-                    Err(_) => return Err(enc.fail("cannot encode a table key that is not valid UTF-8".into())),
+                    Err(_) => {
+                        return Err(
+                            enc.fail("cannot encode a table key that is not valid UTF-8".into())
+                        );
+                    }
                 },
                 Value::Integer(i) => i.to_string(),
                 Value::Number(n) => n.to_string(),

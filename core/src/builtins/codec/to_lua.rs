@@ -226,7 +226,9 @@ impl<'de> serde::Deserialize<'de> for Decoded {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let current = CURRENT.with(|c| c.borrow().clone());
         let Some((lua, markers)) = current else {
-            return Err(de::Error::custom("assay: decoding outside decode_with_thread_lua"));
+            return Err(de::Error::custom(
+                "assay: decoding outside decode_with_thread_lua",
+            ));
         };
         FAILURE.with(|failure| {
             let seed = LuaSeed {

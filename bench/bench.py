@@ -1,0 +1,505 @@
+#!/usr/bin/env python3
+"""Assay benchmark suite: start-up time/RSS and JSON throughput, against lua5.4 + lua-cjson.
+
+Run through `bench/run` (see bench/README.md). Standard library only, Python >= 3.11.
+
+Every measurement alternates the two runtimes (A B A B ...) so that machine noise (frequency
+scaling, other processes, cache state) hits both sides equally; medians are reported.
+The exit status is 0 whenever the benchmarks ran, whether or not the goals are met: this is a
+report, not a test. It is 2 when a prerequisite (the binary, lua5.4, lua-cjson, GNU time) is
+missing or a runtime fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+JSON_SCRIPT = BENCH_DIR / "json_bench.lua"
+DEFAULT_TARGET_DIR = Path.home() / ".cache" / "assay-target"
+
+# Upper bound on any single child process, so a hung runtime cannot hang the suite.
+CHILD_TIMEOUT_S = 600
+STARTUP_TIMEOUT_S = 30
+
+
+def die(message: str) -> NoReturn:
+    print(f"bench: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr so stdout holds only the report."""
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Prerequisites
+# --------------------------------------------------------------------------------------------
+
+
+def find_assay() -> Path:
+    """$ASSAY_BIN, else dist/bin/assay, else the cargo target dir, else build it."""
+    if env := os.environ.get("ASSAY_BIN"):
+        path = Path(env)
+        if not os.access(path, os.X_OK):
+            die(f"ASSAY_BIN={env} is not an executable file")
+        return path
+    dist = REPO_ROOT / "dist" / "bin" / "assay"
+    if os.access(dist, os.X_OK):
+        return dist
+    target_dir = Path(os.environ.get("CARGO_TARGET_DIR") or DEFAULT_TARGET_DIR)
+    built = target_dir / "release" / "assay"
+    if os.access(built, os.X_OK):
+        return built
+    log(f"no assay binary found; building it into {target_dir}")
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir))
+    result = subprocess.run(
+        ["cargo", "build", "--release", "-p", "assay"], cwd=REPO_ROOT, env=env, check=False
+    )
+    if result.returncode != 0 or not os.access(built, os.X_OK):
+        die("`cargo build --release -p assay` failed; set ASSAY_BIN to an assay binary")
+    return built
+
+
+GNU_TIME = Path("/usr/bin/time")
+
+
+def have_prerequisites() -> bool:
+    """lua5.4 with lua-cjson, and GNU time (for peak RSS, see measure_rss)."""
+    lua = shutil.which("lua5.4")
+    if not lua or not os.access(GNU_TIME, os.X_OK):
+        return False
+    probe = subprocess.run(
+        [lua, "-e", 'require("cjson")'], capture_output=True, timeout=STARTUP_TIMEOUT_S, check=False
+    )
+    return probe.returncode == 0
+
+
+def ensure_prerequisites() -> Path:
+    """Install lua5.4, lua-cjson and time from Debian when missing; return lua5.4's path.
+
+    `apt-get update` runs only if the first install fails. apt's output goes to stderr so that
+    stdout holds only the report.
+    """
+    if not have_prerequisites():
+        packages = ["lua5.4", "lua-cjson", "time"]
+        if not shutil.which("apt-get"):
+            die(f"{', '.join(packages)} are required, and apt-get is not available")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        install = ["apt-get", "install", "-y", "-q", *packages]
+        quiet = {"env": env, "stdout": sys.stderr, "check": False}
+        log(f"installing {' '.join(packages)} with apt-get")
+        if subprocess.run(install, **quiet).returncode != 0:
+            log("apt-get install failed; running apt-get update and retrying once")
+            subprocess.run(["apt-get", "update", "-q"], **quiet)
+            subprocess.run(install, **quiet)
+        if not have_prerequisites():
+            die(f"still missing after apt-get: run `apt-get install -y {' '.join(packages)}`")
+    return Path(shutil.which("lua5.4") or "lua5.4")
+
+
+def first_line(cmd: list[str]) -> str:
+    """First line of a command's output (stdout or stderr), for the version lines."""
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=STARTUP_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    text = (out.stdout or out.stderr).strip()
+    return text.splitlines()[0] if text else "?"
+
+
+def cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies over all CPUs since boot, from /proc/stat."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy_since(start: tuple[int, int]) -> str:
+    """Share of all CPUs that was busy since `start`, the benchmark itself included.
+
+    A busy machine makes every number here noisier: the benchmark keeps about one CPU busy, so
+    on an otherwise idle machine this is about 1/nproc; much more means something else ran.
+    """
+    busy, total = (now - then for now, then in zip(cpu_times(), start))
+    return f"{100 * busy / total:.0f}%" if total > 0 else "?"
+
+
+def machine_line() -> str:
+    nproc = len(os.sched_getaffinity(0))
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{nproc} CPUs (nproc), {model}"
+
+
+# --------------------------------------------------------------------------------------------
+# Start-up
+# --------------------------------------------------------------------------------------------
+
+
+class _ChildTimeout(Exception):
+    pass
+
+
+def _on_alarm(_signum, _frame):
+    raise _ChildTimeout
+
+
+def timed_spawn(argv: list[str]) -> float:
+    """Run argv with stdout/stderr on /dev/null; return its wall time in seconds.
+
+    posix_spawn (vfork-style in glibc) keeps the launcher's own overhead small and equal for
+    both runtimes. (Peak RSS is measured separately: see measure_rss.)
+    """
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+    ]
+    start = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
+    signal.alarm(STARTUP_TIMEOUT_S)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except _ChildTimeout:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        die(f"{argv[0]} did not finish within {STARTUP_TIMEOUT_S}s")
+    finally:
+        signal.alarm(0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        die(f"{' '.join(argv)} exited with status {os.waitstatus_to_exitcode(status)}")
+    return elapsed
+
+
+def measure_rss(argv: list[str]) -> int:
+    """Peak RSS (KiB) of argv, as reported by GNU time's wait4 (`%M`).
+
+    Why not os.wait4 from here: Linux folds the RSS of the image a process had *before* exec
+    into its ru_maxrss (exec records the old mm's high-water mark in the process's maxrss).
+    A child spawned by Python starts as a copy of (or, with vfork, shares) this ~10-15 MiB
+    Python process, so its ru_maxrss is Python's size, not the runtime's: both runtimes would
+    read the same ~14 MiB. GNU time is a small C program that forks and execs the runtime and
+    reads the same wait4 rusage; its own pre-exec footprint is a few hundred KiB, well below
+    either runtime's, so the maximum is the runtime's own peak.
+    """
+    cmd = [str(GNU_TIME), "-f", "RSS_KIB=%M", *argv]
+    out = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         timeout=STARTUP_TIMEOUT_S, check=False)
+    match = re.search(r"^RSS_KIB=(\d+)$", out.stderr, re.M)
+    if out.returncode != 0 or not match:
+        die(f"{' '.join(cmd)} failed (status {out.returncode}): {out.stderr.strip()}")
+    return int(match.group(1))
+
+
+@dataclass
+class Startup:
+    a_ms: float  # median wall time, milliseconds
+    b_ms: float
+    a_rss_mib: float  # median peak RSS, MiB
+    b_rss_mib: float
+    runs: int
+
+
+def bench_startup(assay: Path, lua: Path, runs: int, warmups: int) -> Startup:
+    a_argv = [str(assay), "-e", 'print("hi")']
+    b_argv = [str(lua), "-e", 'print("hi")']
+    # Check once, with output captured, that both really print "hi".
+    for argv in (a_argv, b_argv):
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=STARTUP_TIMEOUT_S)
+        if out.returncode != 0 or out.stdout != "hi\n":
+            die(f"{argv[0]} -e 'print(\"hi\")' printed {out.stdout!r} (status {out.returncode})")
+
+    signal.signal(signal.SIGALRM, _on_alarm)
+    for _ in range(warmups):
+        timed_spawn(a_argv)
+        timed_spawn(b_argv)
+    a_t, b_t = [], []
+    for _ in range(runs):  # wall time, alternating A B A B
+        a_t.append(timed_spawn(a_argv))
+        b_t.append(timed_spawn(b_argv))
+    a_rss, b_rss = [], []
+    for _ in range(runs):  # peak RSS, in separate runs (under GNU time), alternating
+        a_rss.append(measure_rss(a_argv))
+        b_rss.append(measure_rss(b_argv))
+    return Startup(
+        a_ms=statistics.median(a_t) * 1e3,
+        b_ms=statistics.median(b_t) * 1e3,
+        a_rss_mib=statistics.median(a_rss) / 1024,
+        b_rss_mib=statistics.median(b_rss) / 1024,
+        runs=runs,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# JSON
+# --------------------------------------------------------------------------------------------
+
+# Strings that exercise the escape and UTF-8 paths of both parsers and encoders.
+_TRICKY = [
+    'line one\nline two\ttabbed',
+    'say "hello" to C:\\path\\to\\file',
+    'café, naïve, Zürich',
+    'Ελληνικά και русский текст',
+    '日本語のテキスト',
+    'emoji 🚀 and ✓ checks',
+    'bell\u0007 and null-ish \u0001 control',
+    'url https://example.com/a/b?c=d&e=f',
+]
+
+
+def generate_document(target_bytes: int, seed: int = 20261122) -> bytes:
+    """A deterministic, compact JSON array of "k8s-like" objects, about target_bytes long.
+
+    Objects, arrays, strings (some with escapes, some non-ASCII), integers, floats, booleans
+    and nulls, nested at most six levels (counting the top array as one):
+    list > item > spec > containers > container > {limits, env, ports}.
+    Same seed, same bytes: the document does not depend on the machine or Python's hash seed.
+    """
+    rng = random.Random(seed)
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+             "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa"]
+
+    def name() -> str:
+        return f"{rng.choice(words)}-{rng.choice(words)}-{rng.randrange(100000):05d}"
+
+    def container(app: str, c: int) -> dict:
+        return {
+            "name": f"{app}-c{c}",
+            "image": f"registry.example.com/{rng.choice(words)}/{app}:"
+                     f"{rng.randint(1, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 99)}",
+            "ports": [rng.choice([80, 443, 8080, 9090]) for _ in range(rng.randint(0, 3))],
+            "limits": {"cpu": f"{rng.randint(1, 8) * 250}m",
+                       "memory": f"{rng.randint(1, 16) * 128}Mi"},
+            "requestCpu": rng.uniform(0.05, 2.0),
+            "requestMemoryBytes": rng.randint(1, 1 << 34),
+            "env": {f"VAR_{k}": rng.choice(_TRICKY) if k == 0 else name()
+                    for k in range(rng.randint(1, 4))},
+            "privileged": rng.random() < 0.1,
+            "command": None,
+        }
+
+    def item(i: int) -> dict:
+        app = name()
+        return {
+            "apiVersion": "apps/v1",
+            "kind": rng.choice(["Deployment", "StatefulSet", "DaemonSet"]),
+            "metadata": {
+                "name": app,
+                "namespace": rng.choice(["default", "kube-system", "prod", "staging"]),
+                "uid": "%08x-%04x-%04x-%04x-%012x" % (rng.getrandbits(32), rng.getrandbits(16),
+                                                      rng.getrandbits(16), rng.getrandbits(16),
+                                                      rng.getrandbits(48)),
+                "resourceVersion": rng.randint(1, 10**9),
+                "generation": i,
+                "labels": {"app": app, "tier": rng.choice(["web", "db", "cache"]),
+                           "release": f"r{rng.randint(1, 500)}"},
+                "annotations": {"description": rng.choice(_TRICKY),
+                                "checksum": "%032x" % rng.getrandbits(128)},
+                "creationTimestamp": "2026-%02d-%02dT%02d:%02d:%02dZ" % (
+                    rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23),
+                    rng.randint(0, 59), rng.randint(0, 59)),
+                "deletionTimestamp": None,
+            },
+            "spec": {
+                "replicas": rng.randint(0, 12),
+                "paused": rng.random() < 0.05,
+                "selector": {"app": app},
+                "containers": [container(app, c) for c in range(rng.randint(1, 3))],
+                "nodeSelector": None if rng.random() < 0.5 else {"disk": "ssd"},
+            },
+            "status": {
+                "ready": rng.random() < 0.9,
+                "availableReplicas": rng.randint(0, 12),
+                "cpuUsage": round(rng.uniform(0, 100), 6),
+                "latencyMs": [round(rng.expovariate(0.05), 3) for _ in range(5)],
+                "conditions": [{"type": t, "status": rng.choice([True, False]),
+                                "lastProbe": None, "reason": rng.choice(_TRICKY)}
+                               for t in ("Available", "Progressing")],
+            },
+        }
+
+    # Compact separators, as APIs and encoders emit; ensure_ascii=False keeps non-ASCII as raw
+    # UTF-8 (as in real documents) while quotes, backslashes and control characters are escaped.
+    def dump(value) -> bytes:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+    items, size = [], 2  # the enclosing "[]"
+    while size < target_bytes and len(items) < 1_000_000:  # bounded
+        obj = item(len(items))
+        items.append(obj)
+        size += len(dump(obj)) + 1
+    return dump(items)
+
+
+_RESULT = re.compile(r"^RESULT (.*)$", re.M)
+
+
+def run_json_once(argv: list[str]) -> dict[str, str]:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        die(f"{argv[0]} JSON benchmark did not finish within {CHILD_TIMEOUT_S}s")
+    match = _RESULT.search(out.stdout)
+    if out.returncode != 0 or not match:
+        die(f"{' '.join(argv)} failed (status {out.returncode}):\n{out.stdout}{out.stderr}")
+    return dict(field.split("=", 1) for field in match.group(1).split())
+
+
+@dataclass
+class JsonResult:
+    a_parse: float  # median MB/s
+    b_parse: float
+    a_encode: float
+    b_encode: float
+    a_lib: str
+    b_lib: str
+    doc_bytes: int
+    rounds: int
+    detail: list[str]
+
+
+def bench_json(assay: Path, lua: Path, rounds: int, seconds: float, doc_kb: int) -> JsonResult:
+    with tempfile.TemporaryDirectory(prefix="assay-bench-") as tmp:
+        doc = Path(tmp) / "doc.json"
+        doc.write_bytes(generate_document(doc_kb * 1000))
+        log(f"JSON document: {doc.stat().st_size} bytes; {rounds} round(s) of >= {seconds}s phases")
+        # --memory-limit 0 (no limit): assay's 64 MiB default is a safety limit for scripts,
+        # not a property of the runtime; the parsed 2.5 MB document as Lua tables, the text, the
+        # encoded output and the garbage of repeated parses between collections can exceed it,
+        # and lua5.4 runs without any limit, so the comparison is like for like.
+        a_argv = [str(assay), "--memory-limit", "0", str(JSON_SCRIPT), str(doc), str(seconds)]
+        b_argv = [str(lua), str(JSON_SCRIPT), str(doc), str(seconds)]
+        a_runs, b_runs = [], []
+        for r in range(rounds):  # alternating A B A B
+            a_runs.append(run_json_once(a_argv))
+            b_runs.append(run_json_once(b_argv))
+            log(f"JSON round {r + 1}/{rounds}: assay parse {a_runs[-1]['parse_mbps']} "
+                f"encode {a_runs[-1]['encode_mbps']} MB/s; cjson parse {b_runs[-1]['parse_mbps']} "
+                f"encode {b_runs[-1]['encode_mbps']} MB/s")
+
+    def med(runs: list[dict[str, str]], key: str) -> float:
+        return statistics.median(float(run[key]) for run in runs)
+
+    detail = []
+    for label, runs in (("assay", a_runs), ("lua5.4", b_runs)):
+        last = runs[-1]
+        detail.append(f"{label}: {last['lib']}, parse x{last['parse_n']} in {last['parse_s']}s, "
+                      f"encode x{last['encode_n']} in {last['encode_s']}s "
+                      f"(encoded {last['encoded_bytes']} bytes), last round")
+    return JsonResult(
+        a_parse=med(a_runs, "parse_mbps"), b_parse=med(b_runs, "parse_mbps"),
+        a_encode=med(a_runs, "encode_mbps"), b_encode=med(b_runs, "encode_mbps"),
+        a_lib=a_runs[0]["lib"], b_lib=b_runs[0]["lib"].replace("_", " "),
+        doc_bytes=int(a_runs[0]["bytes"]), rounds=rounds, detail=detail,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------
+
+
+def table(rows: list[list[str]]) -> str:
+    """Plain-text table: first column left-aligned, the others right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+
+    def fmt(row: list[str]) -> str:
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        return "  ".join(cells).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt(rows[0]), rule] + [fmt(r) for r in rows[1:]])
+
+
+def verdict(ratio: float, goal: float, lower_is_better: bool) -> str:
+    ok = ratio <= goal if lower_is_better else ratio >= goal
+    return "yes" if ok else "NO"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer runs and shorter phases, for smoke testing")
+    args = parser.parse_args()
+
+    if args.quick:
+        startup_runs, startup_warmups, json_rounds, json_seconds = 30, 3, 1, 0.2
+    else:
+        startup_runs, startup_warmups, json_rounds, json_seconds = 200, 10, 3, 1.0
+    doc_kb = 2500
+
+    assay = find_assay()
+    lua = ensure_prerequisites()
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cpu_at_start = cpu_times()
+
+    log(f"start-up: {startup_warmups} warm-ups, then {startup_runs} runs each, alternating")
+    st = bench_startup(assay, lua, startup_runs, startup_warmups)
+    js = bench_json(assay, lua, json_rounds, json_seconds, doc_kb)
+
+    startup_ratio = st.a_ms / st.b_ms
+    rss_ratio = st.a_rss_mib / st.b_rss_mib
+    parse_ratio = js.a_parse / js.b_parse
+    encode_ratio = js.a_encode / js.b_encode
+    rows = [
+        ["metric", "assay", "lua5.4 / lua-cjson", "ratio", "goal", "meets goal"],
+        ["start-up time (ms)", f"{st.a_ms:.2f}", f"{st.b_ms:.2f}", f"{startup_ratio:.2f}",
+         "<= 1.20", verdict(startup_ratio, 1.2, lower_is_better=True)],
+        ["start-up peak RSS (MiB)", f"{st.a_rss_mib:.1f}", f"{st.b_rss_mib:.1f}",
+         f"{rss_ratio:.2f}", "—", "—"],
+        ["json.parse (MB/s)", f"{js.a_parse:.1f}", f"{js.b_parse:.1f}", f"{parse_ratio:.2f}",
+         ">= 1.00", verdict(parse_ratio, 1.0, lower_is_better=False)],
+        ["json.encode (MB/s)", f"{js.a_encode:.1f}", f"{js.b_encode:.1f}",
+         f"{encode_ratio:.2f}", ">= 1.00", verdict(encode_ratio, 1.0, lower_is_better=False)],
+    ]
+
+    print(f"Assay benchmarks{' (--quick)' if args.quick else ''}, {now}")
+    print(f"machine: {machine_line()}")
+    print(f"CPU busy during the run: {cpu_busy_since(cpu_at_start)} of all CPUs "
+          f"(the benchmark itself keeps about one busy)")
+    print(f"assay:   {first_line([str(assay), '-V'])} ({assay})")
+    lua_version = " ".join(first_line([str(lua), "-v"]).split()[:2])  # "Lua 5.4.4"
+    print(f"peer:    {lua_version} ({lua}), {js.b_lib}")
+    print()
+    print(table(rows))
+    print()
+    print("ratio = assay / peer. Start-up: wall time, lower is better. JSON: throughput "
+          "(CPU time, os.clock), higher is better.")
+    print(f"start-up: median of {st.runs} runs each of -e 'print(\"hi\")', alternating, after "
+          f"{startup_warmups} warm-ups; RSS: median of as many runs under GNU time (%M).")
+    print(f"JSON: {js.doc_bytes} byte document, median of {js.rounds} round(s) each, alternating; "
+          f"each phase >= {json_seconds}s; MB = document bytes / 1e6.")
+    for line in js.detail:
+        print(f"  {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
