@@ -13,8 +13,7 @@ use super::inspect::inspect;
 
 const MAX_DIFFS: usize = 10;
 
-pub fn install(lua: &Lua) -> mlua::Result<()> {
-    let t = lua.create_table()?;
+pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.raw_set("eq", function(lua, "assert.eq", eq)?)?;
     t.raw_set("ne", function(lua, "assert.ne", ne)?)?;
     t.raw_set(
@@ -43,7 +42,7 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     let mt = lua.create_table()?;
     mt.raw_set("__call", call)?;
     t.set_metatable(Some(mt))?;
-    lua.globals().raw_set("assert", t)
+    Ok(())
 }
 
 /// Lua's `assert`: returns all its arguments when `v` is truthy; else raises `msg` (a string

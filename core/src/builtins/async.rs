@@ -131,13 +131,11 @@ impl UserData for Interval {
     }
 }
 
-pub fn install(lua: &Lua) -> mlua::Result<()> {
-    lua.set_app_data(Unobserved::default());
-    let t = lua.create_table()?;
+pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.raw_set("spawn", function(lua, "async.spawn", spawn)?)?;
     t.raw_set("interval", function(lua, "async.interval", interval)?)?;
     t.raw_set("all", async_function(lua, "async.all", all)?)?;
-    lua.globals().raw_set("async", t)
+    Ok(())
 }
 
 fn task_arg(args: &Args, pos: usize) -> BuiltinResult<Rc<TaskState>> {

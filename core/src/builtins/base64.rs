@@ -5,16 +5,15 @@
 use base64::Engine;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, general_purpose};
-use mlua::Lua;
+use mlua::{Lua, Table};
 
 use super::args::Args;
 use super::function::{BuiltinResult, Raise, function};
 
-pub fn install(lua: &Lua) -> mlua::Result<()> {
-    let b64 = lua.create_table()?;
+pub fn fill(lua: &Lua, b64: &Table) -> mlua::Result<()> {
     b64.raw_set("encode", function(lua, "base64.encode", encode)?)?;
     b64.raw_set("decode", function(lua, "base64.decode", decode)?)?;
-    lua.globals().raw_set("base64", b64)
+    Ok(())
 }
 
 fn engine(url: bool, pad: bool) -> GeneralPurpose {

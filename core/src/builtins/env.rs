@@ -6,14 +6,16 @@ use mlua::{Lua, Table, Value};
 use super::args::Args;
 use super::function::{BuiltinResult, function};
 
-pub fn install(lua: &Lua, writable: bool) -> mlua::Result<()> {
-    let t = lua.create_table()?;
+pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.raw_set("get", function(lua, "env.get", get)?)?;
     t.raw_set("list", function(lua, "env.list", list)?)?;
+    let writable = lua
+        .app_data_ref::<super::BuiltinOptions>()
+        .is_some_and(|o| !o.sandbox);
     if writable {
         t.raw_set("set", function(lua, "env.set", set)?)?;
     }
-    lua.globals().raw_set("env", t)
+    Ok(())
 }
 
 fn valid_name(args: &Args) -> BuiltinResult<String> {

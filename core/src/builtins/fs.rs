@@ -16,8 +16,7 @@ use mlua::{Lua, Table};
 use super::args::Args;
 use super::function::{BuiltinResult, Raise, function};
 
-pub fn install(lua: &Lua) -> mlua::Result<()> {
-    let t = lua.create_table()?;
+pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.raw_set("read", function(lua, "fs.read", read)?)?;
     t.raw_set("write", function(lua, "fs.write", write)?)?;
     t.raw_set("append", function(lua, "fs.append", append)?)?;
@@ -30,7 +29,7 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     t.raw_set("copy", function(lua, "fs.copy", copy)?)?;
     t.raw_set("rename", function(lua, "fs.rename", rename)?)?;
     t.raw_set("tempdir", function(lua, "fs.tempdir", tempdir)?)?;
-    lua.globals().raw_set("fs", t)
+    Ok(())
 }
 
 fn io_error(path: &Path, e: io::Error) -> Raise {

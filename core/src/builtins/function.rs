@@ -9,23 +9,12 @@
 
 use std::future::Future;
 
-use mlua::{Function, IntoLuaMulti, LightUserData, Lua, MultiValue, Value};
+use mlua::{Function, IntoLuaMulti, LightUserData, Lua, MultiValue, Table, Value};
 
 use super::args::Args;
 
 /// Chunk name of Assay's own Lua glue; frames from it are hidden from positions and tracebacks.
 pub const INTERNAL_CHUNK: &str = "=[assay]";
-
-const WRAPPER: &str = r#"
-local FAIL, error = ...
-local function check(first, ...)
-  if first == FAIL then error((...), 0) end
-  return first, ...
-end
-return function(raw)
-  return function(...) return check(raw(...)) end
-end
-"#;
 
 /// Why a builtin failed.
 #[derive(Debug, thiserror::Error)]
@@ -52,24 +41,27 @@ impl Raise {
 
 pub type BuiltinResult<T> = Result<T, Raise>;
 
-/// Per-VM state of the protocol.
+/// Per-VM state of the protocol, and the glue chunk's helpers.
 struct Protocol {
     fail: LightUserData,
     wrap: Function,
+    glue: Table,
 }
 
 static FAIL_MARKER: u8 = 0;
 
-/// Sets up the wrapper in a fresh VM; must run before any builtin is created.
+/// Loads the glue chunk (`glue.lua`); must run before any builtin is created.
 pub fn install(lua: &Lua) -> mlua::Result<()> {
     let fail = LightUserData(std::ptr::addr_of!(FAIL_MARKER) as *mut _);
     let error: Function = lua.globals().raw_get("error")?;
-    let wrap: Function = lua
-        .load(WRAPPER)
+    let next: Function = lua.globals().raw_get("next")?;
+    let materialize = lua.create_function(|lua, t: Table| super::lazy::materialize(lua, &t))?;
+    let glue: Table = lua
+        .load(include_str!("glue.lua"))
         .set_name(INTERNAL_CHUNK)
-        .into_function()?
-        .call((fail, error))?;
-    lua.set_app_data(Protocol { fail, wrap });
+        .call((fail, error, next, materialize))?;
+    let wrap = glue.raw_get("wrap")?;
+    lua.set_app_data(Protocol { fail, wrap, glue });
     Ok(())
 }
 
@@ -78,6 +70,14 @@ fn protocol(lua: &Lua) -> mlua::Result<(LightUserData, Function)> {
         .app_data_ref::<Protocol>()
         .ok_or_else(|| mlua::Error::runtime("assay: builtins used before the VM was set up"))?;
     Ok((p.fail, p.wrap.clone()))
+}
+
+/// A helper from the glue chunk (`stub`, `on_first_call`).
+pub fn glue<T: mlua::FromLua>(lua: &Lua, name: &str) -> mlua::Result<T> {
+    let p = lua
+        .app_data_ref::<Protocol>()
+        .ok_or_else(|| mlua::Error::runtime("assay: glue used before the VM was set up"))?;
+    p.glue.raw_get(name)
 }
 
 /// Creates the Lua function `name` (e.g. `"json.parse"`) from a synchronous Rust function.

@@ -17,8 +17,7 @@ use super::args::Args;
 use super::codec::{self, EncodeOptions, Encoder, LuaSeed, Shape};
 use super::function::{BuiltinResult, Raise, function};
 
-pub fn install(lua: &Lua) -> mlua::Result<()> {
-    let json = lua.create_table()?;
+pub fn fill(lua: &Lua, json: &Table) -> mlua::Result<()> {
     json.raw_set("parse", function(lua, "json.parse", parse)?)?;
     json.raw_set("encode", function(lua, "json.encode", encode)?)?;
     json.raw_set("null", codec::null())?;
@@ -32,7 +31,7 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
             mark(lua, args, Shape::Object)
         })?,
     )?;
-    lua.globals().raw_set("json", json)
+    Ok(())
 }
 
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {

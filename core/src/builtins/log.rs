@@ -90,9 +90,7 @@ impl Default for LogConfig {
     }
 }
 
-pub fn install(lua: &Lua, config: LogConfig) -> mlua::Result<()> {
-    lua.set_app_data(config);
-    let t = lua.create_table()?;
+pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.raw_set(
         "debug",
         function(lua, "log.debug", |lua, a| emit(lua, a, Level::Debug))?,
@@ -109,7 +107,7 @@ pub fn install(lua: &Lua, config: LogConfig) -> mlua::Result<()> {
         "error",
         function(lua, "log.error", |lua, a| emit(lua, a, Level::Error))?,
     )?;
-    lua.globals().raw_set("log", t)
+    Ok(())
 }
 
 fn emit(lua: &Lua, args: Args, level: Level) -> BuiltinResult<()> {

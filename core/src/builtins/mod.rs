@@ -11,6 +11,7 @@ pub mod fs;
 pub mod function;
 pub mod inspect;
 pub mod json;
+pub mod lazy;
 pub mod log;
 pub mod regex;
 pub mod time;
@@ -26,22 +27,32 @@ pub struct BuiltinOptions {
     pub log: log::LogConfig,
 }
 
-/// Installs every core global into `lua`.
+/// Installs every core global into `lua`: modules lazily (see [`lazy`]), their shared state
+/// at once.
 pub fn install(lua: &Lua, options: BuiltinOptions) -> mlua::Result<()> {
+    lua.set_app_data(options);
+    lua.set_app_data(options.log);
+    lua.set_app_data(r#async::Unobserved::default());
     function::install(lua)?;
     codec::install(lua)?;
-    json::install(lua)?;
-    yaml::install(lua)?;
-    toml::install(lua)?;
-    base64::install(lua)?;
-    regex::install(lua)?;
-    env::install(lua, !options.sandbox)?;
-    log::install(lua, options.log)?;
-    time::install(lua)?;
-    assert::install(lua)?;
-    r#async::install(lua)?;
+    lazy::install(lua)?;
+    let mut modules: Vec<(&str, lazy::Fill)> = vec![
+        ("json", json::fill),
+        ("yaml", yaml::fill),
+        ("toml", toml::fill),
+        ("base64", base64::fill),
+        ("regex", regex::fill),
+        ("env", env::fill),
+        ("log", log::fill),
+        ("time", time::fill),
+        ("assert", assert::fill),
+        ("async", r#async::fill),
+    ];
     if !options.sandbox {
-        fs::install(lua)?;
+        modules.push(("fs", fs::fill));
     }
-    Ok(())
+    for (name, fill) in modules {
+        lazy::global(lua, name, fill)?;
+    }
+    time::install_sleep(lua)
 }

@@ -19,20 +19,21 @@ const CACHE_LIMIT: usize = 256;
 #[derive(Default)]
 struct Cache(RefCell<HashMap<String, Rc<Regex>>>);
 
-pub fn install(lua: &Lua) -> mlua::Result<()> {
-    lua.set_app_data(Cache::default());
-    let re = lua.create_table()?;
+pub fn fill(lua: &Lua, re: &Table) -> mlua::Result<()> {
     re.raw_set("match", function(lua, "regex.match", is_match)?)?;
     re.raw_set("find", function(lua, "regex.find", find)?)?;
     re.raw_set("find_all", function(lua, "regex.find_all", find_all)?)?;
     re.raw_set("replace", function(lua, "regex.replace", replace)?)?;
     re.raw_set("split", function(lua, "regex.split", split)?)?;
-    lua.globals().raw_set("regex", re)
+    Ok(())
 }
 
 /// The compiled pattern of argument `pos`, from the cache when possible.
 pub fn compile(lua: &Lua, args: &Args, pos: usize) -> BuiltinResult<Rc<Regex>> {
     let pattern = args.string(pos, "pattern")?;
+    if lua.app_data_ref::<Cache>().is_none() {
+        lua.set_app_data(Cache::default());
+    }
     let cache = lua
         .app_data_ref::<Cache>()
         .ok_or_else(|| Raise::msg("regex cache missing"))?;

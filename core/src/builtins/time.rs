@@ -8,15 +8,14 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use mlua::Lua;
+use mlua::{Lua, Table};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, UtcOffset, macros::format_description};
 
 use super::args::Args;
 use super::function::{BuiltinResult, Raise, async_function, function};
 
-pub fn install(lua: &Lua) -> mlua::Result<()> {
-    let t = lua.create_table()?;
+pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.raw_set("now", function(lua, "time.now", |_, _| Ok(now()))?)?;
     t.raw_set(
         "monotonic",
@@ -26,10 +25,16 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     t.raw_set("parse", function(lua, "time.parse", parse)?)?;
     let mt = lua.create_table()?;
     mt.raw_set("__call", function(lua, "time", |_, _| Ok(now()))?)?;
-    t.set_metatable(Some(mt))?;
-    lua.globals().raw_set("time", t)?;
-    lua.globals()
-        .raw_set("sleep", async_function(lua, "sleep", sleep)?)
+    t.set_metatable(Some(mt))
+}
+
+/// `sleep(seconds)`: a global function of its own. Creating the first async function loads
+/// mlua's async glue, so the real `sleep` is made on its first call, not at start-up.
+pub fn install_sleep(lua: &Lua) -> mlua::Result<()> {
+    let make = lua.create_function(|lua, ()| async_function(lua, "sleep", sleep))?;
+    let on_first_call: mlua::Function = super::function::glue(lua, "on_first_call")?;
+    let sleep: mlua::Function = on_first_call.call(make)?;
+    lua.globals().raw_set("sleep", sleep)
 }
 
 fn now() -> f64 {

@@ -3,18 +3,17 @@
 
 use std::cell::Cell;
 
-use mlua::{Lua, Value};
+use mlua::{Lua, Table, Value};
 use serde::de::DeserializeSeed;
 
 use super::args::Args;
 use super::codec::{self, EncodeOptions, Encoder, LuaSeed};
 use super::function::{BuiltinResult, Raise, function};
 
-pub fn install(lua: &Lua) -> mlua::Result<()> {
-    let toml = lua.create_table()?;
+pub fn fill(lua: &Lua, toml: &Table) -> mlua::Result<()> {
     toml.raw_set("parse", function(lua, "toml.parse", parse)?)?;
     toml.raw_set("encode", function(lua, "toml.encode", encode)?)?;
-    lua.globals().raw_set("toml", toml)
+    Ok(())
 }
 
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {

@@ -7,19 +7,18 @@
 
 use std::cell::Cell;
 
-use mlua::{Lua, Value};
+use mlua::{Lua, Table, Value};
 use serde::de::DeserializeSeed;
 
 use super::args::Args;
 use super::codec::{self, Decoded, EncodeOptions, Encoder, LuaSeed, decode_with_thread_lua};
 use super::function::{BuiltinResult, Raise, function};
 
-pub fn install(lua: &Lua) -> mlua::Result<()> {
-    let yaml = lua.create_table()?;
+pub fn fill(lua: &Lua, yaml: &Table) -> mlua::Result<()> {
     yaml.raw_set("parse", function(lua, "yaml.parse", parse)?)?;
     yaml.raw_set("parse_all", function(lua, "yaml.parse_all", parse_all)?)?;
     yaml.raw_set("encode", function(lua, "yaml.encode", encode)?)?;
-    lua.globals().raw_set("yaml", yaml)
+    Ok(())
 }
 
 /// YAML 1.2 core schema: `yes`, `on`, `y` stay strings (no "Norway problem").

@@ -82,6 +82,8 @@ impl RuntimeBuilder {
             // `debug` and C modules included; that is the documented contract.
             unsafe { Lua::unsafe_new_with(StdLib::ALL, LuaOptions::new()) }
         };
+        // No collection while the VM is being built: everything made now lives on anyway.
+        lua.gc_stop();
         let setup = || -> mlua::Result<()> {
             let xpcall: Function = lua.globals().raw_get("xpcall")?;
             lua.set_named_registry_value(traced::XPCALL_KEY, xpcall)?;
@@ -104,12 +106,13 @@ impl RuntimeBuilder {
             Ok(())
         };
         setup().map_err(RunError::Setup)?;
+        lua.gc_restart();
         if self.memory_limit > 0 {
             lua.set_memory_limit(self.memory_limit)
                 .map_err(RunError::Setup)?;
         }
         let executor = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+            .enable_time()
             .build()
             .map_err(RunError::Executor)?;
         Ok(Runtime {
