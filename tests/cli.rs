@@ -157,5 +157,6 @@ pub fn trials() -> Vec<Trial> {
             "cli::syntax_error_names_file_and_line",
             syntax_error_names_file_and_line,
         ),
+        Trial::test("embed::example_runs", embed_example),
     ]
 }

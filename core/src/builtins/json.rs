@@ -39,16 +39,19 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
     let bytes = text.as_bytes();
     let markers = codec::markers(lua)?;
     let failure = Cell::new(None);
-    let seed = LuaSeed {
-        lua,
-        markers: &markers,
-        failure: &failure,
-    };
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
-    let parsed = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    parsed.map_err(|e| match failure.take() {
-        Some(lua_error) => Raise::Lua(lua_error),
-        None => Raise::Message(describe(&e, &bytes)),
+    codec::with_budget(lua, |budget| {
+        let seed = LuaSeed {
+            lua,
+            markers: &markers,
+            failure: &failure,
+            budget,
+        };
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let parsed = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+        parsed.map_err(|e| match failure.take() {
+            Some(lua_error) => Raise::Lua(lua_error),
+            None => Raise::Message(describe(&e, &bytes)),
+        })
     })
 }
 
@@ -81,7 +84,7 @@ fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let markers = codec::markers(lua)?;
     let encoder = Encoder::new(&markers, options);
     let mut out = Vec::with_capacity(128);
-    encoder.run(&value, |node| {
+    encoder.run(lua, &value, |node| {
         if pretty {
             serde_json::to_writer_pretty(&mut out, node)
         } else {

@@ -155,7 +155,7 @@ fn field_values(lua: &Lua, table: &Table) -> BuiltinResult<Vec<(String, serde_js
             }
         };
         let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
-        let json = encoder.run(&value, |node| serde_json::to_value(node))?;
+        let json = encoder.run(lua, &value, |node| serde_json::to_value(node))?;
         out.push((key, json));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));

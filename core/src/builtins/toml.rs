@@ -23,14 +23,17 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
     let de = toml::Deserializer::parse(&text).map_err(invalid)?;
     let markers = codec::markers(lua)?;
     let failure = Cell::new(None);
-    let seed = LuaSeed {
-        lua,
-        markers: &markers,
-        failure: &failure,
-    };
-    seed.deserialize(de).map_err(|e| match failure.take() {
-        Some(lua_error) => Raise::Lua(lua_error),
-        None => invalid(e),
+    codec::with_budget(lua, |budget| {
+        let seed = LuaSeed {
+            lua,
+            markers: &markers,
+            failure: &failure,
+            budget,
+        };
+        seed.deserialize(de).map_err(|e| match failure.take() {
+            Some(lua_error) => Raise::Lua(lua_error),
+            None => invalid(e),
+        })
     })
 }
 
@@ -38,6 +41,6 @@ fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let table = args.table(1, "t")?;
     let markers = codec::markers(lua)?;
     let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
-    let text = encoder.run(&Value::Table(table), |node| toml::to_string(node))?;
+    let text = encoder.run(lua, &Value::Table(table), |node| toml::to_string(node))?;
     Ok(lua.create_string(text)?)
 }

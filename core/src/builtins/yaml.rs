@@ -39,17 +39,20 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
     }
     let markers = codec::markers(lua)?;
     let failure = Cell::new(None);
-    let seed = LuaSeed {
-        lua,
-        markers: &markers,
-        failure: &failure,
-    };
-    serde_saphyr::with_deserializer_from_str_with_options(&text, options(), |de| {
-        seed.deserialize(de)
-    })
-    .map_err(|e| match failure.take() {
-        Some(lua_error) => Raise::Lua(lua_error),
-        None => invalid(e),
+    codec::with_budget(lua, |budget| {
+        let seed = LuaSeed {
+            lua,
+            markers: &markers,
+            failure: &failure,
+            budget,
+        };
+        serde_saphyr::with_deserializer_from_str_with_options(&text, options(), |de| {
+            seed.deserialize(de)
+        })
+        .map_err(|e| match failure.take() {
+            Some(lua_error) => Raise::Lua(lua_error),
+            None => invalid(e),
+        })
     })
 }
 
@@ -75,6 +78,6 @@ fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let value = args.value(1);
     let markers = codec::markers(lua)?;
     let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
-    let text = encoder.run(&value, |node| serde_saphyr::to_string(node))?;
+    let text = encoder.run(lua, &value, |node| serde_saphyr::to_string(node))?;
     Ok(lua.create_string(text)?)
 }

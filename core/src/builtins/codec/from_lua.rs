@@ -1,14 +1,20 @@
 //! Lua values out through serde's `Serialize`, for every format.
+//!
+//! The walk reads the Lua stack directly (`lua_next`, `lua_rawgeti`, `lua_tolstring` on
+//! strings): none of those calls allocates or raises, so no Lua error can unwind through the
+//! serializer, and no value takes a reference slot (going through mlua's `Value` for every
+//! entry cost half of the encoding time). Strings are borrowed from Lua, not copied.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::ffi::c_void;
+use std::ffi::{CStr, c_int, c_void};
 
-use mlua::{Table, Value};
+use mlua::{Lua, Value, ffi};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use super::{Markers, Shape, is_null, shape};
-use crate::builtins::args::type_name;
+use super::{Markers, Shape};
 use crate::builtins::function::Raise;
+use crate::builtins::inspect::format_float;
 
 /// Nesting deeper than this is refused (it is almost always a mistake, and it bounds recursion).
 const MAX_DEPTH: usize = 1000;
@@ -20,43 +26,55 @@ pub struct EncodeOptions {
 }
 
 /// One encoding run: options, cycle detection, and where a failure happened.
-pub struct Encoder<'m> {
-    markers: &'m Markers,
+pub struct Encoder {
+    array_marker: *const c_void,
+    object_marker: *const c_void,
     options: EncodeOptions,
     visiting: RefCell<Vec<*const c_void>>,
     problem: RefCell<Option<String>>,
     /// Path segments of the failing value, innermost first.
     path: RefCell<Vec<String>>,
-    failure: Cell<Option<mlua::Error>>,
+    /// Set when the walk stopped for lack of Lua stack space.
+    out_of_stack: Cell<bool>,
 }
 
-impl<'m> Encoder<'m> {
-    pub fn new(markers: &'m Markers, options: EncodeOptions) -> Self {
+impl Encoder {
+    pub fn new(markers: &Markers, options: EncodeOptions) -> Self {
         Self {
-            markers,
+            array_marker: markers.array.to_pointer(),
+            object_marker: markers.object.to_pointer(),
             options,
             visiting: RefCell::new(Vec::new()),
             problem: RefCell::new(None),
             path: RefCell::new(Vec::new()),
-            failure: Cell::new(None),
+            out_of_stack: Cell::new(false),
         }
     }
 
     /// Serializes `value` with `write`, turning any failure into a message that says where.
     pub fn run<T, E: std::fmt::Display>(
         &self,
+        lua: &Lua,
         value: &Value,
-        write: impl FnOnce(&Node<'_, 'm>) -> Result<T, E>,
+        write: impl FnOnce(&Node<'_>) -> Result<T, E>,
     ) -> Result<T, Raise> {
-        let node = Node {
-            enc: self,
-            value: value.clone(),
-            depth: 0,
-        };
-        write(&node).map_err(|e| {
-            if let Some(lua_error) = self.failure.take() {
-                return Raise::Lua(lua_error);
-            }
+        let mut outcome = None;
+        // SAFETY: the closure only reads the stack slots it pushes or that `exec_raw` gave it,
+        // restores the stack top it found, and calls no Lua function that can raise.
+        unsafe {
+            lua.exec_raw::<()>(value.clone(), |state| {
+                let node = Node {
+                    enc: self,
+                    state,
+                    index: ffi::lua_gettop(state),
+                    depth: 0,
+                };
+                outcome = Some(write(&node));
+                ffi::lua_settop(state, 0);
+            })?;
+        }
+        let result = outcome.ok_or_else(|| Raise::msg("encoding did not run"))?;
+        result.map_err(|e| {
             let message = self.problem.take().unwrap_or_else(|| e.to_string());
             let path = self.path.take();
             if path.is_empty() {
@@ -74,32 +92,18 @@ impl<'m> Encoder<'m> {
         error
     }
 
-    fn lua_fail<E: serde::ser::Error>(&self, e: mlua::Error) -> E {
-        let error = E::custom(e.to_string());
-        self.failure.set(Some(e));
-        error
-    }
-
     fn note(&self, segment: String) {
         self.path.borrow_mut().push(segment);
     }
 }
 
-/// A value being serialized.
-pub struct Node<'e, 'm> {
-    enc: &'e Encoder<'m>,
-    value: Value,
+/// A value on the Lua stack, being serialized.
+pub struct Node<'e> {
+    enc: &'e Encoder,
+    state: *mut ffi::lua_State,
+    /// Absolute stack index of the value.
+    index: c_int,
     depth: usize,
-}
-
-impl Node<'_, '_> {
-    fn child(&self, value: Value) -> Node<'_, '_> {
-        Node {
-            enc: self.enc,
-            value,
-            depth: self.depth + 1,
-        }
-    }
 }
 
 fn key_segment(key: &str) -> String {
@@ -115,128 +119,274 @@ fn key_segment(key: &str) -> String {
     }
 }
 
-impl Serialize for Node<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let enc = self.enc;
-        match &self.value {
-            Value::Nil => s.serialize_unit(),
-            Value::Boolean(b) => s.serialize_bool(*b),
-            Value::Integer(i) => s.serialize_i64(*i),
-            Value::Number(n) if n.is_finite() => s.serialize_f64(*n),
-            Value::Number(n) => Err(enc.fail(format!("cannot encode {n} (not a finite number)"))),
-            Value::String(text) => match text.to_str() {
-                Ok(text) => s.serialize_str(&text),
-                Err(_) => Err(enc.fail(
-                    "cannot encode a string that is not valid UTF-8 (base64-encode binary data)"
-                        .into(),
-                )),
-            },
-            v if is_null(v) => s.serialize_unit(),
-            Value::Table(table) => self.table(table, s),
-            other => Err(enc.fail(format!("cannot encode a {} value", type_name(other)))),
+/// Restores the stack top when dropped, on every exit path.
+struct StackGuard {
+    state: *mut ffi::lua_State,
+    top: c_int,
+}
+
+impl StackGuard {
+    fn new(state: *mut ffi::lua_State) -> Self {
+        // SAFETY: reading the top of a valid state.
+        let top = unsafe { ffi::lua_gettop(state) };
+        Self { state, top }
+    }
+}
+
+impl Drop for StackGuard {
+    fn drop(&mut self) {
+        // SAFETY: only ever lowers the top back to where it was.
+        unsafe { ffi::lua_settop(self.state, self.top) };
+    }
+}
+
+impl<'e> Node<'e> {
+    fn at(&self, index: c_int) -> Node<'e> {
+        Node {
+            enc: self.enc,
+            state: self.state,
+            // SAFETY: `index` names a slot of this state.
+            index: unsafe { ffi::lua_absindex(self.state, index) },
+            depth: self.depth + 1,
+        }
+    }
+
+    /// The bytes of the string at `index` (the caller has checked it is a string).
+    ///
+    /// # Safety
+    /// The slot must hold a string, which stays alive while the returned slice is used.
+    unsafe fn bytes<'a>(&self, index: c_int) -> &'a [u8] {
+        let mut len = 0usize;
+        // SAFETY: on a string, lua_tolstring neither converts nor allocates.
+        unsafe {
+            let ptr = ffi::lua_tolstring(self.state, index, &mut len);
+            std::slice::from_raw_parts(ptr.cast::<u8>(), len)
+        }
+    }
+
+    fn type_name(&self, index: c_int) -> &'static str {
+        // SAFETY: lua_typename returns a static C string.
+        unsafe {
+            let t = ffi::lua_type(self.state, index);
+            CStr::from_ptr(ffi::lua_typename(self.state, t))
+                .to_str()
+                .unwrap_or("value")
         }
     }
 }
 
-enum Layout {
-    Array(Vec<Value>),
-    Object(Vec<(String, Value)>),
+impl Serialize for Node<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (state, i) = (self.state, self.index);
+        // SAFETY: `i` is a live slot; every call below only reads it.
+        unsafe {
+            match ffi::lua_type(state, i) {
+                ffi::LUA_TNIL => s.serialize_unit(),
+                ffi::LUA_TBOOLEAN => s.serialize_bool(ffi::lua_toboolean(state, i) != 0),
+                ffi::LUA_TNUMBER if ffi::lua_isinteger(state, i) != 0 => {
+                    s.serialize_i64(ffi::lua_tointeger(state, i))
+                }
+                ffi::LUA_TNUMBER => {
+                    let n = ffi::lua_tonumber(state, i);
+                    if n.is_finite() {
+                        s.serialize_f64(n)
+                    } else {
+                        Err(self.enc.fail(format!(
+                            "cannot encode {} (not a finite number)",
+                            format_float(n)
+                        )))
+                    }
+                }
+                ffi::LUA_TSTRING => match std::str::from_utf8(self.bytes(i)) {
+                    Ok(text) => s.serialize_str(text),
+                    Err(_) => Err(self.enc.fail(
+                        "cannot encode a string that is not valid UTF-8 (base64-encode binary data)"
+                            .into(),
+                    )),
+                },
+                ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(state, i).is_null() => {
+                    s.serialize_unit()
+                }
+                ffi::LUA_TTABLE => self.table(s),
+                _ => Err(self
+                    .enc
+                    .fail(format!("cannot encode a {} value", self.type_name(i)))),
+            }
+        }
+    }
 }
 
-impl Node<'_, '_> {
-    fn table<S: Serializer>(&self, table: &Table, s: S) -> Result<S::Ok, S::Error> {
+/// What an object key looks like in the output.
+fn key_text<'a, E: serde::ser::Error>(node: &Node<'_>, index: c_int) -> Result<Cow<'a, str>, E> {
+    // SAFETY: reads the key slot only.
+    unsafe {
+        match ffi::lua_type(node.state, index) {
+            ffi::LUA_TSTRING => match std::str::from_utf8(node.bytes(index)) {
+                Ok(k) => Ok(Cow::Borrowed(k)),
+                Err(_) => Err(node
+                    .enc
+                    .fail("cannot encode a table key that is not valid UTF-8".into())),
+            },
+            ffi::LUA_TNUMBER if ffi::lua_isinteger(node.state, index) != 0 => Ok(Cow::Owned(
+                ffi::lua_tointeger(node.state, index).to_string(),
+            )),
+            ffi::LUA_TNUMBER => Ok(Cow::Owned(format_float(ffi::lua_tonumber(
+                node.state, index,
+            )))),
+            _ => Err(node.enc.fail(format!(
+                "cannot encode a table key of type {}",
+                node.type_name(index)
+            ))),
+        }
+    }
+}
+
+impl Node<'_> {
+    fn shape(&self) -> Shape {
+        // SAFETY: pushes the metatable (if any) and pops it again.
+        unsafe {
+            if ffi::lua_getmetatable(self.state, self.index) == 0 {
+                return Shape::Unmarked;
+            }
+            let mt = ffi::lua_topointer(self.state, -1);
+            ffi::lua_pop(self.state, 1);
+            if mt == self.enc.array_marker {
+                Shape::Array
+            } else if mt == self.enc.object_marker {
+                Shape::Object
+            } else {
+                Shape::Unmarked
+            }
+        }
+    }
+
+    /// Entry count, and whether the keys are exactly `1..=n` for the table's border `n`.
+    fn count_entries(&self) -> (usize, bool) {
+        let (state, index) = (self.state, self.index);
+        let _guard = StackGuard::new(state);
+        // SAFETY: plain traversal; the table is not modified while traversed.
+        unsafe {
+            let border = ffi::lua_rawlen(state, index) as i64;
+            let mut count = 0usize;
+            let mut sequence = border > 0;
+            ffi::lua_pushnil(state);
+            while ffi::lua_next(state, index) != 0 {
+                count += 1;
+                if sequence {
+                    let k = if ffi::lua_isinteger(state, -2) != 0 {
+                        ffi::lua_tointeger(state, -2)
+                    } else {
+                        0
+                    };
+                    sequence = (1..=border).contains(&k);
+                }
+                ffi::lua_pop(state, 1);
+            }
+            (count, sequence && count as i64 == border)
+        }
+    }
+
+    fn ensure_stack<E: serde::ser::Error>(&self, slots: usize) -> Result<(), E> {
+        let ok = c_int::try_from(slots)
+            // SAFETY: lua_checkstack reports failure instead of raising.
+            .map(|n| unsafe { ffi::lua_checkstack(self.state, n) } != 0)
+            .unwrap_or(false);
+        if ok {
+            Ok(())
+        } else {
+            self.enc.out_of_stack.set(true);
+            Err(self
+                .enc
+                .fail("the table is too large or too deep to encode".into()))
+        }
+    }
+
+    fn table<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let enc = self.enc;
         if self.depth >= MAX_DEPTH {
             return Err(enc.fail(format!("nesting deeper than {MAX_DEPTH} levels")));
         }
-        let pointer = table.to_pointer();
+        self.ensure_stack(4)?;
+        // SAFETY: reading the table's identity.
+        let pointer = unsafe { ffi::lua_topointer(self.state, self.index) };
         if enc.visiting.borrow().contains(&pointer) {
             return Err(enc.fail("cannot encode a table that contains itself".into()));
         }
         enc.visiting.borrow_mut().push(pointer);
-        let result = self.layout(table).and_then(|layout| self.emit(layout, s));
+        let result = match self.shape() {
+            Shape::Array => self.array(s),
+            Shape::Object => self.object(s),
+            Shape::Unmarked => {
+                // SAFETY: reading the border of a table.
+                let border = unsafe { ffi::lua_rawlen(self.state, self.index) };
+                // Only a table with a border can be a sequence; objects skip the extra walk.
+                if border > 0 && self.count_entries().1 {
+                    self.array(s)
+                } else {
+                    self.object(s)
+                }
+            }
+        };
         enc.visiting.borrow_mut().pop();
         result
     }
 
-    fn layout<E: serde::ser::Error>(&self, table: &Table) -> Result<Layout, E> {
-        let enc = self.enc;
-        let marked = shape(enc.markers, table);
-        if marked == Shape::Array {
-            let items = (1..=table.raw_len())
-                .map(|i| table.raw_get::<Value>(i))
-                .collect::<mlua::Result<Vec<_>>>()
-                .map_err(|e| enc.lua_fail(e))?;
-            return Ok(Layout::Array(items));
+    fn array<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // SAFETY: reading the border of a table.
+        let len = unsafe { ffi::lua_rawlen(self.state, self.index) };
+        let mut seq = s.serialize_seq(Some(len))?;
+        for i in 1..=len {
+            let _guard = StackGuard::new(self.state);
+            // SAFETY: raw read, one slot pushed (room checked in `table`).
+            unsafe { ffi::lua_rawgeti(self.state, self.index, i as ffi::lua_Integer) };
+            seq.serialize_element(&self.at(-1))
+                .inspect_err(|_| self.enc.note(format!("[{i}]")))?;
         }
-        let mut entries = Vec::new();
-        for pair in table.pairs::<Value, Value>() {
-            entries.push(pair.map_err(|e| enc.lua_fail(e))?);
-        }
-        if marked == Shape::Unmarked && !entries.is_empty() && is_sequence(&entries) {
-            let mut items = vec![Value::Nil; entries.len()];
-            for (key, value) in entries {
-                if let Value::Integer(i) = key {
-                    items[(i - 1) as usize] = value;
-                }
-            }
-            return Ok(Layout::Array(items));
-        }
-        let mut fields = Vec::with_capacity(entries.len());
-        for (key, value) in entries {
-            let name = match &key {
-                Value::String(k) => match k.to_str() {
-                    Ok(k) => k.to_owned(),
-                    Err(_) => {
-                        return Err(
-                            enc.fail("cannot encode a table key that is not valid UTF-8".into())
-                        );
-                    }
-                },
-                Value::Integer(i) => i.to_string(),
-                Value::Number(n) => n.to_string(),
-                other => {
-                    return Err(enc.fail(format!(
-                        "cannot encode a table key of type {}",
-                        type_name(other)
-                    )));
-                }
-            };
-            fields.push((name, value));
-        }
-        if enc.options.sort_keys {
-            fields.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        }
-        Ok(Layout::Object(fields))
+        seq.end()
     }
 
-    fn emit<S: Serializer>(&self, layout: Layout, s: S) -> Result<S::Ok, S::Error> {
-        let enc = self.enc;
-        match layout {
-            Layout::Array(items) => {
-                let mut seq = s.serialize_seq(Some(items.len()))?;
-                for (i, item) in items.into_iter().enumerate() {
-                    seq.serialize_element(&self.child(item))
-                        .inspect_err(|_| enc.note(format!("[{}]", i + 1)))?;
-                }
-                seq.end()
-            }
-            Layout::Object(fields) => {
-                let mut map = s.serialize_map(Some(fields.len()))?;
-                for (key, value) in fields {
-                    map.serialize_entry(&key, &self.child(value))
-                        .inspect_err(|_| enc.note(key_segment(&key)))?;
-                }
-                map.end()
+    fn object<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.enc.options.sort_keys {
+            return self.sorted_object(s);
+        }
+        let state = self.state;
+        let _guard = StackGuard::new(state);
+        let mut map = s.serialize_map(None)?;
+        // SAFETY: traversal pushes key and value; the value is popped after each entry.
+        unsafe {
+            ffi::lua_pushnil(state);
+            while ffi::lua_next(state, self.index) != 0 {
+                let key: Cow<'_, str> = key_text(self, -2)?;
+                map.serialize_entry(key.as_ref(), &self.at(-1))
+                    .inspect_err(|_| self.enc.note(key_segment(&key)))?;
+                ffi::lua_pop(state, 1);
             }
         }
+        map.end()
     }
-}
 
-/// Keys exactly `1..=n`: a Lua sequence.
-fn is_sequence(entries: &[(Value, Value)]) -> bool {
-    let n = entries.len() as i64;
-    entries
-        .iter()
-        .all(|(k, _)| matches!(k, Value::Integer(i) if (1..=n).contains(i)))
+    /// Keys in byte order: every entry is laid out on the stack, then emitted sorted.
+    fn sorted_object<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let state = self.state;
+        let (count, _) = self.count_entries();
+        self.ensure_stack(2 * count + 4)?;
+        let _guard = StackGuard::new(state);
+        let mut entries: Vec<(Cow<'_, str>, c_int)> = Vec::with_capacity(count);
+        // SAFETY: leaves key/value pairs on the stack (room checked above); the guard pops them.
+        unsafe {
+            ffi::lua_pushnil(state);
+            while ffi::lua_next(state, self.index) != 0 {
+                let value_index = ffi::lua_gettop(state);
+                entries.push((key_text(self, -2)?, value_index));
+                ffi::lua_pushvalue(state, -2);
+            }
+        }
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut map = s.serialize_map(Some(entries.len()))?;
+        for (key, value_index) in &entries {
+            map.serialize_entry(key.as_ref(), &self.at(*value_index))
+                .inspect_err(|_| self.enc.note(key_segment(key)))?;
+        }
+        map.end()
+    }
 }

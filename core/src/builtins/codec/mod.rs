@@ -14,6 +14,8 @@ mod to_lua;
 pub use from_lua::{EncodeOptions, Encoder};
 pub use to_lua::{Decoded, LuaSeed, decode_with_thread_lua};
 
+use std::cell::Cell;
+
 use mlua::{LightUserData, Lua, Table, Value};
 
 /// The shape a table was marked with.
@@ -61,4 +63,53 @@ pub fn shape(markers: &Markers, table: &Table) -> Shape {
         Some(mt) if mt == markers.object => Shape::Object,
         _ => Shape::Unmarked,
     }
+}
+
+/// The VM's memory limit, enforced by the decoder itself while it builds a large value.
+///
+/// With a memory limit set, mlua runs every table insertion under a protected call (any
+/// allocation could fail), which halves decoding speed. While a document is decoded the limit
+/// is lifted and this budget checks the VM's usage every [`Budget::EVERY`] values instead, so
+/// the limit still holds, overshot by at most a few hundred KiB, and the decode fails cleanly
+/// with "not enough memory". The limit is restored on every exit path.
+pub struct Budget<'a> {
+    lua: &'a Lua,
+    limit: usize,
+    ticks: Cell<u32>,
+}
+
+impl Budget<'_> {
+    const EVERY: u32 = 1024;
+
+    /// Counts one value; past the limit it is a memory error.
+    pub fn tick(&self) -> mlua::Result<()> {
+        let ticks = self.ticks.get().wrapping_add(1);
+        self.ticks.set(ticks);
+        if self.limit > 0
+            && ticks.is_multiple_of(Self::EVERY)
+            && self.lua.used_memory() > self.limit
+        {
+            return Err(mlua::Error::MemoryError("not enough memory".into()));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Budget<'_> {
+    fn drop(&mut self) {
+        if self.limit > 0 {
+            let _ = self.lua.set_memory_limit(self.limit);
+        }
+    }
+}
+
+/// Runs a bulk decode of `lua` values under a [`Budget`].
+pub fn with_budget<R>(lua: &Lua, decode: impl FnOnce(&Budget<'_>) -> R) -> R {
+    let limit = lua.set_memory_limit(0).unwrap_or(0);
+    let budget = Budget {
+        lua,
+        limit,
+        ticks: Cell::new(0),
+    };
+    decode(&budget)
 }

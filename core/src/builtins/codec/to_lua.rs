@@ -7,7 +7,7 @@ use std::fmt;
 use mlua::{Lua, Value};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::{Markers, null};
+use super::{Budget, Markers, null};
 
 /// TOML hands its datetimes to `deserialize_any` as a one-entry map with this key.
 const TOML_DATETIME_KEY: &str = "$__toml_private_datetime";
@@ -21,6 +21,7 @@ pub struct LuaSeed<'a> {
     pub lua: &'a Lua,
     pub markers: &'a Markers,
     pub failure: &'a Cell<Option<mlua::Error>>,
+    pub budget: &'a Budget<'a>,
 }
 
 impl LuaSeed<'_> {
@@ -31,6 +32,7 @@ impl LuaSeed<'_> {
     }
 
     fn string<E: de::Error>(&self, bytes: &[u8]) -> Result<Value, E> {
+        self.budget.tick().map_err(|e| self.lua_err(e))?;
         self.lua
             .create_string(bytes)
             .map(Value::String)
@@ -110,6 +112,7 @@ impl<'de> Visitor<'de> for LuaSeed<'_> {
         let mut index = 0;
         while let Some(item) = seq.next_element_seed(self)? {
             index += 1;
+            self.budget.tick().map_err(|e| self.lua_err(e))?;
             table.raw_seti(index, item).map_err(|e| self.lua_err(e))?;
         }
         table
@@ -131,6 +134,7 @@ impl<'de> Visitor<'de> for LuaSeed<'_> {
                 return Ok(value);
             }
             first = false;
+            self.budget.tick().map_err(|e| self.lua_err(e))?;
             let stored = match key {
                 Key::Str(k) => table.raw_set(k.as_ref(), value),
                 Key::Value(k) => table.raw_set(k, value),
@@ -231,12 +235,15 @@ impl<'de> serde::Deserialize<'de> for Decoded {
             ));
         };
         FAILURE.with(|failure| {
-            let seed = LuaSeed {
-                lua: &lua,
-                markers: &markers,
-                failure,
-            };
-            seed.deserialize(deserializer).map(Decoded)
+            super::with_budget(&lua, |budget| {
+                let seed = LuaSeed {
+                    lua: &lua,
+                    markers: &markers,
+                    failure,
+                    budget,
+                };
+                seed.deserialize(deserializer).map(Decoded)
+            })
         })
     }
 }
