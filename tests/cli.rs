@@ -134,6 +134,28 @@ fn embed_example() -> Result<(), Failed> {
     )
 }
 
+/// The README's tour of the builtins is a script that must keep running as written.
+fn readme_tour_runs() -> Result<(), Failed> {
+    let readme = std::fs::read_to_string(assay_tests::tests_dir().join("../README.md"))?;
+    let start = readme
+        .find("```lua\n-- json")
+        .ok_or("README has no builtins tour")?
+        + "```lua\n".len();
+    let len = readme[start..].find("```").ok_or("unterminated tour")?;
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("tour.lua");
+    std::fs::write(&script, &readme[start..start + len])?;
+    let r = assay_with(&[&script.display().to_string()], None)?;
+    expect(
+        &r,
+        0,
+        "{\"items\":[],\"n\":1,\"x\":null}\n[]\t{}",
+        "INFO  deployed app=web replicas=3",
+    )?;
+    expect(&r, 0, "id=42\t1\t5\t42\tid\na+b+c", "")?;
+    expect(&r, 0, "a,b", "")
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("cli::version", version),
@@ -158,5 +180,6 @@ pub fn trials() -> Vec<Trial> {
             syntax_error_names_file_and_line,
         ),
         Trial::test("embed::example_runs", embed_example),
+        Trial::test("readme::tour_runs", readme_tour_runs),
     ]
 }
