@@ -56,11 +56,19 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     let error: Function = lua.globals().raw_get("error")?;
     let next: Function = lua.globals().raw_get("next")?;
     let materialize = lua.create_function(|lua, t: Table| super::lazy::materialize(lua, &t))?;
+    let type_of: Function = lua.globals().raw_get("type")?;
     let glue: Table = lua
         .load(include_str!("glue.lua"))
         .set_name(INTERNAL_CHUNK)
-        .call((fail, error, next, materialize))?;
+        .call((fail, error, next, materialize, type_of))?;
     let wrap = glue.raw_get("wrap")?;
+    let coroutine: Table = lua.globals().raw_get("coroutine")?;
+    let select: Function = lua.globals().raw_get("select")?;
+    glue.raw_get::<Function>("patch_coroutines")?.call::<()>((
+        Lua::poll_pending(),
+        coroutine,
+        select,
+    ))?;
     lua.set_app_data(Protocol { fail, wrap, glue });
     Ok(())
 }

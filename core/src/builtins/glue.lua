@@ -1,6 +1,6 @@
 -- Assay's own Lua glue, loaded once per VM as the chunk "[assay]": frames from this chunk are
 -- hidden from error positions and tracebacks. One chunk, so start-up parses Lua only once.
-local FAIL, error, next, materialize = ...
+local FAIL, error, next, materialize, type = ...
 
 local glue = {}
 
@@ -29,6 +29,41 @@ function glue.on_first_call(make)
   return function(...)
     real = real or make()
     return real(...)
+  end
+end
+
+-- Assay's I/O (sleep, plugin calls) suspends the running coroutine with a "pending" marker that
+-- the executor must see. In a coroutine of the script's own, `coroutine.resume` would hand that
+-- marker to the script instead; these versions pass it on (suspending the caller too) and
+-- resume the inner coroutine once the I/O is done, so a generator may call `sleep`.
+-- Every other yield behaves exactly as Lua's.
+function glue.patch_coroutines(PENDING, coroutine, select)
+  local create, resume, yield, close = coroutine.create, coroutine.resume, coroutine.yield, coroutine.close
+
+  local function relay(co, ok, ...)
+    if ok and select("#", ...) == 1 and (...) == PENDING then
+      return relay(co, resume(co, yield(PENDING)))
+    end
+    return ok, ...
+  end
+
+  local function unwrap(co, ok, ...)
+    if ok then return ... end
+    local err = ...
+    close(co)
+    -- Like Lua's own `wrap`: a string error gets the position of the call.
+    if type(err) == "string" then error(err, 2) end
+    error(err, 0)
+  end
+
+  coroutine.resume = function(co, ...)
+    return relay(co, resume(co, ...))
+  end
+  coroutine.wrap = function(f)
+    local co = create(f)
+    return function(...)
+      return unwrap(co, relay(co, resume(co, ...)))
+    end
   end
 end
 
