@@ -8,13 +8,11 @@
 //!   input) and 1000 when encoding.
 //! - Object keys encode in table order unless `sort_keys = true`; `pretty = true` indents by two.
 
-use std::cell::Cell;
-
 use mlua::{Lua, Table, Value};
 use serde::de::DeserializeSeed;
 
 use super::args::Args;
-use super::codec::{self, EncodeOptions, Encoder, LuaSeed, Shape};
+use super::codec::{self, EncodeOptions, Encoder, Shape};
 use super::function::{BuiltinResult, Raise, function};
 
 pub fn fill(lua: &Lua, json: &Table) -> mlua::Result<()> {
@@ -37,22 +35,14 @@ pub fn fill(lua: &Lua, json: &Table) -> mlua::Result<()> {
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
     let text = args.bytes(1, "text")?;
     let bytes = text.as_bytes();
-    let markers = codec::markers(lua)?;
-    let failure = Cell::new(None);
-    codec::with_budget(lua, |budget| {
-        let seed = LuaSeed {
-            lua,
-            markers: &markers,
-            failure: &failure,
-            budget,
-        };
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let parsed = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-        parsed.map_err(|e| match failure.take() {
-            Some(lua_error) => Raise::Lua(lua_error),
-            None => Raise::Message(describe(&e, &bytes)),
-        })
-    })
+    codec::decode(
+        lua,
+        |seed| {
+            let mut de = serde_json::Deserializer::from_slice(&bytes);
+            seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v))
+        },
+        |e| Raise::Message(describe(&e, &bytes)),
+    )
 }
 
 /// serde_json reports line and column; users of a byte string want the offset too.

@@ -1,13 +1,11 @@
 //! `toml`: TOML 1.0 via the `toml` crate. Datetimes decode to their RFC 3339 text.
 //! `toml.encode` takes a table (a TOML document is always a table) and sorts keys.
 
-use std::cell::Cell;
-
 use mlua::{Lua, Table, Value};
 use serde::de::DeserializeSeed;
 
 use super::args::Args;
-use super::codec::{self, EncodeOptions, Encoder, LuaSeed};
+use super::codec::{self, EncodeOptions, Encoder};
 use super::function::{BuiltinResult, Raise, function};
 
 pub fn fill(lua: &Lua, toml: &Table) -> mlua::Result<()> {
@@ -21,20 +19,7 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
     let invalid =
         |e: toml::de::Error| Raise::Message(format!("invalid TOML: {}", e.to_string().trim_end()));
     let de = toml::Deserializer::parse(&text).map_err(invalid)?;
-    let markers = codec::markers(lua)?;
-    let failure = Cell::new(None);
-    codec::with_budget(lua, |budget| {
-        let seed = LuaSeed {
-            lua,
-            markers: &markers,
-            failure: &failure,
-            budget,
-        };
-        seed.deserialize(de).map_err(|e| match failure.take() {
-            Some(lua_error) => Raise::Lua(lua_error),
-            None => invalid(e),
-        })
-    })
+    codec::decode(lua, |seed| seed.deserialize(de), invalid)
 }
 
 fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {

@@ -5,13 +5,11 @@
 //! Values map like JSON's (`null` is `json.null`, sequences remember they were arrays).
 //! `yaml.encode` sorts mapping keys so the same table always gives the same text.
 
-use std::cell::Cell;
-
 use mlua::{Lua, Table, Value};
 use serde::de::DeserializeSeed;
 
 use super::args::Args;
-use super::codec::{self, Decoded, EncodeOptions, Encoder, LuaSeed, decode_with_thread_lua};
+use super::codec::{self, Decoded, EncodeOptions, Encoder, decode_with_thread_lua};
 use super::function::{BuiltinResult, Raise, function};
 
 pub fn fill(lua: &Lua, yaml: &Table) -> mlua::Result<()> {
@@ -37,23 +35,15 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
     if text.trim().is_empty() {
         return Ok(Value::Nil);
     }
-    let markers = codec::markers(lua)?;
-    let failure = Cell::new(None);
-    codec::with_budget(lua, |budget| {
-        let seed = LuaSeed {
-            lua,
-            markers: &markers,
-            failure: &failure,
-            budget,
-        };
-        serde_saphyr::with_deserializer_from_str_with_options(&text, options(), |de| {
-            seed.deserialize(de)
-        })
-        .map_err(|e| match failure.take() {
-            Some(lua_error) => Raise::Lua(lua_error),
-            None => invalid(e),
-        })
-    })
+    codec::decode(
+        lua,
+        |seed| {
+            serde_saphyr::with_deserializer_from_str_with_options(&text, options(), |de| {
+                seed.deserialize(de)
+            })
+        },
+        invalid,
+    )
 }
 
 fn parse_all(lua: &Lua, args: Args) -> BuiltinResult<mlua::Table> {

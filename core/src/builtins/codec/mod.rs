@@ -113,3 +113,26 @@ pub fn with_budget<R>(lua: &Lua, decode: impl FnOnce(&Budget<'_>) -> R) -> R {
     };
     decode(&budget)
 }
+
+/// Decodes one document straight into Lua: `deserialize` drives a parser with the seed it is
+/// given; parser errors become messages through `describe`, Lua failures (memory) stay errors.
+pub fn decode<E>(
+    lua: &Lua,
+    deserialize: impl FnOnce(LuaSeed<'_>) -> Result<Value, E>,
+    describe: impl FnOnce(E) -> crate::builtins::function::Raise,
+) -> crate::builtins::function::BuiltinResult<Value> {
+    let markers = markers(lua)?;
+    let failure = Cell::new(None);
+    with_budget(lua, |budget| {
+        let seed = LuaSeed {
+            lua,
+            markers: &markers,
+            failure: &failure,
+            budget,
+        };
+        deserialize(seed).map_err(|e| match failure.take() {
+            Some(lua_error) => crate::builtins::function::Raise::Lua(lua_error),
+            None => describe(e),
+        })
+    })
+}
