@@ -1,13 +1,25 @@
 //! Link settings for the `assay` binary.
+//!
+//! Start-up is a product feature (a Kubernetes hook starts thousands of times), and on Linux
+//! most of the gap to a C interpreter is the dynamic loader relocating a position-independent
+//! executable: every page of the ~290 KB of relocated pointers is written, one page fault each.
+//! So on Linux/glibc the binary is linked as a classic (non-PIE) executable, as Go does by
+//! default: measured here, 171 -> 128 page faults and about 0.4 ms less per start. The price is
+//! no address randomisation for the binary's own code (libraries, heap and stack keep theirs).
+//! Distributions that require PIE build with `ASSAY_PIE=1`, which keeps PIE and packs its
+//! relocations (DT_RELR) so the loader at least applies them quickly.
 
 fn main() {
-    // Start-up is a product feature: pack the ~15k relative relocations of a PIE binary
-    // (DT_RELR, glibc >= 2.36, binutils >= 2.38) so the dynamic loader applies them in a
-    // fraction of the time, keeping ASLR. Linux/glibc only; elsewhere the default applies.
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=ASSAY_PIE");
     let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let target_env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
-    if target_os == "linux" && target_env == "gnu" {
-        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    if target_os != "linux" || target_env != "gnu" {
+        return;
     }
-    println!("cargo:rerun-if-changed=build.rs");
+    if std::env::var("ASSAY_PIE").is_ok_and(|v| v == "1") {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    } else {
+        println!("cargo:rustc-link-arg-bins=-no-pie");
+    }
 }

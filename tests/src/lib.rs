@@ -19,8 +19,13 @@ pub fn assay_bin() -> PathBuf {
 }
 
 /// The repository's `tests/` folder.
+///
+/// Read at run time (cargo and nextest set it for every test process): a test binary reused
+/// from a shared target directory may have been compiled in another checkout of the repository.
 pub fn tests_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// A finished run of the binary.
