@@ -73,15 +73,44 @@ fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     };
     let markers = codec::markers(lua)?;
     let encoder = Encoder::new(&markers, options);
-    let mut out = Vec::with_capacity(128);
-    encoder.run(lua, &value, |node| {
+    let mut out = take_buffer(lua);
+    let written = encoder.run(lua, &value, |node| {
         if pretty {
             serde_json::to_writer_pretty(&mut out, node)
         } else {
             serde_json::to_writer(&mut out, node)
         }
-    })?;
-    Ok(lua.create_string(&out)?)
+    });
+    let result = written.and_then(|()| Ok(lua.create_string(&out)?));
+    give_back_buffer(lua, out);
+    result
+}
+
+/// The output buffer, kept between calls so repeated encodes (a server's responses) do not
+/// grow a new one from nothing each time; buffers above [`KEPT_BUFFER`] are not kept.
+#[derive(Default)]
+struct EncodeBuffer(std::cell::RefCell<Vec<u8>>);
+
+const KEPT_BUFFER: usize = 4 << 20;
+
+fn take_buffer(lua: &Lua) -> Vec<u8> {
+    match lua.app_data_ref::<EncodeBuffer>() {
+        Some(buffer) => std::mem::take(&mut *buffer.0.borrow_mut()),
+        None => Vec::with_capacity(256),
+    }
+}
+
+fn give_back_buffer(lua: &Lua, mut out: Vec<u8>) {
+    if out.capacity() > KEPT_BUFFER {
+        return;
+    }
+    out.clear();
+    match lua.app_data_ref::<EncodeBuffer>() {
+        Some(buffer) => *buffer.0.borrow_mut() = out,
+        None => {
+            lua.set_app_data(EncodeBuffer(std::cell::RefCell::new(out)));
+        }
+    }
 }
 
 /// `json.array(t)` / `json.object(t)`: mark `t` (or a new table) to encode as that shape.
