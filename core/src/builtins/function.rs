@@ -57,10 +57,7 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     let next: Function = lua.globals().raw_get("next")?;
     let materialize = lua.create_function(|lua, t: Table| super::lazy::materialize(lua, &t))?;
     let type_of: Function = lua.globals().raw_get("type")?;
-    let glue: Table = lua
-        .load(include_str!("glue.lua"))
-        .set_name(INTERNAL_CHUNK)
-        .call((fail, error, next, materialize, type_of))?;
+    let glue: Table = load_glue(lua)?.call((fail, error, next, materialize, type_of))?;
     let wrap = glue.raw_get("wrap")?;
     let coroutine: Table = lua.globals().raw_get("coroutine")?;
     let select: Function = lua.globals().raw_get("select")?;
@@ -71,6 +68,22 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     ))?;
     lua.set_app_data(Protocol { fail, wrap, glue });
     Ok(())
+}
+
+/// The glue chunk: bytecode compiled at build time (see build.rs), or the source when the
+/// bytecode is missing (cross builds) or refused.
+fn load_glue(lua: &Lua) -> mlua::Result<Function> {
+    const BYTECODE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/glue.luac"));
+    const SOURCE: &str = include_str!("glue.lua");
+    if !BYTECODE.is_empty()
+        && let Ok(f) = lua
+            .load(BYTECODE)
+            .set_mode(mlua::chunk::ChunkMode::Binary)
+            .into_function()
+    {
+        return Ok(f);
+    }
+    lua.load(SOURCE).set_name(INTERNAL_CHUNK).into_function()
 }
 
 fn protocol(lua: &Lua) -> mlua::Result<(LightUserData, Function)> {
