@@ -128,17 +128,6 @@ impl Args {
             .map_err(|_| self.invalid(pos, arg, format!("{n} is not a duration in seconds")))
     }
 
-    pub fn integer(&self, pos: usize, arg: &str) -> BuiltinResult<i64> {
-        match self.values.get(pos - 1) {
-            Some(Value::Integer(i)) => Ok(*i),
-            Some(Value::Number(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(*n as i64),
-            Some(Value::Number(_)) => {
-                Err(self.invalid(pos, arg, "number has no integer representation"))
-            }
-            _ => Err(self.bad(pos, arg, "integer")),
-        }
-    }
-
     pub fn table(&self, pos: usize, arg: &str) -> BuiltinResult<Table> {
         match self.values.get(pos - 1) {
             Some(Value::Table(t)) => Ok(t.clone()),

@@ -57,14 +57,6 @@ pub fn markers(lua: &Lua) -> mlua::Result<Markers> {
         .ok_or_else(|| mlua::Error::runtime("assay: codec used before the VM was set up"))
 }
 
-pub fn shape(markers: &Markers, table: &Table) -> Shape {
-    match table.metatable() {
-        Some(mt) if mt == markers.array => Shape::Array,
-        Some(mt) if mt == markers.object => Shape::Object,
-        _ => Shape::Unmarked,
-    }
-}
-
 /// The VM's memory limit, enforced by the decoder itself while it builds a large value.
 ///
 /// With a memory limit set, mlua runs every table insertion under a protected call (any
