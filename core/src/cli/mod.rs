@@ -70,20 +70,34 @@ fn dispatch(cli: args::Options) -> Result<u8, Failure> {
         return Ok(0);
     }
     let runtime = build_runtime(&cli)?;
-    let mut script = cli.script.into_iter();
+    let outcome = execute(&cli, &runtime);
+    // Like `lua`: report the error first, then close the state (running `__gc` finalizers).
+    let code = match outcome {
+        Ok(()) => 0,
+        Err(Failure { message, code }) => {
+            eprintln!("{message}");
+            code
+        }
+    };
+    drop(runtime);
+    Ok(code)
+}
+
+fn execute(cli: &args::Options, runtime: &Runtime) -> Result<(), Failure> {
+    let mut script = cli.script.iter().cloned();
     let path = script.next();
     let args: Vec<String> = script.collect();
     if let Some(code) = &cli.execute {
         runtime.run_chunk_with_args(code, "=(command line)", &args)?;
     }
     match path.as_deref() {
-        Some("-") => run::stdin(&runtime, &args)?,
-        Some(path) => run::file(&runtime, path, &args)?,
+        Some("-") => run::stdin(runtime, &args)?,
+        Some(path) => run::file(runtime, path, &args)?,
         None if cli.execute.is_some() => {}
-        None if std::io::stdin().is_terminal() => repl::run(&runtime)?,
-        None => run::stdin(&runtime, &args)?,
+        None if std::io::stdin().is_terminal() => repl::run(runtime)?,
+        None => run::stdin(runtime, &args)?,
     }
-    Ok(0)
+    Ok(())
 }
 
 fn build_runtime(cli: &args::Options) -> Result<Runtime, Failure> {

@@ -126,6 +126,7 @@ impl RuntimeBuilder {
 /// A Lua VM with Assay's globals and an executor to run it on.
 pub struct Runtime {
     lua: Lua,
+    /// Declared after `lua`, so it is dropped after the state whose finalizers may use it.
     executor: tokio::runtime::Runtime,
     memory_limit: usize,
 }
