@@ -15,6 +15,7 @@
 //! ```
 
 mod cli;
+mod conformance;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -166,5 +167,6 @@ fn main() {
         })
         .collect();
     trials.extend(cli::trials());
+    trials.extend(conformance::trials());
     libtest_mimic::run(&args, trials).exit();
 }
