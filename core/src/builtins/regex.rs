@@ -57,7 +57,9 @@ fn is_match(lua: &Lua, args: Args) -> BuiltinResult<bool> {
 }
 
 fn match_table(lua: &Lua, re: &Regex, caps: &Captures) -> mlua::Result<Table> {
-    let whole = caps.get(0).expect("group 0 always participates");
+    let whole = caps
+        .get(0)
+        .ok_or_else(|| mlua::Error::runtime("regex: a match without its text"))?;
     let m = lua.create_table()?;
     m.raw_set("match", lua.create_string(whole.as_bytes())?)?;
     m.raw_set("start", whole.start() + 1)?;

@@ -98,7 +98,9 @@ fn segments(rest: &str) -> BuiltinResult<Vec<&str>> {
 
 fn search_packages(rest: &str, lib_path: &LibPath) -> BuiltinResult<Found> {
     let parts = segments(rest)?;
-    let (package, sub) = parts.split_first().expect("split yields at least one part");
+    let Some((package, sub)) = parts.split_first() else {
+        return Ok(Found::Missing(Vec::new()));
+    };
     let mut tried = Vec::new();
     for root in lib_path.roots() {
         let dir = root.join(package);
