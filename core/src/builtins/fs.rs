@@ -1,8 +1,8 @@
 //! `fs`: files and folders. Paths are UTF-8 strings; contents are byte strings.
 //!
 //! `fs.write` is atomic: the data goes to a temporary file in the same folder, is flushed to
-//! disk, keeps the old file's permissions, and is renamed over the target, so a reader sees
-//! the old content or the new, never half. Errors read `fs.read: <path>: <reason>`.
+//! disk, keeps the old file's permissions, and is renamed over the target (then the folder is
+//! flushed too), so a reader sees the old content or the new, never half, even after a crash. Errors read `fs.read: <path>: <reason>`.
 
 use std::fs;
 use std::io::{self, Write};
@@ -95,7 +95,9 @@ pub fn write_atomic(target: &Path, data: &[u8]) -> io::Result<()> {
             file.set_permissions(fs::Permissions::from_mode(mode))?;
         }
         file.sync_all()?;
-        fs::rename(&temp, target)
+        fs::rename(&temp, target)?;
+        // The rename itself survives a crash only once the folder is on disk too.
+        fs::File::open(&dir)?.sync_all()
     })();
     if result.is_err() {
         let _ = fs::remove_file(&temp);

@@ -91,22 +91,18 @@ impl Default for LogConfig {
 }
 
 pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
-    t.raw_set(
-        "debug",
-        function(lua, "log.debug", |lua, a| emit(lua, a, Level::Debug))?,
-    )?;
-    t.raw_set(
-        "info",
-        function(lua, "log.info", |lua, a| emit(lua, a, Level::Info))?,
-    )?;
-    t.raw_set(
-        "warn",
-        function(lua, "log.warn", |lua, a| emit(lua, a, Level::Warn))?,
-    )?;
-    t.raw_set(
-        "error",
-        function(lua, "log.error", |lua, a| emit(lua, a, Level::Error))?,
-    )?;
+    let levels = [
+        ("debug", "log.debug", Level::Debug),
+        ("info", "log.info", Level::Info),
+        ("warn", "log.warn", Level::Warn),
+        ("error", "log.error", Level::Error),
+    ];
+    for (field, name, level) in levels {
+        t.raw_set(
+            field,
+            function(lua, name, move |lua, a| emit(lua, a, level))?,
+        )?;
+    }
     Ok(())
 }
 

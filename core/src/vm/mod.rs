@@ -124,6 +124,11 @@ impl RuntimeBuilder {
 }
 
 /// A Lua VM with Assay's globals and an executor to run it on.
+///
+/// `run_*` block the calling thread until the script and its tasks finish; they drive their
+/// own single-threaded tokio executor, so call them from a plain thread (inside another tokio
+/// runtime, use `spawn_blocking` or a dedicated thread). A `Runtime` is not `Send`: one VM, one
+/// thread; scale with several runtimes.
 pub struct Runtime {
     lua: Lua,
     /// Declared after `lua`, so it is dropped after the state whose finalizers may use it.
