@@ -1,4 +1,4 @@
-//! Manifests of Assay packages, and the one place where version compatibility is decided.
+//! Manifests of Assay packages and plugins, and the one place where version compatibility is decided.
 //!
 //! A package is a folder on the lib path holding `manifest.yaml` beside its Lua files:
 //!
@@ -24,10 +24,12 @@
 
 mod error;
 mod package;
+mod plugin;
 mod version;
 
 pub use error::{Incompatible, ManifestError};
 pub use package::{PackageManifest, Requires};
+pub use plugin::{AbiMismatch, PluginManifest, default_core_requirement};
 pub use version::{parse_requirement, satisfies};
 
 /// The file name every manifest has, in every lib-path root.

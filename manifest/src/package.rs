@@ -130,7 +130,7 @@ impl PackageManifest {
 }
 
 /// Package names double as `require("assay.<name>")` path segments, so they stay simple.
-fn is_package_name(name: &str) -> bool {
+pub(crate) fn is_package_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')

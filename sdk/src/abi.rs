@@ -1,0 +1,137 @@
+//! The frozen ABI between the host and a plugin. Everything here crosses a `dlopen` boundary
+//! between two separately compiled copies of Rust, so every type is `#[repr(C)]` or
+//! `#[repr(u8)]`, derives `StableAbi` (abi_stable checks the layouts when the plugin loads), and
+//! every function pointer is `extern "C"`.
+//!
+//! **Frozen.** Changing any type in this module makes every plugin built before the change
+//! unloadable. New capabilities are added as new named entries returned by
+//! [`PluginModule::extension`], each with its own layout-checked type; existing types never
+//! change. [`crate::ABI_VERSION`] moves only if this freeze has to be broken.
+//!
+//! Plugin authors never touch this module; the host (`core/src/plugin/`) does.
+
+use std::ffi::c_void;
+
+use abi_stable::library::RootModule;
+use abi_stable::sabi_types::VersionStrings;
+use abi_stable::std_types::{RResult, RSlice, RStr, RString, RVec};
+use abi_stable::{StableAbi, declare_root_module_statics, package_version_strings};
+use async_ffi::FfiFuture;
+
+use crate::value::Value;
+
+/// What a call returns: its results, or an error message for Lua.
+pub type CallResult = RResult<RVec<Value>, RString>;
+
+/// What an async call returns: a future polled by the host, completed by the plugin's runtime.
+pub type CallFuture = FfiFuture<CallResult>;
+
+/// The root module every plugin library exports.
+#[repr(C)]
+#[derive(StableAbi)]
+#[sabi(kind(Prefix(prefix_ref = PluginModuleRef)))]
+#[sabi(missing_field(panic))]
+pub struct PluginModule {
+    /// [`crate::ABI_VERSION`] of the SDK the plugin was built with.
+    pub abi_version: u32,
+    /// The plugin's name and version (from its Cargo package), to match its manifest.
+    pub name: RStr<'static>,
+    pub version: RStr<'static>,
+    /// Builds the plugin's globals and functions; called once per process.
+    pub register: extern "C" fn() -> RResult<Registration, RString>,
+    /// Optional entries by name (none are defined yet); a null pointer when absent.
+    #[sabi(last_prefix_field)]
+    pub extension: extern "C" fn(name: RStr<'_>) -> *const c_void,
+}
+
+impl RootModule for PluginModuleRef {
+    declare_root_module_statics! {PluginModuleRef}
+    const BASE_NAME: &'static str = "assay_plugin";
+    const NAME: &'static str = "assay_plugin";
+    const VERSION_STRINGS: VersionStrings = package_version_strings!();
+}
+
+/// The globals a plugin provides.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct Registration {
+    pub globals: RVec<GlobalEntry>,
+}
+
+/// One global table (`crypto`) and its functions.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct GlobalEntry {
+    pub name: RString,
+    pub functions: RVec<FunctionEntry>,
+}
+
+/// A named function of a global, or a method of an object class.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct FunctionEntry {
+    pub name: RString,
+    pub callable: Callable,
+}
+
+/// The code behind a function. `data` is the plugin's closure; `this` is the object for a
+/// method and null for a free function. Neither call ever unwinds: panics come back as errors.
+#[repr(u8)]
+#[derive(StableAbi, Clone, Copy)]
+pub enum Callable {
+    Sync {
+        data: *const c_void,
+        call: extern "C" fn(data: *const c_void, this: *const c_void, args: RVec<Value>) -> CallResult,
+    },
+    Async {
+        data: *const c_void,
+        call: extern "C" fn(data: *const c_void, this: *const c_void, args: RVec<Value>) -> CallFuture,
+    },
+}
+
+// SAFETY: `data` points at a closure the SDK requires to be `Send + Sync`, leaked for the life
+// of the process (plugins are never unloaded).
+unsafe impl Send for Callable {}
+unsafe impl Sync for Callable {}
+
+/// A plugin object: a reference-counted value of the plugin plus the class describing it.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct RawObject {
+    pub this: *const c_void,
+    pub class: &'static ObjectClass,
+}
+
+/// What the host needs to know about one object type. Built once per type and leaked.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct ObjectClass {
+    pub type_name: RStr<'static>,
+    pub methods: RSlice<'static, FunctionEntry>,
+    /// A field read (`conn.protocol`); `Nil` when the object has no such field.
+    pub field: extern "C" fn(this: *const c_void, name: RStr<'_>) -> RResult<Value, RString>,
+    /// `tostring(obj)`.
+    pub describe: extern "C" fn(this: *const c_void) -> RString,
+    /// Adds a reference (clone) or drops one; the last drop runs the object's drop hook.
+    pub retain: extern "C" fn(this: *const c_void),
+    pub release: extern "C" fn(this: *const c_void),
+}
+
+/// A Lua function handed to a plugin, implemented by the host.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct RawCallback {
+    pub data: *const c_void,
+    pub vtable: &'static CallbackVTable,
+}
+
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct CallbackVTable {
+    /// Queues a call on the Lua thread; the future completes with the function's results.
+    pub call: extern "C" fn(data: *const c_void, args: RVec<Value>) -> CallFuture,
+    /// The host's identity of the Lua function, so a callback handed back becomes that function.
+    pub id: extern "C" fn(data: *const c_void) -> u64,
+    pub retain: extern "C" fn(data: *const c_void),
+    pub release: extern "C" fn(data: *const c_void),
+}

@@ -1,0 +1,160 @@
+//! For a plugin's build script: writes the plugin's `manifest.yaml` from Cargo metadata, so
+//! the manifest is never kept by hand.
+//!
+//! ```toml
+//! # Cargo.toml of the plugin
+//! [package]
+//! name = "assay-plugin-hello"
+//! version = "0.1.0"
+//! description = "Greetings"
+//!
+//! [package.metadata.assay]
+//! name = "hello"              # default: the package name
+//! provides = ["hello"]        # default: [name]
+//! requires-assay = ">=0.1"    # default: the SDK's release line, e.g. ">=0.1.0, <0.2.0"
+//!
+//! [lib]
+//! crate-type = ["cdylib"]
+//!
+//! [build-dependencies]
+//! assay-sdk = { version = "0.1", default-features = false, features = ["build"] }
+//! ```
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     assay_sdk::build::write_manifest().expect("plugin manifest");
+//! }
+//! ```
+//!
+//! The manifest goes to `$OUT_DIR/manifest.yaml` and to
+//! `target/<profile>/assay-plugins/<name>/manifest.yaml`, beside which an install copies the
+//! library (`target/<profile>/lib<crate>.so`). The build also sets `ASSAY_PLUGIN_NAME` for
+//! [`crate::plugin!`].
+
+use std::path::{Path, PathBuf};
+
+use assay_manifest::{PluginManifest, Requires, default_core_requirement, parse_requirement};
+
+/// Why the manifest could not be written.
+#[derive(Debug)]
+pub struct BuildError(String);
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "assay plugin manifest: {}", self.0)
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+fn env(name: &str) -> Result<String, BuildError> {
+    std::env::var(name).map_err(|_| BuildError(format!("${name} is not set (run from a build script)")))
+}
+
+/// Writes the manifest; returns its path under `target/`.
+pub fn write_manifest() -> Result<PathBuf, BuildError> {
+    let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
+    let cargo_toml = manifest_dir.join("Cargo.toml");
+    println!("cargo:rerun-if-changed={}", cargo_toml.display());
+    let text = std::fs::read_to_string(&cargo_toml)
+        .map_err(|e| BuildError(format!("{}: {e}", cargo_toml.display())))?;
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e| BuildError(format!("{}: {e}", cargo_toml.display())))?;
+    let manifest = manifest_from(&doc)?;
+
+    let out_dir = PathBuf::from(env("OUT_DIR")?);
+    let yaml = manifest.to_yaml();
+    write(&out_dir.join("manifest.yaml"), &yaml)?;
+    // OUT_DIR is target/<profile>/build/<pkg>-<hash>/out.
+    let profile_dir = out_dir
+        .ancestors()
+        .nth(3)
+        .ok_or_else(|| BuildError(format!("unexpected OUT_DIR {}", out_dir.display())))?;
+    let installed = profile_dir
+        .join("assay-plugins")
+        .join(&manifest.name)
+        .join("manifest.yaml");
+    write(&installed, &yaml)?;
+    println!("cargo:rustc-env=ASSAY_PLUGIN_NAME={}", manifest.name);
+    Ok(installed)
+}
+
+fn write(path: &Path, text: &str) -> Result<(), BuildError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| BuildError(format!("{}: {e}", dir.display())))?;
+    }
+    std::fs::write(path, text).map_err(|e| BuildError(format!("{}: {e}", path.display())))
+}
+
+fn manifest_from(doc: &toml::Table) -> Result<PluginManifest, BuildError> {
+    let package = doc.get("package").and_then(|p| p.as_table());
+    let metadata = package
+        .and_then(|p| p.get("metadata"))
+        .and_then(|m| m.get("assay"))
+        .and_then(|a| a.as_table());
+    let meta_str = |key: &str| -> Result<Option<String>, BuildError> {
+        match metadata.and_then(|m| m.get(key)) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(BuildError(format!("[package.metadata.assay] {key} must be a string"))),
+        }
+    };
+    let package_name = env("CARGO_PKG_NAME")?;
+    let name = meta_str("name")?.unwrap_or_else(|| package_name.clone());
+    let provides = match metadata.and_then(|m| m.get("provides")) {
+        None => vec![name.clone()],
+        Some(toml::Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| BuildError("[package.metadata.assay] provides must list strings".into()))?,
+        Some(_) => return Err(BuildError("[package.metadata.assay] provides must be a list".into())),
+    };
+    let sdk_version = semver::Version::parse(env!("CARGO_PKG_VERSION"))
+        .map_err(|e| BuildError(format!("SDK version: {e}")))?;
+    let requirement = match meta_str("requires-assay")? {
+        Some(text) => parse_requirement(&text).map_err(BuildError)?,
+        None => default_core_requirement(&sdk_version),
+    };
+    let lib_name = doc
+        .get("lib")
+        .and_then(|l| l.get("name"))
+        .and_then(|n| n.as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| package_name.replace('-', "_"));
+    let (prefix, suffix) = match env("CARGO_CFG_TARGET_OS")?.as_str() {
+        "macos" | "ios" => ("lib", ".dylib"),
+        "windows" => ("", ".dll"),
+        _ => ("lib", ".so"),
+    };
+    let text = format!(
+        "name: {name}\nversion: {}\ndescription: {}\nlibrary: {prefix}{lib_name}{suffix}\nprovides: [{}]\nabi: {}\n",
+        env("CARGO_PKG_VERSION")?,
+        quote(&std::env::var("CARGO_PKG_DESCRIPTION").unwrap_or_default()),
+        provides.iter().map(|p| quote(p)).collect::<Vec<_>>().join(", "),
+        crate::ABI_VERSION,
+    );
+    let mut manifest = PluginManifest::parse(&text).map_err(|e| BuildError(e.to_string()))?;
+    manifest.requires = Requires {
+        assay: Some(requirement),
+    };
+    Ok(manifest)
+}
+
+/// A YAML double-quoted scalar.
+fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

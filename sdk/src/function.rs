@@ -1,0 +1,110 @@
+//! Turning a plugin author's closures into [`Callable`]s that never unwind into the host.
+
+use std::ffi::c_void;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use abi_stable::std_types::{RErr, ROk, RString, RVec};
+use async_ffi::FutureExt as _;
+
+use crate::abi::{CallFuture, CallResult, Callable};
+use crate::args::Args;
+use crate::error::{Error, Result, panic_message};
+use crate::value::Value;
+
+/// What a plugin function may return: nothing, one value, or several ([`Multi`]).
+pub trait IntoResults {
+    fn into_results(self) -> RVec<Value>;
+}
+
+impl IntoResults for () {
+    fn into_results(self) -> RVec<Value> {
+        RVec::new()
+    }
+}
+
+impl<T: Into<Value>> IntoResults for T {
+    fn into_results(self) -> RVec<Value> {
+        let mut v = RVec::with_capacity(1);
+        v.push(self.into());
+        v
+    }
+}
+
+/// Several return values: `Ok(Multi(vec![a.into(), b.into()]))` is `return a, b` in Lua.
+pub struct Multi(pub Vec<Value>);
+
+impl IntoResults for Multi {
+    fn into_results(self) -> RVec<Value> {
+        RVec::from(self.0)
+    }
+}
+
+fn to_call_result<R: IntoResults>(result: Result<R>) -> CallResult {
+    match result {
+        Ok(r) => ROk(r.into_results()),
+        Err(e) => RErr(RString::from(e.into_message())),
+    }
+}
+
+/// A closure over the raw object pointer (null for free functions) and the arguments.
+type Erased = dyn Fn(*const c_void, Args) -> CallResult + Send + Sync;
+type ErasedAsync = dyn Fn(*const c_void, Args) -> CallFuture + Send + Sync;
+
+extern "C" fn call_sync(data: *const c_void, this: *const c_void, args: RVec<Value>) -> CallResult {
+    // SAFETY: `data` was made from a leaked `Box<Box<Erased>>` by `sync_callable`.
+    let f = unsafe { &*(data as *const Box<Erased>) };
+    catch_unwind(AssertUnwindSafe(|| f(this, Args::new(args))))
+        .unwrap_or_else(|payload| RErr(RString::from(panic_message(&*payload))))
+}
+
+extern "C" fn call_async(data: *const c_void, this: *const c_void, args: RVec<Value>) -> CallFuture {
+    // SAFETY: `data` was made from a leaked `Box<Box<ErasedAsync>>` by `async_callable`.
+    let f = unsafe { &*(data as *const Box<ErasedAsync>) };
+    catch_unwind(AssertUnwindSafe(|| f(this, Args::new(args)))).unwrap_or_else(|payload| {
+        let message = RString::from(panic_message(&*payload));
+        async move { RErr(message) }.into_ffi()
+    })
+}
+
+/// A synchronous function: runs on the Lua thread, must not block for long.
+pub(crate) fn sync_callable<F, R>(f: F) -> Callable
+where
+    F: Fn(*const c_void, Args) -> Result<R> + Send + Sync + 'static,
+    R: IntoResults,
+{
+    let erased: Box<Erased> = Box::new(move |this, args| to_call_result(f(this, args)));
+    Callable::Sync {
+        data: Box::into_raw(Box::new(erased)) as *const c_void,
+        call: call_sync,
+    }
+}
+
+/// An async function: the future runs on the plugin's runtime; the caller's coroutine waits.
+pub(crate) fn async_callable<F, Fut, R>(f: F) -> Callable
+where
+    F: Fn(*const c_void, Args) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R>> + Send + 'static,
+    R: IntoResults + Send + 'static,
+{
+    let erased: Box<ErasedAsync> = Box::new(move |this, args| {
+        let handle = crate::runtime::runtime().spawn(f(this, args));
+        async move {
+            match handle.await {
+                Ok(result) => to_call_result(result),
+                Err(e) if e.is_panic() => RErr(RString::from(panic_message(&*e.into_panic()))),
+                Err(_) => RErr(RString::from("the plugin's runtime cancelled the call")),
+            }
+        }
+        .into_ffi()
+    });
+    Callable::Async {
+        data: Box::into_raw(Box::new(erased)) as *const c_void,
+        call: call_async,
+    }
+}
+
+/// Runs `f`, turning a panic into an [`Error`] (for entry points that are not calls).
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(Error::new(panic_message(&*payload))))
+}
