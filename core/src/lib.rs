@@ -16,6 +16,7 @@
 
 pub mod builtins;
 pub mod cli;
+pub mod plugin;
 pub mod resolve;
 pub mod vm;
 

@@ -154,7 +154,9 @@ fn spawn(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
     let state = Rc::new(TaskState::default());
     let runner = state.clone();
     let task_lua = lua.clone();
+    let hold = crate::vm::keepalive::hold(lua);
     let handle = tokio::task::spawn_local(async move {
+        let _hold = hold;
         let outcome = match run_traced(&task_lua, f, rest).await {
             Ok(Ok(values)) => Outcome::Values(values),
             Ok(Err(failure)) => Outcome::Failed(failure),
@@ -249,7 +251,9 @@ fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
     }
     let f: Function = args.function(2, "fn")?;
     let task_lua = lua.clone();
+    let hold = crate::vm::keepalive::hold(lua);
     let handle = tokio::task::spawn_local(async move {
+        let _hold = hold;
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

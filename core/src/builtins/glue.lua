@@ -15,12 +15,14 @@ function glue.wrap(raw)
   return function(...) return check(raw(...)) end
 end
 
--- Metatable of a lazy module's table until first use (see lazy.rs).
+-- Metatable of a lazy module's table until first use (see lazy.rs). Filling it can fail (a
+-- plugin that is refused); that failure comes back as (FAIL, message) like a builtin's.
+local function fill(t) check(materialize(t)) end
 glue.stub = {
-  __index = function(t, k) materialize(t) return t[k] end,
-  __newindex = function(t, k, v) materialize(t) t[k] = v end,
-  __call = function(t, ...) materialize(t) return t(...) end,
-  __pairs = function(t) materialize(t) return next, t, nil end,
+  __index = function(t, k) fill(t) return t[k] end,
+  __newindex = function(t, k, v) fill(t) t[k] = v end,
+  __call = function(t, ...) fill(t) return t(...) end,
+  __pairs = function(t) fill(t) return next, t, nil end,
 }
 
 -- A function made by `make()` on its first call.

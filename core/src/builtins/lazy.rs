@@ -6,14 +6,18 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::c_void;
+use std::rc::Rc;
 
 use mlua::{Lua, Table};
 
 /// Fills a module's table (and may give it a metatable of its own).
 pub type Fill = fn(&Lua, &Table) -> mlua::Result<()>;
 
+/// A fill that carries data (a plugin's global); its error is raised at the first use.
+pub type FillWith = Rc<dyn Fn(&Lua, &Table) -> mlua::Result<()>>;
+
 struct Lazy {
-    pending: RefCell<HashMap<*const c_void, Fill>>,
+    pending: RefCell<HashMap<*const c_void, FillWith>>,
     stub: Table,
 }
 
@@ -30,6 +34,11 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
 
 /// Installs global `name`, to be filled by `fill` on first use.
 pub fn global(lua: &Lua, name: &str, fill: Fill) -> mlua::Result<()> {
+    global_with(lua, name, Rc::new(fill))
+}
+
+/// Like [`global`], with a fill that carries data.
+pub fn global_with(lua: &Lua, name: &str, fill: FillWith) -> mlua::Result<()> {
     let table = lua.create_table()?;
     {
         let lazy = lua
@@ -46,7 +55,7 @@ pub fn global(lua: &Lua, name: &str, fill: Fill) -> mlua::Result<()> {
 pub fn materialize(lua: &Lua, table: &Table) -> mlua::Result<()> {
     let (fill, stub) = match lua.app_data_ref::<Lazy>() {
         Some(lazy) => match lazy.pending.borrow().get(&table.to_pointer()) {
-            Some(fill) => (*fill, lazy.stub.clone()),
+            Some(fill) => (fill.clone(), lazy.stub.clone()),
             None => return Ok(()),
         },
         None => return Ok(()),

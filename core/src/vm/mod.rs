@@ -12,6 +12,7 @@
 //! ```
 
 mod error;
+pub mod keepalive;
 pub mod memory;
 mod sandbox;
 pub mod traced;
@@ -96,10 +97,11 @@ impl RuntimeBuilder {
                     log: self.log,
                 },
             )?;
-            resolve::install(
-                &lua,
-                self.lib_path.clone().unwrap_or_else(LibPath::from_env),
-            )?;
+            let lib_path = self.lib_path.clone().unwrap_or_else(LibPath::from_env);
+            if !self.sandbox {
+                crate::plugin::install(&lua, &lib_path)?;
+            }
+            resolve::install(&lua, lib_path)?;
             if self.sandbox {
                 sandbox::apply(&lua)?;
             }
@@ -280,6 +282,7 @@ impl Runtime {
     fn drive(&self, function: Function, args: MultiValue) -> Result<MultiValue, RunError> {
         let local = tokio::task::LocalSet::new();
         let lua = &self.lua;
+        crate::plugin::start_dispatcher(lua, &local);
         let main = local.block_on(&self.executor, traced::run_traced(lua, function, args));
         let values = match main {
             Ok(Ok(values)) => values,
@@ -290,7 +293,12 @@ impl Runtime {
             Err(mlua::Error::MemoryError(_)) => return Err(self.memory_error()),
             Err(e) => return Err(RunError::Setup(e)),
         };
-        self.executor.block_on(local);
+        let keepalive = lua.app_data_ref::<keepalive::KeepAlive>().map(|k| k.clone());
+        if let Some(keepalive) = keepalive {
+            local.block_on(&self.executor, keepalive.idle());
+        }
+        // What is left (the callback dispatcher) only waits for work; it goes with the set.
+        drop(local);
         let unobserved = lua
             .app_data_ref::<builtins::r#async::Unobserved>()
             .map(|u| u.take());

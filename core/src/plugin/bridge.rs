@@ -1,0 +1,116 @@
+//! Lua values <-> plugin [`Value`]s.
+//!
+//! Lua -> Value: strings stay bytes; integers and floats keep their subtype; `json.null` is
+//! [`Value::Null`]; a table marked by `json.array`/`json.object` (or decoded from JSON/YAML)
+//! keeps its shape; otherwise a table whose keys are exactly `1..n` is an array and any other
+//! table (the empty one included) a map. Plugin objects and functions pass as handles.
+//! Value -> Lua: arrays come back marked as arrays, so `json.encode` keeps `[]`.
+
+use abi_stable::std_types::RVec;
+use assay_sdk::{Bytes, List, Map, Value};
+use mlua::{Lua, Table};
+
+use super::callback;
+use super::object::PluginObject;
+use crate::builtins::codec::{self, Markers};
+
+/// Deeper tables than this are refused (and cycles end here instead of recursing forever).
+const MAX_DEPTH: usize = 100;
+
+/// Converts call arguments (or results, `what` saying which); the error names the position.
+pub fn to_values(lua: &Lua, args: &[mlua::Value], what: &str) -> Result<RVec<Value>, String> {
+    let markers = codec::markers(lua).map_err(|e| e.to_string())?;
+    let mut out = RVec::with_capacity(args.len());
+    for (i, arg) in args.iter().enumerate() {
+        let value = to_value(lua, &markers, arg, 0)
+            .map_err(|why| format!("{what} #{} ({why})", i + 1))?;
+        out.push(value);
+    }
+    Ok(out)
+}
+
+pub fn to_value(lua: &Lua, markers: &Markers, v: &mlua::Value, depth: usize) -> Result<Value, String> {
+    Ok(match v {
+        mlua::Value::Nil => Value::Nil,
+        mlua::Value::Boolean(b) => Value::Bool(*b),
+        mlua::Value::Integer(i) => Value::Int(*i),
+        mlua::Value::Number(n) => Value::Float(*n),
+        mlua::Value::String(s) => Value::Str(Bytes::from(&s.as_bytes()[..])),
+        mlua::Value::Table(t) => table(lua, markers, t, depth)?,
+        mlua::Value::Function(f) => Value::Function(callback::wrap(lua, f.clone()).map_err(|e| e.to_string())?),
+        mlua::Value::UserData(ud) => match ud.borrow::<PluginObject>() {
+            Ok(obj) => Value::Object(obj.get().map_err(|e| e.to_string())?.clone()),
+            Err(_) => return Err("userdata cannot be passed to a plugin".into()),
+        },
+        other if codec::is_null(other) => Value::Null,
+        other => return Err(format!("a {} cannot be passed to a plugin", other.type_name())),
+    })
+}
+
+fn table(lua: &Lua, markers: &Markers, t: &Table, depth: usize) -> Result<Value, String> {
+    if depth >= MAX_DEPTH {
+        return Err(format!("table nested more than {MAX_DEPTH} levels deep (or cyclic)"));
+    }
+    let shape = match t.metatable() {
+        Some(mt) if mt.to_pointer() == markers.array.to_pointer() => Some(true),
+        Some(mt) if mt.to_pointer() == markers.object.to_pointer() => Some(false),
+        _ => None,
+    };
+    let len = t.raw_len();
+    let is_array = match shape {
+        Some(array) => array,
+        None => len > 0 && t.pairs::<mlua::Value, mlua::Value>().count() == len,
+    };
+    if is_array {
+        let mut list = List::with_capacity(len);
+        for i in 1..=len {
+            let item: mlua::Value = t.raw_get(i).map_err(|e| e.to_string())?;
+            list.push(to_value(lua, markers, &item, depth + 1)?);
+        }
+        return Ok(Value::Array(list));
+    }
+    let mut map = Map::new();
+    for pair in t.pairs::<mlua::Value, mlua::Value>() {
+        let (k, v) = pair.map_err(|e| e.to_string())?;
+        let key = to_value(lua, markers, &k, depth + 1)?;
+        map.push(key, to_value(lua, markers, &v, depth + 1)?);
+    }
+    Ok(Value::Map(map))
+}
+
+/// Converts results back to Lua.
+pub fn to_lua_values(lua: &Lua, values: RVec<Value>) -> mlua::Result<mlua::MultiValue> {
+    let markers = codec::markers(lua)?;
+    values.into_iter().map(|v| to_lua(lua, &markers, v)).collect()
+}
+
+pub fn to_lua(lua: &Lua, markers: &Markers, v: Value) -> mlua::Result<mlua::Value> {
+    Ok(match v {
+        Value::Nil => mlua::Value::Nil,
+        Value::Null => codec::null(),
+        Value::Bool(b) => mlua::Value::Boolean(b),
+        Value::Int(i) => mlua::Value::Integer(i),
+        Value::Float(f) => mlua::Value::Number(f),
+        Value::Str(s) => mlua::Value::String(lua.create_string(s.as_slice())?),
+        Value::Array(list) => {
+            let t = lua.create_table_with_capacity(list.len(), 0)?;
+            for (i, item) in list.into_iter().enumerate() {
+                t.raw_set(i + 1, to_lua(lua, markers, item)?)?;
+            }
+            t.set_metatable(Some(markers.array.clone()))?;
+            mlua::Value::Table(t)
+        }
+        Value::Map(map) => {
+            let t = lua.create_table_with_capacity(0, map.len())?;
+            for (k, v) in map {
+                let key = to_lua(lua, markers, k)?;
+                if !key.is_nil() {
+                    t.raw_set(key, to_lua(lua, markers, v)?)?;
+                }
+            }
+            mlua::Value::Table(t)
+        }
+        Value::Object(obj) => mlua::Value::UserData(super::object::wrap(lua, obj)?),
+        Value::Function(cb) => mlua::Value::Function(callback::unwrap(lua, cb)?),
+    })
+}

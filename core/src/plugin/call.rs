@@ -1,0 +1,94 @@
+//! A plugin's function or method as a Lua function, built on the builtins' calling protocol so
+//! its errors read `x.lua:3: crypto.hash: bad argument #1 'data' (...)` like any builtin's.
+
+use std::ffi::c_void;
+
+use abi_stable::std_types::RResult;
+use assay_sdk::abi::{Callable, ObjectClass};
+use mlua::{Function, Lua, MultiValue};
+
+use super::bridge;
+use super::object::PluginObject;
+use crate::builtins::args::Args;
+use crate::builtins::function::{BuiltinResult, Raise, async_function, function};
+
+/// What a call is made on: nothing (a free function) or an object of `class`.
+#[derive(Clone, Copy)]
+pub enum Receiver {
+    None,
+    Object(&'static ObjectClass),
+}
+
+/// Creates the Lua function `name` calling `callable`.
+pub fn lua_function(lua: &Lua, name: &'static str, callable: Callable, receiver: Receiver) -> mlua::Result<Function> {
+    match callable {
+        Callable::Sync { data, call } => function(lua, name, move |lua, args| -> BuiltinResult<MultiValue> {
+            let (this, values) = prepare(lua, &args, receiver)?;
+            let result = call(data, this.pointer(), values);
+            drop(this);
+            finish(lua, result)
+        }),
+        Callable::Async { data, call } => async_function(lua, name, move |lua, args| {
+            // The plugin takes its own reference to the object before `call` returns, so the
+            // userdata may be collected while the future runs.
+            let future = prepare(&lua, &args, receiver).map(|(this, values)| call(data, this.pointer(), values));
+            async move {
+                let result = future?.await;
+                finish(&lua, result)
+            }
+        }),
+    }
+}
+
+/// The receiver, borrowed for the duration of a synchronous call (so `<close>` cannot pull the
+/// object away mid-call).
+enum This {
+    None,
+    Object(mlua::UserDataRef<PluginObject>),
+}
+
+impl This {
+    fn pointer(&self) -> *const c_void {
+        match self {
+            This::None => std::ptr::null(),
+            This::Object(obj) => obj.get().map_or(std::ptr::null(), |o| o.raw().this),
+        }
+    }
+}
+
+fn prepare(
+    lua: &Lua,
+    args: &Args,
+    receiver: Receiver,
+) -> BuiltinResult<(This, abi_stable::std_types::RVec<assay_sdk::Value>)> {
+    let (this, rest) = match receiver {
+        Receiver::None => (This::None, 1),
+        Receiver::Object(class) => {
+            let expected = class.type_name.as_str();
+            let obj = match args.value(1) {
+                mlua::Value::UserData(ud) => ud.borrow::<PluginObject>().ok(),
+                _ => None,
+            }
+            .filter(|o| o.class().is_some_and(|c| std::ptr::eq(c, class)))
+            .ok_or_else(|| {
+                Raise::msg(format!(
+                    "bad argument #1 'self' ({expected} expected; call it as obj:method(...))"
+                ))
+            })?;
+            if obj.get().is_err() {
+                return Err(Raise::msg(format!("the {expected} is closed")));
+            }
+            (This::Object(obj), 2)
+        }
+    };
+    let values: Vec<mlua::Value> = (rest..=args.len()).map(|i| args.value(i)).collect();
+    let converted = bridge::to_values(lua, &values, "bad argument").map_err(Raise::Message)?;
+    Ok((this, converted))
+}
+
+fn finish(lua: &Lua, result: assay_sdk::abi::CallResult) -> BuiltinResult<MultiValue> {
+    match result {
+        RResult::ROk(values) => Ok(bridge::to_lua_values(lua, values)?),
+        RResult::RErr(message) => Err(Raise::Message(message.into_string())),
+    }
+}

@@ -1,0 +1,230 @@
+//! Lua functions handed to plugins.
+//!
+//! A function passed to a plugin becomes a [`Callback`] backed by a [`LuaCallback`]: an id and
+//! the sending end of the VM's request channel, both `Send + Sync`. A call from any plugin
+//! thread sends a request; the dispatcher, a task on the script's executor, runs the function as
+//! a new coroutine (so it may sleep or wait on I/O while other calls proceed) and sends the
+//! results back through a oneshot channel that the plugin's future awaits. While a call runs it
+//! keeps the program alive; the dispatcher itself does not.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use abi_stable::std_types::{RErr, ROk, RString, RVec};
+use assay_sdk::abi::{CallFuture, CallResult};
+use assay_sdk::{Callback, CallbackImpl, Value};
+use async_ffi::FutureExt as _;
+use mlua::{Function, Lua, MultiValue};
+use tokio::sync::{mpsc, oneshot};
+
+use super::bridge;
+use crate::builtins::function::error_message;
+use crate::vm::keepalive;
+use crate::vm::traced::run_traced;
+
+enum Request {
+    Call {
+        id: u64,
+        args: RVec<Value>,
+        reply: oneshot::Sender<CallResult>,
+    },
+    Release(u64),
+}
+
+/// The host's implementation of a callback.
+pub struct LuaCallback {
+    id: u64,
+    requests: mpsc::UnboundedSender<Request>,
+}
+
+impl CallbackImpl for LuaCallback {
+    fn call(&self, args: RVec<Value>) -> CallFuture {
+        let (reply, result) = oneshot::channel();
+        let sent = self.requests.send(Request::Call {
+            id: self.id,
+            args,
+            reply,
+        });
+        async move {
+            if sent.is_err() {
+                return RErr(RString::from("the Lua VM has finished; the function can no longer be called"));
+            }
+            result
+                .await
+                .unwrap_or_else(|_| RErr(RString::from("the Lua VM finished before the function returned")))
+        }
+        .into_ffi()
+    }
+
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Drop for LuaCallback {
+    fn drop(&mut self) {
+        let _ = self.requests.send(Request::Release(self.id));
+    }
+}
+
+/// Per-VM state: the functions plugins hold, by id, with how many handles point at each.
+pub struct Hub {
+    requests: mpsc::UnboundedSender<Request>,
+    incoming: Rc<RefCell<mpsc::UnboundedReceiver<Request>>>,
+    functions: RefCell<HashMap<u64, (Function, usize)>>,
+    ids: RefCell<HashMap<*const c_void, u64>>,
+    next_id: Cell<u64>,
+    running: Rc<Cell<bool>>,
+}
+
+impl Hub {
+    pub fn new() -> Self {
+        let (requests, incoming) = mpsc::unbounded_channel();
+        Self {
+            requests,
+            incoming: Rc::new(RefCell::new(incoming)),
+            functions: RefCell::default(),
+            ids: RefCell::default(),
+            next_id: Cell::new(1),
+            running: Rc::default(),
+        }
+    }
+
+    fn release(&self, id: u64) {
+        let mut functions = self.functions.borrow_mut();
+        let Some(entry) = functions.get_mut(&id) else {
+            return;
+        };
+        entry.1 -= 1;
+        if entry.1 == 0
+            && let Some((f, _)) = functions.remove(&id)
+        {
+            self.ids.borrow_mut().remove(&f.to_pointer());
+        }
+    }
+}
+
+/// A callback for the Lua function `f`; the same function always gets the same id.
+pub fn wrap(lua: &Lua, f: Function) -> mlua::Result<Callback> {
+    let hub = lua
+        .app_data_ref::<Hub>()
+        .ok_or_else(|| mlua::Error::runtime("assay: plugin callbacks used before the plugin host was set up"))?;
+    let pointer = f.to_pointer();
+    let existing = hub.ids.borrow().get(&pointer).copied();
+    let id = match existing {
+        Some(id) => id,
+        None => {
+            let id = hub.next_id.get();
+            hub.next_id.set(id + 1);
+            hub.ids.borrow_mut().insert(pointer, id);
+            id
+        }
+    };
+    hub.functions.borrow_mut().entry(id).or_insert((f, 0)).1 += 1;
+    Ok(Callback::from_impl(Arc::new(LuaCallback {
+        id,
+        requests: hub.requests.clone(),
+    })))
+}
+
+/// The Lua function behind a callback coming back from a plugin. A callback of another VM (or
+/// one a plugin made itself) becomes an async Lua function that calls it.
+pub fn unwrap(lua: &Lua, cb: Callback) -> mlua::Result<Function> {
+    if let (Some(ours), Some(hub)) = (cb.downcast_ref::<LuaCallback>(), lua.app_data_ref::<Hub>())
+        && ours.requests.same_channel(&hub.requests)
+        && let Some((f, _)) = hub.functions.borrow().get(&ours.id)
+    {
+        return Ok(f.clone());
+    }
+    lua.create_async_function(move |lua, args: MultiValue| {
+        let values: Vec<mlua::Value> = args.into_vec();
+        let converted = bridge::to_values(&lua, &values, "bad argument");
+        let cb = cb.clone();
+        async move {
+            let values = converted.map_err(mlua::Error::runtime)?;
+            let future = cb.call(values.into_vec());
+            let results = future.await.map_err(|e| mlua::Error::runtime(e.into_message()))?;
+            bridge::to_lua_values(&lua, RVec::from(results))
+        }
+    })
+}
+
+/// Starts the dispatcher on `local` for this run, if the VM has a hub and none is running.
+pub fn start(lua: &Lua, local: &tokio::task::LocalSet) {
+    let Some(hub) = lua.app_data_ref::<Hub>() else {
+        return;
+    };
+    if hub.running.replace(true) {
+        return;
+    }
+    let incoming = hub.incoming.clone();
+    let running = Running(hub.running.clone());
+    local.spawn_local(dispatch(lua.clone(), incoming, running));
+}
+
+/// Clears the running flag when the dispatcher task is dropped with its run's task set.
+struct Running(Rc<Cell<bool>>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
+async fn dispatch(lua: Lua, incoming: Rc<RefCell<mpsc::UnboundedReceiver<Request>>>, _running: Running) {
+    loop {
+        let request = std::future::poll_fn(|cx| incoming.borrow_mut().poll_recv(cx)).await;
+        match request {
+            None => return,
+            Some(Request::Release(id)) => {
+                if let Some(hub) = lua.app_data_ref::<Hub>() {
+                    hub.release(id);
+                }
+            }
+            Some(Request::Call { id, args, reply }) => {
+                let function = lua
+                    .app_data_ref::<Hub>()
+                    .and_then(|hub| hub.functions.borrow().get(&id).map(|(f, _)| f.clone()));
+                let hold = keepalive::hold(&lua);
+                let lua = lua.clone();
+                tokio::task::spawn_local(async move {
+                    let _hold = hold;
+                    let result = match function {
+                        Some(f) => run(&lua, f, args).await,
+                        None => RErr(RString::from("the function was released")),
+                    };
+                    let _ = reply.send(result);
+                });
+            }
+        }
+    }
+}
+
+async fn run(lua: &Lua, f: Function, args: RVec<Value>) -> CallResult {
+    let args = match bridge::to_lua_values(lua, args) {
+        Ok(args) => args,
+        Err(e) => return RErr(RString::from(error_message(&e))),
+    };
+    match run_traced(lua, f, args).await {
+        Ok(Ok(values)) => {
+            let values: Vec<mlua::Value> = values.into_vec();
+            match bridge::to_values(lua, &values, "return value") {
+                Ok(converted) => ROk(converted),
+                Err(why) => RErr(RString::from(why)),
+            }
+        }
+        Ok(Err(failure)) => {
+            let report = failure.report;
+            let text = if report.traceback.is_empty() {
+                report.message
+            } else {
+                format!("{}\n{}", report.message, report.traceback)
+            };
+            RErr(RString::from(text))
+        }
+        Err(e) => RErr(RString::from(error_message(&e))),
+    }
+}

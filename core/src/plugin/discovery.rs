@@ -1,0 +1,120 @@
+//! Finding plugins: `<root>/plugins/<name>/manifest.yaml` in every lib-path root, read at
+//! start-up (manifests only; no library is opened until a script uses the plugin).
+
+use std::path::{Path, PathBuf};
+
+use assay_manifest::{MANIFEST_FILE, PluginManifest};
+
+use crate::LibPath;
+
+/// A plugin folder found on the lib path.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub root: PathBuf,
+    pub dir: PathBuf,
+    /// The manifest's name, or the folder's when the manifest is unreadable.
+    pub name: String,
+    pub manifest: Result<PluginManifest, String>,
+    pub status: Status,
+}
+
+/// Whether a found plugin will be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Its manifest checks out; it loads on first use (where the library itself is checked).
+    Usable,
+    /// Refused, with the one line that says why.
+    Refused(String),
+    /// A plugin of the same name in an earlier root wins.
+    Shadowed { by: PathBuf },
+}
+
+impl Found {
+    pub fn manifest(&self) -> Option<&PluginManifest> {
+        self.manifest.as_ref().ok()
+    }
+
+    /// The shared library's path.
+    pub fn library(&self) -> Option<PathBuf> {
+        self.manifest().map(|m| self.dir.join(&m.library))
+    }
+}
+
+/// Every plugin folder of every root, in lib-path order, with its status decided: first root
+/// wins per name; a global already taken by a core builtin or an earlier plugin is refused.
+pub fn discover(lib_path: &LibPath, core_globals: &[&str]) -> Vec<Found> {
+    let core = crate::core_version();
+    let mut found: Vec<Found> = Vec::new();
+    for root in lib_path.roots() {
+        for dir in plugin_dirs(root) {
+            let folder_name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let manifest = PluginManifest::read(&dir.join(MANIFEST_FILE)).map_err(|e| e.to_string());
+            let name = manifest.as_ref().map_or(folder_name, |m| m.name.clone());
+            let status = match &manifest {
+                Err(e) => Status::Refused(format!("plugin '{name}': {e}")),
+                Ok(m) => match found.iter().find(|f| f.name == name) {
+                    Some(first) => Status::Shadowed {
+                        by: first.dir.clone(),
+                    },
+                    None => check(m, &core, core_globals, &found),
+                },
+            };
+            found.push(Found {
+                root: root.clone(),
+                dir,
+                name,
+                manifest,
+                status,
+            });
+        }
+    }
+    found
+}
+
+fn check(
+    m: &PluginManifest,
+    core: &semver::Version,
+    core_globals: &[&str],
+    earlier: &[Found],
+) -> Status {
+    if let Err(e) = m.check_core(core) {
+        return Status::Refused(e.to_string());
+    }
+    if let Err(e) = m.check_abi(core, assay_sdk::ABI_VERSION) {
+        return Status::Refused(e.to_string());
+    }
+    for global in &m.provides {
+        if core_globals.contains(&global.as_str()) {
+            return Status::Refused(format!(
+                "plugin '{}' {} provides '{global}', which is a core global",
+                m.name, m.version
+            ));
+        }
+        let taken = earlier.iter().find(|f| {
+            f.status == Status::Usable && f.manifest().is_some_and(|o| o.provides.contains(global))
+        });
+        if let Some(other) = taken {
+            return Status::Refused(format!(
+                "plugin '{}' {} provides '{global}', which plugin '{}' already provides",
+                m.name, m.version, other.name
+            ));
+        }
+    }
+    Status::Usable
+}
+
+/// `<root>/plugins/*/` holding a manifest, sorted by name so the order is stable.
+fn plugin_dirs(root: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(root.join("plugins")) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(MANIFEST_FILE).is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}

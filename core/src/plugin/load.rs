@@ -1,0 +1,108 @@
+//! Opening a plugin library, once per process, with every check the ABI allows: the library
+//! is an abi_stable library, its root module's layout matches ours, its ABI version and name
+//! match its manifest. Libraries are never unloaded (plugin threads and thread-locals make
+//! `dlclose` unsafe).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use abi_stable::library::{LibraryError, lib_header_from_path};
+use assay_manifest::PluginManifest;
+use assay_sdk::abi::{PluginModuleRef, Registration};
+
+/// A loaded plugin: what it registered.
+pub struct Loaded {
+    pub registration: Registration,
+}
+
+/// Outcomes so far, by library path; a failure is remembered too (it would fail again).
+static LOADED: Mutex<Vec<(PathBuf, Result<Arc<Loaded>, String>)>> = Mutex::new(Vec::new());
+
+/// Loads the plugin of `manifest` in `dir`, or says in one line why it cannot be used.
+pub fn load(dir: &Path, manifest: &PluginManifest) -> Result<Arc<Loaded>, String> {
+    let path = std::path::absolute(dir.join(&manifest.library)).unwrap_or_else(|_| dir.join(&manifest.library));
+    let mut loaded = LOADED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, outcome)) = loaded.iter().find(|(p, _)| *p == path) {
+        return outcome.clone();
+    }
+    let outcome = open(&path, manifest)
+        .map(Arc::new)
+        .map_err(|why| format!("plugin '{}' {}: {why}", manifest.name, manifest.version));
+    loaded.push((path, outcome.clone()));
+    outcome
+}
+
+fn open(path: &Path, manifest: &PluginManifest) -> Result<Loaded, String> {
+    if !path.is_file() {
+        return Err(format!("library {} is missing", path.display()));
+    }
+    // An absolute path, so `dlopen` never searches the system's library path.
+    let header = lib_header_from_path(path).map_err(|e| describe(path, &e))?;
+    let module = header
+        .init_root_module::<PluginModuleRef>()
+        .map_err(|e| describe(path, &e))?;
+    let abi = module.abi_version();
+    if abi != assay_sdk::ABI_VERSION {
+        return Err(format!(
+            "{} was built for plugin ABI {abi}, but this is assay {} with plugin ABI {}",
+            path.display(),
+            crate::core_version(),
+            assay_sdk::ABI_VERSION
+        ));
+    }
+    let name = module.name().as_str();
+    if name != manifest.name {
+        return Err(format!(
+            "{} is plugin '{name}', not the '{}' its manifest names",
+            path.display(),
+            manifest.name
+        ));
+    }
+    let registration = module.register()().into_result().map_err(|e| format!("registration failed: {e}"))?;
+    for global in &manifest.provides {
+        if !registration.globals.iter().any(|g| g.name.as_str() == global) {
+            return Err(format!(
+                "{} does not provide the global '{global}' its manifest lists",
+                path.display()
+            ));
+        }
+    }
+    Ok(Loaded { registration })
+}
+
+/// One line for a loading failure. abi_stable's layout errors run to thousands of lines; the
+/// lines starting with `Error:` say what differs.
+fn describe(path: &Path, e: &LibraryError) -> String {
+    match e {
+        LibraryError::OpenError { err, .. } => {
+            format!("{} is not a loadable library ({})", path.display(), short(&err.to_string()))
+        }
+        LibraryError::GetSymbolError { .. } => {
+            format!("{} is not an Assay plugin (it has no plugin header)", path.display())
+        }
+        LibraryError::AbiInstability(_) => {
+            let text = e.to_string();
+            let reasons: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("Error:"))
+                .take(2)
+                .collect();
+            format!(
+                "{} was built with an incompatible Assay SDK (layout mismatch: {})",
+                path.display(),
+                if reasons.is_empty() { short(&text) } else { reasons.join("; ") }
+            )
+        }
+        other => format!("{} cannot be loaded ({})", path.display(), short(&other.to_string())),
+    }
+}
+
+/// The first line of a message, at most 200 characters.
+fn short(text: &str) -> String {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    match line.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line.to_owned(),
+    }
+}

@@ -1,0 +1,112 @@
+//! The native plugin host.
+//!
+//! At start-up [`install`] reads the manifests of every plugin on the lib path (no library is
+//! opened) and installs each global a usable plugin provides as a lazy stub. The first touch of
+//! such a global loads the plugin ([`load`]: dlopen, layout check, registration; once per
+//! process) and fills the table with its functions ([`call`]). A refused plugin's globals are
+//! stubs too, whose first touch raises the one-line refusal, so only scripts that use the
+//! plugin fail. Values cross as [`assay_sdk::Value`] ([`bridge`]); objects become userdata
+//! ([`object`]); Lua functions become callbacks ([`callback`]).
+
+mod bridge;
+mod call;
+mod callback;
+pub mod discovery;
+pub mod load;
+mod object;
+
+use std::collections::HashSet;
+use std::rc::Rc;
+use std::sync::Mutex;
+
+use mlua::{Lua, Table};
+
+pub use discovery::{Found, Status, discover};
+
+use crate::LibPath;
+use crate::builtins::lazy;
+
+/// Globals the core owns; a plugin may not replace them.
+pub const CORE_GLOBALS: &[&str] = &[
+    "json", "yaml", "toml", "base64", "regex", "env", "log", "time", "assert", "async", "fs",
+    "sleep", "print", "require", "string", "table", "math", "io", "os", "coroutine", "utf8",
+    "debug", "package",
+];
+
+/// Installs a lazy stub for every global of every plugin found on `lib_path`.
+pub fn install(lua: &Lua, lib_path: &LibPath) -> mlua::Result<()> {
+    let found = discover(lib_path, CORE_GLOBALS);
+    let mut installed = false;
+    for plugin in found {
+        let Some(manifest) = plugin.manifest() else {
+            continue;
+        };
+        let refusal = match &plugin.status {
+            Status::Usable => None,
+            Status::Refused(why) => Some(why.clone()),
+            Status::Shadowed { .. } => continue,
+        };
+        let plugin = Rc::new(plugin.clone());
+        for global in &manifest.provides {
+            // A global refused because another plugin already provides it stays that one's.
+            if refusal.is_some() && lua.globals().raw_get::<mlua::Value>(global.as_str())?.is_table() {
+                continue;
+            }
+            let (plugin, refusal, global_name) = (plugin.clone(), refusal.clone(), global.clone());
+            lazy::global_with(
+                lua,
+                global,
+                Rc::new(move |lua, table| match &refusal {
+                    Some(why) => Err(mlua::Error::runtime(why.clone())),
+                    None => fill(lua, table, &plugin, &global_name),
+                }),
+            )?;
+            installed = true;
+        }
+    }
+    if installed {
+        lua.set_app_data(callback::Hub::new());
+    }
+    Ok(())
+}
+
+/// Loads the plugin (if no other global of it has) and fills `table` with `global`'s functions.
+fn fill(lua: &Lua, table: &Table, plugin: &Found, global: &str) -> mlua::Result<()> {
+    let manifest = plugin
+        .manifest()
+        .ok_or_else(|| mlua::Error::runtime(format!("plugin '{}': no manifest", plugin.name)))?;
+    let loaded = load::load(&plugin.dir, manifest).map_err(mlua::Error::runtime)?;
+    let entry = loaded
+        .registration
+        .globals
+        .iter()
+        .find(|g| g.name.as_str() == global)
+        .ok_or_else(|| mlua::Error::runtime(format!("plugin '{}' does not provide '{global}'", plugin.name)))?;
+    for function in entry.functions.as_slice() {
+        let name = intern(&format!("{global}.{}", function.name));
+        let f = call::lua_function(lua, name, function.callable, call::Receiver::None)?;
+        table.raw_set(function.name.as_str(), f)?;
+    }
+    Ok(())
+}
+
+/// Function names live as long as the process, like the plugins they name; each distinct name
+/// is stored once, however many VMs use it.
+fn intern(name: &str) -> &'static str {
+    static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+    let mut names = NAMES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let set = names.get_or_insert_with(HashSet::new);
+    match set.get(name) {
+        Some(existing) => existing,
+        None => {
+            let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+            set.insert(leaked);
+            leaked
+        }
+    }
+}
+
+/// Runs the callback dispatcher beside a script (called by the VM at the start of each run).
+pub fn start_dispatcher(lua: &Lua, local: &tokio::task::LocalSet) {
+    callback::start(lua, local);
+}
