@@ -2,14 +2,15 @@
 
 use std::ffi::c_void;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use abi_stable::std_types::{RErr, ROk, RString, RVec};
 use async_ffi::FutureExt as _;
 
 use crate::abi::{CallFuture, CallResult, Callable};
 use crate::args::Args;
-use crate::error::{Error, Result, panic_message};
+use crate::error::{Error, Result, catching, panic_message};
 use crate::value::Value;
 
 /// What a plugin function may return: nothing, one value, or several ([`Multi`]).
@@ -54,14 +55,14 @@ type ErasedAsync = dyn Fn(*const c_void, Args) -> CallFuture + Send + Sync;
 extern "C" fn call_sync(data: *const c_void, this: *const c_void, args: RVec<Value>) -> CallResult {
     // SAFETY: `data` was made from a leaked `Box<Box<Erased>>` by `sync_callable`.
     let f = unsafe { &*(data as *const Box<Erased>) };
-    catch_unwind(AssertUnwindSafe(|| f(this, Args::new(args))))
+    catching(|| f(this, Args::new(args)))
         .unwrap_or_else(|payload| RErr(RString::from(panic_message(&*payload))))
 }
 
 extern "C" fn call_async(data: *const c_void, this: *const c_void, args: RVec<Value>) -> CallFuture {
     // SAFETY: `data` was made from a leaked `Box<Box<ErasedAsync>>` by `async_callable`.
     let f = unsafe { &*(data as *const Box<ErasedAsync>) };
-    catch_unwind(AssertUnwindSafe(|| f(this, Args::new(args)))).unwrap_or_else(|payload| {
+    catching(|| f(this, Args::new(args))).unwrap_or_else(|payload| {
         let message = RString::from(panic_message(&*payload));
         async move { RErr(message) }.into_ffi()
     })
@@ -88,10 +89,10 @@ where
     R: IntoResults + Send + 'static,
 {
     let erased: Box<ErasedAsync> = Box::new(move |this, args| {
-        let handle = crate::runtime::runtime().spawn(f(this, args));
+        let handle = crate::runtime::runtime().spawn(Caught(Box::pin(f(this, args))));
         async move {
             match handle.await {
-                Ok(result) => to_call_result(result),
+                Ok(result) => result,
                 Err(e) if e.is_panic() => RErr(RString::from(panic_message(&*e.into_panic()))),
                 Err(_) => RErr(RString::from("the plugin's runtime cancelled the call")),
             }
@@ -104,7 +105,22 @@ where
     }
 }
 
+/// A plugin's future, polled with panics caught: a panic completes it with an error.
+struct Caught<R>(Pin<Box<dyn Future<Output = Result<R>> + Send>>);
+
+impl<R: IntoResults> Future for Caught<R> {
+    type Output = CallResult;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<CallResult> {
+        match catching(|| self.0.as_mut().poll(cx)) {
+            Ok(Poll::Ready(result)) => Poll::Ready(to_call_result(result)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(RErr(RString::from(panic_message(&*payload)))),
+        }
+    }
+}
+
 /// Runs `f`, turning a panic into an [`Error`] (for entry points that are not calls).
 pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(Error::new(panic_message(&*payload))))
+    catching(f).unwrap_or_else(|payload| Err(Error::new(panic_message(&*payload))))
 }

@@ -9,14 +9,13 @@ use std::any::TypeId;
 use std::ffi::c_void;
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
 use abi_stable::std_types::{RErr, ROk, RResult, RSlice, RStr, RString};
 
 use crate::abi::{FunctionEntry, ObjectClass, RawObject};
 use crate::args::Args;
-use crate::error::{Result, panic_message};
+use crate::error::{Result, catching, panic_message};
 use crate::function::{IntoResults, async_callable, sync_callable};
 use crate::value::Value;
 
@@ -107,7 +106,7 @@ impl<T: ObjectType> Methods<T> {
 extern "C" fn field<T: ObjectType>(this: *const c_void, name: RStr<'_>) -> RResult<Value, RString> {
     // SAFETY: `this` is an `Arc<T>` pointer of this class.
     let this = unsafe { &*(this as *const T) };
-    match catch_unwind(AssertUnwindSafe(|| this.field(name.as_str()))) {
+    match catching(|| this.field(name.as_str())) {
         Ok(v) => ROk(v.unwrap_or(Value::Nil)),
         Err(payload) => RErr(RString::from(panic_message(&*payload))),
     }
@@ -116,7 +115,7 @@ extern "C" fn field<T: ObjectType>(this: *const c_void, name: RStr<'_>) -> RResu
 extern "C" fn describe<T: ObjectType>(this: *const c_void) -> RString {
     // SAFETY: as above.
     let this = unsafe { &*(this as *const T) };
-    catch_unwind(AssertUnwindSafe(|| this.describe()))
+    catching(|| this.describe())
         .unwrap_or_else(|_| T::TYPE_NAME.to_owned())
         .into()
 }
@@ -128,7 +127,7 @@ extern "C" fn retain<T: ObjectType>(this: *const c_void) {
 
 extern "C" fn release<T: ObjectType>(this: *const c_void) {
     // A panicking drop hook must not unwind into the host; it is reported and swallowed.
-    let dropped = catch_unwind(|| {
+    let dropped = catching(|| {
         // SAFETY: the caller gives up one reference it owned.
         drop(unsafe { Arc::from_raw(this as *const T) });
     });

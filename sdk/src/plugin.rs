@@ -90,7 +90,9 @@ pub mod private {
         version: &'static str,
         register: extern "C" fn() -> RResult<Registration, RString>,
     ) -> PluginModuleRef {
-        let _ = NAME.set(name);
+        if NAME.set(name).is_ok() {
+            crate::error::install_panic_hook();
+        }
         PluginModule {
             abi_version: crate::ABI_VERSION,
             name: RStr::from_str(name),
