@@ -17,6 +17,15 @@ pub struct Options {
     pub help: bool,
     /// The script (`-` for standard input) and its arguments, verbatim.
     pub script: Vec<String>,
+    /// A subcommand instead of a script.
+    pub command: Option<Command>,
+}
+
+/// The subcommands (a script named like one runs as `./plugins`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `assay plugins [--json]`
+    Plugins { json: bool },
 }
 
 impl Default for Options {
@@ -31,6 +40,7 @@ impl Default for Options {
             version: false,
             help: false,
             script: Vec::new(),
+            command: None,
         }
     }
 }
@@ -39,6 +49,8 @@ pub const HELP: &str = "\
 Assay: a Lua 5.5 runtime for platform automation.
 
 Usage: assay [OPTIONS] [SCRIPT [ARGS...]]
+       assay plugins [--json]    List the plugins on the lib path: version, provides, and
+                                 whether they can be used (or why not)
 
 Runs SCRIPT with ARGS (in the global `arg`, and as `...`), or CODE given with -e, or a script
 read from standard input (SCRIPT `-`, or no SCRIPT when input is not a terminal); with no
@@ -91,6 +103,22 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Options, String
             Short('q') | Long("quiet") => options.quiet = true,
             Short('V') | Long("version") => options.version = true,
             Short('h') | Long("help") => options.help = true,
+            Value(word) if word == "plugins" && options.execute.is_none() => {
+                let mut json = false;
+                while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+                    match arg {
+                        Long("json") => json = true,
+                        Long("lib-path") => {
+                            options.lib_path = Some(text(
+                                parser.value().map_err(|e| e.to_string())?,
+                                "--lib-path",
+                            )?);
+                        }
+                        other => return Err(format!("plugins: {}", other.unexpected())),
+                    }
+                }
+                options.command = Some(Command::Plugins { json });
+            }
             Value(script) => {
                 options.script.push(text(script, "the script path")?);
                 for rest in parser.raw_args().map_err(|e| e.to_string())? {
@@ -161,6 +189,22 @@ mod tests {
         assert_eq!(
             parse_strs(&["--", "-weird.lua"]).expect("valid").script,
             ["-weird.lua"]
+        );
+    }
+
+    #[test]
+    fn plugins_subcommand() {
+        let o = parse_strs(&["plugins", "--json"]).expect("valid");
+        assert_eq!(o.command, Some(Command::Plugins { json: true }));
+        assert!(o.script.is_empty());
+        assert_eq!(
+            parse_strs(&["./plugins"]).expect("valid").script,
+            ["./plugins"]
+        );
+        assert!(
+            parse_strs(&["plugins", "--bogus"])
+                .expect_err("unknown")
+                .contains("--bogus")
         );
     }
 

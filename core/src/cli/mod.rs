@@ -1,6 +1,7 @@
 //! The `assay` command line: one file per way of running.
 
 mod args;
+mod plugins;
 mod repl;
 mod run;
 mod version;
@@ -69,6 +70,10 @@ fn dispatch(cli: args::Options) -> Result<u8, Failure> {
         version::print();
         return Ok(0);
     }
+    if let Some(args::Command::Plugins { json }) = cli.command {
+        plugins::list(&lib_path(&cli), json);
+        return Ok(0);
+    }
     let runtime = build_runtime(&cli)?;
     let outcome = execute(&cli, &runtime);
     // Like `lua`: report the error first, then close the state (running `__gc` finalizers).
@@ -100,6 +105,13 @@ fn execute(cli: &args::Options, runtime: &Runtime) -> Result<(), Failure> {
     Ok(())
 }
 
+fn lib_path(cli: &args::Options) -> LibPath {
+    match &cli.lib_path {
+        Some(list) => LibPath::parse(list),
+        None => LibPath::from_env(),
+    }
+}
+
 fn build_runtime(cli: &args::Options) -> Result<Runtime, Failure> {
     let memory = parse_size(&cli.memory_limit)
         .map_err(|e| Failure::usage(format!("--memory-limit: {e}")))?;
@@ -110,14 +122,10 @@ fn build_runtime(cli: &args::Options) -> Result<Runtime, Failure> {
     if cli.quiet {
         log.level = Level::Error;
     }
-    let lib_path = match &cli.lib_path {
-        Some(list) => LibPath::parse(list),
-        None => LibPath::from_env(),
-    };
     RuntimeBuilder::default()
         .sandbox(cli.sandbox)
         .memory_limit(memory)
-        .lib_path(lib_path)
+        .lib_path(lib_path(cli))
         .log(log)
         .build()
         .map_err(Failure::from)

@@ -3,4 +3,5 @@
 pub fn print() {
     println!("assay {}", crate::core_version());
     println!("{}", crate::lua_version());
+    println!("plugin ABI {}", assay_sdk::ABI_VERSION);
 }

@@ -36,6 +36,8 @@ fn open(path: &Path, manifest: &PluginManifest) -> Result<Loaded, String> {
     if !path.is_file() {
         return Err(format!("library {} is missing", path.display()));
     }
+    #[cfg(target_os = "linux")]
+    super::elf::check(path).map_err(|why| format!("{} is not a loadable plugin: {why}", path.display()))?;
     // An absolute path, so `dlopen` never searches the system's library path.
     let header = lib_header_from_path(path).map_err(|e| describe(path, &e))?;
     let module = header
@@ -75,7 +77,10 @@ fn open(path: &Path, manifest: &PluginManifest) -> Result<Loaded, String> {
 fn describe(path: &Path, e: &LibraryError) -> String {
     match e {
         LibraryError::OpenError { err, .. } => {
-            format!("{} is not a loadable library ({})", path.display(), short(&err.to_string()))
+            // dlerror() repeats the path: "<path>: invalid ELF header".
+            let text = err.to_string();
+            let reason = text.rsplit(": ").next().unwrap_or(&text);
+            format!("{} is not a loadable library ({})", path.display(), short(reason))
         }
         LibraryError::GetSymbolError { .. } => {
             format!("{} is not an Assay plugin (it has no plugin header)", path.display())

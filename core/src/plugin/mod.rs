@@ -12,6 +12,8 @@ mod bridge;
 mod call;
 mod callback;
 pub mod discovery;
+#[cfg(target_os = "linux")]
+mod elf;
 pub mod load;
 mod object;
 
