@@ -7,7 +7,8 @@
 //! ```lua
 //! -- test: flags --sandbox            extra command-line flags, before the script
 //! -- test: args a "b c"               arguments after the script
-//! -- test: env ASSAY_LIB_PATH={dir}/lib    an environment variable ({dir}: the file's folder)
+//! -- test: env ASSAY_LIB_PATH={dir}/lib    an environment variable ({dir}: the file's folder);
+//!                                    ASSAY_LIB_PATH defaults to the plugins cargo built
 //! -- test: exit 1                     the expected exit code
 //! -- test: stdout <regex>             must match stdout (may repeat)
 //! -- test: stderr <regex>             must match stderr (may repeat)
@@ -20,7 +21,7 @@ mod conformance;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use assay_tests::{assay, run, tests_dir};
+use assay_tests::{assay, built_plugins, run, tests_dir};
 use libtest_mimic::{Arguments, Failed, Trial};
 use regex::Regex;
 
@@ -116,7 +117,9 @@ fn run_suite(path: &Path) -> Result<(), Failed> {
     cmd.args(&expect.flags)
         .arg(file_name)
         .args(&expect.args)
-        .current_dir(dir);
+        .current_dir(dir)
+        // Every plugin the workspace built (crypto, the probe, ...), unless the file says else.
+        .env("ASSAY_LIB_PATH", built_plugins());
     for (k, v) in &expect.env {
         cmd.env(k, v);
     }

@@ -27,10 +27,12 @@
 //! }
 //! ```
 //!
-//! The manifest goes to `$OUT_DIR/manifest.yaml` and to
-//! `target/<profile>/assay-plugins/<name>/manifest.yaml`, beside which an install copies the
-//! library (`target/<profile>/lib<crate>.so`). The build also sets `ASSAY_PLUGIN_NAME` for
-//! [`crate::plugin!`].
+//! The manifest goes to `$OUT_DIR/manifest.yaml` and into a lib-path root that cargo's output
+//! folder doubles as: `target/<profile>/assay-lib/plugins/<name>/manifest.yaml`, beside a
+//! symbolic link to the library cargo is about to link (`target/<profile>/lib<crate>.so`). So
+//! right after `cargo build`, `ASSAY_LIB_PATH=target/debug/assay-lib assay script.lua` uses the
+//! plugin, and installing it means copying that folder (links followed) into a lib-path root.
+//! The build also sets `ASSAY_PLUGIN_NAME` for [`crate::plugin!`].
 
 use std::path::{Path, PathBuf};
 
@@ -72,13 +74,31 @@ pub fn write_manifest() -> Result<PathBuf, BuildError> {
         .ancestors()
         .nth(3)
         .ok_or_else(|| BuildError(format!("unexpected OUT_DIR {}", out_dir.display())))?;
-    let installed = profile_dir
-        .join("assay-plugins")
-        .join(&manifest.name)
-        .join("manifest.yaml");
+    let plugin_dir = profile_dir.join("assay-lib").join("plugins").join(&manifest.name);
+    let installed = plugin_dir.join("manifest.yaml");
     write(&installed, &yaml)?;
+    link_library(&plugin_dir, &manifest.library)?;
     println!("cargo:rustc-env=ASSAY_PLUGIN_NAME={}", manifest.name);
     Ok(installed)
+}
+
+/// `<plugin_dir>/<library>` -> `../../../<library>` (the file cargo links into the profile
+/// folder). Where links are not available the folder holds the manifest only.
+fn link_library(plugin_dir: &Path, library: &str) -> Result<(), BuildError> {
+    let link = plugin_dir.join(library);
+    let target = Path::new("../../..").join(library);
+    #[cfg(unix)]
+    {
+        if std::fs::read_link(&link).is_ok_and(|existing| existing == target) {
+            return Ok(());
+        }
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link)
+            .map_err(|e| BuildError(format!("{}: {e}", link.display())))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (link, target);
+    Ok(())
 }
 
 fn write(path: &Path, text: &str) -> Result<(), BuildError> {

@@ -18,6 +18,15 @@ pub fn assay_bin() -> PathBuf {
     profile_dir.join("assay")
 }
 
+/// The lib-path root that plugin builds assemble in cargo's output folder (see
+/// `assay_sdk::build`): every plugin of the workspace, the test plugins included.
+pub fn built_plugins() -> PathBuf {
+    assay_bin()
+        .parent()
+        .map(|dir| dir.join("assay-lib"))
+        .unwrap_or_else(|| PathBuf::from("assay-lib"))
+}
+
 /// The repository's `tests/` folder.
 ///
 /// Read at run time (cargo and nextest set it for every test process): a test binary reused

@@ -69,14 +69,14 @@ fn prepare(
                 mlua::Value::UserData(ud) => ud.borrow::<PluginObject>().ok(),
                 _ => None,
             }
-            .filter(|o| o.class().is_some_and(|c| std::ptr::eq(c, class)))
+            .filter(|o| std::ptr::eq(o.class(), class))
             .ok_or_else(|| {
                 Raise::msg(format!(
                     "bad argument #1 'self' ({expected} expected; call it as obj:method(...))"
                 ))
             })?;
-            if obj.get().is_err() {
-                return Err(Raise::msg(format!("the {expected} is closed")));
+            if let Err(closed) = obj.get() {
+                return Err(Raise::Message(closed));
             }
             (This::Object(obj), 2)
         }

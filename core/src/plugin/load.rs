@@ -85,22 +85,37 @@ fn describe(path: &Path, e: &LibraryError) -> String {
         LibraryError::GetSymbolError { .. } => {
             format!("{} is not an Assay plugin (it has no plugin header)", path.display())
         }
-        LibraryError::AbiInstability(_) => {
-            let text = e.to_string();
-            let reasons: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| l.starts_with("Error:"))
-                .take(2)
-                .collect();
-            format!(
-                "{} was built with an incompatible Assay SDK (layout mismatch: {})",
-                path.display(),
-                if reasons.is_empty() { short(&text) } else { reasons.join("; ") }
-            )
-        }
+        LibraryError::AbiInstability(_) => format!(
+            "{} was built with an incompatible Assay SDK (layout mismatch: {})",
+            path.display(),
+            layout_reasons(&e.to_string())
+        ),
         other => format!("{} cannot be loaded ({})", path.display(), short(&other.to_string())),
     }
+}
+
+/// The gist of abi_stable's layout report: each `Error:` line with the first line of its
+/// `Expected:` and `Found:` blocks, at most two of them.
+fn layout_reasons(report: &str) -> String {
+    let lines: Vec<&str> = report.lines().map(str::trim).collect();
+    let first_after = |from: usize, label: &str| {
+        lines[from..]
+            .iter()
+            .position(|l| *l == label)
+            .and_then(|i| lines[from + i + 1..].iter().find(|l| !l.is_empty()))
+            .map(|l| short(l))
+    };
+    let reasons: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| l.strip_prefix("Error:").map(|what| (i, what.trim())))
+        .take(2)
+        .map(|(i, what)| match (first_after(i, "Expected:"), first_after(i, "Found:")) {
+            (Some(expected), Some(found)) => format!("{what}: expected {expected}, found {found}"),
+            _ => what.to_owned(),
+        })
+        .collect();
+    if reasons.is_empty() { short(report) } else { reasons.join("; ") }
 }
 
 /// The first line of a message, at most 200 characters.

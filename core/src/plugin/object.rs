@@ -13,21 +13,55 @@ use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataMethods};
 use super::call::{Receiver, lua_function};
 use crate::builtins::codec;
 
-pub struct PluginObject(RefCell<Option<Object>>);
+pub struct PluginObject {
+    object: RefCell<Option<Object>>,
+    /// Kept after a close, so methods still resolve and say the object is closed.
+    class: &'static ObjectClass,
+}
 
 impl PluginObject {
     /// The object, unless it was closed.
     pub fn get(&self) -> Result<Ref<'_, Object>, String> {
-        Ref::filter_map(self.0.borrow(), Option::as_ref).map_err(|_| "the object is closed".to_owned())
+        Ref::filter_map(self.object.borrow(), Option::as_ref)
+            .map_err(|_| format!("the {} is closed", self.class.type_name))
     }
 
-    pub fn class(&self) -> Option<&'static ObjectClass> {
-        self.0.borrow().as_ref().map(|o| o.raw().class)
+    pub fn class(&self) -> &'static ObjectClass {
+        self.class
     }
 }
 
+/// Userdata by object, weakly held: an object that comes back from a plugin is the same Lua
+/// value it was (`probe.echo(obj) == obj`).
+struct Identities(Table);
+
 pub fn wrap(lua: &Lua, obj: Object) -> mlua::Result<AnyUserData> {
-    lua.create_userdata(PluginObject(RefCell::new(Some(obj))))
+    if lua.app_data_ref::<Identities>().is_none() {
+        let table = lua.create_table()?;
+        let mode = lua.create_table()?;
+        mode.raw_set("__mode", "v")?;
+        table.set_metatable(Some(mode))?;
+        lua.set_app_data(Identities(table));
+    }
+    let identities = lua
+        .app_data_ref::<Identities>()
+        .map(|i| i.0.clone())
+        .ok_or_else(|| mlua::Error::runtime("assay: object identities missing"))?;
+    let key = mlua::LightUserData(obj.raw().this.cast_mut());
+    if let Some(existing) = identities.raw_get::<Option<AnyUserData>>(key)?
+        && existing
+            .borrow::<PluginObject>()
+            .is_ok_and(|known| known.get().is_ok_and(|o| o.same(&obj)))
+    {
+        return Ok(existing);
+    }
+    let class = obj.raw().class;
+    let ud = lua.create_userdata(PluginObject {
+        object: RefCell::new(Some(obj)),
+        class,
+    })?;
+    identities.raw_set(key, &ud)?;
+    Ok(ud)
 }
 
 /// Method tables by class, per VM.
@@ -59,9 +93,7 @@ impl UserData for PluginObject {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         m.add_meta_function(MetaMethod::Index, |lua, (ud, key): (AnyUserData, mlua::Value)| {
             let this = ud.borrow::<PluginObject>()?;
-            let Some(class) = this.class() else {
-                return Err(mlua::Error::runtime("the object is closed"));
-            };
+            let class = this.class();
             let found: mlua::Value = methods(lua, class)?.raw_get(&key)?;
             if !found.is_nil() {
                 return Ok(found);
@@ -79,12 +111,12 @@ impl UserData for PluginObject {
         m.add_meta_method(MetaMethod::ToString, |_, this, ()| {
             Ok(match this.get() {
                 Ok(obj) => format!("{obj:?}"),
-                Err(_) => "closed object".to_owned(),
+                Err(_) => format!("{} (closed)", this.class.type_name),
             })
         });
         m.add_meta_method(MetaMethod::Close, |_, this, _: mlua::MultiValue| {
             let mut slot = this
-                .0
+                .object
                 .try_borrow_mut()
                 .map_err(|_| mlua::Error::runtime("the object is in use and cannot be closed now"))?;
             drop(slot.take());

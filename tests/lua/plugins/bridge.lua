@@ -1,0 +1,36 @@
+-- Values cross to a plugin and back unchanged: integers stay integers, strings stay bytes,
+-- sequences stay arrays (empty ones too, when marked), json.null survives, functions and
+-- objects come back as themselves.
+
+local a, b, c, d, e, f = probe.echo(1, 2.5, "x\0y", true, json.null, nil)
+assert.eq(math.type(a), "integer")
+assert.eq(math.type(b), "float")
+assert.eq(c, "x\0y")
+assert.eq(d, true)
+assert.eq(e, json.null)
+assert.is_nil(f)
+
+local bytes = string.char(0, 255, 128, 10)
+assert.eq(probe.echo(bytes), bytes)
+
+local nested = {list = {1, 2, {3}}, map = {k = "v", [10] = "ten"}, empty_list = json.array({}),
+  empty_map = json.object({})}
+local back = probe.echo(nested)
+assert.eq(back.list, {1, 2, {3}})
+assert.eq(back.map, {k = "v", [10] = "ten"})
+assert.eq(json.encode(back.empty_list), "[]")
+assert.eq(json.encode(back.empty_map), "{}")
+assert.eq(json.encode(probe.echo(json.parse('{"a":[],"b":[1,null]}')), {sort_keys = true}),
+  '{"a":[],"b":[1,null]}')
+
+local fn = function() end
+assert.eq(probe.echo(fn), fn)
+local obj = probe.tracked("same")
+assert.eq(probe.echo(obj), obj)
+
+-- What cannot cross is refused by position.
+assert.raises(function() probe.echo(1, coroutine.create(fn)) end,
+  [[probe\.echo: bad argument #2 \(a thread cannot be passed to a plugin\)]])
+local cyclic = {}
+cyclic.self = cyclic
+assert.raises(function() probe.echo(cyclic) end, "nested more than 100 levels deep")

@@ -1,0 +1,20 @@
+-- Lua functions called from a plugin's own thread run on the Lua thread, as coroutines, and
+-- return their results in order.
+
+local results = probe.hammer(function(i) return i * 2 end, 10000)
+assert.eq(#results, 10000)
+for i = 1, 10000 do
+  if results[i] ~= i * 2 then
+    error(("result %d is %s"):format(i, tostring(results[i])))
+  end
+end
+
+-- A callback may wait (it is a coroutine); others keep running meanwhile.
+local slow = probe.hammer(function(i) sleep(0.001) return "s" .. i end, 20)
+assert.eq(slow[1], "s1")
+assert.eq(slow[20], "s20")
+
+-- Its error reaches the plugin with the traceback, and the plugin's caller as an error.
+local ok, err = pcall(probe.hammer, function(i) error("bad " .. i) end, 3)
+assert.eq(ok, false)
+assert.matches(err, [[probe\.hammer: callbacks\.lua:\d+: bad 1\nstack traceback:]])
