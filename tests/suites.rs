@@ -17,6 +17,7 @@
 
 mod cli;
 mod conformance;
+mod plugins;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -171,5 +172,6 @@ fn main() {
         .collect();
     trials.extend(cli::trials());
     trials.extend(conformance::trials());
+    trials.extend(plugins::trials());
     libtest_mimic::run(&args, trials).exit();
 }
