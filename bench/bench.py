@@ -32,6 +32,7 @@ from typing import NoReturn
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 JSON_SCRIPT = BENCH_DIR / "json_bench.lua"
+PLUGIN_CALL_SCRIPT = BENCH_DIR / "plugin_call.lua"
 DEFAULT_TARGET_DIR = Path.home() / ".cache" / "assay-target"
 
 # Upper bound on any single child process, so a hung runtime cannot hang the suite.
@@ -428,6 +429,91 @@ def bench_json(assay: Path, lua: Path, rounds: int, seconds: float, doc_kb: int)
 
 
 # --------------------------------------------------------------------------------------------
+# Plugins
+# --------------------------------------------------------------------------------------------
+
+
+def find_plugin_lib(assay: Path) -> Path:
+    """A lib-path root holding the probe plugin and every shipped one: the root cargo's output
+    folder doubles as (see assay_sdk::build), built when missing."""
+    target_dir = Path(os.environ.get("CARGO_TARGET_DIR") or DEFAULT_TARGET_DIR)
+    root = target_dir / "release" / "assay-lib"
+    if not (root / "plugins" / "probe" / "manifest.yaml").is_file():
+        log(f"building the plugins into {target_dir}")
+        env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir))
+        packages = ["-p", "assay-plugin-probe"]
+        for manifest in sorted((REPO_ROOT / "plugins").glob("*/Cargo.toml")):
+            packages += ["-p", f"assay-plugin-{manifest.parent.name}"]
+        result = subprocess.run(["cargo", "build", "--release", *packages], cwd=REPO_ROOT,
+                                env=env, stdout=sys.stderr, check=False)
+        if result.returncode != 0:
+            die("building the plugins failed")
+    return root
+
+
+@dataclass
+class PluginResult:
+    plugin_ns: float  # median ns per call of probe.noop()
+    builtin_ns: float  # median ns per call of time.monotonic()
+    extra_ns: float  # median of per-round differences
+    rounds: int
+    plugins: list[str]
+    with_ms: float  # start-up, all plugins installed
+    without_ms: float  # start-up, none
+    startup_ratio: float
+    startup_runs: int
+
+
+def bench_plugins(assay: Path, rounds: int, seconds: float, startup_runs: int,
+                  warmups: int) -> PluginResult:
+    root = find_plugin_lib(assay)
+    env = dict(os.environ, ASSAY_LIB_PATH=str(root))
+    calls = []
+    for r in range(rounds):
+        try:
+            out = subprocess.run([str(assay), str(PLUGIN_CALL_SCRIPT), str(seconds)], env=env,
+                                 capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            die("plugin call benchmark timed out")
+        match = _RESULT.search(out.stdout)
+        if out.returncode != 0 or not match:
+            die(f"plugin call benchmark failed (status {out.returncode}):\n{out.stdout}{out.stderr}")
+        calls.append(dict(field.split("=", 1) for field in match.group(1).split()))
+        log(f"plugin calls round {r + 1}/{rounds}: {calls[-1]}")
+    # Start-up with every plugin installed against an empty lib path, alternating.
+    plugins = sorted(p.name for p in (root / "plugins").iterdir() if p.is_dir())
+    with tempfile.TemporaryDirectory(prefix="assay-bench-empty-") as empty:
+        argv = [str(assay), "-e", 'print("hi")']
+        with_env = dict(os.environ, ASSAY_LIB_PATH=str(root))
+        without_env = dict(os.environ, ASSAY_LIB_PATH=empty)
+        old_environ = dict(os.environ)
+        with_t, without_t = [], []
+        try:
+            for i in range(warmups + startup_runs):
+                os.environ.clear()
+                os.environ.update(with_env)
+                a = timed_spawn(argv)
+                os.environ.clear()
+                os.environ.update(without_env)
+                b = timed_spawn(argv)
+                if i >= warmups:
+                    with_t.append(a)
+                    without_t.append(b)
+        finally:
+            os.environ.clear()
+            os.environ.update(old_environ)
+    ratios = [a / b for a, b in zip(with_t, without_t)]
+    return PluginResult(
+        plugin_ns=statistics.median(float(c["plugin_ns"]) for c in calls),
+        builtin_ns=statistics.median(float(c["builtin_ns"]) for c in calls),
+        extra_ns=statistics.median(float(c["extra_ns"]) for c in calls),
+        rounds=rounds, plugins=plugins,
+        with_ms=statistics.median(with_t) * 1e3, without_ms=statistics.median(without_t) * 1e3,
+        startup_ratio=statistics.median(ratios), startup_runs=startup_runs,
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------
 
@@ -469,6 +555,8 @@ def main() -> int:
     log(f"start-up: {startup_warmups} warm-ups, then {startup_runs} runs each, alternating")
     st = bench_startup(assay, lua, startup_runs, startup_warmups)
     js = bench_json(assay, lua, json_rounds, json_seconds, doc_kb)
+    log("plugins: per-call overhead, and start-up with all plugins against none")
+    pl = bench_plugins(assay, json_rounds, json_seconds * 2, startup_runs, startup_warmups)
 
     startup_ratio = st.a_ms / st.b_ms
     rss_ratio = st.a_rss_mib / st.b_rss_mib
@@ -495,6 +583,21 @@ def main() -> int:
     print(f"peer:    {lua_version} ({lua}), {js.b_lib}")
     print()
     print(table(rows))
+    print()
+    print("Plugins (assay against itself):")
+    print(table([
+        ["metric", "plugin", "core", "extra / ratio", "goal", "meets goal"],
+        ["call overhead (ns/call)", f"{pl.plugin_ns:.0f}", f"{pl.builtin_ns:.0f}",
+         f"{pl.extra_ns:+.0f} ns", "<= +150 ns",
+         "yes" if pl.extra_ns <= 150 else "NO"],
+        ["start-up, all plugins vs none (ms)", f"{pl.with_ms:.2f}", f"{pl.without_ms:.2f}",
+         f"{pl.startup_ratio:.3f}", "~1.00", "yes" if pl.startup_ratio <= 1.03 else "NO"],
+    ]))
+    print(f"call: probe.noop() against time.monotonic() (a native core builtin), ns per call "
+          f"from os.clock, median of {pl.rounds} run(s); start-up: -e 'print(\"hi\")' with "
+          f"{len(pl.plugins)} plugins on the lib path ({', '.join(pl.plugins)}) against an empty "
+          f"one, median of {pl.startup_runs} paired runs (ratio: median of per-pair ratios; "
+          f"'no measurable difference' read as within 3%).")
     print()
     print("ratio = assay / peer. Start-up: wall time, lower is better. JSON: throughput "
           "(CPU time, os.clock), higher is better.")
