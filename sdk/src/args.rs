@@ -124,9 +124,12 @@ impl Args {
 
     /// A table that is not a sequence (an empty table counts).
     pub fn map(&self, pos: usize, name: &str) -> Result<&Map> {
-        self.get(pos)
-            .as_map()
-            .ok_or_else(|| self.bad(pos, name, "table"))
+        match self.get(pos) {
+            Value::Array(list) if !list.is_empty() => {
+                Err(self.invalid(pos, name, "table with named keys expected, got a list"))
+            }
+            v => v.as_map().ok_or_else(|| self.bad(pos, name, "table")),
+        }
     }
 
     /// An options table: `nil` reads as empty.

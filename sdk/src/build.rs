@@ -21,10 +21,8 @@
 //! ```
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     assay_sdk::build::write_manifest().expect("plugin manifest");
-//! }
+//! // build.rs: `fn main() { ... }` around this line
+//! assay_sdk::build::write_manifest().expect("plugin manifest");
 //! ```
 //!
 //! The manifest goes to `$OUT_DIR/manifest.yaml` and into a lib-path root that cargo's output
