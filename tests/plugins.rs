@@ -16,7 +16,9 @@ fn install(root: &Path, name: &str, as_name: &str) -> Result<PathBuf, Failed> {
     let from = built_plugins().join("plugins").join(name);
     let to = root.join("plugins").join(as_name);
     std::fs::create_dir_all(&to)?;
-    for entry in std::fs::read_dir(&from).map_err(|e| format!("{}: {e} (build the workspace first)", from.display()))? {
+    for entry in std::fs::read_dir(&from)
+        .map_err(|e| format!("{}: {e} (build the workspace first)", from.display()))?
+    {
         let path = entry?.path();
         let file = path.file_name().ok_or("nameless file")?;
         std::fs::copy(&path, to.join(file)).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -56,7 +58,11 @@ fn expect_refusal(run: &Run, needle: &str) -> Result<(), Failed> {
     if run.code == Some(1) && run.stderr.contains(needle) && lines <= 4 {
         Ok(())
     } else {
-        Err(format!("expected exit 1 and a short refusal containing {needle:?}\n{}", run.describe()).into())
+        Err(format!(
+            "expected exit 1 and a short refusal containing {needle:?}\n{}",
+            run.describe()
+        )
+        .into())
     }
 }
 
@@ -64,7 +70,11 @@ fn expect_ok(run: &Run, stdout: &str) -> Result<(), Failed> {
     if run.code == Some(0) && run.stdout.contains(stdout) {
         Ok(())
     } else {
-        Err(format!("expected exit 0 and stdout containing {stdout:?}\n{}", run.describe()).into())
+        Err(format!(
+            "expected exit 0 and stdout containing {stdout:?}\n{}",
+            run.describe()
+        )
+        .into())
     }
 }
 
@@ -79,16 +89,22 @@ fn refused_core_requirement() -> Result<(), Failed> {
         "plugin 'probe' 0.1.0 requires assay >=99, but this is assay 0.1.0",
     )?;
     // Scripts that do not use it, or use another plugin, are unaffected.
-    expect_ok(&run_with(&lib_path, &["-e", "print(json.encode({1}))"])?, "[1]")?;
+    expect_ok(
+        &run_with(&lib_path, &["-e", "print(json.encode({1}))"])?,
+        "[1]",
+    )?;
     expect_ok(
         &run_with(&lib_path, &["-e", "print(crypto.hash('abc'))"])?,
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
     )
 }
 
+/// Spoils a plugin's library file in place.
+type Damage = dyn Fn(&Path) -> Result<(), Failed>;
+
 fn refused_broken_libraries() -> Result<(), Failed> {
     let tmp = tempfile::tempdir()?;
-    let cases: [(&str, &dyn Fn(&Path) -> Result<(), Failed>, &str); 4] = [
+    let cases: [(&str, &Damage, &str); 4] = [
         (
             "truncated",
             &|lib| {
@@ -97,15 +113,25 @@ fn refused_broken_libraries() -> Result<(), Failed> {
             },
             "truncated",
         ),
-        ("noise", &|lib| Ok(std::fs::write(lib, vec![0x5a; 40_000])?), "not a shared library"),
-        ("empty", &|lib| Ok(std::fs::write(lib, b"")?), "not a shared library"),
+        (
+            "noise",
+            &|lib| Ok(std::fs::write(lib, vec![0x5a; 40_000])?),
+            "not a shared library",
+        ),
+        (
+            "empty",
+            &|lib| Ok(std::fs::write(lib, b"")?),
+            "not a shared library",
+        ),
         ("gone", &|lib| Ok(std::fs::remove_file(lib)?), "is missing"),
     ];
     for (name, damage, why) in cases {
         let dir = install(tmp.path(), "probe", name)?;
         edit_manifest(&dir, "name: probe", &format!("name: {name}"))?;
         edit_manifest(&dir, "- probe", &format!("- {name}"))?;
-        damage(&library_of(&dir).or_else(|_| Ok::<_, Failed>(dir.join("libassay_plugin_probe.so")))?)?;
+        damage(
+            &library_of(&dir).or_else(|_| Ok::<_, Failed>(dir.join("libassay_plugin_probe.so")))?,
+        )?;
         let root = tmp.path().to_str().ok_or("path")?;
         let run = run_with(root, &["-e", &format!("{name}.noop()")])?;
         expect_refusal(&run, &format!("plugin '{name}' 0.1.0: "))?;
@@ -159,7 +185,11 @@ fn listing_shows_compatible_refused_and_shadowed() -> Result<(), Failed> {
     ];
     for needle in checks {
         if !text.contains(needle) {
-            return Err(format!("`assay plugins --json` lacks {needle:?}\n{}", run.describe()).into());
+            return Err(format!(
+                "`assay plugins --json` lacks {needle:?}\n{}",
+                run.describe()
+            )
+            .into());
         }
     }
     expect_ok(&run_with(&lib_path, &["plugins"])?, "shadowed by")
@@ -173,12 +203,20 @@ fn unused_plugins_are_not_mapped() -> Result<(), Failed> {
     let untouched = run_with(&lib_path, &["-e", &format!("print('hi') {maps}")])?;
     expect_ok(&untouched, "hi")?;
     if untouched.stdout.contains("libassay_plugin") {
-        return Err(format!("a plugin was mapped by a script that uses none\n{}", untouched.describe()).into());
+        return Err(format!(
+            "a plugin was mapped by a script that uses none\n{}",
+            untouched.describe()
+        )
+        .into());
     }
     let touched = run_with(&lib_path, &["-e", &format!("probe.noop() {maps}")])?;
     expect_ok(&touched, "libassay_plugin_probe.so")?;
     if touched.stdout.contains("libassay_plugin_crypto") {
-        return Err(format!("crypto was mapped by a script that uses only probe\n{}", touched.describe()).into());
+        return Err(format!(
+            "crypto was mapped by a script that uses only probe\n{}",
+            touched.describe()
+        )
+        .into());
     }
     Ok(())
 }
@@ -189,7 +227,11 @@ fn dist_runs_without_variables() -> Result<(), Failed> {
     let out = tmp.path().join("dist");
     let profile_dir = assay_bin().parent().ok_or("profile dir")?.to_path_buf();
     let mut dist = Command::new(tests_dir().join("../scripts/dist"));
-    dist.arg("--no-build").arg("--out").arg(&out).arg("--profile-dir").arg(&profile_dir);
+    dist.arg("--no-build")
+        .arg("--out")
+        .arg(&out)
+        .arg("--profile-dir")
+        .arg(&profile_dir);
     let assembled = run(dist, None, TIMEOUT)?;
     if assembled.code != Some(0) {
         return Err(format!("scripts/dist failed\n{}", assembled.describe()).into());
@@ -246,15 +288,30 @@ fn example_plugin_builds_and_runs() -> Result<(), Failed> {
 
 pub fn trials() -> Vec<Trial> {
     vec![
-        Trial::test("plugins::refused_core_requirement", refused_core_requirement),
-        Trial::test("plugins::refused_broken_libraries", refused_broken_libraries),
+        Trial::test(
+            "plugins::refused_core_requirement",
+            refused_core_requirement,
+        ),
+        Trial::test(
+            "plugins::refused_broken_libraries",
+            refused_broken_libraries,
+        ),
         Trial::test("plugins::refused_abi_and_layout", refused_abi_and_layout),
         Trial::test(
             "plugins::listing_shows_compatible_refused_and_shadowed",
             listing_shows_compatible_refused_and_shadowed,
         ),
-        Trial::test("plugins::unused_plugins_are_not_mapped", unused_plugins_are_not_mapped),
-        Trial::test("plugins::dist_runs_without_variables", dist_runs_without_variables),
-        Trial::test("plugins::example_plugin_builds_and_runs", example_plugin_builds_and_runs),
+        Trial::test(
+            "plugins::unused_plugins_are_not_mapped",
+            unused_plugins_are_not_mapped,
+        ),
+        Trial::test(
+            "plugins::dist_runs_without_variables",
+            dist_runs_without_variables,
+        ),
+        Trial::test(
+            "plugins::example_plugin_builds_and_runs",
+            example_plugin_builds_and_runs,
+        ),
     ]
 }

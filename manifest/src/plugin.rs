@@ -94,23 +94,38 @@ impl PluginManifest {
         if !is_package_name(&raw.name) {
             return Err(field(
                 "name",
-                format!("'{}' is not a plugin name (lower-case letters, digits, '-' and '_', starting with a letter)", raw.name),
+                format!(
+                    "'{}' is not a plugin name (lower-case letters, digits, '-' and '_', starting with a letter)",
+                    raw.name
+                ),
             ));
         }
         let version = Version::parse(raw.version.trim()).map_err(|e| {
-            field("version", format!("'{}' is not a semver version ({e})", raw.version))
+            field(
+                "version",
+                format!("'{}' is not a semver version ({e})", raw.version),
+            )
         })?;
         if raw.library.is_empty() || raw.library.contains('/') || raw.library.starts_with('.') {
             return Err(field(
                 "library",
-                format!("'{}' must be a file name in the manifest's folder", raw.library),
+                format!(
+                    "'{}' must be a file name in the manifest's folder",
+                    raw.library
+                ),
             ));
         }
         if raw.provides.is_empty() {
-            return Err(field("provides", "a plugin must provide at least one global".into()));
+            return Err(field(
+                "provides",
+                "a plugin must provide at least one global".into(),
+            ));
         }
         if let Some(bad) = raw.provides.iter().find(|g| !is_lua_name(g)) {
-            return Err(field("provides", format!("'{bad}' is not a Lua global name")));
+            return Err(field(
+                "provides",
+                format!("'{bad}' is not a Lua global name"),
+            ));
         }
         let assay = raw
             .requires
@@ -190,7 +205,9 @@ pub fn default_core_requirement(sdk: &Version) -> VersionReq {
 
 fn is_lua_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -225,7 +242,11 @@ mod tests {
     #[test]
     fn bad_fields_are_named() {
         for (from, to, expected) in [
-            ("library: libassay_plugin_crypto.so", "library: ../evil.so", "field `library`"),
+            (
+                "library: libassay_plugin_crypto.so",
+                "library: ../evil.so",
+                "field `library`",
+            ),
             ("provides: [crypto]", "provides: []", "field `provides`"),
             ("provides: [crypto]", "provides: [a-b]", "field `provides`"),
             ("abi: 1", "abi: one", "not a valid manifest"),

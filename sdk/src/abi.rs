@@ -81,11 +81,19 @@ pub struct FunctionEntry {
 pub enum Callable {
     Sync {
         data: *const c_void,
-        call: extern "C" fn(data: *const c_void, this: *const c_void, args: RVec<Value>) -> CallResult,
+        call: extern "C" fn(
+            data: *const c_void,
+            this: *const c_void,
+            args: RVec<Value>,
+        ) -> CallResult,
     },
     Async {
         data: *const c_void,
-        call: extern "C" fn(data: *const c_void, this: *const c_void, args: RVec<Value>) -> CallFuture,
+        call: extern "C" fn(
+            data: *const c_void,
+            this: *const c_void,
+            args: RVec<Value>,
+        ) -> CallFuture,
     },
 }
 

@@ -202,7 +202,10 @@ impl<'a> Options<'a> {
     pub fn str(&self, key: &str) -> Result<Option<&'a str>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v.as_str().map(Some).ok_or_else(|| self.bad(key, "string", v)),
+            Some(v) => v
+                .as_str()
+                .map(Some)
+                .ok_or_else(|| self.bad(key, "string", v)),
         }
     }
 
@@ -217,28 +220,40 @@ impl<'a> Options<'a> {
     pub fn int(&self, key: &str) -> Result<Option<i64>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v.as_int().map(Some).ok_or_else(|| self.bad(key, "integer", v)),
+            Some(v) => v
+                .as_int()
+                .map(Some)
+                .ok_or_else(|| self.bad(key, "integer", v)),
         }
     }
 
     pub fn float(&self, key: &str) -> Result<Option<f64>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v.as_float().map(Some).ok_or_else(|| self.bad(key, "number", v)),
+            Some(v) => v
+                .as_float()
+                .map(Some)
+                .ok_or_else(|| self.bad(key, "number", v)),
         }
     }
 
     pub fn bool(&self, key: &str) -> Result<Option<bool>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v.as_bool().map(Some).ok_or_else(|| self.bad(key, "boolean", v)),
+            Some(v) => v
+                .as_bool()
+                .map(Some)
+                .ok_or_else(|| self.bad(key, "boolean", v)),
         }
     }
 
     pub fn map(&self, key: &str) -> Result<Option<&'a Map>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v.as_map().map(Some).ok_or_else(|| self.bad(key, "table", v)),
+            Some(v) => v
+                .as_map()
+                .map(Some)
+                .ok_or_else(|| self.bad(key, "table", v)),
         }
     }
 
@@ -249,7 +264,10 @@ impl<'a> Options<'a> {
             Some(Value::Str(_)) => Ok(self.str(key)?.map(|s| vec![s])),
             Some(Value::Array(list)) => list
                 .iter()
-                .map(|v| v.as_str().ok_or_else(|| self.bad(key, "list of strings", v)))
+                .map(|v| {
+                    v.as_str()
+                        .ok_or_else(|| self.bad(key, "list of strings", v))
+                })
                 .collect::<Result<Vec<_>>>()
                 .map(Some),
             Some(v) => Err(self.bad(key, "string or list of strings", v)),

@@ -49,7 +49,8 @@ impl std::fmt::Display for BuildError {
 impl std::error::Error for BuildError {}
 
 fn env(name: &str) -> Result<String, BuildError> {
-    std::env::var(name).map_err(|_| BuildError(format!("${name} is not set (run from a build script)")))
+    std::env::var(name)
+        .map_err(|_| BuildError(format!("${name} is not set (run from a build script)")))
 }
 
 /// Writes the manifest; returns its path under `target/`.
@@ -72,7 +73,10 @@ pub fn write_manifest() -> Result<PathBuf, BuildError> {
         .ancestors()
         .nth(3)
         .ok_or_else(|| BuildError(format!("unexpected OUT_DIR {}", out_dir.display())))?;
-    let plugin_dir = profile_dir.join("assay-lib").join("plugins").join(&manifest.name);
+    let plugin_dir = profile_dir
+        .join("assay-lib")
+        .join("plugins")
+        .join(&manifest.name);
     let installed = plugin_dir.join("manifest.yaml");
     write(&installed, &yaml)?;
     link_library(&plugin_dir, &manifest.library)?;
@@ -116,7 +120,9 @@ fn manifest_from(doc: &toml::Table) -> Result<PluginManifest, BuildError> {
         match metadata.and_then(|m| m.get(key)) {
             None => Ok(None),
             Some(toml::Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(BuildError(format!("[package.metadata.assay] {key} must be a string"))),
+            Some(_) => Err(BuildError(format!(
+                "[package.metadata.assay] {key} must be a string"
+            ))),
         }
     };
     let package_name = env("CARGO_PKG_NAME")?;
@@ -127,8 +133,14 @@ fn manifest_from(doc: &toml::Table) -> Result<PluginManifest, BuildError> {
             .iter()
             .map(|v| v.as_str().map(str::to_owned))
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| BuildError("[package.metadata.assay] provides must list strings".into()))?,
-        Some(_) => return Err(BuildError("[package.metadata.assay] provides must be a list".into())),
+            .ok_or_else(|| {
+                BuildError("[package.metadata.assay] provides must list strings".into())
+            })?,
+        Some(_) => {
+            return Err(BuildError(
+                "[package.metadata.assay] provides must be a list".into(),
+            ));
+        }
     };
     let sdk_version = semver::Version::parse(env!("CARGO_PKG_VERSION"))
         .map_err(|e| BuildError(format!("SDK version: {e}")))?;
@@ -151,7 +163,11 @@ fn manifest_from(doc: &toml::Table) -> Result<PluginManifest, BuildError> {
         "name: {name}\nversion: {}\ndescription: {}\nlibrary: {prefix}{lib_name}{suffix}\nprovides: [{}]\nabi: {}\n",
         env("CARGO_PKG_VERSION")?,
         quote(&std::env::var("CARGO_PKG_DESCRIPTION").unwrap_or_default()),
-        provides.iter().map(|p| quote(p)).collect::<Vec<_>>().join(", "),
+        provides
+            .iter()
+            .map(|p| quote(p))
+            .collect::<Vec<_>>()
+            .join(", "),
         crate::ABI_VERSION,
     );
     let mut manifest = PluginManifest::parse(&text).map_err(|e| BuildError(e.to_string()))?;

@@ -29,9 +29,18 @@ unsafe impl Sync for Callback {}
 
 impl Callback {
     /// Calls the function with `args`; completes with its return values.
-    pub fn call(&self, args: Vec<Value>) -> impl Future<Output = Result<Vec<Value>>> + Send + 'static {
+    pub fn call(
+        &self,
+        args: Vec<Value>,
+    ) -> impl Future<Output = Result<Vec<Value>>> + Send + 'static {
         let future = (self.0.vtable.call)(self.0.data, RVec::from(args));
-        async move { future.await.into_result().map(RVec::into_vec).map_err(Error::new) }
+        async move {
+            future
+                .await
+                .into_result()
+                .map(RVec::into_vec)
+                .map_err(Error::new)
+        }
     }
 
     /// The host's identity of the function: equal ids, same Lua function.

@@ -59,7 +59,11 @@ extern "C" fn call_sync(data: *const c_void, this: *const c_void, args: RVec<Val
         .unwrap_or_else(|payload| RErr(RString::from(panic_message(&*payload))))
 }
 
-extern "C" fn call_async(data: *const c_void, this: *const c_void, args: RVec<Value>) -> CallFuture {
+extern "C" fn call_async(
+    data: *const c_void,
+    this: *const c_void,
+    args: RVec<Value>,
+) -> CallFuture {
     // SAFETY: `data` was made from a leaked `Box<Box<ErasedAsync>>` by `async_callable`.
     let f = unsafe { &*(data as *const Box<ErasedAsync>) };
     catching(|| f(this, Args::new(args))).unwrap_or_else(|payload| {

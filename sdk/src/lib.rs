@@ -97,11 +97,11 @@ pub use object::{Methods, Object, ObjectType};
 pub use plugin::{Global, Plugin, name};
 #[cfg(feature = "plugin")]
 pub use runtime::runtime;
-#[cfg(feature = "plugin")]
-pub use value::{Bytes, List, Map, Value};
 /// The tokio the plugin's [`runtime`] runs, for `tokio::time`, `tokio::sync` and friends.
 #[cfg(feature = "plugin")]
 pub use tokio;
+#[cfg(feature = "plugin")]
+pub use value::{Bytes, List, Map, Value};
 
 /// The version of the plugin ABI (the types in the hidden `abi` module). A host loads only
 /// plugins built with the same number. It changes only if the frozen layout has to break.
@@ -112,7 +112,8 @@ pub const ABI_VERSION: u32 = 1;
 pub mod __private {
     pub use crate::abi::{PluginModuleRef, Registration};
     pub use crate::plugin::private::*;
-    pub type RegistrationResult = abi_stable::std_types::RResult<Registration, abi_stable::std_types::RString>;
+    pub type RegistrationResult =
+        abi_stable::std_types::RResult<Registration, abi_stable::std_types::RString>;
 }
 
 #[cfg(all(test, feature = "plugin"))]

@@ -132,7 +132,11 @@ extern "C" fn release<T: ObjectType>(this: *const c_void) {
         drop(unsafe { Arc::from_raw(this as *const T) });
     });
     if let Err(payload) = dropped {
-        eprintln!("assay: {} drop hook: {}", T::TYPE_NAME, panic_message(&*payload));
+        eprintln!(
+            "assay: {} drop hook: {}",
+            T::TYPE_NAME,
+            panic_message(&*payload)
+        );
     }
 }
 
@@ -140,7 +144,9 @@ extern "C" fn release<T: ObjectType>(this: *const c_void) {
 static CLASSES: Mutex<Vec<(TypeId, &'static ObjectClass)>> = Mutex::new(Vec::new());
 
 fn class_of<T: ObjectType>() -> &'static ObjectClass {
-    let mut classes = CLASSES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut classes = CLASSES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((_, class)) = classes.iter().find(|(id, _)| *id == TypeId::of::<T>()) {
         return class;
     }

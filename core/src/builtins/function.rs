@@ -55,16 +55,17 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     let fail = LightUserData(std::ptr::addr_of!(FAIL_MARKER) as *mut _);
     let error: Function = lua.globals().raw_get("error")?;
     let next: Function = lua.globals().raw_get("next")?;
-    let materialize = lua.create_function(move |lua, t: Table| {
-        match super::lazy::materialize(lua, &t) {
-            Ok(()) => Ok(MultiValue::new()),
-            Err(e @ mlua::Error::MemoryError(_)) => Err(e),
-            Err(e) => {
-                let text = format!("{}{}", caller_position(lua), error_message(&e));
-                (fail, text).into_lua_multi(lua)
-            }
-        }
-    })?;
+    let materialize =
+        lua.create_function(
+            move |lua, t: Table| match super::lazy::materialize(lua, &t) {
+                Ok(()) => Ok(MultiValue::new()),
+                Err(e @ mlua::Error::MemoryError(_)) => Err(e),
+                Err(e) => {
+                    let text = format!("{}{}", caller_position(lua), error_message(&e));
+                    (fail, text).into_lua_multi(lua)
+                }
+            },
+        )?;
     let type_of: Function = lua.globals().raw_get("type")?;
     let glue: Table = load_glue(lua)?.call((fail, error, next, materialize, type_of))?;
     let wrap = glue.raw_get("wrap")?;

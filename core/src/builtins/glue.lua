@@ -16,13 +16,30 @@ function glue.wrap(raw)
 end
 
 -- Metatable of a lazy module's table until first use (see lazy.rs). Filling it can fail (a
--- plugin that is refused); that failure comes back as (FAIL, message) like a builtin's.
-local function fill(t) check(materialize(t)) end
+-- plugin that is refused); that failure comes back as (FAIL, message) like a builtin's. The
+-- check is inline: one more Lua call frame here could be the allocation that fails when a
+-- script sits at its memory limit, before Lua's emergency collection has freed anything.
 glue.stub = {
-  __index = function(t, k) fill(t) return t[k] end,
-  __newindex = function(t, k, v) fill(t) t[k] = v end,
-  __call = function(t, ...) fill(t) return t(...) end,
-  __pairs = function(t) fill(t) return next, t, nil end,
+  __index = function(t, k)
+    local failed, message = materialize(t)
+    if failed == FAIL then error(message, 0) end
+    return t[k]
+  end,
+  __newindex = function(t, k, v)
+    local failed, message = materialize(t)
+    if failed == FAIL then error(message, 0) end
+    t[k] = v
+  end,
+  __call = function(t, ...)
+    local failed, message = materialize(t)
+    if failed == FAIL then error(message, 0) end
+    return t(...)
+  end,
+  __pairs = function(t)
+    local failed, message = materialize(t)
+    if failed == FAIL then error(message, 0) end
+    return next, t, nil
+  end,
 }
 
 -- A function made by `make()` on its first call.

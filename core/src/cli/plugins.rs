@@ -61,7 +61,11 @@ pub fn list(lib_path: &LibPath, json: bool) {
     let listing = Listing {
         core: crate::core_version().to_string(),
         abi: assay_sdk::ABI_VERSION,
-        roots: lib_path.roots().iter().map(|r| r.display().to_string()).collect(),
+        roots: lib_path
+            .roots()
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect(),
         plugins: discover(lib_path, CORE_GLOBALS).iter().map(entry).collect(),
     };
     if json {

@@ -22,14 +22,19 @@ pub fn to_values(lua: &Lua, args: &[mlua::Value], what: &str) -> Result<RVec<Val
     let markers = codec::markers(lua).map_err(|e| e.to_string())?;
     let mut out = RVec::with_capacity(args.len());
     for (i, arg) in args.iter().enumerate() {
-        let value = to_value(lua, &markers, arg, 0)
-            .map_err(|why| format!("{what} #{} ({why})", i + 1))?;
+        let value =
+            to_value(lua, &markers, arg, 0).map_err(|why| format!("{what} #{} ({why})", i + 1))?;
         out.push(value);
     }
     Ok(out)
 }
 
-pub fn to_value(lua: &Lua, markers: &Markers, v: &mlua::Value, depth: usize) -> Result<Value, String> {
+pub fn to_value(
+    lua: &Lua,
+    markers: &Markers,
+    v: &mlua::Value,
+    depth: usize,
+) -> Result<Value, String> {
     Ok(match v {
         mlua::Value::Nil => Value::Nil,
         mlua::Value::Boolean(b) => Value::Bool(*b),
@@ -37,19 +42,28 @@ pub fn to_value(lua: &Lua, markers: &Markers, v: &mlua::Value, depth: usize) -> 
         mlua::Value::Number(n) => Value::Float(*n),
         mlua::Value::String(s) => Value::Str(Bytes::from(&s.as_bytes()[..])),
         mlua::Value::Table(t) => table(lua, markers, t, depth)?,
-        mlua::Value::Function(f) => Value::Function(callback::wrap(lua, f.clone()).map_err(|e| e.to_string())?),
+        mlua::Value::Function(f) => {
+            Value::Function(callback::wrap(lua, f.clone()).map_err(|e| e.to_string())?)
+        }
         mlua::Value::UserData(ud) => match ud.borrow::<PluginObject>() {
             Ok(obj) => Value::Object(obj.get().map_err(|e| e.to_string())?.clone()),
             Err(_) => return Err("userdata cannot be passed to a plugin".into()),
         },
         other if codec::is_null(other) => Value::Null,
-        other => return Err(format!("a {} cannot be passed to a plugin", other.type_name())),
+        other => {
+            return Err(format!(
+                "a {} cannot be passed to a plugin",
+                other.type_name()
+            ));
+        }
     })
 }
 
 fn table(lua: &Lua, markers: &Markers, t: &Table, depth: usize) -> Result<Value, String> {
     if depth >= MAX_DEPTH {
-        return Err(format!("table nested more than {MAX_DEPTH} levels deep (or cyclic)"));
+        return Err(format!(
+            "table nested more than {MAX_DEPTH} levels deep (or cyclic)"
+        ));
     }
     let shape = match t.metatable() {
         Some(mt) if mt.to_pointer() == markers.array.to_pointer() => Some(true),
@@ -81,7 +95,10 @@ fn table(lua: &Lua, markers: &Markers, t: &Table, depth: usize) -> Result<Value,
 /// Converts results back to Lua.
 pub fn to_lua_values(lua: &Lua, values: RVec<Value>) -> mlua::Result<mlua::MultiValue> {
     let markers = codec::markers(lua)?;
-    values.into_iter().map(|v| to_lua(lua, &markers, v)).collect()
+    values
+        .into_iter()
+        .map(|v| to_lua(lua, &markers, v))
+        .collect()
 }
 
 pub fn to_lua(lua: &Lua, markers: &Markers, v: Value) -> mlua::Result<mlua::Value> {

@@ -20,18 +20,26 @@ pub enum Receiver {
 }
 
 /// Creates the Lua function `name` calling `callable`.
-pub fn lua_function(lua: &Lua, name: &'static str, callable: Callable, receiver: Receiver) -> mlua::Result<Function> {
+pub fn lua_function(
+    lua: &Lua,
+    name: &'static str,
+    callable: Callable,
+    receiver: Receiver,
+) -> mlua::Result<Function> {
     match callable {
-        Callable::Sync { data, call } => function(lua, name, move |lua, args| -> BuiltinResult<MultiValue> {
-            let (this, values) = prepare(lua, &args, receiver)?;
-            let result = call(data, this.pointer(), values);
-            drop(this);
-            finish(lua, result)
-        }),
+        Callable::Sync { data, call } => {
+            function(lua, name, move |lua, args| -> BuiltinResult<MultiValue> {
+                let (this, values) = prepare(lua, &args, receiver)?;
+                let result = call(data, this.pointer(), values);
+                drop(this);
+                finish(lua, result)
+            })
+        }
         Callable::Async { data, call } => async_function(lua, name, move |lua, args| {
             // The plugin takes its own reference to the object before `call` returns, so the
             // userdata may be collected while the future runs.
-            let future = prepare(&lua, &args, receiver).map(|(this, values)| call(data, this.pointer(), values));
+            let future = prepare(&lua, &args, receiver)
+                .map(|(this, values)| call(data, this.pointer(), values));
             async move {
                 let result = future?.await;
                 finish(&lua, result)

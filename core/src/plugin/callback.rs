@@ -50,11 +50,15 @@ impl CallbackImpl for LuaCallback {
         });
         async move {
             if sent.is_err() {
-                return RErr(RString::from("the Lua VM has finished; the function can no longer be called"));
+                return RErr(RString::from(
+                    "the Lua VM has finished; the function can no longer be called",
+                ));
             }
-            result
-                .await
-                .unwrap_or_else(|_| RErr(RString::from("the Lua VM finished before the function returned")))
+            result.await.unwrap_or_else(|_| {
+                RErr(RString::from(
+                    "the Lua VM finished before the function returned",
+                ))
+            })
         }
         .into_ffi()
     }
@@ -109,9 +113,9 @@ impl Hub {
 
 /// A callback for the Lua function `f`; the same function always gets the same id.
 pub fn wrap(lua: &Lua, f: Function) -> mlua::Result<Callback> {
-    let hub = lua
-        .app_data_ref::<Hub>()
-        .ok_or_else(|| mlua::Error::runtime("assay: plugin callbacks used before the plugin host was set up"))?;
+    let hub = lua.app_data_ref::<Hub>().ok_or_else(|| {
+        mlua::Error::runtime("assay: plugin callbacks used before the plugin host was set up")
+    })?;
     let pointer = f.to_pointer();
     let existing = hub.ids.borrow().get(&pointer).copied();
     let id = match existing {
@@ -146,7 +150,9 @@ pub fn unwrap(lua: &Lua, cb: Callback) -> mlua::Result<Function> {
         async move {
             let values = converted.map_err(mlua::Error::runtime)?;
             let future = cb.call(values.into_vec());
-            let results = future.await.map_err(|e| mlua::Error::runtime(e.into_message()))?;
+            let results = future
+                .await
+                .map_err(|e| mlua::Error::runtime(e.into_message()))?;
             bridge::to_lua_values(&lua, RVec::from(results))
         }
     })
@@ -174,7 +180,11 @@ impl Drop for Running {
     }
 }
 
-async fn dispatch(lua: Lua, incoming: Rc<RefCell<mpsc::UnboundedReceiver<Request>>>, _running: Running) {
+async fn dispatch(
+    lua: Lua,
+    incoming: Rc<RefCell<mpsc::UnboundedReceiver<Request>>>,
+    _running: Running,
+) {
     loop {
         let request = std::future::poll_fn(|cx| incoming.borrow_mut().poll_recv(cx)).await;
         match request {

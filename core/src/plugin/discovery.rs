@@ -51,7 +51,8 @@ pub fn discover(lib_path: &LibPath, core_globals: &[&str]) -> Vec<Found> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let manifest = PluginManifest::read(&dir.join(MANIFEST_FILE)).map_err(|e| e.to_string());
+            let manifest =
+                PluginManifest::read(&dir.join(MANIFEST_FILE)).map_err(|e| e.to_string());
             let name = manifest.as_ref().map_or(folder_name, |m| m.name.clone());
             let status = match &manifest {
                 Err(e) => Status::Refused(format!("plugin '{name}': {e}")),

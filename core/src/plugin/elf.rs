@@ -43,8 +43,16 @@ pub fn check(path: &Path) -> Result<(), String> {
     if HOST_MACHINE.is_some_and(|m| m != machine) {
         return Err(format!("built for another CPU (ELF machine {machine})"));
     }
-    let (phoff, phentsize, phnum) = (u64_at(&header, 32), u16_at(&header, 54), u16_at(&header, 56));
-    let (shoff, shentsize, shnum) = (u64_at(&header, 40), u16_at(&header, 58), u16_at(&header, 60));
+    let (phoff, phentsize, phnum) = (
+        u64_at(&header, 32),
+        u16_at(&header, 54),
+        u16_at(&header, 56),
+    );
+    let (shoff, shentsize, shnum) = (
+        u64_at(&header, 40),
+        u16_at(&header, 58),
+        u16_at(&header, 60),
+    );
     let truncated = || format!("truncated ({len} bytes, shorter than its headers say)");
     let table_end = |off: u64, size: u16, n: u16| off.checked_add(u64::from(size) * u64::from(n));
     if phentsize < 56 || table_end(phoff, phentsize, phnum).is_none_or(|end| end > len) {

@@ -15,13 +15,19 @@ pub struct Loaded {
     pub registration: Registration,
 }
 
+/// A load's outcome: the plugin, or the one-line refusal.
+type Outcome = Result<Arc<Loaded>, String>;
+
 /// Outcomes so far, by library path; a failure is remembered too (it would fail again).
-static LOADED: Mutex<Vec<(PathBuf, Result<Arc<Loaded>, String>)>> = Mutex::new(Vec::new());
+static LOADED: Mutex<Vec<(PathBuf, Outcome)>> = Mutex::new(Vec::new());
 
 /// Loads the plugin of `manifest` in `dir`, or says in one line why it cannot be used.
-pub fn load(dir: &Path, manifest: &PluginManifest) -> Result<Arc<Loaded>, String> {
-    let path = std::path::absolute(dir.join(&manifest.library)).unwrap_or_else(|_| dir.join(&manifest.library));
-    let mut loaded = LOADED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+pub fn load(dir: &Path, manifest: &PluginManifest) -> Outcome {
+    let path = std::path::absolute(dir.join(&manifest.library))
+        .unwrap_or_else(|_| dir.join(&manifest.library));
+    let mut loaded = LOADED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((_, outcome)) = loaded.iter().find(|(p, _)| *p == path) {
         return outcome.clone();
     }
@@ -37,7 +43,8 @@ fn open(path: &Path, manifest: &PluginManifest) -> Result<Loaded, String> {
         return Err(format!("library {} is missing", path.display()));
     }
     #[cfg(target_os = "linux")]
-    super::elf::check(path).map_err(|why| format!("{} is not a loadable plugin: {why}", path.display()))?;
+    super::elf::check(path)
+        .map_err(|why| format!("{} is not a loadable plugin: {why}", path.display()))?;
     // An absolute path, so `dlopen` never searches the system's library path.
     let header = lib_header_from_path(path).map_err(|e| describe(path, &e))?;
     let module = header
@@ -60,9 +67,15 @@ fn open(path: &Path, manifest: &PluginManifest) -> Result<Loaded, String> {
             manifest.name
         ));
     }
-    let registration = module.register()().into_result().map_err(|e| format!("registration failed: {e}"))?;
+    let registration = module.register()()
+        .into_result()
+        .map_err(|e| format!("registration failed: {e}"))?;
     for global in &manifest.provides {
-        if !registration.globals.iter().any(|g| g.name.as_str() == global) {
+        if !registration
+            .globals
+            .iter()
+            .any(|g| g.name.as_str() == global)
+        {
             return Err(format!(
                 "{} does not provide the global '{global}' its manifest lists",
                 path.display()
@@ -80,17 +93,28 @@ fn describe(path: &Path, e: &LibraryError) -> String {
             // dlerror() repeats the path: "<path>: invalid ELF header".
             let text = err.to_string();
             let reason = text.rsplit(": ").next().unwrap_or(&text);
-            format!("{} is not a loadable library ({})", path.display(), short(reason))
+            format!(
+                "{} is not a loadable library ({})",
+                path.display(),
+                short(reason)
+            )
         }
         LibraryError::GetSymbolError { .. } => {
-            format!("{} is not an Assay plugin (it has no plugin header)", path.display())
+            format!(
+                "{} is not an Assay plugin (it has no plugin header)",
+                path.display()
+            )
         }
         LibraryError::AbiInstability(_) => format!(
             "{} was built with an incompatible Assay SDK (layout mismatch: {})",
             path.display(),
             layout_reasons(&e.to_string())
         ),
-        other => format!("{} cannot be loaded ({})", path.display(), short(&other.to_string())),
+        other => format!(
+            "{} cannot be loaded ({})",
+            path.display(),
+            short(&other.to_string())
+        ),
     }
 }
 
@@ -110,17 +134,29 @@ fn layout_reasons(report: &str) -> String {
         .enumerate()
         .filter_map(|(i, l)| l.strip_prefix("Error:").map(|what| (i, what.trim())))
         .take(2)
-        .map(|(i, what)| match (first_after(i, "Expected:"), first_after(i, "Found:")) {
-            (Some(expected), Some(found)) => format!("{what}: expected {expected}, found {found}"),
-            _ => what.to_owned(),
-        })
+        .map(
+            |(i, what)| match (first_after(i, "Expected:"), first_after(i, "Found:")) {
+                (Some(expected), Some(found)) => {
+                    format!("{what}: expected {expected}, found {found}")
+                }
+                _ => what.to_owned(),
+            },
+        )
         .collect();
-    if reasons.is_empty() { short(report) } else { reasons.join("; ") }
+    if reasons.is_empty() {
+        short(report)
+    } else {
+        reasons.join("; ")
+    }
 }
 
 /// The first line of a message, at most 200 characters.
 fn short(text: &str) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     match line.char_indices().nth(200) {
         Some((i, _)) => format!("{}…", &line[..i]),
         None => line.to_owned(),

@@ -30,9 +30,29 @@ use crate::builtins::lazy;
 
 /// Globals the core owns; a plugin may not replace them.
 pub const CORE_GLOBALS: &[&str] = &[
-    "json", "yaml", "toml", "base64", "regex", "env", "log", "time", "assert", "async", "fs",
-    "sleep", "print", "require", "string", "table", "math", "io", "os", "coroutine", "utf8",
-    "debug", "package",
+    "json",
+    "yaml",
+    "toml",
+    "base64",
+    "regex",
+    "env",
+    "log",
+    "time",
+    "assert",
+    "async",
+    "fs",
+    "sleep",
+    "print",
+    "require",
+    "string",
+    "table",
+    "math",
+    "io",
+    "os",
+    "coroutine",
+    "utf8",
+    "debug",
+    "package",
 ];
 
 /// Installs a lazy stub for every global of every plugin found on `lib_path`.
@@ -51,7 +71,12 @@ pub fn install(lua: &Lua, lib_path: &LibPath) -> mlua::Result<()> {
         let plugin = Rc::new(plugin.clone());
         for global in &manifest.provides {
             // A global refused because another plugin already provides it stays that one's.
-            if refusal.is_some() && lua.globals().raw_get::<mlua::Value>(global.as_str())?.is_table() {
+            if refusal.is_some()
+                && lua
+                    .globals()
+                    .raw_get::<mlua::Value>(global.as_str())?
+                    .is_table()
+            {
                 continue;
             }
             let (plugin, refusal, global_name) = (plugin.clone(), refusal.clone(), global.clone());
@@ -83,7 +108,12 @@ fn fill(lua: &Lua, table: &Table, plugin: &Found, global: &str) -> mlua::Result<
         .globals
         .iter()
         .find(|g| g.name.as_str() == global)
-        .ok_or_else(|| mlua::Error::runtime(format!("plugin '{}' does not provide '{global}'", plugin.name)))?;
+        .ok_or_else(|| {
+            mlua::Error::runtime(format!(
+                "plugin '{}' does not provide '{global}'",
+                plugin.name
+            ))
+        })?;
     for function in entry.functions.as_slice() {
         let name = intern(&format!("{global}.{}", function.name));
         let f = call::lua_function(lua, name, function.callable, call::Receiver::None)?;
@@ -96,7 +126,9 @@ fn fill(lua: &Lua, table: &Table, plugin: &Found, global: &str) -> mlua::Result<
 /// is stored once, however many VMs use it.
 fn intern(name: &str) -> &'static str {
     static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
-    let mut names = NAMES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut names = NAMES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let set = names.get_or_insert_with(HashSet::new);
     match set.get(name) {
         Some(existing) => existing,

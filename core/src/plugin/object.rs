@@ -81,7 +81,10 @@ fn methods(lua: &Lua, class: &'static ObjectClass) -> mlua::Result<Table> {
     let table = lua.create_table()?;
     for entry in class.methods.as_slice() {
         let name = super::intern(&format!("{}:{}", class.type_name, entry.name));
-        table.raw_set(entry.name.as_str(), lua_function(lua, name, entry.callable, Receiver::Object(class))?)?;
+        table.raw_set(
+            entry.name.as_str(),
+            lua_function(lua, name, entry.callable, Receiver::Object(class))?,
+        )?;
     }
     if let Some(classes) = lua.app_data_ref::<Classes>() {
         classes.0.borrow_mut().insert(key, table.clone());
@@ -91,23 +94,29 @@ fn methods(lua: &Lua, class: &'static ObjectClass) -> mlua::Result<Table> {
 
 impl UserData for PluginObject {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_meta_function(MetaMethod::Index, |lua, (ud, key): (AnyUserData, mlua::Value)| {
-            let this = ud.borrow::<PluginObject>()?;
-            let class = this.class();
-            let found: mlua::Value = methods(lua, class)?.raw_get(&key)?;
-            if !found.is_nil() {
-                return Ok(found);
-            }
-            let mlua::Value::String(name) = &key else {
-                return Ok(mlua::Value::Nil);
-            };
-            let obj = this.get().map_err(mlua::Error::runtime)?;
-            let name = name.to_string_lossy();
-            match (class.field)(obj.raw().this, name.as_str().into()).into_result() {
-                Ok(value) => super::bridge::to_lua(lua, &codec::markers(lua)?, value),
-                Err(e) => Err(mlua::Error::runtime(format!("{}.{name}: {e}", class.type_name))),
-            }
-        });
+        m.add_meta_function(
+            MetaMethod::Index,
+            |lua, (ud, key): (AnyUserData, mlua::Value)| {
+                let this = ud.borrow::<PluginObject>()?;
+                let class = this.class();
+                let found: mlua::Value = methods(lua, class)?.raw_get(&key)?;
+                if !found.is_nil() {
+                    return Ok(found);
+                }
+                let mlua::Value::String(name) = &key else {
+                    return Ok(mlua::Value::Nil);
+                };
+                let obj = this.get().map_err(mlua::Error::runtime)?;
+                let name = name.to_string_lossy();
+                match (class.field)(obj.raw().this, name.as_str().into()).into_result() {
+                    Ok(value) => super::bridge::to_lua(lua, &codec::markers(lua)?, value),
+                    Err(e) => Err(mlua::Error::runtime(format!(
+                        "{}.{name}: {e}",
+                        class.type_name
+                    ))),
+                }
+            },
+        );
         m.add_meta_method(MetaMethod::ToString, |_, this, ()| {
             Ok(match this.get() {
                 Ok(obj) => format!("{obj:?}"),
@@ -115,10 +124,9 @@ impl UserData for PluginObject {
             })
         });
         m.add_meta_method(MetaMethod::Close, |_, this, _: mlua::MultiValue| {
-            let mut slot = this
-                .object
-                .try_borrow_mut()
-                .map_err(|_| mlua::Error::runtime("the object is in use and cannot be closed now"))?;
+            let mut slot = this.object.try_borrow_mut().map_err(|_| {
+                mlua::Error::runtime("the object is in use and cannot be closed now")
+            })?;
             drop(slot.take());
             Ok(())
         });

@@ -293,7 +293,9 @@ impl Runtime {
             Err(mlua::Error::MemoryError(_)) => return Err(self.memory_error()),
             Err(e) => return Err(RunError::Setup(e)),
         };
-        let keepalive = lua.app_data_ref::<keepalive::KeepAlive>().map(|k| k.clone());
+        let keepalive = lua
+            .app_data_ref::<keepalive::KeepAlive>()
+            .map(|k| k.clone());
         if let Some(keepalive) = keepalive {
             local.block_on(&self.executor, keepalive.idle());
         }

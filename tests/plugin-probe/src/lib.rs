@@ -27,7 +27,9 @@ impl ObjectType for Tracked {
 
     fn methods(m: &mut Methods<Self>) {
         m.method("name", |this, _| Ok(this.name.clone()));
-        m.method("panic", |_, _| -> assay_sdk::Result<()> { panic!("method panicked") });
+        m.method("panic", |_, _| -> assay_sdk::Result<()> {
+            panic!("method panicked")
+        });
         m.async_method("later", |this, args| {
             let seconds = args.float(1, "seconds");
             async move {
