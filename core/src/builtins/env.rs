@@ -4,7 +4,7 @@
 use mlua::{Lua, Table, Value};
 
 use super::args::Args;
-use super::function::{BuiltinResult, function};
+use super::function::{BuiltinResult, Raise, function};
 
 pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.raw_set("get", function(lua, "env.get", get)?)?;
@@ -46,8 +46,18 @@ fn set(_: &Lua, args: Args) -> BuiltinResult<()> {
             Some(v)
         }
     };
-    // SAFETY: the Lua VM runs on one thread and the core starts no thread that reads the
-    // environment; plugins get their configuration as arguments, not from the environment.
+    // Changing the environment while another thread may read it is undefined behaviour in
+    // glibc (getenv races setenv). The core runs on one thread; a loaded plugin has threads of
+    // its own (its runtime, DNS lookups), so from then on the environment is frozen.
+    if let Some(plugin) = crate::plugin::load::first_loaded() {
+        return Err(Raise::msg(format!(
+            "cannot change the environment after plugin '{plugin}' has started (its threads \
+             may read it concurrently); set {name} before the first plugin call, or in the \
+             parent process"
+        )));
+    }
+    // SAFETY: no plugin is loaded, so this process runs no thread but this one (the core's
+    // executor is single-threaded and starts no worker or blocking threads).
     unsafe {
         match value {
             Some(v) => std::env::set_var(&name, v),

@@ -12,6 +12,7 @@ use assay_sdk::abi::{PluginModuleRef, Registration};
 
 /// A loaded plugin: what it registered.
 pub struct Loaded {
+    pub name: String,
     pub registration: Registration,
 }
 
@@ -20,6 +21,15 @@ type Outcome = Result<Arc<Loaded>, String>;
 
 /// Outcomes so far, by library path; a failure is remembered too (it would fail again).
 static LOADED: Mutex<Vec<(PathBuf, Outcome)>> = Mutex::new(Vec::new());
+
+/// The name of the first plugin library opened in this process, if any. Once one is, the
+/// process may run threads the core does not control.
+pub fn first_loaded() -> Option<String> {
+    let loaded = LOADED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    loaded
+        .iter()
+        .find_map(|(_, outcome)| outcome.as_ref().ok().map(|l| l.name.clone()))
+}
 
 /// Loads the plugin of `manifest` in `dir`, or says in one line why it cannot be used.
 pub fn load(dir: &Path, manifest: &PluginManifest) -> Outcome {
@@ -82,7 +92,10 @@ fn open(path: &Path, manifest: &PluginManifest) -> Result<Loaded, String> {
             ));
         }
     }
-    Ok(Loaded { registration })
+    Ok(Loaded {
+        name: manifest.name.clone(),
+        registration,
+    })
 }
 
 /// One line for a loading failure. abi_stable's layout errors run to thousands of lines; the
