@@ -39,4 +39,13 @@ for _, r in ipairs(results) do
   report.all_healthy = report.all_healthy and r.healthy
 end
 print(json.encode(report, {pretty = true, sort_keys = true}))
+
+-- Hand the verdict to the next job as a signed token (the crypto plugin, loaded on first use).
+local secret = crypto.random(32)
+local token = crypto.jwt_sign({sub = spec.service, healthy = report.all_healthy,
+  digest = crypto.hash(json.encode(report, {sort_keys = true})), exp = math.floor(time()) + 300},
+  secret)
+local claims = crypto.jwt_verify(token, secret, {algs = {"HS256"}})
+assert(claims.sub == spec.service and claims.healthy)
+print(("signed verdict for %s (HS256, %d-byte token)"):format(claims.sub, #token))
 print(string.format("probed %d replicas in %.2f s (the slowest alone takes 0.25 s)", #results, elapsed))

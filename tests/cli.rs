@@ -156,6 +156,27 @@ fn readme_tour_runs() -> Result<(), Failed> {
     expect(&r, 0, "a,b", "")
 }
 
+/// The README's crypto example runs as written, against the built plugins.
+fn readme_crypto_runs() -> Result<(), Failed> {
+    let readme = std::fs::read_to_string(assay_tests::tests_dir().join("../README.md"))?;
+    let start = readme
+        .find("```lua\n-- crypto")
+        .ok_or("README has no crypto example")?
+        + "```lua\n".len();
+    let len = readme[start..].find("```").ok_or("unterminated example")?;
+    let mut cmd = assay();
+    cmd.env("ASSAY_LIB_PATH", assay_tests::built_plugins())
+        .args(["-e", &readme[start..start + len]]);
+    let r = run(cmd, None, TIMEOUT)?;
+    expect(
+        &r,
+        0,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n",
+        "",
+    )?;
+    expect(&r, 0, "deployer\tHS256", "")
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("cli::version", version),
@@ -181,5 +202,6 @@ pub fn trials() -> Vec<Trial> {
         ),
         Trial::test("embed::example_runs", embed_example),
         Trial::test("readme::tour_runs", readme_tour_runs),
+        Trial::test("readme::crypto_runs", readme_crypto_runs),
     ]
 }
