@@ -25,7 +25,9 @@ static LOADED: Mutex<Vec<(PathBuf, Outcome)>> = Mutex::new(Vec::new());
 /// The name of the first plugin library opened in this process, if any. Once one is, the
 /// process may run threads the core does not control.
 pub fn first_loaded() -> Option<String> {
-    let loaded = LOADED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let loaded = LOADED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     loaded
         .iter()
         .find_map(|(_, outcome)| outcome.as_ref().ok().map(|l| l.name.clone()))
