@@ -22,6 +22,7 @@
 //! assert!(m.check_core(&core).is_ok());
 //! ```
 
+mod common;
 mod error;
 mod package;
 mod plugin;

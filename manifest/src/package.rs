@@ -4,6 +4,7 @@ use std::path::Path;
 use semver::{Version, VersionReq};
 use serde::Deserialize;
 
+use crate::common::{self, Fields};
 use crate::{Incompatible, ManifestError, parse_requirement, satisfies};
 
 /// What a package or plugin needs from its surroundings.
@@ -11,6 +12,28 @@ use crate::{Incompatible, ManifestError, parse_requirement, satisfies};
 pub struct Requires {
     /// The core versions it works with; `None` means any.
     pub assay: Option<VersionReq>,
+}
+
+impl Requires {
+    /// Checks `assay` against the running core's version, for a `kind` ("package", "plugin").
+    pub fn check(
+        &self,
+        kind: &'static str,
+        name: &str,
+        version: &Version,
+        core: &Version,
+    ) -> Result<(), Incompatible> {
+        match &self.assay {
+            Some(req) if !satisfies(req, core) => Err(Incompatible {
+                kind,
+                name: name.to_owned(),
+                version: version.to_string(),
+                requirement: req.to_string(),
+                core: core.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A pure-Lua package's `manifest.yaml`.
@@ -56,51 +79,25 @@ impl PackageManifest {
 
     /// Reads and parses `path`; errors name the file.
     pub fn read(path: &Path) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::parse_from(&text, &path.display().to_string())
+        let (raw, origin) = common::read(path)?;
+        Self::validate(raw, &origin)
     }
 
     fn parse_from(text: &str, origin: &str) -> Result<Self, ManifestError> {
-        let raw: RawPackage = serde_saphyr::from_str(text).map_err(|e| ManifestError::Syntax {
-            origin: origin.to_owned(),
-            message: e.to_string(),
-        })?;
-        let field = |field: &str, message: String| ManifestError::Field {
-            origin: origin.to_owned(),
-            field: field.to_owned(),
-            message,
-        };
-        if !is_package_name(&raw.name) {
-            return Err(field(
-                "name",
-                format!(
-                    "'{}' is not a package name (lower-case letters, digits, '-' and '_', starting with a letter)",
-                    raw.name
-                ),
-            ));
-        }
-        let version = Version::parse(raw.version.trim()).map_err(|e| {
-            field(
-                "version",
-                format!("'{}' is not a semver version ({e})", raw.version),
-            )
-        })?;
-        let assay = raw
-            .requires
-            .assay
-            .as_deref()
-            .map(parse_requirement)
-            .transpose()
-            .map_err(|e| field("requires.assay", e))?;
+        Self::validate(common::from_yaml(text, origin)?, origin)
+    }
+
+    fn validate(raw: RawPackage, origin: &str) -> Result<Self, ManifestError> {
+        let fields = Fields { origin };
+        fields.name("package", &raw.name)?;
+        let version = fields.version(&raw.version)?;
+        let assay = fields.requirement("requires.assay", raw.requires.assay.as_deref())?;
         let depends = raw
             .depends
             .into_iter()
             .map(|(name, req)| {
-                let parsed =
-                    parse_requirement(&req).map_err(|e| field(&format!("depends.{name}"), e))?;
+                let parsed = parse_requirement(&req)
+                    .map_err(|e| fields.error(&format!("depends.{name}"), e))?;
                 Ok((name, parsed))
             })
             .collect::<Result<_, ManifestError>>()?;
@@ -116,24 +113,9 @@ impl PackageManifest {
 
     /// Checks `requires.assay` against the running core's version.
     pub fn check_core(&self, core: &Version) -> Result<(), Incompatible> {
-        match &self.requires.assay {
-            Some(req) if !satisfies(req, core) => Err(Incompatible {
-                kind: "package",
-                name: self.name.clone(),
-                version: self.version.to_string(),
-                requirement: req.to_string(),
-                core: core.to_string(),
-            }),
-            _ => Ok(()),
-        }
+        self.requires
+            .check("package", &self.name, &self.version, core)
     }
-}
-
-/// Package names double as `require("assay.<name>")` path segments, so they stay simple.
-pub(crate) fn is_package_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@ use std::path::Path;
 use semver::{Version, VersionReq};
 use serde::{Deserialize, Serialize};
 
-use crate::package::is_package_name;
-use crate::{Incompatible, ManifestError, Requires, parse_requirement, satisfies};
+use crate::common::{self, Fields};
+use crate::{Incompatible, ManifestError, Requires};
 
 /// A native plugin's `manifest.yaml`, written by the plugin's build (see `assay_sdk::build`):
 ///
@@ -74,40 +74,20 @@ impl PluginManifest {
 
     /// Reads and parses `path`; errors name the file.
     pub fn read(path: &Path) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::parse_from(&text, &path.display().to_string())
+        let (raw, origin) = common::read(path)?;
+        Self::validate(raw, &origin)
     }
 
     fn parse_from(text: &str, origin: &str) -> Result<Self, ManifestError> {
-        let raw: RawPlugin = serde_saphyr::from_str(text).map_err(|e| ManifestError::Syntax {
-            origin: origin.to_owned(),
-            message: e.to_string(),
-        })?;
-        let field = |field: &str, message: String| ManifestError::Field {
-            origin: origin.to_owned(),
-            field: field.to_owned(),
-            message,
-        };
-        if !is_package_name(&raw.name) {
-            return Err(field(
-                "name",
-                format!(
-                    "'{}' is not a plugin name (lower-case letters, digits, '-' and '_', starting with a letter)",
-                    raw.name
-                ),
-            ));
-        }
-        let version = Version::parse(raw.version.trim()).map_err(|e| {
-            field(
-                "version",
-                format!("'{}' is not a semver version ({e})", raw.version),
-            )
-        })?;
+        Self::validate(common::from_yaml(text, origin)?, origin)
+    }
+
+    fn validate(raw: RawPlugin, origin: &str) -> Result<Self, ManifestError> {
+        let fields = Fields { origin };
+        fields.name("plugin", &raw.name)?;
+        let version = fields.version(&raw.version)?;
         if raw.library.is_empty() || raw.library.contains('/') || raw.library.starts_with('.') {
-            return Err(field(
+            return Err(fields.error(
                 "library",
                 format!(
                     "'{}' must be a file name in the manifest's folder",
@@ -116,24 +96,15 @@ impl PluginManifest {
             ));
         }
         if raw.provides.is_empty() {
-            return Err(field(
+            return Err(fields.error(
                 "provides",
                 "a plugin must provide at least one global".into(),
             ));
         }
         if let Some(bad) = raw.provides.iter().find(|g| !is_lua_name(g)) {
-            return Err(field(
-                "provides",
-                format!("'{bad}' is not a Lua global name"),
-            ));
+            return Err(fields.error("provides", format!("'{bad}' is not a Lua global name")));
         }
-        let assay = raw
-            .requires
-            .assay
-            .as_deref()
-            .map(parse_requirement)
-            .transpose()
-            .map_err(|e| field("requires.assay", e))?;
+        let assay = fields.requirement("requires.assay", raw.requires.assay.as_deref())?;
         Ok(Self {
             name: raw.name,
             version,
@@ -163,16 +134,8 @@ impl PluginManifest {
 
     /// Checks `requires.assay` against the running core's version.
     pub fn check_core(&self, core: &Version) -> Result<(), Incompatible> {
-        match &self.requires.assay {
-            Some(req) if !satisfies(req, core) => Err(Incompatible {
-                kind: "plugin",
-                name: self.name.clone(),
-                version: self.version.to_string(),
-                requirement: req.to_string(),
-                core: core.to_string(),
-            }),
-            _ => Ok(()),
-        }
+        self.requires
+            .check("plugin", &self.name, &self.version, core)
     }
 
     /// Checks the plugin's ABI version against the host's.
@@ -214,6 +177,7 @@ fn is_lua_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::satisfies;
 
     const CRYPTO: &str = "name: crypto\nversion: 0.1.0\ndescription: hashes\nlibrary: libassay_plugin_crypto.so\nprovides: [crypto]\nabi: 1\nrequires:\n  assay: '>=0.1.0, <0.2.0'\n";
 

@@ -1,0 +1,73 @@
+//! What both manifest kinds share: reading, YAML, and the checks of common fields, each error
+//! naming the manifest and the field.
+
+use std::path::Path;
+
+use semver::{Version, VersionReq};
+use serde::de::DeserializeOwned;
+
+use crate::{ManifestError, parse_requirement};
+
+/// Reads `path` and parses it as `T`; errors name the file.
+pub fn read<T: DeserializeOwned>(path: &Path) -> Result<(T, String), ManifestError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let origin = path.display().to_string();
+    Ok((from_yaml(&text, &origin)?, origin))
+}
+
+pub fn from_yaml<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, ManifestError> {
+    serde_saphyr::from_str(text).map_err(|e| ManifestError::Syntax {
+        origin: origin.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// Field checks for one manifest.
+pub struct Fields<'a> {
+    pub origin: &'a str,
+}
+
+impl Fields<'_> {
+    pub fn error(&self, field: &str, message: String) -> ManifestError {
+        ManifestError::Field {
+            origin: self.origin.to_owned(),
+            field: field.to_owned(),
+            message,
+        }
+    }
+
+    /// Names double as `require("assay.<name>")` path segments and folder names.
+    pub fn name(&self, kind: &str, name: &str) -> Result<(), ManifestError> {
+        let mut chars = name.chars();
+        let valid = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if valid {
+            Ok(())
+        } else {
+            Err(self.error(
+                "name",
+                format!(
+                    "'{name}' is not a {kind} name (lower-case letters, digits, '-' and '_', starting with a letter)"
+                ),
+            ))
+        }
+    }
+
+    pub fn version(&self, text: &str) -> Result<Version, ManifestError> {
+        Version::parse(text.trim())
+            .map_err(|e| self.error("version", format!("'{text}' is not a semver version ({e})")))
+    }
+
+    pub fn requirement(
+        &self,
+        field: &str,
+        text: Option<&str>,
+    ) -> Result<Option<VersionReq>, ManifestError> {
+        text.map(parse_requirement)
+            .transpose()
+            .map_err(|e| self.error(field, e))
+    }
+}
