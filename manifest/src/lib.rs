@@ -24,13 +24,14 @@
 
 mod common;
 mod error;
+mod flat;
 mod package;
 mod plugin;
 mod version;
 
 pub use error::{Incompatible, ManifestError};
 pub use package::{PackageManifest, Requires};
-pub use plugin::{AbiMismatch, PluginManifest, default_core_requirement};
+pub use plugin::{AbiMismatch, PluginManifest, default_core_requirement, quote};
 pub use version::{parse_requirement, satisfies};
 
 /// The file name every manifest has, in every lib-path root.

@@ -1,9 +1,10 @@
 use std::path::Path;
 
 use semver::{Version, VersionReq};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::common::{self, Fields};
+use crate::flat::{self, Node};
 use crate::{Incompatible, ManifestError, Requires};
 
 /// A native plugin's `manifest.yaml`, written by the plugin's build (see `assay_sdk::build`):
@@ -32,7 +33,8 @@ pub struct PluginManifest {
     pub requires: Requires,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(deny_unknown_fields)]
 struct RawPlugin {
     name: String,
@@ -46,10 +48,57 @@ struct RawPlugin {
     requires: RawPluginRequires,
 }
 
-#[derive(Serialize, Deserialize, Default)]
+impl RawPlugin {
+    /// The manifest from the flat reader, or `None` (then serde-saphyr decides) when it is not
+    /// flat, has a field this struct lacks, or a value whose type is in doubt.
+    fn from_flat(text: &str) -> Option<Self> {
+        let mut raw = RawPlugin {
+            name: String::new(),
+            version: String::new(),
+            description: String::new(),
+            library: String::new(),
+            provides: Vec::new(),
+            abi: 0,
+            requires: RawPluginRequires::default(),
+        };
+        let mut seen = 0u8;
+        for (key, node) in flat::parse(text)? {
+            match (key.as_str(), node) {
+                ("name", Node::Scalar(s)) => raw.name = s.as_text()?.to_owned(),
+                ("version", Node::Scalar(s)) => raw.version = s.as_text()?.to_owned(),
+                ("description", Node::Scalar(s)) => raw.description = s.as_text()?.to_owned(),
+                ("library", Node::Scalar(s)) => raw.library = s.as_text()?.to_owned(),
+                ("provides", Node::List(items)) => {
+                    raw.provides = items
+                        .iter()
+                        .map(|s| s.as_text().map(str::to_owned))
+                        .collect::<Option<_>>()?;
+                }
+                ("abi", Node::Scalar(s)) if s.plain => raw.abi = s.text.parse().ok()?,
+                ("requires", Node::Map(entries)) => match entries.as_slice() {
+                    [(k, s)] if k == "assay" => raw.requires.assay = Some(s.as_text()?.to_owned()),
+                    _ => return None,
+                },
+                _ => return None,
+            }
+            seen |= match key.as_str() {
+                "name" => 1,
+                "version" => 2,
+                "library" => 4,
+                "provides" => 8,
+                "abi" => 16,
+                _ => 0,
+            };
+        }
+        (seen == 31).then_some(raw)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(serde::Serialize))]
 #[serde(deny_unknown_fields)]
 struct RawPluginRequires {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     assay: Option<String>,
 }
 
@@ -74,12 +123,21 @@ impl PluginManifest {
 
     /// Reads and parses `path`; errors name the file.
     pub fn read(path: &Path) -> Result<Self, ManifestError> {
-        let (raw, origin) = common::read(path)?;
-        Self::validate(raw, &origin)
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse_from(&text, &path.display().to_string())
     }
 
+    /// The flat reader first (start-up reads every manifest; see `flat.rs`), the full YAML
+    /// parser for anything it does not take.
     fn parse_from(text: &str, origin: &str) -> Result<Self, ManifestError> {
-        Self::validate(common::from_yaml(text, origin)?, origin)
+        let raw = match RawPlugin::from_flat(text) {
+            Some(raw) => raw,
+            None => common::from_yaml(text, origin)?,
+        };
+        Self::validate(raw, origin)
     }
 
     fn validate(raw: RawPlugin, origin: &str) -> Result<Self, ManifestError> {
@@ -116,20 +174,26 @@ impl PluginManifest {
         })
     }
 
-    /// The manifest as YAML, as the build writes it.
+    /// The manifest as YAML, as the build writes it: every string double-quoted, one line per
+    /// field, which is the flat form start-up reads fastest (see `flat.rs`).
     pub fn to_yaml(&self) -> String {
-        let raw = RawPlugin {
-            name: self.name.clone(),
-            version: self.version.to_string(),
-            description: self.description.clone(),
-            library: self.library.clone(),
-            provides: self.provides.clone(),
-            abi: self.abi,
-            requires: RawPluginRequires {
-                assay: self.requires.assay.as_ref().map(VersionReq::to_string),
-            },
-        };
-        serde_saphyr::to_string(&raw).unwrap_or_else(|e| format!("# cannot write manifest: {e}\n"))
+        let provides: Vec<String> = self.provides.iter().map(|p| quote(p)).collect();
+        let mut text = format!(
+            "name: {}\nversion: {}\ndescription: {}\nlibrary: {}\nprovides: [{}]\nabi: {}\n",
+            quote(&self.name),
+            quote(&self.version.to_string()),
+            quote(&self.description),
+            quote(&self.library),
+            provides.join(", "),
+            self.abi,
+        );
+        if let Some(req) = &self.requires.assay {
+            text.push_str(&format!(
+                "requires:\n  assay: {}\n",
+                quote(&req.to_string())
+            ));
+        }
+        text
     }
 
     /// Checks `requires.assay` against the running core's version.
@@ -164,6 +228,23 @@ pub fn default_core_requirement(sdk: &Version) -> VersionReq {
     };
     let text = format!(">={}.{}.0, {upper}", sdk.major, sdk.minor);
     VersionReq::parse(&text).unwrap_or(VersionReq::STAR)
+}
+
+/// A YAML double-quoted scalar.
+pub fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn is_lua_name(name: &str) -> bool {
@@ -219,6 +300,44 @@ mod tests {
             let err = PluginManifest::parse(&text).expect_err(&text).to_string();
             assert!(err.contains(expected), "{text:?} gave {err:?}");
         }
+    }
+
+    #[test]
+    fn written_text_survives_quoting() {
+        let mut m = PluginManifest::parse(CRYPTO).expect("valid");
+        m.description = "say \"hi\"\\ with: colons, # hashes and a\nnew line\t\u{1}".to_owned();
+        let text = m.to_yaml();
+        assert_eq!(PluginManifest::parse(&text).expect("re-read"), m);
+        let full: RawPlugin = common::from_yaml(&text, "t").expect("YAML agrees");
+        assert_eq!(full.description, m.description);
+    }
+
+    #[test]
+    fn flat_and_full_readers_agree() {
+        let written = PluginManifest::parse(CRYPTO).expect("valid").to_yaml();
+        let variants = [
+            CRYPTO.to_owned(),
+            written.clone(),
+            "# generated\nname: \"crypto\"\nversion: '0.1.0'\nlibrary: libc.so\nprovides: [crypto, \"jwt\"]\nabi: 1\n".to_owned(),
+            "name: crypto\nversion: 1.0\nlibrary: libc.so\nprovides: [crypto]\nabi: 1\n".to_owned(),
+        ];
+        for text in variants {
+            let flat = RawPlugin::from_flat(&text);
+            let full: Result<RawPlugin, _> = common::from_yaml(&text, "t");
+            match (flat, full) {
+                (Some(flat), Ok(full)) => assert_eq!(
+                    serde_saphyr::to_string(&flat).ok(),
+                    serde_saphyr::to_string(&full).ok(),
+                    "{text}"
+                ),
+                (None, _) => {}
+                (Some(_), Err(e)) => panic!("flat reader took what YAML refuses: {e}\n{text}"),
+            }
+        }
+        assert!(
+            RawPlugin::from_flat(&written).is_some(),
+            "the build's own output is flat"
+        );
     }
 
     #[test]

@@ -34,7 +34,9 @@
 
 use std::path::{Path, PathBuf};
 
-use assay_manifest::{PluginManifest, Requires, default_core_requirement, parse_requirement};
+use assay_manifest::{
+    PluginManifest, Requires, default_core_requirement, parse_requirement, quote,
+};
 
 /// Why the manifest could not be written.
 #[derive(Debug)]
@@ -175,20 +177,4 @@ fn manifest_from(doc: &toml::Table) -> Result<PluginManifest, BuildError> {
         assay: Some(requirement),
     };
     Ok(manifest)
-}
-
-/// A YAML double-quoted scalar.
-fn quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

@@ -6,6 +6,8 @@
 //! table (the empty one included) a map. Plugin objects and functions pass as handles.
 //! Value -> Lua: arrays come back marked as arrays, so `json.encode` keeps `[]`.
 
+use std::cell::OnceCell;
+
 use abi_stable::std_types::RVec;
 use assay_sdk::{Bytes, List, Map, Value};
 use mlua::{Lua, Table};
@@ -17,9 +19,32 @@ use crate::builtins::codec::{self, Markers};
 /// Deeper tables than this are refused (and cycles end here instead of recursing forever).
 const MAX_DEPTH: usize = 100;
 
+/// The marker metatables, fetched on the first table (most calls pass none).
+struct LazyMarkers<'a> {
+    lua: &'a Lua,
+    markers: OnceCell<Markers>,
+}
+
+impl LazyMarkers<'_> {
+    fn get(&self) -> mlua::Result<&Markers> {
+        if let Some(m) = self.markers.get() {
+            return Ok(m);
+        }
+        let markers = codec::markers(self.lua)?;
+        Ok(self.markers.get_or_init(|| markers))
+    }
+}
+
+fn lazy(lua: &Lua) -> LazyMarkers<'_> {
+    LazyMarkers {
+        lua,
+        markers: OnceCell::new(),
+    }
+}
+
 /// Converts call arguments (or results, `what` saying which); the error names the position.
 pub fn to_values(lua: &Lua, args: &[mlua::Value], what: &str) -> Result<RVec<Value>, String> {
-    let markers = codec::markers(lua).map_err(|e| e.to_string())?;
+    let markers = lazy(lua);
     let mut out = RVec::with_capacity(args.len());
     for (i, arg) in args.iter().enumerate() {
         let value =
@@ -29,9 +54,9 @@ pub fn to_values(lua: &Lua, args: &[mlua::Value], what: &str) -> Result<RVec<Val
     Ok(out)
 }
 
-pub fn to_value(
+fn to_value(
     lua: &Lua,
-    markers: &Markers,
+    markers: &LazyMarkers,
     v: &mlua::Value,
     depth: usize,
 ) -> Result<Value, String> {
@@ -59,15 +84,16 @@ pub fn to_value(
     })
 }
 
-fn table(lua: &Lua, markers: &Markers, t: &Table, depth: usize) -> Result<Value, String> {
+fn table(lua: &Lua, markers: &LazyMarkers, t: &Table, depth: usize) -> Result<Value, String> {
     if depth >= MAX_DEPTH {
         return Err(format!(
             "table nested more than {MAX_DEPTH} levels deep (or cyclic)"
         ));
     }
+    let markers_ref = markers.get().map_err(|e| e.to_string())?;
     let shape = match t.metatable() {
-        Some(mt) if mt.to_pointer() == markers.array.to_pointer() => Some(true),
-        Some(mt) if mt.to_pointer() == markers.object.to_pointer() => Some(false),
+        Some(mt) if mt.to_pointer() == markers_ref.array.to_pointer() => Some(true),
+        Some(mt) if mt.to_pointer() == markers_ref.object.to_pointer() => Some(false),
         _ => None,
     };
     let len = t.raw_len();
@@ -94,14 +120,19 @@ fn table(lua: &Lua, markers: &Markers, t: &Table, depth: usize) -> Result<Value,
 
 /// Converts results back to Lua.
 pub fn to_lua_values(lua: &Lua, values: RVec<Value>) -> mlua::Result<mlua::MultiValue> {
-    let markers = codec::markers(lua)?;
+    let markers = lazy(lua);
     values
         .into_iter()
-        .map(|v| to_lua(lua, &markers, v))
+        .map(|v| convert(lua, &markers, v))
         .collect()
 }
 
-pub fn to_lua(lua: &Lua, markers: &Markers, v: Value) -> mlua::Result<mlua::Value> {
+/// Converts one value back to Lua.
+pub fn to_lua(lua: &Lua, v: Value) -> mlua::Result<mlua::Value> {
+    convert(lua, &lazy(lua), v)
+}
+
+fn convert(lua: &Lua, markers: &LazyMarkers, v: Value) -> mlua::Result<mlua::Value> {
     Ok(match v {
         Value::Nil => mlua::Value::Nil,
         Value::Null => codec::null(),
@@ -112,17 +143,17 @@ pub fn to_lua(lua: &Lua, markers: &Markers, v: Value) -> mlua::Result<mlua::Valu
         Value::Array(list) => {
             let t = lua.create_table_with_capacity(list.len(), 0)?;
             for (i, item) in list.into_iter().enumerate() {
-                t.raw_set(i + 1, to_lua(lua, markers, item)?)?;
+                t.raw_set(i + 1, convert(lua, markers, item)?)?;
             }
-            t.set_metatable(Some(markers.array.clone()))?;
+            t.set_metatable(Some(markers.get()?.array.clone()))?;
             mlua::Value::Table(t)
         }
         Value::Map(map) => {
             let t = lua.create_table_with_capacity(0, map.len())?;
             for (k, v) in map {
-                let key = to_lua(lua, markers, k)?;
+                let key = convert(lua, markers, k)?;
                 if !key.is_nil() {
-                    t.raw_set(key, to_lua(lua, markers, v)?)?;
+                    t.raw_set(key, convert(lua, markers, v)?)?;
                 }
             }
             mlua::Value::Table(t)

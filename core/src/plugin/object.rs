@@ -11,7 +11,6 @@ use assay_sdk::abi::ObjectClass;
 use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataMethods};
 
 use super::call::{Receiver, lua_function};
-use crate::builtins::codec;
 
 pub struct PluginObject {
     object: RefCell<Option<Object>>,
@@ -109,7 +108,7 @@ impl UserData for PluginObject {
                 let obj = this.get().map_err(mlua::Error::runtime)?;
                 let name = name.to_string_lossy();
                 match (class.field)(obj.raw().this, name.as_str().into()).into_result() {
-                    Ok(value) => super::bridge::to_lua(lua, &codec::markers(lua)?, value),
+                    Ok(value) => super::bridge::to_lua(lua, value),
                     Err(e) => Err(mlua::Error::runtime(format!(
                         "{}.{name}: {e}",
                         class.type_name
