@@ -130,9 +130,9 @@ impl PluginManifest {
         Self::parse_from(&text, &path.display().to_string())
     }
 
-    /// The flat reader first (start-up reads every manifest; see `flat.rs`), the full YAML
-    /// parser for anything it does not take.
-    fn parse_from(text: &str, origin: &str) -> Result<Self, ManifestError> {
+    /// Parses text read from `origin` (named in errors). The flat reader goes first (start-up
+    /// reads every manifest; see `flat.rs`), the full YAML parser takes anything else.
+    pub fn parse_from(text: &str, origin: &str) -> Result<Self, ManifestError> {
         let raw = match RawPlugin::from_flat(text) {
             Some(raw) => raw,
             None => common::from_yaml(text, origin)?,

@@ -111,11 +111,28 @@ impl Hub {
     }
 }
 
+/// Whether a run (`Runtime::drive`) is under way, so code runs inside its task set.
+#[derive(Default)]
+struct InRun(Cell<bool>);
+
+/// The VM's hub, made by the first callback: a script that hands no function to a plugin pays
+/// nothing for callbacks. Made during a run, its dispatcher starts at once.
+fn hub(lua: &Lua) -> mlua::Result<mlua::AppDataRef<'_, Hub>> {
+    if lua.app_data_ref::<Hub>().is_none() {
+        lua.set_app_data(Hub::new());
+        let in_run = lua.app_data_ref::<InRun>().is_some_and(|r| r.0.get());
+        if in_run && let Some(dispatcher) = dispatcher(lua) {
+            // Inside a run, code executes within the run's LocalSet.
+            tokio::task::spawn_local(dispatcher);
+        }
+    }
+    lua.app_data_ref::<Hub>()
+        .ok_or_else(|| mlua::Error::runtime("assay: the callback hub is missing"))
+}
+
 /// A callback for the Lua function `f`; the same function always gets the same id.
 pub fn wrap(lua: &Lua, f: Function) -> mlua::Result<Callback> {
-    let hub = lua.app_data_ref::<Hub>().ok_or_else(|| {
-        mlua::Error::runtime("assay: plugin callbacks used before the plugin host was set up")
-    })?;
+    let hub = hub(lua)?;
     let pointer = f.to_pointer();
     let existing = hub.ids.borrow().get(&pointer).copied();
     let id = match existing {
@@ -158,17 +175,42 @@ pub fn unwrap(lua: &Lua, cb: Callback) -> mlua::Result<Function> {
     })
 }
 
-/// Starts the dispatcher on `local` for this run, if the VM has a hub and none is running.
-pub fn start(lua: &Lua, local: &tokio::task::LocalSet) {
-    let Some(hub) = lua.app_data_ref::<Hub>() else {
-        return;
-    };
+/// The dispatcher task, unless the VM has no hub or its dispatcher is already running.
+fn dispatcher(lua: &Lua) -> Option<impl std::future::Future<Output = ()> + 'static> {
+    let hub = lua.app_data_ref::<Hub>()?;
     if hub.running.replace(true) {
-        return;
+        return None;
     }
     let incoming = hub.incoming.clone();
     let running = Running(hub.running.clone());
-    local.spawn_local(dispatch(lua.clone(), incoming, running));
+    Some(dispatch(lua.clone(), incoming, running))
+}
+
+/// Marks a run under way (until dropped) and starts the dispatcher on its task set if the VM
+/// already has a hub (from an earlier run).
+pub struct Run<'a>(&'a Lua);
+
+impl<'a> Run<'a> {
+    pub fn begin(lua: &'a Lua, local: &tokio::task::LocalSet) -> Self {
+        match lua.app_data_ref::<InRun>() {
+            Some(flag) => flag.0.set(true),
+            None => {
+                lua.set_app_data(InRun(Cell::new(true)));
+            }
+        }
+        if let Some(dispatcher) = dispatcher(lua) {
+            local.spawn_local(dispatcher);
+        }
+        Run(lua)
+    }
+}
+
+impl Drop for Run<'_> {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0.app_data_ref::<InRun>() {
+            flag.0.set(false);
+        }
+    }
 }
 
 /// Clears the running flag when the dispatcher task is dropped with its run's task set.

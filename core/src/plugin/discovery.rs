@@ -51,8 +51,9 @@ pub fn discover(lib_path: &LibPath, core_globals: &[&str]) -> Vec<Found> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let manifest =
-                PluginManifest::read(&dir.join(MANIFEST_FILE)).map_err(|e| e.to_string());
+            let Some(manifest) = read_manifest(&dir.join(MANIFEST_FILE)) else {
+                continue;
+            };
             let name = manifest.as_ref().map_or(folder_name, |m| m.name.clone());
             let status = match &manifest {
                 Err(e) => Status::Refused(format!("plugin '{name}': {e}")),
@@ -107,14 +108,49 @@ fn check(
     Status::Usable
 }
 
-/// `<root>/plugins/*/` holding a manifest, sorted by name so the order is stable.
+/// The manifest at `path`: `None` when there is none (the folder is not a plugin), else the
+/// manifest or why it cannot be read. Every start pays for this, so it makes as few system
+/// calls as it can: open, read, close (no `stat` first).
+fn read_manifest(path: &Path) -> Option<Result<PluginManifest, String>> {
+    use std::io::Read;
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(Err(format!("{}: {e}", path.display()))),
+    };
+    // Plain reads into a buffer: `read_to_string` would `stat` and `lseek` first for a size hint.
+    let mut bytes = vec![0u8; 4096];
+    let mut len = 0;
+    loop {
+        if len == bytes.len() {
+            bytes.resize(len * 2, 0);
+        }
+        match file.read(&mut bytes[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Some(Err(format!("{}: {e}", path.display()))),
+        }
+    }
+    bytes.truncate(len);
+    let origin = path.display().to_string();
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => return Some(Err(format!("{origin}: not UTF-8 text"))),
+    };
+    Some(PluginManifest::parse_from(&text, &origin).map_err(|e| e.to_string()))
+}
+
+/// `<root>/plugins/*/`, sorted by name so the order is stable. Entries that are certainly not
+/// folders are skipped by their directory-entry type, without a `stat` each.
 fn plugin_dirs(root: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(root.join("plugins")) else {
         return Vec::new();
     };
     let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join(MANIFEST_FILE).is_file())
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir() || t.is_symlink()))
+        .map(|e| e.path())
         .collect();
     dirs.sort();
     dirs

@@ -58,7 +58,6 @@ pub const CORE_GLOBALS: &[&str] = &[
 /// Installs a lazy stub for every global of every plugin found on `lib_path`.
 pub fn install(lua: &Lua, lib_path: &LibPath) -> mlua::Result<()> {
     let found = discover(lib_path, CORE_GLOBALS);
-    let mut installed = false;
     for plugin in found {
         let Some(manifest) = plugin.manifest() else {
             continue;
@@ -88,11 +87,7 @@ pub fn install(lua: &Lua, lib_path: &LibPath) -> mlua::Result<()> {
                     None => fill(lua, table, &plugin, &global_name),
                 }),
             )?;
-            installed = true;
         }
-    }
-    if installed {
-        lua.set_app_data(callback::Hub::new());
     }
     Ok(())
 }
@@ -140,7 +135,8 @@ fn intern(name: &str) -> &'static str {
     }
 }
 
-/// Runs the callback dispatcher beside a script (called by the VM at the start of each run).
-pub fn start_dispatcher(lua: &Lua, local: &tokio::task::LocalSet) {
-    callback::start(lua, local);
+/// Marks a run of the VM under way until dropped; Lua functions handed to plugins during it
+/// are dispatched on `local` (see [`callback`]).
+pub fn begin_run<'a>(lua: &'a Lua, local: &tokio::task::LocalSet) -> callback::Run<'a> {
+    callback::Run::begin(lua, local)
 }

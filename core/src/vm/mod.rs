@@ -282,7 +282,7 @@ impl Runtime {
     fn drive(&self, function: Function, args: MultiValue) -> Result<MultiValue, RunError> {
         let local = tokio::task::LocalSet::new();
         let lua = &self.lua;
-        crate::plugin::start_dispatcher(lua, &local);
+        let _run = crate::plugin::begin_run(lua, &local);
         let main = local.block_on(&self.executor, traced::run_traced(lua, function, args));
         let values = match main {
             Ok(Ok(values)) => values,
