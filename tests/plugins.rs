@@ -127,8 +127,8 @@ fn refused_broken_libraries() -> Result<(), Failed> {
     ];
     for (name, damage, why) in cases {
         let dir = install(tmp.path(), "probe", name)?;
-        edit_manifest(&dir, "name: probe", &format!("name: {name}"))?;
-        edit_manifest(&dir, "- probe", &format!("- {name}"))?;
+        edit_manifest(&dir, "name: \"probe\"", &format!("name: {name}"))?;
+        edit_manifest(&dir, "[\"probe\"]", &format!("[{name}]"))?;
         damage(
             &library_of(&dir).or_else(|_| Ok::<_, Failed>(dir.join("libassay_plugin_probe.so")))?,
         )?;
@@ -168,8 +168,8 @@ fn listing_shows_compatible_refused_and_shadowed() -> Result<(), Failed> {
     let tmp = tempfile::tempdir()?;
     let first = tmp.path().join("first");
     let dir = install(&first, "probe", "old")?;
-    edit_manifest(&dir, "name: probe", "name: old")?;
-    edit_manifest(&dir, "- probe", "- old")?;
+    edit_manifest(&dir, "name: \"probe\"", "name: old")?;
+    edit_manifest(&dir, "[\"probe\"]", "[old]")?;
     edit_manifest(&dir, "assay: \">=0.1.0, <0.2.0\"", "assay: \">=99\"")?;
     install(&first, "probe", "probe")?;
     let lib_path = format!("{}:{}", first.display(), built_plugins().display());
