@@ -6,7 +6,8 @@
 //! hook, and Lua functions arrive as [`Callback`]s callable from any thread. Every entry point
 //! catches panics: a panicking function is a Lua error, never a crash.
 //!
-//! A complete plugin (`src/lib.rs`; see [`build`] for `Cargo.toml` and `build.rs`):
+//! A complete plugin (`src/lib.rs`; the `build` module, feature `build`, shows `Cargo.toml` and
+//! `build.rs`):
 //!
 //! ```ignore
 //! use std::time::Duration;

@@ -156,7 +156,7 @@ pub mod private {
 /// ```
 ///
 /// The plugin's name and version come from its manifest, which the build script writes
-/// (see [`crate::build`]).
+/// (see the `build` module, feature `build`).
 #[macro_export]
 macro_rules! plugin {
     ($register:path) => {
