@@ -36,6 +36,24 @@ fn edit_manifest(dir: &Path, from: &str, to: &str) -> Result<(), Failed> {
     Ok(())
 }
 
+/// Replaces the manifest's `requires.assay` line.
+fn require_core(dir: &Path, requirement: &str) -> Result<(), Failed> {
+    let path = dir.join("manifest.yaml");
+    let text = std::fs::read_to_string(&path)?;
+    let edited: Vec<String> = text
+        .lines()
+        .map(|line| match line.trim_start().starts_with("assay:") {
+            true => format!("  assay: \"{requirement}\""),
+            false => line.to_owned(),
+        })
+        .collect();
+    if edited.join("\n") == text.trim_end() {
+        return Err(format!("{} has no requires.assay line:\n{text}", path.display()).into());
+    }
+    std::fs::write(&path, edited.join("\n") + "\n")?;
+    Ok(())
+}
+
 fn library_of(dir: &Path) -> Result<PathBuf, Failed> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
@@ -81,7 +99,7 @@ fn expect_ok(run: &Run, stdout: &str) -> Result<(), Failed> {
 fn refused_core_requirement() -> Result<(), Failed> {
     let tmp = tempfile::tempdir()?;
     let dir = install(tmp.path(), "probe", "probe")?;
-    edit_manifest(&dir, "assay: \">=0.1.0, <0.2.0\"", "assay: \">=99\"")?;
+    require_core(&dir, ">=99")?;
     let root = tmp.path().to_str().ok_or("path")?;
     let lib_path = format!("{root}:{}", built_plugins().display());
     expect_refusal(
@@ -170,7 +188,7 @@ fn listing_shows_compatible_refused_and_shadowed() -> Result<(), Failed> {
     let dir = install(&first, "probe", "old")?;
     edit_manifest(&dir, "name: \"probe\"", "name: old")?;
     edit_manifest(&dir, "[\"probe\"]", "[old]")?;
-    edit_manifest(&dir, "assay: \">=0.1.0, <0.2.0\"", "assay: \">=99\"")?;
+    require_core(&dir, ">=99")?;
     install(&first, "probe", "probe")?;
     let lib_path = format!("{}:{}", first.display(), built_plugins().display());
     let run = run_with(&lib_path, &["plugins", "--json"])?;

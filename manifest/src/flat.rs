@@ -78,6 +78,9 @@ fn key_value(line: &str) -> Option<(String, &str)> {
 fn block<'a>(lines: &mut std::iter::Peekable<impl Iterator<Item = &'a str>>) -> Option<Node> {
     let mut list = Vec::new();
     let mut map: Vec<(String, Scalar)> = Vec::new();
+    // Every line of a block has the indentation of its first line (YAML reads anything else
+    // differently, e.g. a deeper "- b" continues the previous scalar).
+    let mut block_indent = None;
     while let Some(line) = lines.peek().copied() {
         if skippable(line) {
             lines.next();
@@ -85,6 +88,17 @@ fn block<'a>(lines: &mut std::iter::Peekable<impl Iterator<Item = &'a str>>) -> 
         }
         let indent = line.len() - line.trim_start_matches(' ').len();
         let body = &line[indent..];
+        if body.starts_with('\t') {
+            return None;
+        }
+        let is_item = body.starts_with("- ");
+        if is_item || indent > 0 {
+            match block_indent {
+                None => block_indent = Some(indent),
+                Some(first) if first != indent => return None,
+                Some(_) => {}
+            }
+        }
         if let Some(item) = body.strip_prefix("- ") {
             if !map.is_empty() {
                 return None;
@@ -175,7 +189,10 @@ fn scalar(s: &str) -> Option<Scalar> {
         || s.starts_with(indicator)
         || s.starts_with("- ")
         || s.contains(" #")
+        || s.contains("\t#")
         || s.contains(": ")
+        || s.contains(":\t")
+        || s.contains('\t')
     {
         return None;
     }
@@ -199,6 +216,9 @@ fn unescape_double(body: &str) -> Option<String> {
                 't' => out.push('\t'),
                 'u' => {
                     let hex: String = chars.by_ref().take(4).collect();
+                    if hex.len() != 4 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                        return None;
+                    }
                     out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
                 }
                 _ => return None,
@@ -274,6 +294,11 @@ mod tests {
             "a: [x, [y]]\n",
             "a: !!str 1\n",
             "a:\n- x\n  b: 1\n",
+            "a: b\t# comment\n",
+            "a:\n  - x\n    - y\n",
+            "a:\n    - x\n  - y\n",
+            "a: \"\\u12\"\n",
+            "a: \"\\u+123\"\n",
         ] {
             assert_eq!(parse(doc), None, "{doc:?}");
         }

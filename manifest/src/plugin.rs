@@ -218,7 +218,7 @@ impl PluginManifest {
 }
 
 /// The `requires.assay` a plugin gets when its author names none: the cores of the SDK's own
-/// release line (`>=0.1.0, <0.2.0` for SDK 0.1.x; `>=1.2.0, <2.0.0` for SDK 1.2.x), the
+/// release line (`>=0.1.0-0, <0.2.0` for SDK 0.1.x, release candidates included), the
 /// range semver promises compatibility over.
 pub fn default_core_requirement(sdk: &Version) -> VersionReq {
     let upper = if sdk.major == 0 {
@@ -226,7 +226,8 @@ pub fn default_core_requirement(sdk: &Version) -> VersionReq {
     } else {
         format!("<{}.0.0", sdk.major + 1)
     };
-    let text = format!(">={}.{}.0, {upper}", sdk.major, sdk.minor);
+    // `-0`: the lowest pre-release, so a release candidate of the line (0.2.0-rc.1) is in.
+    let text = format!(">={}.{}.0-0, {upper}", sdk.major, sdk.minor);
     VersionReq::parse(&text).unwrap_or(VersionReq::STAR)
 }
 
@@ -345,6 +346,8 @@ mod tests {
         let req = default_core_requirement(&Version::new(0, 1, 3));
         assert!(satisfies(&req, &Version::new(0, 1, 0)));
         assert!(!satisfies(&req, &Version::new(0, 2, 0)));
+        let rc = Version::parse("0.1.0-rc.1").expect("version");
+        assert!(satisfies(&default_core_requirement(&rc), &rc));
         let req = default_core_requirement(&Version::new(1, 2, 0));
         assert!(satisfies(&req, &Version::new(1, 9, 0)));
         assert!(!satisfies(&req, &Version::new(1, 1, 0)));

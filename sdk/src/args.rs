@@ -202,10 +202,11 @@ impl<'a> Options<'a> {
     pub fn str(&self, key: &str) -> Result<Option<&'a str>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v
-                .as_str()
+            Some(Value::Str(b)) => b
+                .to_str()
                 .map(Some)
-                .ok_or_else(|| self.bad(key, "string", v)),
+                .ok_or_else(|| self.invalid(key, "not valid UTF-8")),
+            Some(v) => Err(self.bad(key, "string", v)),
         }
     }
 

@@ -11,7 +11,7 @@
 //! [package.metadata.assay]
 //! name = "hello"              # default: the package name
 //! provides = ["hello"]        # default: [name]
-//! requires-assay = ">=0.1"    # default: the SDK's release line, e.g. ">=0.1.0, <0.2.0"
+//! requires-assay = ">=0.1"    # default: the SDK's release line, e.g. ">=0.1.0-0, <0.2.0"
 //!
 //! [lib]
 //! crate-type = ["cdylib"]

@@ -3,8 +3,9 @@
 //! A [`Callback`] is `Send + Sync` and cheap to clone. Calling it from any thread queues the
 //! call onto the Lua thread, where the function runs as a coroutine (it may sleep or wait on
 //! I/O without blocking other calls); the returned future completes with its results, or with
-//! its error (message and traceback). The VM ends when the script and its tasks are done, not
-//! when callbacks are dropped; a call made after that fails with an error.
+//! its error (message and traceback). Callbacks do not keep a script running: the run ends when
+//! the script and its tasks are done. A call that arrives between runs waits for the VM's next
+//! run (the REPL's next line, an embedder's next `run_*`), and fails once the VM is dropped.
 
 use std::ffi::c_void;
 use std::fmt;

@@ -160,6 +160,10 @@ pub mod private {
 #[macro_export]
 macro_rules! plugin {
     ($register:path) => {
+        // A panic must unwind to the SDK's boundary to become a Lua error; with `abort` it
+        // would kill the script's whole process.
+        #[cfg(not(panic = "unwind"))]
+        compile_error!("Assay plugins must be built with panic = \"unwind\" (the default)");
         const _: () = {
             extern "C" fn __assay_register() -> $crate::__private::RegistrationResult {
                 $crate::__private::register($register)

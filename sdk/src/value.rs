@@ -101,6 +101,8 @@ impl Value {
     pub fn as_list(&self) -> Option<&List> {
         match self {
             Value::Array(l) => Some(l),
+            // An empty Lua table is both; as a list it is an empty one.
+            Value::Map(m) if m.is_empty() => Some(List::empty_ref()),
             _ => None,
         }
     }
@@ -285,7 +287,13 @@ impl fmt::Debug for Bytes {
 #[derive(StableAbi, Clone, Default, Debug)]
 pub struct List(RVec<Value>);
 
+static EMPTY_LIST: List = List(RVec::new());
+
 impl List {
+    fn empty_ref() -> &'static List {
+        &EMPTY_LIST
+    }
+
     pub fn new() -> Self {
         Self::default()
     }

@@ -19,10 +19,16 @@ use crate::builtins::codec::{self, Markers};
 /// Deeper tables than this are refused (and cycles end here instead of recursing forever).
 const MAX_DEPTH: usize = 100;
 
-/// The marker metatables, fetched on the first table (most calls pass none).
+/// At most this many values cross in one conversion: a table that shares sub-tables (a DAG)
+/// may unfold to far more values than Lua holds, outside Lua's memory limit.
+const MAX_VALUES: usize = 1 << 22;
+
+/// The marker metatables, fetched on the first table (most calls pass none), and the count of
+/// values converted so far.
 struct LazyMarkers<'a> {
     lua: &'a Lua,
     markers: OnceCell<Markers>,
+    values: std::cell::Cell<usize>,
 }
 
 impl LazyMarkers<'_> {
@@ -39,6 +45,7 @@ fn lazy(lua: &Lua) -> LazyMarkers<'_> {
     LazyMarkers {
         lua,
         markers: OnceCell::new(),
+        values: std::cell::Cell::new(0),
     }
 }
 
@@ -91,6 +98,13 @@ fn table(lua: &Lua, markers: &LazyMarkers, t: &Table, depth: usize) -> Result<Va
         ));
     }
     let markers_ref = markers.get().map_err(|e| e.to_string())?;
+    let seen = markers.values.get() + t.raw_len().max(1);
+    if seen > MAX_VALUES {
+        return Err(format!(
+            "table too large to pass (more than {MAX_VALUES} values)"
+        ));
+    }
+    markers.values.set(seen);
     let shape = match t.metatable() {
         Some(mt) if mt.to_pointer() == markers_ref.array.to_pointer() => Some(true),
         Some(mt) if mt.to_pointer() == markers_ref.object.to_pointer() => Some(false),
@@ -99,7 +113,14 @@ fn table(lua: &Lua, markers: &LazyMarkers, t: &Table, depth: usize) -> Result<Va
     let len = t.raw_len();
     let is_array = match shape {
         Some(array) => array,
-        None => len > 0 && t.pairs::<mlua::Value, mlua::Value>().count() == len,
+        // A sequence: its keys are exactly 1..len (`raw_len` alone can be fooled by holes).
+        None => {
+            len > 0
+                && t.pairs::<mlua::Value, mlua::Value>().all(|pair| {
+                    matches!(pair, Ok((mlua::Value::Integer(k), _)) if k >= 1 && k as usize <= len)
+                })
+                && t.pairs::<mlua::Value, mlua::Value>().count() == len
+        }
     };
     if is_array {
         let mut list = List::with_capacity(len);
@@ -123,16 +144,21 @@ pub fn to_lua_values(lua: &Lua, values: RVec<Value>) -> mlua::Result<mlua::Multi
     let markers = lazy(lua);
     values
         .into_iter()
-        .map(|v| convert(lua, &markers, v))
+        .map(|v| convert(lua, &markers, v, 0))
         .collect()
 }
 
 /// Converts one value back to Lua.
 pub fn to_lua(lua: &Lua, v: Value) -> mlua::Result<mlua::Value> {
-    convert(lua, &lazy(lua), v)
+    convert(lua, &lazy(lua), v, 0)
 }
 
-fn convert(lua: &Lua, markers: &LazyMarkers, v: Value) -> mlua::Result<mlua::Value> {
+fn convert(lua: &Lua, markers: &LazyMarkers, v: Value, depth: usize) -> mlua::Result<mlua::Value> {
+    if depth >= MAX_DEPTH {
+        return Err(mlua::Error::runtime(format!(
+            "the plugin returned a value nested more than {MAX_DEPTH} levels deep"
+        )));
+    }
     Ok(match v {
         Value::Nil => mlua::Value::Nil,
         Value::Null => codec::null(),
@@ -143,7 +169,7 @@ fn convert(lua: &Lua, markers: &LazyMarkers, v: Value) -> mlua::Result<mlua::Val
         Value::Array(list) => {
             let t = lua.create_table_with_capacity(list.len(), 0)?;
             for (i, item) in list.into_iter().enumerate() {
-                t.raw_set(i + 1, convert(lua, markers, item)?)?;
+                t.raw_set(i + 1, convert(lua, markers, item, depth + 1)?)?;
             }
             t.set_metatable(Some(markers.get()?.array.clone()))?;
             mlua::Value::Table(t)
@@ -151,9 +177,9 @@ fn convert(lua: &Lua, markers: &LazyMarkers, v: Value) -> mlua::Result<mlua::Val
         Value::Map(map) => {
             let t = lua.create_table_with_capacity(0, map.len())?;
             for (k, v) in map {
-                let key = convert(lua, markers, k)?;
+                let key = convert(lua, markers, k, depth + 1)?;
                 if !key.is_nil() {
-                    t.raw_set(key, convert(lua, markers, v)?)?;
+                    t.raw_set(key, convert(lua, markers, v, depth + 1)?)?;
                 }
             }
             mlua::Value::Table(t)

@@ -48,18 +48,18 @@ pub fn lua_function(
     }
 }
 
-/// The receiver, borrowed for the duration of a synchronous call (so `<close>` cannot pull the
-/// object away mid-call).
+/// The receiver, with a reference of its own for the duration of the call: whatever Lua does
+/// meanwhile (`<close>`, a finalizer), the pointer handed to the plugin stays valid.
 enum This {
     None,
-    Object(mlua::UserDataRef<PluginObject>),
+    Object(assay_sdk::Object),
 }
 
 impl This {
     fn pointer(&self) -> *const c_void {
         match self {
             This::None => std::ptr::null(),
-            This::Object(obj) => obj.get().map_or(std::ptr::null(), |o| o.raw().this),
+            This::Object(obj) => obj.raw().this,
         }
     }
 }
@@ -83,10 +83,8 @@ fn prepare(
                     "bad argument #1 'self' ({expected} expected; call it as obj:method(...))"
                 ))
             })?;
-            if let Err(closed) = obj.get() {
-                return Err(Raise::Message(closed));
-            }
-            (This::Object(obj), 2)
+            let held = obj.get().map_err(Raise::Message)?.clone();
+            (This::Object(held), 2)
         }
     };
     let values: Vec<mlua::Value> = (rest..=args.len()).map(|i| args.value(i)).collect();

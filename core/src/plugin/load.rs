@@ -4,7 +4,7 @@
 //! `dlclose` unsafe).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use abi_stable::library::{LibraryError, lib_header_from_path};
 use assay_manifest::PluginManifest;
@@ -22,15 +22,13 @@ type Outcome = Result<Arc<Loaded>, String>;
 /// Outcomes so far, by library path; a failure is remembered too (it would fail again).
 static LOADED: Mutex<Vec<(PathBuf, Outcome)>> = Mutex::new(Vec::new());
 
-/// The name of the first plugin library opened in this process, if any. Once one is, the
-/// process may run threads the core does not control.
+/// The first plugin library this process opened, refused or not: once `dlopen` and the
+/// plugin's registration have run, the process may run threads the core does not control.
+static FIRST_OPENED: OnceLock<String> = OnceLock::new();
+
+/// The name of the first plugin whose library this process opened, if any.
 pub fn first_loaded() -> Option<String> {
-    let loaded = LOADED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    loaded
-        .iter()
-        .find_map(|(_, outcome)| outcome.as_ref().ok().map(|l| l.name.clone()))
+    FIRST_OPENED.get().cloned()
 }
 
 /// Loads the plugin of `manifest` in `dir`, or says in one line why it cannot be used.
@@ -59,6 +57,7 @@ fn open(path: &Path, manifest: &PluginManifest) -> Result<Loaded, String> {
         .map_err(|why| format!("{} is not a loadable plugin: {why}", path.display()))?;
     // An absolute path, so `dlopen` never searches the system's library path.
     let header = lib_header_from_path(path).map_err(|e| describe(path, &e))?;
+    let _ = FIRST_OPENED.set(manifest.name.clone());
     let module = header
         .init_root_module::<PluginModuleRef>()
         .map_err(|e| describe(path, &e))?;
@@ -105,9 +104,10 @@ fn open(path: &Path, manifest: &PluginManifest) -> Result<Loaded, String> {
 fn describe(path: &Path, e: &LibraryError) -> String {
     match e {
         LibraryError::OpenError { err, .. } => {
-            // dlerror() repeats the path: "<path>: invalid ELF header".
+            // dlerror() starts with the path: "<path>: libssl.so.3: cannot open shared ...".
             let text = err.to_string();
-            let reason = text.rsplit(": ").next().unwrap_or(&text);
+            let prefix = format!("{}: ", path.display());
+            let reason = text.strip_prefix(&prefix).unwrap_or(&text);
             format!(
                 "{} is not a loadable library ({})",
                 path.display(),

@@ -28,31 +28,17 @@ pub use discovery::{Found, Status, discover};
 use crate::LibPath;
 use crate::builtins::lazy;
 
-/// Globals the core owns; a plugin may not replace them.
+/// Globals the core and Lua own; a plugin may not provide them.
+#[rustfmt::skip]
 pub const CORE_GLOBALS: &[&str] = &[
-    "json",
-    "yaml",
-    "toml",
-    "base64",
-    "regex",
-    "env",
-    "log",
-    "time",
-    "assert",
-    "async",
-    "fs",
-    "sleep",
-    "print",
-    "require",
-    "string",
-    "table",
-    "math",
-    "io",
-    "os",
-    "coroutine",
-    "utf8",
-    "debug",
-    "package",
+    // Assay's builtins
+    "json", "yaml", "toml", "base64", "regex", "env", "log", "time", "assert", "async", "fs",
+    "sleep", "arg",
+    // Lua's libraries and base functions
+    "string", "table", "math", "io", "os", "coroutine", "utf8", "debug", "package", "_G",
+    "_VERSION", "collectgarbage", "dofile", "error", "getmetatable", "ipairs", "load",
+    "loadfile", "next", "pairs", "pcall", "print", "rawequal", "rawget", "rawlen", "rawset",
+    "require", "select", "setmetatable", "tonumber", "tostring", "type", "warn", "xpcall",
 ];
 
 /// Installs a lazy stub for every global of every plugin found on `lib_path`.
@@ -69,12 +55,12 @@ pub fn install(lua: &Lua, lib_path: &LibPath) -> mlua::Result<()> {
         };
         let plugin = Rc::new(plugin.clone());
         for global in &manifest.provides {
-            // A global refused because another plugin already provides it stays that one's.
-            if refusal.is_some()
-                && lua
-                    .globals()
-                    .raw_get::<mlua::Value>(global.as_str())?
-                    .is_table()
+            // A name already taken (by the core, an embedder, or an earlier plugin) stays its
+            // owner's; discovery has refused the plugin for it where that was foreseeable.
+            if !lua
+                .globals()
+                .raw_get::<mlua::Value>(global.as_str())?
+                .is_nil()
             {
                 continue;
             }

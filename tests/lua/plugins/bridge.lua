@@ -34,3 +34,20 @@ assert.raises(function() probe.echo(1, coroutine.create(fn)) end,
 local cyclic = {}
 cyclic.self = cyclic
 assert.raises(function() probe.echo(cyclic) end, "nested more than 100 levels deep")
+
+-- A table with holes and named keys is a map, whatever its border says.
+local holes = {"a", "b", "c"}
+holes[2] = nil
+holes.x = "y"
+local back_holes = probe.echo(holes)
+assert.eq(back_holes[1], "a")
+assert.eq(back_holes[3], "c")
+assert.eq(back_holes.x, "y")
+
+-- An empty table is an empty list where a list is expected, and an empty map where a map is.
+assert.eq(probe.echo({}), {})
+
+-- A table sharing sub-tables may unfold to more values than Lua holds: that is refused.
+local dag = {}
+for _ = 1, 30 do dag = {dag, dag} end
+assert.raises(function() probe.echo(dag) end, "table too large to pass")
