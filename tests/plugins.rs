@@ -182,6 +182,23 @@ fn refused_abi_and_layout() -> Result<(), Failed> {
     )
 }
 
+/// A manifest that cannot be read still refuses the plugin by its folder's name.
+fn refused_unreadable_manifest() -> Result<(), Failed> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("plugins/broken");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("manifest.yaml"), "name: [unclosed\n")?;
+    let root = tmp.path().to_str().ok_or("path")?;
+    expect_refusal(
+        &run_with(root, &["-e", "broken.anything()"])?,
+        "plugin 'broken': ",
+    )?;
+    expect_refusal(
+        &run_with(root, &["-e", "broken.anything()"])?,
+        "not a valid manifest",
+    )
+}
+
 fn listing_shows_compatible_refused_and_shadowed() -> Result<(), Failed> {
     let tmp = tempfile::tempdir()?;
     let first = tmp.path().join("first");
@@ -315,6 +332,10 @@ pub fn trials() -> Vec<Trial> {
             refused_broken_libraries,
         ),
         Trial::test("plugins::refused_abi_and_layout", refused_abi_and_layout),
+        Trial::test(
+            "plugins::refused_unreadable_manifest",
+            refused_unreadable_manifest,
+        ),
         Trial::test(
             "plugins::listing_shows_compatible_refused_and_shadowed",
             listing_shows_compatible_refused_and_shadowed,

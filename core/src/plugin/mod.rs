@@ -45,16 +45,22 @@ pub const CORE_GLOBALS: &[&str] = &[
 pub fn install(lua: &Lua, lib_path: &LibPath) -> mlua::Result<()> {
     let found = discover(lib_path, CORE_GLOBALS);
     for plugin in found {
-        let Some(manifest) = plugin.manifest() else {
-            continue;
-        };
         let refusal = match &plugin.status {
             Status::Usable => None,
             Status::Refused(why) => Some(why.clone()),
             Status::Shadowed { .. } => continue,
         };
+        // An unreadable manifest names no globals; its folder's name is the best guess, so a
+        // script using the plugin hears why it cannot have it.
+        let provides = match plugin.manifest() {
+            Some(manifest) => manifest.provides.clone(),
+            None => vec![plugin.name.clone()],
+        };
         let plugin = Rc::new(plugin.clone());
-        for global in &manifest.provides {
+        for global in &provides {
+            if !is_lua_name(global) {
+                continue;
+            }
             // A name already taken (by the core, an embedder, or an earlier plugin) stays its
             // owner's; discovery has refused the plugin for it where that was foreseeable.
             if !lua
@@ -76,6 +82,14 @@ pub fn install(lua: &Lua, lib_path: &LibPath) -> mlua::Result<()> {
         }
     }
     Ok(())
+}
+
+fn is_lua_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Loads the plugin (if no other global of it has) and fills `table` with `global`'s functions.

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 ///
 /// `ASSAY_LIB_PATH` is a `:`-separated list of roots (empty entries ignored). When it is
 /// unset: the user's data dir (`$XDG_DATA_HOME/assay`, else `~/.local/share/assay`), then
-/// `<dir of the assay binary>/../lib/assay`, then `/usr/local/lib/assay`.
+/// `<dir of the assay binary>/../lib/assay`, then `/usr/local/lib/assay`, and last
+/// `<dir of the assay binary>/assay-lib` (the root a cargo build assembles beside the binary).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LibPath {
     roots: Vec<PathBuf>,
@@ -45,13 +46,18 @@ impl LibPath {
         if let Some(data) = data_home {
             roots.push(data.join("assay"));
         }
-        if let Some(bin_dir) = std::env::current_exe()
+        let bin_dir = std::env::current_exe()
             .ok()
-            .and_then(|p| p.parent().map(Path::to_owned))
-        {
+            .and_then(|p| p.parent().map(Path::to_owned));
+        if let Some(bin_dir) = &bin_dir {
             roots.push(bin_dir.join("../lib/assay"));
         }
         roots.push(PathBuf::from("/usr/local/lib/assay"));
+        // Last: cargo's output folder, where plugin builds assemble a root beside the binary
+        // (`target/release/assay-lib`), so a development build finds the plugins built with it.
+        if let Some(bin_dir) = &bin_dir {
+            roots.push(bin_dir.join("assay-lib"));
+        }
         Self { roots }
     }
 
@@ -71,11 +77,10 @@ mod tests {
     }
 
     #[test]
-    fn defaults_end_with_the_system_root() {
+    fn defaults_end_with_the_system_root_then_the_build_output() {
         let p = LibPath::defaults();
-        assert_eq!(
-            p.roots().last(),
-            Some(&PathBuf::from("/usr/local/lib/assay"))
-        );
+        let roots = p.roots();
+        assert!(roots.contains(&PathBuf::from("/usr/local/lib/assay")));
+        assert!(roots.last().is_some_and(|r| r.ends_with("assay-lib")));
     }
 }
