@@ -31,7 +31,7 @@ mod version;
 
 pub use error::{Incompatible, ManifestError};
 pub use package::{PackageManifest, Requires};
-pub use plugin::{AbiMismatch, PluginManifest, default_core_requirement, quote};
+pub use plugin::{AbiMismatch, PluginManifest, default_core_requirement, is_lua_name, quote};
 pub use version::{parse_requirement, satisfies};
 
 /// The file name every manifest has, in every lib-path root.

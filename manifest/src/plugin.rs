@@ -248,7 +248,8 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-fn is_lua_name(name: &str) -> bool {
+/// Whether `name` can be a Lua global's name (an identifier).
+pub fn is_lua_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

@@ -21,6 +21,7 @@ use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::Mutex;
 
+use assay_manifest::is_lua_name;
 use mlua::{Lua, Table};
 
 pub use discovery::{Found, Status, discover};
@@ -82,14 +83,6 @@ pub fn install(lua: &Lua, lib_path: &LibPath) -> mlua::Result<()> {
         }
     }
     Ok(())
-}
-
-fn is_lua_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Loads the plugin (if no other global of it has) and fills `table` with `global`'s functions.
