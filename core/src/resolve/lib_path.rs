@@ -50,7 +50,11 @@ impl LibPath {
             .ok()
             .and_then(|p| p.parent().map(Path::to_owned));
         if let Some(bin_dir) = &bin_dir {
-            roots.push(bin_dir.join("../lib/assay"));
+            // `<bin>/../lib/assay`, spelled without the `..` where the binary has a parent.
+            roots.push(match bin_dir.parent() {
+                Some(prefix) => prefix.join("lib/assay"),
+                None => bin_dir.join("../lib/assay"),
+            });
         }
         roots.push(PathBuf::from("/usr/local/lib/assay"));
         // Last: cargo's output folder, where plugin builds assemble a root beside the binary
