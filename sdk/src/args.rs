@@ -191,6 +191,28 @@ impl<'a> Options<'a> {
         ))
     }
 
+    /// Refuses option names outside `known`, so a typo (`{encodng = "raw"}`) is an error
+    /// instead of a silently ignored option.
+    pub fn only(&self, known: &[&str]) -> Result<()> {
+        let Some(map) = self.map else {
+            return Ok(());
+        };
+        for (key, _) in map.iter() {
+            let name = match key.as_str() {
+                Some(name) if known.contains(&name) => continue,
+                Some(name) => format!("'{name}'"),
+                None => format!("a {} key", key.type_name()),
+            };
+            return Err(Error::new(format!(
+                "bad argument #{} '{}' (unknown option {name}; expected {})",
+                self.pos,
+                self.name,
+                known.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
     /// An error about an option's value.
     pub fn invalid(&self, key: &str, why: impl std::fmt::Display) -> Error {
         Error::new(format!(

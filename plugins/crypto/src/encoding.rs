@@ -19,6 +19,7 @@ pub enum Encoding {
 impl Encoding {
     /// `opts.encoding`, defaulting to hex.
     pub fn from_options(opts: &Options<'_>) -> Result<Self> {
+        opts.only(&["encoding"])?;
         match opts.str("encoding")? {
             None | Some("hex") => Ok(Encoding::Hex),
             Some("base64") => Ok(Encoding::Base64),

@@ -116,3 +116,11 @@ assert.raises(function() crypto.jwt_verify(token, "k", {leeway = "lots"}) end,
 assert.raises(function() crypto.jwt_decode(42) end, [[crypto\.jwt_decode: bad argument #1 'token' \(string expected, got number\)]])
 
 print("crypto vectors ok")
+
+-- An option that does not exist is an error, not silently ignored.
+assert.raises(function() crypto.hash("abc", {encodng = "raw"}) end,
+  [[crypto\.hash: bad argument #2 'opts' \(unknown option 'encodng'; expected encoding\)]])
+assert.raises(function() crypto.jwt_sign({sub = "x"}, "secret", {algorithm = "HS512"}) end,
+  [[unknown option 'algorithm'; expected alg, kid, header]])
+assert.raises(function() crypto.jwt_verify("a.b.c", "secret", {audience = "x"}) end,
+  [[unknown option 'audience'; expected algs, aud, iss, leeway]])

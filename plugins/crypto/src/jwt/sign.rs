@@ -37,6 +37,7 @@ pub fn jwt_sign(args: Args) -> Result<String> {
     let claims = claims_arg(&args)?;
     let key_bytes = args.bytes(2, "key")?;
     let opts = args.options(3, "opts")?;
+    opts.only(&["alg", "kid", "header"])?;
     let key = Key::parse(key_bytes).map_err(|why| args.invalid(2, "key", why))?;
     let alg = match opts.str("alg")? {
         Some(name) => parse_alg(name).ok_or_else(|| {

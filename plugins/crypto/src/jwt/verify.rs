@@ -169,6 +169,7 @@ pub fn jwt_verify(args: Args) -> Result<Value> {
     let token = args.str(1, "token")?;
     let key_bytes = args.bytes(2, "key")?;
     let opts = args.options(3, "opts")?;
+    opts.only(&["algs", "aud", "iss", "leeway"])?;
     let key = Key::parse(key_bytes).map_err(|why| args.invalid(2, "key", why))?;
     let decoding_key = key
         .decoding_key()
