@@ -240,44 +240,34 @@ impl<'a> Options<'a> {
         }
     }
 
-    pub fn int(&self, key: &str) -> Result<Option<i64>> {
+    /// The option `key` read by `read`, `None` when absent; a value `read` refuses is an
+    /// error naming what was `expected`.
+    fn typed<T>(
+        &self,
+        key: &str,
+        expected: &str,
+        read: impl Fn(&'a Value) -> Option<T>,
+    ) -> Result<Option<T>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v
-                .as_int()
-                .map(Some)
-                .ok_or_else(|| self.bad(key, "integer", v)),
+            Some(v) => read(v).map(Some).ok_or_else(|| self.bad(key, expected, v)),
         }
+    }
+
+    pub fn int(&self, key: &str) -> Result<Option<i64>> {
+        self.typed(key, "integer", Value::as_int)
     }
 
     pub fn float(&self, key: &str) -> Result<Option<f64>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v
-                .as_float()
-                .map(Some)
-                .ok_or_else(|| self.bad(key, "number", v)),
-        }
+        self.typed(key, "number", Value::as_float)
     }
 
     pub fn bool(&self, key: &str) -> Result<Option<bool>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v
-                .as_bool()
-                .map(Some)
-                .ok_or_else(|| self.bad(key, "boolean", v)),
-        }
+        self.typed(key, "boolean", Value::as_bool)
     }
 
     pub fn map(&self, key: &str) -> Result<Option<&'a Map>> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v
-                .as_map()
-                .map(Some)
-                .ok_or_else(|| self.bad(key, "table", v)),
-        }
+        self.typed(key, "table", Value::as_map)
     }
 
     /// A string, or a sequence of strings (`algs = "RS256"` or `algs = {"RS256", "ES256"}`).
