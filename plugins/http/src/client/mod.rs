@@ -1,0 +1,1 @@
+pub fn register(_http: &mut assay_sdk::Global) {}

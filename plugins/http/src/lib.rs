@@ -1,0 +1,28 @@
+//! The `http` plugin: an HTTP client and an HTTP/WebSocket server for Assay scripts.
+//!
+//! ```lua
+//! local resp = http.get("https://example.com/api", {headers = {accept = "application/json"}})
+//! print(resp.status, resp:json().name)
+//! local api = http.client{base_url = "https://vault:8200", ca_cert = "/etc/ca.pem", timeout = 5}
+//! api:post("/v1/secret/data/x", {data = {password = pw}})
+//!
+//! http.serve(8080, {
+//!   GET = { ["/users/:id"] = function(req) return {status = 200, json = {id = req.params.id}} end },
+//! })
+//! ```
+//!
+//! The client is reqwest over rustls (ring provider, system roots plus `ca_cert`); the server is
+//! axum on the plugin's own runtime, with route handlers running as coroutines on the Lua thread.
+
+pub mod client;
+pub mod server;
+mod tls;
+
+/// Registers the `http` global: the client functions and the server.
+pub fn register(plugin: &mut assay_sdk::Plugin) {
+    let http = plugin.global("http");
+    client::register(http);
+    server::register(http);
+}
+
+assay_sdk::plugin!(register);
