@@ -12,10 +12,13 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use abi_stable::std_types::RVec;
+use abi_stable::std_types::{RErr, ROk, RString, RVec};
+use async_ffi::FutureExt as _;
 
-use crate::abi::{CallFuture, CallbackVTable, RawCallback};
-use crate::error::{Error, Result};
+use crate::abi::{CallFuture, CallResult, CallbackVTable, RawCallback};
+use crate::args::Args;
+use crate::error::{Error, Result, catching, panic_message};
+use crate::function::IntoResults;
 use crate::value::Value;
 
 /// A Lua function a plugin can call.
@@ -49,6 +52,36 @@ impl Callback {
         (self.0.vtable.id)(self.0.data)
     }
 
+    /// A function implemented by the plugin itself, handed to Lua as a value: `resp.json`, so
+    /// that `resp:json()` works on a plain table. It runs on the Lua thread when called, like a
+    /// sync plugin function (keep it short); panics become Lua errors. Make it once and clone
+    /// it into every value that needs it: the host caches the Lua function per callback.
+    ///
+    /// ```
+    /// use assay_sdk::{Callback, Value};
+    /// let twice = Callback::from_fn(|args| Ok(args.int(1, "n")? * 2));
+    /// # let _ = twice;
+    /// ```
+    pub fn from_fn<F, R>(f: F) -> Callback
+    where
+        F: Fn(Args) -> Result<R> + Send + Sync + 'static,
+        R: IntoResults,
+    {
+        Callback::from_impl(Arc::new(NativeFn(Box::new(move |args| {
+            match catching(|| f(Args::new(args))) {
+                Ok(Ok(results)) => ROk(results.into_results()),
+                Ok(Err(e)) => RErr(RString::from(e.into_message())),
+                Err(payload) => RErr(RString::from(panic_message(&*payload))),
+            }
+        }))))
+    }
+
+    /// The raw handle, for the host (its data pointer identifies the function).
+    #[doc(hidden)]
+    pub fn raw(&self) -> &RawCallback {
+        &self.0
+    }
+
     /// Makes a callback from its implementation (the host's side of Lua functions).
     #[doc(hidden)]
     pub fn from_impl<T: CallbackImpl>(imp: Arc<T>) -> Callback {
@@ -68,6 +101,20 @@ impl Callback {
         } else {
             None
         }
+    }
+}
+
+/// A plugin-made function behind [`Callback::from_fn`].
+struct NativeFn(Box<dyn Fn(RVec<Value>) -> CallResult + Send + Sync>);
+
+impl CallbackImpl for NativeFn {
+    fn call(&self, args: RVec<Value>) -> CallFuture {
+        let result = (self.0)(args);
+        async move { result }.into_ffi()
+    }
+
+    fn id(&self) -> u64 {
+        self as *const Self as u64
     }
 }
 

@@ -160,6 +160,39 @@ pub fn unwrap(lua: &Lua, cb: Callback) -> mlua::Result<Function> {
     {
         return Ok(f.clone());
     }
+    let key = cb.raw().data as usize;
+    if let Some(cache) = lua.app_data_ref::<ForeignFunctions>()
+        && let Some((_, f)) = cache.0.borrow().get(&key)
+    {
+        return Ok(f.clone());
+    }
+    let f = foreign_function(lua, cb.clone())?;
+    if lua.app_data_ref::<ForeignFunctions>().is_none() {
+        lua.set_app_data(ForeignFunctions::default());
+    }
+    if let Some(cache) = lua.app_data_ref::<ForeignFunctions>() {
+        let mut cache = cache.0.borrow_mut();
+        if cache.len() >= FOREIGN_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key, (cb, f.clone()));
+    }
+    Ok(f)
+}
+
+/// How many plugin-made functions a VM keeps converted. They are usually a few long-lived ones
+/// (`resp.json`, shared by every response), so the cache rarely fills; when it does it starts
+/// over rather than growing with plugins that make a function per call.
+const FOREIGN_CACHE_LIMIT: usize = 256;
+
+/// Lua functions for plugin-made callbacks, by the callback's data pointer. The entry holds a
+/// clone of the callback, so the pointer cannot be reused by another while it is cached.
+#[derive(Default)]
+struct ForeignFunctions(RefCell<HashMap<usize, (Callback, Function)>>);
+
+/// An async Lua function that calls a callback the VM did not make. A callback that completes
+/// at once (a plugin's own function) returns without yielding.
+fn foreign_function(lua: &Lua, cb: Callback) -> mlua::Result<Function> {
     lua.create_async_function(move |lua, args: MultiValue| {
         let values: Vec<mlua::Value> = args.into_vec();
         let converted = bridge::to_values(&lua, &values, "bad argument");
