@@ -15,6 +15,7 @@
 //! axum on the plugin's own runtime, with route handlers running as coroutines on the Lua thread.
 
 pub mod client;
+pub mod json;
 pub mod server;
 mod tls;
 

@@ -1,1 +1,106 @@
-pub fn register(_http: &mut assay_sdk::Global) {}
+//! `http.server(routes, opts)` and `http.serve(port, routes, opts)`.
+//!
+//! The server is axum on the plugin's own runtime; every handler call crosses to the Lua thread
+//! through an SDK callback and runs there as a coroutine, so a handler that sleeps or waits on
+//! I/O never blocks another request.
+//!
+//! `http.server` binds at once (a port in use is an error right there) and returns
+//! `server.port`, `server:stop()` and `server:wait()`. Stopping is graceful: the listener
+//! closes, idle keep-alive connections close, in-flight requests finish (at most `opts.grace`
+//! seconds, default 20), then `wait()` returns. `http.serve` starts and waits. While a script
+//! waits on a server (`serve` or `wait`), SIGTERM and SIGINT stop it gracefully, so the script
+//! goes on after the call and exits 0; a second signal with no server left to stop ends the
+//! process as the signal would have (exit 128 + signal).
+
+mod app;
+mod lifecycle;
+mod log;
+mod options;
+mod request;
+mod response;
+mod routes;
+mod websocket;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use assay_sdk::{Error, Global, Map, Methods, Object, ObjectType, Result, Value};
+
+use self::app::App;
+use self::lifecycle::Lifecycle;
+use self::options::ServerOptions;
+
+pub fn register(http: &mut Global) {
+    http.function("server", |args| {
+        let routes = args.map(1, "routes")?;
+        let opts = ServerOptions::read(&args.options(2, "opts")?, None)?;
+        Ok(Object::new(start(routes, opts)?))
+    });
+    http.async_function("serve", |args| {
+        let started = (|| {
+            let port = args.int(1, "port")?;
+            let port = options::port_number(port).ok_or_else(|| {
+                args.invalid(1, "port", format!("{port} is not a port number (0-65535)"))
+            })?;
+            let routes = args.map(2, "routes")?;
+            let opts = ServerOptions::read(&args.options(3, "opts")?, Some(port))?;
+            start(routes, opts)
+        })();
+        async move { started?.lifecycle.wait(true).await }
+    });
+}
+
+/// A running server as Lua sees it.
+pub struct Server {
+    port: u16,
+    lifecycle: Arc<Lifecycle>,
+}
+
+impl ObjectType for Server {
+    const TYPE_NAME: &'static str = "http.Server";
+
+    fn methods(m: &mut Methods<Self>) {
+        m.method("stop", |this, _| {
+            this.lifecycle.stop();
+            Ok(())
+        });
+        m.async_method("wait", |this, _| async move {
+            this.lifecycle.wait(true).await
+        });
+    }
+
+    fn field(&self, name: &str) -> Option<Value> {
+        match name {
+            "port" => Some(Value::Int(i64::from(self.port))),
+            _ => None,
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("http.Server: port {}", self.port)
+    }
+}
+
+/// Binds (on the calling thread, so errors come back at once) and starts serving on the
+/// plugin's runtime.
+fn start(routes: &Map, opts: ServerOptions) -> Result<Server> {
+    let app = Arc::new(App {
+        before: opts.before.clone(),
+        after: opts.after.clone(),
+        max_body: opts.max_body,
+        timeout: opts.timeout,
+    });
+    let router = routes::router(routes, &opts.statics, &app)?;
+    let address = SocketAddr::new(opts.host, opts.port);
+    let listener = TcpListener::bind(address)
+        .map_err(|e| Error::new(format!("cannot listen on {address}: {e}")))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::new(format!("cannot listen on {address}: {e}")))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::new(format!("cannot listen on {address}: {e}")))?
+        .port();
+    let lifecycle = Lifecycle::start(listener, router, opts.grace)?;
+    Ok(Server { port, lifecycle })
+}

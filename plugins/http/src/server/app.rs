@@ -1,0 +1,203 @@
+//! One request through a route: read the body, build `req`, run `before`, the handler and
+//! `after` (each a coroutine on the Lua thread), turn the answer into a response.
+//!
+//! Middleware: `before(req)` returning anything but nil short-circuits with that response;
+//! `after(req, resp)` gets the response as a table (`{status, headers, body}`, whatever the
+//! handler returned) and, when it returns a value, that value is sent instead. Lua tables are
+//! copies on this side, so `after` must *return* a changed response; returning nothing keeps
+//! the original (the common case: access logs, metrics).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use assay_sdk::{Bytes, Callback, Map, Value};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::IntoResponse;
+
+use super::log;
+use super::request;
+use super::response::{self, HttpResponse, Reply};
+use super::websocket::Conn;
+
+/// What every route of a server shares.
+pub struct App {
+    pub before: Option<Callback>,
+    pub after: Option<Callback>,
+    pub max_body: usize,
+    pub timeout: Option<Duration>,
+}
+
+/// A route's handler and the server it belongs to.
+pub struct Route {
+    pub app: Arc<App>,
+    pub handler: Callback,
+    /// `"GET /users/:id"`, for log lines.
+    pub label: String,
+}
+
+/// Why a handler produced no response.
+enum Failure {
+    /// The Lua function raised (message and traceback).
+    Raised(String),
+    /// It returned something that is not a response.
+    Invalid(String),
+    TimedOut(Duration),
+}
+
+pub async fn handle(route: Arc<Route>, req: Request) -> HttpResponse {
+    let (mut parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, route.app.max_body).await {
+        Ok(bytes) => Bytes::from(&bytes[..]),
+        Err(e) => return body_error(&e),
+    };
+    let params = RawPathParams::from_request_parts(&mut parts, &())
+        .await
+        .ok();
+    let remote = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
+    let req = request::to_value(&parts, params.as_ref(), remote, body);
+    match respond(&route, req).await {
+        Ok(Reply::Response(response)) => response,
+        Ok(Reply::WebSocket { function, protocols }) => {
+            upgrade(&route, parts, function, protocols).await
+        }
+        Err(failure) => {
+            let (status, message, detail) = match failure {
+                Failure::Raised(error) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "handler raised an error",
+                    error,
+                ),
+                Failure::Invalid(why) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "handler returned no valid response",
+                    why,
+                ),
+                Failure::TimedOut(limit) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "handler timed out",
+                    format!("still running after {}s", limit.as_secs_f64()),
+                ),
+            };
+            log::error(
+                message,
+                &[
+                    ("method", parts.method.as_str()),
+                    ("path", parts.uri.path()),
+                    ("route", &route.label),
+                    ("error", &detail),
+                ],
+            );
+            response::error(status)
+        }
+    }
+}
+
+async fn respond(route: &Route, req: Value) -> Result<Reply, Failure> {
+    let app = &route.app;
+    let middleware = app.before.is_some() || app.after.is_some();
+    let kept = if middleware { Some(req.clone()) } else { None };
+    let answer = match &app.before {
+        Some(before) => match first(call(app, before, vec![req.clone()]).await?) {
+            Value::Nil => first(call(app, &route.handler, vec![req]).await?),
+            early => early,
+        },
+        None => first(call(app, &route.handler, vec![req]).await?),
+    };
+    let answer = match (&app.after, kept) {
+        (Some(after), Some(req)) if !is_websocket(&answer) => {
+            let table = normalized(answer);
+            match first(call(app, after, vec![req, table.clone()]).await?) {
+                Value::Nil => table,
+                replaced => replaced,
+            }
+        }
+        _ => answer,
+    };
+    response::from_value(answer).map_err(Failure::Invalid)
+}
+
+async fn call(app: &App, f: &Callback, args: Vec<Value>) -> Result<Vec<Value>, Failure> {
+    let running = f.call(args);
+    let result = match app.timeout {
+        None => running.await,
+        Some(limit) => tokio::time::timeout(limit, running)
+            .await
+            .map_err(|_| Failure::TimedOut(limit))?,
+    };
+    result.map_err(|e| Failure::Raised(e.into_message()))
+}
+
+fn first(values: Vec<Value>) -> Value {
+    values.into_iter().next().unwrap_or(Value::Nil)
+}
+
+fn is_websocket(answer: &Value) -> bool {
+    matches!(answer, Value::Map(m) if m.get("websocket").is_some())
+}
+
+/// The handler's answer as the table `after` sees: a string becomes
+/// `{status = 200, headers = {["content-type"] = "text/plain; charset=utf-8"}, body = s}`,
+/// nil becomes `{status = 204}`; tables pass unchanged.
+fn normalized(answer: Value) -> Value {
+    match answer {
+        Value::Str(body) => {
+            let mut headers = Map::with_capacity(1);
+            headers.push("content-type".into(), "text/plain; charset=utf-8".into());
+            let mut table = Map::with_capacity(3);
+            table.push("status".into(), Value::Int(200));
+            table.push("headers".into(), Value::Map(headers));
+            table.push("body".into(), Value::Str(body));
+            Value::Map(table)
+        }
+        Value::Nil => Value::Map([("status", Value::Int(204))].into_iter().collect()),
+        other => other,
+    }
+}
+
+fn body_error(e: &axum::Error) -> HttpResponse {
+    let too_large = std::error::Error::source(e)
+        .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+    if too_large {
+        response::error(StatusCode::PAYLOAD_TOO_LARGE)
+    } else {
+        response::text(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}"))
+    }
+}
+
+/// Upgrades to a WebSocket and runs `function(conn)` until it returns.
+/// `protocols` are the subprotocols the route accepts; the first the client offers is chosen.
+async fn upgrade(
+    route: &Route,
+    mut parts: Parts,
+    function: Callback,
+    protocols: Vec<String>,
+) -> HttpResponse {
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(upgrade) => upgrade.protocols(protocols),
+        // Not a WebSocket handshake: the rejection says so (400/405/426).
+        Err(rejection) => return rejection.into_response(),
+    };
+    let protocol = upgrade
+        .selected_protocol()
+        .and_then(|p| p.to_str().ok())
+        .map(str::to_owned);
+    let label = route.label.clone();
+    upgrade.on_upgrade(move |socket| async move {
+        let conn = Arc::new(Conn::new(socket, protocol));
+        let object = assay_sdk::Object::from_arc(conn.clone());
+        if let Err(e) = function.call(vec![Value::Object(object)]).await {
+            log::error(
+                "websocket handler raised an error",
+                &[("route", &label), ("error", e.message())],
+            );
+        }
+        conn.close(1000, String::new()).await;
+    })
+}

@@ -1,0 +1,152 @@
+//! A server's life: serving, stopping gracefully, done; and the SIGTERM/SIGINT watcher.
+
+use std::future::IntoFuture;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use assay_sdk::{Error, Result};
+use axum::Router;
+use axum::serve::ListenerExt;
+use tokio::sync::watch;
+
+use super::log;
+
+pub struct Lifecycle {
+    stop: watch::Sender<bool>,
+    done: watch::Receiver<bool>,
+}
+
+impl Lifecycle {
+    /// Starts serving `listener` on the plugin's runtime.
+    pub fn start(
+        listener: std::net::TcpListener,
+        router: Router,
+        grace: Duration,
+    ) -> Result<Arc<Self>> {
+        let runtime = assay_sdk::runtime();
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)
+                .map_err(|e| Error::new(format!("cannot listen: {e}")))?
+        };
+        let (stop, stopping) = watch::channel(false);
+        let (finished, done) = watch::channel(false);
+        runtime.spawn(serve(listener, router, grace, stopping, finished));
+        Ok(Arc::new(Self { stop, done }))
+    }
+
+    /// Asks the server to stop (idempotent); `wait` tells when it has.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    fn is_done(&self) -> bool {
+        *self.done.borrow()
+    }
+
+    /// Completes once the server has stopped. With `signals`, SIGTERM/SIGINT stop it meanwhile.
+    pub async fn wait(self: &Arc<Self>, signals: bool) -> Result<()> {
+        if signals {
+            watch_signals(self)?;
+        }
+        let mut done = self.done.clone();
+        // An error means the serving task is gone, which is also done.
+        let _ = done.wait_for(|d| *d).await;
+        Ok(())
+    }
+}
+
+/// Resolves once `stop` is set. A dropped sender (the Lua object collected without `stop()`)
+/// never resolves: an unreferenced server keeps serving until the process ends, as in Node.
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    if stopping.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    grace: Duration,
+    stopping: watch::Receiver<bool>,
+    finished: watch::Sender<bool>,
+) {
+    // Small responses must not wait for Nagle's algorithm.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(stopped(stopping.clone()))
+    .into_future();
+    let deadline = async {
+        stopped(stopping).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => {
+            if let Err(e) = result {
+                log::error("server failed", &[("error", &e.to_string())]);
+            }
+        }
+        () = deadline => log::error(
+            "grace period over; closing requests still in flight",
+            &[("grace", &format!("{}s", grace.as_secs_f64()))],
+        ),
+    }
+    finished.send_replace(true);
+}
+
+/// Servers being waited on, for the signal watcher.
+static WAITING: Mutex<Vec<Weak<Lifecycle>>> = Mutex::new(Vec::new());
+
+/// Registers `server` with the watcher, starting the watcher on first use. Installing a handler
+/// replaces the signals' default action for the whole process, so the watcher also does what
+/// the default would when no server is left to stop: it exits with 128 + the signal.
+fn watch_signals(server: &Arc<Lifecycle>) -> Result<()> {
+    use std::sync::OnceLock;
+    static WATCHER: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    if let Ok(mut waiting) = WAITING.lock() {
+        waiting.retain(|w| w.strong_count() > 0);
+        waiting.push(Arc::downgrade(server));
+    }
+    WATCHER
+        .get_or_init(|| {
+            use tokio::signal::unix::{SignalKind, signal};
+            let _entered = assay_sdk::runtime().enter();
+            let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+            let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+            assay_sdk::runtime().spawn(async move {
+                loop {
+                    let number = tokio::select! {
+                        _ = term.recv() => 15,
+                        _ = int.recv() => 2,
+                    };
+                    if !stop_waiting() {
+                        std::process::exit(128 + number);
+                    }
+                }
+            });
+            Ok(())
+        })
+        .clone()
+        .map_err(|e| Error::new(format!("cannot watch SIGTERM/SIGINT: {e}")))
+}
+
+/// Stops every waited-on server still running; false when there was none.
+fn stop_waiting() -> bool {
+    let Ok(waiting) = WAITING.lock() else {
+        return false;
+    };
+    let mut stopped_any = false;
+    for server in waiting.iter().filter_map(Weak::upgrade) {
+        if !server.is_done() {
+            server.stop();
+            stopped_any = true;
+        }
+    }
+    stopped_any
+}

@@ -1,0 +1,122 @@
+//! `http.server(routes, opts)` options, checked before anything is bound.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use assay_sdk::{Callback, Options, Result, Value};
+
+/// nginx's `client_max_body_size` default: larger bodies get 413 unless `max_body` says more.
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+
+/// How long a stopping server waits for in-flight requests (Kubernetes' default grace period
+/// is 30 s; leave it room to exit cleanly).
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(20);
+
+const KNOWN: &[&str] = &[
+    "host",
+    "port",
+    "static",
+    "before",
+    "after",
+    "max_body",
+    "timeout",
+    "grace",
+];
+
+pub struct ServerOptions {
+    pub host: IpAddr,
+    pub port: u16,
+    /// URL prefix (no trailing slash, `""` for the root) and folder.
+    pub statics: Vec<(String, PathBuf)>,
+    pub before: Option<Callback>,
+    pub after: Option<Callback>,
+    pub max_body: usize,
+    /// A handler still running after this long gets 503.
+    pub timeout: Option<Duration>,
+    /// How long `stop()` or SIGTERM waits for in-flight requests before closing them.
+    pub grace: Duration,
+}
+
+impl ServerOptions {
+    /// Reads `opts`; `port` (from `http.serve(port, ...)`) wins over `opts.port`.
+    pub fn read(opts: &Options<'_>, port: Option<u16>) -> Result<Self> {
+        opts.only(KNOWN)?;
+        let host = match opts.str("host")? {
+            None => IpAddr::from([0, 0, 0, 0]),
+            Some(text) => text.parse().map_err(|_| {
+                opts.invalid("host", format!("'{text}' is not an IP address"))
+            })?,
+        };
+        let port = match port {
+            Some(port) => port,
+            None => match opts.int("port")? {
+                None => 0,
+                Some(n) => port_number(n).ok_or_else(|| {
+                    opts.invalid("port", format!("{n} is not a port number (0-65535)"))
+                })?,
+            },
+        };
+        let max_body = match opts.int("max_body")? {
+            None => DEFAULT_MAX_BODY,
+            Some(n) => usize::try_from(n)
+                .map_err(|_| opts.invalid("max_body", "must not be negative"))?,
+        };
+        Ok(Self {
+            host,
+            port,
+            statics: statics(opts)?,
+            before: callback(opts, "before")?,
+            after: callback(opts, "after")?,
+            max_body,
+            timeout: seconds(opts, "timeout")?,
+            grace: seconds(opts, "grace")?.unwrap_or(DEFAULT_GRACE),
+        })
+    }
+}
+
+pub fn port_number(n: i64) -> Option<u16> {
+    u16::try_from(n).ok()
+}
+
+fn seconds(opts: &Options<'_>, key: &str) -> Result<Option<Duration>> {
+    match opts.float(key)? {
+        None => Ok(None),
+        Some(s) => Duration::try_from_secs_f64(s)
+            .map(Some)
+            .map_err(|_| opts.invalid(key, format!("{s} is not a duration in seconds"))),
+    }
+}
+
+fn callback(opts: &Options<'_>, key: &str) -> Result<Option<Callback>> {
+    match opts.get(key) {
+        None => Ok(None),
+        Some(Value::Function(f)) => Ok(Some(f.clone())),
+        Some(other) => Err(opts.invalid(
+            key,
+            format!("function expected, got {}", other.type_name()),
+        )),
+    }
+}
+
+/// `static = { ["/assets"] = "./public" }`: each prefix must start with '/', each folder exist.
+fn statics(opts: &Options<'_>) -> Result<Vec<(String, PathBuf)>> {
+    let Some(map) = opts.map("static")? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (prefix, dir) in map.iter() {
+        let (Some(prefix), Some(dir)) = (prefix.as_str(), dir.as_str()) else {
+            return Err(opts.invalid("static", "expected { [\"/prefix\"] = \"folder\" } strings"));
+        };
+        if !prefix.starts_with('/') {
+            return Err(opts.invalid("static", format!("prefix '{prefix}' must start with '/'")));
+        }
+        let folder = PathBuf::from(dir);
+        if !folder.is_dir() {
+            return Err(opts.invalid("static", format!("'{dir}' is not a folder")));
+        }
+        out.push((prefix.trim_end_matches('/').to_owned(), folder));
+    }
+    Ok(out)
+}
