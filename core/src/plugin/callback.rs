@@ -10,8 +10,11 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ffi::c_void;
+use std::future::Future as _;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use abi_stable::std_types::{RErr, ROk, RString, RVec};
 use assay_sdk::abi::{CallFuture, CallResult};
@@ -255,35 +258,107 @@ impl Drop for Running {
     }
 }
 
+/// How long the dispatcher keeps looking for the next call after the channel runs dry, before
+/// it lets the thread sleep. Under load the next request is usually a few microseconds away,
+/// and waking a sleeping thread costs more than that (a syscall on each side); at rest the spin
+/// ends after this long, so an idle program never burns a core.
+const SPIN: Duration = Duration::from_micros(50);
+
+fn spin_budget() -> Duration {
+    static B: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *B.get_or_init(|| {
+        std::env::var("XSPIN")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_micros)
+            .unwrap_or(SPIN)
+    })
+}
+
+/// Receives calls in batches: everything queued is taken on each wake-up; each call starts at
+/// once and, when it finishes without waiting (the common case for a request handler), its
+/// reply is sent with the rest of the batch; a call that waits goes on as its own task.
 async fn dispatch(
     lua: Lua,
     incoming: Rc<RefCell<mpsc::UnboundedReceiver<Request>>>,
     _running: Running,
 ) {
-    loop {
-        let request = std::future::poll_fn(|cx| incoming.borrow_mut().poll_recv(cx)).await;
-        match request {
-            None => return,
-            Some(Request::Release(id)) => {
-                if let Some(hub) = lua.app_data_ref::<Hub>() {
-                    hub.release(id);
+    let mut replies: Vec<(oneshot::Sender<CallResult>, CallResult)> = Vec::new();
+    let mut idle_since: Option<Instant> = None;
+    std::future::poll_fn(|cx| {
+        loop {
+            let mut incoming = incoming.borrow_mut();
+            let request = match incoming.try_recv() {
+                Ok(request) => request,
+                Err(mpsc::error::TryRecvError::Disconnected) => return Poll::Ready(()),
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    for (reply, result) in replies.drain(..) {
+                        let _ = reply.send(result);
+                    }
+                    let since = *idle_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() < spin_budget() {
+                        // Yield to the other tasks, then look again, without registering a
+                        // waker: senders find no one to wake and skip the syscall.
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                    match incoming.poll_recv(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(None) => return Poll::Ready(()),
+                        Poll::Ready(Some(request)) => request,
+                    }
+                }
+            };
+            drop(incoming);
+            idle_since = None;
+            match request {
+                Request::Release(id) => {
+                    if let Some(hub) = lua.app_data_ref::<Hub>() {
+                        hub.release(id);
+                    }
+                }
+                Request::Call { id, args, reply } => {
+                    if let Some((reply, result)) = start_call(&lua, id, args, reply, cx) {
+                        replies.push((reply, result));
+                    }
                 }
             }
-            Some(Request::Call { id, args, reply }) => {
-                let function = lua
-                    .app_data_ref::<Hub>()
-                    .and_then(|hub| hub.functions.borrow().get(&id).map(|(f, _)| f.clone()));
-                let hold = keepalive::hold(&lua);
-                let lua = lua.clone();
-                tokio::task::spawn_local(async move {
-                    let _hold = hold;
-                    let result = match function {
-                        Some(f) => run(&lua, f, args).await,
-                        None => RErr(RString::from("the function was released")),
-                    };
-                    let _ = reply.send(result);
-                });
-            }
+        }
+    })
+    .await
+}
+
+/// Starts a call and polls it once; returns its reply if it is already done, otherwise spawns
+/// it to finish on its own.
+fn start_call(
+    lua: &Lua,
+    id: u64,
+    args: RVec<Value>,
+    reply: oneshot::Sender<CallResult>,
+    cx: &mut Context<'_>,
+) -> Option<(oneshot::Sender<CallResult>, CallResult)> {
+    let function = lua
+        .app_data_ref::<Hub>()
+        .and_then(|hub| hub.functions.borrow().get(&id).map(|(f, _)| f.clone()));
+    let Some(function) = function else {
+        return Some((reply, RErr(RString::from("the function was released"))));
+    };
+    let hold = keepalive::hold(lua);
+    let owned = lua.clone();
+    let mut call = Box::pin(async move {
+        let _hold = hold;
+        run(&owned, function, args).await
+    });
+    // Polled here with the dispatcher's waker; if it is pending, the spawned task's first poll
+    // registers the task's own waker.
+    match call.as_mut().poll(cx) {
+        Poll::Ready(result) => Some((reply, result)),
+        Poll::Pending => {
+            tokio::task::spawn_local(async move {
+                let result = call.await;
+                let _ = reply.send(result);
+            });
+            None
         }
     }
 }

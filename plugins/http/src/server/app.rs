@@ -21,6 +21,7 @@ use axum::response::IntoResponse;
 use super::log;
 use super::request;
 use super::response::{self, HttpResponse, Reply};
+use super::spin::Spin;
 use super::websocket::Conn;
 
 /// What every route of a server shares.
@@ -29,6 +30,16 @@ pub struct App {
     pub after: Option<Callback>,
     pub max_body: usize,
     pub timeout: Option<Duration>,
+    /// Set once the server runs, on its runtime.
+    pub spin: std::sync::OnceLock<Arc<Spin>>,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if let Some(spin) = self.spin.get() {
+            spin.close();
+        }
+    }
 }
 
 /// A route's handler and the server it belongs to.
@@ -64,9 +75,10 @@ pub async fn handle(route: Arc<Route>, req: Request) -> HttpResponse {
     let req = request::to_value(&parts, params.as_ref(), remote, body);
     match respond(&route, req).await {
         Ok(Reply::Response(response)) => response,
-        Ok(Reply::WebSocket { function, protocols }) => {
-            upgrade(&route, parts, function, protocols).await
-        }
+        Ok(Reply::WebSocket {
+            function,
+            protocols,
+        }) => upgrade(&route, parts, function, protocols).await,
         Err(failure) => {
             let (status, message, detail) = match failure {
                 Failure::Raised(error) => (
@@ -124,6 +136,7 @@ async fn respond(route: &Route, req: Value) -> Result<Reply, Failure> {
 }
 
 async fn call(app: &App, f: &Callback, args: Vec<Value>) -> Result<Vec<Value>, Failure> {
+    let _in_flight = app.spin.get_or_init(Spin::start).enter();
     let running = f.call(args);
     let result = match app.timeout {
         None => running.await,
@@ -162,12 +175,15 @@ fn normalized(answer: Value) -> Value {
 }
 
 fn body_error(e: &axum::Error) -> HttpResponse {
-    let too_large = std::error::Error::source(e)
-        .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+    let too_large =
+        std::error::Error::source(e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
     if too_large {
         response::error(StatusCode::PAYLOAD_TOO_LARGE)
     } else {
-        response::text(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}"))
+        response::text(
+            StatusCode::BAD_REQUEST,
+            format!("cannot read the body: {e}"),
+        )
     }
 }
 

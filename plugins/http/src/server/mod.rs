@@ -19,6 +19,7 @@ mod options;
 mod request;
 mod response;
 mod routes;
+mod spin;
 mod websocket;
 
 use std::net::{SocketAddr, TcpListener};
@@ -64,9 +65,10 @@ impl ObjectType for Server {
             this.lifecycle.stop();
             Ok(())
         });
-        m.async_method("wait", |this, _| async move {
-            this.lifecycle.wait(true).await
-        });
+        m.async_method(
+            "wait",
+            |this, _| async move { this.lifecycle.wait(true).await },
+        );
     }
 
     fn field(&self, name: &str) -> Option<Value> {
@@ -89,6 +91,7 @@ fn start(routes: &Map, opts: ServerOptions) -> Result<Server> {
         after: opts.after.clone(),
         max_body: opts.max_body,
         timeout: opts.timeout,
+        spin: std::sync::OnceLock::new(),
     });
     let router = routes::router(routes, &opts.statics, &app)?;
     let address = SocketAddr::new(opts.host, opts.port);

@@ -14,14 +14,7 @@ pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(20);
 
 const KNOWN: &[&str] = &[
-    "host",
-    "port",
-    "static",
-    "before",
-    "after",
-    "max_body",
-    "timeout",
-    "grace",
+    "host", "port", "static", "before", "after", "max_body", "timeout", "grace",
 ];
 
 pub struct ServerOptions {
@@ -44,9 +37,9 @@ impl ServerOptions {
         opts.only(KNOWN)?;
         let host = match opts.str("host")? {
             None => IpAddr::from([0, 0, 0, 0]),
-            Some(text) => text.parse().map_err(|_| {
-                opts.invalid("host", format!("'{text}' is not an IP address"))
-            })?,
+            Some(text) => text
+                .parse()
+                .map_err(|_| opts.invalid("host", format!("'{text}' is not an IP address")))?,
         };
         let port = match port {
             Some(port) => port,
@@ -59,8 +52,9 @@ impl ServerOptions {
         };
         let max_body = match opts.int("max_body")? {
             None => DEFAULT_MAX_BODY,
-            Some(n) => usize::try_from(n)
-                .map_err(|_| opts.invalid("max_body", "must not be negative"))?,
+            Some(n) => {
+                usize::try_from(n).map_err(|_| opts.invalid("max_body", "must not be negative"))?
+            }
         };
         Ok(Self {
             host,
@@ -92,10 +86,9 @@ fn callback(opts: &Options<'_>, key: &str) -> Result<Option<Callback>> {
     match opts.get(key) {
         None => Ok(None),
         Some(Value::Function(f)) => Ok(Some(f.clone())),
-        Some(other) => Err(opts.invalid(
-            key,
-            format!("function expected, got {}", other.type_name()),
-        )),
+        Some(other) => {
+            Err(opts.invalid(key, format!("function expected, got {}", other.type_name())))
+        }
     }
 }
 

@@ -68,7 +68,10 @@ pub fn query(raw: Option<&str>) -> Map {
 
 /// Turns the existing entry for `key` into a list (if it is not one yet) and appends `value`.
 fn append(map: &mut Map, key: &[u8], value: Value) {
-    let previous = map.iter().find(|(k, _)| k.as_bytes() == Some(key)).map(|(_, v)| v.clone());
+    let previous = map
+        .iter()
+        .find(|(k, _)| k.as_bytes() == Some(key))
+        .map(|(_, v)| v.clone());
     let list = match previous {
         Some(Value::Array(mut list)) => {
             list.push(value);

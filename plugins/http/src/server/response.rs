@@ -98,7 +98,10 @@ fn from_map(map: Map) -> Result<Reply, String> {
     *response.status_mut() = status;
     if let Some(headers) = map.get("headers") {
         let Value::Map(headers) = headers else {
-            return Err(format!("'headers' must be a table, not a {}", headers.type_name()));
+            return Err(format!(
+                "'headers' must be a table, not a {}",
+                headers.type_name()
+            ));
         };
         for (name, value) in headers.iter() {
             let (name, value) = header(name, value)?;

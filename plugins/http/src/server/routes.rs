@@ -20,7 +20,9 @@ use super::app::{self, App, Route};
 use super::response;
 
 /// Method keys a routes table may use; `ANY` matches every method.
-const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
+const METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
+];
 
 pub fn router(routes: &Map, statics: &[(String, PathBuf)], app: &Arc<App>) -> Result<Router> {
     let mut router = Router::new();
@@ -148,7 +150,9 @@ fn check_name(name: &str) -> std::result::Result<(), String> {
     if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         Ok(())
     } else {
-        Err(format!("'{name}' is not a parameter name (letters, digits, '_')"))
+        Err(format!(
+            "'{name}' is not a parameter name (letters, digits, '_')"
+        ))
     }
 }
 
@@ -159,7 +163,10 @@ mod tests {
     #[test]
     fn converts_patterns() {
         assert_eq!(axum_path("/users/:id").as_deref(), Ok("/users/{id}"));
-        assert_eq!(axum_path("/static/*").as_deref(), Ok("/static/{*assay_wildcard_}"));
+        assert_eq!(
+            axum_path("/static/*").as_deref(),
+            Ok("/static/{*assay_wildcard_}")
+        );
         assert_eq!(axum_path("/f/*rest").as_deref(), Ok("/f/{*rest}"));
         assert_eq!(axum_path("/").as_deref(), Ok("/"));
         assert!(axum_path("/a/*/b").is_err());
