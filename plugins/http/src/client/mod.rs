@@ -1,1 +1,172 @@
-pub fn register(_http: &mut assay_sdk::Global) {}
+//! The HTTP client: `http.get/post/put/patch/delete/request` and `http.client(opts)`.
+//!
+//! Every network function is async: its future runs on the plugin's runtime while the calling
+//! coroutine waits, so requests from `async.spawn`ed tasks overlap. 4xx and 5xx are responses;
+//! only a request that got no response (refused, timed out, TLS, DNS, too many redirects, a
+//! body over `max_body`) raises.
+//!
+//! Decisions, where API.md is silent:
+//! - Redirects are followed, up to 10, unless `follow_redirects` says otherwise (`false`: the
+//!   3xx response is returned; a number: that many at most).
+//! - Every connection must be up within 30 s ([`CONNECT_TIMEOUT`]); the whole request has no
+//!   limit unless `timeout` gives one (a download may rightly take long).
+//! - Requests carry `user-agent: assay/<version>` unless the headers set one (many APIs refuse
+//!   requests without it).
+//! - Proxies: `proxy` when given, else the usual `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY`
+//!   variables, as curl and requests do.
+//! - Trust: the system's roots (its CA bundle; `SSL_CERT_FILE`/`SSL_CERT_DIR` point elsewhere,
+//!   as with OpenSSL) plus `ca_cert`. A system without any root certificates (a scratch image)
+//!   still gets a client; it trusts `ca_cert` only.
+//! - Bodies are read whole, at most `max_body` bytes (default 64 MiB, the default Lua memory
+//!   limit; the bytes are buffered outside that limit until they become a Lua string).
+//! - `http.get` and friends share one client, made at their first call (never at start-up or
+//!   plugin load: reading the system's roots costs milliseconds); its connections are pooled.
+
+mod certs;
+mod errors;
+mod options;
+mod request;
+mod response;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use assay_sdk::{Args, Error, Global, Methods, Object, ObjectType, Result, Value};
+use reqwest::Url;
+use reqwest::header::{CONTENT_TYPE, USER_AGENT};
+
+use self::options::ClientSpec;
+use self::request::{Call, Verb};
+
+/// The time a connection may take to come up (TCP and TLS handshakes).
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Registers the client functions on the `http` global.
+pub fn register(http: &mut Global) {
+    for (name, verb) in Verb::ALL {
+        http.async_function(name, move |args: Args| {
+            let call = Call::read(verb, &args);
+            async move {
+                let call = call?;
+                let client = default_client()?;
+                call.send(&client).await
+            }
+        });
+    }
+    http.async_function("client", |args: Args| {
+        let spec = args
+            .options(1, "opts")
+            .and_then(|opts| ClientSpec::read(&opts));
+        async move { Ok(Object::new(HttpClient::build(spec?)?)) }
+    });
+}
+
+/// The client behind `http.get` and friends, made at the first call.
+fn default_client() -> Result<Arc<HttpClient>> {
+    static DEFAULT: OnceLock<std::result::Result<Arc<HttpClient>, String>> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| {
+            HttpClient::build(ClientSpec::default())
+                .map(Arc::new)
+                .map_err(Error::into_message)
+        })
+        .clone()
+        .map_err(Error::new)
+}
+
+/// An HTTP client: a reqwest client (pooled connections, TLS set-up) and the defaults its
+/// requests start from. Lua sees it as `http.Client`.
+pub struct HttpClient {
+    inner: reqwest::Client,
+    base_url: Option<Url>,
+    timeout: Option<Duration>,
+    max_body: u64,
+    max_redirects: usize,
+    /// Whether the default headers set a content type (a table body then keeps it).
+    has_content_type: bool,
+}
+
+impl HttpClient {
+    fn build(spec: ClientSpec) -> Result<Self> {
+        crate::tls::install_provider();
+        let roots = match &spec.ca_cert {
+            Some(source) => certs::ca_certs(source)?,
+            None => Vec::new(),
+        };
+        let identity = certs::identity(spec.client_cert.as_deref(), spec.client_key.as_deref())?;
+        let mut headers = spec.headers.clone();
+        if !headers.contains_key(USER_AGENT) {
+            headers.insert(
+                USER_AGENT,
+                reqwest::header::HeaderValue::from_static(concat!(
+                    "assay/",
+                    env!("CARGO_PKG_VERSION")
+                )),
+            );
+        }
+        let make = |only_ours: bool| {
+            let mut builder = reqwest::Client::builder()
+                .default_headers(headers.clone())
+                .connect_timeout(CONNECT_TIMEOUT)
+                .redirect(if spec.max_redirects == 0 {
+                    reqwest::redirect::Policy::none()
+                } else {
+                    reqwest::redirect::Policy::limited(spec.max_redirects)
+                })
+                .tls_danger_accept_invalid_certs(spec.insecure);
+            builder = if only_ours {
+                builder.tls_certs_only(roots.clone())
+            } else {
+                builder.tls_certs_merge(roots.clone())
+            };
+            if let Some(identity) = &identity {
+                builder = builder.identity(identity.clone());
+            }
+            if let Some(proxy) = &spec.proxy {
+                builder = builder.proxy(proxy.clone());
+            }
+            builder.build()
+        };
+        // The platform verifier refuses to start on a system with no root certificates at all;
+        // such a system can still reach servers whose CA is in ca_cert (and plain http).
+        let inner = match make(false) {
+            Ok(client) => client,
+            Err(first) => make(true).map_err(|_| Error::new(errors::build_reason(&first)))?,
+        };
+        Ok(Self {
+            inner,
+            has_content_type: spec.headers.contains_key(CONTENT_TYPE),
+            base_url: spec.base_url,
+            timeout: spec.timeout,
+            max_body: spec.max_body,
+            max_redirects: spec.max_redirects,
+        })
+    }
+}
+
+impl ObjectType for HttpClient {
+    const TYPE_NAME: &'static str = "http.Client";
+
+    fn methods(m: &mut Methods<Self>) {
+        for (name, verb) in Verb::ALL {
+            m.async_method(name, move |this: Arc<HttpClient>, args: Args| {
+                let call = Call::read(verb, &args);
+                async move { call?.send(&this).await }
+            });
+        }
+    }
+
+    fn field(&self, name: &str) -> Option<Value> {
+        match name {
+            "base_url" => self.base_url.as_ref().map(|u| Value::from(u.as_str())),
+            _ => None,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match &self.base_url {
+            Some(base) => format!("http.Client: {base}"),
+            None => "http.Client".to_owned(),
+        }
+    }
+}

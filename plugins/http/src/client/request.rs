@@ -1,0 +1,246 @@
+//! One request: its arguments read on the Lua thread ([`Call::read`]), then sent on the
+//! plugin's runtime ([`Call::send`]).
+//!
+//! Bodies: a string is sent as it is (no content type is added: the bytes could be anything);
+//! a table is encoded as JSON and sent with `content-type: application/json` unless the call or
+//! the client sets a content type. `nil` sends no body.
+
+use assay_sdk::{Args, Error, Result, Value};
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
+
+use super::HttpClient;
+use super::errors::{self, Context};
+use super::options::{RequestSpec, absolute_url};
+
+/// Which function was called: it decides where the arguments are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verb {
+    Get,
+    Delete,
+    Post,
+    Put,
+    Patch,
+    /// `request(method, url, opts)`
+    Request,
+}
+
+impl Verb {
+    pub(crate) const ALL: [(&'static str, Verb); 6] = [
+        ("get", Verb::Get),
+        ("delete", Verb::Delete),
+        ("post", Verb::Post),
+        ("put", Verb::Put),
+        ("patch", Verb::Patch),
+        ("request", Verb::Request),
+    ];
+}
+
+/// A request's body, ready to send.
+enum Body {
+    None,
+    Bytes(Vec<u8>),
+    Json(Vec<u8>),
+}
+
+/// A request read from its arguments.
+pub(crate) struct Call {
+    method: Method,
+    /// The URL argument as given (joined to the client's `base_url` when sent).
+    target: String,
+    /// The URL argument's position, for messages.
+    url_pos: usize,
+    body: Body,
+    spec: RequestSpec,
+}
+
+impl Call {
+    /// Reads the arguments of `verb`: `(url, opts)`, `(url, body, opts)` or
+    /// `(method, url, opts)`.
+    pub(crate) fn read(verb: Verb, args: &Args) -> Result<Self> {
+        let (method, url_pos, body_pos, opts_pos) = match verb {
+            Verb::Get => (Method::GET, 1, None, 2),
+            Verb::Delete => (Method::DELETE, 1, None, 2),
+            Verb::Post => (Method::POST, 1, Some(2), 3),
+            Verb::Put => (Method::PUT, 1, Some(2), 3),
+            Verb::Patch => (Method::PATCH, 1, Some(2), 3),
+            Verb::Request => (method(args)?, 2, None, 3),
+        };
+        let target = args.str(url_pos, "url")?.to_owned();
+        let opts = args.options(opts_pos, "opts")?;
+        let spec = RequestSpec::read(&opts, body_pos.is_none())?;
+        let body = match body_pos {
+            Some(pos) => body(args.get(pos)).map_err(|why| match why {
+                BodyError::Type => args.bad(pos, "body", "string or table"),
+                BodyError::Json(e) => args.invalid(pos, "body", e),
+            })?,
+            None => body(opts.get("body").unwrap_or(&Value::Nil)).map_err(|why| match why {
+                BodyError::Type => opts.invalid("body", "string or table expected"),
+                BodyError::Json(e) => opts.invalid("body", e),
+            })?,
+        };
+        Ok(Self {
+            method,
+            target,
+            url_pos,
+            body,
+            spec,
+        })
+    }
+
+    /// Sends the request with `client` and reads the whole response.
+    pub(crate) async fn send(self, client: &HttpClient) -> Result<Value> {
+        let url = self.url(client)?;
+        let timeout = self.spec.timeout.or(client.timeout);
+        let max_body = self.spec.max_body.unwrap_or(client.max_body);
+        let mut request = client.inner.request(self.method, url.clone());
+        if let Some(t) = timeout {
+            request = request.timeout(t);
+        }
+        let has_content_type =
+            self.spec.headers.contains_key(CONTENT_TYPE) || client.has_content_type;
+        request = request.headers(self.spec.headers);
+        request = match self.body {
+            Body::None => request,
+            Body::Bytes(bytes) => request.body(bytes),
+            Body::Json(bytes) if has_content_type => request.body(bytes),
+            Body::Json(bytes) => request
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(bytes),
+        };
+        let cx = Context {
+            url: &url,
+            timeout,
+            connect_timeout: super::CONNECT_TIMEOUT,
+            max_redirects: client.max_redirects,
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| errors::describe(&e, &cx))?;
+        super::response::read(response, max_body, &cx).await
+    }
+
+    /// The URL to request: the argument when absolute, else joined to `base_url`; then the
+    /// `query` option appended.
+    fn url(&self, client: &HttpClient) -> Result<reqwest::Url> {
+        let bad = |why: String| Error::new(format!("bad argument #{} 'url' ({why})", self.url_pos));
+        let mut url = match &client.base_url {
+            Some(base) if !has_scheme(&self.target) => join(base, &self.target).map_err(bad)?,
+            _ => absolute_url(&self.target).map_err(|why| {
+                if has_scheme(&self.target) || client.base_url.is_some() {
+                    bad(why)
+                } else {
+                    bad(format!(
+                        "'{}' is not an absolute URL (http://... or https://...; a relative \
+                         path needs http.client{{base_url = ...}})",
+                        self.target
+                    ))
+                }
+            })?,
+        };
+        if !self.spec.query.is_empty() {
+            let query = match url.query() {
+                Some(existing) if !existing.is_empty() => {
+                    format!("{existing}&{}", self.spec.query)
+                }
+                _ => self.spec.query.clone(),
+            };
+            url.set_query(Some(&query));
+        }
+        Ok(url)
+    }
+}
+
+/// Whether `target` starts with a URL scheme (`https:`, `http:`, `ftp:`, ...).
+fn has_scheme(target: &str) -> bool {
+    match target.split_once(':') {
+        Some((scheme, _)) => {
+            !scheme.is_empty()
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+/// `base` + `path`, the way API clients (httpx, axios) join them: the path is appended to the
+/// base's path, so `base_url = "https://vault:8200/v1"` and `"/sys/health"` give
+/// `https://vault:8200/v1/sys/health` (plain RFC 3986 resolution would drop `/v1`). A path
+/// starting with `?` only sets the query.
+fn join(base: &reqwest::Url, path: &str) -> std::result::Result<reqwest::Url, String> {
+    let base_text = base.as_str();
+    let text = if path.is_empty() {
+        base_text.to_owned()
+    } else if path.starts_with('?') {
+        let without_query = base_text.split(['?', '#']).next().unwrap_or(base_text);
+        format!("{without_query}{path}")
+    } else {
+        let without_query = base_text.split(['?', '#']).next().unwrap_or(base_text);
+        format!(
+            "{}/{}",
+            without_query.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    };
+    absolute_url(&text).map_err(|why| format!("'{path}' joined to base_url: {why}"))
+}
+
+/// `request`'s method: any HTTP token, upper-cased as `fetch` does for the standard ones
+/// (`"get"` is `GET`); we upper-case every method, since servers treat them case-sensitively
+/// and a lower-case one is almost surely a slip.
+fn method(args: &Args) -> Result<Method> {
+    let name = args.str(1, "method")?;
+    Method::from_bytes(name.to_ascii_uppercase().as_bytes())
+        .map_err(|_| args.invalid(1, "method", format!("'{name}' is not an HTTP method")))
+}
+
+enum BodyError {
+    Type,
+    Json(String),
+}
+
+fn body(value: &Value) -> std::result::Result<Body, BodyError> {
+    match value {
+        Value::Nil => Ok(Body::None),
+        Value::Str(bytes) => Ok(Body::Bytes(bytes.as_slice().to_vec())),
+        Value::Map(_) | Value::Array(_) | Value::Null => crate::json::encode(value)
+            .map(Body::Json)
+            .map_err(|e| BodyError::Json(e.into_message())),
+        _ => Err(BodyError::Type),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(base: &str, path: &str) -> String {
+        join(&absolute_url(base).expect("base"), path)
+            .expect("joined")
+            .to_string()
+    }
+
+    #[test]
+    fn paths_are_appended_to_the_base_path() {
+        assert_eq!(
+            url("https://h/v1", "/sys/health"),
+            "https://h/v1/sys/health"
+        );
+        assert_eq!(url("https://h/v1/", "sys"), "https://h/v1/sys");
+        assert_eq!(url("https://h", "/x?a=1"), "https://h/x?a=1");
+        assert_eq!(url("https://h/v1?k=1", "?a=2"), "https://h/v1?a=2");
+        assert_eq!(url("https://h/v1", ""), "https://h/v1");
+    }
+
+    #[test]
+    fn schemes_are_recognised() {
+        assert!(has_scheme("https://x"));
+        assert!(has_scheme("ftp://x"));
+        assert!(!has_scheme("/a:b"));
+        assert!(!has_scheme("path"));
+        assert!(!has_scheme("1x:y"));
+    }
+}

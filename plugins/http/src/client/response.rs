@@ -1,0 +1,96 @@
+//! A response as Lua sees it: `{status, ok, headers, body, url, json}`.
+//!
+//! - `headers`: names lower-case (HTTP/2 requires it, HTTP/1 ignores case); a header sent several
+//!   times is one string, its values joined with ", " in the order received: the combination
+//!   RFC 9110 §5.3 defines, and what `fetch`'s `Headers.get` returns. (`set-cookie` values may
+//!   themselves hold commas; scripts that need each cookie should parse with care.)
+//! - `body`: the bytes, as a Lua string (whatever the content type; `resp:json()` decodes).
+//! - `url`: the final URL, after redirects.
+//! - `json`: one shared function, so `resp:json()` decodes `resp.body`.
+
+use assay_sdk::{Error, Map, Result, Value};
+use reqwest::header::HeaderMap;
+
+use super::errors::{self, Context};
+
+/// The largest body buffer reserved up front from a `content-length` the server announced; a
+/// larger body grows as it arrives (a lying header must not make us allocate).
+const MAX_PREALLOCATE: u64 = 1 << 20;
+
+/// Reads the whole response, at most `max_body` bytes of body.
+pub(crate) async fn read(
+    mut response: reqwest::Response,
+    max_body: u64,
+    cx: &Context<'_>,
+) -> Result<Value> {
+    let status = response.status().as_u16();
+    let url = response.url().to_string();
+    let headers = headers(response.headers());
+    let too_large = || {
+        Error::new(format!(
+            "the response body from {} is larger than max_body ({max_body} bytes)",
+            errors::authority(cx.url)
+        ))
+    };
+    let announced = response.content_length();
+    if announced.is_some_and(|len| len > max_body) {
+        return Err(too_large());
+    }
+    let reserve = announced.unwrap_or(0).min(MAX_PREALLOCATE);
+    let mut body = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| errors::describe(&e, cx))?
+    {
+        if body.len() as u64 + chunk.len() as u64 > max_body {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let mut out = Map::with_capacity(6);
+    out.push("status".into(), Value::Int(i64::from(status)));
+    out.push("ok".into(), Value::Bool((200..300).contains(&status)));
+    out.push("headers".into(), Value::Map(headers));
+    out.push("body".into(), Value::from(body));
+    out.push("url".into(), Value::from(url));
+    out.push("json".into(), Value::Function(crate::json::body_method()));
+    Ok(Value::Map(out))
+}
+
+/// Response headers as a table; see the module docs for repeated headers.
+fn headers(headers: &HeaderMap) -> Map {
+    let mut out = Map::with_capacity(headers.keys_len());
+    for name in headers.keys() {
+        let mut joined: Vec<u8> = Vec::new();
+        for value in headers.get_all(name) {
+            if !joined.is_empty() {
+                joined.extend_from_slice(b", ");
+            }
+            joined.extend_from_slice(value.as_bytes());
+        }
+        out.push(Value::from(name.as_str()), Value::from(joined));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    #[test]
+    fn repeated_headers_are_joined_in_order() {
+        let mut map = HeaderMap::new();
+        let name = HeaderName::from_static("x-multi");
+        map.append(name.clone(), HeaderValue::from_static("a"));
+        map.append(name, HeaderValue::from_static("b"));
+        map.append(
+            HeaderName::from_static("content-type"),
+            HeaderValue::from_static("text/plain"),
+        );
+        let out = headers(&map);
+        assert_eq!(out.get("x-multi"), Some(&Value::from("a, b")));
+        assert_eq!(out.get("content-type"), Some(&Value::from("text/plain")));
+    }
+}
