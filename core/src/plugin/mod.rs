@@ -27,6 +27,7 @@ use mlua::{Lua, Table};
 pub use discovery::{Found, Status, discover};
 
 use crate::LibPath;
+use crate::builtins::function::Raise;
 use crate::builtins::lazy;
 
 /// Globals the core and Lua own; a plugin may not provide them.
@@ -42,8 +43,33 @@ pub const CORE_GLOBALS: &[&str] = &[
     "require", "select", "setmetatable", "tonumber", "tostring", "type", "warn", "xpcall",
 ];
 
-/// Installs a lazy stub for every global of every plugin found on `lib_path`.
-pub fn install(lua: &Lua, lib_path: &LibPath) -> mlua::Result<()> {
+/// Which plugin functions a VM gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// Every global of every usable plugin.
+    Full,
+    /// DESIGN.md's sandbox: only [`SANDBOX_FUNCTIONS`]; the other functions of those globals
+    /// raise "<global>.<fn> is not available in sandbox", other plugins' globals are absent.
+    Sandbox,
+}
+
+/// The plugin functions a sandboxed script may call: the HTTP client (checks probe services),
+/// not the server.
+pub const SANDBOX_FUNCTIONS: &[(&str, &[&str])] = &[(
+    "http",
+    &["get", "post", "put", "patch", "delete", "request", "client"],
+)];
+
+fn sandbox_allowed(global: &str) -> Option<&'static [&'static str]> {
+    SANDBOX_FUNCTIONS
+        .iter()
+        .find(|(name, _)| *name == global)
+        .map(|(_, functions)| *functions)
+}
+
+/// Installs a lazy stub for every global of every plugin found on `lib_path` (in the sandbox,
+/// for the globals of [`SANDBOX_FUNCTIONS`] only).
+pub fn install(lua: &Lua, lib_path: &LibPath, profile: Profile) -> mlua::Result<()> {
     let found = discover(lib_path, CORE_GLOBALS);
     for plugin in found {
         let refusal = match &plugin.status {
@@ -62,6 +88,13 @@ pub fn install(lua: &Lua, lib_path: &LibPath) -> mlua::Result<()> {
             if !is_lua_name(global) {
                 continue;
             }
+            let allowed = match profile {
+                Profile::Full => None,
+                Profile::Sandbox => match sandbox_allowed(global) {
+                    Some(functions) => Some(functions),
+                    None => continue,
+                },
+            };
             // A name already taken (by the core, an embedder, or an earlier plugin) stays its
             // owner's; discovery has refused the plugin for it where that was foreseeable.
             if !lua
@@ -77,7 +110,7 @@ pub fn install(lua: &Lua, lib_path: &LibPath) -> mlua::Result<()> {
                 global,
                 Rc::new(move |lua, table| match &refusal {
                     Some(why) => Err(mlua::Error::runtime(why.clone())),
-                    None => fill(lua, table, &plugin, &global_name),
+                    None => fill(lua, table, &plugin, &global_name, allowed),
                 }),
             )?;
         }
@@ -85,8 +118,15 @@ pub fn install(lua: &Lua, lib_path: &LibPath) -> mlua::Result<()> {
     Ok(())
 }
 
-/// Loads the plugin (if no other global of it has) and fills `table` with `global`'s functions.
-fn fill(lua: &Lua, table: &Table, plugin: &Found, global: &str) -> mlua::Result<()> {
+/// Loads the plugin (if no other global of it has) and fills `table` with `global`'s functions;
+/// with `allowed`, the others are refusals.
+fn fill(
+    lua: &Lua,
+    table: &Table,
+    plugin: &Found,
+    global: &str,
+    allowed: Option<&[&str]>,
+) -> mlua::Result<()> {
     let manifest = plugin
         .manifest()
         .ok_or_else(|| mlua::Error::runtime(format!("plugin '{}': no manifest", plugin.name)))?;
@@ -104,7 +144,16 @@ fn fill(lua: &Lua, table: &Table, plugin: &Found, global: &str) -> mlua::Result<
         })?;
     for function in entry.functions.as_slice() {
         let name = intern(&format!("{global}.{}", function.name));
-        let f = call::lua_function(lua, name, function.callable, call::Receiver::None)?;
+        let f = match allowed {
+            Some(allowed) if !allowed.contains(&function.name.as_str()) => {
+                crate::builtins::function::function(lua, name, move |_, _| -> Result<(), Raise> {
+                    Err(Raise::Positioned(format!(
+                        "{name} is not available in sandbox"
+                    )))
+                })?
+            }
+            _ => call::lua_function(lua, name, function.callable, call::Receiver::None)?,
+        };
         table.raw_set(function.name.as_str(), f)?;
     }
     Ok(())

@@ -98,9 +98,12 @@ impl RuntimeBuilder {
                 },
             )?;
             let lib_path = self.lib_path.clone().unwrap_or_else(LibPath::from_env);
-            if !self.sandbox {
-                crate::plugin::install(&lua, &lib_path)?;
-            }
+            let plugins = if self.sandbox {
+                crate::plugin::Profile::Sandbox
+            } else {
+                crate::plugin::Profile::Full
+            };
+            crate::plugin::install(&lua, &lib_path, plugins)?;
             resolve::install(&lua, lib_path)?;
             if self.sandbox {
                 sandbox::apply(&lua)?;

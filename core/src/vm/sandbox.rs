@@ -2,7 +2,8 @@
 //!
 //! Kept: the pure standard libraries (`string`, `table`, `math`, `utf8`, `coroutine`, base
 //! functions), `os.time/clock/date/difftime/getenv`, `require` of Lua source modules, and the
-//! core builtins except `fs` and `env.set`. Refused with "<name>: not available in sandbox":
+//! core builtins except `fs` and `env.set`, and of the plugins only the HTTP client
+//! (`plugin::SANDBOX_FUNCTIONS`). Refused with "<name>: not available in sandbox":
 //! all of `io` and `debug`, the rest of `os`, `package.loadlib`, C modules, `string.dump`,
 //! `loadfile`, `dofile`, and binary chunks in `load`.
 
