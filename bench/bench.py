@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Assay benchmark suite: start-up time/RSS and JSON throughput, against lua5.4 + lua-cjson.
+"""Assay benchmark suite: start-up time/RSS and JSON throughput, against lua5.4 + lua-cjson;
+plugin call overhead; HTTP client requests/s against Python's requests and aiohttp.
 
 Run through `bench/run` (see bench/README.md). Standard library only, Python >= 3.11.
 
@@ -28,6 +29,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
+
+from http_client_bench import BenchError, bench_http_client
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -543,8 +546,10 @@ def main() -> int:
 
     if args.quick:
         startup_runs, startup_warmups, json_rounds, json_seconds = 30, 3, 1, 0.2
+        http_rounds, http_seconds = 1, 1.0
     else:
         startup_runs, startup_warmups, json_rounds, json_seconds = 200, 10, 9, 0.5
+        http_rounds, http_seconds = 3, 2.0
     doc_kb = 2500
 
     assay = find_assay()
@@ -557,6 +562,11 @@ def main() -> int:
     js = bench_json(assay, lua, json_rounds, json_seconds, doc_kb)
     log("plugins: per-call overhead, and start-up with all plugins against none")
     pl = bench_plugins(assay, json_rounds, json_seconds * 2, startup_runs, startup_warmups)
+    log("HTTP client: requests/s against requests (sequential) and aiohttp (concurrent)")
+    try:
+        hc = bench_http_client(assay, find_plugin_lib(assay), http_rounds, http_seconds, log)
+    except BenchError as e:
+        die(str(e))
 
     startup_ratio = st.a_ms / st.b_ms
     rss_ratio = st.a_rss_mib / st.b_rss_mib
@@ -598,6 +608,11 @@ def main() -> int:
           f"{len(pl.plugins)} plugins on the lib path ({', '.join(pl.plugins)}) against an empty "
           f"one, median of {pl.startup_runs} paired runs (ratio: median of per-pair ratios; "
           f"'no measurable difference' read as within 3%).")
+    print()
+    print("HTTP client (see bench/http_client_bench.py):")
+    print(table(hc.rows()))
+    for line in hc.notes():
+        print(line)
     print()
     print("ratio = assay / peer. Start-up: wall time, lower is better. JSON: throughput "
           "(CPU time, os.clock), higher is better.")
