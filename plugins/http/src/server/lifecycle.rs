@@ -11,29 +11,51 @@ use axum::serve::ListenerExt;
 use tokio::sync::watch;
 
 use super::log;
+use super::options::ServerOptions;
 
 pub struct Lifecycle {
     stop: watch::Sender<bool>,
     done: watch::Receiver<bool>,
+    port: u16,
+}
+
+/// A listening socket: SO_REUSEADDR (restarts do not wait for TIME_WAIT), SO_REUSEPORT when
+/// asked, the requested backlog.
+fn listen(address: SocketAddr, opts: &ServerOptions) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    if opts.reuse_port {
+        socket.set_reuseport(true)?;
+    }
+    socket.bind(address)?;
+    socket.listen(opts.backlog)
 }
 
 impl Lifecycle {
-    /// Starts serving `listener` on the plugin's runtime.
-    pub fn start(
-        listener: std::net::TcpListener,
-        router: Router,
-        grace: Duration,
-    ) -> Result<Arc<Self>> {
+    /// Binds `address` (on the calling thread, so a port in use is an error at once) and
+    /// starts serving on the servers' runtime.
+    pub fn start(address: SocketAddr, opts: &ServerOptions, router: Router) -> Result<Arc<Self>> {
         let runtime = server_runtime()?;
         let listener = {
             let _entered = runtime.enter();
-            tokio::net::TcpListener::from_std(listener)
-                .map_err(|e| Error::new(format!("cannot listen: {e}")))?
+            listen(address, opts)
+                .map_err(|e| Error::new(format!("cannot listen on {address}: {e}")))?
         };
+        let port = listener
+            .local_addr()
+            .map_err(|e| Error::new(format!("cannot listen on {address}: {e}")))?
+            .port();
         let (stop, stopping) = watch::channel(false);
         let (finished, done) = watch::channel(false);
-        runtime.spawn(serve(listener, router, grace, stopping, finished));
-        Ok(Arc::new(Self { stop, done }))
+        runtime.spawn(serve(listener, router, opts.grace, stopping, finished));
+        Ok(Arc::new(Self { stop, done, port }))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Asks the server to stop (idempotent); `wait` tells when it has.

@@ -22,10 +22,10 @@ mod routes;
 mod spin;
 mod websocket;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use assay_sdk::{Error, Global, Map, Methods, Object, ObjectType, Result, Value};
+use assay_sdk::{Global, Map, Methods, Object, ObjectType, Result, Value};
 
 use self::app::App;
 use self::lifecycle::Lifecycle;
@@ -95,15 +95,7 @@ fn start(routes: &Map, opts: ServerOptions) -> Result<Server> {
     });
     let router = routes::router(routes, &opts.statics, &app)?;
     let address = SocketAddr::new(opts.host, opts.port);
-    let listener = TcpListener::bind(address)
-        .map_err(|e| Error::new(format!("cannot listen on {address}: {e}")))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Error::new(format!("cannot listen on {address}: {e}")))?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| Error::new(format!("cannot listen on {address}: {e}")))?
-        .port();
-    let lifecycle = Lifecycle::start(listener, router, opts.grace)?;
+    let lifecycle = Lifecycle::start(address, &opts, router)?;
+    let port = lifecycle.port();
     Ok(Server { port, lifecycle })
 }

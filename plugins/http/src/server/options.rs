@@ -9,12 +9,24 @@ use assay_sdk::{Callback, Options, Result, Value};
 /// nginx's `client_max_body_size` default: larger bodies get 413 unless `max_body` says more.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
+/// The listen queue's length when `backlog` is not given.
+pub const DEFAULT_BACKLOG: u32 = 1024;
+
 /// How long a stopping server waits for in-flight requests (Kubernetes' default grace period
 /// is 30 s; leave it room to exit cleanly).
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(20);
 
 const KNOWN: &[&str] = &[
-    "host", "port", "static", "before", "after", "max_body", "timeout", "grace",
+    "host",
+    "port",
+    "static",
+    "before",
+    "after",
+    "max_body",
+    "timeout",
+    "grace",
+    "reuse_port",
+    "backlog",
 ];
 
 pub struct ServerOptions {
@@ -29,6 +41,11 @@ pub struct ServerOptions {
     pub timeout: Option<Duration>,
     /// How long `stop()` or SIGTERM waits for in-flight requests before closing them.
     pub grace: Duration,
+    /// SO_REUSEPORT: several processes may listen on the same port; the kernel spreads new
+    /// connections over them (the way to use every core: one process per core).
+    pub reuse_port: bool,
+    /// The listen queue's length (nginx's default is 511).
+    pub backlog: u32,
 }
 
 impl ServerOptions {
@@ -65,6 +82,14 @@ impl ServerOptions {
             max_body,
             timeout: seconds(opts, "timeout")?,
             grace: seconds(opts, "grace")?.unwrap_or(DEFAULT_GRACE),
+            reuse_port: opts.bool("reuse_port")?.unwrap_or(false),
+            backlog: match opts.int("backlog")? {
+                None => DEFAULT_BACKLOG,
+                Some(n) => u32::try_from(n)
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| opts.invalid("backlog", format!("{n} is not a queue length")))?,
+            },
         })
     }
 }
