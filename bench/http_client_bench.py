@@ -191,8 +191,9 @@ def bench_http_client(assay: Path, plugin_root: Path, rounds: int, seconds: floa
                       log: Callable[[str], None]) -> HttpClientResult:
     python = ensure_python()
     env = dict(os.environ, ASSAY_LIB_PATH=str(plugin_root))
-    env.pop("http_proxy", None)
-    env.pop("HTTP_PROXY", None)
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):  # the server is on 127.0.0.1
+        env.pop(proxy, None)
+        env.pop(proxy.lower(), None)
     modes = []
     with Server(python) as server:
         log(f"HTTP client: server {server.name} at {server.url}")

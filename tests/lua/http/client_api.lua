@@ -103,6 +103,14 @@ local function run()
   -- the same function is shared by every response
   assert.eq(rawequal(r.json, not_json.json), true)
 
+  -- Bodies are read up to max_body bytes (per call, or the client's).
+  local ten = {query = {body = "0123456789"}}
+  assert.eq(http.get(base .. "/raw", {query = ten.query, max_body = 10}).body, "0123456789")
+  assert.raises(function() http.get(base .. "/raw", {query = ten.query, max_body = 9}) end,
+    [[http\.get: the response body from 127\.0\.0\.1:\d+ is larger than max_body \(9 bytes\)]])
+  assert.raises(function() http.client{max_body = 4}:get(base .. "/raw", ten) end,
+    [[larger than max_body \(4 bytes\)]])
+
   -- Redirects: followed (up to 10) by default, resp.url is the final URL.
   r = http.get(base .. "/redirect/3")
   assert.eq(r.status, 200)

@@ -117,6 +117,10 @@ fn assay_run(args: &[&str], dir: &Path, vars: &[(&str, &str)]) -> Run {
     cmd.args(args)
         .env("ASSAY_LIB_PATH", plugins)
         .current_dir(dir);
+    // The peers are on 127.0.0.1: a proxy set for the machine must not be asked to reach them.
+    for proxy in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+        cmd.env_remove(proxy).env_remove(proxy.to_ascii_lowercase());
+    }
     for (k, v) in vars {
         cmd.env(k, v);
     }
