@@ -143,3 +143,34 @@ pub struct CallbackVTable {
     pub retain: extern "C" fn(data: *const c_void),
     pub release: extern "C" fn(data: *const c_void),
 }
+
+/// The name of the host-services extension, version 1. After registering a plugin, the host
+/// asks [`PluginModule::extension`] for this name; a plugin that knows it returns a
+/// [`HostHookV1`], which the host calls once with its [`HostServicesV1`]. A plugin built before
+/// the extension existed returns null and simply goes without.
+pub const HOST_SERVICES_V1: &str = "assay.host.v1";
+
+/// What a plugin returns for [`HOST_SERVICES_V1`].
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct HostHookV1 {
+    pub set_services: extern "C" fn(services: &'static HostServicesV1),
+}
+
+/// Services the host offers plugins.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct HostServicesV1 {
+    /// A hold on the run of the VM making the current call (to be called on the Lua thread,
+    /// inside a plugin call): the program does not end while it is held. `data` is null when
+    /// there is no such call.
+    pub hold: extern "C" fn() -> RawHold,
+}
+
+/// A hold from [`HostServicesV1::hold`]; `release` (from any thread, once) gives it back.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct RawHold {
+    pub data: *const c_void,
+    pub release: extern "C" fn(data: *const c_void),
+}

@@ -76,6 +76,8 @@ mod error;
 #[cfg(feature = "plugin")]
 mod function;
 #[cfg(feature = "plugin")]
+mod keepalive;
+#[cfg(feature = "plugin")]
 mod object;
 #[cfg(feature = "plugin")]
 mod plugin;
@@ -92,6 +94,8 @@ pub use callback::{Callback, CallbackImpl};
 pub use error::{Error, Result};
 #[cfg(feature = "plugin")]
 pub use function::{IntoResults, Multi};
+#[cfg(feature = "plugin")]
+pub use keepalive::KeepAlive;
 #[cfg(feature = "plugin")]
 pub use object::{Methods, Object, ObjectType};
 #[cfg(feature = "plugin")]

@@ -98,13 +98,9 @@ pub mod private {
             name: RStr::from_str(name),
             version: RStr::from_str(version),
             register,
-            extension,
+            extension: crate::keepalive::extension,
         }
         .leak_into_prefix()
-    }
-
-    extern "C" fn extension(_name: RStr<'_>) -> *const c_void {
-        std::ptr::null()
     }
 
     /// Runs the author's registration function, catching its panics.

@@ -8,6 +8,7 @@ use assay_sdk::abi::{Callable, ObjectClass};
 use mlua::{Function, Lua, MultiValue};
 
 use super::bridge;
+use super::host::Calling;
 use super::object::PluginObject;
 use crate::builtins::args::Args;
 use crate::builtins::function::{BuiltinResult, Raise, async_function, function};
@@ -30,7 +31,10 @@ pub fn lua_function(
         Callable::Sync { data, call } => {
             function(lua, name, move |lua, args| -> BuiltinResult<MultiValue> {
                 let (this, values) = prepare(lua, &args, receiver)?;
-                let result = call(data, this.pointer(), values);
+                let result = {
+                    let _calling = Calling::enter(lua);
+                    call(data, this.pointer(), values)
+                };
                 drop(this);
                 finish(lua, result)
             })
@@ -38,8 +42,10 @@ pub fn lua_function(
         Callable::Async { data, call } => async_function(lua, name, move |lua, args| {
             // The plugin takes its own reference to the object before `call` returns, so the
             // userdata may be collected while the future runs.
-            let future = prepare(&lua, &args, receiver)
-                .map(|(this, values)| call(data, this.pointer(), values));
+            let future = prepare(&lua, &args, receiver).map(|(this, values)| {
+                let _calling = Calling::enter(&lua);
+                call(data, this.pointer(), values)
+            });
             async move {
                 let result = future?.await;
                 finish(&lua, result)

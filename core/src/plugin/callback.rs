@@ -35,6 +35,34 @@ enum Request {
         reply: oneshot::Sender<CallResult>,
     },
     Release(u64),
+    /// A plugin gave back a [`RemoteHold`].
+    ReleaseHold(u64),
+}
+
+/// A plugin's hold on the VM's run (see `assay_sdk::KeepAlive`), released from any thread by
+/// sending its id back to the dispatcher, which drops the real (thread-bound) hold.
+pub struct RemoteHold {
+    id: u64,
+    requests: mpsc::UnboundedSender<Request>,
+}
+
+impl Drop for RemoteHold {
+    fn drop(&mut self) {
+        let _ = self.requests.send(Request::ReleaseHold(self.id));
+    }
+}
+
+/// A hold on `lua`'s run for a plugin; `None` outside a run.
+pub fn hold(lua: &Lua) -> Option<RemoteHold> {
+    let held = keepalive::hold(lua)?;
+    let hub = hub(lua).ok()?;
+    let id = hub.next_id.get();
+    hub.next_id.set(id + 1);
+    hub.holds.borrow_mut().insert(id, held);
+    Some(RemoteHold {
+        id,
+        requests: hub.requests.clone(),
+    })
 }
 
 /// The host's implementation of a callback.
@@ -85,6 +113,7 @@ pub struct Hub {
     ids: RefCell<HashMap<*const c_void, u64>>,
     next_id: Cell<u64>,
     running: Rc<Cell<bool>>,
+    holds: RefCell<HashMap<u64, keepalive::Hold>>,
 }
 
 impl Hub {
@@ -97,6 +126,7 @@ impl Hub {
             ids: RefCell::default(),
             next_id: Cell::new(1),
             running: Rc::default(),
+            holds: RefCell::default(),
         }
     }
 
@@ -316,6 +346,12 @@ async fn dispatch(
                     if let Some(hub) = lua.app_data_ref::<Hub>() {
                         hub.release(id);
                     }
+                }
+                Request::ReleaseHold(id) => {
+                    let released = lua
+                        .app_data_ref::<Hub>()
+                        .and_then(|hub| hub.holds.borrow_mut().remove(&id));
+                    drop(released);
                 }
                 Request::Call { id, args, reply } => {
                     if let Some((reply, result)) = start_call(&lua, id, args, reply, cx) {

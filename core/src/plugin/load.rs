@@ -81,6 +81,7 @@ fn open(path: &Path, manifest: &PluginManifest) -> Result<Loaded, String> {
     let registration = module.register()()
         .into_result()
         .map_err(|e| format!("registration failed: {e}"))?;
+    super::host::offer(module);
     for global in &manifest.provides {
         if !registration
             .globals

@@ -50,7 +50,14 @@ impl Lifecycle {
             .port();
         let (stop, stopping) = watch::channel(false);
         let (finished, done) = watch::channel(false);
-        runtime.spawn(serve(listener, router, opts.grace, stopping, finished));
+        let opts_grace = opts.grace;
+        // The program lives while the server serves, as a listening server keeps Node's event
+        // loop alive; an older host without the service just does not keep it alive.
+        let alive = assay_sdk::KeepAlive::acquire().ok();
+        runtime.spawn(async move {
+            serve(listener, router, opts_grace, stopping, finished).await;
+            drop(alive);
+        });
         Ok(Arc::new(Self { stop, done, port }))
     }
 
