@@ -64,7 +64,9 @@ fn strip_position(message: &str) -> &str {
 
 fn from_json(value: serde_json::Value, depth: usize) -> Result<Value> {
     if depth > MAX_DEPTH {
-        return Err(Error::new(format!("JSON nested deeper than {MAX_DEPTH} levels")));
+        return Err(Error::new(format!(
+            "JSON nested deeper than {MAX_DEPTH} levels"
+        )));
     }
     Ok(match value {
         serde_json::Value::Null => Value::Null,
@@ -154,13 +156,19 @@ mod tests {
         let text = br#"{"a":[1,2.5,"x",null,true],"b":{},"c":[]}"#;
         let value = decode(text).expect("valid JSON");
         let again = encode(&value).expect("encodable");
-        assert_eq!(String::from_utf8_lossy(&again), String::from_utf8_lossy(text));
+        assert_eq!(
+            String::from_utf8_lossy(&again),
+            String::from_utf8_lossy(text)
+        );
     }
 
     #[test]
     fn errors_name_the_position() {
         let err = decode(b"{\"a\": }").expect_err("invalid");
-        assert!(err.message().starts_with("invalid JSON at line 1 column 7"), "{err}");
+        assert!(
+            err.message().starts_with("invalid JSON at line 1 column 7"),
+            "{err}"
+        );
     }
 
     #[test]
