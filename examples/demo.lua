@@ -1,6 +1,6 @@
 #!/usr/bin/env assay
 -- A verification job in miniature: read a rollout spec, check it, probe the replicas
--- concurrently, and print a JSON report. Run: scripts/demo (or assay examples/demo.lua).
+-- concurrently over HTTP, and print a JSON report. Run: scripts/demo (or assay examples/demo.lua).
 
 local spec = yaml.parse([[
 service: checkout
@@ -16,17 +16,38 @@ local tag = regex.find(spec.image, [[:v(?P<major>\d+)\.(?P<minor>\d+)\.(?P<patch
 assert(tag, "image has no vX.Y.Z tag: " .. spec.image)
 log.info("rollout", {service = spec.service, version = tag.match:sub(2), replicas = #spec.replicas})
 
--- Probe every replica at once: each probe "waits" on the network without blocking the others.
+-- The replicas, played by a local server (the http plugin, loaded on first use): each answers
+-- its health check after its latency. A route handler is a coroutine, so slow ones overlap.
+local latency = {}
+for _, replica in ipairs(spec.replicas) do latency[replica.name] = replica.latency end
+local replicas = http.server({
+  GET = {
+    ["/replicas/:name/health"] = function(req)
+      local seconds = latency[req.params.name]
+      if not seconds then return {status = 404, json = {error = "no such replica"}} end
+      sleep(seconds)
+      return {json = {name = req.params.name, healthy = true}}
+    end,
+  },
+}, {host = "127.0.0.1"})
+local api = http.client({base_url = ("http://127.0.0.1:%d"):format(replicas.port), timeout = 5})
+
+-- Probe every replica at once: each probe waits on the network without blocking the others.
 local started = time.monotonic()
 local probes = {}
 for i, replica in ipairs(spec.replicas) do
   probes[i] = async.spawn(function()
-    sleep(replica.latency)
-    return {name = replica.name, zone = replica.zone, healthy = true, seconds = replica.latency}
+    local t0 = time.monotonic()
+    local resp = api:get("/replicas/" .. replica.name .. "/health")
+    local body = resp:json()
+    return {name = replica.name, zone = replica.zone, healthy = resp.ok and body.healthy,
+            seconds = math.floor((time.monotonic() - t0) * 100 + 0.5) / 100}
   end)
 end
 local results = async.all(probes)
 local elapsed = time.monotonic() - started
+assert.eq(api:get("/replicas/checkout-9/health").status, 404)
+replicas:stop()
 
 local report = {
   service = spec.service,
