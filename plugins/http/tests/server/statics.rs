@@ -1,0 +1,151 @@
+//! `opts.static = {["/assets"] = "public"}`: content types, folder indexes, HEAD, conditional
+//! GET, and paths that try to leave the folder.
+
+use crate::Server;
+use crate::curl::{curl, raw};
+
+#[test]
+fn content_types() {
+    let server = Server::start();
+    let cases = [
+        ("index.html", "text/html"),
+        ("style.css", "text/css"),
+        ("app.js", "javascript"),
+        ("data.json", "application/json"),
+        ("pixel.png", "image/png"),
+    ];
+    for (file, expected) in cases {
+        let r = curl(&[&server.url(&format!("/assets/{file}"))]);
+        assert_eq!(r.status, 200, "{file}: {}", r.describe());
+        let content_type = r.header("content-type").unwrap_or_default();
+        assert!(
+            content_type.starts_with(expected) || content_type.ends_with(expected),
+            "{file}: content-type {content_type:?}, expected {expected}"
+        );
+        let on_disk = std::fs::read(crate::fixtures().join("public").join(file)).expect("fixture");
+        assert!(r.body == on_disk, "{file}: the body differs from the file");
+    }
+    // The PNG arrives byte for byte.
+    let png = curl(&[&server.url("/assets/pixel.png")]);
+    assert!(png.body.starts_with(b"\x89PNG\r\n\x1a\n"));
+}
+
+#[test]
+fn folder_index() {
+    let server = Server::start();
+    let r = curl(&[&server.url("/assets/sub/")]);
+    assert_eq!(r.status, 200, "{}", r.describe());
+    assert!(r.text().contains("sub folder index"), "{}", r.describe());
+    let r = curl(&[&server.url("/assets/")]);
+    assert_eq!(r.status, 200, "{}", r.describe());
+    assert!(r.text().contains("root index page"), "{}", r.describe());
+}
+
+/// `/assets/sub` (no slash) redirects to the folder, which must keep the `/assets` prefix.
+#[test]
+#[ignore = "server bug: the redirect for a folder without its slash drops the mount prefix \
+            (Location: /sub/ instead of /assets/sub/)"]
+fn folder_redirect_keeps_prefix() {
+    let server = Server::start();
+    let r = curl(&[&server.url("/assets/sub")]);
+    assert!(
+        (301..=308).contains(&r.status),
+        "expected a redirect: {}",
+        r.describe()
+    );
+    assert_eq!(
+        r.header("location"),
+        Some("/assets/sub/"),
+        "{}",
+        r.describe()
+    );
+    let r = curl(&["-L", &server.url("/assets/sub")]);
+    assert_eq!(r.status, 200, "{}", r.describe());
+    assert!(r.text().contains("sub folder index"), "{}", r.describe());
+}
+
+#[test]
+fn head_and_conditional_get() {
+    let server = Server::start();
+    let r = curl(&[&server.url("/assets/style.css")]);
+    assert_eq!(r.status, 200);
+    let last_modified = r
+        .header("last-modified")
+        .unwrap_or_else(|| panic!("no Last-Modified: {}", r.describe()))
+        .to_owned();
+    // HEAD: the same headers, no body on the wire.
+    let head = raw(
+        &server,
+        "HEAD /assets/style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    let head = String::from_utf8_lossy(&head).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    let lower = head.to_ascii_lowercase();
+    assert!(lower.contains("\r\ncontent-type: text/css"), "{head}");
+    assert!(lower.contains("\r\ncontent-length: 22\r\n"), "{head}");
+    assert!(head.ends_with("\r\n\r\n"), "HEAD sent a body: {head:?}");
+    // Not modified since: 304, no body.
+    let r = curl(&[
+        "-H",
+        &format!("If-Modified-Since: {last_modified}"),
+        &server.url("/assets/style.css"),
+    ]);
+    assert_eq!(r.status, 304, "{}", r.describe());
+    assert!(r.body.is_empty());
+    // Modified since an old date: the file.
+    let r = curl(&[
+        "-H",
+        "If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT",
+        &server.url("/assets/style.css"),
+    ]);
+    assert_eq!(r.status, 200, "{}", r.describe());
+    assert_eq!(r.text(), "body { color: #333; }\n");
+}
+
+#[test]
+fn no_escape_from_the_folder() {
+    let server = Server::start();
+    // fixtures/server/secret.txt sits next to public/.
+    let secret = "the secret outside the static folder";
+    let attempts = [
+        "/assets/../secret.txt",
+        "/assets/%2e%2e/secret.txt",
+        "/assets/%2E%2E/secret.txt",
+        "/assets/..%2fsecret.txt",
+        "/assets/%2e%2e%2fsecret.txt",
+        "/assets/sub/../../secret.txt",
+        "/assets/sub/%2e%2e/%2e%2e/secret.txt",
+        "/assets/..%5csecret.txt",
+        "/assets/%2fetc%2fpasswd",
+        "/assets//etc/passwd",
+        "/assets/....//secret.txt",
+    ];
+    for path in attempts {
+        // --path-as-is: curl must not tidy the dots away itself.
+        let r = curl(&["--path-as-is", &server.url(path)]);
+        assert!(
+            r.status == 404 || r.status == 400,
+            "{path}: status {} (expected 404 or 400)\n{}",
+            r.status,
+            r.describe()
+        );
+        assert!(!r.text().contains(secret), "{path} leaked the file");
+        assert!(!r.text().contains("root:"), "{path} leaked /etc/passwd");
+    }
+    // Also on the raw wire, where no client normalizes anything.
+    for path in ["/assets/../secret.txt", "/assets/../../../../etc/passwd"] {
+        let response = raw(
+            &server,
+            &format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"),
+        );
+        let text = String::from_utf8_lossy(&response).into_owned();
+        assert!(
+            text.starts_with("HTTP/1.1 404") || text.starts_with("HTTP/1.1 400"),
+            "{path}: {text}"
+        );
+        assert!(
+            !text.contains(secret) && !text.contains("root:"),
+            "{path}: {text}"
+        );
+    }
+}
