@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+import http_server  # bench/http_server.py: assay's http.server against nginx + Lua
+
 from http_client_bench import BenchError, bench_http_client
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -562,6 +564,12 @@ def main() -> int:
     js = bench_json(assay, lua, json_rounds, json_seconds, doc_kb)
     log("plugins: per-call overhead, and start-up with all plugins against none")
     pl = bench_plugins(assay, json_rounds, json_seconds * 2, startup_runs, startup_warmups)
+    log("http server: assay against nginx + its Lua module, wrk on loopback, alternating")
+    try:
+        hs = http_server.bench(assay, rounds=2 if args.quick else 3,
+                               seconds=2 if args.quick else 5)
+    except http_server.BenchError as e:
+        die(str(e))
     log("HTTP client: requests/s against requests (sequential) and aiohttp (concurrent)")
     try:
         hc = bench_http_client(assay, find_plugin_lib(assay), http_rounds, http_seconds, log)
@@ -612,6 +620,11 @@ def main() -> int:
     print("HTTP client (see bench/http_client_bench.py):")
     print(table(hc.rows()))
     for line in hc.notes():
+        print(line)
+    print()
+    print(f"HTTP server (assay against nginx + its Lua module; assay: {hs.assay_version}):")
+    print(table(http_server.rows(hs)))
+    for line in http_server.notes(hs):
         print(line)
     print()
     print("ratio = assay / peer. Start-up: wall time, lower is better. JSON: throughput "
