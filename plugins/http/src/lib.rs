@@ -27,3 +27,10 @@ pub fn register(plugin: &mut assay_sdk::Plugin) {
 }
 
 assay_sdk::plugin!(register);
+
+/// mimalloc for this library's own allocations: request values are made on the server's
+/// thread and freed on the Lua thread; glibc's arenas serialize such frees behind a lock,
+/// mimalloc takes them without one (measured: about 1.5 µs less CPU per request). Only this
+/// plugin uses it: in the core binary it cost 40% more start-up time and 4 MiB of RSS.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
