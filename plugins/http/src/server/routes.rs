@@ -12,12 +12,13 @@ use std::sync::Arc;
 
 use assay_sdk::{Error, Map, Result, Value};
 use axum::Router;
+use axum::http::header::{HeaderValue, LOCATION};
 use axum::http::{Method, StatusCode};
 use axum::routing::{MethodFilter, on};
 use tower_http::services::ServeDir;
 
 use super::app::{self, App, Route};
-use super::response;
+use super::response::{self, HttpResponse};
 
 /// Method keys a routes table may use; `ANY` matches every method.
 const METHODS: &[&str] = &[
@@ -85,13 +86,42 @@ pub fn router(routes: &Map, statics: &[(String, PathBuf)], app: &Arc<App>) -> Re
         if prefix.is_empty() {
             root_folder = Some(files);
         } else {
-            router = router.nest_service(prefix, files);
+            // Nested, the folder sees paths without the prefix; put it back into the
+            // redirect tower-http sends for a folder named without its slash.
+            let mount = prefix.clone();
+            let folder =
+                Router::new()
+                    .fallback_service(files)
+                    .layer(axum::middleware::map_response(
+                        move |response: HttpResponse| {
+                            let mount = mount.clone();
+                            async move { with_prefixed_location(response, &mount) }
+                        },
+                    ));
+            router = router.nest_service(prefix, folder);
         }
     }
     Ok(match root_folder {
         Some(files) => router.fallback_service(files),
         None => router.fallback(|| async { response::error(StatusCode::NOT_FOUND) }),
     })
+}
+
+/// A redirect's `Location: /sub/` as `/<mount>/sub/`.
+fn with_prefixed_location(mut response: HttpResponse, mount: &str) -> HttpResponse {
+    if !response.status().is_redirection() {
+        return response;
+    }
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .filter(|l| l.starts_with('/'))
+        .and_then(|l| HeaderValue::from_str(&format!("{mount}{l}")).ok());
+    if let Some(location) = location {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    response
 }
 
 fn filter(name: &str) -> Option<MethodFilter> {

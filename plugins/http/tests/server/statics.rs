@@ -43,8 +43,6 @@ fn folder_index() {
 
 /// `/assets/sub` (no slash) redirects to the folder, which must keep the `/assets` prefix.
 #[test]
-#[ignore = "server bug: the redirect for a folder without its slash drops the mount prefix \
-            (Location: /sub/ instead of /assets/sub/)"]
 fn folder_redirect_keeps_prefix() {
     let server = Server::start();
     let r = curl(&[&server.url("/assets/sub")]);
