@@ -329,7 +329,9 @@ async fn dispatch(
                     if since.elapsed() < spin_budget() {
                         // Yield to the other tasks, then look again, without registering a
                         // waker: senders find no one to wake and skip the syscall.
-                        if std::env::var_os("XYIELD").is_some() { std::thread::yield_now(); }
+                        if std::env::var_os("XYIELD").is_some() {
+                            std::thread::yield_now();
+                        }
                         cx.waker().wake_by_ref();
                         return Poll::Pending;
                     }

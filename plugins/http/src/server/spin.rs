@@ -67,7 +67,9 @@ async fn run(spin: Arc<Spin>) {
             last_busy = Instant::now();
             continue;
         }
-        if std::env::var_os("XYIELD").is_some() { std::thread::yield_now(); }
+        if std::env::var_os("XYIELD").is_some() {
+            std::thread::yield_now();
+        }
         tokio::task::yield_now().await;
     }
 }
