@@ -4,7 +4,8 @@
 //! call onto the Lua thread, where the function runs as a coroutine (it may sleep or wait on
 //! I/O without blocking other calls); the returned future completes with its results, or with
 //! its error (message and traceback). Callbacks do not keep a script running: the run ends when
-//! the script and its tasks are done. A call that arrives between runs waits for the VM's next
+//! the script and its tasks are done (a plugin that will call back later holds a
+//! [`crate::KeepAlive`]). A call that arrives between runs waits for the VM's next
 //! run (the REPL's next line, an embedder's next `run_*`), and fails once the VM is dropped.
 
 use std::ffi::c_void;
