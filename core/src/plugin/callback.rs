@@ -294,17 +294,6 @@ impl Drop for Running {
 /// ends after this long, so an idle program never burns a core.
 const SPIN: Duration = Duration::from_micros(50);
 
-fn spin_budget() -> Duration {
-    static B: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
-    *B.get_or_init(|| {
-        std::env::var("XSPIN")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_micros)
-            .unwrap_or(SPIN)
-    })
-}
-
 /// Receives calls in batches: everything queued is taken on each wake-up; each call starts at
 /// once and, when it finishes without waiting (the common case for a request handler), its
 /// reply is sent with the rest of the batch; a call that waits goes on as its own task.
@@ -326,12 +315,13 @@ async fn dispatch(
                         let _ = reply.send(result);
                     }
                     let since = *idle_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() < spin_budget() {
-                        // Yield to the other tasks, then look again, without registering a
-                        // waker: senders find no one to wake and skip the syscall.
-                        if std::env::var_os("XYIELD").is_some() {
-                            std::thread::yield_now();
-                        }
+                    if since.elapsed() < SPIN {
+                        // Look again soon without registering a waker, so senders find no
+                        // one to wake and skip the syscall. Meanwhile the core goes to any
+                        // other thread that wants it (on a busy 2-core machine, often the
+                        // plugin thread about to send the next call), then to this thread's
+                        // other tasks.
+                        std::thread::yield_now();
                         cx.waker().wake_by_ref();
                         return Poll::Pending;
                     }

@@ -36,9 +36,10 @@ fn listen(address: SocketAddr, opts: &ServerOptions) -> std::io::Result<tokio::n
 
 impl Lifecycle {
     /// Binds `address` (on the calling thread, so a port in use is an error at once) and
-    /// starts serving on the servers' runtime.
+    /// starts serving on the plugin's runtime (one worker thread; with a single Lua thread
+    /// feeding it, a second worker measured slower: it mostly adds wake-ups).
     pub fn start(address: SocketAddr, opts: &ServerOptions, router: Router) -> Result<Arc<Self>> {
-        let runtime = server_runtime()?;
+        let runtime = assay_sdk::runtime();
         let listener = {
             let _entered = runtime.enter();
             listen(address, opts)
@@ -84,33 +85,6 @@ impl Lifecycle {
         let _ = done.wait_for(|d| *d).await;
         Ok(())
     }
-}
-
-/// The servers' runtime: one thread running a current-thread tokio runtime, apart from the
-/// plugin's general runtime (the client's). Every request's reply comes from the Lua thread;
-/// a single-threaded scheduler takes such wake-ups with less locking than a work-stealing one,
-/// and measured faster (see bench/README.md).
-fn server_runtime() -> Result<&'static tokio::runtime::Handle> {
-    use std::sync::OnceLock;
-    static HANDLE: OnceLock<std::result::Result<tokio::runtime::Handle, String>> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            if std::env::var_os("XMT").is_some() {
-                return Ok(assay_sdk::runtime().handle().clone());
-            }
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            let handle = runtime.handle().clone();
-            std::thread::Builder::new()
-                .name("assay-http-server".into())
-                .spawn(move || runtime.block_on(std::future::pending::<()>()))
-                .map_err(|e| e.to_string())?;
-            Ok(handle)
-        })
-        .as_ref()
-        .map_err(|e| Error::new(format!("cannot start the server's runtime: {e}")))
 }
 
 /// Resolves once `stop` is set. A dropped sender (the Lua object collected without `stop()`)

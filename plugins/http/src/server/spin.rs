@@ -40,9 +40,6 @@ impl Spin {
     }
 
     pub fn enter(self: &Arc<Self>) -> InFlight {
-        if std::env::var_os("XNOSPIN").is_some() {
-            return InFlight(self.clone());
-        }
         if self.in_flight.fetch_add(1, Ordering::AcqRel) == 0 {
             self.work.notify_one();
         }
@@ -61,15 +58,15 @@ async fn run(spin: Arc<Spin>) {
     while !spin.closed.load(Ordering::Acquire) {
         if spin.in_flight.load(Ordering::Acquire) > 0 {
             last_busy = Instant::now();
-        } else if last_busy.elapsed() >= LINGER || std::env::var("XNOSPIN").is_ok() {
+        } else if last_busy.elapsed() >= LINGER {
             // Notify keeps a permit, so a call that started meanwhile is not missed.
             spin.work.notified().await;
             last_busy = Instant::now();
             continue;
         }
-        if std::env::var_os("XYIELD").is_some() {
-            std::thread::yield_now();
-        }
+        // Give the core to any thread that wants it (the Lua thread, on a busy machine), then
+        // let the runtime poll its sockets and other tasks.
+        std::thread::yield_now();
         tokio::task::yield_now().await;
     }
 }
