@@ -1,7 +1,8 @@
 //! One request through a route: read the body, build `req`, run `before`, the handler and
 //! `after` (each a coroutine on the Lua thread), turn the answer into a response.
 //!
-//! Middleware: `before(req)` returning anything but nil short-circuits with that response;
+//! Middleware: `before(req)` runs for every request (routes, static folders, 404s) and
+//! returning anything but nil short-circuits with that response;
 //! `after(req, resp)` gets the response as a table (`{status, headers, body}`, whatever the
 //! handler returned) and, when it returns a value, that value is sent instead. Lua tables are
 //! copies on this side, so `after` must *return* a changed response; returning nothing keeps
@@ -16,6 +17,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::middleware::Next;
 use axum::response::IntoResponse;
 
 use super::log;
@@ -50,10 +52,28 @@ pub struct Route {
     pub label: String,
 }
 
+/// Which Lua function a failure comes from.
+#[derive(Clone, Copy)]
+enum Stage {
+    Before,
+    Handler,
+    After,
+}
+
+impl Stage {
+    fn name(self) -> &'static str {
+        match self {
+            Stage::Before => "before",
+            Stage::Handler => "handler",
+            Stage::After => "after",
+        }
+    }
+}
+
 /// Why a handler produced no response.
 enum Failure {
     /// The Lua function raised (message and traceback).
-    Raised(String),
+    Raised(Stage, String),
     /// It returned something that is not a response.
     Invalid(String),
     TimedOut(Duration),
@@ -68,47 +88,80 @@ pub async fn handle(route: Arc<Route>, req: Request) -> HttpResponse {
     let params = RawPathParams::from_request_parts(&mut parts, &())
         .await
         .ok();
-    let remote = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
-    let req = request::to_value(&parts, params.as_ref(), remote, body);
+    let req = request::to_value(&parts, params.as_ref(), remote_addr(&parts), body);
     match respond(&route, req).await {
         Ok(Reply::Response(response)) => response,
         Ok(Reply::WebSocket {
             function,
             protocols,
         }) => upgrade(&route, parts, function, protocols).await,
-        Err(failure) => {
-            let (status, message, detail) = match failure {
-                Failure::Raised(error) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "handler raised an error",
-                    error,
-                ),
-                Failure::Invalid(why) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "handler returned no valid response",
-                    why,
-                ),
-                Failure::TimedOut(limit) => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "handler timed out",
-                    format!("still running after {}s", limit.as_secs_f64()),
-                ),
-            };
-            log::error(
-                message,
-                &[
-                    ("method", parts.method.as_str()),
-                    ("path", parts.uri.path()),
-                    ("route", &route.label),
-                    ("error", &detail),
-                ],
-            );
-            response::error(status)
-        }
+        Err(failure) => failed(failure, &parts, &route.label),
     }
+}
+
+/// The response for a failure, and its log line.
+fn failed(failure: Failure, parts: &Parts, route: &str) -> HttpResponse {
+    let (status, message, detail) = match failure {
+        Failure::Raised(stage, error) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("{} raised an error", stage.name()),
+            error,
+        ),
+        Failure::Invalid(why) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "handler returned no valid response".to_owned(),
+            why,
+        ),
+        Failure::TimedOut(limit) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "handler timed out".to_owned(),
+            format!("still running after {}s", limit.as_secs_f64()),
+        ),
+    };
+    log::error(
+        &message,
+        &[
+            ("method", parts.method.as_str()),
+            ("path", parts.uri.path()),
+            ("route", route),
+            ("error", &detail),
+        ],
+    );
+    response::error(status)
+}
+
+/// `before` for what no route handles: static folders and 404s, so auth middleware covers
+/// them too (`after` does not run there: files are streamed from disk, not built in Lua).
+/// The body is not read: static files and 404s do not use it.
+pub async fn guard(app: Arc<App>, req: Request, next: Next) -> HttpResponse {
+    let Some(before) = &app.before else {
+        return next.run(req).await;
+    };
+    let (parts, body) = req.into_parts();
+    let value = request::to_value(&parts, None, remote_addr(&parts), Bytes::default());
+    let answer = match call(&app, before, Stage::Before, vec![value]).await {
+        Ok(values) => first(values),
+        Err(failure) => return failed(failure, &parts, "(static or not found)"),
+    };
+    if answer.is_nil() {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    match response::from_value(answer) {
+        Ok(Reply::Response(response)) => response,
+        Ok(Reply::WebSocket { .. }) => failed(
+            Failure::Invalid("'before' cannot answer with a WebSocket".into()),
+            &parts,
+            "(static or not found)",
+        ),
+        Err(why) => failed(Failure::Invalid(why), &parts, "(static or not found)"),
+    }
+}
+
+fn remote_addr(parts: &Parts) -> SocketAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0)
 }
 
 async fn respond(route: &Route, req: Value) -> Result<Reply, Failure> {
@@ -116,16 +169,16 @@ async fn respond(route: &Route, req: Value) -> Result<Reply, Failure> {
     let middleware = app.before.is_some() || app.after.is_some();
     let kept = if middleware { Some(req.clone()) } else { None };
     let answer = match &app.before {
-        Some(before) => match first(call(app, before, vec![req.clone()]).await?) {
-            Value::Nil => first(call(app, &route.handler, vec![req]).await?),
+        Some(before) => match first(call(app, before, Stage::Before, vec![req.clone()]).await?) {
+            Value::Nil => first(call(app, &route.handler, Stage::Handler, vec![req]).await?),
             early => early,
         },
-        None => first(call(app, &route.handler, vec![req]).await?),
+        None => first(call(app, &route.handler, Stage::Handler, vec![req]).await?),
     };
     let answer = match (&app.after, kept) {
         (Some(after), Some(req)) if !is_websocket(&answer) => {
             let table = normalized(answer);
-            match first(call(app, after, vec![req, table.clone()]).await?) {
+            match first(call(app, after, Stage::After, vec![req, table.clone()]).await?) {
                 Value::Nil => table,
                 replaced => replaced,
             }
@@ -135,7 +188,15 @@ async fn respond(route: &Route, req: Value) -> Result<Reply, Failure> {
     response::from_value(answer).map_err(Failure::Invalid)
 }
 
-async fn call(app: &App, f: &Callback, args: Vec<Value>) -> Result<Vec<Value>, Failure> {
+/// Calls a Lua function for a request. On `timeout`, the request gets its 503 at once, but
+/// the coroutine itself runs on to its end (Lua cannot interrupt it safely); what it returns
+/// then is dropped.
+async fn call(
+    app: &App,
+    f: &Callback,
+    stage: Stage,
+    args: Vec<Value>,
+) -> Result<Vec<Value>, Failure> {
     let _in_flight = app.spin.get_or_init(Spin::start).enter();
     let running = f.call(args);
     let result = match app.timeout {
@@ -144,7 +205,7 @@ async fn call(app: &App, f: &Callback, args: Vec<Value>) -> Result<Vec<Value>, F
             .await
             .map_err(|_| Failure::TimedOut(limit))?,
     };
-    result.map_err(|e| Failure::Raised(e.into_message()))
+    result.map_err(|e| Failure::Raised(stage, e.into_message()))
 }
 
 fn first(values: Vec<Value>) -> Value {

@@ -5,20 +5,25 @@ use std::io::Write;
 use std::sync::OnceLock;
 
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 fn json_format() -> bool {
     static JSON: OnceLock<bool> = OnceLock::new();
     *JSON.get_or_init(|| std::env::var("ASSAY_LOG_FORMAT").is_ok_and(|f| f == "json"))
 }
 
+/// `2026-11-22T08:33:54.011Z`: milliseconds always three digits, like the core's `log`.
 fn timestamp() -> String {
     let now = OffsetDateTime::now_utc();
-    let millis = now.replace_nanosecond(now.millisecond() as u32 * 1_000_000);
-    millis
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.millisecond()
+    )
 }
 
 /// One ERROR line: `message` plus `key=value` fields (the traceback goes last, on its lines).

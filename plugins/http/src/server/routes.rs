@@ -80,31 +80,38 @@ pub fn router(routes: &Map, statics: &[(String, PathBuf)], app: &Arc<App>) -> Re
             })?;
         }
     }
+    // Static folders and the 404 fallback run `before` too (see `app::guard`).
+    let guarded = |router: Router| {
+        let app = app.clone();
+        router.layer(axum::middleware::from_fn(move |req, next| {
+            app::guard(app.clone(), req, next)
+        }))
+    };
     let mut root_folder = None;
     for (prefix, folder) in statics {
         let files = ServeDir::new(folder).append_index_html_on_directories(true);
         if prefix.is_empty() {
             root_folder = Some(files);
-        } else {
-            // Nested, the folder sees paths without the prefix; put it back into the
-            // redirect tower-http sends for a folder named without its slash.
-            let mount = prefix.clone();
-            let folder =
-                Router::new()
-                    .fallback_service(files)
-                    .layer(axum::middleware::map_response(
-                        move |response: HttpResponse| {
-                            let mount = mount.clone();
-                            async move { with_prefixed_location(response, &mount) }
-                        },
-                    ));
-            router = router.nest_service(prefix, folder);
+            continue;
         }
+        // Nested, the folder sees paths without the prefix; put it back into the redirect
+        // tower-http sends for a folder named without its slash.
+        let mount = prefix.clone();
+        let folder = Router::new()
+            .fallback_service(files)
+            .layer(axum::middleware::map_response(
+                move |response: HttpResponse| {
+                    let mount = mount.clone();
+                    async move { with_prefixed_location(response, &mount) }
+                },
+            ));
+        router = router.nest_service(prefix, guarded(folder));
     }
-    Ok(match root_folder {
-        Some(files) => router.fallback_service(files),
-        None => router.fallback(|| async { response::error(StatusCode::NOT_FOUND) }),
-    })
+    let fallback = match root_folder {
+        Some(files) => Router::new().fallback_service(files),
+        None => Router::new().fallback(|| async { response::error(StatusCode::NOT_FOUND) }),
+    };
+    Ok(router.fallback_service(guarded(fallback)))
 }
 
 /// A redirect's `Location: /sub/` as `/<mount>/sub/`.

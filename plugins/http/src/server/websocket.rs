@@ -3,7 +3,8 @@
 //!
 //! - `conn:send(text)`, `conn:send_binary(bytes)`;
 //! - `conn:recv(timeout)` -> the next message (text or binary, as a string) and its kind
-//!   (`"text"`/`"binary"`); `nil, "closed"` once the peer closed; `nil, "timeout"` when
+//!   (`"text"`/`"binary"`); `nil, "closed"` once the peer closed (plus the reason when it
+//!   went without a close frame: a reset); `nil, "timeout"` when
 //!   `timeout` seconds passed without a message (waiting is not an error: polling loops use it);
 //! - `conn:close(code, reason)` (default 1000); `conn.protocol`: the subprotocol chosen, or nil.
 //!
@@ -18,6 +19,12 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::Mutex;
+
+enum Received {
+    Message(Value, &'static str),
+    /// Closed, cleanly (`None`) or not (the reason).
+    Closed(Option<String>),
+}
 
 pub struct Conn {
     sink: Mutex<SplitSink<WebSocket, Message>>,
@@ -48,29 +55,32 @@ impl Conn {
         let mut stream = self.stream.lock().await;
         let next = async {
             loop {
-                match stream.next().await {
-                    None | Some(Ok(Message::Close(_))) => return Ok(None),
+                return match stream.next().await {
+                    None | Some(Ok(Message::Close(_))) => Received::Closed(None),
                     Some(Ok(Message::Text(text))) => {
-                        return Ok(Some((Value::from(text.as_str()), "text")));
+                        Received::Message(text.as_str().into(), "text")
                     }
                     Some(Ok(Message::Binary(bytes))) => {
-                        return Ok(Some((Value::from(&bytes[..]), "binary")));
+                        Received::Message((&bytes[..]).into(), "binary")
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                    Some(Err(e)) => return Err(Error::new(format!("receive failed: {e}"))),
-                }
+                    // A peer that vanished without a close frame (a reset, a protocol breach)
+                    // has closed all the same; the reason comes third, for logs.
+                    Some(Err(e)) => Received::Closed(Some(e.to_string())),
+                };
             }
         };
         let received = match timeout {
-            None => next.await?,
+            None => next.await,
             Some(limit) => match tokio::time::timeout(limit, next).await {
-                Ok(received) => received?,
+                Ok(received) => received,
                 Err(_) => return Ok(Multi(vec![Value::Nil, "timeout".into()])),
             },
         };
         Ok(Multi(match received {
-            Some((data, kind)) => vec![data, kind.into()],
-            None => vec![Value::Nil, "closed".into()],
+            Received::Message(data, kind) => vec![data, kind.into()],
+            Received::Closed(None) => vec![Value::Nil, "closed".into()],
+            Received::Closed(Some(why)) => vec![Value::Nil, "closed".into(), why.into()],
         }))
     }
 
