@@ -40,8 +40,6 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 JSON_OBJECT = {"message": "hello", "n": 42, "ok": True}
 ROUTES = {"hello": "/hello", "json": "/json"}
 
-# The server's temporary knobs for experiments; the benchmark measures the defaults.
-EXPERIMENT_VARS = ("XSPIN", "XNOSPIN", "XMT")
 
 NGINX_CONF = """\
 # Written by bench/http_server.py: one process, no master, no daemon, everything in {dir}.
@@ -128,7 +126,7 @@ def find_http_assay(assay: Path) -> tuple[Path, dict[str, str]]:
     scripts/dist has run); else the cargo-built binary with the plugins cargo built beside
     it (built when missing), never one's binary with the other's plugins.
     """
-    env = {k: v for k, v in os.environ.items() if k not in EXPERIMENT_VARS}
+    env = dict(os.environ)
     if _has_http(assay, env):
         return assay, env
     target_dir = Path(os.environ.get("CARGO_TARGET_DIR") or DEFAULT_TARGET_DIR)

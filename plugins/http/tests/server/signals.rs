@@ -91,3 +91,17 @@ fn sigterm_under_load() {
         server.describe()
     );
 }
+
+/// A listening server keeps the program alive after the main chunk ends, until it stops; then
+/// the program ends by itself with 0.
+#[test]
+fn unwaited_server_keeps_the_program_alive() {
+    let mut server = Server::start_script(&crate::fixtures().join("unwaited.lua"), &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    let r = curl(&[&server.url("/ping")]);
+    assert_eq!(r.status, 200, "{}", r.describe());
+    let r = curl(&[&server.url("/stop")]);
+    assert_eq!(r.status, 200, "{}", r.describe());
+    let status = server.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{}", server.describe());
+}

@@ -147,3 +147,23 @@ fn no_escape_from_the_folder() {
         );
     }
 }
+
+/// `before` guards static files and 404s too, not only routes.
+#[test]
+fn before_guards_static_files_and_not_found() {
+    let server = Server::start();
+    let token = "Authorization: Bearer let-me-in";
+    let r = curl(&[&server.url("/assets/guarded.txt")]);
+    assert_eq!(r.status, 401, "{}", r.describe());
+    let r = curl(&["-H", token, &server.url("/assets/guarded.txt")]);
+    assert_eq!(r.status, 200, "{}", r.describe());
+    assert!(
+        r.text().contains("a guarded static file"),
+        "{}",
+        r.describe()
+    );
+    let r = curl(&[&server.url("/guarded-nothing-here")]);
+    assert_eq!(r.status, 401, "{}", r.describe());
+    let r = curl(&["-H", token, &server.url("/guarded-nothing-here")]);
+    assert_eq!(r.status, 404, "{}", r.describe());
+}
