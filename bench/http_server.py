@@ -45,8 +45,8 @@ NGINX_CONF = """\
 # Written by bench/http_server.py: one process, no master, no daemon, everything in {dir}.
 load_module {modules}/ndk_http_module.so;
 load_module {modules}/ngx_http_lua_module.so;
-worker_processes 1;
-master_process off;
+worker_processes {workers};
+master_process {master};
 daemon off;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
@@ -200,10 +200,16 @@ class Server:
         finally:
             signal.alarm(0)
 
+    def pids(self) -> list[int]:
+        """The process and its children (nginx's workers)."""
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        try:
+            return [self.proc.pid] + [int(p) for p in children.read_text().split()]
+        except OSError:
+            return [self.proc.pid]
+
     def cpu_seconds(self) -> float:
-        stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
-        fields = stat[stat.rindex(")") + 2:].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
+        return sum(_cpu_seconds(pid) for pid in self.pids())
 
     def get(self, path: str) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
@@ -233,6 +239,43 @@ class Server:
         self.stderr.close()
 
 
+def _cpu_seconds(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14, 15)
+
+
+class Workers:
+    """Several assay processes sharing one port (SO_REUSEPORT), measured as one server."""
+
+    def __init__(self, servers: list[Server]):
+        self.servers = servers
+        self.name = f"assay x{len(servers)}"
+        self.port = servers[0].port
+        self.proc = servers[0].proc
+
+    def cpu_seconds(self) -> float:
+        return sum(s.cpu_seconds() for s in self.servers)
+
+    def check(self) -> None:
+        for s in self.servers:
+            s.check()
+
+    def stop(self) -> None:
+        for s in self.servers:
+            s.stop()
+
+
+def start_assay_workers(assay: Path, env: dict[str, str], workdir: Path, n: int) -> Workers:
+    first = Server("assay-1", [str(assay), str(SERVER_SCRIPT)], env, None, workdir)
+    rest = [Server(f"assay-{i + 2}", [str(assay), str(SERVER_SCRIPT), str(first.port)], env,
+                   None, workdir) for i in range(n - 1)]
+    return Workers([first, *rest])
+
+
 def _raise_timeout(_signum, _frame):
     raise TimeoutError
 
@@ -241,10 +284,11 @@ def start_assay(assay: Path, env: dict[str, str], workdir: Path) -> Server:
     return Server("assay", [str(assay), str(SERVER_SCRIPT)], env, None, workdir)
 
 
-def start_nginx(workdir: Path) -> Server:
+def start_nginx(workdir: Path, workers: int = 1) -> Server:
     port = free_port()
     conf = workdir / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=workdir, modules=NGINX_MODULES, port=port))
+    conf.write_text(NGINX_CONF.format(dir=workdir, modules=NGINX_MODULES, port=port,
+                                      workers=workers, master="on" if workers > 1 else "off"))
     argv = [shutil.which("nginx") or "nginx", "-p", str(workdir), "-c", str(conf),
             "-e", str(workdir / "error.log")]
     return Server("nginx", argv, None, port, workdir)
@@ -265,7 +309,7 @@ class Run:
     errors: str  # "" when wrk reported no socket errors and no non-2xx/3xx
 
 
-def wrk(server: Server, path: str, seconds: float, connections: int) -> Run:
+def wrk(server: "Server | Workers", path: str, seconds: float, connections: int) -> Run:
     url = f"http://127.0.0.1:{server.port}{path}"
     argv = [shutil.which("wrk") or "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url]
     cpu_before = server.cpu_seconds()
@@ -294,6 +338,7 @@ def wrk(server: Server, path: str, seconds: float, connections: int) -> Run:
 @dataclass
 class Result:
     route: str
+    workers: int = 1
     assay: list[Run] = field(default_factory=list)
     nginx: list[Run] = field(default_factory=list)
 
@@ -367,6 +412,10 @@ def bench(assay: Path, rounds: int = 3, seconds: float = 5, connections: int = 5
         finally:
             for server in servers:
                 server.stop()
+        workers = os.cpu_count() or 1
+        if workers > 1:
+            results.append(_bench_workers(assay, env, Path(tmp), workers, rounds, seconds,
+                                          connections, warmup, errors))
         nginx_log = b_dir / "error.log"
         if nginx_log.is_file() and "[error]" in nginx_log.read_text(errors="replace"):
             errors.append(f"nginx logged errors: {nginx_log.read_text(errors='replace')[:500]}")
@@ -378,6 +427,37 @@ def bench(assay: Path, rounds: int = 3, seconds: float = 5, connections: int = 5
                       wrk_version=_version(["wrk", "-v"]), errors=errors)
 
 
+def _bench_workers(assay: Path, env: dict[str, str], tmp: Path, workers: int, rounds: int,
+                   seconds: float, connections: int, warmup: float,
+                   errors: list[str]) -> Result:
+    """Hello with one server process per core: assay processes sharing the port with
+    SO_REUSEPORT against nginx with as many workers (and its master)."""
+    a_dir, b_dir = tmp / "assay-workers", tmp / "nginx-workers"
+    a_dir.mkdir()
+    b_dir.mkdir()
+    result = Result(f"hello, {workers} processes", workers)
+    servers: list[Server | Workers] = []
+    try:
+        servers.append(start_assay_workers(assay, env, a_dir, workers))
+        servers.append(start_nginx(b_dir, workers))
+        a, b = servers
+        for server in servers:
+            server.check()
+            wrk(server, ROUTES["hello"], warmup, connections)
+        for r in range(rounds):
+            result.assay.append(wrk(a, ROUTES["hello"], seconds, connections))
+            result.nginx.append(wrk(b, ROUTES["hello"], seconds, connections))
+            for name, run in (("assay", result.assay[-1]), ("nginx", result.nginx[-1])):
+                if run.errors:
+                    errors.append(f"{result.route} round {r + 1} {name}: {run.errors}")
+            log(f"http {result.route} round {r + 1}/{rounds}: assay "
+                f"{result.assay[-1].rps:.0f} req/s; nginx {result.nginx[-1].rps:.0f} req/s")
+    finally:
+        for server in servers:
+            server.stop()
+    return result
+
+
 def _verdict(ok: bool) -> str:
     return "yes" if ok else "NO"
 
@@ -387,6 +467,12 @@ def rows(res: HttpResult) -> list[list[str]]:
     out = [["metric", "assay", "nginx + lua", "ratio", "goal", "meets goal"]]
     for r in res.results:
         rps_ratio, cpu_ratio = r.ratio("rps"), r.ratio("cpu_us")
+        if r.workers > 1:  # no goal: shows what one process per core gives
+            out.append([f"http {r.route} (req/s)", f"{r.median('assay', 'rps'):.0f}",
+                        f"{r.median('nginx', 'rps'):.0f}", f"{rps_ratio:.2f}", "—", "—"])
+            out.append([f"http {r.route} CPU (us/req)", f"{r.median('assay', 'cpu_us'):.1f}",
+                        f"{r.median('nginx', 'cpu_us'):.1f}", f"{cpu_ratio:.2f}", "—", "—"])
+            continue
         out.append([f"http {r.route} (req/s)", f"{r.median('assay', 'rps'):.0f}",
                     f"{r.median('nginx', 'rps'):.0f}", f"{rps_ratio:.2f}", ">= 1.00",
                     _verdict(rps_ratio >= 1.0)])
@@ -410,6 +496,9 @@ def notes(res: HttpResult) -> list[str]:
         "access_log off, keepalive_requests 1000000; wrk: " + res.wrk_version.split(" Copyright")[0]
         + ".",
     ]
+    lines.append("Multi-core rows: one assay process per core sharing the port "
+                 "(reuse_port = true, SO_REUSEPORT) against nginx with as many workers and its "
+                 "master; CPU summed over every process. wrk itself takes most of a core here.")
     if res.errors:
         lines.append("ERRORS during the HTTP runs: " + " | ".join(res.errors))
     else:
