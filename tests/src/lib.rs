@@ -116,3 +116,26 @@ pub fn assay() -> Command {
         .env_remove("ASSAY_LIB_PATH");
     cmd
 }
+
+/// `assay` with `ASSAY_LIB_PATH` set to the plugins cargo built, once it is checked that
+/// `plugin` is among them (a plugin's own tests say how to build it, instead of failing later
+/// with "attempt to index a nil value"). No proxy variables: test servers are on 127.0.0.1.
+pub fn assay_with_plugin(plugin: &str) -> Command {
+    let plugins = built_plugins();
+    assert!(
+        plugins
+            .join("plugins")
+            .join(plugin)
+            .join("manifest.yaml")
+            .is_file(),
+        "the {plugin} plugin is not built in {} (cargo build --release -p assay -p \
+         assay-plugin-{plugin})",
+        plugins.display()
+    );
+    let mut cmd = assay();
+    cmd.env("ASSAY_LIB_PATH", plugins);
+    for proxy in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+        cmd.env_remove(proxy).env_remove(proxy.to_ascii_lowercase());
+    }
+    cmd
+}

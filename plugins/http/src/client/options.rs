@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use assay_sdk::{Options, Result, Value};
+use assay_sdk::{Error, Options, Result, Value};
 use reqwest::Url;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
@@ -207,20 +207,16 @@ pub(crate) fn headers(opts: &Options<'_>) -> Result<HeaderMap> {
         let shown = String::from_utf8_lossy(name);
         let name = HeaderName::from_bytes(name)
             .map_err(|_| opts.invalid("headers", format!("invalid header name '{shown}'")))?;
-        let items: Vec<&Value> = match value {
-            Value::Array(list) => list.iter().collect(),
-            one => vec![one],
-        };
-        for item in items {
-            let text = scalar_text(item).ok_or_else(|| {
-                opts.invalid(
-                    "headers",
-                    format!(
-                        "header '{shown}': string or number expected, got {}",
-                        item.type_name()
-                    ),
-                )
-            })?;
+        let texts = scalar_texts(value, |item| {
+            opts.invalid(
+                "headers",
+                format!(
+                    "header '{shown}': string or number expected, got {}",
+                    item.type_name()
+                ),
+            )
+        })?;
+        for text in texts {
             let header = HeaderValue::from_bytes(&text).map_err(|_| {
                 opts.invalid(
                     "headers",
@@ -231,6 +227,19 @@ pub(crate) fn headers(opts: &Options<'_>) -> Result<HeaderMap> {
         }
     }
     Ok(out)
+}
+
+/// The texts of a value that is one scalar or a list of them (`"a"`, `{"a", "b"}`); `bad`
+/// makes the error for an item that is not a scalar.
+fn scalar_texts(value: &Value, bad: impl Fn(&Value) -> Error) -> Result<Vec<Vec<u8>>> {
+    let items: Vec<&Value> = match value {
+        Value::Array(list) => list.iter().collect(),
+        one => vec![one],
+    };
+    items
+        .into_iter()
+        .map(|item| scalar_text(item).ok_or_else(|| bad(item)))
+        .collect()
 }
 
 /// A string's bytes, or a number or boolean written as Lua would print it.
@@ -270,23 +279,17 @@ fn query(opts: &Options<'_>) -> Result<String> {
                 format!("keys are strings, got a {}", key.type_name()),
             )
         })?;
-        let items: Vec<&Value> = match value {
-            Value::Array(list) => list.iter().collect(),
-            one => vec![one],
-        };
-        for item in items {
-            let text = scalar_text(item).ok_or_else(|| {
-                opts.invalid(
-                    "query",
-                    format!(
-                        "'{}': string, number or boolean expected, got {}",
-                        String::from_utf8_lossy(&key_text),
-                        item.type_name()
-                    ),
-                )
-            })?;
-            pairs.push((key_text.clone(), text));
-        }
+        let texts = scalar_texts(value, |item| {
+            opts.invalid(
+                "query",
+                format!(
+                    "'{}': string, number or boolean expected, got {}",
+                    String::from_utf8_lossy(&key_text),
+                    item.type_name()
+                ),
+            )
+        })?;
+        pairs.extend(texts.into_iter().map(|text| (key_text.clone(), text)));
     }
     // Stable: repeated keys keep their list order.
     pairs.sort_by(|a, b| a.0.cmp(&b.0));

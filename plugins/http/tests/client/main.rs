@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use assay_tests::{Run, assay, built_plugins, run};
+use assay_tests::{Run, assay_with_plugin, run};
 
 /// The repository's root.
 pub fn repo() -> PathBuf {
@@ -106,21 +106,8 @@ pub fn lua_file(name: &str, vars: &[(&str, &str)]) -> Run {
 }
 
 fn assay_run(args: &[&str], dir: &Path, vars: &[(&str, &str)]) -> Run {
-    let plugins = built_plugins();
-    assert!(
-        plugins.join("plugins/http/manifest.yaml").is_file(),
-        "the http plugin is not built in {} (cargo build --release -p assay -p \
-         assay-plugin-http)",
-        plugins.display()
-    );
-    let mut cmd = assay();
-    cmd.args(args)
-        .env("ASSAY_LIB_PATH", plugins)
-        .current_dir(dir);
-    // The peers are on 127.0.0.1: a proxy set for the machine must not be asked to reach them.
-    for proxy in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
-        cmd.env_remove(proxy).env_remove(proxy.to_ascii_lowercase());
-    }
+    let mut cmd = assay_with_plugin("http");
+    cmd.args(args).current_dir(dir);
     for (k, v) in vars {
         cmd.env(k, v);
     }

@@ -23,7 +23,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use assay_tests::{Run, assay, built_plugins, run};
+use assay_tests::{Run, assay_with_plugin, run};
 
 /// The repository's root.
 pub fn repo() -> PathBuf {
@@ -72,17 +72,9 @@ impl Server {
     /// Starts `script` with `args` from its folder, and waits (10 s at most) for its
     /// `PORT <n>` line.
     pub fn start_script(script: &Path, args: &[&str]) -> Server {
-        let plugins = built_plugins();
-        assert!(
-            plugins.join("plugins/http/manifest.yaml").is_file(),
-            "the http plugin is not built in {} (cargo build --release -p assay -p \
-             assay-plugin-http)",
-            plugins.display()
-        );
-        let mut cmd = assay();
+        let mut cmd = assay_with_plugin("http");
         cmd.arg(script)
             .args(args)
-            .env("ASSAY_LIB_PATH", plugins)
             .current_dir(script.parent().unwrap_or(Path::new(".")))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
