@@ -15,6 +15,7 @@ mod curl;
 mod load;
 mod signals;
 mod statics;
+mod websocket;
 
 use std::io::{BufRead as _, Read as _};
 use std::path::{Path, PathBuf};
