@@ -41,27 +41,21 @@ impl Reply {
     }
 }
 
+/// `curl` quiet but for errors, never through a proxy, 10 s per transfer, printing
+/// `write_out` (e.g. the status) on stdout.
+fn curl_command(write_out: &str) -> Command {
+    let mut cmd = Command::new(require_tool("curl"));
+    cmd.args(["-sS", "--noproxy", "*", "--max-time", "10", "-w", write_out]);
+    cmd
+}
+
 /// Runs `curl` with `args` (the URL among them); 10 s at most.
 pub fn curl(args: &[&str]) -> Reply {
-    let curl = require_tool("curl");
     let dir = tempfile::tempdir().expect("a temporary folder");
     let headers = dir.path().join("headers");
     let body = dir.path().join("body");
-    let mut cmd = Command::new(curl);
-    cmd.args([
-        "-sS",
-        "--noproxy",
-        "*",
-        "--max-time",
-        "10",
-        "-w",
-        "%{http_code}",
-    ])
-    .arg("-D")
-    .arg(&headers)
-    .arg("-o")
-    .arg(&body)
-    .args(args);
+    let mut cmd = curl_command("%{http_code}");
+    cmd.arg("-D").arg(&headers).arg("-o").arg(&body).args(args);
     let out = run_tool(cmd, Duration::from_secs(15));
     assert_eq!(out.code, Some(0), "curl {args:?}\n{}", out.describe());
     let status = out.stdout.trim().parse().expect("curl printed the status");
@@ -276,18 +270,8 @@ fn twenty_slow_requests_overlap() {
         .collect();
     let mut args = vec!["--parallel", "--parallel-immediate", "--parallel-max", "20"];
     args.extend(urls.iter().map(String::as_str));
-    let curl = require_tool("curl");
-    let mut cmd = Command::new(curl);
-    cmd.args([
-        "-sS",
-        "--noproxy",
-        "*",
-        "--max-time",
-        "10",
-        "-w",
-        "%{http_code}\\n",
-    ])
-    .args(&args);
+    let mut cmd = curl_command("%{http_code}\\n");
+    cmd.args(&args);
     let start = Instant::now();
     let out = run_tool(cmd, Duration::from_secs(20));
     let elapsed = start.elapsed();
