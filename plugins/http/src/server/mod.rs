@@ -7,7 +7,9 @@
 //! `http.server` binds at once (a port in use is an error right there) and returns
 //! `server.port`, `server:stop()` and `server:wait()`. Stopping is graceful: the listener
 //! closes, idle keep-alive connections close, in-flight requests finish (at most `opts.grace`
-//! seconds, default 20), then `wait()` returns. `http.serve` starts and waits. While a script
+//! seconds, default 20), then `wait()` returns. `http.serve` starts and waits. A listening
+//! server keeps the program alive (an SDK `KeepAlive`) even when nothing waits on it, until it
+//! stops; a server whose Lua object is collected without `stop()` serves until the process ends. While a script
 //! waits on a server (`serve` or `wait`), SIGTERM and SIGINT stop it gracefully, so the script
 //! goes on after the call and exits 0; a second signal with no server left to stop ends the
 //! process as the signal would have (exit 128 + signal).
