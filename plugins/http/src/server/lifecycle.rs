@@ -59,7 +59,11 @@ impl Lifecycle {
             serve(listener, router, opts_grace, stopping, finished).await;
             drop(alive);
         });
-        Ok(Arc::new(Self { stop, done, port }))
+        let lifecycle = Arc::new(Self { stop, done, port });
+        // SIGTERM/SIGINT stop every running server gracefully, waited on or not: the program
+        // then ends as its servers finish (their holds released) and exits 0.
+        watch_signals(&lifecycle)?;
+        Ok(lifecycle)
     }
 
     pub fn port(&self) -> u16 {
@@ -75,11 +79,8 @@ impl Lifecycle {
         *self.done.borrow()
     }
 
-    /// Completes once the server has stopped. With `signals`, SIGTERM/SIGINT stop it meanwhile.
-    pub async fn wait(self: &Arc<Self>, signals: bool) -> Result<()> {
-        if signals {
-            watch_signals(self)?;
-        }
+    /// Completes once the server has stopped.
+    pub async fn wait(self: &Arc<Self>) -> Result<()> {
         let mut done = self.done.clone();
         // An error means the serving task is gone, which is also done.
         let _ = done.wait_for(|d| *d).await;
@@ -130,7 +131,7 @@ async fn serve(
     finished.send_replace(true);
 }
 
-/// Servers being waited on, for the signal watcher.
+/// Running servers, for the signal watcher.
 static WAITING: Mutex<Vec<Weak<Lifecycle>>> = Mutex::new(Vec::new());
 
 /// Registers `server` with the watcher, starting the watcher on first use. Installing a handler
@@ -166,7 +167,7 @@ fn watch_signals(server: &Arc<Lifecycle>) -> Result<()> {
         .map_err(|e| Error::new(format!("cannot watch SIGTERM/SIGINT: {e}")))
 }
 
-/// Stops every waited-on server still running; false when there was none.
+/// Stops every server still running; false when there was none.
 fn stop_waiting() -> bool {
     let Ok(waiting) = WAITING.lock() else {
         return false;

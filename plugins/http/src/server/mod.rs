@@ -9,10 +9,11 @@
 //! closes, idle keep-alive connections close, in-flight requests finish (at most `opts.grace`
 //! seconds, default 20), then `wait()` returns. `http.serve` starts and waits. A listening
 //! server keeps the program alive (an SDK `KeepAlive`) even when nothing waits on it, until it
-//! stops; a server whose Lua object is collected without `stop()` serves until the process ends. While a script
-//! waits on a server (`serve` or `wait`), SIGTERM and SIGINT stop it gracefully, so the script
-//! goes on after the call and exits 0; a second signal with no server left to stop ends the
-//! process as the signal would have (exit 128 + signal).
+//! stops; a server whose Lua object is collected without `stop()` serves on.
+//!
+//! SIGTERM and SIGINT stop every running server gracefully: a script waiting on one goes on
+//! after the call, and the program exits 0 once its servers and tasks are done. A signal with
+//! no server left to stop ends the process as the signal would have (exit 128 + signal).
 
 mod app;
 mod lifecycle;
@@ -49,7 +50,7 @@ pub fn register(http: &mut Global) {
             let opts = ServerOptions::read(&args.options(3, "opts")?, Some(port))?;
             start(routes, opts)
         })();
-        async move { started?.lifecycle.wait(true).await }
+        async move { started?.lifecycle.wait().await }
     });
 }
 
@@ -67,10 +68,7 @@ impl ObjectType for Server {
             this.lifecycle.stop();
             Ok(())
         });
-        m.async_method(
-            "wait",
-            |this, _| async move { this.lifecycle.wait(true).await },
-        );
+        m.async_method("wait", |this, _| async move { this.lifecycle.wait().await });
     }
 
     fn field(&self, name: &str) -> Option<Value> {

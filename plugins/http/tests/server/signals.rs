@@ -105,3 +105,14 @@ fn unwaited_server_keeps_the_program_alive() {
     let status = server.wait_exit(Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "{}", server.describe());
 }
+
+/// SIGTERM stops a server nobody waits on gracefully too: the program ends with 0.
+#[test]
+fn unwaited_server_stops_on_sigterm() {
+    let mut server = Server::start_script(&crate::fixtures().join("unwaited.lua"), &[]);
+    let r = curl(&[&server.url("/ping")]);
+    assert_eq!(r.status, 200, "{}", r.describe());
+    server.signal("TERM");
+    let status = server.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "{}", server.describe());
+}
