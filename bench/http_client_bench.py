@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+from local_server import BenchError, free_port, wait_listening
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -36,28 +37,6 @@ CONCURRENCY = 50
 CHILD_TIMEOUT_S = 120
 
 _RESULT = re.compile(r"^RESULT (.*)$", re.M)
-
-
-class BenchError(Exception):
-    """A prerequisite is missing or a run failed; bench.py reports it and exits 2."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_listening(port: int, proc: subprocess.Popen, what: str) -> None:
-    for _ in range(200):  # at most ~10 s
-        if proc.poll() is not None:
-            raise BenchError(f"{what} exited with status {proc.returncode} at start")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise BenchError(f"{what} did not listen on 127.0.0.1:{port} within 10 s")
 
 
 class Server:
@@ -82,7 +61,7 @@ class Server:
 
     def _start_nginx(self, nginx: str) -> None:
         tmp = Path(self.tmp.name)
-        port = _free_port()
+        port = free_port()
         temp_paths = "\n".join(f"    {kind}_temp_path {tmp}/{kind};"
                                for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         conf = tmp / "nginx.conf"
@@ -105,7 +84,7 @@ http {{
 """)
         self.proc = subprocess.Popen([nginx, "-p", str(tmp), "-c", str(conf), "-e", "stderr"],
                                      stdout=subprocess.DEVNULL, stderr=sys.stderr)
-        _wait_listening(port, self.proc, "nginx")
+        wait_listening(port, self.proc, "nginx")
         version = subprocess.run([nginx, "-v"], capture_output=True, text=True).stderr.strip()
         self.name = f"{version.split(': ')[-1]}, 1 worker"
         self.url = f"http://127.0.0.1:{port}/"
