@@ -42,6 +42,9 @@ local first = http.server({GET = {["/"] = ok}}, local_only)
 assert.raises(function()
   http.server({GET = {["/"] = ok}}, {host = "127.0.0.1", port = first.port})
 end, [[cannot listen on 127\.0\.0\.1:]] .. first.port)
+-- http.serve's port is its first argument; a port option too would be ignored, so it is refused.
+assert.raises(function() http.serve(0, {GET = {["/"] = ok}}, {port = 8080}) end,
+  "http.serve takes the port as its first argument")
 -- `nil` options are accepted (the default host is 0.0.0.0, port 0: any free port).
 local any = http.server({GET = {["/"] = ok}}, nil)
 assert.gt(any.port, 0)

@@ -4,7 +4,7 @@
 //! Middleware: `before(req)` runs for every request (routes, static folders, 404s) and
 //! returning anything but nil short-circuits with that response;
 //! `after(req, resp)` gets the response as a table (`{status, headers, body}`, whatever the
-//! handler returned) and, when it returns a value, that value is sent instead. Lua tables are
+//! handler returned; not for WebSocket answers) and, when it returns a value, that value is sent instead. Lua tables are
 //! copies on this side, so `after` must *return* a changed response; returning nothing keeps
 //! the original (the common case: access logs, metrics).
 

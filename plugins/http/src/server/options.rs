@@ -49,7 +49,7 @@ pub struct ServerOptions {
 }
 
 impl ServerOptions {
-    /// Reads `opts`; `port` (from `http.serve(port, ...)`) wins over `opts.port`.
+    /// Reads `opts`; `port` is `http.serve`'s first argument (then `opts.port` is refused).
     pub fn read(opts: &Options<'_>, port: Option<u16>) -> Result<Self> {
         opts.only(KNOWN)?;
         let host = match opts.str("host")? {
@@ -59,6 +59,13 @@ impl ServerOptions {
                 .map_err(|_| opts.invalid("host", format!("'{text}' is not an IP address")))?,
         };
         let port = match port {
+            // `http.serve(port, ...)`: a second port in the options would be ignored.
+            Some(_) if opts.get("port").is_some() => {
+                return Err(opts.invalid(
+                    "port",
+                    "http.serve takes the port as its first argument, not as an option",
+                ));
+            }
             Some(port) => port,
             None => match opts.int("port")? {
                 None => 0,
