@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod json;
 pub mod lazy;
 pub mod log;
+pub mod pattern;
 pub mod regex;
 pub mod time;
 pub mod toml;

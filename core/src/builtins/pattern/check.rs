@@ -1,0 +1,208 @@
+//! Arguments and errors the way `lauxlib.c` makes them, so the pattern functions fail with
+//! Lua's own words: `bad argument #2 to 'find' (string expected, got nil)`, numbers accepted
+//! where strings are expected, strings where integers are.
+
+use mlua::{Integer, IntoLuaMulti, Lua, LuaString, MultiValue, Value};
+
+use super::engine::Stop;
+use crate::builtins::args::Args;
+use crate::builtins::function::{BuiltinResult, Raise, caller_position, error_message};
+
+/// `luaL_argerror`: the message names the function as the caller wrote it (`'find'`, or `'f'`
+/// after `local f = string.find`), and does not count `self` in a method call, as Lua does.
+pub fn arg_error(lua: &Lua, arg: usize, fname: &str, extramsg: &str) -> Raise {
+    // Level 0 is the Rust function, level 1 the glue wrapper the script called.
+    let (name, method, tail) = lua
+        .inspect_stack(1, |frame| {
+            let names = frame.names();
+            (
+                names.name.map(|n| n.into_owned()),
+                names.name_what == Some("method"),
+                frame.is_tail_call(),
+            )
+        })
+        .unwrap_or((None, false, false));
+    let mut arg = arg;
+    if method {
+        arg -= 1;
+        if arg == 0 {
+            let name = name.as_deref().unwrap_or("?");
+            return Raise::Positioned(format!("calling '{name}' on bad self ({extramsg})"));
+        }
+    }
+    // Without a name, Lua finds the function in the loaded modules ('string.find') when a C
+    // function called it; a tail call (`return s:find(p)`) is named at its call in Lua, but
+    // the glue wrapper's tail call drops that frame here, so use the usual name.
+    let name = name.unwrap_or_else(|| {
+        if tail {
+            fname.to_owned()
+        } else {
+            format!("string.{fname}")
+        }
+    });
+    Raise::Positioned(format!("bad argument #{arg} to '{name}' ({extramsg})"))
+}
+
+/// `luaL_typeerror`.
+pub fn type_error(lua: &Lua, args: &Args, arg: usize, fname: &str, expected: &str) -> Raise {
+    let got = if arg > args.len() {
+        "no value".to_owned()
+    } else {
+        type_arg(&args.value(arg))
+    };
+    arg_error(lua, arg, fname, &format!("{expected} expected, got {got}"))
+}
+
+/// The type a type error names: the `__name` metafield, else Lua's type name.
+fn type_arg(value: &Value) -> String {
+    let named = match value {
+        Value::Table(t) => t
+            .metatable()
+            .and_then(|mt| mt.raw_get::<Value>("__name").ok()),
+        Value::UserData(u) => u
+            .metatable()
+            .ok()
+            .and_then(|mt| mt.get::<Value>("__name").ok()),
+        _ => None,
+    };
+    match named {
+        Some(Value::String(s)) => s.to_string_lossy(),
+        _ => match value {
+            Value::LightUserData(_) => "light userdata".to_owned(),
+            v => type_name(v).to_owned(),
+        },
+    }
+}
+
+/// `luaL_typename`.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Nil => "nil",
+        Value::Boolean(_) => "boolean",
+        Value::Integer(_) | Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Table(_) => "table",
+        Value::Function(_) => "function",
+        Value::Thread(_) => "thread",
+        _ => "userdata",
+    }
+}
+
+/// `luaL_checklstring`: a string, or a number converted as Lua converts it.
+pub fn string(lua: &Lua, args: &Args, arg: usize, fname: &str) -> Result<LuaString, Raise> {
+    match args.value(arg) {
+        Value::String(s) => Ok(s),
+        v @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(v)? {
+            Some(s) => Ok(s),
+            None => Err(type_error(lua, args, arg, fname, "string")),
+        },
+        _ => Err(type_error(lua, args, arg, fname, "string")),
+    }
+}
+
+/// `luaL_optinteger`: nil or absent gives `default`; a float or string must hold an integer.
+pub fn opt_integer(
+    lua: &Lua,
+    args: &Args,
+    arg: usize,
+    fname: &str,
+    default: Integer,
+) -> Result<Integer, Raise> {
+    match args.value(arg) {
+        Value::Nil => Ok(default),
+        Value::Integer(n) => Ok(n),
+        v @ (Value::Number(_) | Value::String(_)) => match lua.coerce_integer(v.clone())? {
+            Some(n) => Ok(n),
+            None if lua.coerce_number(v)?.is_some() => Err(arg_error(
+                lua,
+                arg,
+                fname,
+                "number has no integer representation",
+            )),
+            None => Err(type_error(lua, args, arg, fname, "number")),
+        },
+        _ => Err(type_error(lua, args, arg, fname, "number")),
+    }
+}
+
+/// `lua_toboolean`.
+pub fn truthy(value: &Value) -> bool {
+    !matches!(value, Value::Nil | Value::Boolean(false))
+}
+
+/// `posrelatI`: a 1-based start position, negative from the end, clipped to `[1, inf)`.
+pub fn start_position(pos: Integer, len: usize) -> usize {
+    if pos > 0 {
+        usize::try_from(pos).unwrap_or(usize::MAX)
+    } else if pos == 0 || pos.unsigned_abs() > len as u64 {
+        1
+    } else {
+        len - pos.unsigned_abs() as usize + 1
+    }
+}
+
+/// A stopped match as the script sees it: pattern errors at the caller's position, the
+/// interrupt's error passed on as it is.
+pub fn stopped(stop: Stop) -> Raise {
+    match stop {
+        Stop::Error(message) => Raise::Positioned(message),
+        Stop::Interrupted(e) => passed_on(e),
+    }
+}
+
+/// An error from Rust to raise unchanged: a memory error stays one, anything else goes to
+/// the script as the same error value mlua would raise for it.
+pub fn passed_on(e: mlua::Error) -> Raise {
+    match e {
+        mlua::Error::MemoryError(_) => Raise::Lua(e),
+        e if is_memory_error(&e) => Raise::Lua(crate::vm::memory::out_of_memory()),
+        e => Raise::Value(Value::Error(Box::new(e))),
+    }
+}
+
+/// An error value caught by `pcall` (from a replacement function or `__index`), to raise
+/// again unchanged; memory errors stay memory errors.
+pub fn reraise(value: Value) -> Raise {
+    match value {
+        Value::Error(e) if is_memory_error(&e) => Raise::Lua(crate::vm::memory::out_of_memory()),
+        // What `pcall` returns after Lua's allocator failed (a script's own error carries a
+        // position).
+        Value::String(s) if s.as_bytes() == b"not enough memory".as_slice() => {
+            Raise::Lua(crate::vm::memory::out_of_memory())
+        }
+        v => Raise::Value(v),
+    }
+}
+
+fn is_memory_error(e: &mlua::Error) -> bool {
+    match e {
+        mlua::Error::MemoryError(_) => true,
+        mlua::Error::CallbackError { cause, .. } => is_memory_error(cause),
+        mlua::Error::WithContext { cause, .. } => is_memory_error(cause),
+        _ => false,
+    }
+}
+
+/// The builtin protocol's `finish` for the gmatch iterator (see `ITERATOR_GLUE`): `(true,
+/// results...)`, or `(false, error)` for the glue to raise; memory errors raise directly.
+pub fn deliver(lua: &Lua, result: BuiltinResult<MultiValue>) -> mlua::Result<MultiValue> {
+    let failed = |value: Value| (false, value).into_lua_multi(lua);
+    let text =
+        |message: String| -> mlua::Result<Value> { Ok(Value::String(lua.create_string(message)?)) };
+    match result {
+        Ok(mut values) => {
+            values.push_front(Value::Boolean(true));
+            Ok(values)
+        }
+        Err(Raise::Positioned(m) | Raise::Message(m)) => {
+            failed(text(format!("{}{m}", caller_position(lua)))?)
+        }
+        Err(Raise::Value(value)) => failed(value),
+        Err(Raise::Lua(e @ mlua::Error::MemoryError(_))) => Err(e),
+        Err(Raise::Lua(e)) => failed(text(format!(
+            "{}{}",
+            caller_position(lua),
+            error_message(&e)
+        ))?),
+    }
+}
