@@ -312,7 +312,11 @@ async fn raises(lua: Lua, args: Args) -> BuiltinResult<String> {
         Some(Value::Boolean(true)) => {
             return Err(failed(&args, 3, "the function did not raise".into())?);
         }
-        _ => crate::vm::traced::describe(&lua, &outcome.pop_front().unwrap_or(Value::Nil)),
+        _ => {
+            // A run past its deadline is not an error the script may catch.
+            crate::vm::deadline::check(&lua)?;
+            crate::vm::traced::describe(&lua, &outcome.pop_front().unwrap_or(Value::Nil))
+        }
     };
     if let Some(re) = re
         && !re.is_match(message.as_bytes())

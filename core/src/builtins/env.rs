@@ -1,5 +1,6 @@
 //! `env`: the process environment. `env.get(name, default)` returns `default` (or nil) when
 //! the variable is unset; `env.set(name, nil)` unsets it; `env.list()` is a name -> value table.
+//! In the sandbox `env.set` refuses ("env.set is not available in sandbox").
 
 use mlua::{Lua, Table, Value};
 
@@ -9,13 +10,19 @@ use super::function::{BuiltinResult, Raise, function};
 pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.raw_set("get", function(lua, "env.get", get)?)?;
     t.raw_set("list", function(lua, "env.list", list)?)?;
-    let writable = lua
+    let sandbox = lua
         .app_data_ref::<super::BuiltinOptions>()
-        .is_some_and(|o| !o.sandbox);
-    if writable {
-        t.raw_set("set", function(lua, "env.set", set)?)?;
-    }
-    Ok(())
+        .is_some_and(|o| o.sandbox);
+    let set = if sandbox {
+        function(lua, "env.set", |_, _| -> BuiltinResult<()> {
+            Err(Raise::Positioned(
+                "env.set is not available in sandbox".into(),
+            ))
+        })?
+    } else {
+        function(lua, "env.set", set)?
+    };
+    t.raw_set("set", set)
 }
 
 fn valid_name(args: &Args) -> BuiltinResult<String> {

@@ -75,9 +75,25 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
         Lua::poll_pending(),
         coroutine,
         select,
+        timed_out(lua)?,
     ))?;
     lua.set_app_data(Protocol { fail, wrap, glue });
     Ok(())
+}
+
+/// `timed_out()` for the glue: the deadline's message once the run is past it, else nil.
+fn timed_out(lua: &Lua) -> mlua::Result<Function> {
+    lua.create_function(|lua, ()| {
+        Ok(crate::vm::deadline::of(lua)
+            .filter(|d| d.expired())
+            .map(|d| d.message()))
+    })
+}
+
+/// Makes `pcall` and `xpcall` re-raise a run's timeout (see `vm::deadline`).
+pub fn guard_catchers(lua: &Lua) -> mlua::Result<()> {
+    let guard: Function = glue(lua, "guard_catchers")?;
+    guard.call((lua.globals(), timed_out(lua)?))
 }
 
 /// The glue chunk: bytecode compiled at build time (see build.rs), or the source when the

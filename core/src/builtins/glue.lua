@@ -56,12 +56,34 @@ end
 -- marker to the script instead; these versions pass it on (suspending the caller too) and
 -- resume the inner coroutine once the I/O is done, so a generator may call `sleep`.
 -- Every other yield behaves exactly as Lua's.
-function glue.patch_coroutines(PENDING, coroutine, select)
-  local create, resume, yield, close = coroutine.create, coroutine.resume, coroutine.yield, coroutine.close
+--
+-- While a coroutine waits for its I/O, only the resumer that started the wait may go on with
+-- it. Another task resuming it would steal the wake-up and leave both waiting forever, so
+-- that is refused like resuming a running coroutine: `resume` returns false and a message,
+-- `wrap`'s function raises it, `close` raises, and `status` says "normal" (active, not
+-- resumable).
+--
+-- `timed_out()` returns the deadline's message once a run is past it (see vm/deadline.rs):
+-- a failed resume then re-raises that instead of handing the script an error it could ignore.
+function glue.patch_coroutines(PENDING, coroutine, select, timed_out)
+  local create, resume, yield, close, status =
+    coroutine.create, coroutine.resume, coroutine.yield, coroutine.close, coroutine.status
+  local waiting = setmetatable({}, { __mode = "k" })
+  local WAITING = "cannot resume a coroutine that is waiting (in sleep or I/O)"
+
+  local function resumed(co, ...)
+    waiting[co] = nil
+    return resume(co, ...)
+  end
 
   local function relay(co, ok, ...)
     if ok and select("#", ...) == 1 and (...) == PENDING then
-      return relay(co, resume(co, yield(PENDING)))
+      waiting[co] = true
+      return relay(co, resumed(co, yield(PENDING)))
+    end
+    if not ok then
+      local late = timed_out()
+      if late then error(late, 0) end
     end
     return ok, ...
   end
@@ -76,14 +98,39 @@ function glue.patch_coroutines(PENDING, coroutine, select)
   end
 
   coroutine.resume = function(co, ...)
+    if waiting[co] then return false, WAITING end
     return relay(co, resume(co, ...))
   end
   coroutine.wrap = function(f)
     local co = create(f)
     return function(...)
+      if waiting[co] then error(WAITING, 2) end
       return unwrap(co, relay(co, resume(co, ...)))
     end
   end
+  coroutine.close = function(co, ...)
+    if waiting[co] then error("cannot close a coroutine that is waiting (in sleep or I/O)", 2) end
+    return close(co, ...)
+  end
+  coroutine.status = function(co, ...)
+    if waiting[co] then return "normal" end
+    return status(co, ...)
+  end
+end
+
+-- Under a deadline: once the run is past it, `pcall` and `xpcall` re-raise the timeout instead
+-- of returning it, so no handler can keep a timed-out script going.
+function glue.guard_catchers(G, timed_out)
+  local pcall, xpcall = G.pcall, G.xpcall
+  local function recheck(ok, ...)
+    if not ok then
+      local late = timed_out()
+      if late then error(late, 0) end
+    end
+    return ok, ...
+  end
+  G.pcall = function(...) return recheck(pcall(...)) end
+  G.xpcall = function(...) return recheck(xpcall(...)) end
 end
 
 return glue

@@ -10,6 +10,8 @@ pub struct Options {
     pub execute: Option<String>,
     pub sandbox: bool,
     pub memory_limit: String,
+    /// `--timeout SECONDS`, as given.
+    pub timeout: Option<String>,
     pub lib_path: Option<String>,
     pub verbose: bool,
     pub quiet: bool,
@@ -34,6 +36,7 @@ impl Default for Options {
             execute: None,
             sandbox: false,
             memory_limit: "64M".to_owned(),
+            timeout: None,
             lib_path: None,
             verbose: false,
             quiet: false,
@@ -62,6 +65,8 @@ Options:
       --sandbox          Only the sandboxed globals (no files, processes, C modules or debug)
       --memory-limit SIZE
                          Memory the VM may use: 64M (default), 512K, 1G; 0 for no limit
+      --timeout SECONDS  End the run after SECONDS (like 30 or 0.5), waiting or computing;
+                         0 for none (default: none; 60 with --sandbox)
       --lib-path PATHS   Package roots, `:`-separated (default: $ASSAY_LIB_PATH, then the
                          standard roots)
   -v, --verbose          Log debug lines too (overrides ASSAY_LOG)
@@ -92,6 +97,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Options, String
             Long("memory-limit") => {
                 options.memory_limit =
                     text(parser.value().map_err(|e| e.to_string())?, "--memory-limit")?;
+            }
+            Long("timeout") => {
+                options.timeout = Some(text(
+                    parser.value().map_err(|e| e.to_string())?,
+                    "--timeout",
+                )?);
             }
             Long("lib-path") => {
                 options.lib_path = Some(text(

@@ -122,11 +122,30 @@ fn build_runtime(cli: &args::Options) -> Result<Runtime, Failure> {
     if cli.quiet {
         log.level = Level::Error;
     }
-    RuntimeBuilder::default()
+    let mut builder = RuntimeBuilder::default()
         .sandbox(cli.sandbox)
-        .memory_limit(memory)
+        .memory_limit(memory);
+    if let Some(text) = &cli.timeout {
+        builder = builder.timeout(parse_timeout(text).map_err(Failure::usage)?);
+    }
+    builder
         .lib_path(lib_path(cli))
         .log(log)
         .build()
         .map_err(Failure::from)
+}
+
+/// `--timeout SECONDS`: a non-negative number of seconds; 0 turns the deadline off.
+fn parse_timeout(text: &str) -> Result<Option<std::time::Duration>, String> {
+    let seconds: f64 = text
+        .trim()
+        .trim_end_matches('s')
+        .parse()
+        .map_err(|_| format!("--timeout: '{text}' is not a number of seconds (like 30 or 0.5)"))?;
+    if !seconds.is_finite() || seconds < 0.0 || seconds > 1e9 {
+        return Err(format!(
+            "--timeout: '{text}' is out of range (0 to 1e9 seconds; 0 for none)"
+        ));
+    }
+    Ok(Some(std::time::Duration::from_secs_f64(seconds)).filter(|d| !d.is_zero()))
 }

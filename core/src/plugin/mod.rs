@@ -50,7 +50,8 @@ pub enum Profile {
     /// Every global of every usable plugin.
     Full,
     /// DESIGN.md's sandbox: only [`SANDBOX_FUNCTIONS`]; the other functions of those globals
-    /// raise "<global>.<fn> is not available in sandbox", other plugins' globals are absent.
+    /// raise "<global>.<fn> is not available in sandbox", and so does every function of other
+    /// plugins' globals.
     Sandbox,
 }
 
@@ -93,7 +94,10 @@ pub fn install(lua: &Lua, lib_path: &LibPath, profile: Profile) -> mlua::Result<
                 Profile::Full => None,
                 Profile::Sandbox => match sandbox_allowed(global) {
                     Some(functions) => Some(functions),
-                    None => continue,
+                    None => {
+                        crate::vm::sandbox::refuse_global(lua, global)?;
+                        continue;
+                    }
                 },
             };
             // A name already taken (by the core, an embedder, or an earlier plugin) stays its
@@ -162,7 +166,7 @@ fn fill(
 
 /// Function names live as long as the process, like the plugins they name; each distinct name
 /// is stored once, however many VMs use it.
-fn intern(name: &str) -> &'static str {
+pub(crate) fn intern(name: &str) -> &'static str {
     static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
     let mut names = NAMES
         .lock()

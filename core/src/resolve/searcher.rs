@@ -6,6 +6,11 @@
 //! `manifest.yaml` is checked against the core's version before any of its code runs.
 //! Other names are looked up in the script's folder (`a.b` -> `a/b.lua`, `a/b/init.lua`), then
 //! by Lua's own searchers (`package.path`). A missing module's error lists every path tried.
+//!
+//! No name leaves its root: an absolute name (`/etc/x`) or a `..` segment finds nothing in
+//! the script's folder. Module files must be regular files no larger than the memory the VM
+//! has left. In the sandbox, names are dotted words (letters, digits, `_`, `-`) everywhere, and
+//! modules load as text only (a binary chunk is refused); see `vm::sandbox`.
 
 use std::path::{Path, PathBuf};
 
@@ -43,23 +48,46 @@ fn first_existing(candidates: Vec<PathBuf>) -> Found {
     }
 }
 
+/// The largest module source read when the VM has no memory limit.
+const MAX_SOURCE: usize = 256 << 20;
+
+fn sandboxed(lua: &Lua) -> bool {
+    lua.app_data_ref::<crate::builtins::BuiltinOptions>()
+        .is_some_and(|o| o.sandbox)
+}
+
 fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValue> {
     let name = args.string(1, "name")?;
+    let sandbox = sandboxed(lua);
     let found = match name.strip_prefix("assay.") {
         Some(rest) => search_packages(rest, lib_path)?,
+        None if sandbox => {
+            segments(&name, "")?;
+            search_script_dir(lua, &name)
+        }
         None => search_script_dir(lua, &name),
     };
     match found {
         Found::File(path) => {
-            let source = std::fs::read(&path).map_err(|e| {
-                Raise::Message(format!(
-                    "error loading module '{name}' from file '{}': {e}",
-                    path.display()
-                ))
+            let cap = crate::vm::memory::available(lua)
+                .unwrap_or(MAX_SOURCE)
+                .min(MAX_SOURCE);
+            let source = assay_files::read_regular(&path, cap as u64).map_err(|e| {
+                Raise::Message(format!("error loading module '{name}': {e}"))
             })?;
+            let mode = if sandbox {
+                mlua::chunk::ChunkMode::Text
+            } else {
+                // Outside the sandbox, like Lua's own searchers: text or a precompiled chunk.
+                match source.first() {
+                    Some(0x1b) => mlua::chunk::ChunkMode::Binary,
+                    _ => mlua::chunk::ChunkMode::Text,
+                }
+            };
             let loader = lua
                 .load(source)
                 .set_name(format!("@{}", path.display()))
+                .set_mode(mode)
                 .into_function()
                 .map_err(|e| {
                     Raise::Message(format!(
@@ -80,8 +108,9 @@ fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValu
     }
 }
 
-/// `X.Y.Z` -> the path segments, refusing anything that could leave the root.
-fn segments(rest: &str) -> BuiltinResult<Vec<&str>> {
+/// `X.Y.Z` -> the path segments, refusing anything that could leave the root; `prefix` is
+/// what the user wrote before `rest` (`assay.`), for the message.
+fn segments<'a>(rest: &'a str, prefix: &str) -> BuiltinResult<Vec<&'a str>> {
     let parts: Vec<&str> = rest.split('.').collect();
     let valid = |p: &&str| {
         !p.is_empty()
@@ -90,14 +119,14 @@ fn segments(rest: &str) -> BuiltinResult<Vec<&str>> {
     };
     if !parts.iter().all(valid) {
         return Err(Raise::Message(format!(
-            "'assay.{rest}' is not a package name (letters, digits, '-', '_', separated by dots)"
+            "'{prefix}{rest}' is not a module name (letters, digits, '-', '_', separated by dots)"
         )));
     }
     Ok(parts)
 }
 
 fn search_packages(rest: &str, lib_path: &LibPath) -> BuiltinResult<Found> {
-    let parts = segments(rest)?;
+    let parts = segments(rest, "assay.")?;
     let Some((package, sub)) = parts.split_first() else {
         return Ok(Found::Missing(Vec::new()));
     };
@@ -147,7 +176,10 @@ fn search_script_dir(lua: &Lua, name: &str) -> Found {
     let Some(dir) = lua.app_data_ref::<ScriptDir>().map(|d| d.0.clone()) else {
         return Found::Missing(Vec::new());
     };
-    if name.is_empty() || name.split('.').any(|p| p.is_empty() || p == "..") {
+    // Outside the sandbox a name may hold `/` (`require("sub/mod")`, as with Lua's
+    // `./?.lua`), but never leave the folder.
+    let leaves = |p: &str| p.is_empty() || p.split('/').any(|s| s.is_empty() || s == "..");
+    if name.is_empty() || name.contains('\0') || name.split('.').any(leaves) {
         return Found::Missing(Vec::new());
     }
     let base = name.split('.').fold(dir, |p, s| p.join(s));

@@ -1,21 +1,18 @@
-use std::path::PathBuf;
-
 use super::memory::format_size;
 use super::traced::Report;
 
 /// Why a run did not succeed. [`RunError::exit_code`] maps it to the CLI's exit status.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] assay_files::ReadError),
     #[error("{}", .0.message)]
     Syntax(Report),
     #[error("{}", .0.message)]
     Script(Report),
+    /// The run passed its deadline (`--timeout`); the traceback says where it was.
+    #[error("{}", .0.message)]
+    Timeout(Report),
     #[error("not enough memory: the script exceeded its memory limit of {} (raise it with --memory-limit)", format_size(*limit))]
     Memory { limit: usize },
     #[error("{}", unobserved_summary(tasks.len(), *intervals))]
@@ -33,7 +30,7 @@ impl RunError {
     /// 2 for what the user must fix before running (a missing file), 1 for what the script did.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::Read { .. } => 2,
+            RunError::Read(_) => 2,
             _ => 1,
         }
     }
@@ -41,7 +38,7 @@ impl RunError {
     /// Everything a user needs on stderr: the message, then the traceback(s).
     pub fn report(&self) -> String {
         match self {
-            RunError::Script(r) | RunError::Syntax(r) => join(r),
+            RunError::Script(r) | RunError::Syntax(r) | RunError::Timeout(r) => join(r),
             RunError::Unobserved { tasks, .. } => {
                 let mut out = self.to_string();
                 for r in tasks {

@@ -1,4 +1,42 @@
-//! Memory sizes as users write them: `64M`, `512K`, `1G`, `64MiB`, `1048576`; `0` = no limit.
+//! The VM's memory limit: sizes as users write them (`64M`, `512K`, `1G`, `64MiB`,
+//! `1048576`; `0` = no limit), and the checks that keep memory Rust allocates for the script
+//! (encoder output, a replaced string, a plugin's result) inside that limit.
+//!
+//! Lua's allocator enforces the limit only for what Lua allocates. Anything a builtin builds
+//! in Rust first (a `json.encode` buffer, a `regex.replace` result) is checked with
+//! [`ensure_room`] as it grows, so it fails with the same "not enough memory" before it can
+//! take gigabytes outside the limit.
+
+use mlua::Lua;
+
+/// The limit the VM was built with (0: none), kept as app data where builtins can read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit(pub usize);
+
+/// Bytes the VM may still allocate; `None` when it has no limit.
+pub fn available(lua: &Lua) -> Option<usize> {
+    let limit = lua.app_data_ref::<Limit>().map_or(0, |l| l.0);
+    (limit > 0).then(|| limit.saturating_sub(lua.used_memory()))
+}
+
+/// The VM's limit, `None` when it has none.
+pub fn limit(lua: &Lua) -> Option<usize> {
+    lua.app_data_ref::<Limit>().map(|l| l.0).filter(|l| *l > 0)
+}
+
+/// A memory error unless `bytes` more fit in the VM's limit: called before (or while) Rust
+/// builds something of that size for the script.
+pub fn ensure_room(lua: &Lua, bytes: usize) -> mlua::Result<()> {
+    match available(lua) {
+        Some(room) if bytes > room => Err(out_of_memory()),
+        _ => Ok(()),
+    }
+}
+
+/// The error Lua's own allocator raises at the limit.
+pub fn out_of_memory() -> mlua::Error {
+    mlua::Error::MemoryError("not enough memory".into())
+}
 
 /// Bytes in a size, or a message naming what is wrong with it.
 pub fn parse_size(text: &str) -> Result<usize, String> {
@@ -26,14 +64,7 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 
 /// `67108864` -> `64 MiB`, for messages.
 pub fn format_size(bytes: usize) -> String {
-    const MIB: usize = 1024 * 1024;
-    if bytes >= MIB && bytes.is_multiple_of(MIB) {
-        format!("{} MiB", bytes / MIB)
-    } else if bytes >= 1024 && bytes.is_multiple_of(1024) {
-        format!("{} KiB", bytes / 1024)
-    } else {
-        format!("{bytes} bytes")
-    }
+    assay_files::describe_size(bytes as u64)
 }
 
 #[cfg(test)]

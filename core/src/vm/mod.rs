@@ -11,13 +11,15 @@
 //! # Ok::<(), assay::RunError>(())
 //! ```
 
+pub mod deadline;
 mod error;
 pub mod keepalive;
 pub mod memory;
-mod sandbox;
+pub(crate) mod sandbox;
 pub mod traced;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 
@@ -30,6 +32,13 @@ use crate::resolve::{self, LibPath, ScriptDir};
 /// The default memory limit of every VM: 64 MiB.
 pub const DEFAULT_MEMORY_LIMIT: usize = 64 << 20;
 
+/// The deadline of a sandboxed run when none is given: untrusted code must not run forever,
+/// and a minute is far more than a check or a hook script needs.
+pub const DEFAULT_SANDBOX_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The largest script source read when the VM has no memory limit.
+const MAX_SCRIPT: usize = 1 << 30;
+
 /// Options for a [`Runtime`]; `Runtime::builder()` starts from the defaults.
 #[derive(Debug, Clone)]
 pub struct RuntimeBuilder {
@@ -37,6 +46,8 @@ pub struct RuntimeBuilder {
     memory_limit: usize,
     lib_path: Option<LibPath>,
     log: LogConfig,
+    /// `None`: the default (none, or [`DEFAULT_SANDBOX_TIMEOUT`] in the sandbox).
+    timeout: Option<Option<Duration>>,
 }
 
 impl Default for RuntimeBuilder {
@@ -46,6 +57,7 @@ impl Default for RuntimeBuilder {
             memory_limit: DEFAULT_MEMORY_LIMIT,
             lib_path: None,
             log: LogConfig::default(),
+            timeout: None,
         }
     }
 }
@@ -69,6 +81,15 @@ impl RuntimeBuilder {
         self
     }
 
+    /// How long one run (`run_file`, `run_chunk`, a REPL entry) may take, waiting and computing
+    /// alike; past it the run fails with "timed out after N s" (see [`deadline`]). `None` (or a
+    /// zero duration) means no deadline. Unset, a sandboxed VM gets
+    /// [`DEFAULT_SANDBOX_TIMEOUT`] and any other none.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = Some(timeout.filter(|t| !t.is_zero()));
+        self
+    }
+
     /// Level and format of the `log` builtin.
     pub fn log(mut self, config: LogConfig) -> Self {
         self.log = config;
@@ -77,7 +98,10 @@ impl RuntimeBuilder {
 
     pub fn build(self) -> Result<Runtime, RunError> {
         let lua = if self.sandbox {
-            Lua::new_with(StdLib::ALL_SAFE, LuaOptions::new()).map_err(RunError::Setup)?
+            // `io` and `debug` are never opened: no reference to them can exist anywhere
+            // (`package.loaded` included) for a script to find.
+            let libraries = StdLib::ALL_SAFE ^ StdLib::IO;
+            Lua::new_with(libraries, LuaOptions::new()).map_err(RunError::Setup)?
         } else {
             // SAFETY: outside the sandbox a script has everything the reference `lua` gives it,
             // `debug` and C modules included; that is the documented contract.
@@ -85,6 +109,11 @@ impl RuntimeBuilder {
         };
         // No collection while the VM is being built: everything made now lives on anyway.
         lua.gc_stop();
+        let timeout = match self.timeout {
+            Some(chosen) => chosen,
+            None if self.sandbox => Some(DEFAULT_SANDBOX_TIMEOUT),
+            None => None,
+        };
         let setup = || -> mlua::Result<()> {
             let xpcall: Function = lua.globals().raw_get("xpcall")?;
             lua.set_named_registry_value(traced::XPCALL_KEY, xpcall)?;
@@ -108,9 +137,13 @@ impl RuntimeBuilder {
             if self.sandbox {
                 sandbox::apply(&lua)?;
             }
+            if let Some(budget) = timeout {
+                deadline::install(&lua, budget)?;
+            }
             Ok(())
         };
         setup().map_err(RunError::Setup)?;
+        lua.set_app_data(memory::Limit(self.memory_limit));
         lua.gc_restart();
         if self.memory_limit > 0 {
             lua.set_memory_limit(self.memory_limit)
@@ -124,6 +157,7 @@ impl RuntimeBuilder {
             lua,
             executor,
             memory_limit: self.memory_limit,
+            sandbox: self.sandbox,
         })
     }
 }
@@ -139,6 +173,8 @@ pub struct Runtime {
     /// Declared after `lua`, so it is dropped after the state whose finalizers may use it.
     executor: tokio::runtime::Runtime,
     memory_limit: usize,
+    /// Every chunk loads as text only.
+    sandbox: bool,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -178,10 +214,12 @@ impl Runtime {
     /// Runs the script at `path` with `args` (as `arg` and `...`), until it and everything it
     /// spawned have finished.
     pub fn run_file(&self, path: &Path, args: &[String]) -> Result<(), RunError> {
-        let mut source = std::fs::read(path).map_err(|source| RunError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        // A pipe is fine (`assay <(generate)`); an endless device is not.
+        let cap = match self.memory_limit {
+            0 => MAX_SCRIPT,
+            limit => limit.min(MAX_SCRIPT),
+        };
+        let mut source = assay_files::read_capped(path, cap as u64)?;
         strip_shebang(&mut source);
         let dir = path
             .parent()
@@ -213,12 +251,15 @@ impl Runtime {
     /// Evaluates one REPL entry: as an expression when it parses as one, else as statements.
     /// Returns the values it produced.
     pub fn eval(&self, code: &str) -> Result<MultiValue, RunError> {
-        let function = self
-            .lua
-            .load(format!("return {code}"))
-            .set_name("=stdin")
-            .into_function()
-            .or_else(|_| self.lua.load(code).set_name("=stdin").into_function())
+        let load = |text: &str| {
+            self.lua
+                .load(text)
+                .set_name("=stdin")
+                .set_mode(mlua::chunk::ChunkMode::Text)
+                .into_function()
+        };
+        let function = load(&format!("return {code}"))
+            .or_else(|_| load(code))
             .map_err(|e| self.load_error(&e))?;
         self.drive(function, MultiValue::new())
     }
@@ -257,10 +298,23 @@ impl Runtime {
     }
 
     fn run_source(&self, source: &[u8], chunk_name: &str, args: &[String]) -> Result<(), RunError> {
+        if self.sandbox && source.first() == Some(&0x1b) {
+            let name = chunk_name.trim_start_matches(['@', '=']);
+            return Err(RunError::Syntax(Report {
+                message: format!("{name}: binary chunks are not available in sandbox"),
+                traceback: String::new(),
+            }));
+        }
+        // Outside the sandbox a precompiled chunk runs, as with `lua`.
+        let mode = match source.first() {
+            Some(0x1b) if !self.sandbox => mlua::chunk::ChunkMode::Binary,
+            _ => mlua::chunk::ChunkMode::Text,
+        };
         let function = self
             .lua
             .load(source)
             .set_name(chunk_name)
+            .set_mode(mode)
             .into_function()
             .map_err(|e| match e {
                 mlua::Error::MemoryError(_) => self.memory_error(),
@@ -275,33 +329,72 @@ impl Runtime {
         Ok(())
     }
 
+    /// The main coroutine's values, or how it failed.
+    fn main_outcome(
+        &self,
+        main: mlua::Result<Result<MultiValue, traced::Failure>>,
+    ) -> Result<MultiValue, RunError> {
+        match main {
+            Ok(Ok(values)) => Ok(values),
+            Ok(Err(failure)) if failure.report.message == "not enough memory" => {
+                Err(self.memory_error())
+            }
+            Ok(Err(failure)) => Err(RunError::Script(failure.report)),
+            Err(mlua::Error::MemoryError(_)) => Err(self.memory_error()),
+            Err(e) => Err(RunError::Setup(e)),
+        }
+    }
+
     fn memory_error(&self) -> RunError {
         RunError::Memory {
             limit: self.memory_limit,
         }
     }
 
-    /// Runs `function(args)` as the main coroutine, then waits for everything it spawned.
+    /// Runs `function(args)` as the main coroutine, then waits for everything it spawned, all
+    /// within the deadline if the VM has one.
     fn drive(&self, function: Function, args: MultiValue) -> Result<MultiValue, RunError> {
         let local = tokio::task::LocalSet::new();
         let lua = &self.lua;
         let _run = crate::plugin::begin_run(lua, &local);
-        let main = local.block_on(&self.executor, traced::run_traced(lua, function, args));
-        let values = match main {
-            Ok(Ok(values)) => values,
-            Ok(Err(failure)) if failure.report.message == "not enough memory" => {
-                return Err(self.memory_error());
+        let deadline = deadline::of(lua);
+        let until = deadline.as_ref().map(|d| d.start());
+        let run = async {
+            let main = traced::run_traced(lua, function, args).await;
+            let values = self.main_outcome(main)?;
+            let keepalive = lua
+                .app_data_ref::<keepalive::KeepAlive>()
+                .map(|k| k.clone());
+            if let Some(keepalive) = keepalive {
+                keepalive.idle().await;
             }
-            Ok(Err(failure)) => return Err(RunError::Script(failure.report)),
-            Err(mlua::Error::MemoryError(_)) => return Err(self.memory_error()),
-            Err(e) => return Err(RunError::Setup(e)),
+            Ok(values)
         };
-        let keepalive = lua
-            .app_data_ref::<keepalive::KeepAlive>()
-            .map(|k| k.clone());
-        if let Some(keepalive) = keepalive {
-            local.block_on(&self.executor, keepalive.idle());
+        let outcome = local.block_on(&self.executor, async {
+            match until {
+                Some(at) => tokio::time::timeout_at(at.into(), run)
+                    .await
+                    .unwrap_or_else(|_| Err(RunError::Timeout(Report::default()))),
+                None => run.await,
+            }
+        });
+        if let Some(deadline) = &deadline {
+            let timed_out = deadline.expired();
+            deadline.stop();
+            if timed_out {
+                // Whatever the script was doing when time ran out; its traceback if it was
+                // computing.
+                let traceback = match outcome {
+                    Err(RunError::Script(report)) => report.traceback,
+                    _ => String::new(),
+                };
+                return Err(RunError::Timeout(Report {
+                    message: deadline.message(),
+                    traceback,
+                }));
+            }
         }
+        let values = outcome?;
         // What is left (the callback dispatcher) only waits for work; it goes with the set.
         drop(local);
         let unobserved = lua

@@ -1,47 +1,104 @@
 //! The sandbox (`--sandbox`, check scripts): what DESIGN.md lists and nothing else.
 //!
 //! Kept: the pure standard libraries (`string`, `table`, `math`, `utf8`, `coroutine`, base
-//! functions), `os.time/clock/date/difftime/getenv`, `require` of Lua source modules, and the
-//! core builtins except `fs` and `env.set`, and of the plugins only the HTTP client
-//! (`plugin::SANDBOX_FUNCTIONS`). Refused with "<name>: not available in sandbox":
-//! all of `io` and `debug`, the rest of `os`, `package.loadlib`, C modules, `string.dump`,
-//! `loadfile`, `dofile`, and binary chunks in `load`.
+//! functions), `os.time/clock/date/difftime/getenv` (`getenv` reads what `env.get` reads),
+//! `require` of Lua source modules from the lib path and the script's folder, the core
+//! builtins but `fs` and `env.set`, and of the plugins only the HTTP client
+//! (`plugin::SANDBOX_FUNCTIONS`).
+//!
+//! Everything else is refused by name, wherever a script reaches for it: `io.open`,
+//! `require("io").open`, `package.loaded.debug.getinfo`, `fs.read`, `crypto.hash`,
+//! `os.execute`, `env.set`, `string.dump`, `loadfile`, `dofile`, `package.loadlib`,
+//! `package.searchpath` all raise "`<name>` is not available in sandbox" at the caller's
+//! position. `io` and `debug` are never opened in a sandboxed VM (so no reference to the real
+//! libraries exists anywhere, `package.loaded` included), and the libraries that are opened
+//! (`os`, `string`, `package`) are changed in place, so every path to them sees the change.
+//!
+//! Loading code: every chunk is text (`load` forces mode `"t"`, the resolver loads modules as
+//! text, the main script too); `require` searches only `package.preload`, the lib path and the
+//! script's folder, with names of letters, digits, `_` and `-` between dots (no absolute paths,
+//! no `..`); Lua's own `package.path` and C searchers are removed, so `package.path` and
+//! `package.cpath` are inert strings that point nowhere, whatever a script sets them to.
 
 use mlua::{Function, Lua, Table, Value};
 
 use crate::builtins::function::{INTERNAL_CHUNK, Raise, function};
 
+/// `os` functions a sandboxed script keeps: clocks, dates, and the environment it may read.
 const OS_KEPT: &[&str] = &["time", "clock", "date", "difftime", "getenv"];
 
+/// Globals refused as a whole. `io` and `debug` are Lua's; `fs` is the core's; `process` is
+/// the core's process builtin; the rest are the globals of the plugins Assay ships, refused
+/// even when the plugin is not installed (plugins found on the lib path are refused the same
+/// way by the plugin host).
+const REFUSED_GLOBALS: &[&str] = &[
+    "io", "debug", "fs", "process", "crypto", "db", "ws", "template",
+];
+
+/// The refusal every sandboxed path leads to.
+fn refused(name: &str) -> Raise {
+    Raise::Positioned(format!("{name} is not available in sandbox"))
+}
+
+/// A function that refuses by `name` (`os.execute`).
 fn refusal(lua: &Lua, name: &'static str) -> mlua::Result<Function> {
     function(lua, name, move |_, _| -> Result<(), Raise> {
-        Err(Raise::msg("not available in sandbox"))
+        Err(refused(name))
     })
 }
 
-/// A table whose every field raises, so `io.open(...)` fails by name rather than with
-/// "attempt to index a nil value".
+/// A table whose every field refuses by name, so `io.open(...)` fails as "io.open is not
+/// available in sandbox" rather than "attempt to index a nil value"; calling it or assigning
+/// to it refuses too.
 fn refusing_library(lua: &Lua, library: &'static str) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     let mt = lua.create_table()?;
-    let index = function(lua, "sandbox", move |_, args| -> Result<(), Raise> {
-        let field = args
+    let field = move |args: &crate::builtins::args::Args| {
+        let name = args
             .string_like(2, "key")
             .unwrap_or_else(|_| "?".to_owned());
-        Err(Raise::Positioned(format!(
-            "{library}.{field} is not available in sandbox"
-        )))
+        refused(&format!("{library}.{name}"))
+    };
+    let index = function(lua, "sandbox", move |_, args| -> Result<(), Raise> {
+        Err(field(&args))
+    })?;
+    let newindex = function(lua, "sandbox", move |_, args| -> Result<(), Raise> {
+        Err(field(&args))
+    })?;
+    let call = function(lua, "sandbox", move |_, _| -> Result<(), Raise> {
+        Err(refused(library))
     })?;
     mt.raw_set("__index", index)?;
+    mt.raw_set("__newindex", newindex)?;
+    mt.raw_set("__call", call)?;
+    mt.raw_set("__name", format!("{library} (not available in sandbox)"))?;
     mt.raw_set("__metatable", false)?;
     t.set_metatable(Some(mt))?;
     Ok(t)
 }
 
+/// Installs global `name` as a refusing library, unless something already has the name (an
+/// embedder's global stays the embedder's).
+pub fn refuse_global(lua: &Lua, name: &str) -> mlua::Result<()> {
+    if !lua.globals().raw_get::<Value>(name)?.is_nil() {
+        return Ok(());
+    }
+    let name: &'static str = crate::plugin::intern(name);
+    let library = refusing_library(lua, name)?;
+    lua.globals().raw_set(name, library.clone())?;
+    // `require("io")` finds the same refusal.
+    let loaded: Table = lua
+        .globals()
+        .raw_get::<Table>("package")?
+        .raw_get("loaded")?;
+    loaded.raw_set(name, library)
+}
+
 pub fn apply(lua: &Lua) -> mlua::Result<()> {
     let g = lua.globals();
-    g.raw_set("io", refusing_library(lua, "io")?)?;
-    g.raw_set("debug", refusing_library(lua, "debug")?)?;
+    for name in REFUSED_GLOBALS {
+        refuse_global(lua, name)?;
+    }
 
     let os: Table = g.raw_get("os")?;
     let names: Vec<String> = os
@@ -50,7 +107,7 @@ pub fn apply(lua: &Lua) -> mlua::Result<()> {
         .collect();
     for name in names {
         if !OS_KEPT.contains(&name.as_str()) {
-            let full: &'static str = Box::leak(format!("os.{name}").into_boxed_str());
+            let full = crate::plugin::intern(&format!("os.{name}"));
             os.raw_set(name, refusal(lua, full)?)?;
         }
     }
@@ -60,14 +117,23 @@ pub fn apply(lua: &Lua) -> mlua::Result<()> {
 
     let package: Table = g.raw_get("package")?;
     package.raw_set("loadlib", refusal(lua, "package.loadlib")?)?;
+    package.raw_set("searchpath", refusal(lua, "package.searchpath")?)?;
+    package.raw_set("path", "")?;
     package.raw_set("cpath", "")?;
+    // Only `package.preload` and Assay's searcher (lib path, script folder; text only). Lua's
+    // own file searchers follow `package.path`/`cpath` anywhere and accept binary chunks.
+    let searchers: Table = package.raw_get("searchers")?;
+    let kept = lua.create_table()?;
+    kept.raw_seti(1, searchers.raw_get::<Value>(1)?)?;
+    kept.raw_seti(2, searchers.raw_get::<Value>(2)?)?;
+    package.raw_set("searchers", kept)?;
 
     g.raw_set("loadfile", refusal(lua, "loadfile")?)?;
     g.raw_set("dofile", refusal(lua, "dofile")?)?;
     let load: Function = g.raw_get("load")?;
     let text_only: Function = lua
         .load(
-            "local load = ...\n\
+            "local load, error = ...\n\
              return function(chunk, name, mode, env)\n\
                if mode ~= nil and mode ~= 't' then\n\
                  error('load: binary chunks are not available in sandbox', 2)\n\
@@ -76,6 +142,6 @@ pub fn apply(lua: &Lua) -> mlua::Result<()> {
              end",
         )
         .set_name(INTERNAL_CHUNK)
-        .call(load)?;
+        .call((load, g.raw_get::<Function>("error")?))?;
     g.raw_set("load", text_only)
 }

@@ -10,7 +10,7 @@ use crate::builtins::args::type_name;
 use crate::builtins::function::{INTERNAL_CHUNK, caller_position, error_message};
 
 /// A failure as the user sees it: the message (`file:line: text`) and the traceback.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     pub message: String,
     pub traceback: String,

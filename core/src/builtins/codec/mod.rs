@@ -61,9 +61,10 @@ pub fn markers(lua: &Lua) -> mlua::Result<Markers> {
 ///
 /// With a memory limit set, mlua runs every table insertion under a protected call (any
 /// allocation could fail), which halves decoding speed. While a document is decoded the limit
-/// is lifted and this budget checks the VM's usage every [`Budget::EVERY`] values instead, so
-/// the limit still holds, overshot by at most a few hundred KiB, and the decode fails cleanly
-/// with "not enough memory". The limit is restored on every exit path.
+/// is lifted and this budget checks the VM's usage every [`Budget::EVERY`] values instead, and
+/// before every string of [`Budget::CHECKED_STRING`] bytes or more, so the limit still holds,
+/// overshot by at most about a MiB (1,024 small strings), and the decode fails cleanly with
+/// "not enough memory". The limit is restored on every exit path.
 pub struct Budget<'a> {
     lua: &'a Lua,
     limit: usize,
@@ -72,6 +73,20 @@ pub struct Budget<'a> {
 
 impl Budget<'_> {
     const EVERY: u32 = 1024;
+    /// Strings this long are checked one by one: a thousand of them unchecked would be a
+    /// thousand times their size past the limit.
+    pub const CHECKED_STRING: usize = 1024;
+
+    /// Counts a string of `len` bytes about to be created; a memory error if it does not fit.
+    pub fn string(&self, len: usize) -> mlua::Result<()> {
+        if self.limit > 0
+            && len >= Self::CHECKED_STRING
+            && self.lua.used_memory().saturating_add(len) > self.limit
+        {
+            return Err(crate::vm::memory::out_of_memory());
+        }
+        self.tick()
+    }
 
     /// Counts one value; past the limit it is a memory error.
     pub fn tick(&self) -> mlua::Result<()> {
@@ -81,7 +96,7 @@ impl Budget<'_> {
             && ticks.is_multiple_of(Self::EVERY)
             && self.lua.used_memory() > self.limit
         {
-            return Err(mlua::Error::MemoryError("not enough memory".into()));
+            return Err(crate::vm::memory::out_of_memory());
         }
         Ok(())
     }

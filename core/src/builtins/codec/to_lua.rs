@@ -32,7 +32,9 @@ impl LuaSeed<'_> {
     }
 
     fn string<E: de::Error>(&self, bytes: &[u8]) -> Result<Value, E> {
-        self.budget.tick().map_err(|e| self.lua_err(e))?;
+        self.budget
+            .string(bytes.len())
+            .map_err(|e| self.lua_err(e))?;
         self.lua
             .create_string(bytes)
             .map(Value::String)

@@ -1,0 +1,201 @@
+//! Reading a file whose path came from outside: a script's argument, a manifest, an option
+//! such as `ca_cert`, the environment.
+//!
+//! Such a path may name anything: `/dev/zero` (endless), `/dev/stdin` or a FIFO (waits
+//! forever for a writer), a symlink to either, a 10 GB log. [`read_regular`] reads only a
+//! regular file (after following symlinks) and never more than a cap the caller chooses, so a
+//! wrong or hostile path is a clear error instead of a hang or an unbounded allocation.
+//!
+//! The file is opened non-blocking (opening a FIFO without a writer would block) and its
+//! type is checked on the open descriptor, so a path swapped between a check and the open
+//! cannot slip through.
+//!
+//! [`read_capped`] is for the one place a stream is wanted: the script a user names on the
+//! command line may be a pipe (`assay <(generate)`); it is still never read past its cap.
+
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// Why a file could not be read; every message names the path.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {}: it is {kind}, not a regular file", path.display())]
+    NotRegular { path: PathBuf, kind: &'static str },
+    #[error("cannot read {}: larger than {}", path.display(), describe_size(*max))]
+    TooLarge { path: PathBuf, max: u64 },
+}
+
+impl ReadError {
+    /// The underlying I/O error's kind, when there is one (`NotFound` and the like).
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        match self {
+            ReadError::Io { source, .. } => Some(source.kind()),
+            _ => None,
+        }
+    }
+}
+
+/// `1048576` -> `1 MiB`, for messages.
+pub fn describe_size(bytes: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= 1024 && bytes.is_multiple_of(1024) {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// The whole content of the regular file at `path` (symlinks followed), at most `max` bytes.
+pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    let io = |source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular {
+            path: path.to_owned(),
+            kind: kind_of(&meta.file_type()),
+        });
+    }
+    if meta.len() > max {
+        return Err(too_large(path, max));
+    }
+    read_at_most(file, path, max, meta.len())
+}
+
+/// Like [`read_regular`], as UTF-8 text.
+pub fn read_regular_text(path: &Path, max: u64) -> Result<String, ReadError> {
+    let bytes = read_regular(path, max)?;
+    String::from_utf8(bytes).map_err(|_| ReadError::Io {
+        path: path.to_owned(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"),
+    })
+}
+
+/// The content of `path` whatever its type (a pipe included), at most `max` bytes: for the
+/// script a user names on the command line. A directory is refused.
+pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    let io = |source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(ReadError::NotRegular {
+            path: path.to_owned(),
+            kind: "a directory",
+        });
+    }
+    let hint = if meta.is_file() { meta.len() } else { 0 };
+    if hint > max {
+        return Err(too_large(path, max));
+    }
+    read_at_most(file, path, max, hint)
+}
+
+fn too_large(path: &Path, max: u64) -> ReadError {
+    ReadError::TooLarge {
+        path: path.to_owned(),
+        max,
+    }
+}
+
+/// Reads to the end, failing as soon as more than `max` bytes arrive (a file can grow while it
+/// is read, and a device has no size). `hint` sizes the buffer; it is never trusted beyond 1 MiB.
+fn read_at_most(file: File, path: &Path, max: u64, hint: u64) -> Result<Vec<u8>, ReadError> {
+    let reserve = usize::try_from(hint.min(max).min(1 << 20)).unwrap_or(0);
+    let mut out = Vec::with_capacity(reserve);
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|source| ReadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    if out.len() as u64 > max {
+        return Err(too_large(path, max));
+    }
+    Ok(out)
+}
+
+fn kind_of(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_regular_file_within_its_cap() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, b"hello").expect("write");
+        assert_eq!(read_regular(&path, 5).expect("fits"), b"hello");
+        let err = read_regular(&path, 4).expect_err("too large");
+        assert_eq!(
+            err.to_string(),
+            format!("cannot read {}: larger than 4 bytes", path.display())
+        );
+    }
+
+    #[test]
+    fn refuses_devices_fifos_and_folders_without_blocking() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = read_regular(Path::new("/dev/zero"), 1 << 20).expect_err("device");
+        assert!(err.to_string().contains("a character device"), "{err}");
+        let fifo = dir.path().join("fifo");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let err = read_regular(&fifo, 1 << 20).expect_err("fifo");
+        assert!(err.to_string().contains("a FIFO"), "{err}");
+        let err = read_regular(dir.path(), 1 << 20).expect_err("folder");
+        assert!(matches!(err, ReadError::NotRegular { .. } | ReadError::Io { .. }));
+        let link = dir.path().join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
+        let err = read_regular(&link, 1 << 20).expect_err("symlink to a device");
+        assert!(err.to_string().contains("a character device"), "{err}");
+    }
+
+    #[test]
+    fn capped_reads_stop_at_the_cap_on_endless_input() {
+        let err = read_capped(Path::new("/dev/zero"), 1 << 16).expect_err("endless");
+        assert!(matches!(err, ReadError::TooLarge { max, .. } if max == 1 << 16));
+    }
+
+    #[test]
+    fn missing_files_keep_their_kind() {
+        let err = read_regular(Path::new("/nonexistent/x"), 10).expect_err("missing");
+        assert_eq!(err.io_kind(), Some(std::io::ErrorKind::NotFound));
+    }
+}
