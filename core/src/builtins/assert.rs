@@ -1,8 +1,11 @@
 //! `assert`: still Lua's own `assert(v, msg)` when called, plus named checks whose failures say
 //! what was expected and what came. Argument order is `(actual, expected)`.
-//! `assert.eq` compares tables deeply (metatables ignored) and lists up to ten differing paths.
+//! `assert.eq` compares tables deeply (metatables ignored) and lists up to ten differing paths;
+//! each pair of tables is compared once (cycles and shared sub-tables cost nothing more), and
+//! nesting deeper than 1,000 levels is an error.
 //! `assert.matches` and `assert.raises` take `regex` patterns.
 
+use std::collections::HashSet;
 use std::ffi::c_void;
 
 use mlua::{Function, Lua, MultiValue, Table, Value};
@@ -12,6 +15,10 @@ use super::function::{BuiltinResult, Raise, async_function, function};
 use super::inspect::inspect;
 
 const MAX_DIFFS: usize = 10;
+
+/// Tables nested deeper than this are not compared: past it is a clean error rather than a
+/// native stack overflow (which no `pcall` could catch). The encoders allow the same depth.
+const MAX_DEPTH: usize = 1000;
 
 pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.raw_set("eq", function(lua, "assert.eq", eq)?)?;
@@ -87,7 +94,8 @@ fn numbers_equal(a: &Value, b: &Value) -> Option<bool> {
 /// Collects the paths where `actual` and `expected` differ.
 struct Diff {
     lines: Vec<String>,
-    seen: Vec<(*const c_void, *const c_void)>,
+    seen: HashSet<(*const c_void, *const c_void)>,
+    depth: usize,
 }
 
 impl Diff {
@@ -121,10 +129,21 @@ impl Diff {
 
     fn tables(&mut self, path: &str, actual: &Table, expected: &Table) -> mlua::Result<()> {
         let pair = (actual.to_pointer(), expected.to_pointer());
-        if pair.0 == pair.1 || self.seen.contains(&pair) {
+        if pair.0 == pair.1 || !self.seen.insert(pair) {
             return Ok(());
         }
-        self.seen.push(pair);
+        if self.depth >= MAX_DEPTH {
+            return Err(mlua::Error::runtime(format!(
+                "cannot compare tables nested more than {MAX_DEPTH} levels deep"
+            )));
+        }
+        self.depth += 1;
+        let result = self.entries(path, actual, expected);
+        self.depth -= 1;
+        result
+    }
+
+    fn entries(&mut self, path: &str, actual: &Table, expected: &Table) -> mlua::Result<()> {
         let mut keys: Vec<Value> = Vec::new();
         for key in expected.pairs::<Value, Value>().map(|p| p.map(|(k, _)| k)) {
             keys.push(key?);
@@ -135,7 +154,7 @@ impl Diff {
                 keys.push(key);
             }
         }
-        keys.sort_by_key(inspect);
+        keys.sort_by_cached_key(inspect);
         for key in keys {
             let sub = match &key {
                 Value::String(s) => format!("{path}.{}", s.to_string_lossy()),
@@ -163,7 +182,8 @@ impl Diff {
 fn differences(actual: &Value, expected: &Value) -> mlua::Result<Vec<String>> {
     let mut diff = Diff {
         lines: Vec::new(),
-        seen: Vec::new(),
+        seen: HashSet::new(),
+        depth: 0,
     };
     diff.compare("$", actual, expected)?;
     Ok(diff.lines)

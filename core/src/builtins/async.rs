@@ -11,6 +11,10 @@
 //! The program lives until the main chunk, every task and every interval has finished. A task
 //! that failed and was never awaited is reported when the program ends, and the exit code is 1
 //! (like an unhandled rejection in Node or Deno): failures are never silent.
+//!
+//! Each live task or interval counts 3 KiB against the memory limit (what it costs
+//! outside Lua's allocator): spawning without end fails in `async.spawn` with "not enough
+//! memory", which the spawner can catch.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -24,7 +28,7 @@ use tokio::task::AbortHandle;
 
 use super::args::{Args, type_name};
 use super::function::{BuiltinResult, Raise, async_function, function};
-use crate::vm::traced::{Failure, Report, run_traced};
+use crate::vm::traced::{Failure, Report, Traced, run_traced};
 
 enum Outcome {
     Values(MultiValue),
@@ -150,14 +154,17 @@ fn task_arg(args: &Args, pos: usize) -> BuiltinResult<Rc<TaskState>> {
 
 fn spawn(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
     let f = args.function(1, "fn")?;
+    crate::vm::keepalive::ensure_room_for_task(lua)?;
     let rest = args.rest(2);
+    // The coroutine is made now, so a spawn that does not fit in memory fails here.
+    let call = Traced::new(lua, f, rest)?;
     let state = Rc::new(TaskState::default());
     let runner = state.clone();
     let task_lua = lua.clone();
     let hold = crate::vm::keepalive::hold(lua);
     let handle = tokio::task::spawn_local(async move {
         let _hold = hold;
-        let outcome = match run_traced(&task_lua, f, rest).await {
+        let outcome = match call.run(&task_lua).await {
             Ok(Ok(values)) => Outcome::Values(values),
             Ok(Err(failure)) => Outcome::Failed(failure),
             Err(e) => Outcome::Failed(Failure {
@@ -250,6 +257,7 @@ fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
         return Err(args.invalid(1, "seconds", "an interval must be at least 0.001 s"));
     }
     let f: Function = args.function(2, "fn")?;
+    crate::vm::keepalive::ensure_room_for_task(lua)?;
     let task_lua = lua.clone();
     let hold = crate::vm::keepalive::hold(lua);
     let handle = tokio::task::spawn_local(async move {

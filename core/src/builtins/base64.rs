@@ -33,6 +33,8 @@ fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let opts = args.options(2)?;
     let url = opts.bool("url", false)?;
     let pad = opts.bool("pad", !url)?;
+    // The text is a third larger than the data: refuse before building it outside the limit.
+    crate::vm::memory::ensure_room(lua, data.as_bytes().len() / 3 * 4 + 4)?;
     let text = if !url && pad {
         general_purpose::STANDARD.encode(data.as_bytes())
     } else {

@@ -2,7 +2,9 @@
 //!
 //! `fs.write` is atomic: the data goes to a temporary file in the same folder, is flushed to
 //! disk, keeps the old file's permissions, and is renamed over the target (then the folder is
-//! flushed too), so a reader sees the old content or the new, never half, even after a crash. Errors read `fs.read: <path>: <reason>`.
+//! flushed too), so a reader sees the old content or the new, never half, even after a crash.
+//! `fs.read` reads regular files only, no larger than the memory the script has left.
+//! Errors read `fs.read: <path>: <reason>`.
 
 use std::fs;
 use std::io::{self, Write};
@@ -53,9 +55,24 @@ fn path(args: &Args, pos: usize, name: &str) -> BuiltinResult<PathBuf> {
     Ok(PathBuf::from(p))
 }
 
+/// `fs.read(path)`: a regular file's bytes, at most what the VM has left of its memory (a
+/// device such as `/dev/zero` never ends, a FIFO may never send: both are refused; read
+/// streams with `io.open`).
 fn read(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let p = path(&args, 1, "path")?;
-    let data = fs::read(&p).map_err(|e| io_error(&p, e))?;
+    let room = crate::vm::memory::available(lua).map_or(u64::MAX, |r| r as u64);
+    let data = assay_files::read_regular(&p, room).map_err(|e| match e {
+        assay_files::ReadError::Io { source, .. } => io_error(&p, source),
+        assay_files::ReadError::NotRegular { kind, .. } => Raise::Message(format!(
+            "{}: it is {kind}, not a regular file (read streams with io.open)",
+            p.display()
+        )),
+        assay_files::ReadError::TooLarge { max, .. } => Raise::Message(format!(
+            "{}: larger than the memory the script has left ({}; raise --memory-limit)",
+            p.display(),
+            assay_files::describe_size(max)
+        )),
+    })?;
     Ok(lua.create_string(data)?)
 }
 

@@ -5,7 +5,9 @@
 //! Rust function that *returns* `(FAIL, message)` instead of raising, wrapped in a two-line Lua
 //! function that turns that into `error(message, 0)`. The message already carries the position
 //! of the nearest user frame, so errors read `script.lua:3: json.parse: ...` exactly like the
-//! standard library's, and `err` is a plain string. Memory errors still raise directly.
+//! standard library's, and `err` is a plain string. A builtin that runs out of memory raises
+//! the plain "not enough memory" that Lua's own allocator raises (made once, so raising it
+//! allocates nothing).
 
 use std::future::Future;
 
@@ -46,6 +48,8 @@ struct Protocol {
     fail: LightUserData,
     wrap: Function,
     glue: Table,
+    /// "not enough memory", made once: raising it when memory has run out allocates nothing.
+    out_of_memory: mlua::LuaString,
 }
 
 static FAIL_MARKER: u8 = 0;
@@ -77,7 +81,13 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
         select,
         timed_out(lua)?,
     ))?;
-    lua.set_app_data(Protocol { fail, wrap, glue });
+    let out_of_memory = lua.create_string("not enough memory")?;
+    lua.set_app_data(Protocol {
+        fail,
+        wrap,
+        glue,
+        out_of_memory,
+    });
     Ok(())
 }
 
@@ -110,6 +120,15 @@ fn load_glue(lua: &Lua) -> mlua::Result<Function> {
         return Ok(f);
     }
     lua.load(SOURCE).set_name(INTERNAL_CHUNK).into_function()
+}
+
+/// The error value of a builtin that ran out of memory: the plain string Lua's own allocator
+/// raises, so `pcall` sees the same "not enough memory" wherever the limit was hit.
+fn out_of_memory(lua: &Lua, e: mlua::Error) -> mlua::Result<MultiValue> {
+    match lua.app_data_ref::<Protocol>() {
+        Some(p) => (p.fail, p.out_of_memory.clone()).into_lua_multi(lua),
+        None => Err(e),
+    }
 }
 
 fn protocol(lua: &Lua) -> mlua::Result<(LightUserData, Function)> {
@@ -176,7 +195,7 @@ fn finish<R: IntoLuaMulti>(
             (fail, format!("{}{message}", caller_position(lua))).into_lua_multi(lua)
         }
         Err(Raise::Value(value)) => (fail, value).into_lua_multi(lua),
-        Err(Raise::Lua(e @ mlua::Error::MemoryError(_))) => Err(e),
+        Err(Raise::Lua(e @ mlua::Error::MemoryError(_))) => out_of_memory(lua, e),
         Err(Raise::Lua(e)) => {
             let text = format!("{}{name}: {}", caller_position(lua), error_message(&e));
             (fail, text).into_lua_multi(lua)

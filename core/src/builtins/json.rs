@@ -12,7 +12,7 @@ use mlua::{Lua, Table, Value};
 use serde::de::DeserializeSeed;
 
 use super::args::Args;
-use super::codec::{self, EncodeOptions, Encoder, Shape};
+use super::codec::{self, EncodeOptions, Encoder, Limited, Shape};
 use super::function::{BuiltinResult, Raise, function};
 
 pub fn fill(lua: &Lua, json: &Table) -> mlua::Result<()> {
@@ -34,14 +34,19 @@ pub fn fill(lua: &Lua, json: &Table) -> mlua::Result<()> {
 
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
     let text = args.bytes(1, "text")?;
-    let bytes = text.as_bytes();
+    decode(lua, &text.as_bytes())
+}
+
+/// JSON text straight into Lua, with `json.parse`'s rules and errors (also the http plugin's
+/// `r:json()`, through the plugin host).
+pub(crate) fn decode(lua: &Lua, bytes: &[u8]) -> BuiltinResult<Value> {
     codec::decode(
         lua,
         |seed| {
-            let mut de = serde_json::Deserializer::from_slice(&bytes);
+            let mut de = serde_json::Deserializer::from_slice(bytes);
             seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v))
         },
-        |e| Raise::Message(describe(&e, &bytes)),
+        |e| Raise::Message(describe(&e, bytes)),
     )
 }
 
@@ -74,13 +79,18 @@ fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let markers = codec::markers(lua)?;
     let encoder = Encoder::new(&markers, options);
     let mut out = take_buffer(lua);
+    let mut limited = Limited::new(&mut out, crate::vm::memory::available(lua));
     let written = encoder.run(lua, &value, |node| {
         if pretty {
-            serde_json::to_writer_pretty(&mut out, node)
+            serde_json::to_writer_pretty(&mut limited, node)
         } else {
-            serde_json::to_writer(&mut out, node)
+            serde_json::to_writer(&mut limited, node)
         }
     });
+    let written = match limited.exceeded() {
+        true => Err(Raise::Lua(crate::vm::memory::out_of_memory())),
+        false => written,
+    };
     let result = written.and_then(|()| Ok(lua.create_string(&out)?));
     give_back_buffer(lua, out);
     result

@@ -1,23 +1,38 @@
 //! `regex`: Rust's `regex` syntax (linear time: no backtracking blow-ups on hostile input),
 //! matching on bytes so any Lua string works. Positions are 1-based and inclusive, like
 //! `string.find`. Unmatched optional groups are `false` in `groups` (so the list has no holes)
-//! and absent from `named`. Compiled patterns are cached per VM.
+//! and absent from `named`. Compiled patterns are cached per VM, the cache bounded by the
+//! patterns' size (a quarter of the memory limit, at most 32 MiB); no pattern may compile to
+//! more than the memory limit (at most 10 MiB).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use mlua::{Lua, Table, Value};
-use regex::bytes::{Captures, Regex};
+use regex::bytes::{Captures, Regex, RegexBuilder};
 
 use super::args::Args;
 use super::function::{BuiltinResult, Raise, function};
 
-/// Patterns kept compiled; the cache is emptied when full (scripts use few patterns).
-const CACHE_LIMIT: usize = 256;
+/// Compiled-size tiers a pattern is tried at, smallest first: a pattern's weight in the cache
+/// is the tier it compiled at (an upper bound of its size, which `regex` does not report).
+const SIZE_TIERS: [usize; 3] = [64 << 10, 1 << 20, 10 << 20];
 
+/// The lazy DFA's cache per pattern, beside its compiled size.
+const DFA_CACHE: usize = 256 << 10;
+
+/// What the cache may hold in all, when the VM has no memory limit; with one, a quarter of
+/// it (at least a MiB). A pattern heavier than that is compiled for its call and dropped.
+const CACHE_BUDGET: usize = 32 << 20;
+
+/// Compiled patterns, bounded by their total weight (compiled size + DFA cache); emptied when
+/// the next one would not fit (scripts use few patterns).
 #[derive(Default)]
-struct Cache(RefCell<HashMap<String, Rc<Regex>>>);
+struct Cache {
+    patterns: RefCell<HashMap<String, Rc<Regex>>>,
+    weight: std::cell::Cell<usize>,
+}
 
 pub fn fill(lua: &Lua, re: &Table) -> mlua::Result<()> {
     re.raw_set("match", function(lua, "regex.match", is_match)?)?;
@@ -37,17 +52,46 @@ pub fn compile(lua: &Lua, args: &Args, pos: usize) -> BuiltinResult<Rc<Regex>> {
     let cache = lua
         .app_data_ref::<Cache>()
         .ok_or_else(|| Raise::msg("regex cache missing"))?;
-    if let Some(re) = cache.0.borrow().get(&pattern) {
+    if let Some(re) = cache.patterns.borrow().get(&pattern) {
         return Ok(re.clone());
     }
-    let re =
-        Rc::new(Regex::new(&pattern).map_err(|e| Raise::Message(format!("invalid pattern: {e}")))?);
-    let mut map = cache.0.borrow_mut();
-    if map.len() >= CACHE_LIMIT {
-        map.clear();
+    let limit = crate::vm::memory::limit(lua);
+    // No pattern may compile to more than the VM may hold.
+    let largest = limit.map_or(SIZE_TIERS[2], |l| l.min(SIZE_TIERS[2]));
+    let (re, weight) = build(&pattern, largest)?;
+    let re = Rc::new(re);
+    let budget = limit.map_or(CACHE_BUDGET, |l| (l / 4).clamp(1 << 20, CACHE_BUDGET));
+    if weight <= budget {
+        if cache.weight.get() + weight > budget {
+            cache.patterns.borrow_mut().clear();
+            cache.weight.set(0);
+        }
+        cache.patterns.borrow_mut().insert(pattern, re.clone());
+        cache.weight.set(cache.weight.get() + weight);
     }
-    map.insert(pattern, re.clone());
     Ok(re)
+}
+
+/// Compiles at the smallest size tier that holds the pattern, up to `largest` bytes.
+fn build(pattern: &str, largest: usize) -> BuiltinResult<(Regex, usize)> {
+    let mut tiers: Vec<usize> = SIZE_TIERS.iter().copied().filter(|t| *t < largest).collect();
+    tiers.push(largest);
+    for tier in tiers {
+        let dfa = DFA_CACHE.min(tier.max(64 << 10));
+        match RegexBuilder::new(pattern)
+            .size_limit(tier)
+            .dfa_size_limit(dfa)
+            .build()
+        {
+            Ok(re) => return Ok((re, tier + dfa)),
+            Err(regex::Error::CompiledTooBig(_)) => continue,
+            Err(e) => return Err(Raise::Message(format!("invalid pattern: {e}"))),
+        }
+    }
+    Err(Raise::Message(format!(
+        "invalid pattern: it compiles to more than {} (simplify it, or split it into several)",
+        crate::vm::memory::format_size(largest)
+    )))
 }
 
 fn is_match(lua: &Lua, args: Args) -> BuiltinResult<bool> {
@@ -111,9 +155,25 @@ fn replace(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let all = args.options(4)?.bool("all", false)?;
     let bytes = text.as_bytes();
     let repl = replacement.as_bytes();
-    let limit = if all { 0 } else { 1 };
-    let out = re.replacen(&bytes, limit, &repl[..]);
-    Ok(lua.create_string(out.as_ref())?)
+    // Built here rather than with `replacen`, to stop as soon as the result outgrows the
+    // memory the VM has left (a 2 MB text with a 1 KB replacement per byte is 2 GB).
+    let room = crate::vm::memory::available(lua);
+    let mut out: Vec<u8> = Vec::new();
+    let mut last = 0;
+    for caps in re.captures_iter(&bytes) {
+        let Some(whole) = caps.get(0) else { continue };
+        out.extend_from_slice(&bytes[last..whole.start()]);
+        caps.expand(&repl, &mut out);
+        last = whole.end();
+        if room.is_some_and(|room| out.len() + (bytes.len() - last) > room) {
+            return Err(Raise::Lua(crate::vm::memory::out_of_memory()));
+        }
+        if !all {
+            break;
+        }
+    }
+    out.extend_from_slice(&bytes[last..]);
+    Ok(lua.create_string(&out)?)
 }
 
 fn split(lua: &Lua, args: Args) -> BuiltinResult<Table> {

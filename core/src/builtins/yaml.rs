@@ -9,7 +9,7 @@ use mlua::{Lua, Table, Value};
 use serde::de::DeserializeSeed;
 
 use super::args::Args;
-use super::codec::{self, Decoded, EncodeOptions, Encoder, decode_with_thread_lua};
+use super::codec::{self, Decoded, EncodeOptions, Encoder, Limited, decode_with_thread_lua};
 use super::function::{BuiltinResult, Raise, function};
 
 pub fn fill(lua: &Lua, yaml: &Table) -> mlua::Result<()> {
@@ -68,6 +68,14 @@ fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let value = args.value(1);
     let markers = codec::markers(lua)?;
     let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
-    let text = encoder.run(lua, &value, |node| serde_saphyr::to_string(node))?;
+    let mut text = String::new();
+    let mut limited = Limited::new(&mut text, crate::vm::memory::available(lua));
+    let written = encoder.run(lua, &value, |node| {
+        serde_saphyr::to_fmt_writer(&mut limited, node)
+    });
+    if limited.exceeded() {
+        return Err(Raise::Lua(crate::vm::memory::out_of_memory()));
+    }
+    written?;
     Ok(lua.create_string(text)?)
 }

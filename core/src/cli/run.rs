@@ -12,11 +12,21 @@ pub fn file(runtime: &Runtime, path: &str, args: &[String]) -> Result<(), Failur
         .map_err(Failure::from)
 }
 
+/// The largest script read from standard input.
+const MAX_STDIN_SCRIPT: u64 = 256 << 20;
+
 pub fn stdin(runtime: &Runtime, args: &[String]) -> Result<(), Failure> {
     let mut source = String::new();
     std::io::stdin()
+        .take(MAX_STDIN_SCRIPT + 1)
         .read_to_string(&mut source)
         .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
+    if source.len() as u64 > MAX_STDIN_SCRIPT {
+        return Err(Failure::usage(format!(
+            "the script on standard input is larger than {}",
+            assay_files::describe_size(MAX_STDIN_SCRIPT)
+        )));
+    }
     runtime
         .run_chunk_with_args(&source, "=stdin", args)
         .map_err(Failure::from)

@@ -106,6 +106,8 @@ pub fn install(lua: &Lua, budget: Duration) -> mlua::Result<Rc<Deadline>> {
             Ok(VmState::Continue)
         },
     )?;
+    let interrupt = deadline.clone();
+    crate::builtins::pattern::install(lua, Rc::new(move || interrupt.check()))?;
     crate::builtins::function::guard_catchers(lua)?;
     Ok(deadline)
 }

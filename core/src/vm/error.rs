@@ -41,9 +41,13 @@ impl RunError {
             RunError::Script(r) | RunError::Syntax(r) | RunError::Timeout(r) => join(r),
             RunError::Unobserved { tasks, .. } => {
                 let mut out = self.to_string();
-                for r in tasks {
+                for r in tasks.iter().take(MAX_REPORTED) {
                     out.push('\n');
                     out.push_str(&join(r));
+                }
+                if tasks.len() > MAX_REPORTED {
+                    let more = tasks.len() - MAX_REPORTED;
+                    out.push_str(&format!("\n(and {more} more failed task(s))"));
                 }
                 out
             }
@@ -51,6 +55,9 @@ impl RunError {
         }
     }
 }
+
+/// Failed tasks whose reports are printed in full; a thousand identical tracebacks help nobody.
+const MAX_REPORTED: usize = 10;
 
 fn join(r: &Report) -> String {
     if r.traceback.is_empty() {

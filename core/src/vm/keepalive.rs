@@ -28,6 +28,11 @@ impl KeepAlive {
         Hold(self.0.clone())
     }
 
+    /// How many holds are live (tasks, intervals, callbacks in flight).
+    pub fn holds(&self) -> usize {
+        self.0.holds.get()
+    }
+
     /// Completes once no hold is left.
     pub async fn idle(&self) {
         while self.0.holds.get() > 0 {
@@ -49,4 +54,16 @@ impl Drop for Hold {
 /// A hold on `lua`'s run, for work spawned on its executor.
 pub fn hold(lua: &Lua) -> Option<Hold> {
     lua.app_data_ref::<KeepAlive>().map(|k| k.hold())
+}
+
+/// What one live task or interval costs outside Lua's allocator (its executor task, waker,
+/// state, the sleep or I/O it waits on; measured at about 3 KB of RSS per sleeping task),
+/// charged against the memory limit so that
+/// spawning without end fails cleanly instead of growing the process past the limit.
+pub const TASK_COST: usize = 3 << 10;
+
+/// A memory error unless one more task fits in the VM's limit beside the live ones.
+pub fn ensure_room_for_task(lua: &Lua) -> mlua::Result<()> {
+    let live = lua.app_data_ref::<KeepAlive>().map_or(0, |k| k.holds());
+    crate::vm::memory::ensure_room(lua, (live + 1).saturating_mul(TASK_COST))
 }

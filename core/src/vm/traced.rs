@@ -29,36 +29,59 @@ pub async fn run_traced(
     f: Function,
     args: impl IntoLuaMulti,
 ) -> mlua::Result<Result<MultiValue, Failure>> {
-    let slot: Rc<RefCell<Option<Report>>> = Rc::default();
-    let handler = {
-        let slot = slot.clone();
-        lua.create_function(move |lua, err: Value| {
-            let message = describe(lua, &err);
-            let traceback = lua
-                .traceback(None, 1)
-                .map(|t| clean_traceback(&t.to_string_lossy()))
-                .unwrap_or_default();
-            *slot.borrow_mut() = Some(Report { message, traceback });
-            Ok(err)
-        })?
-    };
-    let xpcall: Function = lua.named_registry_value(XPCALL_KEY)?;
-    let thread = lua.create_thread(xpcall)?;
-    let mut call_args = args.into_lua_multi(lua)?;
-    call_args.push_front(Value::Function(handler));
-    call_args.push_front(Value::Function(f));
-    let mut results: MultiValue = thread.into_async(call_args)?.await?;
-    let ok = matches!(results.pop_front(), Some(Value::Boolean(true)));
-    if ok {
-        return Ok(Ok(results));
+    Traced::new(lua, f, args)?.run(lua).await
+}
+
+/// A call made ready to run: its coroutine and message handler exist (and count against the
+/// memory limit) before it is run, so a spawner learns at once that there is no room for it.
+pub struct Traced {
+    thread: mlua::Thread,
+    args: MultiValue,
+    slot: Rc<RefCell<Option<Report>>>,
+}
+
+impl Traced {
+    pub fn new(lua: &Lua, f: Function, args: impl IntoLuaMulti) -> mlua::Result<Traced> {
+        let slot: Rc<RefCell<Option<Report>>> = Rc::default();
+        let handler = {
+            let slot = slot.clone();
+            lua.create_function(move |lua, err: Value| {
+                let message = describe(lua, &err);
+                let traceback = lua
+                    .traceback(None, 1)
+                    .map(|t| clean_traceback(&t.to_string_lossy()))
+                    .unwrap_or_default();
+                *slot.borrow_mut() = Some(Report { message, traceback });
+                Ok(err)
+            })?
+        };
+        let xpcall: Function = lua.named_registry_value(XPCALL_KEY)?;
+        let thread = lua.create_thread(xpcall)?;
+        let mut call_args = args.into_lua_multi(lua)?;
+        call_args.push_front(Value::Function(handler));
+        call_args.push_front(Value::Function(f));
+        Ok(Traced {
+            thread,
+            args: call_args,
+            slot,
+        })
     }
-    let value = results.pop_front().unwrap_or(Value::Nil);
-    let report = slot.borrow_mut().take().unwrap_or_else(|| Report {
-        // Lua does not call the handler for memory errors.
-        message: describe(lua, &value),
-        traceback: String::new(),
-    });
-    Ok(Err(Failure { value, report }))
+
+    /// Runs the call to its end.
+    pub async fn run(self, lua: &Lua) -> mlua::Result<Result<MultiValue, Failure>> {
+        let mut results: MultiValue = self.thread.into_async(self.args)?.await?;
+        let ok = matches!(results.pop_front(), Some(Value::Boolean(true)));
+        if ok {
+            return Ok(Ok(results));
+        }
+        let value = results.pop_front().unwrap_or(Value::Nil);
+        let report = self.slot.borrow_mut().take().unwrap_or_else(|| Report {
+            // Lua does not call the handler for memory errors.
+            message: describe(lua, &value),
+            traceback: String::new(),
+        });
+        Ok(Err(Failure { value, report }))
+    }
 }
 
 /// Registry key of the original `xpcall`, saved before any script can replace it.

@@ -36,6 +36,69 @@ pub struct Encoder {
     path: RefCell<Vec<String>>,
     /// Set when the walk stopped for lack of Lua stack space.
     out_of_stack: Cell<bool>,
+    /// What the output will take at least (the bytes of every string, key and number on the
+    /// way, repeated references counted each time), and what the VM has left for it.
+    estimate: Cell<usize>,
+    room: Cell<Option<usize>>,
+    out_of_memory: Cell<bool>,
+}
+
+/// An output that refuses to grow past `room` bytes (the VM's free memory): the encoders'
+/// buffers are Rust's, outside Lua's limit, so they are checked as they grow.
+pub struct Limited<W> {
+    inner: W,
+    room: Option<usize>,
+    written: usize,
+    exceeded: bool,
+}
+
+impl<W> Limited<W> {
+    pub fn new(inner: W, room: Option<usize>) -> Self {
+        Self {
+            inner,
+            room,
+            written: 0,
+            exceeded: false,
+        }
+    }
+
+    /// Whether a write was refused for lack of memory.
+    pub fn exceeded(&self) -> bool {
+        self.exceeded
+    }
+
+    fn charge(&mut self, bytes: usize) -> bool {
+        self.written = self.written.saturating_add(bytes);
+        if self.room.is_some_and(|room| self.written > room) {
+            self.exceeded = true;
+        }
+        !self.exceeded
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Limited<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.charge(buf.len()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::OutOfMemory,
+                "not enough memory",
+            ));
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<W: std::fmt::Write> std::fmt::Write for Limited<W> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if !self.charge(s.len()) {
+            return Err(std::fmt::Error);
+        }
+        self.inner.write_str(s)
+    }
 }
 
 impl Encoder {
@@ -48,16 +111,36 @@ impl Encoder {
             problem: RefCell::new(None),
             path: RefCell::new(Vec::new()),
             out_of_stack: Cell::new(false),
+            estimate: Cell::new(0),
+            room: Cell::new(None),
+            out_of_memory: Cell::new(false),
         }
     }
 
+    /// Counts `bytes` of output to come; false (and the walk stops) past the VM's free memory.
+    fn charge(&self, bytes: usize) -> bool {
+        let estimate = self.estimate.get().saturating_add(bytes);
+        self.estimate.set(estimate);
+        if self.room.get().is_some_and(|room| estimate > room) {
+            self.out_of_memory.set(true);
+            return false;
+        }
+        true
+    }
+
+    fn out_of_memory<E: serde::ser::Error>(&self) -> E {
+        E::custom("not enough memory")
+    }
+
     /// Serializes `value` with `write`, turning any failure into a message that says where.
+    /// Output that would not fit in the VM's free memory is a memory error.
     pub fn run<T, E: std::fmt::Display>(
         &self,
         lua: &Lua,
         value: &Value,
         write: impl FnOnce(&Node<'_>) -> Result<T, E>,
     ) -> Result<T, Raise> {
+        self.room.set(crate::vm::memory::available(lua));
         let mut outcome = None;
         // SAFETY: the closure only reads the stack slots it pushes or that `exec_raw` gave it,
         // restores the stack top it found, and calls no Lua function that can raise.
@@ -74,6 +157,9 @@ impl Encoder {
             })?;
         }
         let result = outcome.ok_or_else(|| Raise::msg("encoding did not run"))?;
+        if self.out_of_memory.get() {
+            return Err(Raise::Lua(crate::vm::memory::out_of_memory()));
+        }
         result.map_err(|e| {
             let message = self.problem.take().unwrap_or_else(|| e.to_string());
             let path = self.path.take();
@@ -180,6 +266,13 @@ impl Serialize for Node<'_> {
         let (state, i) = (self.state, self.index);
         // SAFETY: `i` is a live slot; every call below only reads it.
         unsafe {
+            let size = match ffi::lua_type(state, i) {
+                ffi::LUA_TSTRING => ffi::lua_rawlen(state, i) as usize + 2,
+                _ => 4,
+            };
+            if !self.enc.charge(size) {
+                return Err(self.enc.out_of_memory());
+            }
             match ffi::lua_type(state, i) {
                 ffi::LUA_TNIL => s.serialize_unit(),
                 ffi::LUA_TBOOLEAN => s.serialize_bool(ffi::lua_toboolean(state, i) != 0),
@@ -220,6 +313,13 @@ impl Serialize for Node<'_> {
 fn key_text<'a, E: serde::ser::Error>(node: &Node<'_>, index: c_int) -> Result<Cow<'a, str>, E> {
     // SAFETY: reads the key slot only.
     unsafe {
+        let size = match ffi::lua_type(node.state, index) {
+            ffi::LUA_TSTRING => ffi::lua_rawlen(node.state, index) as usize + 3,
+            _ => 8,
+        };
+        if !node.enc.charge(size) {
+            return Err(node.enc.out_of_memory());
+        }
         match ffi::lua_type(node.state, index) {
             ffi::LUA_TSTRING => match std::str::from_utf8(node.bytes(index)) {
                 Ok(k) => Ok(Cow::Borrowed(k)),

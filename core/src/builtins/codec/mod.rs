@@ -11,7 +11,7 @@
 mod from_lua;
 mod to_lua;
 
-pub use from_lua::{EncodeOptions, Encoder};
+pub use from_lua::{EncodeOptions, Encoder, Limited};
 pub use to_lua::{Decoded, LuaSeed, decode_with_thread_lua};
 
 use std::cell::Cell;
