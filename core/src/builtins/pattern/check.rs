@@ -5,7 +5,6 @@
 use mlua::{Integer, IntoLuaMulti, Lua, LuaString, MultiValue, Value};
 
 use super::engine::Stop;
-use crate::builtins::args::Args;
 use crate::builtins::function::{BuiltinResult, Raise, caller_position, error_message};
 
 /// `luaL_argerror`: the message names the function as the caller wrote it (`'find'`, or `'f'`
@@ -43,12 +42,45 @@ pub fn arg_error(lua: &Lua, arg: usize, fname: &str, extramsg: &str) -> Raise {
     Raise::Positioned(format!("bad argument #{arg} to '{name}' ({extramsg})"))
 }
 
-/// `luaL_typeerror`.
-pub fn type_error(lua: &Lua, args: &Args, arg: usize, fname: &str, expected: &str) -> Raise {
-    let got = if arg > args.len() {
+/// The arguments of one call, owned, so that each is moved out rather than copied.
+pub struct Params {
+    values: Vec<Value>,
+}
+
+impl Params {
+    pub fn new(values: MultiValue) -> Self {
+        Self {
+            values: values.into_vec(),
+        }
+    }
+
+    /// How many arguments were passed.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// The argument at 1-based `arg` (nil when absent), moved out.
+    pub fn take(&mut self, arg: usize) -> Value {
+        match self.values.get_mut(arg - 1) {
+            Some(v) => std::mem::replace(v, Value::Nil),
+            None => Value::Nil,
+        }
+    }
+}
+
+/// `luaL_typeerror` for `value`, argument `arg` of `params`.
+pub fn type_error(
+    lua: &Lua,
+    params: &Params,
+    arg: usize,
+    fname: &str,
+    expected: &str,
+    value: &Value,
+) -> Raise {
+    let got = if arg > params.len() {
         "no value".to_owned()
     } else {
-        type_arg(&args.value(arg))
+        type_arg(value)
     };
     arg_error(lua, arg, fname, &format!("{expected} expected, got {got}"))
 }
@@ -89,39 +121,43 @@ pub fn type_name(value: &Value) -> &'static str {
 }
 
 /// `luaL_checklstring`: a string, or a number converted as Lua converts it.
-pub fn string(lua: &Lua, args: &Args, arg: usize, fname: &str) -> Result<LuaString, Raise> {
-    match args.value(arg) {
+pub fn string(lua: &Lua, params: &mut Params, arg: usize, fname: &str) -> Result<LuaString, Raise> {
+    match params.take(arg) {
         Value::String(s) => Ok(s),
-        v @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(v)? {
+        v @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(v.clone())? {
             Some(s) => Ok(s),
-            None => Err(type_error(lua, args, arg, fname, "string")),
+            None => Err(type_error(lua, params, arg, fname, "string", &v)),
         },
-        _ => Err(type_error(lua, args, arg, fname, "string")),
+        v => Err(type_error(lua, params, arg, fname, "string", &v)),
     }
 }
 
 /// `luaL_optinteger`: nil or absent gives `default`; a float or string must hold an integer.
 pub fn opt_integer(
     lua: &Lua,
-    args: &Args,
+    params: &mut Params,
     arg: usize,
     fname: &str,
     default: Integer,
 ) -> Result<Integer, Raise> {
-    match args.value(arg) {
+    match params.take(arg) {
         Value::Nil => Ok(default),
         Value::Integer(n) => Ok(n),
-        v @ (Value::Number(_) | Value::String(_)) => match lua.coerce_integer(v.clone())? {
-            Some(n) => Ok(n),
-            None if lua.coerce_number(v)?.is_some() => Err(arg_error(
-                lua,
-                arg,
-                fname,
-                "number has no integer representation",
-            )),
-            None => Err(type_error(lua, args, arg, fname, "number")),
-        },
-        _ => Err(type_error(lua, args, arg, fname, "number")),
+        v @ (Value::Number(_) | Value::String(_)) => {
+            if let Some(n) = lua.coerce_integer(v.clone())? {
+                Ok(n)
+            } else if lua.coerce_number(v.clone())?.is_some() {
+                Err(arg_error(
+                    lua,
+                    arg,
+                    fname,
+                    "number has no integer representation",
+                ))
+            } else {
+                Err(type_error(lua, params, arg, fname, "number", &v))
+            }
+        }
+        v => Err(type_error(lua, params, arg, fname, "number", &v)),
     }
 }
 
@@ -183,7 +219,7 @@ fn is_memory_error(e: &mlua::Error) -> bool {
     }
 }
 
-/// The builtin protocol's `finish` for the gmatch iterator (see `ITERATOR_GLUE`): `(true,
+/// The builtin protocol's `finish` for these functions (see `WRAP_GLUE`): `(true,
 /// results...)`, or `(false, error)` for the glue to raise; memory errors raise directly.
 pub fn deliver(lua: &Lua, result: BuiltinResult<MultiValue>) -> mlua::Result<MultiValue> {
     let failed = |value: Value| (false, value).into_lua_multi(lua);

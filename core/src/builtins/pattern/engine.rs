@@ -470,25 +470,74 @@ pub fn no_specials(pattern: &[u8]) -> bool {
     !pattern.iter().any(|b| SPECIALS.contains(b))
 }
 
-/// The first index of `needle` in `haystack` (Lua's `lmemfind`).
+/// The first index of `needle` in `haystack` (Lua's `lmemfind`). Eight start positions at
+/// a time: a word-wide compare of the needle's first and last bytes finds the candidates,
+/// which are then compared in full.
 pub fn find_plain(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let Some((&first, rest)) = needle.split_first() else {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let (Some(&first), Some(&last)) = (needle.first(), needle.last()) else {
         return Some(0); // empty strings are everywhere
     };
-    if needle.len() > haystack.len() {
-        return None;
-    }
-    let last_start = haystack.len() - needle.len();
-    let mut from = 0;
-    while from <= last_start {
-        let i = from
-            + haystack[from..=last_start]
-                .iter()
-                .position(|&b| b == first)?;
-        if haystack[i + 1..i + needle.len()] == *rest {
-            return Some(i);
+    let last_start = haystack.len().checked_sub(needle.len())?;
+    let offset = needle.len() - 1;
+    let (first_x8, last_x8) = (LO * u64::from(first), LO * u64::from(last));
+    let word = |at: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&haystack[at..at + 8]);
+        u64::from_le_bytes(bytes)
+    };
+    let mut i = 0;
+    while i + 7 <= last_start {
+        // a zero byte where both the first and the last byte match
+        let x = (word(i) ^ first_x8) | (word(i + offset) ^ last_x8);
+        let mut candidates = x.wrapping_sub(LO) & !x & HI;
+        while candidates != 0 {
+            let at = i + (candidates.trailing_zeros() / 8) as usize;
+            if haystack[at..at + needle.len()] == *needle {
+                return Some(at);
+            }
+            candidates &= candidates - 1;
         }
-        from = i + 1;
+        i += 8;
     }
-    None
+    (i..=last_start).find(|&at| haystack[at..at + needle.len()] == *needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_plain;
+
+    #[test]
+    fn plain_search_finds_the_first_occurrence() {
+        let hay = b"xxabcxxxxxxxxabcabxxxxxxxxxxxxxxxxxxxxxxxxxxxxab\0ab";
+        for (needle, want) in [
+            (&b"abc"[..], Some(2)),
+            (b"", Some(0)),
+            (b"x", Some(0)),
+            (b"abx", Some(16)),
+            (b"b\0a", Some(47)),
+            (b"ab\0ab", Some(46)),
+            (b"abcd", None),
+            (b"bab", None),
+        ] {
+            assert_eq!(find_plain(hay, needle), want, "{needle:?}");
+            let naive = (0..=hay.len().saturating_sub(needle.len()))
+                .find(|&i| hay[i..].starts_with(needle))
+                .filter(|_| needle.len() <= hay.len());
+            assert_eq!(naive, want, "{needle:?}");
+        }
+        assert_eq!(find_plain(b"ab", b"abc"), None);
+        // every position of every length, against the naive search
+        let text: Vec<u8> = (0..200u32)
+            .map(|i| b"aab\0"[(i * 7 % 11 % 4) as usize])
+            .collect();
+        for start in 0..text.len() {
+            for len in 1..6.min(text.len() - start) {
+                let needle = &text[start..start + len];
+                let naive = (0..=text.len() - len).find(|&i| text[i..].starts_with(needle));
+                assert_eq!(find_plain(&text, needle), naive);
+            }
+        }
+    }
 }

@@ -23,6 +23,8 @@ mod check;
 pub mod engine;
 
 #[cfg(test)]
+mod bench;
+#[cfg(test)]
 mod differential;
 #[cfg(test)]
 mod tests;
@@ -32,9 +34,9 @@ use std::rc::Rc;
 
 use mlua::{Function, Integer, Lua, LuaString, MultiValue, Table, Value};
 
+use self::check::Params;
 use self::engine::{Capture, Matcher};
-use super::args::Args;
-use super::function::{BuiltinResult, INTERNAL_CHUNK, Raise, function};
+use super::function::{BuiltinResult, INTERNAL_CHUNK, Raise};
 
 /// Called every few thousand matching steps; an Err is raised to the script as it is.
 pub type Interrupt = Rc<dyn Fn() -> mlua::Result<()>>;
@@ -49,12 +51,37 @@ struct Shared {
     /// errors can be raised again unchanged (mlua would turn them into strings with a
     /// traceback).
     pcall: Function,
-    /// The original `error`, for [`ITERATOR_GLUE`].
-    error: Function,
+    /// Makes a Lua function of a raw one ([`WRAP_GLUE`]).
+    wrap: Function,
     /// `function(t, k) return t[k] end`, made on first use.
     index: OnceCell<Function>,
-    /// The gmatch iterator's wrapper ([`ITERATOR_GLUE`]), made on first use.
-    iterator: OnceCell<Function>,
+}
+
+/// The builtin protocol of `function.rs`, leaner: a raw Rust function returns `(true,
+/// results...)` or `(false, error)` (see [`check::deliver`]), and this Lua wrapper raises the
+/// error as a plain value, so that messages read `script.lua:3: ...` as Lua's do. The raw
+/// function takes its arguments by value (copying a string argument costs an allocation),
+/// and unlike the general wrapper this one can return no value at all, as Lua's gmatch
+/// iterator does at its end.
+const WRAP_GLUE: &str = r#"
+local error = ...
+local function check(ok, ...)
+  if ok then return ... end
+  error((...), 0)
+end
+return function(raw) return function(...) return check(raw(...)) end end
+"#;
+
+type Raw = fn(&Lua, &Rc<Shared>, &mut Params) -> BuiltinResult<MultiValue>;
+
+/// A Lua function of `f`, through [`WRAP_GLUE`].
+fn builtin(lua: &Lua, shared: &Rc<Shared>, f: Raw) -> mlua::Result<Function> {
+    let s = shared.clone();
+    let raw = lua.create_function(move |lua, args: MultiValue| {
+        let result = f(lua, &s, &mut Params::new(args));
+        check::deliver(lua, result)
+    })?;
+    shared.wrap.call(raw)
 }
 
 /// Replaces string.find, string.match, string.gmatch and string.gsub in the `string` table
@@ -64,12 +91,13 @@ pub fn install(lua: &Lua, interrupt: Interrupt) -> mlua::Result<()> {
         Some(f) => f,
         None => lua.globals().raw_get("pcall")?,
     };
+    let error: Function = lua.globals().raw_get("error")?;
+    let wrap = lua.load(WRAP_GLUE).set_name(INTERNAL_CHUNK).call(error)?;
     let shared = Rc::new(Shared {
         interrupt,
         pcall,
-        error: lua.globals().raw_get("error")?,
+        wrap,
         index: OnceCell::new(),
-        iterator: OnceCell::new(),
     });
     let mut tables: Vec<Table> = Vec::new();
     if let Some(Value::Table(t)) = lua
@@ -84,15 +112,14 @@ pub fn install(lua: &Lua, interrupt: Interrupt) -> mlua::Result<()> {
     {
         tables.push(t);
     }
-    let s = shared.clone();
-    let find = function(lua, "find", move |lua, args| find_aux(lua, &s, &args, true))?;
-    let s = shared.clone();
-    let matcher = function(lua, "match", move |lua, args| {
-        find_aux(lua, &s, &args, false)
+    let find = builtin(lua, &shared, |lua, shared, params| {
+        find_aux(lua, shared, params, true)
     })?;
-    let s = shared.clone();
-    let gmatch = function(lua, "gmatch", move |lua, args| gmatch(lua, &s, &args))?;
-    let gsub = function(lua, "gsub", move |lua, args| gsub(lua, &shared, &args))?;
+    let matcher = builtin(lua, &shared, |lua, shared, params| {
+        find_aux(lua, shared, params, false)
+    })?;
+    let gmatch = builtin(lua, &shared, gmatch)?;
+    let gsub = builtin(lua, &shared, gsub)?;
     for t in tables {
         t.raw_set("find", find.clone())?;
         t.raw_set("match", matcher.clone())?;
@@ -139,17 +166,22 @@ fn push_captures(
 }
 
 /// `string.find` (`find`) and `string.match`.
-fn find_aux(lua: &Lua, shared: &Shared, args: &Args, find: bool) -> BuiltinResult<MultiValue> {
+fn find_aux(
+    lua: &Lua,
+    shared: &Shared,
+    params: &mut Params,
+    find: bool,
+) -> BuiltinResult<MultiValue> {
     let fname = if find { "find" } else { "match" };
-    let subject = check::string(lua, args, 1, fname)?;
-    let pattern = check::string(lua, args, 2, fname)?;
+    let subject = check::string(lua, params, 1, fname)?;
+    let pattern = check::string(lua, params, 2, fname)?;
     let (src, pat) = (subject.as_bytes(), pattern.as_bytes());
-    let init = check::start_position(check::opt_integer(lua, args, 3, fname, 1)?, src.len()) - 1;
+    let init = check::start_position(check::opt_integer(lua, params, 3, fname, 1)?, src.len()) - 1;
     if init > src.len() {
         return Ok(MultiValue::from_vec(vec![Value::Nil])); // start after the string's end
     }
     let mut out = Vec::new();
-    if find && (check::truthy(&args.value(4)) || engine::no_specials(&pat)) {
+    if find && (check::truthy(&params.take(4)) || engine::no_specials(&pat)) {
         if let Some(i) = engine::find_plain(&src[init..], &pat) {
             let start = init + i;
             out.push(Value::Integer(start as Integer + 1));
@@ -183,11 +215,11 @@ fn find_aux(lua: &Lua, shared: &Shared, args: &Args, find: bool) -> BuiltinResul
 /// `string.gmatch(s, pattern [, init])`: an iterator over the matches. Like Lua's, it keeps
 /// the end of the last match so that an empty match right after it does not count, and a
 /// `^` in the pattern is an ordinary character.
-fn gmatch(lua: &Lua, shared: &Rc<Shared>, args: &Args) -> BuiltinResult<Function> {
-    let subject = check::string(lua, args, 1, "gmatch")?;
-    let pattern = check::string(lua, args, 2, "gmatch")?;
+fn gmatch(lua: &Lua, shared: &Rc<Shared>, params: &mut Params) -> BuiltinResult<MultiValue> {
+    let subject = check::string(lua, params, 1, "gmatch")?;
+    let pattern = check::string(lua, params, 2, "gmatch")?;
     let len = subject.as_bytes().len();
-    let init = check::start_position(check::opt_integer(lua, args, 3, "gmatch", 1)?, len) - 1;
+    let init = check::start_position(check::opt_integer(lua, params, 3, "gmatch", 1)?, len) - 1;
     let next = Cell::new(init.min(len + 1));
     let last_match: Cell<Option<usize>> = Cell::new(None);
     let interrupt = shared.interrupt.clone();
@@ -211,30 +243,9 @@ fn gmatch(lua: &Lua, shared: &Rc<Shared>, args: &Args) -> BuiltinResult<Function
         };
         check::deliver(lua, found())
     })?;
-    let wrap = match shared.iterator.get() {
-        Some(f) => f.clone(),
-        None => {
-            let f: Function = lua
-                .load(ITERATOR_GLUE)
-                .set_name(INTERNAL_CHUNK)
-                .call(shared.error.clone())?;
-            shared.iterator.get_or_init(|| f).clone()
-        }
-    };
-    Ok(wrap.call(raw)?)
+    let iterator: Function = shared.wrap.call(raw)?;
+    Ok(MultiValue::from_vec(vec![Value::Function(iterator)]))
 }
-
-/// Wraps a gmatch iterator's Rust function, which returns `(true, results...)` or `(false,
-/// error)`. The builtin protocol's wrapper always returns at least one value; Lua's iterator
-/// returns none at the end (`select("#", it())` is 0), and so does this one.
-const ITERATOR_GLUE: &str = r#"
-local error = ...
-local function check(ok, ...)
-  if ok then return ... end
-  error((...), 0)
-end
-return function(raw) return function() return check(raw()) end end
-"#;
 
 /// What `gsub` replaces matches with.
 enum Replacement {
@@ -244,27 +255,22 @@ enum Replacement {
 }
 
 /// `string.gsub(s, pattern, repl [, n])`: the new string and the number of matches.
-fn gsub(lua: &Lua, shared: &Shared, args: &Args) -> BuiltinResult<(Value, Integer)> {
-    let subject = check::string(lua, args, 1, "gsub")?;
-    let pattern = check::string(lua, args, 2, "gsub")?;
+fn gsub(lua: &Lua, shared: &Rc<Shared>, params: &mut Params) -> BuiltinResult<MultiValue> {
+    let subject = check::string(lua, params, 1, "gsub")?;
+    let pattern = check::string(lua, params, 2, "gsub")?;
     let src = subject.as_bytes();
-    let max = check::opt_integer(lua, args, 4, "gsub", src.len() as Integer + 1)?;
-    let repl = match args.value(3) {
+    let max = check::opt_integer(lua, params, 4, "gsub", src.len() as Integer + 1)?;
+    let repl = match params.take(3) {
         Value::String(s) => Replacement::Text(s),
-        v @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(v)? {
+        v @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(v.clone())? {
             Some(s) => Replacement::Text(s),
-            None => return Err(check::type_error(lua, args, 3, "gsub", "string")),
+            None => return Err(check::type_error(lua, params, 3, "gsub", "string", &v)),
         },
         Value::Table(t) => Replacement::Table(t),
         Value::Function(f) => Replacement::Function(f),
-        _ => {
-            return Err(check::type_error(
-                lua,
-                args,
-                3,
-                "gsub",
-                "string/function/table",
-            ));
+        v => {
+            let expected = "string/function/table";
+            return Err(check::type_error(lua, params, 3, "gsub", expected, &v));
         }
     };
     let pat_bytes = pattern.as_bytes();
@@ -295,12 +301,17 @@ fn gsub(lua: &Lua, shared: &Shared, args: &Args) -> BuiltinResult<(Value, Intege
             break;
         }
     }
-    if !changed {
-        return Ok((Value::String(subject.clone()), n));
-    }
-    out.extend_from_slice(&src[pos..]);
-    crate::vm::memory::ensure_room(lua, out.len())?;
-    Ok((Value::String(lua.create_string(&out)?), n))
+    let result = if changed {
+        out.extend_from_slice(&src[pos..]);
+        crate::vm::memory::ensure_room(lua, out.len())?;
+        lua.create_string(&out)?
+    } else {
+        subject.clone() // no changes: the original string
+    };
+    Ok(MultiValue::from_vec(vec![
+        Value::String(result),
+        Value::Integer(n),
+    ]))
 }
 
 /// Lua's `add_value`: appends the replacement of the match `whole`; false when the original
