@@ -7,9 +7,10 @@
 //!   cargo test -p assay --lib pattern::bench -- --ignored --nocapture
 //! ```
 //!
-//! Both VMs go through the same call path for everything but the four functions, and the
-//! port's interrupt check reads the clock as a deadline would. Rounds alternate C and port;
-//! the ratio per case is the median of the per-round ratios (time, so > 1 is slower).
+//! Three VMs: Lua's C functions, the port alone, and the port as `install` sets it up (with
+//! its fast path through the C functions, see `fast.rs`). The port's interrupt check reads
+//! the clock as a deadline would. Rounds alternate the three; the ratio per case is the
+//! median of the per-round ratios to C (time, so > 1 is slower).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -17,28 +18,34 @@ use std::time::{Duration, Instant};
 
 use mlua::{Lua, Variadic};
 
-use super::install;
-
 const SCRIPT: &str = include_str!("../../../../bench/pattern_bench.lua");
 const ROUNDS: usize = 5;
 
+/// Which functions a run uses.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Lua's own C functions.
+    C,
+    /// The port alone.
+    Port,
+    /// The port with its fast path through the C functions (what `install` gives).
+    Installed,
+}
+
 /// Microseconds per call of each case, in the script's order.
-fn run(port: bool) -> Vec<(String, f64)> {
+fn run(mode: Mode) -> Vec<(String, f64)> {
     let lua = Lua::new();
     crate::builtins::function::install(&lua).expect("builtin protocol");
-    if port {
+    if mode != Mode::C {
         let deadline = Instant::now() + Duration::from_secs(3600);
-        install(
-            &lua,
-            Rc::new(move || {
-                if Instant::now() >= deadline {
-                    Err(mlua::Error::runtime("timed out"))
-                } else {
-                    Ok(())
-                }
-            }),
-        )
-        .expect("pattern functions");
+        let interrupt = Rc::new(move || {
+            if Instant::now() >= deadline {
+                Err(mlua::Error::runtime("timed out"))
+            } else {
+                Ok(())
+            }
+        });
+        super::install_with(&lua, interrupt, mode == Mode::Installed).expect("patterns");
     }
     let printed = Rc::new(RefCell::new(Vec::new()));
     let sink = printed.clone();
@@ -74,44 +81,57 @@ fn median(mut xs: Vec<f64>) -> f64 {
 #[test]
 #[ignore = "a benchmark: run it in an optimized build (see the module docs)"]
 fn c_against_port() {
-    let mut c_rounds = Vec::new();
-    let mut port_rounds = Vec::new();
+    let modes = [Mode::C, Mode::Port, Mode::Installed];
+    let mut rounds: Vec<Vec<Vec<(String, f64)>>> = vec![Vec::new(); modes.len()];
     for _ in 0..ROUNDS {
-        c_rounds.push(run(false));
-        port_rounds.push(run(true));
+        for (i, mode) in modes.iter().enumerate() {
+            rounds[i].push(run(*mode));
+        }
     }
     println!(
-        "{:<24} {:>10} {:>10} {:>7}",
-        "case", "C us", "port us", "ratio"
+        "{:<22} {:>9} {:>9} {:>9} {:>6} {:>6}",
+        "case", "C us", "port us", "inst. us", "port", "inst."
     );
-    let mut ratios = Vec::new();
-    for (i, (name, _)) in c_rounds[0].iter().enumerate() {
-        let c: Vec<f64> = c_rounds.iter().map(|r| r[i].1).collect();
-        let port: Vec<f64> = port_rounds.iter().map(|r| r[i].1).collect();
-        let ratio = median(c.iter().zip(&port).map(|(c, p)| p / c).collect());
-        ratios.push(ratio);
+    let mut ratios = [Vec::new(), Vec::new()];
+    for (case, (name, _)) in rounds[0][0].iter().enumerate() {
+        let times = |m: usize| -> Vec<f64> { rounds[m].iter().map(|r| r[case].1).collect() };
+        let ratio = |m: usize| median(times(0).iter().zip(times(m)).map(|(c, x)| x / c).collect());
+        let (port, installed) = (ratio(1), ratio(2));
+        ratios[0].push(port);
+        ratios[1].push(installed);
         println!(
-            "{name:<24} {:>10.3} {:>10.3} {ratio:>7.2}",
-            median(c),
-            median(port)
+            "{name:<22} {:>9.3} {:>9.3} {:>9.3} {port:>6.2} {installed:>6.2}",
+            median(times(0)),
+            median(times(1)),
+            median(times(2))
         );
     }
-    let geomean = (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp();
-    println!("geometric mean of the ratios (port time / C time): {geomean:.2}");
+    let geomean = |r: &[f64]| (r.iter().map(|r| r.ln()).sum::<f64>() / r.len() as f64).exp();
+    println!(
+        "geometric mean of the time ratios to C: port alone {:.2}, as installed {:.2}",
+        geomean(&ratios[0]),
+        geomean(&ratios[1])
+    );
 }
 
-/// Profiling aid: runs the script in $ASSAY_PATTERN_PROFILE with the port.
+/// Profiling aid: runs the Lua file in `$ASSAY_PATTERN_PROFILE` on the port alone (Lua's C
+/// functions with `ASSAY_PATTERN_C` set), e.g. under `perf record`.
 #[test]
-#[ignore = "a profiling aid"]
-fn profile_port() {
+#[ignore = "a profiling aid (see its docs)"]
+fn profile() {
     let Some(path) = std::env::var_os("ASSAY_PATTERN_PROFILE") else {
         return;
     };
+    let mode = if std::env::var_os("ASSAY_PATTERN_C").is_some() {
+        Mode::C
+    } else {
+        Mode::Port
+    };
     let lua = Lua::new();
     crate::builtins::function::install(&lua).expect("builtin protocol");
-    if std::env::var_os("ASSAY_PATTERN_C").is_none() {
-        install(&lua, Rc::new(|| Ok(()))).expect("pattern functions");
+    if mode == Mode::Port {
+        super::install_with(&lua, Rc::new(|| Ok(())), false).expect("patterns");
     }
-    let code = std::fs::read_to_string(path).expect("script");
-    lua.load(code).exec().expect("runs");
+    let code = std::fs::read_to_string(path).expect("the script");
+    lua.load(code).exec().expect("the script runs");
 }

@@ -219,17 +219,27 @@ fn is_memory_error(e: &mlua::Error) -> bool {
     }
 }
 
+/// An empty list of results: `true`, which [`deliver`] hands to the wrapper before them
+/// (the results go after it, so that no value has to move to make room for it).
+pub fn results() -> Vec<Value> {
+    let mut values = Vec::with_capacity(4);
+    values.push(Value::Boolean(true));
+    values
+}
+
+/// The results of a call that found nothing: `nil` (Lua's `luaL_pushfail`).
+pub fn fail_result() -> Vec<Value> {
+    vec![Value::Boolean(true), Value::Nil]
+}
+
 /// The builtin protocol's `finish` for these functions (see `WRAP_GLUE`): `(true,
 /// results...)`, or `(false, error)` for the glue to raise; memory errors raise directly.
-pub fn deliver(lua: &Lua, result: BuiltinResult<MultiValue>) -> mlua::Result<MultiValue> {
+pub fn deliver(lua: &Lua, result: BuiltinResult<Vec<Value>>) -> mlua::Result<MultiValue> {
     let failed = |value: Value| (false, value).into_lua_multi(lua);
     let text =
         |message: String| -> mlua::Result<Value> { Ok(Value::String(lua.create_string(message)?)) };
     match result {
-        Ok(mut values) => {
-            values.push_front(Value::Boolean(true));
-            Ok(values)
-        }
+        Ok(values) => Ok(MultiValue::from_vec(values)),
         Err(Raise::Positioned(m) | Raise::Message(m)) => {
             failed(text(format!("{}{m}", caller_position(lua)))?)
         }

@@ -14,7 +14,7 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::rc::Rc;
 
-use super::tests::vm_with;
+use super::tests::{port_only, port_only_with, vm_with};
 
 /// How many random cases of each function.
 const CASES: usize = 2500;
@@ -100,8 +100,12 @@ fn subject(rng: &mut Rng) -> Vec<u8> {
 /// A random pattern, or (half the time) one made from a piece of `subject`, so that many
 /// patterns match.
 fn pattern(rng: &mut Rng, subject: &[u8]) -> String {
+    literal(&pattern_bytes(rng, subject))
+}
+
+fn pattern_bytes(rng: &mut Rng, subject: &[u8]) -> Vec<u8> {
     if rng.chance(50) {
-        return literal(&derived(rng, subject));
+        return derived(rng, subject);
     }
     let mut p = String::new();
     if rng.chance(20) {
@@ -125,11 +129,9 @@ fn pattern(rng: &mut Rng, subject: &[u8]) -> String {
     } else if rng.chance(15) {
         p.push('$');
     }
-    let bytes: Vec<u8> = p
-        .chars()
+    p.chars()
         .map(|c| if c == '\u{ff}' { 255 } else { c as u8 })
-        .collect();
-    literal(&bytes)
+        .collect()
 }
 
 /// A pattern for a piece of `subject`: its bytes as literals, `.`, a class or a set that
@@ -427,15 +429,22 @@ fn same_results_and_errors_as_lua_5_4() {
         std::fs::write(path, &reference).expect("script written");
     }
     let expected = run_reference(&reference);
-    let lua = vm_with(Rc::new(|| Ok(())));
+    for (name, lua) in [
+        ("the port alone", port_only()),
+        ("the port with its fast path", vm_with(Rc::new(|| Ok(())))),
+    ] {
+        compare(name, &cases, &expected, &lua);
+    }
+}
+
+fn compare(name: &str, cases: &[String], expected: &str, lua: &mlua::Lua) {
     let actual: String = lua
-        .load(script(&cases, "return table.concat(out, \"\\n\")"))
+        .load(script(cases, "return table.concat(out, \"\\n\")"))
         .set_name("=stdin")
         .eval()
         .expect("the script runs");
     let (expected, actual): (Vec<&str>, Vec<&str>) =
         (expected.lines().collect(), actual.lines().collect());
-    // Map output lines back to cases: gmatch cases print one line per iteration.
     let mut report = String::new();
     let mut differences = 0;
     for (i, (want, got)) in expected.iter().zip(&actual).enumerate() {
@@ -452,13 +461,13 @@ fn same_results_and_errors_as_lua_5_4() {
     }
     if differences > 0 || expected.len() != actual.len() {
         panic!(
-            "{differences} output lines differ from lua5.4 ({} lines from lua5.4, {} from \
-             assay; {} cases); first differences:\n{report}\nthe first cases that differ, \
-             each run alone (ASSAY_PATTERN_SCRIPT=FILE writes the whole script):\n{}",
+            "{name}: {differences} output lines differ from lua5.4 ({} lines from lua5.4, {} \
+             from assay; {} cases); first differences:\n{report}\nthe first cases that \
+             differ, each run alone (ASSAY_PATTERN_SCRIPT=FILE writes the whole script):\n{}",
             expected.len(),
             actual.len(),
             cases.len(),
-            first_differing_cases(&cases, &lua)
+            first_differing_cases(cases, lua)
         );
     }
     assert!(expected.len() >= cases.len(), "every case printed a line");
@@ -486,4 +495,76 @@ fn first_differing_cases(cases: &[String], lua: &mlua::Lua) -> String {
         }
     }
     found
+}
+
+/// The fast path runs Lua's C matcher, which no deadline stops, when `fast::max_subject`
+/// says its worst case is within budget. The port runs the very same algorithm and counts
+/// its steps, so: on subjects as long as that allows (up to a point, to stay quick), shaped
+/// to make the matcher work (runs of one byte, bytes of the pattern), the port's steps must
+/// stay within the bound.
+#[test]
+fn the_fast_path_bound_holds() {
+    let calls = Rc::new(std::cell::Cell::new(0u64));
+    let counter = calls.clone();
+    let lua = port_only_with(Rc::new(move || {
+        counter.set(counter.get() + 1);
+        Ok(())
+    }));
+    let string: mlua::Table = lua.globals().get("string").expect("string");
+    let gsub: mlua::Function = string.get("gsub").expect("gsub");
+    let gmatch_count: mlua::Function = lua
+        .load("local gmatch = string.gmatch return function(s, p) local n = 0 for _ in gmatch(s, p) do n = n + 1 end return n end")
+        .eval()
+        .expect("counter");
+    let mut rng = Rng(0x0123_4567_89ab_cdef);
+    let mut checked = 0;
+    for _ in 0..4000 {
+        let seed = subject(&mut rng);
+        let p = pattern_bytes(&mut rng, &seed);
+        let gmatch = rng.chance(30);
+        let (Some(bound), Some(max)) = (
+            super::fast::bound(&p, gmatch),
+            super::fast::max_subject(&p, gmatch),
+        ) else {
+            continue;
+        };
+        let n = (max as usize).min(300);
+        let pool: Vec<u8> = p.iter().chain(&seed).copied().collect();
+        if pool.is_empty() {
+            continue;
+        }
+        let one = pool[rng.below(pool.len())];
+        let shapes = [
+            vec![one; n],
+            (0..n)
+                .map(|_| pool[rng.below(pool.len())])
+                .collect::<Vec<u8>>(),
+        ];
+        for s in shapes {
+            calls.set(0);
+            let (ls, lp) = (
+                lua.create_string(&s).expect("s"),
+                lua.create_string(&p).expect("p"),
+            );
+            if gmatch {
+                gmatch_count
+                    .call::<mlua::Value>((ls, lp))
+                    .expect("gmatch runs");
+            } else {
+                gsub.call::<mlua::MultiValue>((ls, lp, ""))
+                    .expect("gsub runs");
+            }
+            let steps = calls.get() as f64 * f64::from(super::engine::INTERRUPT_EVERY);
+            assert!(
+                steps <= bound.steps(s.len()),
+                "{:?} on {} bytes {:?}: {steps} steps, bound {}",
+                String::from_utf8_lossy(&p),
+                s.len(),
+                String::from_utf8_lossy(&s[..s.len().min(20)]),
+                bound.steps(s.len())
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "{checked} cases checked");
 }

@@ -206,46 +206,12 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    /// Whether `c` is in the set `[...]` that starts at `p` and ends with the `]` at `ec`.
-    fn bracket_class(&self, c: u8, mut p: usize, ec: usize) -> bool {
-        let mut sig = true;
-        if self.at(p + 1) == b'^' {
-            sig = false;
-            p += 1;
-        }
-        loop {
-            p += 1;
-            if p >= ec {
-                return !sig;
-            }
-            let pc = self.at(p);
-            if pc == L_ESC {
-                p += 1;
-                if match_class(c, self.at(p)) {
-                    return sig;
-                }
-            } else if self.at(p + 1) == b'-' && p + 2 < ec {
-                p += 2;
-                if pc <= c && c <= self.at(p) {
-                    return sig;
-                }
-            } else if pc == c {
-                return sig;
-            }
-        }
-    }
-
     /// Whether the subject byte at `s` matches the class `p..ep`.
     #[inline]
     fn single_match(&self, s: usize, p: usize, ep: usize) -> bool {
-        let Some(&c) = self.src.get(s) else {
-            return false;
-        };
-        match self.at(p) {
-            b'.' => true,
-            L_ESC => match_class(c, self.at(p + 1)),
-            b'[' => self.bracket_class(c, p, ep - 1),
-            pc => pc == c,
+        match self.src.get(s) {
+            Some(&c) => class_matches(self.pat, p, ep, c),
+            None => false,
         }
     }
 
@@ -275,15 +241,7 @@ impl<'a> Matcher<'a> {
     }
 
     fn max_expand(&mut self, s: usize, p: usize, ep: usize) -> Step {
-        let mut i = if self.at(p) == b'.' {
-            self.src.len().saturating_sub(s)
-        } else {
-            let mut i = 0;
-            while self.single_match(s + i, p, ep) {
-                i += 1;
-            }
-            i
-        };
+        let mut i = self.expansion(s, p, ep);
         self.tick_n(i)?;
         // keeps trying to match with the maximum repetitions
         loop {
@@ -294,6 +252,28 @@ impl<'a> Matcher<'a> {
                 return Ok(None);
             }
             i -= 1;
+        }
+    }
+
+    /// How many bytes from `s` on match the class `p..ep` (Lua's loop at the start of
+    /// `max_expand`, with the class looked at once rather than at each byte).
+    fn expansion(&self, s: usize, p: usize, ep: usize) -> usize {
+        let rest = self.src.get(s..).unwrap_or_default();
+        let count = |matches: &dyn Fn(u8) -> bool| rest.iter().take_while(|&&c| matches(c)).count();
+        match self.at(p) {
+            b'.' => rest.len(),
+            L_ESC => {
+                let cl = self.at(p + 1);
+                match class_bit(cl) {
+                    Some(bit) => {
+                        let want = cl.is_ascii_lowercase();
+                        count(&|c| (CLASSES[usize::from(c)] & bit != 0) == want)
+                    }
+                    None => count(&|c| c == cl),
+                }
+            }
+            b'[' => count(&|c| bracket_class(self.pat, c, p, ep - 1)),
+            literal => count(&|c| c == literal),
         }
     }
 
@@ -394,8 +374,8 @@ impl<'a> Matcher<'a> {
                         }
                         let ep = self.class_end(p)?;
                         let previous = if s == 0 { 0 } else { self.byte(s - 1) };
-                        if !self.bracket_class(previous, p, ep - 1)
-                            && self.bracket_class(self.byte(s), p, ep - 1)
+                        if !bracket_class(self.pat, previous, p, ep - 1)
+                            && bracket_class(self.pat, self.byte(s), p, ep - 1)
                         {
                             p = ep;
                             continue;
@@ -443,26 +423,129 @@ impl<'a> Matcher<'a> {
     }
 }
 
+/// The pattern byte at `i`, 0 past the end (C's terminating NUL).
+#[inline(always)]
+fn at(pat: &[u8], i: usize) -> u8 {
+    pat.get(i).copied().unwrap_or(0)
+}
+
+/// Whether `c` matches the single-character class `p..ep` of `pat` (Lua's `singlematch`
+/// once it has a byte).
+#[inline]
+pub fn class_matches(pat: &[u8], p: usize, ep: usize, c: u8) -> bool {
+    match at(pat, p) {
+        b'.' => true,
+        L_ESC => match_class(c, at(pat, p + 1)),
+        b'[' => bracket_class(pat, c, p, ep - 1),
+        pc => pc == c,
+    }
+}
+
+/// Whether `c` is in the set `[...]` that starts at `p` and ends with the `]` at `ec` (Lua's
+/// `matchbracketclass`).
+fn bracket_class(pat: &[u8], c: u8, mut p: usize, ec: usize) -> bool {
+    let mut sig = true;
+    if at(pat, p + 1) == b'^' {
+        sig = false;
+        p += 1;
+    }
+    loop {
+        p += 1;
+        if p >= ec {
+            return !sig;
+        }
+        let pc = at(pat, p);
+        if pc == L_ESC {
+            p += 1;
+            if match_class(c, at(pat, p)) {
+                return sig;
+            }
+        } else if at(pat, p + 1) == b'-' && p + 2 < ec {
+            p += 2;
+            if pc <= c && c <= at(pat, p) {
+                return sig;
+            }
+        } else if pc == c {
+            return sig;
+        }
+    }
+}
+
+/// The classes of each byte in the C locale, one bit per class letter (see [`class_bit`]).
+static CLASSES: [u16; 256] = {
+    let mut table = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let mut bits = 0u16;
+        if c.is_ascii_alphabetic() {
+            bits |= 1 << 0;
+        }
+        if c.is_ascii_control() {
+            bits |= 1 << 1;
+        }
+        if c.is_ascii_digit() {
+            bits |= 1 << 2;
+        }
+        if c.is_ascii_graphic() {
+            bits |= 1 << 3;
+        }
+        if c.is_ascii_lowercase() {
+            bits |= 1 << 4;
+        }
+        if c.is_ascii_punctuation() {
+            bits |= 1 << 5;
+        }
+        // C's isspace includes '\v', which Rust's is_ascii_whitespace leaves out
+        if c == b' ' || (c >= b'\t' && c <= b'\r') {
+            bits |= 1 << 6;
+        }
+        if c.is_ascii_uppercase() {
+            bits |= 1 << 7;
+        }
+        if c.is_ascii_alphanumeric() {
+            bits |= 1 << 8;
+        }
+        if c.is_ascii_hexdigit() {
+            bits |= 1 << 9;
+        }
+        if c == 0 {
+            bits |= 1 << 10; // %z, deprecated, still in lstrlib.c
+        }
+        table[i] = bits;
+        i += 1;
+    }
+    table
+};
+
+/// The bit of a class letter (either case) in [`CLASSES`], `None` for any other byte.
+#[inline]
+fn class_bit(cl: u8) -> Option<u16> {
+    let bit = match cl.to_ascii_lowercase() {
+        b'a' => 0,
+        b'c' => 1,
+        b'd' => 2,
+        b'g' => 3,
+        b'l' => 4,
+        b'p' => 5,
+        b's' => 6,
+        b'u' => 7,
+        b'w' => 8,
+        b'x' => 9,
+        b'z' => 10,
+        _ => return None,
+    };
+    Some(1 << bit)
+}
+
 /// Lua's `match_class`: `c` against the class letter `cl` (`%a`, `%D`, ...) in the C locale;
 /// any other `cl` stands for itself.
 #[inline]
 pub fn match_class(c: u8, cl: u8) -> bool {
-    let res = match cl.to_ascii_lowercase() {
-        b'a' => c.is_ascii_alphabetic(),
-        b'c' => c.is_ascii_control(),
-        b'd' => c.is_ascii_digit(),
-        b'g' => c.is_ascii_graphic(),
-        b'l' => c.is_ascii_lowercase(),
-        b'p' => c.is_ascii_punctuation(),
-        // C's isspace includes '\v', which Rust's is_ascii_whitespace leaves out
-        b's' => c == b' ' || (b'\t'..=b'\r').contains(&c),
-        b'u' => c.is_ascii_uppercase(),
-        b'w' => c.is_ascii_alphanumeric(),
-        b'x' => c.is_ascii_hexdigit(),
-        b'z' => c == 0, // deprecated, still in lstrlib.c
-        _ => return cl == c,
-    };
-    if cl.is_ascii_lowercase() { res } else { !res }
+    match class_bit(cl) {
+        Some(bit) => (CLASSES[usize::from(c)] & bit != 0) == cl.is_ascii_lowercase(),
+        None => cl == c,
+    }
 }
 
 /// Whether `pattern` has none of the characters that make it a pattern (Lua's `nospecials`).
@@ -506,7 +589,35 @@ pub fn find_plain(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::find_plain;
+    use super::{find_plain, match_class};
+
+    #[test]
+    fn classes_are_the_c_locale_ones() {
+        for c in 0..=255u8 {
+            let expect = |cl: u8| match cl {
+                b'a' => c.is_ascii_alphabetic(),
+                b'c' => c < 32 || c == 127,
+                b'd' => c.is_ascii_digit(),
+                b'g' => (33..=126).contains(&c),
+                b'l' => c.is_ascii_lowercase(),
+                b'p' => (33..=126).contains(&c) && !c.is_ascii_alphanumeric(),
+                b's' => matches!(c, b' ' | 9..=13),
+                b'u' => c.is_ascii_uppercase(),
+                b'w' => c.is_ascii_alphanumeric(),
+                b'x' => c.is_ascii_hexdigit(),
+                b'z' => c == 0,
+                _ => unreachable!(),
+            };
+            for cl in *b"acdglpsuwxz" {
+                assert_eq!(match_class(c, cl), expect(cl), "{c} %{}", cl as char);
+                let upper = cl.to_ascii_uppercase();
+                assert_eq!(match_class(c, upper), !expect(cl), "{c} %{}", upper as char);
+            }
+            for other in [b'.', b'%', b'(', b'b', b'1', 0, 200] {
+                assert_eq!(match_class(c, other), c == other);
+            }
+        }
+    }
 
     #[test]
     fn plain_search_finds_the_first_occurrence() {

@@ -21,6 +21,8 @@
 
 mod check;
 pub mod engine;
+mod fast;
+mod functions;
 
 #[cfg(test)]
 mod bench;
@@ -35,8 +37,7 @@ use std::rc::Rc;
 use mlua::{Function, Integer, Lua, LuaString, MultiValue, Table, Value};
 
 use self::check::Params;
-use self::engine::{Capture, Matcher};
-use super::function::{BuiltinResult, INTERNAL_CHUNK, Raise};
+use super::function::{BuiltinResult, INTERNAL_CHUNK};
 
 /// Called every few thousand matching steps; an Err is raised to the script as it is.
 pub type Interrupt = Rc<dyn Fn() -> mlua::Result<()>>;
@@ -58,7 +59,7 @@ struct Shared {
 }
 
 /// The builtin protocol of `function.rs`, leaner: a raw Rust function returns `(true,
-/// results...)` or `(false, error)` (see [`check::deliver`]), and this Lua wrapper raises the
+/// results...)` or `(false, error)` (see [`check::deliver`]), and a Lua wrapper raises the
 /// error as a plain value, so that messages read `script.lua:3: ...` as Lua's do. The raw
 /// function takes its arguments by value (copying a string argument costs an allocation),
 /// and unlike the general wrapper this one can return no value at all, as Lua's gmatch
@@ -72,27 +73,120 @@ end
 return function(raw) return function(...) return check(raw(...)) end end
 "#;
 
-type Raw = fn(&Lua, &Rc<Shared>, &mut Params) -> BuiltinResult<MultiValue>;
+/// The four functions with their fast path (see `fast.rs`): Lua's own C function when the
+/// call cannot fail and its worst case is within budget, else the port. `max` (and `gmax`
+/// for gmatch) caches the longest subject each pattern may run in C on (false: never);
+/// `classify` fills it on a miss.
+const FAST_GLUE: &str = r#"
+local error, type, math_type, cfind, cmatch, cgmatch, cgsub,
+  pfind, pmatch, pgmatch, pgsub, max, gmax, classify, gclassify, LINEAR = ...
+local function check(ok, ...)
+  if ok then return ... end
+  error((...), 0)
+end
+local function find(...)
+  local s, p, init, plain = ...
+  if type(s) == "string" and (init == nil or math_type(init) == "integer") then
+    if plain then
+      if type(p) == "string" and #s * #p <= LINEAR then return cfind(...) end
+    else
+      local m = max[p]
+      if m == nil then m = classify(p) end
+      if m and #s <= m then return cfind(...) end
+    end
+  end
+  return check(pfind(...))
+end
+local function match(...)
+  local s, p, init = ...
+  if type(s) == "string" and (init == nil or math_type(init) == "integer") then
+    local m = max[p]
+    if m == nil then m = classify(p) end
+    if m and #s <= m then return cmatch(...) end
+  end
+  return check(pmatch(...))
+end
+local function gmatch(...)
+  local s, p, init = ...
+  if type(s) == "string" and (init == nil or math_type(init) == "integer") then
+    local m = gmax[p]
+    if m == nil then m = gclassify(p) end
+    if m and #s <= m then return cgmatch(...) end
+  end
+  return check(pgmatch(...))
+end
+local function gsub(...)
+  local s, p, repl, n = ...
+  if type(s) == "string" and (n == nil or math_type(n) == "integer") then
+    local rt = type(repl)
+    if rt == "number" or (rt == "string" and not cfind(repl, "%", 1, true)) then
+      local m = max[p]
+      if m == nil then m = classify(p) end
+      if m and #s <= m then return cgsub(...) end
+    end
+  end
+  return check(pgsub(...))
+end
+return find, match, gmatch, gsub
+"#;
 
-/// A Lua function of `f`, through [`WRAP_GLUE`].
-fn builtin(lua: &Lua, shared: &Rc<Shared>, f: Raw) -> mlua::Result<Function> {
+type Raw = fn(&Lua, &Rc<Shared>, &mut Params) -> BuiltinResult<Vec<Value>>;
+
+/// The raw Rust function of `f`: `(true, results...)` or `(false, error)`.
+fn raw(lua: &Lua, shared: &Rc<Shared>, f: Raw) -> mlua::Result<Function> {
     let s = shared.clone();
-    let raw = lua.create_function(move |lua, args: MultiValue| {
+    lua.create_function(move |lua, args: MultiValue| {
         let result = f(lua, &s, &mut Params::new(args));
         check::deliver(lua, result)
-    })?;
-    shared.wrap.call(raw)
+    })
+}
+
+/// Entries a pattern cache may hold before it starts over (scripts that build patterns on
+/// the fly would grow it without end).
+const CACHE_LIMIT: usize = 512;
+
+/// `classify(p)` for [`FAST_GLUE`]: the longest subject `p` may run in C on, or false; stored
+/// in `cache` when `p` is a string.
+fn classifier(lua: &Lua, cache: &Table, gmatch: bool) -> mlua::Result<Function> {
+    let cache = cache.clone();
+    let entries = Cell::new(0usize);
+    lua.create_function(move |_, p: Value| {
+        let Value::String(p) = p else {
+            return Ok(Value::Boolean(false));
+        };
+        let verdict = match fast::max_subject(&p.as_bytes(), gmatch) {
+            Some(n) => Value::Integer(Integer::try_from(n).unwrap_or(Integer::MAX)),
+            None => Value::Boolean(false),
+        };
+        if entries.get() >= CACHE_LIMIT {
+            cache.clear()?;
+            entries.set(0);
+        }
+        cache.raw_set(p, verdict.clone())?;
+        entries.set(entries.get() + 1);
+        Ok(verdict)
+    })
 }
 
 /// Replaces string.find, string.match, string.gmatch and string.gsub in the `string` table
 /// (the table the string metatable's __index points at, so ("x"):find works too).
 pub fn install(lua: &Lua, interrupt: Interrupt) -> mlua::Result<()> {
+    install_with(lua, interrupt, true)
+}
+
+/// [`install`], with or without the fast path through Lua's C functions (tests check the
+/// port alone too).
+fn install_with(lua: &Lua, interrupt: Interrupt, fast_path: bool) -> mlua::Result<()> {
+    let globals = lua.globals();
     let pcall = match lua.named_registry_value::<Option<Function>>(crate::vm::traced::PCALL_KEY)? {
         Some(f) => f,
-        None => lua.globals().raw_get("pcall")?,
+        None => globals.raw_get("pcall")?,
     };
-    let error: Function = lua.globals().raw_get("error")?;
-    let wrap = lua.load(WRAP_GLUE).set_name(INTERNAL_CHUNK).call(error)?;
+    let error: Function = globals.raw_get("error")?;
+    let wrap: Function = lua
+        .load(WRAP_GLUE)
+        .set_name(INTERNAL_CHUNK)
+        .call(error.clone())?;
     let shared = Rc::new(Shared {
         interrupt,
         pcall,
@@ -107,320 +201,62 @@ pub fn install(lua: &Lua, interrupt: Interrupt) -> mlua::Result<()> {
     {
         tables.push(t);
     }
-    if let Value::Table(t) = lua.globals().raw_get::<Value>("string")?
+    if let Value::Table(t) = globals.raw_get::<Value>("string")?
         && !tables.contains(&t)
     {
         tables.push(t);
     }
-    let find = builtin(lua, &shared, |lua, shared, params| {
-        find_aux(lua, shared, params, true)
+    let Some(string) = tables.first().cloned() else {
+        return Ok(()); // no string library to replace
+    };
+    let pfind = raw(lua, &shared, |lua, shared, params| {
+        functions::find_aux(lua, shared, params, true)
     })?;
-    let matcher = builtin(lua, &shared, |lua, shared, params| {
-        find_aux(lua, shared, params, false)
+    let pmatch = raw(lua, &shared, |lua, shared, params| {
+        functions::find_aux(lua, shared, params, false)
     })?;
-    let gmatch = builtin(lua, &shared, gmatch)?;
-    let gsub = builtin(lua, &shared, gsub)?;
+    let pgmatch = raw(lua, &shared, functions::gmatch)?;
+    let pgsub = raw(lua, &shared, functions::gsub)?;
+    let (find, matcher, gmatch, gsub): (Function, Function, Function, Function) = if fast_path {
+        let math: Table = globals.raw_get("math")?;
+        let (max, gmax) = (lua.create_table()?, lua.create_table()?);
+        let c = |name: &str| string.raw_get::<Value>(name);
+        let f = Value::Function;
+        let args = vec![
+            f(error),
+            globals.raw_get("type")?,
+            math.raw_get("type")?,
+            c("find")?,
+            c("match")?,
+            c("gmatch")?,
+            c("gsub")?,
+            f(pfind),
+            f(pmatch),
+            f(pgmatch),
+            f(pgsub),
+            Value::Table(max.clone()),
+            Value::Table(gmax.clone()),
+            f(classifier(lua, &max, false)?),
+            f(classifier(lua, &gmax, true)?),
+            Value::Integer(fast::BUDGET as Integer),
+        ];
+        lua.load(FAST_GLUE)
+            .set_name(INTERNAL_CHUNK)
+            .call(MultiValue::from_vec(args))?
+    } else {
+        let w = &shared.wrap;
+        (
+            w.call(pfind)?,
+            w.call(pmatch)?,
+            w.call(pgmatch)?,
+            w.call(pgsub)?,
+        )
+    };
     for t in tables {
         t.raw_set("find", find.clone())?;
         t.raw_set("match", matcher.clone())?;
         t.raw_set("gmatch", gmatch.clone())?;
         t.raw_set("gsub", gsub.clone())?;
     }
-    Ok(())
-}
-
-/// The pattern without its `^` anchor, and whether it had one.
-fn split_anchor(pattern: &[u8]) -> (bool, &[u8]) {
-    match pattern.split_first() {
-        Some((b'^', rest)) => (true, rest),
-        _ => (false, pattern),
-    }
-}
-
-fn capture_value(lua: &Lua, src: &[u8], capture: Capture) -> mlua::Result<Value> {
-    Ok(match capture {
-        Capture::Range(start, end) => Value::String(lua.create_string(&src[start..end])?),
-        Capture::Position(pos) => Value::Integer(pos as Integer),
-    })
-}
-
-/// Lua's `push_captures`: every capture, or the whole match `whole` when there is none.
-fn push_captures(
-    lua: &Lua,
-    m: &Matcher,
-    src: &[u8],
-    whole: Option<(usize, usize)>,
-    out: &mut Vec<Value>,
-) -> BuiltinResult<()> {
-    let n = if m.level() == 0 && whole.is_some() {
-        1
-    } else {
-        m.level()
-    };
-    let (start, end) = whole.unwrap_or((0, 0));
-    for i in 0..n {
-        let capture = m.capture(i, start, end).map_err(check::stopped)?;
-        out.push(capture_value(lua, src, capture)?);
-    }
-    Ok(())
-}
-
-/// `string.find` (`find`) and `string.match`.
-fn find_aux(
-    lua: &Lua,
-    shared: &Shared,
-    params: &mut Params,
-    find: bool,
-) -> BuiltinResult<MultiValue> {
-    let fname = if find { "find" } else { "match" };
-    let subject = check::string(lua, params, 1, fname)?;
-    let pattern = check::string(lua, params, 2, fname)?;
-    let (src, pat) = (subject.as_bytes(), pattern.as_bytes());
-    let init = check::start_position(check::opt_integer(lua, params, 3, fname, 1)?, src.len()) - 1;
-    if init > src.len() {
-        return Ok(MultiValue::from_vec(vec![Value::Nil])); // start after the string's end
-    }
-    let mut out = Vec::new();
-    if find && (check::truthy(&params.take(4)) || engine::no_specials(&pat)) {
-        if let Some(i) = engine::find_plain(&src[init..], &pat) {
-            let start = init + i;
-            out.push(Value::Integer(start as Integer + 1));
-            out.push(Value::Integer((start + pat.len()) as Integer));
-            return Ok(MultiValue::from_vec(out));
-        }
-    } else {
-        let (anchor, pat) = split_anchor(&pat);
-        let mut m = Matcher::new(&src, pat, &*shared.interrupt);
-        let mut start = init;
-        loop {
-            if let Some(end) = m.try_at(start).map_err(check::stopped)? {
-                if find {
-                    out.push(Value::Integer(start as Integer + 1));
-                    out.push(Value::Integer(end as Integer));
-                    push_captures(lua, &m, &src, None, &mut out)?;
-                } else {
-                    push_captures(lua, &m, &src, Some((start, end)), &mut out)?;
-                }
-                return Ok(MultiValue::from_vec(out));
-            }
-            if start >= src.len() || anchor {
-                break;
-            }
-            start += 1;
-        }
-    }
-    Ok(MultiValue::from_vec(vec![Value::Nil]))
-}
-
-/// `string.gmatch(s, pattern [, init])`: an iterator over the matches. Like Lua's, it keeps
-/// the end of the last match so that an empty match right after it does not count, and a
-/// `^` in the pattern is an ordinary character.
-fn gmatch(lua: &Lua, shared: &Rc<Shared>, params: &mut Params) -> BuiltinResult<MultiValue> {
-    let subject = check::string(lua, params, 1, "gmatch")?;
-    let pattern = check::string(lua, params, 2, "gmatch")?;
-    let len = subject.as_bytes().len();
-    let init = check::start_position(check::opt_integer(lua, params, 3, "gmatch", 1)?, len) - 1;
-    let next = Cell::new(init.min(len + 1));
-    let last_match: Cell<Option<usize>> = Cell::new(None);
-    let interrupt = shared.interrupt.clone();
-    let raw = lua.create_function(move |lua, ()| {
-        let (src, pat) = (subject.as_bytes(), pattern.as_bytes());
-        let mut m = Matcher::new(&src, &pat, &*interrupt);
-        let mut found = || -> BuiltinResult<MultiValue> {
-            for start in next.get()..=src.len() {
-                match m.try_at(start).map_err(check::stopped)? {
-                    Some(end) if Some(end) != last_match.get() => {
-                        next.set(end);
-                        last_match.set(Some(end));
-                        let mut out = Vec::new();
-                        push_captures(lua, &m, &src, Some((start, end)), &mut out)?;
-                        return Ok(MultiValue::from_vec(out));
-                    }
-                    _ => {}
-                }
-            }
-            Ok(MultiValue::new()) // not found
-        };
-        check::deliver(lua, found())
-    })?;
-    let iterator: Function = shared.wrap.call(raw)?;
-    Ok(MultiValue::from_vec(vec![Value::Function(iterator)]))
-}
-
-/// What `gsub` replaces matches with.
-enum Replacement {
-    Text(LuaString),
-    Table(Table),
-    Function(Function),
-}
-
-/// `string.gsub(s, pattern, repl [, n])`: the new string and the number of matches.
-fn gsub(lua: &Lua, shared: &Rc<Shared>, params: &mut Params) -> BuiltinResult<MultiValue> {
-    let subject = check::string(lua, params, 1, "gsub")?;
-    let pattern = check::string(lua, params, 2, "gsub")?;
-    let src = subject.as_bytes();
-    let max = check::opt_integer(lua, params, 4, "gsub", src.len() as Integer + 1)?;
-    let repl = match params.take(3) {
-        Value::String(s) => Replacement::Text(s),
-        v @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(v.clone())? {
-            Some(s) => Replacement::Text(s),
-            None => return Err(check::type_error(lua, params, 3, "gsub", "string", &v)),
-        },
-        Value::Table(t) => Replacement::Table(t),
-        Value::Function(f) => Replacement::Function(f),
-        v => {
-            let expected = "string/function/table";
-            return Err(check::type_error(lua, params, 3, "gsub", expected, &v));
-        }
-    };
-    let pat_bytes = pattern.as_bytes();
-    let (anchor, pat) = split_anchor(&pat_bytes);
-    let mut m = Matcher::new(&src, pat, &*shared.interrupt);
-    let mut out: Vec<u8> = Vec::new();
-    let mut checked = 0usize;
-    let (mut pos, mut last_match, mut n, mut changed) = (0usize, None, 0 as Integer, false);
-    while n < max {
-        match m.try_at(pos).map_err(check::stopped)? {
-            Some(end) if Some(end) != last_match => {
-                n += 1;
-                changed |= add_value(lua, shared, &m, &src, (pos, end), &repl, &mut out)?;
-                pos = end;
-                last_match = Some(end);
-            }
-            _ if pos < src.len() => {
-                out.push(src[pos]); // otherwise, skip one character
-                pos += 1;
-            }
-            _ => break, // end of subject
-        }
-        if out.len() >= checked + MEMORY_CHECK_EVERY {
-            crate::vm::memory::ensure_room(lua, out.len())?;
-            checked = out.len();
-        }
-        if anchor {
-            break;
-        }
-    }
-    let result = if changed {
-        out.extend_from_slice(&src[pos..]);
-        crate::vm::memory::ensure_room(lua, out.len())?;
-        lua.create_string(&out)?
-    } else {
-        subject.clone() // no changes: the original string
-    };
-    Ok(MultiValue::from_vec(vec![
-        Value::String(result),
-        Value::Integer(n),
-    ]))
-}
-
-/// Lua's `add_value`: appends the replacement of the match `whole`; false when the original
-/// text was kept (a table or function gave nil or false).
-fn add_value(
-    lua: &Lua,
-    shared: &Shared,
-    m: &Matcher,
-    src: &[u8],
-    whole: (usize, usize),
-    repl: &Replacement,
-    out: &mut Vec<u8>,
-) -> BuiltinResult<bool> {
-    let (start, end) = whole;
-    let value = match repl {
-        Replacement::Text(text) => {
-            add_text(m, src, whole, &text.as_bytes(), out)?;
-            return Ok(true);
-        }
-        Replacement::Table(t) => {
-            let key = capture_value(lua, src, m.capture(0, start, end).map_err(check::stopped)?)?;
-            if t.metatable().is_none() {
-                t.raw_get(key)?
-            } else {
-                let index = match shared.index.get() {
-                    Some(f) => f.clone(),
-                    None => {
-                        let f = lua
-                            .load("local t, k = ... return t[k]")
-                            .set_name(INTERNAL_CHUNK)
-                            .into_function()?;
-                        shared.index.get_or_init(|| f).clone()
-                    }
-                };
-                protected_call(
-                    shared,
-                    vec![Value::Function(index), Value::Table(t.clone()), key],
-                )?
-            }
-        }
-        Replacement::Function(f) => {
-            let mut call = vec![Value::Function(f.clone())];
-            push_captures(lua, m, src, Some(whole), &mut call)?;
-            protected_call(shared, call)?
-        }
-    };
-    match value {
-        Value::Nil | Value::Boolean(false) => {
-            out.extend_from_slice(&src[start..end]); // keep the original text
-            Ok(false)
-        }
-        Value::String(s) => {
-            out.extend_from_slice(&s.as_bytes());
-            Ok(true)
-        }
-        v @ (Value::Integer(_) | Value::Number(_)) => {
-            if let Some(s) = lua.coerce_string(v)? {
-                out.extend_from_slice(&s.as_bytes());
-            }
-            Ok(true)
-        }
-        v => Err(Raise::Positioned(format!(
-            "invalid replacement value (a {})",
-            check::type_name(&v)
-        ))),
-    }
-}
-
-/// Calls `call[0]` with the rest under `pcall`: its first result, or its error raised again.
-fn protected_call(shared: &Shared, call: Vec<Value>) -> BuiltinResult<Value> {
-    let mut results = shared
-        .pcall
-        .call::<MultiValue>(MultiValue::from_vec(call))?
-        .into_iter();
-    match results.next() {
-        Some(Value::Boolean(true)) => Ok(results.next().unwrap_or(Value::Nil)),
-        _ => Err(check::reraise(results.next().unwrap_or(Value::Nil))),
-    }
-}
-
-/// Lua's `add_s`: a replacement string with `%0`-`%9` and `%%`.
-fn add_text(
-    m: &Matcher,
-    src: &[u8],
-    (start, end): (usize, usize),
-    text: &[u8],
-    out: &mut Vec<u8>,
-) -> BuiltinResult<()> {
-    let mut rest = text;
-    while let Some(i) = rest.iter().position(|&b| b == b'%') {
-        out.extend_from_slice(&rest[..i]);
-        match rest.get(i + 1).copied().unwrap_or(0) {
-            b'%' => out.push(b'%'),
-            b'0' => out.extend_from_slice(&src[start..end]),
-            d @ b'1'..=b'9' => match m
-                .capture(usize::from(d - b'1'), start, end)
-                .map_err(check::stopped)?
-            {
-                Capture::Range(a, b) => out.extend_from_slice(&src[a..b]),
-                Capture::Position(p) => out.extend_from_slice(p.to_string().as_bytes()),
-            },
-            _ => {
-                return Err(Raise::Positioned(
-                    "invalid use of '%' in replacement string".into(),
-                ));
-            }
-        }
-        rest = &rest[i + 2..];
-    }
-    out.extend_from_slice(rest);
     Ok(())
 }

@@ -16,6 +16,18 @@ pub(super) fn vm_with(interrupt: Interrupt) -> Lua {
     lua
 }
 
+/// The same without the fast path through Lua's C functions: the port alone.
+pub(super) fn port_only() -> Lua {
+    port_only_with(Rc::new(|| Ok(())))
+}
+
+pub(super) fn port_only_with(interrupt: Interrupt) -> Lua {
+    let lua = Lua::new();
+    crate::builtins::function::install(&lua).expect("builtin protocol");
+    super::install_with(&lua, interrupt, false).expect("pattern functions");
+    lua
+}
+
 fn vm() -> Lua {
     vm_with(Rc::new(|| Ok(())))
 }
@@ -39,13 +51,16 @@ fn run(lua: &Lua, code: &str) -> Vec<String> {
 }
 
 fn check(code: &str, expected: &[&str]) {
-    assert_eq!(run(&vm(), code), expected, "{code}");
+    assert_eq!(run(&port_only(), code), expected, "{code} (port)");
+    assert_eq!(run(&vm(), code), expected, "{code} (with the fast path)");
 }
 
 /// The message `code` raises, caught by pcall.
 fn error_of(code: &str) -> String {
     let wrapped = format!("local ok, e = pcall(function() {code} end) assert(not ok) return e");
-    run(&vm(), &wrapped).join(" ")
+    let port = run(&port_only(), &wrapped).join(" ");
+    assert_eq!(run(&vm(), &wrapped).join(" "), port, "{code}");
+    port
 }
 
 #[test]
