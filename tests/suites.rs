@@ -18,6 +18,7 @@
 mod cli;
 mod conformance;
 mod plugins;
+mod safety;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -173,5 +174,6 @@ fn main() {
     trials.extend(cli::trials());
     trials.extend(conformance::trials());
     trials.extend(plugins::trials());
+    trials.extend(safety::trials());
     libtest_mimic::run(&args, trials).exit();
 }

@@ -63,8 +63,9 @@ fn set(_: &Lua, args: Args) -> BuiltinResult<()> {
              parent process"
         )));
     }
-    // SAFETY: no plugin is loaded, so this process runs no thread but this one (the core's
-    // executor is single-threaded and starts no worker or blocking threads).
+    // SAFETY: no plugin is loaded, so no other thread reads the environment: the core's
+    // executor is single-threaded and starts no worker or blocking threads, and the only other
+    // thread there may be, the `--timeout` watchdog, never reads it.
     unsafe {
         match value {
             Some(v) => std::env::set_var(&name, v),

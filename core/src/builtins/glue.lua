@@ -119,9 +119,11 @@ function glue.patch_coroutines(PENDING, coroutine, select, timed_out)
 end
 
 -- Under a deadline: once the run is past it, `pcall` and `xpcall` re-raise the timeout instead
--- of returning it, so no handler can keep a timed-out script going.
+-- of returning it, so no handler can keep a timed-out script going. An `xpcall` message
+-- handler is not even called then: Lua runs the handler of an error raised by a hook with
+-- hooks off, so a handler that loops could never be stopped.
 function glue.guard_catchers(G, timed_out)
-  local pcall, xpcall = G.pcall, G.xpcall
+  local pcall, xpcall, type = G.pcall, G.xpcall, type
   local function recheck(ok, ...)
     if not ok then
       local late = timed_out()
@@ -130,7 +132,17 @@ function glue.guard_catchers(G, timed_out)
     return ok, ...
   end
   G.pcall = function(...) return recheck(pcall(...)) end
-  G.xpcall = function(...) return recheck(xpcall(...)) end
+  G.xpcall = function(f, handler, ...)
+    if type(handler) == "function" then
+      local user = handler
+      handler = function(...)
+        local late = timed_out()
+        if late then return late end
+        return user(...)
+      end
+    end
+    return recheck(xpcall(f, handler, ...))
+  end
 end
 
 return glue

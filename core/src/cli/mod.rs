@@ -75,6 +75,9 @@ fn dispatch(cli: args::Options) -> Result<u8, Failure> {
         return Ok(0);
     }
     let runtime = build_runtime(&cli)?;
+    if let Some(deadline) = crate::vm::deadline::of(runtime.lua()) {
+        watchdog(deadline.watch(), deadline.message());
+    }
     let outcome = execute(&cli, &runtime);
     // Like `lua`: report the error first, then close the state (running `__gc` finalizers).
     let code = match outcome {
@@ -148,4 +151,30 @@ fn parse_timeout(text: &str) -> Result<Option<std::time::Duration>, String> {
         ));
     }
     Ok(Some(std::time::Duration::from_secs_f64(seconds)).filter(|d| !d.is_zero()))
+}
+
+/// Ends the process when a run stays past its deadline by [`GRACE`]: the run is stuck where no
+/// Lua hook runs (a `__gc` finalizer that loops), so the VM cannot stop it itself.
+///
+/// [`GRACE`]: crate::vm::deadline::GRACE
+fn watchdog(watch: crate::vm::deadline::Watch, message: String) {
+    use crate::vm::deadline::GRACE;
+    let spawned = std::thread::Builder::new()
+        .name("assay-deadline".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                let at = *watch.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                if at.is_some_and(|at| std::time::Instant::now() > at + GRACE) {
+                    eprintln!(
+                        "assay: {message} (the script was stuck where it could not be \
+                         interrupted, such as a __gc finalizer that never returns)"
+                    );
+                    std::process::exit(1);
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        eprintln!("assay: warning: no deadline watchdog ({e})");
+    }
 }

@@ -111,6 +111,7 @@ fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValu
 /// `X.Y.Z` -> the path segments, refusing anything that could leave the root; `prefix` is
 /// what the user wrote before `rest` (`assay.`), for the message.
 fn segments<'a>(rest: &'a str, prefix: &str) -> BuiltinResult<Vec<&'a str>> {
+    let kind = if prefix.is_empty() { "module" } else { "package" };
     let parts: Vec<&str> = rest.split('.').collect();
     let valid = |p: &&str| {
         !p.is_empty()
@@ -119,7 +120,7 @@ fn segments<'a>(rest: &'a str, prefix: &str) -> BuiltinResult<Vec<&'a str>> {
     };
     if !parts.iter().all(valid) {
         return Err(Raise::Message(format!(
-            "'{prefix}{rest}' is not a module name (letters, digits, '-', '_', separated by dots)"
+            "'{prefix}{rest}' is not a {kind} name (letters, digits, '-', '_', separated by dots)"
         )));
     }
     Ok(parts)

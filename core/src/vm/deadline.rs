@@ -12,12 +12,25 @@
 //!   interrupts and can backtrack for hours on a crafted pattern; under a deadline they are
 //!   replaced by Assay's port (`builtins::pattern`), which checks the deadline as it matches.
 //!
+//! - **Where no hook runs**: Lua runs `__gc` finalizers, and the message handler of an error
+//!   raised by a hook, with hooks off. A finalizer that loops cannot be interrupted inside the
+//!   VM; [`Deadline::watch`] lets the command line end the process [`GRACE`] after the
+//!   deadline if the run is still stuck there (an embedder may do the same from its side).
+//!
 //! The clock starts when a run starts (`run_file`, `run_chunk`, each REPL entry) and stops
 //! when it ends; each run has the whole budget.
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// How long past its deadline a run may stay stuck where no hook runs before the command
+/// line ends the process.
+pub const GRACE: Duration = Duration::from_secs(2);
+
+/// When the current run passes its deadline (`None` between runs), readable from any thread.
+pub type Watch = Arc<Mutex<Option<Instant>>>;
 
 use mlua::{HookTriggers, Lua, VmState};
 
@@ -30,6 +43,7 @@ pub struct Deadline {
     budget: Duration,
     at: Cell<Option<Instant>>,
     expired: Cell<bool>,
+    watch: Watch,
 }
 
 impl Deadline {
@@ -43,17 +57,32 @@ impl Deadline {
         self.budget
     }
 
+    /// The current run's deadline for another thread (a watchdog).
+    pub fn watch(&self) -> Watch {
+        self.watch.clone()
+    }
+
     /// Starts the clock for a run; returns the instant it ends.
     pub fn start(&self) -> Instant {
         let at = Instant::now() + self.budget;
         self.at.set(Some(at));
         self.expired.set(false);
+        self.publish(Some(at));
         at
     }
 
     /// Stops the clock (the run is over).
     pub fn stop(&self) {
         self.at.set(None);
+        self.publish(None);
+    }
+
+    fn publish(&self, at: Option<Instant>) {
+        let mut shared = self
+            .watch
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *shared = at;
     }
 
     /// Whether the current run is past its deadline (checks the clock).
@@ -96,6 +125,7 @@ pub fn install(lua: &Lua, budget: Duration) -> mlua::Result<Rc<Deadline>> {
         budget,
         at: Cell::new(None),
         expired: Cell::new(false),
+        watch: Arc::default(),
     });
     lua.set_app_data(deadline.clone());
     let hook = deadline.clone();

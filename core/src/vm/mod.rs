@@ -461,6 +461,36 @@ mod tests {
     }
 
     #[test]
+    fn sandbox_runs_have_a_deadline_by_default() {
+        let budget = |rt: &Runtime| deadline::of(rt.lua()).map(|d| d.budget());
+        let sandboxed = Runtime::builder().sandbox(true).build().expect("runtime");
+        assert_eq!(budget(&sandboxed), Some(DEFAULT_SANDBOX_TIMEOUT));
+        let off = Runtime::builder()
+            .sandbox(true)
+            .timeout(None)
+            .build()
+            .expect("runtime");
+        assert_eq!(budget(&off), None);
+        let plain = Runtime::builder().build().expect("runtime");
+        assert_eq!(budget(&plain), None);
+    }
+
+    #[test]
+    fn a_deadline_ends_an_embedded_run() {
+        let rt = Runtime::builder()
+            .timeout(Some(Duration::from_millis(200)))
+            .build()
+            .expect("runtime");
+        let err = rt
+            .run_chunk("while true do pcall(function() while true do end end) end", "=spin")
+            .expect_err("must time out");
+        assert!(matches!(err, RunError::Timeout(_)), "{err:?}");
+        assert_eq!(err.to_string(), "timed out after 0.2 s");
+        // The next run has the whole budget again.
+        rt.run_chunk("x = 1", "=next").expect("runs");
+    }
+
+    #[test]
     fn shebang_is_blanked_keeping_line_numbers() {
         let mut s = b"#!/usr/bin/env assay\nprint(1)\n".to_vec();
         strip_shebang(&mut s);

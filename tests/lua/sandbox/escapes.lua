@@ -37,7 +37,7 @@ refused(function() return require("/etc/os-release") end,
   [['/etc/os-release' is not a module name]])
 refused(function() return require("fixtures/../escapes") end, [[is not a module name]])
 refused(function() return require("..escapes") end, [[is not a module name]])
-refused(function() return require("assay.../../etc") end, [[is not a module name]])
+refused(function() return require("assay.../../etc") end, [[is not a package name]])
 refused(function() return package.searchpath("os-release", "/etc/?") end,
   [[package\.searchpath is not available in sandbox]])
 package.cpath = "/usr/lib/x86_64-linux-gnu/?.so"
