@@ -5,7 +5,7 @@
 use mlua::{Integer, IntoLuaMulti, Lua, LuaString, MultiValue, Value};
 
 use super::engine::Stop;
-use crate::builtins::function::{BuiltinResult, Raise, caller_position, error_message};
+use crate::builtins::function::{BuiltinResult, Raise, error_message};
 
 /// `luaL_argerror`: the message names the function as the caller wrote it (`'find'`, or `'f'`
 /// after `local f = string.find`), and does not count `self` in a method call, as Lua does.
@@ -219,6 +219,23 @@ fn is_memory_error(e: &mlua::Error) -> bool {
     }
 }
 
+/// Where an error of these functions is raised, as Lua's `luaL_where(L, 1)` says it for a C
+/// function: `"file:line: "` of the function that called the wrapper (level 0 is the Rust
+/// function, 1 the Lua wrapper), or nothing when that is a C function (`pcall(string.find,
+/// s, "%")` reports no position in Lua either).
+pub fn position(lua: &Lua) -> String {
+    lua.inspect_stack(2, |frame| {
+        let line = frame.current_line()?;
+        let source = frame.source();
+        Some(format!(
+            "{}:{line}: ",
+            source.short_src.as_deref().unwrap_or("?")
+        ))
+    })
+    .flatten()
+    .unwrap_or_default()
+}
+
 /// An empty list of results: `true`, which [`deliver`] hands to the wrapper before them
 /// (the results go after it, so that no value has to move to make room for it).
 pub fn results() -> Vec<Value> {
@@ -241,14 +258,10 @@ pub fn deliver(lua: &Lua, result: BuiltinResult<Vec<Value>>) -> mlua::Result<Mul
     match result {
         Ok(values) => Ok(MultiValue::from_vec(values)),
         Err(Raise::Positioned(m) | Raise::Message(m)) => {
-            failed(text(format!("{}{m}", caller_position(lua)))?)
+            failed(text(format!("{}{m}", position(lua)))?)
         }
         Err(Raise::Value(value)) => failed(value),
         Err(Raise::Lua(e @ mlua::Error::MemoryError(_))) => Err(e),
-        Err(Raise::Lua(e)) => failed(text(format!(
-            "{}{}",
-            caller_position(lua),
-            error_message(&e)
-        ))?),
+        Err(Raise::Lua(e)) => failed(text(format!("{}{}", position(lua), error_message(&e)))?),
     }
 }

@@ -362,8 +362,44 @@ fn cases() -> Vec<String> {
         r#"string.find("]", "[]")"#,
         r#"string.find("a", "[^]")"#,
         r#"string.find("a", "%g%")"#,
+        r#"string.gsub("abc", "%w", function(c) if c == "b" then return {} end end)"#,
+        r#"string.gsub("abc", "%w", {b = true})"#,
+        r#"string.gsub("abc", "%w", {a = 1, b = 2.5})"#,
+        r#"string.gsub("abc", "(%w)(%w)", "%2%1")"#,
+        r#"string.gsub("abc", "(%w)", "%2")"#,
+        r#"string.gsub("abc", "%w", "%1%0%%")"#,
+        r##"string.gsub("abc", "%w", function(...) return select("#", ...) end)"##,
+        r#"string.gsub("abc", "()(%w)", function(p, c) return p .. c end)"#,
+        r#"string.gsub("abc", "%w", setmetatable({}, {__index = function(_, k) return k:upper() end}))"#,
+        r#"string.gsub("abc", "%w", setmetatable({}, {__index = function() error("no") end}))"#,
+        r#"string.gsub("abc", "%w", function() error({}) end)"#,
+        r#"string.gsub("hello world", "o", "%")"#,
+        r#"string.gsub("abc", "b", 12)"#,
+        r#"string.gsub("abc", "", "-", 2)"#,
+        r#"string.gsub("abc", "%w", "x", 2.0)"#,
+        r#"string.find("abc", "b", 2.0)"#,
+        r#"string.find("abc", "b", "2")"#,
+        r#"string.find(123, 2)"#,
+        r#"string.match(12.5, "%d+")"#,
     ] {
         lines.push(format!("C(function() return pack({fixed}) end)"));
+    }
+    // called by pcall directly: Lua reports no position (the caller is C) and names the
+    // function 'string.find'
+    for direct in [
+        r#"string.find, "a", "%""#,
+        r#"string.find, nil, "x""#,
+        r#"string.match, "a", "(""#,
+        r#"string.match, "a", "a", 1.5"#,
+        r#"string.gsub, "abc", "%w", function() return {} end"#,
+        r#"string.gsub, "abc", "%w", {b = true}"#,
+        r#"string.gsub, "abc", "%w", "%2""#,
+        r#"string.gsub, "abc", "%w""#,
+        r#"string.gmatch("a", "%")"#,
+        r#"string.gmatch("abc", "()b()")"#,
+        r#"string.find, "abc", "b", 1, true"#,
+    ] {
+        lines.push(format!("P({direct})"));
     }
     lines
 }
@@ -379,6 +415,8 @@ local function F3(x) if x == " " then error("space!") end return 42 end
 local function enc(v) local t = type(v) if t == "string" then local b = {} for i = 1, #v do local c = v:byte(i) if c >= 32 and c < 127 and c ~= 92 then b[#b + 1] = string.char(c) else b[#b + 1] = "\\" .. c .. ";" end end return "s'" .. table.concat(b) .. "'" elseif math.type(v) == "integer" then return "i" .. tostring(v) elseif t == "number" then return "f" .. string.format("%.17g", v) else return t end end
 local function line(ok, r) local b = {ok and "ok" or "err"} if ok then b[#b + 1] = "n=" .. r.n for i = 1, r.n do b[#b + 1] = enc(r[i]) end else b[#b + 1] = enc(r) end out[#out + 1] = table.concat(b, " ") end
 local function C(f) local ok, r = pcall(f) line(ok, r) end
+local function R(ok, ...) if ok then line(true, pack(...)) else line(false, (...)) end end
+local function P(...) R(pcall(...)) end
 local function G(f) local ok, it = pcall(f) if not ok then line(false, it) return end for _ = 1, 40 do local ok, r = pcall(function() return pack(it()) end) line(ok, r) if not ok or r.n == 0 then break end end end
 "##,
     );

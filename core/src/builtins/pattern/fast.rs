@@ -71,20 +71,74 @@ pub fn bound(pattern: &[u8], gmatch: bool) -> Option<Bound> {
         Some((b'^', rest)) if !gmatch => (true, rest),
         _ => (false, pattern),
     };
-    let Cost { factors, optionals } = cost(body)?;
+    let Cost {
+        factors,
+        optionals,
+        one_piece,
+        ..
+    } = cost(body)?;
+    // A pattern of one class (captures aside) fails at its first byte or not at all, and a
+    // match moves gmatch and gsub past the bytes it scanned: no factor for the starts.
+    let starts = !anchored && !one_piece;
     Some(Bound {
-        exponent: factors + 1 + u32::from(!anchored),
+        exponent: factors + 1 + u32::from(starts),
         per_way: 2f64.powi(optionals as i32) * 4.0 * (body.len() + 1) as f64,
     })
 }
 
-/// The items of a clean pattern that multiply its worst case.
+/// What the fast path needs to know of a pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// The longest subject it may run in C on.
+    pub max_subject: u64,
+    /// How many captures it has (position captures included).
+    pub captures: usize,
+}
+
+/// [`max_subject`] and the number of captures of a clean pattern.
+pub fn classify(pattern: &[u8], gmatch: bool) -> Option<Verdict> {
+    let body = match pattern.split_first() {
+        Some((b'^', rest)) if !gmatch => rest,
+        _ => pattern,
+    };
+    Some(Verdict {
+        max_subject: max_subject(pattern, gmatch)?,
+        captures: cost(body)?.captures,
+    })
+}
+
+/// The highest capture a `gsub` replacement string refers to (`%1`..`%9`; 0 for none), or
+/// `None` if it has an invalid `%` (which raises).
+pub fn replacement(repl: &[u8]) -> Option<u32> {
+    let mut highest = 0;
+    let mut i = 0;
+    while i < repl.len() {
+        if repl[i] == b'%' {
+            match repl.get(i + 1) {
+                Some(b'%') => {}
+                Some(&d @ b'0'..=b'9') => highest = highest.max(u32::from(d - b'0')),
+                _ => return None,
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    Some(highest)
+}
+
+/// What makes the worst case of a clean pattern.
 #[derive(Debug, PartialEq, Eq)]
 struct Cost {
     /// `*`, `+` and `-` items that backtrack: each can leave several ways to go on.
     factors: u32,
     /// `?` items.
     optionals: u32,
+    /// Whether the pattern is one single-character class with or without a suffix, in
+    /// captures or not.
+    one_piece: bool,
+    /// Captures, position captures included.
+    captures: usize,
 }
 
 /// A piece of a pattern as `match` reads it.
@@ -102,10 +156,17 @@ enum Item {
 
 /// Walks the pattern as `match` would read it; `None` if any part of it could raise.
 fn cost(p: &[u8]) -> Option<Cost> {
-    let items = items(p)?;
+    let (items, captures) = items(p)?;
+    let mut pieces = items.iter().filter(|item| !matches!(item, Item::Capture));
+    let one_piece = matches!(
+        (pieces.next(), pieces.next()),
+        (Some(Item::Single { .. }), None)
+    );
     let mut cost = Cost {
         factors: 0,
         optionals: 0,
+        one_piece,
+        captures,
     };
     for (i, item) in items.iter().enumerate() {
         match *item {
@@ -140,8 +201,8 @@ fn decided(p: &[u8], x: (usize, usize), rest: &[Item]) -> bool {
     }
 }
 
-/// The pattern's items; `None` if any part of it could raise.
-fn items(p: &[u8]) -> Option<Vec<Item>> {
+/// The pattern's items and its number of captures; `None` if any part of it could raise.
+fn items(p: &[u8]) -> Option<(Vec<Item>, usize)> {
     if p.len() > MAX_PATTERN {
         return None;
     }
@@ -216,7 +277,7 @@ fn items(p: &[u8]) -> Option<Vec<Item>> {
         items.push(Item::Single { p: i, ep, suffix });
         i = if suffix == 0 { ep } else { ep + 1 };
     }
-    open.is_empty().then_some(items) // else: unfinished capture
+    open.is_empty().then_some((items, level)) // else: unfinished capture
 }
 
 /// Lua's `classend`: the index after the single-character class at `i`, `None` if malformed.
@@ -253,6 +314,30 @@ mod tests {
 
     fn costs(p: &str) -> Option<(u32, u32)> {
         cost(p.as_bytes()).map(|c| (c.factors, c.optionals))
+    }
+
+    #[test]
+    fn one_class_patterns_are_linear_and_captures_are_counted() {
+        let linear = |p: &[u8]| bound(p, true).map(|b| b.exponent);
+        assert_eq!(linear(b"%a+"), Some(1));
+        assert_eq!(linear(b"([^\n]+)"), Some(1));
+        assert_eq!(linear(b"()x*()"), Some(1));
+        assert_eq!(linear(b"%a+$"), Some(2));
+        assert_eq!(linear(b"%a+,"), Some(2));
+        assert!(max_subject(b"%a+", true).expect("clean") > 100_000);
+        let captures = |p: &[u8]| classify(p, false).map(|v| v.captures);
+        assert_eq!(captures(b"^(a)()(b(c))"), Some(4));
+        assert_eq!(captures(b"abc"), Some(0));
+    }
+
+    #[test]
+    fn replacement_strings() {
+        assert_eq!(replacement(b"plain"), Some(0));
+        assert_eq!(replacement(b"%0%%x"), Some(0));
+        assert_eq!(replacement(b"<%1|%3>"), Some(3));
+        assert_eq!(replacement(b"100%"), None);
+        assert_eq!(replacement(b"%x"), None);
+        assert_eq!(replacement(b"%%%"), None);
     }
 
     #[test]
@@ -315,7 +400,7 @@ mod tests {
         );
         assert_eq!(max_subject(b"(a", false), None);
         assert_eq!(max_subject(&b"a?".repeat(40), false), None);
-        // whatever it allows stays within the budget
+        // whatever it allows stays within the budget, one byte more would not
         for p in [
             &b"a*"[..],
             b"%a+a",
@@ -324,18 +409,10 @@ mod tests {
             b"%b()",
             b".-.-",
         ] {
-            let n = max_subject(p, false).expect("clean") as f64;
-            let c = cost(p).expect("clean");
-            let work = (n + 1.0).powi(c.factors as i32 + 2)
-                * 2f64.powi(c.optionals as i32)
-                * 4.0
-                * (p.len() + 1) as f64;
-            assert!(work <= BUDGET, "{p:?}");
-            let over = (n + 2.0).powi(c.factors as i32 + 2)
-                * 2f64.powi(c.optionals as i32)
-                * 4.0
-                * (p.len() + 1) as f64;
-            assert!(over > BUDGET, "{p:?}: the longest subject");
+            let n = max_subject(p, false).expect("clean") as usize;
+            let b = bound(p, false).expect("clean");
+            assert!(b.steps(n) <= BUDGET, "{p:?}");
+            assert!(b.steps(n + 1) > BUDGET, "{p:?}: the longest subject");
         }
     }
 }

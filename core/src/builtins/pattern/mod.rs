@@ -74,15 +74,28 @@ return function(raw) return function(...) return check(raw(...)) end end
 "#;
 
 /// The four functions with their fast path (see `fast.rs`): Lua's own C function when the
-/// call cannot fail and its worst case is within budget, else the port. `max` (and `gmax`
-/// for gmatch) caches the longest subject each pattern may run in C on (false: never);
-/// `classify` fills it on a miss.
+/// call cannot fail and its worst case is within budget, else the port. The caches, filled by
+/// the classifiers on a miss: `max[p]` (`gmax[p]` for gmatch) is the longest subject pattern
+/// `p` may run in C on (false: never), `caps[p]` its number of captures, `rmax[r]` the
+/// highest capture a gsub replacement string refers to (false: it has an invalid `%`).
+///
+/// A gsub replacement function or table may give a value Lua refuses ("invalid replacement
+/// value"): `valid` checks it and raises Lua's message itself, at the level of gsub's caller
+/// (level 1 is `valid`, which the replacement closure tail-calls, 2 the C gsub, 3 the `gsub`
+/// wrapper, which keeps its frame under a C function it tail-calls, 4 the caller).
 const FAST_GLUE: &str = r#"
 local error, type, math_type, cfind, cmatch, cgmatch, cgsub,
-  pfind, pmatch, pgmatch, pgsub, max, gmax, classify, gclassify, LINEAR = ...
+  pfind, pmatch, pgmatch, pgsub, max, gmax, caps, rmax,
+  classify, gclassify, rclassify, LINEAR = ...
 local function check(ok, ...)
   if ok then return ... end
   error((...), 0)
+end
+local function valid(v)
+  if v and type(v) ~= "string" and math_type(v) == nil then
+    error("invalid replacement value (a " .. type(v) .. ")", 4)
+  end
+  return v
 end
 local function find(...)
   local s, p, init, plain = ...
@@ -118,11 +131,21 @@ end
 local function gsub(...)
   local s, p, repl, n = ...
   if type(s) == "string" and (n == nil or math_type(n) == "integer") then
-    local rt = type(repl)
-    if rt == "number" or (rt == "string" and not cfind(repl, "%", 1, true)) then
-      local m = max[p]
-      if m == nil then m = classify(p) end
-      if m and #s <= m then return cgsub(...) end
+    local m = max[p]
+    if m == nil then m = classify(p) end
+    if m and #s <= m then
+      local rt = type(repl)
+      if rt == "string" then
+        local r = rmax[repl]
+        if r == nil then r = rclassify(repl) end
+        if r and (r <= 1 or r <= caps[p]) then return cgsub(...) end
+      elseif rt == "number" then
+        return cgsub(...)
+      elseif rt == "function" then
+        return cgsub(s, p, function(...) return valid(repl(...)) end, n)
+      elseif rt == "table" then
+        return cgsub(s, p, function(k) return valid(repl[k]) end, n)
+      end
     end
   end
   return check(pgsub(...))
@@ -141,31 +164,47 @@ fn raw(lua: &Lua, shared: &Rc<Shared>, f: Raw) -> mlua::Result<Function> {
     })
 }
 
-/// Entries a pattern cache may hold before it starts over (scripts that build patterns on
-/// the fly would grow it without end).
+/// Entries a cache of [`FAST_GLUE`] may hold before it starts over (scripts that build
+/// patterns on the fly would grow it without end).
 const CACHE_LIMIT: usize = 512;
 
-/// `classify(p)` for [`FAST_GLUE`]: the longest subject `p` may run in C on, or false; stored
-/// in `cache` when `p` is a string.
-fn classifier(lua: &Lua, cache: &Table, gmatch: bool) -> mlua::Result<Function> {
-    let cache = cache.clone();
+/// A classifier for [`FAST_GLUE`]: on a miss, stores `verdict(key)` in `cache` under `key`
+/// (and its second part in `extra`, if any) and returns it; non-strings get false, unstored.
+fn classifier(
+    lua: &Lua,
+    cache: &Table,
+    extra: Option<&Table>,
+    verdict: impl Fn(&[u8]) -> (Value, Value) + 'static,
+) -> mlua::Result<Function> {
+    let (cache, extra) = (cache.clone(), extra.cloned());
     let entries = Cell::new(0usize);
-    lua.create_function(move |_, p: Value| {
-        let Value::String(p) = p else {
+    lua.create_function(move |_, key: Value| {
+        let Value::String(key) = key else {
             return Ok(Value::Boolean(false));
         };
-        let verdict = match fast::max_subject(&p.as_bytes(), gmatch) {
-            Some(n) => Value::Integer(Integer::try_from(n).unwrap_or(Integer::MAX)),
-            None => Value::Boolean(false),
-        };
+        let (value, second) = verdict(&key.as_bytes());
         if entries.get() >= CACHE_LIMIT {
             cache.clear()?;
+            if let Some(extra) = &extra {
+                extra.clear()?;
+            }
             entries.set(0);
         }
-        cache.raw_set(p, verdict.clone())?;
+        if let Some(extra) = &extra {
+            extra.raw_set(&key, second)?;
+        }
+        cache.raw_set(key, value.clone())?;
         entries.set(entries.get() + 1);
-        Ok(verdict)
+        Ok(value)
     })
+}
+
+/// A number for Lua, or false.
+fn number_or_false(n: Option<u64>) -> Value {
+    match n {
+        Some(n) => Value::Integer(Integer::try_from(n).unwrap_or(Integer::MAX)),
+        None => Value::Boolean(false),
+    }
 }
 
 /// Replaces string.find, string.match, string.gmatch and string.gsub in the `string` table
@@ -219,9 +258,30 @@ fn install_with(lua: &Lua, interrupt: Interrupt, fast_path: bool) -> mlua::Resul
     let pgsub = raw(lua, &shared, functions::gsub)?;
     let (find, matcher, gmatch, gsub): (Function, Function, Function, Function) = if fast_path {
         let math: Table = globals.raw_get("math")?;
-        let (max, gmax) = (lua.create_table()?, lua.create_table()?);
+        let [max, gmax, caps, rmax] = [
+            lua.create_table()?,
+            lua.create_table()?,
+            lua.create_table()?,
+            lua.create_table()?,
+        ];
+        let classify = classifier(lua, &max, Some(&caps), |p| {
+            let verdict = fast::classify(p, false);
+            (
+                number_or_false(verdict.map(|v| v.max_subject)),
+                number_or_false(verdict.map(|v| v.captures as u64)),
+            )
+        })?;
+        let gclassify = classifier(lua, &gmax, None, |p| {
+            (number_or_false(fast::max_subject(p, true)), Value::Nil)
+        })?;
+        let rclassify = classifier(lua, &rmax, None, |r| {
+            (
+                number_or_false(fast::replacement(r).map(u64::from)),
+                Value::Nil,
+            )
+        })?;
         let c = |name: &str| string.raw_get::<Value>(name);
-        let f = Value::Function;
+        let (f, t) = (Value::Function, Value::Table);
         let args = vec![
             f(error),
             globals.raw_get("type")?,
@@ -234,10 +294,13 @@ fn install_with(lua: &Lua, interrupt: Interrupt, fast_path: bool) -> mlua::Resul
             f(pmatch),
             f(pgmatch),
             f(pgsub),
-            Value::Table(max.clone()),
-            Value::Table(gmax.clone()),
-            f(classifier(lua, &max, false)?),
-            f(classifier(lua, &gmax, true)?),
+            t(max),
+            t(gmax),
+            t(caps),
+            t(rmax),
+            f(classify),
+            f(gclassify),
+            f(rclassify),
             Value::Integer(fast::BUDGET as Integer),
         ];
         lua.load(FAST_GLUE)
