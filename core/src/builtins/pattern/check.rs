@@ -197,17 +197,10 @@ pub fn passed_on(e: mlua::Error) -> Raise {
 }
 
 /// An error value caught by `pcall` (from a replacement function or `__index`), to raise
-/// again unchanged; memory errors stay memory errors.
+/// again unchanged. Memory errors stay memory errors: Lua raises its "not enough memory"
+/// message as one (`lua_error`), and mlua's error objects keep their kind.
 pub fn reraise(value: Value) -> Raise {
-    match value {
-        Value::Error(e) if is_memory_error(&e) => Raise::Lua(crate::vm::memory::out_of_memory()),
-        // What `pcall` returns after Lua's allocator failed (a script's own error carries a
-        // position).
-        Value::String(s) if s.as_bytes() == b"not enough memory".as_slice() => {
-            Raise::Lua(crate::vm::memory::out_of_memory())
-        }
-        v => Raise::Value(v),
-    }
+    Raise::Value(value)
 }
 
 fn is_memory_error(e: &mlua::Error) -> bool {

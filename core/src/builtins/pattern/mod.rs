@@ -80,22 +80,26 @@ return function(raw) return function(...) return check(raw(...)) end end
 /// highest capture a gsub replacement string refers to (false: it has an invalid `%`).
 ///
 /// A gsub replacement function or table may give a value Lua refuses ("invalid replacement
-/// value"): `valid` checks it and raises Lua's message itself, at the level of gsub's caller
-/// (level 1 is `valid`, which the replacement closure tail-calls, 2 the C gsub, 3 the `gsub`
-/// wrapper, which keeps its frame under a C function it tail-calls, 4 the caller).
+/// value (a table)"). The C gsub then raises at the position of its caller; called under
+/// `pcall`, its caller is a C function, so the message has no position, and `fixed` raises it
+/// again at the level of the wrapper's caller, as Lua would have. Any other error (from the
+/// function or `__index`) goes on unchanged (Lua raises its "not enough memory" message as a
+/// memory error again).
 const FAST_GLUE: &str = r#"
-local error, type, math_type, cfind, cmatch, cgmatch, cgsub,
+local error, pcall, type, math_type, cfind, cmatch, cgmatch, cgsub,
   pfind, pmatch, pgmatch, pgsub, max, gmax, caps, rmax,
   classify, gclassify, rclassify, LINEAR = ...
 local function check(ok, ...)
   if ok then return ... end
   error((...), 0)
 end
-local function valid(v)
-  if v and type(v) ~= "string" and math_type(v) == nil then
-    error("invalid replacement value (a " .. type(v) .. ")", 4)
+local function fixed(ok, ...)
+  if ok then return ... end
+  local e = ...
+  if type(e) == "string" and cmatch(e, "^invalid replacement value %(a %a+%)$") then
+    error(e, 2)
   end
-  return v
+  error(e, 0)
 end
 local function find(...)
   local s, p, init, plain = ...
@@ -141,10 +145,8 @@ local function gsub(...)
         if r and (r <= 1 or r <= caps[p]) then return cgsub(...) end
       elseif rt == "number" then
         return cgsub(...)
-      elseif rt == "function" then
-        return cgsub(s, p, function(...) return valid(repl(...)) end, n)
-      elseif rt == "table" then
-        return cgsub(s, p, function(k) return valid(repl[k]) end, n)
+      elseif rt == "function" or rt == "table" then
+        return fixed(pcall(cgsub, ...))
       end
     end
   end
@@ -284,6 +286,7 @@ fn install_with(lua: &Lua, interrupt: Interrupt, fast_path: bool) -> mlua::Resul
         let (f, t) = (Value::Function, Value::Table);
         let args = vec![
             f(error),
+            f(shared.pcall.clone()),
             globals.raw_get("type")?,
             math.raw_get("type")?,
             c("find")?,

@@ -312,6 +312,16 @@ fn memory_errors_stay_memory_errors() {
         .exec()
         .expect_err("over the limit");
     assert!(is_memory_error(&err), "{err:?}");
+
+    // a replacement function that runs out of memory: a memory error still, on both paths
+    for lua in [vm(), port_only()] {
+        lua.set_memory_limit(8 << 20).expect("limit");
+        let err = lua
+            .load(r#"return ("abc"):gsub("%w", function() return string.rep("x", 1 << 30) end)"#)
+            .exec()
+            .expect_err("over the limit");
+        assert!(is_memory_error(&err), "{err:?}");
+    }
 }
 
 /// A memory error, as a builtin's raises it (mlua wraps it in a callback error).
