@@ -199,6 +199,50 @@ fn refused_unreadable_manifest() -> Result<(), Failed> {
     )
 }
 
+/// A manifest that is a device, a FIFO or a huge file is refused by its folder's name in one
+/// line, without reading it: every run reads every manifest at start-up, so before it was
+/// bounded a manifest symlinked to /dev/zero made `print(1)` take gigabytes (under `ulimit -v`,
+/// an abort) and a FIFO made it hang.
+fn refused_manifests_that_are_not_small_files() -> Result<(), Failed> {
+    let tmp = tempfile::tempdir()?;
+    let plugins = tmp.path().join("plugins");
+    for name in ["zero", "fifo", "huge"] {
+        std::fs::create_dir_all(plugins.join(name))?;
+    }
+    std::os::unix::fs::symlink("/dev/zero", plugins.join("zero/manifest.yaml"))?;
+    let mut mkfifo = Command::new("mkfifo");
+    mkfifo.arg(plugins.join("fifo/manifest.yaml"));
+    let made = run(mkfifo, None, TIMEOUT)?;
+    if made.code != Some(0) {
+        return Err(format!("mkfifo failed\n{}", made.describe()).into());
+    }
+    std::fs::File::create(plugins.join("huge/manifest.yaml"))?.set_len(64 << 20)?;
+    let root = tmp.path().to_str().ok_or("path")?;
+    // 512 MiB of address space is plenty for `print(1)` and far from what /dev/zero took.
+    let mut cmd = Command::new("bash");
+    cmd.args(["-c", "ulimit -v 524288 && exec \"$0\" \"$@\""])
+        .arg(assay_bin())
+        .args(["-e", "print(1)"])
+        .env("ASSAY_LIB_PATH", root);
+    expect_ok(&run(cmd, None, Duration::from_secs(20))?, "1")?;
+    expect_refusal(
+        &run_with(root, &["-e", "zero.anything()"])?,
+        "plugin 'zero': cannot read ",
+    )?;
+    expect_refusal(
+        &run_with(root, &["-e", "zero.anything()"])?,
+        "zero/manifest.yaml: it is a character device, not a regular file",
+    )?;
+    expect_refusal(
+        &run_with(root, &["-e", "fifo.anything()"])?,
+        "fifo/manifest.yaml: it is a FIFO, not a regular file",
+    )?;
+    expect_refusal(
+        &run_with(root, &["-e", "huge.anything()"])?,
+        "huge/manifest.yaml: larger than 1 MiB",
+    )
+}
+
 fn listing_shows_compatible_refused_and_shadowed() -> Result<(), Failed> {
     let tmp = tempfile::tempdir()?;
     let first = tmp.path().join("first");
@@ -335,6 +379,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "plugins::refused_unreadable_manifest",
             refused_unreadable_manifest,
+        ),
+        Trial::test(
+            "plugins::refused_manifests_that_are_not_small_files",
+            refused_manifests_that_are_not_small_files,
         ),
         Trial::test(
             "plugins::listing_shows_compatible_refused_and_shadowed",

@@ -6,16 +6,19 @@ use std::path::Path;
 use semver::{Version, VersionReq};
 use serde::de::DeserializeOwned;
 
-use crate::{ManifestError, parse_requirement};
+use crate::{MAX_MANIFEST_BYTES, ManifestError, parse_requirement};
 
 /// Reads `path` and parses it as `T`; errors name the file.
 pub fn read<T: DeserializeOwned>(path: &Path) -> Result<(T, String), ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = read_text(path)?;
     let origin = path.display().to_string();
     Ok((from_yaml(&text, &origin)?, origin))
+}
+
+/// The text of the manifest at `path`: a regular file (symlinks followed) of at most
+/// [`MAX_MANIFEST_BYTES`], so a path to a device or a FIFO is an error, not a hang.
+pub fn read_text(path: &Path) -> Result<String, ManifestError> {
+    Ok(assay_files::read_regular_text(path, MAX_MANIFEST_BYTES)?)
 }
 
 pub fn from_yaml<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, ManifestError> {

@@ -1,14 +1,10 @@
-use std::path::PathBuf;
-
 /// A manifest that cannot be read or understood.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The file could not be read (missing, not a regular file, larger than
+    /// [`crate::MAX_MANIFEST_BYTES`], not UTF-8); the message names it.
+    #[error(transparent)]
+    Read(#[from] assay_files::ReadError),
     #[error("{origin}: not a valid manifest: {message}")]
     Syntax { origin: String, message: String },
     #[error("{origin}: field `{field}`: {message}")]

@@ -36,3 +36,8 @@ pub use version::{parse_requirement, satisfies};
 
 /// The file name every manifest has, in every lib-path root.
 pub const MANIFEST_FILE: &str = "manifest.yaml";
+
+/// The largest manifest read. A manifest is a few hundred bytes; the cap keeps a manifest that
+/// is a symlink to `/dev/zero`, or a huge file, from costing every start of the binary
+/// (manifests are read at start-up) more than a clear refusal.
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;

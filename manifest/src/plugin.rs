@@ -123,10 +123,7 @@ impl PluginManifest {
 
     /// Reads and parses `path`; errors name the file.
     pub fn read(path: &Path) -> Result<Self, ManifestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = common::read_text(path)?;
         Self::parse_from(&text, &path.display().to_string())
     }
 
@@ -352,5 +349,33 @@ mod tests {
         let req = default_core_requirement(&Version::new(1, 2, 0));
         assert!(satisfies(&req, &Version::new(1, 9, 0)));
         assert!(!satisfies(&req, &Version::new(1, 1, 0)));
+    }
+
+    #[test]
+    fn reading_refuses_devices_fifos_and_huge_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let good = dir.path().join("good.yaml");
+        std::fs::write(&good, CRYPTO).expect("write");
+        assert_eq!(
+            PluginManifest::read(&good).expect("readable").name,
+            "crypto"
+        );
+        let zero = dir.path().join("zero.yaml");
+        std::os::unix::fs::symlink("/dev/zero", &zero).expect("symlink");
+        let err = PluginManifest::read(&zero).expect_err("a device");
+        assert!(
+            err.to_string()
+                .ends_with("zero.yaml: it is a character device, not a regular file"),
+            "{err}"
+        );
+        let huge = dir.path().join("huge.yaml");
+        let file = std::fs::File::create(&huge).expect("create");
+        file.set_len(crate::MAX_MANIFEST_BYTES + 1)
+            .expect("a sparse file");
+        let err = crate::PackageManifest::read(&huge).expect_err("too large");
+        assert!(
+            err.to_string().ends_with("huge.yaml: larger than 1 MiB"),
+            "{err}"
+        );
     }
 }

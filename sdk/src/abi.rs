@@ -14,10 +14,12 @@ use std::ffi::c_void;
 
 use abi_stable::library::RootModule;
 use abi_stable::sabi_types::VersionStrings;
-use abi_stable::std_types::{RResult, RSlice, RStr, RString, RVec};
+use abi_stable::std_types::{ROption, RResult, RSlice, RStr, RString, RVec};
+use abi_stable::type_layout::TypeLayout;
 use abi_stable::{StableAbi, declare_root_module_statics, package_version_strings};
 use async_ffi::FfiFuture;
 
+use crate::callback::Callback;
 use crate::value::Value;
 
 /// What a call returns: its results, or an error message for Lua.
@@ -39,7 +41,8 @@ pub struct PluginModule {
     pub version: RStr<'static>,
     /// Builds the plugin's globals and functions; called once per process.
     pub register: extern "C" fn() -> RResult<Registration, RString>,
-    /// Optional entries by name (none are defined yet); a null pointer when absent.
+    /// Optional entries by name ([`HOST_SERVICES_V1`], [`HOST_SERVICES_V2`]); a null pointer
+    /// when absent.
     #[sabi(last_prefix_field)]
     pub extension: extern "C" fn(name: RStr<'_>) -> *const c_void,
 }
@@ -173,4 +176,38 @@ pub struct HostServicesV1 {
 pub struct RawHold {
     pub data: *const c_void,
     pub release: extern "C" fn(data: *const c_void),
+}
+
+/// The name of the host-services extension, version 2 (added beside version 1, which stays as
+/// it is: a host offers both, a plugin answers the names it knows). A plugin that knows it
+/// returns a [`HostHookV2`]; the host checks the plugin's view of [`HostServicesV2`] against
+/// its own layout and, when they agree, calls `set_services` once. A plugin built before the
+/// extension existed, or facing a host without it, goes without (and falls back on doing the
+/// work itself).
+pub const HOST_SERVICES_V2: &str = "assay.host.v2";
+
+/// What a plugin returns for [`HOST_SERVICES_V2`].
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct HostHookV2 {
+    /// The layout of [`HostServicesV2`] as the plugin was compiled with it; the host refuses
+    /// to hand over services whose layout differs (abi_stable's checker, as at load).
+    pub services_layout: &'static TypeLayout,
+    pub set_services: extern "C" fn(services: &'static HostServicesV2),
+}
+
+/// Services of version 2: what a plugin needs to keep the script's data inside the script's
+/// memory limit. Both are to be called on the Lua thread, inside a plugin call (a function or
+/// method, before its first `.await`), where the host knows which VM is calling; elsewhere
+/// they return `RNone`.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct HostServicesV2 {
+    /// The calling VM's memory limit in bytes; `RSome(0)` when it has none.
+    pub memory_limit: extern "C" fn() -> ROption<u64>,
+    /// The host's `json` method for request and response tables (`resp:json()`), one Lua
+    /// function per VM: it decodes `self.body` with the core's JSON decoder straight into Lua
+    /// tables, under the VM's memory limit. Handed back to the host inside a value, the
+    /// callback becomes that Lua function again.
+    pub json_method: extern "C" fn() -> ROption<Callback>,
 }

@@ -4,12 +4,9 @@
 //! Without a hold, a run ends when the script and its tasks are done, even if the plugin
 //! would call a Lua function later.
 
-use std::ffi::c_void;
 use std::sync::OnceLock;
 
-use abi_stable::std_types::RStr;
-
-use crate::abi::{HOST_SERVICES_V1, HostHookV1, HostServicesV1, RawHold};
+use crate::abi::{HostHookV1, HostServicesV1, RawHold};
 use crate::error::{Error, Result};
 
 static SERVICES: OnceLock<&'static HostServicesV1> = OnceLock::new();
@@ -18,16 +15,8 @@ extern "C" fn set_services(services: &'static HostServicesV1) {
     let _ = SERVICES.set(services);
 }
 
-static HOOK: HostHookV1 = HostHookV1 { set_services };
-
-/// The plugin's answer to the host's extension look-ups.
-pub(crate) extern "C" fn extension(name: RStr<'_>) -> *const c_void {
-    if name.as_str() == HOST_SERVICES_V1 {
-        &HOOK as *const HostHookV1 as *const c_void
-    } else {
-        std::ptr::null()
-    }
-}
+/// The plugin's answer to [`crate::abi::HOST_SERVICES_V1`] (see [`crate::host`]).
+pub(crate) static HOOK: HostHookV1 = HostHookV1 { set_services };
 
 /// Keeps the calling script's program running until dropped (from any thread).
 ///

@@ -76,6 +76,8 @@ mod error;
 #[cfg(feature = "plugin")]
 mod function;
 #[cfg(feature = "plugin")]
+pub mod host;
+#[cfg(feature = "plugin")]
 mod keepalive;
 #[cfg(feature = "plugin")]
 mod object;
@@ -88,6 +90,11 @@ mod value;
 
 #[cfg(feature = "plugin")]
 pub use args::{Args, Options};
+/// Reading a file whose path came from a script, a manifest or the environment: regular files
+/// only, never more than a cap (`files::read_regular(path, max)`); `/dev/zero`, a FIFO or a
+/// 10 GB log given as a certificate path is a clear error, not a hang or an allocation.
+#[cfg(feature = "plugin")]
+pub use assay_files as files;
 #[cfg(feature = "plugin")]
 pub use callback::{Callback, CallbackImpl};
 #[cfg(feature = "plugin")]

@@ -98,7 +98,7 @@ pub mod private {
             name: RStr::from_str(name),
             version: RStr::from_str(version),
             register,
-            extension: crate::keepalive::extension,
+            extension: crate::host::extension,
         }
         .leak_into_prefix()
     }

@@ -163,6 +163,13 @@ impl From<usize> for Value {
     }
 }
 
+impl From<u64> for Value {
+    /// Like `usize`: beyond `i64::MAX`, a float.
+    fn from(v: u64) -> Self {
+        i64::try_from(v).map_or(Value::Float(v as f64), Value::Int)
+    }
+}
+
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
         Value::Str(Bytes::from(v.as_bytes()))

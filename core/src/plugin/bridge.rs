@@ -5,6 +5,11 @@
 //! keeps its shape; otherwise a table whose keys are exactly `1..n` is an array and any other
 //! table (the empty one included) a map. Plugin objects and functions pass as handles.
 //! Value -> Lua: arrays come back marked as arrays, so `json.encode` keeps `[]`.
+//!
+//! Both ways stay inside the VM's memory limit. Lua -> Value copies every string into the
+//! plugin, outside Lua's accounting, and a table may hold one large string many times: the
+//! bytes copied in one call are bounded by the limit ([`StringBytes`]). Value -> Lua builds
+//! under a [`codec::Budget`] that checks every large string before it is made.
 
 use std::cell::OnceCell;
 
@@ -23,12 +28,37 @@ const MAX_DEPTH: usize = 100;
 /// may unfold to far more values than Lua holds, outside Lua's memory limit.
 const MAX_VALUES: usize = 1 << 22;
 
-/// The marker metatables, fetched on the first table (most calls pass none), and the count of
-/// values converted so far.
+/// The marker metatables, fetched on the first table (most calls pass none), the count of
+/// values converted so far and the string bytes copied.
 struct LazyMarkers<'a> {
     lua: &'a Lua,
     markers: OnceCell<Markers>,
     values: std::cell::Cell<usize>,
+    bytes: StringBytes,
+}
+
+/// The string bytes one conversion to the plugin has copied, bounded by the VM's memory limit
+/// (fetched on the first string): the copies live outside Lua's accounting, and a table that
+/// holds one 4 MiB string a thousand times would otherwise copy 4 GB. The limit, not the room
+/// left, is the bound: a script near its limit may still pass a large string it holds once.
+struct StringBytes {
+    copied: std::cell::Cell<usize>,
+    limit: OnceCell<Option<usize>>,
+}
+
+impl StringBytes {
+    fn count(&self, lua: &Lua, len: usize) -> Result<(), String> {
+        let copied = self.copied.get().saturating_add(len);
+        self.copied.set(copied);
+        match *self.limit.get_or_init(|| crate::vm::memory::limit(lua)) {
+            Some(limit) if copied > limit => Err(format!(
+                "the strings to copy to the plugin add up to more than the script's memory \
+                 limit of {} (a table that holds a string many times copies it each time)",
+                crate::vm::memory::format_size(limit)
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl LazyMarkers<'_> {
@@ -46,6 +76,10 @@ fn lazy(lua: &Lua) -> LazyMarkers<'_> {
         lua,
         markers: OnceCell::new(),
         values: std::cell::Cell::new(0),
+        bytes: StringBytes {
+            copied: std::cell::Cell::new(0),
+            limit: OnceCell::new(),
+        },
     }
 }
 
@@ -72,7 +106,11 @@ fn to_value(
         mlua::Value::Boolean(b) => Value::Bool(*b),
         mlua::Value::Integer(i) => Value::Int(*i),
         mlua::Value::Number(n) => Value::Float(*n),
-        mlua::Value::String(s) => Value::Str(Bytes::from(&s.as_bytes()[..])),
+        mlua::Value::String(s) => {
+            let bytes = s.as_bytes();
+            markers.bytes.count(lua, bytes.len())?;
+            Value::Str(Bytes::from(&bytes[..]))
+        }
         mlua::Value::Table(t) => table(lua, markers, t, depth)?,
         mlua::Value::Function(f) => {
             Value::Function(callback::wrap(lua, f.clone()).map_err(|e| e.to_string())?)
@@ -158,6 +196,22 @@ pub fn to_lua(lua: &Lua, v: Value) -> mlua::Result<mlua::Value> {
     codec::with_budget(lua, |budget| convert(lua, &markers, budget, v, 0))
 }
 
+/// Table slots at least this many are checked against the limit before the table is made
+/// (smaller ones are covered by the budget's periodic check).
+const CHECKED_SLOTS: usize = 1024;
+
+/// Bytes a Lua table slot takes, near enough: 16 in the array part, 32 in the hash part.
+const ARRAY_SLOT: usize = 16;
+const HASH_SLOT: usize = 32;
+
+/// A memory error unless a table of `slots` slots of `slot` bytes fits.
+fn table_room(lua: &Lua, slots: usize, slot: usize) -> mlua::Result<()> {
+    if slots >= CHECKED_SLOTS {
+        crate::vm::memory::ensure_room(lua, slots.saturating_mul(slot))?;
+    }
+    Ok(())
+}
+
 fn convert(
     lua: &Lua,
     markers: &LazyMarkers,
@@ -165,7 +219,12 @@ fn convert(
     v: Value,
     depth: usize,
 ) -> mlua::Result<mlua::Value> {
-    budget.tick()?;
+    match &v {
+        // Strings are checked one by one from a KiB up: a thousand of them between two
+        // periodic checks would be a thousand times their size past the limit.
+        Value::Str(s) => budget.string(s.len())?,
+        _ => budget.tick()?,
+    }
     if depth >= MAX_DEPTH {
         return Err(mlua::Error::runtime(format!(
             "the plugin returned a value nested more than {MAX_DEPTH} levels deep"
@@ -179,6 +238,7 @@ fn convert(
         Value::Float(f) => mlua::Value::Number(f),
         Value::Str(s) => mlua::Value::String(lua.create_string(s.as_slice())?),
         Value::Array(list) => {
+            table_room(lua, list.len(), ARRAY_SLOT)?;
             let t = lua.create_table_with_capacity(list.len(), 0)?;
             for (i, item) in list.into_iter().enumerate() {
                 t.raw_set(i + 1, convert(lua, markers, budget, item, depth + 1)?)?;
@@ -187,6 +247,7 @@ fn convert(
             mlua::Value::Table(t)
         }
         Value::Map(map) => {
+            table_room(lua, map.len(), HASH_SLOT)?;
             let t = lua.create_table_with_capacity(0, map.len())?;
             for (k, v) in map {
                 let key = convert(lua, markers, budget, k, depth + 1)?;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use assay_manifest::{MANIFEST_FILE, PluginManifest};
+use assay_manifest::{MANIFEST_FILE, MAX_MANIFEST_BYTES, PluginManifest};
 
 use crate::LibPath;
 
@@ -109,35 +109,16 @@ fn check(
 }
 
 /// The manifest at `path`: `None` when there is none (the folder is not a plugin), else the
-/// manifest or why it cannot be read. Every start pays for this, so it makes as few system
-/// calls as it can: open, read, close (no `stat` first).
+/// manifest or why it cannot be read. Every start pays for this, so it makes few system calls:
+/// open, fstat (a regular file of at most [`MAX_MANIFEST_BYTES`]: a manifest that is a symlink
+/// to `/dev/zero` or a FIFO must not cost every run gigabytes or a hang), read, close.
 fn read_manifest(path: &Path) -> Option<Result<PluginManifest, String>> {
-    use std::io::Read;
-    let mut file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => return Some(Err(format!("{}: {e}", path.display()))),
-    };
-    // Plain reads into a buffer: `read_to_string` would `stat` and `lseek` first for a size hint.
-    let mut bytes = vec![0u8; 4096];
-    let mut len = 0;
-    loop {
-        if len == bytes.len() {
-            bytes.resize(len * 2, 0);
-        }
-        match file.read(&mut bytes[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Some(Err(format!("{}: {e}", path.display()))),
-        }
-    }
-    bytes.truncate(len);
-    let origin = path.display().to_string();
-    let text = match String::from_utf8(bytes) {
+    let text = match assay_files::read_regular_text(path, MAX_MANIFEST_BYTES) {
         Ok(text) => text,
-        Err(_) => return Some(Err(format!("{origin}: not UTF-8 text"))),
+        Err(e) if e.io_kind() == Some(std::io::ErrorKind::NotFound) => return None,
+        Err(e) => return Some(Err(e.to_string())),
     };
+    let origin = path.display().to_string();
     Some(PluginManifest::parse_from(&text, &origin).map_err(|e| e.to_string()))
 }
 

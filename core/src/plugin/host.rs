@@ -1,19 +1,37 @@
-//! Services the host offers plugins (the `assay.host.v1` extension): a plugin that asks gets
-//! [`SERVICES`] right after it registers.
+//! Services the host offers plugins, as optional named extensions a plugin that knows them
+//! answers right after it registers:
 //!
-//! `hold` needs to know which VM is calling. Plugin calls happen on the VM's thread, so the
-//! call wrapper marks the VM in a thread-local for the length of each call ([`Calling`]).
+//! - `assay.host.v1` ([`SERVICES`]): `hold`, a keep-alive on the calling script's run;
+//! - `assay.host.v2` ([`SERVICES_V2`]): the calling VM's memory limit, and the host's JSON
+//!   body method (`resp:json()`), which decodes straight into Lua under that limit instead of
+//!   through a parsed tree on the plugin's side. The plugin's view of the services' layout is
+//!   checked against ours first (abi_stable's checker); a plugin that disagrees, or that does
+//!   not know the name, goes without and does that work itself.
+//!
+//! Each service needs to know which VM is calling. Plugin calls happen on the VM's thread, so
+//! the call wrapper marks the VM in a thread-local for the length of each call ([`Calling`]).
 
 use std::cell::Cell;
 use std::ffi::c_void;
 
-use abi_stable::std_types::RStr;
-use assay_sdk::abi::{HOST_SERVICES_V1, HostHookV1, HostServicesV1, PluginModuleRef, RawHold};
+use abi_stable::StableAbi;
+use abi_stable::std_types::{RNone, ROption, RSome, RStr};
+use assay_sdk::Callback;
+use assay_sdk::abi::{
+    HOST_SERVICES_V1, HOST_SERVICES_V2, HostHookV1, HostHookV2, HostServicesV1, HostServicesV2,
+    PluginModuleRef, RawHold,
+};
 use mlua::Lua;
 
 use super::callback;
+use crate::builtins::function::{BuiltinResult, Raise};
 
 static SERVICES: HostServicesV1 = HostServicesV1 { hold };
+
+static SERVICES_V2: HostServicesV2 = HostServicesV2 {
+    memory_limit,
+    json_method,
+};
 
 thread_local! {
     /// The VM whose plugin call is running on this thread, if any.
@@ -35,7 +53,7 @@ impl Drop for Calling {
     }
 }
 
-/// Hands the services to a plugin that knows the extension.
+/// Hands the services to a plugin that knows the extensions.
 pub fn offer(module: PluginModuleRef) {
     let hook = (module.extension())(RStr::from_str(HOST_SERVICES_V1));
     if !hook.is_null() {
@@ -44,18 +62,89 @@ pub fn offer(module: PluginModuleRef) {
         let hook = unsafe { &*(hook as *const HostHookV1) };
         (hook.set_services)(&SERVICES);
     }
+    let hook = (module.extension())(RStr::from_str(HOST_SERVICES_V2));
+    if !hook.is_null() {
+        // SAFETY: a plugin answering this name returns a `HostHookV2` with static lifetime
+        // (the SDK's contract; the hook's own layout is frozen with the name).
+        let hook = unsafe { &*(hook as *const HostHookV2) };
+        let ours = <HostServicesV2 as StableAbi>::LAYOUT;
+        if abi_stable::abi_stability::check_layout_compatibility(hook.services_layout, ours).is_ok()
+        {
+            (hook.set_services)(&SERVICES_V2);
+        }
+    }
+}
+
+/// The VM making the plugin call under way on this thread, if any.
+fn calling() -> Option<&'static Lua> {
+    let lua = CALLING.with(Cell::get);
+    // SAFETY: `Calling` keeps the pointer set only while the borrowed VM is inside a call,
+    // and the services that read it return before that call does.
+    (!lua.is_null()).then(|| unsafe { &*lua })
+}
+
+extern "C" fn memory_limit() -> ROption<u64> {
+    match calling() {
+        Some(lua) => RSome(crate::vm::memory::limit(lua).map_or(0, |l| l as u64)),
+        None => RNone,
+    }
+}
+
+extern "C" fn json_method() -> ROption<Callback> {
+    let Some(lua) = calling() else {
+        return RNone;
+    };
+    // Nothing may unwind through `extern "C"`; a failure (memory) leaves the plugin to its own
+    // decoder.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| json_method_of(lua))) {
+        Ok(Ok(method)) => RSome(method),
+        _ => RNone,
+    }
+}
+
+/// The VM's JSON body method, made on first use and kept for the VM's life (so every request
+/// and response of the script shares one function, and handing it out is a reference count).
+struct JsonMethod(Callback);
+
+fn json_method_of(lua: &Lua) -> mlua::Result<Callback> {
+    if let Some(method) = lua.app_data_ref::<JsonMethod>() {
+        return Ok(method.0.clone());
+    }
+    let f = crate::builtins::function::function(lua, "json", decode_body)?;
+    let method = callback::wrap(lua, f)?;
+    lua.set_app_data(JsonMethod(method.clone()));
+    Ok(method)
+}
+
+/// `r:json()`: `r.body` decoded by the core's JSON decoder (`json.parse`'s rules and errors),
+/// straight from the Lua string's bytes into Lua values, under the VM's memory limit.
+fn decode_body(lua: &Lua, args: crate::builtins::args::Args) -> BuiltinResult<mlua::Value> {
+    let this = match args.value(1) {
+        mlua::Value::Table(this) => this,
+        other => {
+            return Err(Raise::Message(format!(
+                "bad argument #1 'self' (table expected, got {}; call it as r:json())",
+                crate::builtins::args::type_name(&other)
+            )));
+        }
+    };
+    match this.raw_get::<mlua::Value>("body")? {
+        mlua::Value::String(body) => crate::builtins::json::decode(lua, &body.as_bytes()),
+        mlua::Value::Nil => crate::builtins::json::decode(lua, b""),
+        other => Err(Raise::Message(format!(
+            "body is a {}, not a string",
+            crate::builtins::args::type_name(&other)
+        ))),
+    }
 }
 
 extern "C" fn hold() -> RawHold {
-    let lua = CALLING.with(Cell::get);
-    if lua.is_null() {
+    let Some(lua) = calling() else {
         return RawHold {
             data: std::ptr::null(),
             release: release_nothing,
         };
-    }
-    // SAFETY: `Calling` keeps the pointer set only while the borrowed VM is inside a call.
-    let lua = unsafe { &*lua };
+    };
     match callback::hold(lua) {
         Some(handle) => RawHold {
             data: Box::into_raw(Box::new(handle)) as *const c_void,

@@ -1,6 +1,11 @@
 //! JSON bodies: SDK [`Value`]s to JSON text (`{json = ...}` responses, table request bodies) and
 //! JSON text to values (`req:json()`, `resp:json()`).
 //!
+//! `r:json()` is the host's decoder when the host offers one ([`body_method`]): the core's
+//! `json.parse`, which builds Lua tables straight from the text under the script's memory
+//! limit. The plugin's own [`decode`] (text -> serde tree -> [`Value`] tree -> Lua tables,
+//! all outside that limit) is the fallback for a host without the `assay.host.v2` extension.
+//!
 //! The rules match the core `json` global: objects become maps, arrays become arrays (so `[]`
 //! stays `[]`), `null` is `json.null`, integers stay integers. Strings must be UTF-8 to be
 //! encoded: JSON has no byte strings, and silently replacing bytes would corrupt data.
@@ -32,8 +37,16 @@ pub fn decode(text: &[u8]) -> Result<Value> {
     from_json(parsed, 0)
 }
 
-/// The shared `json` method of requests and responses: `r:json()` decodes `r.body`.
+/// The `json` method of requests and responses, `r:json()`, for the calling script: the
+/// host's decoder when it offers one, else [`plugin_body_method`]. Call it on the Lua thread,
+/// inside a call (`http.get`, `http.server`), where the host knows the script.
 pub fn body_method() -> Callback {
+    assay_sdk::host::json_method().unwrap_or_else(plugin_body_method)
+}
+
+/// The plugin's own `json` method (one for all scripts): `r:json()` decodes `r.body` with
+/// [`decode`].
+pub fn plugin_body_method() -> Callback {
     static METHOD: OnceLock<Callback> = OnceLock::new();
     METHOD
         .get_or_init(|| {
@@ -169,6 +182,13 @@ mod tests {
             err.message().starts_with("invalid JSON at line 1 column 7"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn without_a_host_the_plugin_decodes() {
+        // Unit tests run without a host: the method is the plugin's own, shared by all.
+        let method = body_method();
+        assert_eq!(method.id(), plugin_body_method().id());
     }
 
     #[test]

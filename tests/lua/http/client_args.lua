@@ -14,8 +14,10 @@ local url = "http://127.0.0.1:1/"
 raises(function() http.get(url, {timout = 1}) end,
   "http.get: bad argument #2 'opts' (unknown option 'timout'; expected headers, query, timeout, body, max_body)")
 raises(function() http.post(url, "x", {body = "y"}) end, "http.post: bad argument #3 'opts' (unknown option 'body'")
-raises(function() http.get(url, {timeout = "1"}) end, "field 'timeout': number expected, got string")
+raises(function() http.get(url, {timeout = "1"}) end, "field 'timeout': a number of seconds or false expected, got string")
+raises(function() http.get(url, {timeout = true}) end, "field 'timeout': a number of seconds or false expected, got true")
 raises(function() http.get(url, {timeout = -1}) end, "field 'timeout': a positive number of seconds expected, got -1")
+raises(function() http.client{connect_timeout = 0} end, "field 'connect_timeout': a positive number of seconds expected, got 0")
 raises(function() http.get(url, {headers = {["bad name"] = "x"}}) end, "field 'headers': invalid header name 'bad name'")
 raises(function() http.get(url, {headers = {x = "a\nb"}}) end, "header 'x': value has a line break")
 raises(function() http.get(url, {headers = {x = {}}}) end, "field 'headers'")
@@ -46,6 +48,12 @@ raises(function() http.client{insecure = 1} end, "field 'insecure': boolean expe
 raises(function() http.client{proxy = "not a url"} end, "field 'proxy': invalid URL")
 raises(function() http.client{ca_cert = "/nonexistent/ca.pem"} end,
   "http.client: ca_cert: cannot read /nonexistent/ca.pem: No such file or directory")
+-- Paths must name regular files of at most 1 MiB: a device or a FIFO is refused without
+-- reading it (/dev/stdin used to wait for input; /dev/zero, which grew without end, is tested
+-- under a memory cap in plugins/http/tests/client/bounds.rs).
+raises(function() http.client{client_cert = "/dev/stdin"} end, "http.client: client_cert: cannot read /dev/stdin: it is ")
+raises(function() http.client{ca_cert = "/dev/null"} end,
+  "http.client: ca_cert: cannot read /dev/null: it is a character device, not a regular file")
 raises(function() http.client{ca_cert = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"} end,
   "no certificate found in ca_cert")
 raises(function() http.client{ca_cert = "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n"} end,

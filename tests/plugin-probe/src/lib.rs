@@ -10,6 +10,10 @@
 //!   the other, and returns the results in order;
 //! - `probe.call_later(fn, seconds)`: calls `fn()` from a plugin thread after a delay, without
 //!   the script waiting for it.
+//! - `probe.strings(count, size)`: a list of `count` strings of `size` bytes made by the plugin
+//!   (values crossing into Lua must respect the memory limit);
+//! - `probe.memory_limit()`, `probe.json_method()`: what the host's `assay.host.v2` services
+//!   answer during the call (nil when they do not).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -109,6 +113,17 @@ fn register(plugin: &mut Plugin) {
                 ))
             }
         })
+        .function("strings", |args: Args| {
+            let count = usize::try_from(args.int(1, "count")?).map_err(Error::new)?;
+            let size = usize::try_from(args.int(2, "size")?).map_err(Error::new)?;
+            Ok(Value::from(
+                (0..count)
+                    .map(|i| Value::from(vec![b'a' + (i % 26) as u8; size]))
+                    .collect::<Vec<Value>>(),
+            ))
+        })
+        .function("memory_limit", |_| Ok(assay_sdk::host::memory_limit()))
+        .function("json_method", |_| Ok(assay_sdk::host::json_method()))
         .function("call_later", |args: Args| {
             let f = args.callback(1, "fn")?;
             let seconds = args.float(2, "seconds")?;

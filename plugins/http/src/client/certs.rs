@@ -5,30 +5,66 @@
 //! left to reqwest so that a mistake is reported when the client is made, naming the option
 //! ("no certificate found in ca_cert"), instead of surfacing later as a handshake failure.
 
-use assay_sdk::{Error, Result};
+use std::path::Path;
+
+use assay_sdk::{Error, Result, files};
 use reqwest::{Certificate, Identity};
 use rustls::pki_types::pem::{self, PemObject, SectionKind};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-/// PEM files larger than this are refused: a CA bundle is a few hundred KiB at most, and the
-/// bytes are read outside the Lua memory limit.
-const MAX_PEM_BYTES: u64 = 16 << 20;
+/// PEM files larger than this are refused: a certificate, a key or a CA bundle is a few KiB
+/// to a few hundred (Debian's whole bundle is about 220 KiB), and the bytes are read outside
+/// the Lua memory limit.
+const MAX_PEM_BYTES: u64 = 1 << 20;
 
-/// The PEM bytes an option names: the text itself, or the contents of the file it names.
+/// `SSL_CERT_FILE` may name the system's bundle, or a larger one with a company's CAs added.
+const MAX_SSL_CERT_FILE_BYTES: u64 = 4 << 20;
+
+/// The PEM bytes an option names: the text itself, or the contents of the regular file it
+/// names (a device, a FIFO or a file over [`MAX_PEM_BYTES`] is an error naming it).
 pub(crate) fn pem_source(option: &str, source: &str) -> Result<Vec<u8>> {
     if source.contains("-----BEGIN") {
         return Ok(source.as_bytes().to_vec());
     }
-    let cannot = |e: std::io::Error| {
-        Error::new(format!("{option}: cannot read {source}: {}", io_reason(&e)))
+    files::read_regular(Path::new(source), MAX_PEM_BYTES)
+        .map_err(|e| Error::new(format!("{option}: {}", read_reason(&e))))
+}
+
+/// A read error as one line naming the file, without the "(os error N)" suffix std adds.
+fn read_reason(e: &files::ReadError) -> String {
+    match e {
+        files::ReadError::Io { path, source } => {
+            format!("cannot read {}: {}", path.display(), io_reason(source))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// `SSL_CERT_FILE`, when set, names the bundle the system roots are read from (by the TLS
+/// library, which would read a device or a FIFO forever): it must be a regular file of at most
+/// [`MAX_SSL_CERT_FILE_BYTES`]. Checked without reading it; the TLS library reads it next.
+pub(crate) fn check_ssl_cert_file() -> Result<()> {
+    let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) else {
+        return Ok(());
     };
-    let len = std::fs::metadata(source).map_err(cannot)?.len();
-    if len > MAX_PEM_BYTES {
-        return Err(Error::new(format!(
-            "{option}: {source} is {len} bytes; a PEM file is at most {MAX_PEM_BYTES}"
+    let path = Path::new(&path);
+    let refuse = |why: String| {
+        Error::new(format!(
+            "SSL_CERT_FILE: cannot read {}: {why}",
+            path.display()
+        ))
+    };
+    let meta = std::fs::metadata(path).map_err(|e| refuse(io_reason(&e)))?;
+    if !meta.is_file() {
+        return Err(refuse("it is not a regular file".to_owned()));
+    }
+    if meta.len() > MAX_SSL_CERT_FILE_BYTES {
+        return Err(refuse(format!(
+            "larger than {}",
+            files::describe_size(MAX_SSL_CERT_FILE_BYTES)
         )));
     }
-    std::fs::read(source).map_err(cannot)
+    Ok(())
 }
 
 /// An I/O error's text without the "(os error N)" suffix std adds.
@@ -218,6 +254,25 @@ mod tests {
         assert_eq!(
             err.message(),
             "ca_cert: cannot read /nonexistent/ca.pem: No such file or directory"
+        );
+    }
+
+    #[test]
+    fn devices_fifos_and_large_files_are_refused() {
+        let err = pem_source("ca_cert", "/dev/zero").expect_err("a device");
+        assert_eq!(
+            err.message(),
+            "ca_cert: cannot read /dev/zero: it is a character device, not a regular file"
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let big = dir.path().join("big.pem");
+        std::fs::File::create(&big)
+            .and_then(|f| f.set_len(MAX_PEM_BYTES + 1))
+            .expect("a sparse file");
+        let err = pem_source("client_key", big.to_str().expect("utf-8")).expect_err("too large");
+        assert!(
+            err.message().ends_with("big.pem: larger than 1 MiB"),
+            "{err}"
         );
     }
 

@@ -20,8 +20,10 @@ pub(crate) struct Context<'a> {
     pub url: &'a Url,
     /// The request's total time limit, if it had one.
     pub timeout: Option<Duration>,
-    /// The connect time limit every request has.
-    pub connect_timeout: Duration,
+    /// Whether that limit is the default one (nobody gave `timeout`): the message says so.
+    pub default_timeout: bool,
+    /// The client's connect time limit, if it has one.
+    pub connect_timeout: Option<Duration>,
     /// The redirect limit (0: redirects are not followed).
     pub max_redirects: usize,
 }
@@ -103,15 +105,24 @@ fn reason(err: &reqwest::Error, cx: &Context<'_>) -> String {
     if err.is_timeout() {
         // The connect limit fired when the connection never came up and the total limit, if
         // any, is longer than it.
-        let connect_fired = err.is_connect() && cx.timeout.is_none_or(|t| t > cx.connect_timeout);
-        return if connect_fired {
-            format!(
-                "cannot connect to {at}: timed out after {}",
-                seconds(cx.connect_timeout)
-            )
-        } else {
-            let limit = cx.timeout.unwrap_or(cx.connect_timeout);
-            format!("timed out after {} ({})", seconds(limit), cx.url)
+        let connect_fired = match (cx.connect_timeout, cx.timeout) {
+            (Some(connect), Some(total)) => err.is_connect() && total > connect,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        return match (connect_fired, cx.connect_timeout, cx.timeout) {
+            (true, Some(connect), _) => format!(
+                "cannot connect to {at}: timed out after {} (connect_timeout)",
+                seconds(connect)
+            ),
+            (_, _, Some(total)) if cx.default_timeout => format!(
+                "timed out after {} ({}); that is the default limit: pass timeout = <seconds>, \
+                 or timeout = false for none",
+                seconds(total),
+                cx.url
+            ),
+            (_, _, Some(total)) => format!("timed out after {} ({})", seconds(total), cx.url),
+            _ => format!("timed out ({})", cx.url),
         };
     }
     if err.is_redirect() {

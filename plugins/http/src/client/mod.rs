@@ -8,8 +8,14 @@
 //! Decisions, where API.md is silent:
 //! - Redirects are followed, up to 10, unless `follow_redirects` says otherwise (`false`: the
 //!   3xx response is returned; a number: that many at most).
-//! - Every connection must be up within 30 s ([`CONNECT_TIMEOUT`]); the whole request has no
-//!   limit unless `timeout` gives one (a download may rightly take long).
+//! - Time limits: a connection must be up within 30 s (`connect_timeout`, per client), and a
+//!   whole request, from connecting to the last byte of the body, must finish within 60 s
+//!   (`timeout`, per client or per call). A number of seconds changes either; `false` turns it
+//!   off (a long poll, a slow download). Without a default total limit, a server that accepts
+//!   the connection and never answers hangs a Kubernetes Job forever; a minute is long for an
+//!   API call (boto3 and the AWS CLI also give up on a silent server after 60 s) and enough
+//!   for a body up to the default `max_body` (64 MiB) at about a MB/s, and the error says
+//!   which limit fired and how to change it.
 //! - Requests carry `user-agent: assay/<version>` unless the headers set one (many APIs refuse
 //!   requests without it).
 //! - Proxies: `proxy` when given, else the usual `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY`
@@ -18,7 +24,16 @@
 //!   as with OpenSSL) plus `ca_cert`. A system without any root certificates (a scratch image)
 //!   still gets a client; it trusts `ca_cert` only.
 //! - Bodies are read whole, at most `max_body` bytes (default 64 MiB, the default Lua memory
-//!   limit; the bytes are buffered outside that limit until they become a Lua string).
+//!   limit), and never more than the calling script's memory limit: the bytes are buffered
+//!   outside that limit until they become a Lua string, and a larger body could not become
+//!   one. The error says which bound applied: `larger than max_body (N bytes)` or `larger than
+//!   the script's memory limit of 16 MiB (raise --memory-limit)`.
+//! - `resp:json()` is the host's JSON decoder (the core's `json.parse`, straight into Lua
+//!   tables under the memory limit), when the host offers it; an older host gets the plugin's
+//!   own decoder ([`crate::json`]).
+//! - Files named by options (`ca_cert`, `client_cert`, `client_key`) must be regular files of
+//!   at most 1 MiB, and so must `SSL_CERT_FILE` when set (4 MiB: a system bundle): a path to
+//!   `/dev/zero` or a FIFO is an error naming it, not an endless read or a hang.
 //! - `http.get` and friends share one client, made at their first call (never at start-up or
 //!   plugin load: reading the system's roots costs milliseconds); its connections are pooled.
 
@@ -35,11 +50,8 @@ use assay_sdk::{Args, Error, Global, Methods, Object, ObjectType, Result, Value}
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, USER_AGENT};
 
-use self::options::ClientSpec;
+use self::options::{ClientSpec, DEFAULT_CONNECT_TIMEOUT, Limit};
 use self::request::{Call, Verb};
-
-/// The time a connection may take to come up (TCP and TLS handshakes).
-pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Registers the client functions on the `http` global.
 pub fn register(http: &mut Global) {
@@ -79,8 +91,12 @@ fn default_client() -> Result<Arc<HttpClient>> {
 pub struct HttpClient {
     inner: reqwest::Client,
     base_url: Option<Url>,
-    timeout: Option<Duration>,
-    max_body: u64,
+    /// The client's `timeout` (each call's own wins; unset, the default applies).
+    timeout: Limit,
+    /// The connect limit the client was built with (`None`: off).
+    connect_timeout: Option<Duration>,
+    /// The client's `max_body` (each call's own wins; unset, the default applies).
+    max_body: Option<u64>,
     max_redirects: usize,
     /// Whether the default headers set a content type (a table body then keeps it).
     has_content_type: bool,
@@ -89,6 +105,8 @@ pub struct HttpClient {
 impl HttpClient {
     fn build(spec: ClientSpec) -> Result<Self> {
         crate::tls::install_provider();
+        certs::check_ssl_cert_file()?;
+        let connect_timeout = spec.connect_timeout.resolve(DEFAULT_CONNECT_TIMEOUT);
         let roots = match &spec.ca_cert {
             Some(source) => certs::ca_certs(source)?,
             None => Vec::new(),
@@ -107,7 +125,6 @@ impl HttpClient {
         let make = |only_ours: bool| {
             let mut builder = reqwest::Client::builder()
                 .default_headers(headers.clone())
-                .connect_timeout(CONNECT_TIMEOUT)
                 .redirect(if spec.max_redirects == 0 {
                     reqwest::redirect::Policy::none()
                 } else {
@@ -125,6 +142,9 @@ impl HttpClient {
             if let Some(proxy) = &spec.proxy {
                 builder = builder.proxy(proxy.clone());
             }
+            if let Some(limit) = connect_timeout {
+                builder = builder.connect_timeout(limit);
+            }
             builder.build()
         };
         // The platform verifier refuses to start on a system with no root certificates at all;
@@ -138,6 +158,7 @@ impl HttpClient {
             has_content_type: spec.headers.contains_key(CONTENT_TYPE),
             base_url: spec.base_url,
             timeout: spec.timeout,
+            connect_timeout,
             max_body: spec.max_body,
             max_redirects: spec.max_redirects,
         })

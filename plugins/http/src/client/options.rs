@@ -13,23 +13,116 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 /// browsers' limits are all about this size.
 pub(crate) const DEFAULT_MAX_REDIRECTS: usize = 10;
 
-/// The largest response body read when `max_body` is not given. It matches the default Lua
-/// memory limit (64 MiB): a larger body could not become a Lua string anyway, and the bytes
-/// are buffered on the plugin's side, outside that limit.
+/// The largest response body read when `max_body` is not given: the default Lua memory limit
+/// (64 MiB), and never more than the calling script's own limit (see [`BodyLimit`]).
 pub(crate) const DEFAULT_MAX_BODY: u64 = 64 << 20;
+
+/// The limit on a whole request (connect, send, wait, read the body) when `timeout` is not
+/// given (see the module docs of `client` for why a minute).
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The limit on bringing a connection up (TCP and TLS handshakes) when `connect_timeout` is
+/// not given.
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A time limit as an option states it: absent, `false` (none), or a number of seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Limit {
+    Unset,
+    Off,
+    After(Duration),
+}
+
+impl Limit {
+    /// This limit, else `fallback` when it was not given.
+    pub(crate) fn or(self, fallback: Limit) -> Limit {
+        match self {
+            Limit::Unset => fallback,
+            given => given,
+        }
+    }
+
+    /// The duration, with `default` standing in for a limit nobody gave.
+    pub(crate) fn resolve(self, default: Duration) -> Option<Duration> {
+        match self {
+            Limit::Unset => Some(default),
+            Limit::Off => None,
+            Limit::After(d) => Some(d),
+        }
+    }
+}
+
+/// The most response body bytes a call reads, and what set that bound (for the message).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BodyLimit {
+    pub bytes: u64,
+    pub by: BodyBound,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BodyBound {
+    /// `max_body` as the call or the client gave it.
+    Option,
+    /// [`DEFAULT_MAX_BODY`]: nobody gave `max_body`.
+    Default,
+    /// The script's memory limit, below what `max_body` (or its default) allowed: a larger
+    /// body could never become a Lua string, and it would be buffered outside that limit.
+    MemoryLimit,
+}
+
+impl BodyLimit {
+    /// `max_body` as given (by the call, else the client), clamped to the calling script's
+    /// memory limit (`None`: no limit known).
+    pub(crate) fn new(max_body: Option<u64>, memory_limit: Option<u64>) -> BodyLimit {
+        let wanted = match max_body {
+            Some(bytes) => BodyLimit {
+                bytes,
+                by: BodyBound::Option,
+            },
+            None => BodyLimit {
+                bytes: DEFAULT_MAX_BODY,
+                by: BodyBound::Default,
+            },
+        };
+        match memory_limit {
+            Some(limit) if limit < wanted.bytes => BodyLimit {
+                bytes: limit,
+                by: BodyBound::MemoryLimit,
+            },
+            _ => wanted,
+        }
+    }
+
+    /// What the body is larger than, for "... is larger than <this>".
+    pub(crate) fn describe(&self) -> String {
+        match self.by {
+            BodyBound::Option => format!("max_body ({} bytes)", self.bytes),
+            BodyBound::Default => format!(
+                "the default max_body ({}; pass max_body to change it)",
+                assay_sdk::files::describe_size(self.bytes)
+            ),
+            BodyBound::MemoryLimit => format!(
+                "the script's memory limit of {} (raise --memory-limit)",
+                assay_sdk::files::describe_size(self.bytes)
+            ),
+        }
+    }
+}
 
 /// `http.client` options, owned.
 pub(crate) struct ClientSpec {
     pub base_url: Option<Url>,
     pub headers: HeaderMap,
-    pub timeout: Option<Duration>,
+    pub timeout: Limit,
+    pub connect_timeout: Limit,
     pub ca_cert: Option<String>,
     pub client_cert: Option<String>,
     pub client_key: Option<String>,
     pub insecure: bool,
     pub max_redirects: usize,
     pub proxy: Option<reqwest::Proxy>,
-    pub max_body: u64,
+    /// `None`: not given (each call then reads at most [`DEFAULT_MAX_BODY`]).
+    pub max_body: Option<u64>,
 }
 
 impl Default for ClientSpec {
@@ -38,14 +131,15 @@ impl Default for ClientSpec {
         Self {
             base_url: None,
             headers: HeaderMap::new(),
-            timeout: None,
+            timeout: Limit::Unset,
+            connect_timeout: Limit::Unset,
             ca_cert: None,
             client_cert: None,
             client_key: None,
             insecure: false,
             max_redirects: DEFAULT_MAX_REDIRECTS,
             proxy: None,
-            max_body: DEFAULT_MAX_BODY,
+            max_body: None,
         }
     }
 }
@@ -54,6 +148,7 @@ const CLIENT_OPTIONS: &[&str] = &[
     "base_url",
     "headers",
     "timeout",
+    "connect_timeout",
     "ca_cert",
     "client_cert",
     "client_key",
@@ -100,14 +195,15 @@ impl ClientSpec {
         Ok(Self {
             base_url,
             headers: headers(opts)?,
-            timeout: timeout(opts)?,
+            timeout: limit(opts, "timeout")?,
+            connect_timeout: limit(opts, "connect_timeout")?,
             ca_cert: opts.str("ca_cert")?.map(str::to_owned),
             client_cert: opts.str("client_cert")?.map(str::to_owned),
             client_key: opts.str("client_key")?.map(str::to_owned),
             insecure: opts.bool("insecure")?.unwrap_or(false),
             max_redirects,
             proxy,
-            max_body: max_body(opts)?.unwrap_or(DEFAULT_MAX_BODY),
+            max_body: max_body(opts)?,
         })
     }
 }
@@ -117,7 +213,7 @@ pub(crate) struct RequestSpec {
     pub headers: HeaderMap,
     /// `k=v&k=v`, percent-encoded, or empty.
     pub query: String,
-    pub timeout: Option<Duration>,
+    pub timeout: Limit,
     pub max_body: Option<u64>,
 }
 
@@ -133,7 +229,7 @@ impl RequestSpec {
         Ok(Self {
             headers: headers(opts)?,
             query: query(opts)?,
-            timeout: timeout(opts)?,
+            timeout: limit(opts, "timeout")?,
             max_body: max_body(opts)?,
         })
     }
@@ -166,15 +262,28 @@ pub(crate) fn absolute_url(text: &str) -> std::result::Result<Url, String> {
     Ok(url)
 }
 
-/// `timeout`: seconds, a positive finite number.
-fn timeout(opts: &Options<'_>) -> Result<Option<Duration>> {
-    let Some(secs) = opts.float("timeout")? else {
-        return Ok(None);
+/// `timeout` or `connect_timeout`: seconds (a positive finite number), or `false` for none.
+fn limit(opts: &Options<'_>, key: &str) -> Result<Limit> {
+    let secs = match opts.get(key) {
+        None => return Ok(Limit::Unset),
+        Some(Value::Bool(false)) => return Ok(Limit::Off),
+        Some(v) => v.as_float().ok_or_else(|| {
+            opts.invalid(
+                key,
+                format!(
+                    "a number of seconds or false expected, got {}",
+                    match v {
+                        Value::Bool(true) => "true".to_owned(),
+                        other => other.type_name().to_owned(),
+                    }
+                ),
+            )
+        })?,
     };
     match Duration::try_from_secs_f64(secs) {
-        Ok(d) if secs > 0.0 => Ok(Some(d)),
+        Ok(d) if secs > 0.0 => Ok(Limit::After(d)),
         _ => Err(opts.invalid(
-            "timeout",
+            key,
             format!("a positive number of seconds expected, got {secs}"),
         )),
     }
@@ -365,6 +474,68 @@ mod tests {
             err.message().contains("unsupported URL scheme 'ftp'"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn timeouts_default_and_turn_off() {
+        let read = |pairs: Vec<(&str, Value)>| {
+            let args = opts_of(pairs);
+            RequestSpec::read(&args.options(1, "opts").expect("opts"), false).map(|s| s.timeout)
+        };
+        assert_eq!(read(vec![]).ok(), Some(Limit::Unset));
+        assert_eq!(
+            read(vec![("timeout", Value::Bool(false))]).ok(),
+            Some(Limit::Off)
+        );
+        assert_eq!(
+            read(vec![("timeout", Value::Float(0.5))]).ok(),
+            Some(Limit::After(Duration::from_millis(500)))
+        );
+        let err = read(vec![("timeout", Value::Bool(true))]).expect_err("true is not a limit");
+        assert!(
+            err.message()
+                .contains("field 'timeout': a number of seconds or false expected, got true"),
+            "{err}"
+        );
+        // Neither the call nor the client gave one: the default applies; false turns it off.
+        let total = |call: Limit, client: Limit| call.or(client).resolve(DEFAULT_TIMEOUT);
+        assert_eq!(total(Limit::Unset, Limit::Unset), Some(DEFAULT_TIMEOUT));
+        assert_eq!(total(Limit::Unset, Limit::Off), None);
+        let five = Limit::After(Duration::from_secs(5));
+        assert_eq!(total(five, Limit::Off), Some(Duration::from_secs(5)));
+        assert_eq!(total(Limit::Off, five), None);
+        assert_eq!(total(Limit::Unset, five), Some(Duration::from_secs(5)));
+        assert_eq!(DEFAULT_TIMEOUT, Duration::from_secs(60));
+        let client = ClientSpec::default();
+        assert_eq!(
+            client.connect_timeout.resolve(DEFAULT_CONNECT_TIMEOUT),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(client.timeout, Limit::Unset);
+    }
+
+    #[test]
+    fn max_body_follows_the_memory_limit() {
+        const MIB: u64 = 1 << 20;
+        let default = BodyLimit::new(None, None);
+        assert_eq!((default.bytes, default.by), (64 * MIB, BodyBound::Default));
+        let small_vm = BodyLimit::new(None, Some(16 * MIB));
+        assert_eq!(
+            (small_vm.bytes, small_vm.by),
+            (16 * MIB, BodyBound::MemoryLimit)
+        );
+        assert_eq!(
+            small_vm.describe(),
+            "the script's memory limit of 16 MiB (raise --memory-limit)"
+        );
+        let clamped = BodyLimit::new(Some(10_000_000_000), Some(16 * MIB));
+        assert_eq!(clamped.bytes, 16 * MIB);
+        let given = BodyLimit::new(Some(9), Some(16 * MIB));
+        assert_eq!((given.bytes, given.by), (9, BodyBound::Option));
+        assert_eq!(given.describe(), "max_body (9 bytes)");
+        let big_vm = BodyLimit::new(None, Some(1 << 30));
+        assert_eq!(big_vm.bytes, 64 * MIB);
+        assert_eq!(BodyLimit::new(Some(1 << 40), None).bytes, 1 << 40);
     }
 
     #[test]

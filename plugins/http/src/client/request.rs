@@ -5,13 +5,13 @@
 //! a table is encoded as JSON and sent with `content-type: application/json` unless the call or
 //! the client sets a content type. `nil` sends no body.
 
-use assay_sdk::{Args, Error, Result, Value};
+use assay_sdk::{Args, Callback, Error, Result, Value};
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
 use super::HttpClient;
 use super::errors::{self, Context};
-use super::options::{RequestSpec, absolute_url};
+use super::options::{BodyLimit, DEFAULT_TIMEOUT, Limit, RequestSpec, absolute_url};
 
 /// Which function was called: it decides where the arguments are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +52,10 @@ pub(crate) struct Call {
     url_pos: usize,
     body: Body,
     spec: RequestSpec,
+    /// The calling script's memory limit, read on the Lua thread (`None`: none known).
+    memory_limit: Option<u64>,
+    /// The `json` method the response gets (the host's decoder when it offers one).
+    json: Callback,
 }
 
 impl Call {
@@ -85,14 +89,17 @@ impl Call {
             url_pos,
             body,
             spec,
+            memory_limit: assay_sdk::host::memory_limit(),
+            json: crate::json::body_method(),
         })
     }
 
     /// Sends the request with `client` and reads the whole response.
     pub(crate) async fn send(self, client: &HttpClient) -> Result<Value> {
         let url = self.url(client)?;
-        let timeout = self.spec.timeout.or(client.timeout);
-        let max_body = self.spec.max_body.unwrap_or(client.max_body);
+        let limit = self.spec.timeout.or(client.timeout);
+        let timeout = limit.resolve(DEFAULT_TIMEOUT);
+        let max_body = BodyLimit::new(self.spec.max_body.or(client.max_body), self.memory_limit);
         let mut request = client.inner.request(self.method, url.clone());
         if let Some(t) = timeout {
             request = request.timeout(t);
@@ -111,14 +118,15 @@ impl Call {
         let cx = Context {
             url: &url,
             timeout,
-            connect_timeout: super::CONNECT_TIMEOUT,
+            default_timeout: limit == Limit::Unset,
+            connect_timeout: client.connect_timeout,
             max_redirects: client.max_redirects,
         };
         let response = request
             .send()
             .await
             .map_err(|e| errors::describe(&e, &cx))?;
-        super::response::read(response, max_body, &cx).await
+        super::response::read(response, max_body, self.json, &cx).await
     }
 
     /// The URL to request: the argument when absolute, else joined to `base_url`; then the

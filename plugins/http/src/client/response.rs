@@ -6,30 +6,35 @@
 //!   themselves hold commas; scripts that need each cookie should parse with care.)
 //! - `body`: the bytes, as a Lua string (whatever the content type; `resp:json()` decodes).
 //! - `url`: the final URL, after redirects.
-//! - `json`: one shared function, so `resp:json()` decodes `resp.body`.
+//! - `json`: one shared function, so `resp:json()` decodes `resp.body` (the host's JSON decoder,
+//!   straight into Lua under the memory limit, when the host offers it).
 
-use assay_sdk::{Error, Map, Result, Value};
+use assay_sdk::{Callback, Error, Map, Result, Value};
 use reqwest::header::HeaderMap;
 
 use super::errors::{self, Context};
+use super::options::BodyLimit;
 
 /// The largest body buffer reserved up front from a `content-length` the server announced; a
 /// larger body grows as it arrives (a lying header must not make us allocate).
 const MAX_PREALLOCATE: u64 = 1 << 20;
 
-/// Reads the whole response, at most `max_body` bytes of body.
+/// Reads the whole response, at most `limit` bytes of body; `json` becomes `resp.json`.
 pub(crate) async fn read(
     mut response: reqwest::Response,
-    max_body: u64,
+    limit: BodyLimit,
+    json: Callback,
     cx: &Context<'_>,
 ) -> Result<Value> {
     let status = response.status().as_u16();
     let url = response.url().to_string();
     let headers = headers(response.headers());
+    let max_body = limit.bytes;
     let too_large = || {
         Error::new(format!(
-            "the response body from {} is larger than max_body ({max_body} bytes)",
-            errors::authority(cx.url)
+            "the response body from {} is larger than {}",
+            errors::authority(cx.url),
+            limit.describe()
         ))
     };
     let announced = response.content_length();
@@ -54,7 +59,7 @@ pub(crate) async fn read(
     out.push("headers".into(), Value::Map(headers));
     out.push("body".into(), Value::from(body));
     out.push("url".into(), Value::from(url));
-    out.push("json".into(), Value::Function(crate::json::body_method()));
+    out.push("json".into(), Value::Function(json));
     Ok(Value::Map(out))
 }
 

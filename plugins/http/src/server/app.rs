@@ -31,6 +31,9 @@ pub struct App {
     pub before: Option<Callback>,
     pub after: Option<Callback>,
     pub max_body: usize,
+    pub max_message: usize,
+    /// `req.json` (see `options::ServerOptions::json`).
+    pub json: Callback,
     pub timeout: Option<Duration>,
     /// Set once the server runs, on its runtime.
     pub spin: std::sync::OnceLock<Arc<Spin>>,
@@ -88,7 +91,13 @@ pub async fn handle(route: Arc<Route>, req: Request) -> HttpResponse {
     let params = RawPathParams::from_request_parts(&mut parts, &())
         .await
         .ok();
-    let req = request::to_value(&parts, params.as_ref(), remote_addr(&parts), body);
+    let req = request::to_value(
+        &parts,
+        params.as_ref(),
+        remote_addr(&parts),
+        body,
+        &route.app.json,
+    );
     match respond(&route, req).await {
         Ok(Reply::Response(response)) => response,
         Ok(Reply::WebSocket {
@@ -138,7 +147,13 @@ pub async fn guard(app: Arc<App>, req: Request, next: Next) -> HttpResponse {
         return next.run(req).await;
     };
     let (parts, body) = req.into_parts();
-    let value = request::to_value(&parts, None, remote_addr(&parts), Bytes::default());
+    let value = request::to_value(
+        &parts,
+        None,
+        remote_addr(&parts),
+        Bytes::default(),
+        &app.json,
+    );
     let answer = match call(&app, before, Stage::Before, vec![value]).await {
         Ok(values) => first(values),
         Err(failure) => return failed(failure, &parts, "(static or not found)"),
@@ -256,8 +271,14 @@ async fn upgrade(
     function: Callback,
     protocols: Vec<String>,
 ) -> HttpResponse {
+    let max_message = route.app.max_message;
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
-        Ok(upgrade) => upgrade.protocols(protocols),
+        // A frame's header announces its length: one over the limit is refused before its
+        // payload is read, and a message of many frames once the total passes it.
+        Ok(upgrade) => upgrade
+            .protocols(protocols)
+            .max_message_size(max_message)
+            .max_frame_size(max_message),
         // Not a WebSocket handshake: the rejection says so (400/405/426).
         Err(rejection) => return rejection.into_response(),
     };
@@ -267,7 +288,7 @@ async fn upgrade(
         .map(str::to_owned);
     let label = route.label.clone();
     upgrade.on_upgrade(move |socket| async move {
-        let conn = Arc::new(Conn::new(socket, protocol));
+        let conn = Arc::new(Conn::new(socket, protocol, max_message));
         let object = assay_sdk::Object::from_arc(conn.clone());
         if let Err(e) = function.call(vec![Value::Object(object)]).await {
             log::error(

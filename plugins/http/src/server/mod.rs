@@ -11,6 +11,14 @@
 //! server keeps the program alive (an SDK `KeepAlive`) even when nothing waits on it, until it
 //! stops; a server whose Lua object is collected without `stop()` serves on.
 //!
+//! Bounds: a request body is read up to `opts.max_body` (default 1 MiB, nginx's; 413 beyond),
+//! a WebSocket message or frame up to `opts.max_message` (default 1 MiB, Python `websockets`';
+//! a larger one closes the connection with 1009, see [`websocket`]); both are capped at the
+//! script's memory limit, since a larger one could never become a Lua string and would be
+//! buffered outside that limit first. `req:json()` is the host's JSON decoder (straight into
+//! Lua under the memory limit), fetched when `http.server` is called: requests are built on
+//! the server's threads, where the host cannot be asked.
+//!
 //! SIGTERM and SIGINT stop every running server gracefully: a script waiting on one goes on
 //! after the call, and the program exits 0 once its servers and tasks are done. A signal with
 //! no server left to stop ends the process as the signal would have (exit 128 + signal).
@@ -90,6 +98,8 @@ fn start(routes: &Map, opts: ServerOptions) -> Result<Server> {
         before: opts.before.clone(),
         after: opts.after.clone(),
         max_body: opts.max_body,
+        max_message: opts.max_message,
+        json: opts.json.clone(),
         timeout: opts.timeout,
         spin: std::sync::OnceLock::new(),
     });

@@ -9,6 +9,10 @@ use assay_sdk::{Callback, Options, Result, Value};
 /// nginx's `client_max_body_size` default: larger bodies get 413 unless `max_body` says more.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
+/// The largest WebSocket message (and frame) a connection accepts when `max_message` is not
+/// given: Python `websockets`' default. A larger one closes the connection with 1009.
+pub const DEFAULT_MAX_MESSAGE: usize = 1024 * 1024;
+
 /// The listen queue's length when `backlog` is not given.
 pub const DEFAULT_BACKLOG: u32 = 1024;
 
@@ -23,6 +27,7 @@ const KNOWN: &[&str] = &[
     "before",
     "after",
     "max_body",
+    "max_message",
     "timeout",
     "grace",
     "reuse_port",
@@ -36,7 +41,13 @@ pub struct ServerOptions {
     pub statics: Vec<(String, PathBuf)>,
     pub before: Option<Callback>,
     pub after: Option<Callback>,
+    /// The largest request body read (413 beyond), at most the script's memory limit.
     pub max_body: usize,
+    /// The largest WebSocket message or frame (1009 beyond), at most the memory limit.
+    pub max_message: usize,
+    /// `req.json`: the host's JSON decoder for this script when it offers one (fetched here,
+    /// on the Lua thread; requests are built on the server's threads).
+    pub json: Callback,
     /// A handler still running after this long gets 503.
     pub timeout: Option<Duration>,
     /// How long `stop()` or SIGTERM waits for in-flight requests before closing them.
@@ -74,12 +85,22 @@ impl ServerOptions {
                 })?,
             },
         };
-        let max_body = match opts.int("max_body")? {
-            None => DEFAULT_MAX_BODY,
-            Some(n) => {
-                usize::try_from(n).map_err(|_| opts.invalid("max_body", "must not be negative"))?
-            }
+        // A body or message larger than the script's memory limit could never become a Lua
+        // string, and would be buffered outside that limit first: the limit caps both.
+        let memory_limit = assay_sdk::host::memory_limit()
+            .and_then(|l| usize::try_from(l).ok())
+            .unwrap_or(usize::MAX);
+        let size = |key: &str, default: usize| -> Result<usize> {
+            let given = match opts.int(key)? {
+                None => default,
+                Some(n) => {
+                    usize::try_from(n).map_err(|_| opts.invalid(key, "must not be negative"))?
+                }
+            };
+            Ok(given.min(memory_limit))
         };
+        let max_body = size("max_body", DEFAULT_MAX_BODY)?;
+        let max_message = size("max_message", DEFAULT_MAX_MESSAGE)?;
         Ok(Self {
             host,
             port,
@@ -87,6 +108,8 @@ impl ServerOptions {
             before: callback(opts, "before")?,
             after: callback(opts, "after")?,
             max_body,
+            max_message,
+            json: crate::json::body_method(),
             timeout: seconds(opts, "timeout")?,
             grace: seconds(opts, "grace")?.unwrap_or(DEFAULT_GRACE),
             reuse_port: opts.bool("reuse_port")?.unwrap_or(false),

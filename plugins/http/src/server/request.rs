@@ -9,13 +9,12 @@
 
 use std::net::SocketAddr;
 
-use assay_sdk::{Bytes, List, Map, Value};
+use assay_sdk::{Bytes, Callback, List, Map, Value};
 use axum::extract::RawPathParams;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use super::routes;
-use crate::json;
 
 /// Builds the request value.
 pub fn to_value(
@@ -23,6 +22,7 @@ pub fn to_value(
     params: Option<&RawPathParams>,
     remote: SocketAddr,
     body: Bytes,
+    json: &Callback,
 ) -> Value {
     let mut req = Map::with_capacity(8);
     req.push("method".into(), parts.method.as_str().into());
@@ -32,7 +32,7 @@ pub fn to_value(
     req.push("headers".into(), Value::Map(headers(&parts.headers)));
     req.push("body".into(), Value::Str(body));
     req.push("remote_addr".into(), remote.to_string().into());
-    req.push("json".into(), Value::Function(json::body_method()));
+    req.push("json".into(), Value::Function(json.clone()));
     Value::Map(req)
 }
 

@@ -11,6 +11,12 @@
 //! Pings are answered by the library. When the function returns, the connection is closed.
 //! Sending and receiving are separate halves, so one coroutine may wait in `recv` while
 //! another sends.
+//!
+//! Messages are bounded: a message (or a frame) larger than the server's `max_message` option
+//! (default 1 MiB, as Python `websockets`; never more than the script's memory limit) is not
+//! read: the connection is closed with code 1009 (message too big) and `recv` returns
+//! `nil, "closed", "message larger than max_message (1 MiB)"`. A frame announcing a larger
+//! length is refused from its header, before its payload arrives.
 
 use std::time::Duration;
 
@@ -20,25 +26,56 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::Mutex;
 
+#[derive(Clone)]
 enum Received {
     Message(Value, &'static str),
     /// Closed, cleanly (`None`) or not (the reason).
     Closed(Option<String>),
+    /// A message or frame over `max_message` arrived; we closed with 1009.
+    TooBig,
+}
+
+impl Received {
+    /// What `conn:recv()` returns.
+    fn into_values(self, max_message: usize) -> Vec<Value> {
+        let closed = |why: String| vec![Value::Nil, "closed".into(), why.into()];
+        match self {
+            Received::Message(data, kind) => vec![data, kind.into()],
+            Received::Closed(None) => vec![Value::Nil, "closed".into()],
+            Received::Closed(Some(why)) => closed(why),
+            Received::TooBig => closed(format!(
+                "message larger than max_message ({})",
+                assay_sdk::files::describe_size(max_message as u64)
+            )),
+        }
+    }
+}
+
+/// Whether a read failed on the size limit. axum hides tungstenite's error type behind its
+/// own; its text is tungstenite's `CapacityError::MessageTooLong` ("Space limit exceeded:
+/// Message too long: N > M"). The WebSocket tests check that an oversized message still
+/// closes with 1009, so a change of that text cannot pass unnoticed.
+fn is_too_long(e: &axum::Error) -> bool {
+    e.to_string().contains("Message too long")
 }
 
 pub struct Conn {
     sink: Mutex<SplitSink<WebSocket, Message>>,
-    stream: Mutex<SplitStream<WebSocket>>,
+    /// The receiving half, and why it ended once it has (no more reads after an error: the
+    /// rest of an oversized frame must not be read as frames).
+    stream: Mutex<(SplitStream<WebSocket>, Option<Received>)>,
     protocol: Option<String>,
+    max_message: usize,
 }
 
 impl Conn {
-    pub fn new(socket: WebSocket, protocol: Option<String>) -> Self {
+    pub fn new(socket: WebSocket, protocol: Option<String>, max_message: usize) -> Self {
         let (sink, stream) = socket.split();
         Self {
             sink: Mutex::new(sink),
-            stream: Mutex::new(stream),
+            stream: Mutex::new((stream, None)),
             protocol,
+            max_message,
         }
     }
 
@@ -52,7 +89,11 @@ impl Conn {
     }
 
     async fn recv(&self, timeout: Option<Duration>) -> Result<Multi> {
-        let mut stream = self.stream.lock().await;
+        let mut guard = self.stream.lock().await;
+        let (stream, ended) = &mut *guard;
+        if let Some(ended) = ended {
+            return Ok(Multi(ended.clone().into_values(self.max_message)));
+        }
         let next = async {
             loop {
                 return match stream.next().await {
@@ -64,6 +105,7 @@ impl Conn {
                         Received::Message((&bytes[..]).into(), "binary")
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Err(e)) if is_too_long(&e) => Received::TooBig,
                     // A peer that vanished without a close frame (a reset, a protocol breach)
                     // has closed all the same; the reason comes third, for logs.
                     Some(Err(e)) => Received::Closed(Some(e.to_string())),
@@ -77,11 +119,17 @@ impl Conn {
                 Err(_) => return Ok(Multi(vec![Value::Nil, "timeout".into()])),
             },
         };
-        Ok(Multi(match received {
-            Received::Message(data, kind) => vec![data, kind.into()],
-            Received::Closed(None) => vec![Value::Nil, "closed".into()],
-            Received::Closed(Some(why)) => vec![Value::Nil, "closed".into(), why.into()],
-        }))
+        match received {
+            Received::Message(..) => {}
+            Received::Closed(_) => *ended = Some(received.clone()),
+            Received::TooBig => {
+                *ended = Some(received.clone());
+                // RFC 6455 7.4.1: 1009, a message too big to process.
+                let reason = format!("message too big (max {} bytes)", self.max_message);
+                self.close(1009, reason).await;
+            }
+        }
+        Ok(Multi(received.into_values(self.max_message)))
     }
 
     /// Sends a close frame (once; later calls and a closed peer are not errors).

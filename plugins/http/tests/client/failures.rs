@@ -44,6 +44,44 @@ fn timeout_says_after_how_long() {
     drop(listener);
 }
 
+/// The client's own `timeout` applies to its calls; a call's `timeout = false` turns any limit
+/// off (the call then waits as long as the server does).
+#[test]
+fn client_timeouts_and_turning_them_off() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port().to_string();
+    let start = Instant::now();
+    let run = lua(
+        r#"
+        local url = "http://127.0.0.1:" .. env.get("PORT") .. "/"
+        local c = http.client{timeout = 0.2}
+        local ok, err = pcall(c.get, c, url)
+        assert.eq(ok, false)
+        assert.matches(err, [[^\(command line\):\d+: http\.Client:get: timed out after 0\.2s \(http://127\.0\.0\.1:\d+/\)$]])
+        -- A call's own limit wins over the client's.
+        assert.raises(function() c:get(url, {timeout = 0.3}) end, "timed out after 0.3s")
+        -- timeout = false: still waiting well past the client's 0.2 s.
+        local waiting = async.spawn(function() return c:get(url, {timeout = false}) end)
+        sleep(0.8)
+        print("still waiting " .. tostring(waiting:done() == false))
+        waiting:cancel()
+        "#,
+        &[("PORT", &port)],
+    );
+    succeeded(&run);
+    assert!(
+        run.stdout.contains("still waiting true"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    drop(listener);
+}
+
 #[test]
 fn fifty_slow_requests_overlap() {
     let peer = Peer::start("aiohttp_peer.py", &[]);

@@ -7,6 +7,7 @@
 //! on first use) and openssl. A missing one fails the tests, naming it: nothing is skipped.
 
 mod api;
+mod bounds;
 mod failures;
 mod tls;
 

@@ -1,6 +1,6 @@
-//! WebSocket routes from a raw socket: the handshake, a frame each way, and a peer that goes
+//! WebSocket routes from a raw socket: the handshake, a frame each way, a peer that goes
 //! away without a close frame, which `conn:recv` reports as closed (with the reason), not as
-//! an error.
+//! an error, and messages over `max_message`, which close the connection with 1009.
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
@@ -32,10 +32,9 @@ fn text_frame(text: &str) -> Vec<u8> {
     frame
 }
 
-#[test]
-fn peer_vanishing_without_close_frame_is_closed() {
-    let mut server = Server::start();
-    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+/// Connects to `/ws` of `port`, does the handshake; the stream and the server's answer.
+fn connect(port: u16) -> (TcpStream, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .expect("set a timeout");
@@ -52,7 +51,135 @@ fn peer_vanishing_without_close_frame_is_closed() {
             .expect("the handshake's answer");
         response.push(byte[0]);
     }
-    let response = String::from_utf8_lossy(&response);
+    (stream, String::from_utf8_lossy(&response).into_owned())
+}
+
+/// The header of a masked client frame with a payload of `len` bytes (the mask is zero, so the
+/// payload goes as it is). `opcode` 2 is binary, 0 a continuation.
+fn frame_header(fin: bool, opcode: u8, len: u64) -> Vec<u8> {
+    let mut header = vec![if fin { 0x80 } else { 0 } | opcode, 0x80 | 127];
+    header.extend_from_slice(&len.to_be_bytes());
+    header.extend_from_slice(&[0, 0, 0, 0]);
+    header
+}
+
+/// Reads frames until a close frame; its status code.
+fn close_code(stream: &mut TcpStream) -> u16 {
+    loop {
+        let mut head = [0u8; 2];
+        stream.read_exact(&mut head).expect("a frame header");
+        let mut len = u64::from(head[1] & 0x7f);
+        if len == 126 {
+            let mut ext = [0u8; 2];
+            stream.read_exact(&mut ext).expect("length");
+            len = u64::from(u16::from_be_bytes(ext));
+        } else if len == 127 {
+            let mut ext = [0u8; 8];
+            stream.read_exact(&mut ext).expect("length");
+            len = u64::from_be_bytes(ext);
+        }
+        let mut payload = vec![0u8; usize::try_from(len).expect("a small frame")];
+        stream.read_exact(&mut payload).expect("the payload");
+        if head[0] & 0x0f == 8 {
+            assert!(payload.len() >= 2, "a close frame without a code");
+            return u16::from_be_bytes([payload[0], payload[1]]);
+        }
+    }
+}
+
+/// The server's peak resident set (VmHWM), in MiB.
+fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("a VmHWM line");
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .expect("KiB");
+    kib / 1024
+}
+
+/// A frame announcing 60 MB is refused from its header (default `max_message`, 1 MiB): the
+/// server closes with 1009 and `conn:recv` says why; the server goes on.
+#[test]
+fn message_over_max_message_closes_with_1009() {
+    let mut server = Server::start();
+    let (mut stream, response) = connect(server.port);
+    assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+    assert_eq!(read_frame(&mut stream), b"protocol:nil");
+    stream
+        .write_all(&frame_header(true, 2, 60_000_000))
+        .expect("send a header");
+    assert_eq!(close_code(&mut stream), 1009, "message too big");
+    let end = server.wait_line("WS END", Duration::from_secs(10));
+    assert_eq!(
+        end.trim(),
+        "closed message larger than max_message (1 MiB)",
+        "{}",
+        server.describe()
+    );
+    let r = curl(&[&server.url("/hello")]);
+    assert_eq!(r.status, 200, "{}", r.describe());
+}
+
+/// Four clients each sending a 20 MiB message in 1 MiB frames (each frame within the library's
+/// old limits) used to be buffered whole, then copied to Lua: hundreds of MB resident (eight
+/// 60 MB messages kept 843 MB). Now each stops after 1 MiB and the server stays small.
+#[test]
+fn large_fragmented_messages_are_not_buffered() {
+    let mut server = Server::start();
+    let before = peak_rss_mib(server.pid());
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let port = server.port;
+            std::thread::spawn(move || {
+                let (mut stream, response) = connect(port);
+                assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+                stream
+                    .set_write_timeout(Some(Duration::from_secs(5)))
+                    .expect("set a timeout");
+                let chunk = vec![b'x'; 1 << 20];
+                for i in 0..20 {
+                    let opcode = if i == 0 { 2 } else { 0 };
+                    let header = frame_header(i == 19, opcode, chunk.len() as u64);
+                    // The server stops reading once the message is too big: writes then fail
+                    // or block, which ends this client.
+                    if stream.write_all(&header).is_err() || stream.write_all(&chunk).is_err() {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().expect("a client thread");
+    }
+    for _ in 0..4 {
+        let end = server.wait_line("WS END", Duration::from_secs(20));
+        assert_eq!(
+            end.trim(),
+            "closed message larger than max_message (1 MiB)",
+            "{}",
+            server.describe()
+        );
+    }
+    let peak = peak_rss_mib(server.pid());
+    println!("4 x 20 MiB WebSocket messages: server peak RSS {before} -> {peak} MiB");
+    assert!(
+        peak < before + 40,
+        "peak RSS grew from {before} to {peak} MiB: messages were buffered"
+    );
+}
+
+#[test]
+fn peer_vanishing_without_close_frame_is_closed() {
+    let mut server = Server::start();
+    let (mut stream, response) = connect(server.port);
     assert!(response.starts_with("HTTP/1.1 101"), "{response}");
     // RFC 6455's example key has a known accept value.
     assert!(

@@ -1,0 +1,293 @@
+//! The client keeps what it buffers for a script inside bounds: response bodies within the
+//! script's memory limit, `resp:json()` decoded straight into Lua under that limit, files
+//! named by options or `SSL_CERT_FILE` read only when they are small regular files. Each case
+//! checks the clean error (exit 1, one line that says what to change) and, where the symptom
+//! was memory, the peak RSS measured from outside (`/usr/bin/time`) or a cap on the address
+//! space (`ulimit -v`), so a regression fails here instead of taking the machine's memory.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use assay_tests::{Run, assay_with_plugin, run};
+
+const MIB: usize = 1 << 20;
+
+/// A loopback HTTP/1.1 server answering every request with `body` (with a content-length, or
+/// chunked without one), each connection on its own thread; the port.
+fn serve(body: Vec<u8>, chunked: bool) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let body = Arc::new(body);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            let body = body.clone();
+            std::thread::spawn(move || answer(stream, &body, chunked));
+        }
+    });
+    port
+}
+
+/// Reads one request's head, writes the response; write errors (the client gave up on a body
+/// too large) end it quietly.
+fn answer(mut stream: TcpStream, body: &[u8], chunked: bool) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
+        match stream.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let type_line = "Content-Type: application/json\r\n";
+    let written = if chunked {
+        let mut out = format!("HTTP/1.1 200 OK\r\n{type_line}Transfer-Encoding: chunked\r\n\r\n")
+            .into_bytes();
+        stream.write_all(&out).and_then(|()| {
+            for chunk in body.chunks(64 * 1024) {
+                out.clear();
+                out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                out.extend_from_slice(chunk);
+                out.extend_from_slice(b"\r\n");
+                stream.write_all(&out)?;
+            }
+            stream.write_all(b"0\r\n\r\n")
+        })
+    } else {
+        let head = format!(
+            "HTTP/1.1 200 OK\r\n{type_line}Content-Length: {}\r\n\r\n",
+            body.len()
+        );
+        stream
+            .write_all(head.as_bytes())
+            .and_then(|()| stream.write_all(body))
+    };
+    let _ = written;
+}
+
+/// `[0,0,...,0]` of about `bytes` bytes: many small values, the worst case for a parsed tree.
+fn json_zeros(bytes: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes + 2);
+    out.push(b'[');
+    while out.len() < bytes {
+        out.extend_from_slice(b"0,");
+    }
+    out.extend_from_slice(b"0]");
+    out
+}
+
+/// Runs Lua `code` with `flags` under `/usr/bin/time`: the run (its own stderr without the
+/// measurement) and the peak resident set in MiB.
+fn measured(flags: &[&str], code: &str, vars: &[(&str, &str)]) -> (Run, u64) {
+    let time = std::path::Path::new("/usr/bin/time");
+    assert!(
+        time.is_file(),
+        "/usr/bin/time is not installed (Debian package `time`)"
+    );
+    let base = assay_with_plugin("http");
+    let mut cmd = Command::new(time);
+    cmd.args(["-f", "MAXRSS_KB %M"])
+        .arg(base.get_program())
+        .args(flags)
+        .args(["-e", code]);
+    for (key, value) in base.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    for (key, value) in vars {
+        cmd.env(key, value);
+    }
+    let mut out = run(cmd, None, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
+    let line = out
+        .stderr
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("MAXRSS_KB "))
+        .unwrap_or_else(|| panic!("no measurement\n{}", out.describe()))
+        .to_owned();
+    let kib: u64 = line["MAXRSS_KB ".len()..]
+        .trim()
+        .parse()
+        .expect("a number of KiB");
+    out.stderr = out.stderr.replace(&format!("{line}\n"), "");
+    (out, kib / 1024)
+}
+
+/// Runs Lua `code` with the address space capped at `mib` MiB (`ulimit -v`): a run that tries
+/// to read an endless file fails there instead of growing for minutes.
+fn capped(mib: u64, code: &str, vars: &[(&str, &str)], timeout: Duration) -> Run {
+    let base = assay_with_plugin("http");
+    let mut cmd = Command::new("bash");
+    cmd.args([
+        "-c",
+        &format!("ulimit -v {} && exec \"$0\" \"$@\"", mib * 1024),
+    ])
+    .arg(base.get_program())
+    .args(["-e", code]);
+    for (key, value) in base.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    for (key, value) in vars {
+        cmd.env(key, value);
+    }
+    run(cmd, None, timeout).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[track_caller]
+fn fails_with(run: &Run, text: &str) {
+    assert_eq!(run.code, Some(1), "{}", run.describe());
+    assert!(
+        run.stderr.contains(text),
+        "stderr lacks {text:?}\n{}",
+        run.describe()
+    );
+}
+
+/// `http.get(url, {max_body = 1e10})` under `--memory-limit 16M` used to return a body of any
+/// size (500 MB in the report): the explicit max_body is clamped to the memory limit, and the
+/// error says that limit applied. Announced or chunked, the body is not buffered past it.
+#[test]
+fn body_larger_than_the_memory_limit_is_refused() {
+    let body = vec![b'x'; 60 * MIB];
+    let announced = serve(body.clone(), false);
+    let chunked = serve(body, true);
+    let code = r#"http.get("http://127.0.0.1:" .. env.get("PORT") .. "/", {max_body = 1e10})"#;
+    let expected = "http.get: the response body from 127.0.0.1:";
+    let why = "is larger than the script's memory limit of 16 MiB (raise --memory-limit)";
+    for port in [announced, chunked] {
+        let port = port.to_string();
+        let (run, peak) = measured(&["--memory-limit", "16M"], code, &[("PORT", &port)]);
+        fails_with(&run, expected);
+        fails_with(&run, why);
+        println!("60 MB body under --memory-limit 16M: peak RSS {peak} MiB");
+        // About 20 MiB announced (refused from the header); 70 chunked (16 MiB read, and
+        // the buffer's earlier sizes kept by the allocator). Before: over 150.
+        assert!(
+            peak < 110,
+            "peak RSS {peak} MiB: the body was buffered past the memory limit"
+        );
+    }
+    // Without max_body, the default (64 MiB) is clamped the same way.
+    let port = announced.to_string();
+    let (run, _) = measured(
+        &["--memory-limit", "16M"],
+        r#"http.get("http://127.0.0.1:" .. env.get("PORT") .. "/")"#,
+        &[("PORT", &port)],
+    );
+    fails_with(&run, why);
+    // An explicit max_body under the limit is what the message names.
+    let (run, _) = measured(
+        &["--memory-limit", "16M"],
+        r#"http.get("http://127.0.0.1:" .. env.get("PORT") .. "/", {max_body = 1000})"#,
+        &[("PORT", &port)],
+    );
+    fails_with(&run, "is larger than max_body (1000 bytes)");
+}
+
+/// `resp:json()` on a 30 MB body of small values: the plugin used to parse it into a serde
+/// tree, then an SDK value tree, then Lua tables, all outside the memory limit (a 60 MB body
+/// reached 2 GB). The host's decoder builds Lua tables straight from the text under the limit:
+/// a clean "not enough memory" at 64 MiB, and a peak RSS of about the limit plus the body.
+#[test]
+fn json_of_a_large_body_stays_inside_the_memory_limit() {
+    let port = serve(json_zeros(30 * MIB), false).to_string();
+    let (run, peak) = measured(
+        &[],
+        r#"local r = http.get("http://127.0.0.1:" .. env.get("PORT") .. "/")
+           assert(#r.body > 30e6)
+           local ok, err = pcall(r.json, r)
+           print(ok, err)
+           r:json()"#,
+        &[("PORT", &port)],
+    );
+    assert!(
+        run.stdout.starts_with("false") && run.stdout.contains("not enough memory"),
+        "{}",
+        run.describe()
+    );
+    fails_with(&run, "not enough memory");
+    println!("resp:json() of a 30 MB body, default 64 MiB limit: peak RSS {peak} MiB");
+    assert!(peak < 300, "peak RSS {peak} MiB: decoded outside the limit");
+    // A document that fits decodes, as json.parse would.
+    let port = serve(json_zeros(2 * MIB), true).to_string();
+    let (run, _) = measured(
+        &[],
+        r#"local list = http.get("http://127.0.0.1:" .. env.get("PORT") .. "/"):json()
+           print(#list, math.type(list[1]), json.encode(list):sub(1, 6))"#,
+        &[("PORT", &port)],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert_eq!(
+        run.stdout,
+        "1048577\tinteger\t[0,0,0\n",
+        "{}",
+        run.describe()
+    );
+}
+
+/// Paths in options, and `SSL_CERT_FILE`, that name a device, a FIFO or a large file are
+/// refused by name before anything is read: `ca_cert = "/dev/zero"` used to grow to 7.5 GB,
+/// a FIFO to hang. Under a 1 GiB address-space cap, so a regression fails fast.
+#[test]
+fn certificate_paths_must_be_small_regular_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("ca.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    let big = dir.path().join("big.pem");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(2 * MIB as u64))
+        .expect("a sparse file");
+    let cases = [
+        (
+            "ca_cert",
+            "/dev/zero".to_owned(),
+            "ca_cert: cannot read /dev/zero: it is a character device, not a regular file",
+        ),
+        (
+            "ca_cert",
+            fifo.display().to_string(),
+            "ca.fifo: it is a FIFO, not a regular file",
+        ),
+        (
+            "client_cert",
+            big.display().to_string(),
+            "big.pem: larger than 1 MiB",
+        ),
+    ];
+    for (option, path, expected) in cases {
+        let start = Instant::now();
+        let run = capped(
+            1024,
+            &format!("http.client{{{option} = env.get('CERT_PATH')}}"),
+            &[("CERT_PATH", &path)],
+            Duration::from_secs(20),
+        );
+        fails_with(&run, &format!("http.client: {option}: cannot read "));
+        fails_with(&run, expected);
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{option} = {path}"
+        );
+    }
+    // SSL_CERT_FILE is read by the TLS library when a client is made: checked first.
+    let run = capped(
+        1024,
+        r#"http.get("http://127.0.0.1:1/")"#,
+        &[("SSL_CERT_FILE", "/dev/zero")],
+        Duration::from_secs(20),
+    );
+    fails_with(
+        &run,
+        "http.get: SSL_CERT_FILE: cannot read /dev/zero: it is not a regular file",
+    );
+}
