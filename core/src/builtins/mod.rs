@@ -9,6 +9,8 @@ pub mod codec;
 pub mod env;
 pub mod fs;
 pub mod function;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod inspect;
 pub mod json;
 pub mod lazy;
