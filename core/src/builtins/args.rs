@@ -125,7 +125,10 @@ impl Args {
     pub fn seconds(&self, pos: usize, arg: &str) -> BuiltinResult<std::time::Duration> {
         let n = self.number(pos, arg)?;
         std::time::Duration::try_from_secs_f64(n)
-            .map_err(|_| self.invalid(pos, arg, format!("{n} is not a duration in seconds")))
+            .map_err(|_| {
+                let shown = super::inspect::format_float(n);
+                self.invalid(pos, arg, format!("{shown} is not a duration in seconds"))
+            })
     }
 
     pub fn table(&self, pos: usize, arg: &str) -> BuiltinResult<Table> {
