@@ -194,8 +194,8 @@ fn decided(p: &[u8], x: (usize, usize), rest: &[Item]) -> bool {
             ep: yep,
             suffix,
         }) if suffix != b'*' && suffix != b'?' && suffix != b'-' => (0..=255u8).all(|c| {
-            !(super::engine::class_matches(p, x.0, x.1, c)
-                && super::engine::class_matches(p, yp, yep, c))
+            !(super::classes::class_matches(p, x.0, x.1, c)
+                && super::classes::class_matches(p, yp, yep, c))
         }),
         _ => false,
     }

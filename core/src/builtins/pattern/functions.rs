@@ -9,7 +9,8 @@ use std::rc::Rc;
 use mlua::{Function, Integer, Lua, LuaString, MultiValue, Table, Value};
 
 use super::check::{self, Params};
-use super::engine::{self, Capture, Matcher};
+use super::classes;
+use super::engine::{Capture, Matcher};
 use super::{MEMORY_CHECK_EVERY, Shared};
 use crate::builtins::function::{BuiltinResult, INTERNAL_CHUNK, Raise};
 
@@ -65,8 +66,8 @@ pub(super) fn find_aux(
         return Ok(check::fail_result()); // start after the string's end
     }
     let mut out = check::results();
-    if find && (check::truthy(&params.take(4)) || engine::no_specials(&pat)) {
-        if let Some(i) = engine::find_plain(&src[init..], &pat) {
+    if find && (check::truthy(&params.take(4)) || classes::no_specials(&pat)) {
+        if let Some(i) = classes::find_plain(&src[init..], &pat) {
             let start = init + i;
             out.push(Value::Integer(start as Integer + 1));
             out.push(Value::Integer((start + pat.len()) as Integer));
