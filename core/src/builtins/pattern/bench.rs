@@ -135,3 +135,23 @@ fn profile() {
     let code = std::fs::read_to_string(path).expect("the script");
     lua.load(code).exec().expect("the script runs");
 }
+
+/// What `install` adds to a VM's start-up (it loads two small glue chunks and makes a dozen
+/// functions).
+#[test]
+#[ignore = "a benchmark: run it in an optimized build (see the module docs)"]
+fn install_cost() {
+    const RUNS: u32 = 200;
+    let mut total = Duration::ZERO;
+    for _ in 0..RUNS {
+        let lua = Lua::new();
+        crate::builtins::function::install(&lua).expect("builtin protocol");
+        let started = Instant::now();
+        super::install(&lua, Rc::new(|| Ok(()))).expect("patterns");
+        total += started.elapsed();
+    }
+    println!(
+        "install: {:.1} us per VM",
+        total.as_secs_f64() * 1e6 / f64::from(RUNS)
+    );
+}

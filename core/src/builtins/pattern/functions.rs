@@ -132,7 +132,11 @@ pub(super) fn gmatch(
         };
         check::deliver(lua, found())
     })?;
-    let iterator: Function = shared.wrap.call(raw)?;
+    let wrap = shared
+        .wrap
+        .get()
+        .ok_or_else(|| mlua::Error::runtime("gmatch: the pattern functions are not set up"))?;
+    let iterator: Function = wrap.call(raw)?;
     Ok(vec![Value::Boolean(true), Value::Function(iterator)])
 }
 

@@ -41,7 +41,7 @@ mod differential;
 #[cfg(test)]
 mod tests;
 
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use mlua::{Function, Integer, Lua, LuaString, MultiValue, Table, Value};
@@ -62,8 +62,9 @@ struct Shared {
     /// errors can be raised again unchanged (mlua would turn them into strings with a
     /// traceback).
     pcall: Function,
-    /// Makes a Lua function of a raw one ([`WRAP_GLUE`]).
-    wrap: Function,
+    /// Makes a Lua function of a raw one (`wrap` of [`WRAP_GLUE`] or [`FAST_GLUE`]), for
+    /// gmatch's iterators.
+    wrap: OnceCell<Function>,
     /// `function(t, k) return t[k] end`, made on first use.
     index: OnceCell<Function>,
 }
@@ -162,7 +163,8 @@ local function gsub(...)
   end
   return check(pgsub(...))
 end
-return find, match, gmatch, gsub
+local function wrap(raw) return function(...) return check(raw(...)) end end
+return find, match, gmatch, gsub, wrap
 "#;
 
 type Raw = fn(&Lua, &Rc<Shared>, &mut Params) -> BuiltinResult<Vec<Value>>;
@@ -219,31 +221,27 @@ fn number_or_false(n: Option<u64>) -> Value {
     }
 }
 
+/// The functions this module replaces, in the order [`build`] returns them.
+const NAMES: [&str; 4] = ["find", "match", "gmatch", "gsub"];
+
 /// Replaces string.find, string.match, string.gmatch and string.gsub in the `string` table
 /// (the table the string metatable's __index points at, so ("x"):find works too).
+///
+/// Lazily: building them loads some Lua glue (about 0.1 ms), so the four entries are taken out
+/// and a metatable on `string` builds them on the first access to any of them (or to a
+/// missing key, or `pairs(string)`), then goes away. Until then `rawget(string, "find")` is
+/// nil; an entry the script sets before that is kept.
 pub fn install(lua: &Lua, interrupt: Interrupt) -> mlua::Result<()> {
-    install_with(lua, interrupt, true)
+    let tables = string_tables(lua)?;
+    match tables.as_slice() {
+        [string] if string.metatable().is_none() => install_lazily(lua, string, interrupt),
+        _ => install_with(lua, interrupt, true),
+    }
 }
 
-/// [`install`], with or without the fast path through Lua's C functions (tests check the
-/// port alone too).
-fn install_with(lua: &Lua, interrupt: Interrupt, fast_path: bool) -> mlua::Result<()> {
-    let globals = lua.globals();
-    let pcall = match lua.named_registry_value::<Option<Function>>(crate::vm::traced::PCALL_KEY)? {
-        Some(f) => f,
-        None => globals.raw_get("pcall")?,
-    };
-    let error: Function = globals.raw_get("error")?;
-    let wrap: Function = lua
-        .load(WRAP_GLUE)
-        .set_name(INTERNAL_CHUNK)
-        .call(error.clone())?;
-    let shared = Rc::new(Shared {
-        interrupt,
-        pcall,
-        wrap,
-        index: OnceCell::new(),
-    });
+/// The tables that hold the string functions: the one the string metatable's `__index`
+/// points at and the global `string`, normally one and the same.
+fn string_tables(lua: &Lua) -> mlua::Result<Vec<Table>> {
     let mut tables: Vec<Table> = Vec::new();
     if let Some(Value::Table(t)) = lua
         .type_metatable::<LuaString>()
@@ -252,14 +250,94 @@ fn install_with(lua: &Lua, interrupt: Interrupt, fast_path: bool) -> mlua::Resul
     {
         tables.push(t);
     }
-    if let Value::Table(t) = globals.raw_get::<Value>("string")?
+    if let Value::Table(t) = lua.globals().raw_get::<Value>("string")?
         && !tables.contains(&t)
     {
         tables.push(t);
     }
-    let Some(string) = tables.first().cloned() else {
+    Ok(tables)
+}
+
+/// See [`install`].
+fn install_lazily(lua: &Lua, string: &Table, interrupt: Interrupt) -> mlua::Result<()> {
+    let originals = NAMES
+        .iter()
+        .map(|name| string.raw_get::<Value>(*name))
+        .collect::<mlua::Result<Vec<Value>>>()?;
+    for name in NAMES {
+        string.raw_set(name, Value::Nil)?;
+    }
+    let pending = Rc::new(RefCell::new(Some((interrupt, originals))));
+    let load = Rc::new(move |lua: &Lua, t: &Table| -> mlua::Result<()> {
+        let Some((interrupt, originals)) = pending.borrow().clone() else {
+            return Ok(()); // done already
+        };
+        // On an error (memory), everything stays as it was for the next access to retry.
+        let functions = build(lua, interrupt, true, &originals)?;
+        pending.borrow_mut().take();
+        t.set_metatable(None)?;
+        for (name, f) in NAMES.iter().zip(functions) {
+            if t.raw_get::<Value>(*name)?.is_nil() {
+                t.raw_set(*name, f)?; // unless the script has set its own
+            }
+        }
+        Ok(())
+    });
+    let on_index = load.clone();
+    let index = lua.create_function(move |lua, (t, key): (Table, Value)| {
+        on_index(lua, &t)?;
+        t.raw_get::<Value>(key)
+    })?;
+    let next: Function = lua.globals().raw_get("next")?;
+    let pairs = lua.create_function(move |lua, t: Table| {
+        load(lua, &t)?;
+        Ok((next.clone(), t, Value::Nil))
+    })?;
+    let metatable = lua.create_table()?;
+    metatable.raw_set("__index", index)?;
+    metatable.raw_set("__pairs", pairs)?;
+    string.set_metatable(Some(metatable))
+}
+
+/// [`install`] at once, with or without the fast path through Lua's C functions (tests check
+/// the port alone too).
+fn install_with(lua: &Lua, interrupt: Interrupt, fast_path: bool) -> mlua::Result<()> {
+    let tables = string_tables(lua)?;
+    let Some(string) = tables.first() else {
         return Ok(()); // no string library to replace
     };
+    let originals = NAMES
+        .iter()
+        .map(|name| string.raw_get::<Value>(*name))
+        .collect::<mlua::Result<Vec<Value>>>()?;
+    let functions = build(lua, interrupt, fast_path, &originals)?;
+    for t in &tables {
+        for (name, f) in NAMES.iter().zip(&functions) {
+            t.raw_set(*name, f)?;
+        }
+    }
+    Ok(())
+}
+
+/// The four functions, in the order of [`NAMES`]; `originals` are Lua's (for the fast path).
+fn build(
+    lua: &Lua,
+    interrupt: Interrupt,
+    fast_path: bool,
+    originals: &[Value],
+) -> mlua::Result<Vec<Function>> {
+    let globals = lua.globals();
+    let pcall = match lua.named_registry_value::<Option<Function>>(crate::vm::traced::PCALL_KEY)? {
+        Some(f) => f,
+        None => globals.raw_get("pcall")?,
+    };
+    let error: Function = globals.raw_get("error")?;
+    let shared = Rc::new(Shared {
+        interrupt,
+        pcall,
+        wrap: OnceCell::new(),
+        index: OnceCell::new(),
+    });
     let pfind = raw(lua, &shared, |lua, shared, params| {
         functions::find_aux(lua, shared, params, true)
     })?;
@@ -268,71 +346,64 @@ fn install_with(lua: &Lua, interrupt: Interrupt, fast_path: bool) -> mlua::Resul
     })?;
     let pgmatch = raw(lua, &shared, functions::gmatch)?;
     let pgsub = raw(lua, &shared, functions::gsub)?;
-    let (find, matcher, gmatch, gsub): (Function, Function, Function, Function) = if fast_path {
-        let math: Table = globals.raw_get("math")?;
-        let [max, gmax, caps, rmax] = [
-            lua.create_table()?,
-            lua.create_table()?,
-            lua.create_table()?,
-            lua.create_table()?,
-        ];
-        let classify = classifier(lua, &max, Some(&caps), |p| {
-            let verdict = fast::classify(p, false);
-            (
-                number_or_false(verdict.map(|v| v.max_subject)),
-                number_or_false(verdict.map(|v| v.captures as u64)),
-            )
-        })?;
-        let gclassify = classifier(lua, &gmax, None, |p| {
-            (number_or_false(fast::max_subject(p, true)), Value::Nil)
-        })?;
-        let rclassify = classifier(lua, &rmax, None, |r| {
-            (
-                number_or_false(fast::replacement(r).map(u64::from)),
-                Value::Nil,
-            )
-        })?;
-        let c = |name: &str| string.raw_get::<Value>(name);
-        let (f, t) = (Value::Function, Value::Table);
-        let args = vec![
-            f(error),
-            f(shared.pcall.clone()),
-            globals.raw_get("type")?,
-            math.raw_get("type")?,
-            c("find")?,
-            c("match")?,
-            c("gmatch")?,
-            c("gsub")?,
-            f(pfind),
-            f(pmatch),
-            f(pgmatch),
-            f(pgsub),
-            t(max),
-            t(gmax),
-            t(caps),
-            t(rmax),
-            f(classify),
-            f(gclassify),
-            f(rclassify),
-            Value::Integer(fast::BUDGET as Integer),
-        ];
+    if !fast_path {
+        let wrap: Function = lua.load(WRAP_GLUE).set_name(INTERNAL_CHUNK).call(error)?;
+        let functions = [pfind, pmatch, pgmatch, pgsub]
+            .into_iter()
+            .map(|raw| wrap.call(raw))
+            .collect::<mlua::Result<Vec<Function>>>()?;
+        let _ = shared.wrap.set(wrap);
+        return Ok(functions);
+    }
+    let math: Table = globals.raw_get("math")?;
+    let [max, gmax, caps, rmax] = [
+        lua.create_table()?,
+        lua.create_table()?,
+        lua.create_table()?,
+        lua.create_table()?,
+    ];
+    let classify = classifier(lua, &max, Some(&caps), |p| {
+        let verdict = fast::classify(p, false);
+        (
+            number_or_false(verdict.map(|v| v.max_subject)),
+            number_or_false(verdict.map(|v| v.captures as u64)),
+        )
+    })?;
+    let gclassify = classifier(lua, &gmax, None, |p| {
+        (number_or_false(fast::max_subject(p, true)), Value::Nil)
+    })?;
+    let rclassify = classifier(lua, &rmax, None, |r| {
+        (
+            number_or_false(fast::replacement(r).map(u64::from)),
+            Value::Nil,
+        )
+    })?;
+    let (f, t) = (Value::Function, Value::Table);
+    let mut args = vec![
+        f(error),
+        f(shared.pcall.clone()),
+        globals.raw_get("type")?,
+        math.raw_get("type")?,
+    ];
+    args.extend(originals.iter().cloned());
+    args.extend([
+        f(pfind),
+        f(pmatch),
+        f(pgmatch),
+        f(pgsub),
+        t(max),
+        t(gmax),
+        t(caps),
+        t(rmax),
+        f(classify),
+        f(gclassify),
+        f(rclassify),
+        Value::Integer(fast::BUDGET as Integer),
+    ]);
+    let (find, matcher, gmatch, gsub, wrap): (Function, Function, Function, Function, Function) =
         lua.load(FAST_GLUE)
             .set_name(INTERNAL_CHUNK)
-            .call(MultiValue::from_vec(args))?
-    } else {
-        let w = &shared.wrap;
-        (
-            w.call(pfind)?,
-            w.call(pmatch)?,
-            w.call(pgmatch)?,
-            w.call(pgsub)?,
-        )
-    };
-    for t in tables {
-        t.raw_set("find", find.clone())?;
-        t.raw_set("match", matcher.clone())?;
-        t.raw_set("gmatch", gmatch.clone())?;
-        t.raw_set("gsub", gsub.clone())?;
-    }
-    Ok(())
+            .call(MultiValue::from_vec(args))?;
+    let _ = shared.wrap.set(wrap);
+    Ok(vec![find, matcher, gmatch, gsub])
 }

@@ -64,6 +64,35 @@ fn error_of(code: &str) -> String {
 }
 
 #[test]
+fn installed_on_first_use() {
+    // pairs() sees the four functions; the metatable that built them is gone after
+    let lua = vm();
+    let code = r#"local n = 0
+        for k, v in pairs(string) do
+          if k == "find" or k == "match" or k == "gmatch" or k == "gsub" then n = n + 1 end
+        end
+        return n, tostring(getmetatable(string)), type(rawget(string, "gsub"))"#;
+    assert_eq!(run(&lua, code), ["4", "nil", "function"]);
+    // the first use through a string value
+    assert_eq!(run(&vm(), r#"return ("abc"):find("b")"#), ["2", "2"]);
+    // a function the script sets before the first use is kept
+    let lua = vm();
+    let code = r#"string.find = function() return "mine" end
+        return string.match("ab", "b"), string.find(), tostring(rawequal(string.find, ("").find))"#;
+    assert_eq!(run(&lua, code), ["b", "mine", "true"]);
+    // the others are the port's, which the interrupt reaches
+    let lua = vm_with(Rc::new(|| Err(mlua::Error::runtime("stop"))));
+    let err = lua
+        .load(r#"return string.rep("a", 5000):match(".-.-x")"#)
+        .exec()
+        .expect_err("interrupted");
+    assert!(
+        matches!(&err, mlua::Error::RuntimeError(m) if m == "stop"),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn anchors() {
     check(r#"return ("hello"):find("^h")"#, &["1", "1"]);
     check(r#"return ("hello"):find("^e")"#, &["nil"]);
