@@ -316,7 +316,7 @@ impl<'a> Matcher<'a> {
 
     fn end_capture(&mut self, s: usize, p: usize) -> Step {
         let l = self.capture_to_close()?;
-        self.capture[l].1 = (s - self.capture[l].0) as isize;
+        self.capture[l].1 = s.saturating_sub(self.capture[l].0) as isize;
         let res = self.do_match(s, p)?;
         if res.is_none() {
             self.capture[l].1 = CAP_UNFINISHED; // undo capture
@@ -332,7 +332,8 @@ impl<'a> Matcher<'a> {
             return Ok(None);
         };
         self.tick_n(len)?;
-        if self.src.len() - s >= len && self.src[init..init + len] == self.src[s..s + len] {
+        let captured = self.src.get(init..init + len);
+        if captured.is_some() && captured == self.src.get(s..s + len) {
             Ok(Some(s + len))
         } else {
             Ok(None)

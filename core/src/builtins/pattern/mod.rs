@@ -3,7 +3,8 @@
 //!
 //! A deadline is enforced by a Lua count hook, and hooks never run while C code does. Lua's own
 //! pattern functions are C and backtrack polynomially: `string.rep("a", 5000):find(".-.-.-.-x")`
-//! runs for hours. [`install`] replaces them with
+//! runs for hours. [`install`] replaces them (on their first use: setting them up loads some
+//! Lua glue) with
 //! - a faithful port of `lstrlib.c` (Lua 5.4/5.5; `engine.rs`, `classes.rs`, `functions.rs`)
 //!   that calls an [`Interrupt`] check every few thousand matching steps; an error from the
 //!   check stops the call and reaches the script unchanged;
