@@ -145,7 +145,7 @@ fn parse_timeout(text: &str) -> Result<Option<std::time::Duration>, String> {
         .trim_end_matches('s')
         .parse()
         .map_err(|_| format!("--timeout: '{text}' is not a number of seconds (like 30 or 0.5)"))?;
-    if !seconds.is_finite() || seconds < 0.0 || seconds > 1e9 {
+    if !(0.0..=1e9).contains(&seconds) {
         return Err(format!(
             "--timeout: '{text}' is out of range (0 to 1e9 seconds; 0 for none)"
         ));
