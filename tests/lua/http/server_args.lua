@@ -28,6 +28,10 @@ assert.raises(function() http.server({}, {host = "127.0.0.1", before = "yes"}) e
   "before")
 assert.raises(function() http.server({}, {host = "127.0.0.1", max_body = -1}) end,
   "max_body")
+assert.raises(function() http.server({}, {host = "127.0.0.1", max_message = -1}) end,
+  "field 'max_message': must not be negative")
+assert.raises(function() http.server({}, {host = "127.0.0.1", max_message = "1M"}) end,
+  "field 'max_message': integer expected, got string")
 assert.raises(function() http.server({}, {host = "127.0.0.1", timeout = -1}) end, "timeout")
 assert.raises(function()
   http.server({}, {host = "127.0.0.1", static = {["/s"] = "/no/such/folder"}})

@@ -296,6 +296,6 @@ async fn upgrade(
                 &[("route", &label), ("error", e.message())],
             );
         }
-        conn.close(1000, String::new()).await;
+        conn.finish().await;
     })
 }

@@ -60,40 +60,53 @@ fn is_too_long(e: &axum::Error) -> bool {
 }
 
 pub struct Conn {
-    sink: Mutex<SplitSink<WebSocket, Message>>,
-    /// The receiving half, and why it ended once it has (no more reads after an error: the
-    /// rest of an oversized frame must not be read as frames).
-    stream: Mutex<(SplitStream<WebSocket>, Option<Received>)>,
+    /// The sending half; `None` once the connection is shut down.
+    sink: Mutex<Option<SplitSink<WebSocket, Message>>>,
+    stream: Mutex<Receiving>,
     protocol: Option<String>,
     max_message: usize,
+}
+
+/// The receiving half (`None` once dropped) and why it ended, once it has: no more reads after
+/// that (the rest of an oversized frame must not be read as frames).
+struct Receiving {
+    stream: Option<SplitStream<WebSocket>>,
+    ended: Option<Received>,
 }
 
 impl Conn {
     pub fn new(socket: WebSocket, protocol: Option<String>, max_message: usize) -> Self {
         let (sink, stream) = socket.split();
         Self {
-            sink: Mutex::new(sink),
-            stream: Mutex::new((stream, None)),
+            sink: Mutex::new(Some(sink)),
+            stream: Mutex::new(Receiving {
+                stream: Some(stream),
+                ended: None,
+            }),
             protocol,
             max_message,
         }
     }
 
     async fn send(&self, message: Message) -> Result<()> {
-        self.sink
-            .lock()
-            .await
-            .send(message)
+        let mut sink = self.sink.lock().await;
+        let Some(sink) = sink.as_mut() else {
+            return Err(Error::new("the connection is closed"));
+        };
+        sink.send(message)
             .await
             .map_err(|e| Error::new(format!("the connection is closed ({e})")))
     }
 
     async fn recv(&self, timeout: Option<Duration>) -> Result<Multi> {
         let mut guard = self.stream.lock().await;
-        let (stream, ended) = &mut *guard;
-        if let Some(ended) = ended {
+        let receiving = &mut *guard;
+        if let Some(ended) = &receiving.ended {
             return Ok(Multi(ended.clone().into_values(self.max_message)));
         }
+        let Some(stream) = receiving.stream.as_mut() else {
+            return Ok(Multi(Received::Closed(None).into_values(self.max_message)));
+        };
         let next = async {
             loop {
                 return match stream.next().await {
@@ -121,12 +134,16 @@ impl Conn {
         };
         match received {
             Received::Message(..) => {}
-            Received::Closed(_) => *ended = Some(received.clone()),
+            Received::Closed(_) => receiving.ended = Some(received.clone()),
             Received::TooBig => {
-                *ended = Some(received.clone());
-                // RFC 6455 7.4.1: 1009, a message too big to process.
+                receiving.ended = Some(received.clone());
+                // RFC 6455 7.4.1: 1009, a message too big to process. Nothing more is read or
+                // sent: both halves go, and with them the TCP connection, so a peer that keeps
+                // sending is not buffered for.
                 let reason = format!("message too big (max {} bytes)", self.max_message);
                 self.close(1009, reason).await;
+                receiving.stream = None;
+                self.sink.lock().await.take();
             }
         }
         Ok(Multi(received.into_values(self.max_message)))
@@ -139,8 +156,21 @@ impl Conn {
             reason: Utf8Bytes::from(reason),
         };
         let mut sink = self.sink.lock().await;
-        let _ = sink.send(Message::Close(Some(frame))).await;
-        let _ = sink.close().await;
+        if let Some(sink) = sink.as_mut() {
+            let _ = sink.send(Message::Close(Some(frame))).await;
+            let _ = sink.close().await;
+        }
+    }
+
+    /// The handler returned: closes (1000) and drops both halves, which closes the TCP
+    /// connection now rather than when Lua collects `conn`. A receive still waiting in a task
+    /// the handler spawned keeps its half until it returns.
+    pub async fn finish(&self) {
+        self.close(1000, String::new()).await;
+        self.sink.lock().await.take();
+        if let Ok(mut receiving) = self.stream.try_lock() {
+            receiving.stream = None;
+        }
     }
 }
 

@@ -183,6 +183,36 @@ fn body_over_max_body_is_413() {
     assert_eq!(curl(&[&server.url("/hello")]).status, 200);
 }
 
+/// A `max_body` above the script's memory limit is capped at it: a body that could never
+/// become a Lua string gets 413 instead of being buffered outside the limit first.
+#[test]
+fn max_body_is_capped_by_the_memory_limit() {
+    let script = crate::fixtures().join("limits.lua");
+    let server = Server::start_with(&["--memory-limit", "16M"], &script, &[]);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let big = dir.path().join("big.bin");
+    std::fs::write(&big, vec![b'x'; 20 << 20]).expect("write the body");
+    let r = curl(&[
+        "--data-binary",
+        &format!("@{}", big.display()),
+        &server.url("/size"),
+    ]);
+    assert_eq!(r.status, 413, "{}", r.describe());
+    let small = dir.path().join("small.bin");
+    std::fs::write(&small, vec![b'x'; 1 << 20]).expect("write the body");
+    let r = curl(&[
+        "--data-binary",
+        &format!("@{}", small.display()),
+        &server.url("/size"),
+    ]);
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, "1048576"),
+        "{}",
+        r.describe()
+    );
+}
+
 #[test]
 fn head_404_405() {
     let server = Server::start();

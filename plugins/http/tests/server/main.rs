@@ -73,8 +73,14 @@ impl Server {
     /// Starts `script` with `args` from its folder, and waits (10 s at most) for its
     /// `PORT <n>` line.
     pub fn start_script(script: &Path, args: &[&str]) -> Server {
+        Server::start_with(&[], script, args)
+    }
+
+    /// Like [`Server::start_script`], with `flags` for `assay` before the script.
+    pub fn start_with(flags: &[&str], script: &Path, args: &[&str]) -> Server {
         let mut cmd = assay_with_plugin("http");
-        cmd.arg(script)
+        cmd.args(flags)
+            .arg(script)
             .args(args)
             .current_dir(script.parent().unwrap_or(Path::new(".")))
             .stdin(Stdio::null())

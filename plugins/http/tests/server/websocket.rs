@@ -116,6 +116,9 @@ fn message_over_max_message_closes_with_1009() {
         .write_all(&frame_header(true, 2, 60_000_000))
         .expect("send a header");
     assert_eq!(close_code(&mut stream), 1009, "message too big");
+    // Then the server closes the TCP connection (it reads nothing more from this peer).
+    let mut rest = [0u8; 16];
+    assert_eq!(stream.read(&mut rest).expect("end of stream"), 0, "closed");
     let end = server.wait_line("WS END", Duration::from_secs(10));
     assert_eq!(
         end.trim(),
