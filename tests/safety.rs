@@ -17,7 +17,11 @@ fn expect_clean(run: &Run, code: i32, stderr: &str) -> Result<(), Failed> {
     if run.code == Some(code) && run.stderr.contains(stderr) {
         Ok(())
     } else {
-        Err(format!("expected exit {code} and stderr containing {stderr:?}\n{}", run.describe()).into())
+        Err(format!(
+            "expected exit {code} and stderr containing {stderr:?}\n{}",
+            run.describe()
+        )
+        .into())
     }
 }
 
@@ -120,7 +124,10 @@ fn peak_rss(args: &[&str]) -> Result<(Run, u64), Failed> {
         return Err("/usr/bin/time is missing (scripts/services install)".into());
     }
     let mut cmd = Command::new(time);
-    cmd.arg("-f").arg("peak-rss-kib=%M").arg(assay_bin()).args(args);
+    cmd.arg("-f")
+        .arg("peak-rss-kib=%M")
+        .arg(assay_bin())
+        .args(args);
     let r = run(cmd, None, TIMEOUT)?;
     let peak = r
         .stderr
@@ -163,17 +170,32 @@ fn spawned_tasks_count_against_the_limit() -> Result<(), Failed> {
 fn timeouts_end_runs_promptly() -> Result<(), Failed> {
     let cases = [
         ("while true do end", "(command line):1: in main chunk"),
-        ("while true do pcall(function() while true do end end) end", ""),
+        (
+            "while true do pcall(function() while true do end end) end",
+            "",
+        ),
         ("print(string.rep('a', 5000):find('.-.-.-.-.-.-x'))", ""),
         ("sleep(100)", ""),
-        ("async.spawn(function() while true do end end) sleep(100)", ""),
+        (
+            "async.spawn(function() while true do end end) sleep(100)",
+            "",
+        ),
         // Lua runs these handlers with hooks off: the handler is skipped past the deadline,
         // the finalizer is ended by the command line's watchdog.
-        ("xpcall(function() while true do end end, function() while true do end end)", ""),
-        ("setmetatable({}, {__gc = function() while true do end end}) collectgarbage()", ""),
+        (
+            "xpcall(function() while true do end end, function() while true do end end)",
+            "",
+        ),
+        (
+            "setmetatable({}, {__gc = function() while true do end end}) collectgarbage()",
+            "",
+        ),
     ];
     for (code, traceback) in cases {
-        for flags in [&["--timeout", "0.3"][..], &["--sandbox", "--timeout", "0.3"][..]] {
+        for flags in [
+            &["--timeout", "0.3"][..],
+            &["--sandbox", "--timeout", "0.3"][..],
+        ] {
             let mut cmd = assay();
             cmd.args(flags).args(["-e", code]);
             let r = run(cmd, None, TIMEOUT)?;
@@ -192,9 +214,18 @@ fn timeouts_end_runs_promptly() -> Result<(), Failed> {
 
 pub fn trials() -> Vec<Trial> {
     vec![
-        Trial::test("safety::sandbox_refuses_a_binary_script", sandbox_refuses_a_binary_script),
-        Trial::test("safety::endless_scripts_are_refused", endless_scripts_are_refused),
-        Trial::test("safety::endless_modules_are_not_loaded", endless_modules_are_not_loaded),
+        Trial::test(
+            "safety::sandbox_refuses_a_binary_script",
+            sandbox_refuses_a_binary_script,
+        ),
+        Trial::test(
+            "safety::endless_scripts_are_refused",
+            endless_scripts_are_refused,
+        ),
+        Trial::test(
+            "safety::endless_modules_are_not_loaded",
+            endless_modules_are_not_loaded,
+        ),
         Trial::test(
             "safety::outputs_stay_inside_the_limit_under_ulimit",
             outputs_stay_inside_the_limit_under_ulimit,
@@ -204,6 +235,9 @@ pub fn trials() -> Vec<Trial> {
             "safety::spawned_tasks_count_against_the_limit",
             spawned_tasks_count_against_the_limit,
         ),
-        Trial::test("safety::timeouts_end_runs_promptly", timeouts_end_runs_promptly),
+        Trial::test(
+            "safety::timeouts_end_runs_promptly",
+            timeouts_end_runs_promptly,
+        ),
     ]
 }

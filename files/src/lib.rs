@@ -180,7 +180,10 @@ mod tests {
         let err = read_regular(&fifo, 1 << 20).expect_err("fifo");
         assert!(err.to_string().contains("a FIFO"), "{err}");
         let err = read_regular(dir.path(), 1 << 20).expect_err("folder");
-        assert!(matches!(err, ReadError::NotRegular { .. } | ReadError::Io { .. }));
+        assert!(matches!(
+            err,
+            ReadError::NotRegular { .. } | ReadError::Io { .. }
+        ));
         let link = dir.path().join("zero");
         std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
         let err = read_regular(&link, 1 << 20).expect_err("symlink to a device");

@@ -124,11 +124,10 @@ impl Args {
     /// A duration in seconds: a finite, non-negative number.
     pub fn seconds(&self, pos: usize, arg: &str) -> BuiltinResult<std::time::Duration> {
         let n = self.number(pos, arg)?;
-        std::time::Duration::try_from_secs_f64(n)
-            .map_err(|_| {
-                let shown = super::inspect::format_float(n);
-                self.invalid(pos, arg, format!("{shown} is not a duration in seconds"))
-            })
+        std::time::Duration::try_from_secs_f64(n).map_err(|_| {
+            let shown = super::inspect::format_float(n);
+            self.invalid(pos, arg, format!("{shown} is not a duration in seconds"))
+        })
     }
 
     pub fn table(&self, pos: usize, arg: &str) -> BuiltinResult<Table> {

@@ -169,5 +169,10 @@ fn builtins_survive_generated_input() {
         .sequence_values()
         .collect::<mlua::Result<_>>()
         .expect("strings");
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

@@ -75,7 +75,11 @@ impl Writer {
         let mut items: Vec<String> = Vec::new();
         for i in 1..=len.min(MAX_ITEMS) {
             let mut item = String::new();
-            self.value(&mut item, &table.raw_get(i).unwrap_or(Value::Nil), depth + 1);
+            self.value(
+                &mut item,
+                &table.raw_get(i).unwrap_or(Value::Nil),
+                depth + 1,
+            );
             items.push(item);
         }
         let mut named: Vec<(String, Value)> = Vec::new();
@@ -146,4 +150,3 @@ fn is_identifier(s: &str) -> bool {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
-

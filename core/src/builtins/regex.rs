@@ -74,7 +74,11 @@ pub fn compile(lua: &Lua, args: &Args, pos: usize) -> BuiltinResult<Rc<Regex>> {
 
 /// Compiles at the smallest size tier that holds the pattern, up to `largest` bytes.
 fn build(pattern: &str, largest: usize) -> BuiltinResult<(Regex, usize)> {
-    let mut tiers: Vec<usize> = SIZE_TIERS.iter().copied().filter(|t| *t < largest).collect();
+    let mut tiers: Vec<usize> = SIZE_TIERS
+        .iter()
+        .copied()
+        .filter(|t| *t < largest)
+        .collect();
     tiers.push(largest);
     for tier in tiers {
         let dfa = DFA_CACHE.min(tier.max(64 << 10));

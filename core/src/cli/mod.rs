@@ -140,11 +140,10 @@ fn build_runtime(cli: &args::Options) -> Result<Runtime, Failure> {
 
 /// `--timeout SECONDS`: a non-negative number of seconds; 0 turns the deadline off.
 fn parse_timeout(text: &str) -> Result<Option<std::time::Duration>, String> {
-    let seconds: f64 = text
-        .trim()
-        .trim_end_matches('s')
-        .parse()
-        .map_err(|_| format!("--timeout: '{text}' is not a number of seconds (like 30 or 0.5)"))?;
+    let seconds: f64 =
+        text.trim().trim_end_matches('s').parse().map_err(|_| {
+            format!("--timeout: '{text}' is not a number of seconds (like 30 or 0.5)")
+        })?;
     if !(0.0..=1e9).contains(&seconds) {
         return Err(format!(
             "--timeout: '{text}' is out of range (0 to 1e9 seconds; 0 for none)"
@@ -164,7 +163,9 @@ fn watchdog(watch: crate::vm::deadline::Watch, message: String) {
         .spawn(move || {
             loop {
                 std::thread::sleep(std::time::Duration::from_millis(100));
-                let at = *watch.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let at = *watch
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
                 if at.is_some_and(|at| std::time::Instant::now() > at + GRACE) {
                     eprintln!(
                         "assay: {message} (the script was stuck where it could not be \

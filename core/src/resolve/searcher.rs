@@ -72,9 +72,8 @@ fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValu
             let cap = crate::vm::memory::available(lua)
                 .unwrap_or(MAX_SOURCE)
                 .min(MAX_SOURCE);
-            let source = assay_files::read_regular(&path, cap as u64).map_err(|e| {
-                Raise::Message(format!("error loading module '{name}': {e}"))
-            })?;
+            let source = assay_files::read_regular(&path, cap as u64)
+                .map_err(|e| Raise::Message(format!("error loading module '{name}': {e}")))?;
             let mode = if sandbox {
                 mlua::chunk::ChunkMode::Text
             } else {
@@ -111,7 +110,11 @@ fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValu
 /// `X.Y.Z` -> the path segments, refusing anything that could leave the root; `prefix` is
 /// what the user wrote before `rest` (`assay.`), for the message.
 fn segments<'a>(rest: &'a str, prefix: &str) -> BuiltinResult<Vec<&'a str>> {
-    let kind = if prefix.is_empty() { "module" } else { "package" };
+    let kind = if prefix.is_empty() {
+        "module"
+    } else {
+        "package"
+    };
     let parts: Vec<&str> = rest.split('.').collect();
     let valid = |p: &&str| {
         !p.is_empty()

@@ -482,7 +482,10 @@ mod tests {
             .build()
             .expect("runtime");
         let err = rt
-            .run_chunk("while true do pcall(function() while true do end end) end", "=spin")
+            .run_chunk(
+                "while true do pcall(function() while true do end end) end",
+                "=spin",
+            )
             .expect_err("must time out");
         assert!(matches!(err, RunError::Timeout(_)), "{err:?}");
         assert_eq!(err.to_string(), "timed out after 0.2 s");
