@@ -210,4 +210,8 @@ pub struct HostServicesV2 {
     /// tables, under the VM's memory limit. Handed back to the host inside a value, the
     /// callback becomes that Lua function again.
     pub json_method: extern "C" fn() -> ROption<Callback>,
+    /// Whether the calling VM is sandboxed (`--sandbox`, check scripts): a plugin function
+    /// the sandbox keeps must then read no file a script names (`http.client`'s `ca_cert`
+    /// takes PEM text only there).
+    pub sandboxed: extern "C" fn() -> ROption<bool>,
 }

@@ -67,3 +67,13 @@ pub fn json_method() -> Option<Callback> {
     let services = SERVICES.get()?;
     (services.json_method)().into_option()
 }
+
+/// Whether the calling script runs in the sandbox, where a plugin function it keeps must read
+/// no file the script names. `false` outside a call on the Lua thread or with a host without
+/// the extension.
+pub fn sandboxed() -> bool {
+    SERVICES
+        .get()
+        .and_then(|services| (services.sandboxed)().into_option())
+        .unwrap_or(false)
+}

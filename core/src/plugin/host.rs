@@ -2,8 +2,8 @@
 //! answers right after it registers:
 //!
 //! - `assay.host.v1` ([`SERVICES`]): `hold`, a keep-alive on the calling script's run;
-//! - `assay.host.v2` ([`SERVICES_V2`]): the calling VM's memory limit, and the host's JSON
-//!   body method (`resp:json()`), which decodes straight into Lua under that limit instead of
+//! - `assay.host.v2` ([`SERVICES_V2`]): the calling VM's memory limit, whether it is
+//!   sandboxed, and the host's JSON body method (`resp:json()`), which decodes straight into Lua under that limit instead of
 //!   through a parsed tree on the plugin's side. The plugin's view of the services' layout is
 //!   checked against ours first (abi_stable's checker); a plugin that disagrees, or that does
 //!   not know the name, goes without and does that work itself.
@@ -31,6 +31,7 @@ static SERVICES: HostServicesV1 = HostServicesV1 { hold };
 static SERVICES_V2: HostServicesV2 = HostServicesV2 {
     memory_limit,
     json_method,
+    sandboxed,
 };
 
 thread_local! {
@@ -86,6 +87,16 @@ fn calling() -> Option<&'static Lua> {
 extern "C" fn memory_limit() -> ROption<u64> {
     match calling() {
         Some(lua) => RSome(crate::vm::memory::limit(lua).map_or(0, |l| l as u64)),
+        None => RNone,
+    }
+}
+
+extern "C" fn sandboxed() -> ROption<bool> {
+    match calling() {
+        Some(lua) => RSome(
+            lua.app_data_ref::<crate::builtins::BuiltinOptions>()
+                .is_some_and(|o| o.sandbox),
+        ),
         None => RNone,
     }
 }

@@ -7,4 +7,12 @@ assert.raises(function() http.server({}) end, "http.server is not available in s
 assert.raises(function() http.serve(0, {}) end, "http.serve is not available in sandbox")
 assert.raises(function() crypto.hash("x") end, "crypto.hash is not available in sandbox")
 assert.raises(function() probe.noop() end, "probe.noop is not available in sandbox")
+-- No file is read for the client either: its PEM options take the text itself.
+for _, option in ipairs({"ca_cert", "client_cert", "client_key"}) do
+  assert.raises(function() http.client({[option] = "/etc/passwd"}) end,
+    option .. ": reading a file is not available in sandbox")
+end
+local ok, err = pcall(http.client, {ca_cert = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"})
+assert.eq(ok, false)
+assert(not err:find("not available in sandbox", 1, true), err)
 print("ok")

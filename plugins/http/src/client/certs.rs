@@ -20,10 +20,15 @@ const MAX_PEM_BYTES: u64 = 1 << 20;
 /// `SSL_CERT_FILE` may name the system's bundle, or a larger one with a company's CAs added.
 const MAX_SSL_CERT_FILE_BYTES: u64 = 4 << 20;
 
+/// Whether an option's value is the PEM text itself rather than a path.
+pub(crate) fn is_pem_text(source: &str) -> bool {
+    source.contains("-----BEGIN")
+}
+
 /// The PEM bytes an option names: the text itself, or the contents of the regular file it
 /// names (a device, a FIFO or a file over [`MAX_PEM_BYTES`] is an error naming it).
 pub(crate) fn pem_source(option: &str, source: &str) -> Result<Vec<u8>> {
-    if source.contains("-----BEGIN") {
+    if is_pem_text(source) {
         return Ok(source.as_bytes().to_vec());
     }
     files::read_regular(Path::new(source), MAX_PEM_BYTES)

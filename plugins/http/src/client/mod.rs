@@ -68,7 +68,13 @@ pub fn register(http: &mut Global) {
     http.async_function("client", |args: Args| {
         let spec = args
             .options(1, "opts")
-            .and_then(|opts| ClientSpec::read(&opts));
+            .and_then(|opts| ClientSpec::read(&opts))
+            .and_then(|spec| {
+                if assay_sdk::host::sandboxed() {
+                    spec.refuse_files()?;
+                }
+                Ok(spec)
+            });
         async move { Ok(Object::new(HttpClient::build(spec?)?)) }
     });
 }

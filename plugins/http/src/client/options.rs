@@ -159,6 +159,26 @@ const CLIENT_OPTIONS: &[&str] = &[
 ];
 
 impl ClientSpec {
+    /// In the sandbox a script may read no file, so the PEM options take the text itself.
+    pub(crate) fn refuse_files(&self) -> Result<()> {
+        let pem_options = [
+            ("ca_cert", &self.ca_cert),
+            ("client_cert", &self.client_cert),
+            ("client_key", &self.client_key),
+        ];
+        for (option, value) in pem_options {
+            if value
+                .as_deref()
+                .is_some_and(|v| !super::certs::is_pem_text(v))
+            {
+                return Err(Error::new(format!(
+                    "{option}: reading a file is not available in sandbox (pass the PEM text)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn read(opts: &Options<'_>) -> Result<Self> {
         opts.only(CLIENT_OPTIONS)?;
         let base_url = match opts.str("base_url")? {
