@@ -89,7 +89,9 @@ pub fn router(routes: &Map, statics: &[(String, PathBuf)], app: &Arc<App>) -> Re
     };
     let mut root_folder = None;
     for (prefix, folder) in statics {
-        let files = ServeDir::new(folder).append_index_html_on_directories(true);
+        let files = Router::new()
+            .fallback_service(ServeDir::new(folder).append_index_html_on_directories(true))
+            .layer(only_files_and_folders(folder.clone()));
         if prefix.is_empty() {
             root_folder = Some(files);
             continue;
@@ -97,21 +99,73 @@ pub fn router(routes: &Map, statics: &[(String, PathBuf)], app: &Arc<App>) -> Re
         // Nested, the folder sees paths without the prefix; put it back into the redirect
         // tower-http sends for a folder named without its slash.
         let mount = prefix.clone();
-        let folder = Router::new()
-            .fallback_service(files)
-            .layer(axum::middleware::map_response(
-                move |response: HttpResponse| {
-                    let mount = mount.clone();
-                    async move { with_prefixed_location(response, &mount) }
-                },
-            ));
+        let folder = files.layer(axum::middleware::map_response(
+            move |response: HttpResponse| {
+                let mount = mount.clone();
+                async move { with_prefixed_location(response, &mount) }
+            },
+        ));
         router = router.nest_service(prefix, guarded(folder));
     }
     let fallback = match root_folder {
-        Some(files) => Router::new().fallback_service(files),
+        Some(files) => files,
         None => Router::new().fallback(|| async { response::error(StatusCode::NOT_FOUND) }),
     };
     Ok(router.fallback_service(guarded(fallback)))
+}
+
+/// A layer answering 404 for what, in a static `folder`, is neither a regular file nor a
+/// folder: tower-http would open a FIFO (blocking a thread, and the request, until a writer
+/// comes) or stream a device. Paths tower-http refuses anyway (`..`, backslashes) pass through
+/// to it.
+fn only_files_and_folders(
+    folder: PathBuf,
+) -> axum::middleware::FromFnLayer<
+    impl Fn(
+        axum::extract::Request,
+        axum::middleware::Next,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = HttpResponse> + Send>>
+    + Clone,
+    (),
+    (axum::extract::Request,),
+> {
+    axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let folder = folder.clone();
+            Box::pin(async move {
+                if is_special(&folder, req.uri().path()).await {
+                    return response::error(StatusCode::NOT_FOUND);
+                }
+                next.run(req).await
+            })
+                as std::pin::Pin<Box<dyn std::future::Future<Output = HttpResponse> + Send>>
+        },
+    )
+}
+
+/// Whether `uri_path` names, inside `folder`, something that exists and is neither a regular
+/// file nor a folder (or a folder whose `index.html` is such a thing).
+async fn is_special(folder: &std::path::Path, uri_path: &str) -> bool {
+    let Ok(decoded) = percent_encoding::percent_decode_str(uri_path).decode_utf8() else {
+        return false;
+    };
+    let mut path = folder.to_path_buf();
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => return false,
+            s if s.contains('\\') => return false,
+            s => path.push(s),
+        }
+    }
+    let special = |meta: &std::fs::Metadata| !meta.is_file() && !meta.is_dir();
+    match tokio::fs::metadata(&path).await {
+        Ok(meta) if meta.is_dir() => tokio::fs::metadata(path.join("index.html"))
+            .await
+            .is_ok_and(|index| special(&index)),
+        Ok(meta) => special(&meta),
+        Err(_) => false,
+    }
 }
 
 /// A redirect's `Location: /sub/` as `/<mount>/sub/`.

@@ -167,3 +167,44 @@ fn before_guards_static_files_and_not_found() {
     let r = curl(&["-H", token, &server.url("/guarded-nothing-here")]);
     assert_eq!(r.status, 404, "{}", r.describe());
 }
+
+/// A static folder holding a FIFO, a symlink to a device, or a folder whose index.html is a
+/// FIFO: those are 404 at once. tower-http would open the FIFO and wait for a writer (the
+/// request, and one of the runtime's blocking threads, forever).
+#[test]
+fn fifos_and_devices_in_a_static_folder_are_not_served() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = dir.path();
+    std::fs::write(root.join("plain.txt"), "plain").expect("write");
+    std::fs::create_dir(root.join("sub")).expect("mkdir");
+    for fifo in ["pipe", "sub/index.html"] {
+        let made = std::process::Command::new("mkfifo")
+            .arg(root.join(fifo))
+            .status()
+            .expect("mkfifo");
+        assert!(made.success(), "mkfifo {fifo}");
+    }
+    std::os::unix::fs::symlink("/dev/zero", root.join("zero")).expect("symlink");
+    let script = crate::fixtures().join("limits.lua");
+    let root_text = root.to_str().expect("a UTF-8 path");
+    let server = Server::start_with(&[], &script, &[root_text]);
+    let start = std::time::Instant::now();
+    for path in [
+        "/files/pipe",
+        "/files/zero",
+        "/files/sub/",
+        "/pipe",
+        "/zero",
+    ] {
+        let r = curl(&[&server.url(path)]);
+        assert_eq!(r.status, 404, "{path}: {}", r.describe());
+    }
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // Regular files are served as ever, from the prefix and from the root.
+    assert_eq!(curl(&[&server.url("/files/plain.txt")]).text(), "plain");
+    assert_eq!(curl(&[&server.url("/plain.txt")]).text(), "plain");
+}
