@@ -91,7 +91,10 @@ pub fn router(routes: &Map, statics: &[(String, PathBuf)], app: &Arc<App>) -> Re
     for (prefix, folder) in statics {
         let files = Router::new()
             .fallback_service(ServeDir::new(folder).append_index_html_on_directories(true))
-            .layer(only_files_and_folders(folder.clone()));
+            .layer(axum::middleware::from_fn_with_state(
+                folder.clone(),
+                only_files_and_folders,
+            ));
         if prefix.is_empty() {
             root_folder = Some(files);
             continue;
@@ -114,33 +117,18 @@ pub fn router(routes: &Map, statics: &[(String, PathBuf)], app: &Arc<App>) -> Re
     Ok(router.fallback_service(guarded(fallback)))
 }
 
-/// A layer answering 404 for what, in a static `folder`, is neither a regular file nor a
-/// folder: tower-http would open a FIFO (blocking a thread, and the request, until a writer
-/// comes) or stream a device. Paths tower-http refuses anyway (`..`, backslashes) pass through
-/// to it.
-fn only_files_and_folders(
-    folder: PathBuf,
-) -> axum::middleware::FromFnLayer<
-    impl Fn(
-        axum::extract::Request,
-        axum::middleware::Next,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = HttpResponse> + Send>>
-    + Clone,
-    (),
-    (axum::extract::Request,),
-> {
-    axum::middleware::from_fn(
-        move |req: axum::extract::Request, next: axum::middleware::Next| {
-            let folder = folder.clone();
-            Box::pin(async move {
-                if is_special(&folder, req.uri().path()).await {
-                    return response::error(StatusCode::NOT_FOUND);
-                }
-                next.run(req).await
-            })
-                as std::pin::Pin<Box<dyn std::future::Future<Output = HttpResponse> + Send>>
-        },
-    )
+/// Middleware of a static `folder`: 404 for what is neither a regular file nor a folder.
+/// tower-http would open a FIFO (blocking a thread, and the request, until a writer comes) or
+/// stream a device. Paths tower-http refuses anyway (`..`, backslashes) pass through to it.
+async fn only_files_and_folders(
+    axum::extract::State(folder): axum::extract::State<PathBuf>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> HttpResponse {
+    if is_special(&folder, req.uri().path()).await {
+        return response::error(StatusCode::NOT_FOUND);
+    }
+    next.run(req).await
 }
 
 /// Whether `uri_path` names, inside `folder`, something that exists and is neither a regular
