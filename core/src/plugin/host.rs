@@ -68,12 +68,18 @@ pub fn offer(module: PluginModuleRef) {
         // SAFETY: a plugin answering this name returns a `HostHookV2` with static lifetime
         // (the SDK's contract; the hook's own layout is frozen with the name).
         let hook = unsafe { &*(hook as *const HostHookV2) };
-        let ours = <HostServicesV2 as StableAbi>::LAYOUT;
-        if abi_stable::abi_stability::check_layout_compatibility(hook.services_layout, ours).is_ok()
-        {
+        if services_agree(hook.services_layout) {
             (hook.set_services)(&SERVICES_V2);
         }
     }
+}
+
+/// Whether a plugin's view of [`HostServicesV2`] (`theirs`) is our layout: a plugin built
+/// against another definition (a field more or less, another signature) gets no services and
+/// does the work itself, instead of calling through the wrong pointers.
+fn services_agree(theirs: &'static abi_stable::type_layout::TypeLayout) -> bool {
+    let ours = <HostServicesV2 as StableAbi>::LAYOUT;
+    abi_stable::abi_stability::check_layout_compatibility(theirs, ours).is_ok()
 }
 
 /// The VM making the plugin call under way on this thread, if any.
@@ -174,3 +180,32 @@ extern "C" fn release_hold(data: *const c_void) {
 }
 
 extern "C" fn release_nothing(_: *const c_void) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `HostServicesV2` as a plugin built before a field was added would see it.
+    #[repr(C)]
+    #[derive(StableAbi)]
+    struct Shorter {
+        memory_limit: extern "C" fn() -> ROption<u64>,
+        json_method: extern "C" fn() -> ROption<Callback>,
+    }
+
+    /// The same fields, one with another signature.
+    #[repr(C)]
+    #[derive(StableAbi)]
+    struct Retyped {
+        memory_limit: extern "C" fn() -> ROption<u32>,
+        json_method: extern "C" fn() -> ROption<Callback>,
+        sandboxed: extern "C" fn() -> ROption<bool>,
+    }
+
+    #[test]
+    fn services_go_only_to_plugins_that_agree_on_their_layout() {
+        assert!(services_agree(<HostServicesV2 as StableAbi>::LAYOUT));
+        assert!(!services_agree(<Shorter as StableAbi>::LAYOUT));
+        assert!(!services_agree(<Retyped as StableAbi>::LAYOUT));
+    }
+}
