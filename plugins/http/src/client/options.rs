@@ -52,6 +52,14 @@ impl Limit {
     }
 }
 
+/// A request's total time limit from the call's `timeout` and its client's: the call's when it
+/// gave one, else the client's, else [`DEFAULT_TIMEOUT`]; `None` when turned off. The flag
+/// says whether the default applied (the error message then says how to change it).
+pub(crate) fn total_timeout(call: Limit, client: Limit) -> (Option<Duration>, bool) {
+    let limit = call.or(client);
+    (limit.resolve(DEFAULT_TIMEOUT), limit == Limit::Unset)
+}
+
 /// The most response body bytes a call reads, and what set that bound (for the message).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BodyLimit {
@@ -518,8 +526,11 @@ mod tests {
             "{err}"
         );
         // Neither the call nor the client gave one: the default applies; false turns it off.
-        let total = |call: Limit, client: Limit| call.or(client).resolve(DEFAULT_TIMEOUT);
-        assert_eq!(total(Limit::Unset, Limit::Unset), Some(DEFAULT_TIMEOUT));
+        let total = |call: Limit, client: Limit| total_timeout(call, client).0;
+        assert_eq!(
+            total_timeout(Limit::Unset, Limit::Unset),
+            (Some(DEFAULT_TIMEOUT), true)
+        );
         assert_eq!(total(Limit::Unset, Limit::Off), None);
         let five = Limit::After(Duration::from_secs(5));
         assert_eq!(total(five, Limit::Off), Some(Duration::from_secs(5)));

@@ -11,7 +11,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
 use super::HttpClient;
 use super::errors::{self, Context};
-use super::options::{BodyLimit, DEFAULT_TIMEOUT, Limit, RequestSpec, absolute_url};
+use super::options::{BodyLimit, RequestSpec, absolute_url, total_timeout};
 
 /// Which function was called: it decides where the arguments are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,8 +97,7 @@ impl Call {
     /// Sends the request with `client` and reads the whole response.
     pub(crate) async fn send(self, client: &HttpClient) -> Result<Value> {
         let url = self.url(client)?;
-        let limit = self.spec.timeout.or(client.timeout);
-        let timeout = limit.resolve(DEFAULT_TIMEOUT);
+        let (timeout, default_timeout) = total_timeout(self.spec.timeout, client.timeout);
         let max_body = BodyLimit::new(self.spec.max_body.or(client.max_body), self.memory_limit);
         let mut request = client.inner.request(self.method, url.clone());
         if let Some(t) = timeout {
@@ -118,7 +117,7 @@ impl Call {
         let cx = Context {
             url: &url,
             timeout,
-            default_timeout: limit == Limit::Unset,
+            default_timeout,
             connect_timeout: client.connect_timeout,
             max_redirects: client.max_redirects,
         };
