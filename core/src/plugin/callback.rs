@@ -20,11 +20,11 @@ use abi_stable::std_types::{RErr, ROk, RString, RVec};
 use assay_sdk::abi::{CallFuture, CallResult};
 use assay_sdk::{Callback, CallbackImpl, Value};
 use async_ffi::FutureExt as _;
-use mlua::{Function, Lua, MultiValue};
+use mlua::{Function, Lua};
 use tokio::sync::{mpsc, oneshot};
 
 use super::bridge;
-use crate::builtins::function::error_message;
+use crate::builtins::function::{Raise, error_message};
 use crate::vm::keepalive;
 use crate::vm::traced::run_traced;
 
@@ -224,19 +224,20 @@ const FOREIGN_CACHE_LIMIT: usize = 256;
 struct ForeignFunctions(RefCell<HashMap<usize, (Callback, Function)>>);
 
 /// An async Lua function that calls a callback the VM did not make. A callback that completes
-/// at once (a plugin's own function) returns without yielding.
+/// at once (a plugin's own function) returns without yielding. It fails like a builtin: a plain
+/// string at the caller's position (the plugin's message names what failed, e.g. `json: ...`).
 fn foreign_function(lua: &Lua, cb: Callback) -> mlua::Result<Function> {
-    lua.create_async_function(move |lua, args: MultiValue| {
-        let values: Vec<mlua::Value> = args.into_vec();
+    crate::builtins::function::async_function(lua, "function", move |lua, args| {
+        let values: Vec<mlua::Value> = args.rest(1).into_vec();
         let converted = bridge::to_values(&lua, &values, "bad argument");
         let cb = cb.clone();
         async move {
-            let values = converted.map_err(mlua::Error::runtime)?;
+            let values = converted.map_err(Raise::Positioned)?;
             let future = cb.call(values.into_vec());
             let results = future
                 .await
-                .map_err(|e| mlua::Error::runtime(e.into_message()))?;
-            bridge::to_lua_values(&lua, RVec::from(results))
+                .map_err(|e| Raise::Positioned(e.into_message()))?;
+            Ok(bridge::to_lua_values(&lua, RVec::from(results))?)
         }
     })
 }

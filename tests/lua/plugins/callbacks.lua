@@ -18,3 +18,13 @@ assert.eq(slow[20], "s20")
 local ok, err = pcall(probe.hammer, function(i) error("bad " .. i) end, 3)
 assert.eq(ok, false)
 assert.matches(err, [[probe\.hammer: callbacks\.lua:\d+: bad 1\nstack traceback:]])
+
+-- A function the plugin made itself runs and fails like a builtin: a plain string message at
+-- the caller's position, no traceback inside it.
+local twice = probe.twice()
+assert.eq(twice(21), 42)
+assert.eq(rawequal(twice, probe.twice()), false)
+local ok, err = pcall(twice, "x")
+assert.eq(ok, false)
+assert.eq(type(err), "string")
+assert.matches(err, [[^callbacks\.lua:\d+: bad argument #1 'n' \(integer expected, got string\)$]])

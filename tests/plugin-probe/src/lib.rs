@@ -13,7 +13,8 @@
 //! - `probe.strings(count, size)`: a list of `count` strings of `size` bytes made by the plugin
 //!   (values crossing into Lua must respect the memory limit);
 //! - `probe.memory_limit()`, `probe.json_method()`: what the host's `assay.host.v2` services
-//!   answer during the call (nil when they do not).
+//!   answer during the call (nil when they do not);
+//! - `probe.twice()`: a function made by the plugin (`Callback::from_fn`): `n * 2`.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -121,6 +122,9 @@ fn register(plugin: &mut Plugin) {
                     .map(|i| Value::from(vec![b'a' + (i % 26) as u8; size]))
                     .collect::<Vec<Value>>(),
             ))
+        })
+        .function("twice", |_| {
+            Ok(assay_sdk::Callback::from_fn(|args| Ok(args.int(1, "n")? * 2)))
         })
         .function("memory_limit", |_| Ok(assay_sdk::host::memory_limit()))
         .function("json_method", |_| Ok(assay_sdk::host::json_method()))
