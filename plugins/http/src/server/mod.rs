@@ -13,7 +13,7 @@
 //!
 //! Bounds: a request body is read up to `opts.max_body` (default 1 MiB, nginx's; 413 beyond),
 //! a WebSocket message or frame up to `opts.max_message` (default 1 MiB, Python `websockets`';
-//! a larger one closes the connection with 1009, see [`websocket`]); both are capped at the
+//! a larger one closes the connection with 1009, see `websocket.rs`); both are capped at the
 //! script's memory limit, since a larger one could never become a Lua string and would be
 //! buffered outside that limit first. `req:json()` is the host's JSON decoder (straight into
 //! Lua under the memory limit), fetched when `http.server` is called: requests are built on
