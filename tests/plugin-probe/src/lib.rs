@@ -124,7 +124,9 @@ fn register(plugin: &mut Plugin) {
             ))
         })
         .function("twice", |_| {
-            Ok(assay_sdk::Callback::from_fn(|args| Ok(args.int(1, "n")? * 2)))
+            Ok(assay_sdk::Callback::from_fn(|args| {
+                Ok(args.int(1, "n")? * 2)
+            }))
         })
         .function("memory_limit", |_| Ok(assay_sdk::host::memory_limit()))
         .function("json_method", |_| Ok(assay_sdk::host::json_method()))
