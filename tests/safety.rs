@@ -47,7 +47,17 @@ fn endless_scripts_are_refused() -> Result<(), Failed> {
     cmd.arg("-c")
         .arg(format!("exec {} - < /dev/zero", assay_bin().display()));
     let r = run(cmd, None, TIMEOUT)?;
-    expect_clean(&r, 2, "the script on standard input is larger than 256 MiB")
+    expect_clean(&r, 2, "the script on standard input is larger than 64 MiB")?;
+    // A FIFO nobody writes to is an empty script, not a wait for a writer.
+    let dir = tempfile::tempdir()?;
+    let fifo = dir.path().join("script.lua");
+    if !Command::new("mkfifo").arg(&fifo).status()?.success() {
+        return Err("mkfifo failed".into());
+    }
+    let mut cmd = assay();
+    cmd.args(["--sandbox", "--timeout", "2"]).arg(&fifo);
+    let r = run(cmd, None, TIMEOUT)?;
+    expect_clean(&r, 0, "")
 }
 
 /// A module that is a symlink to `/dev/zero`, or a FIFO nobody writes to: not found, at once,
@@ -112,6 +122,58 @@ fn outputs_stay_inside_the_limit_under_ulimit() -> Result<(), Failed> {
         let r = under_ulimit(1 << 20, &code)?;
         if r.code != Some(0) || !r.stdout.contains("false\tnot enough memory") {
             return Err(format!("{case}\n{}", r.describe()).into());
+        }
+    }
+    // Found in review: strings made in Rust (error messages, which Lua 5.5 would take as
+    // uncounted external strings), log fields naming one string a hundred times, assertion
+    // paths of long keys, and TOML's whole-document tree.
+    let whole = [
+        "local big = string.rep('x', 8 << 20) local t = {} \
+         for i = 1, 300 do t[i] = select(2, pcall(assert, false, big)) end print(false, t[300])",
+        "local s = string.rep('x', 4 << 20) local f = {} for i = 1, 300 do f['k' .. i] = s end \
+         print(pcall(log.info, 'x', f))",
+        "local k = string.rep('k', 1 << 20) local function chain(leaf) local r = {} local t = r \
+         for _ = 1, 60 do t[k] = {} t = t[k] end t.leaf = leaf return r end \
+         local ok, e = pcall(assert.eq, chain(1), chain(2)) print(ok, #e < 100000 or e)",
+        "print(pcall(toml.parse, 'a = [' .. string.rep('1,', 12 << 20) .. '1]'))",
+    ];
+    for code in whole {
+        let r = under_ulimit(1 << 20, code)?;
+        let clean = r.code == Some(0)
+            && (r.stdout.contains("false\tnot enough memory") || r.stdout.contains("false\ttrue"));
+        if !clean {
+            return Err(format!("{code}\n{}", r.describe()).into());
+        }
+    }
+    Ok(())
+}
+
+/// Builtins called from the finalizers Lua runs as the VM closes used mlua handles to a
+/// closing state: a panic across C, SIGSEGV. Now they raise, and the finalizer's error is
+/// dropped as Lua drops it.
+fn finalizers_at_close_cannot_crash() -> Result<(), Failed> {
+    let calls = [
+        "json.encode({1})",
+        "sleep(0)",
+        "base64.encode('x')",
+        "require('nope')",
+        "async.spawn(print)",
+        "log.info('x')",
+        "assert.raises(error)",
+        "tostring(async.spawn(print))",
+        "('x'):find('x')",
+    ];
+    for call in calls {
+        for flags in [&["--sandbox"][..], &[][..]] {
+            let code = format!(
+                "sleep(0) x = setmetatable({{}}, {{__gc = function() {call} end}}) print('end')"
+            );
+            let mut cmd = assay();
+            cmd.args(flags).args(["-e", &code]);
+            let r = run(cmd, None, TIMEOUT)?;
+            if r.code != Some(0) || !r.stdout.contains("end") {
+                return Err(format!("{call} {flags:?}\n{}", r.describe()).into());
+            }
         }
     }
     Ok(())
@@ -190,6 +252,11 @@ fn timeouts_end_runs_promptly() -> Result<(), Failed> {
             "setmetatable({}, {__gc = function() while true do end end}) collectgarbage()",
             "",
         ),
+        // ... and the finalizers of what is still alive when the VM closes.
+        (
+            "x = setmetatable({}, {__gc = function() while true do end end})",
+            "",
+        ),
     ];
     for (code, traceback) in cases {
         for flags in [
@@ -231,6 +298,10 @@ pub fn trials() -> Vec<Trial> {
             outputs_stay_inside_the_limit_under_ulimit,
         ),
         Trial::test("safety::regex_cache_is_bounded", regex_cache_is_bounded),
+        Trial::test(
+            "safety::finalizers_at_close_cannot_crash",
+            finalizers_at_close_cannot_crash,
+        ),
         Trial::test(
             "safety::spawned_tasks_count_against_the_limit",
             spawned_tasks_count_against_the_limit,

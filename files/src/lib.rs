@@ -95,7 +95,14 @@ pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
         path: path.to_owned(),
         source,
     };
-    let file = File::open(path).map_err(io)?;
+    // Opened without waiting for a writer (a FIFO nobody writes to reads as empty), then
+    // read with ordinary blocking reads.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io)?;
+    set_blocking(&file).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
     if meta.is_dir() {
         return Err(ReadError::NotRegular {
@@ -108,6 +115,21 @@ pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
         return Err(too_large(path, max));
     }
     read_at_most(file, path, max, hint)
+}
+
+fn set_blocking(file: &File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: plain fcntl calls on a descriptor this function's caller owns.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 fn too_large(path: &Path, max: u64) -> ReadError {

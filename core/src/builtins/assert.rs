@@ -156,10 +156,7 @@ impl Diff {
         }
         keys.sort_by_cached_key(inspect);
         for key in keys {
-            let sub = match &key {
-                Value::String(s) => format!("{path}.{}", s.to_string_lossy()),
-                other => format!("{path}[{}]", inspect(other)),
-            };
+            let sub = sub_path(path, &key);
             let a: Value = actual.raw_get(key.clone())?;
             let e: Value = expected.raw_get(key)?;
             match (a.is_nil(), e.is_nil()) {
@@ -176,6 +173,31 @@ impl Diff {
             }
         }
         Ok(())
+    }
+}
+
+/// Longest path shown in a difference; deeper segments are elided, so comparing deep tables
+/// with long keys does not build paths whose total size grows with the square of the depth.
+const MAX_PATH: usize = 200;
+
+/// `path.key` or `path[key]`, each key shown at most 40 bytes long, the whole at most
+/// [`MAX_PATH`] (`$.a.b...` past it).
+fn sub_path(path: &str, key: &Value) -> String {
+    if path.len() >= MAX_PATH {
+        return if path.ends_with("...") {
+            path.to_owned()
+        } else {
+            format!("{path}...")
+        };
+    }
+    match key {
+        Value::String(s) => {
+            let bytes = s.as_bytes();
+            let shown = String::from_utf8_lossy(&bytes[..bytes.len().min(40)]);
+            let cut = if bytes.len() > 40 { "..." } else { "" };
+            format!("{path}.{shown}{cut}")
+        }
+        other => format!("{path}[{}]", inspect(other)),
     }
 }
 
@@ -320,7 +342,7 @@ fn is_nil(_: &Lua, args: Args) -> BuiltinResult<()> {
 
 /// Calls `fn`; passes (returning the error message) only if it raises, and if `pat` is given,
 /// only if the message matches it.
-async fn raises(lua: Lua, args: Args) -> BuiltinResult<String> {
+async fn raises(lua: Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let f = args.function(1, "fn")?;
     let re = match args.value(2) {
         Value::Nil => None,
@@ -347,5 +369,6 @@ async fn raises(lua: Lua, args: Args) -> BuiltinResult<String> {
             format!("error {message:?} does not match /{}/", re.as_str()),
         )?);
     }
-    Ok(message)
+    // Copied by Lua's allocator (a `String` would become an uncounted external string).
+    Ok(lua.create_string(&message)?)
 }

@@ -99,6 +99,7 @@ impl UserData for Task {
 
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_meta_method("__tostring", |_, task, ()| {
+            crate::vm::ensure_open()?;
             let status = match &*task.0.outcome.borrow() {
                 None => "running",
                 Some(Outcome::Values(_)) => "done",

@@ -59,17 +59,17 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     let fail = LightUserData(std::ptr::addr_of!(FAIL_MARKER) as *mut _);
     let error: Function = lua.globals().raw_get("error")?;
     let next: Function = lua.globals().raw_get("next")?;
-    let materialize =
-        lua.create_function(
-            move |lua, t: Table| match super::lazy::materialize(lua, &t) {
-                Ok(()) => Ok(MultiValue::new()),
-                Err(e @ mlua::Error::MemoryError(_)) => Err(e),
-                Err(e) => {
-                    let text = format!("{}{}", caller_position(lua), error_message(&e));
-                    (fail, text).into_lua_multi(lua)
-                }
-            },
-        )?;
+    let materialize = lua.create_function(move |lua, t: Table| {
+        crate::vm::ensure_open()?;
+        match super::lazy::materialize(lua, &t) {
+            Ok(()) => Ok(MultiValue::new()),
+            Err(e @ mlua::Error::MemoryError(_)) => Err(e),
+            Err(e) => {
+                let text = format!("{}{}", caller_position(lua), error_message(&e));
+                failure(lua, fail, &text)
+            }
+        }
+    })?;
     let type_of: Function = lua.globals().raw_get("type")?;
     let glue: Table = load_glue(lua)?.call((fail, error, next, materialize, type_of))?;
     let wrap = glue.raw_get("wrap")?;
@@ -94,6 +94,7 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
 /// `timed_out()` for the glue: the deadline's message once the run is past it, else nil.
 fn timed_out(lua: &Lua) -> mlua::Result<Function> {
     lua.create_function(|lua, ()| {
+        crate::vm::ensure_open()?;
         Ok(crate::vm::deadline::of(lua)
             .filter(|d| d.expired())
             .map(|d| d.message()))
@@ -154,6 +155,7 @@ where
 {
     let (fail, wrap) = protocol(lua)?;
     let raw = lua.create_function(move |lua, values: MultiValue| {
+        crate::vm::ensure_open()?;
         let result = f(lua, Args::new(name, values));
         finish(lua, name, fail, result)
     })?;
@@ -170,9 +172,10 @@ where
 {
     let (fail, wrap) = protocol(lua)?;
     let raw = lua.create_async_function(move |lua, values: MultiValue| {
-        let fut = f(lua.clone(), Args::new(name, values));
+        let open = crate::vm::ensure_open();
+        let fut = open.map(|()| f(lua.clone(), Args::new(name, values)));
         async move {
-            let result = fut.await;
+            let result = fut?.await;
             finish(&lua, name, fail, result)
         }
     })?;
@@ -189,17 +192,28 @@ fn finish<R: IntoLuaMulti>(
         Ok(values) => values.into_lua_multi(lua),
         Err(Raise::Message(message)) => {
             let text = format!("{}{name}: {message}", caller_position(lua));
-            (fail, text).into_lua_multi(lua)
+            failure(lua, fail, &text)
         }
         Err(Raise::Positioned(message)) => {
-            (fail, format!("{}{message}", caller_position(lua))).into_lua_multi(lua)
+            failure(lua, fail, &format!("{}{message}", caller_position(lua)))
         }
         Err(Raise::Value(value)) => (fail, value).into_lua_multi(lua),
         Err(Raise::Lua(e @ mlua::Error::MemoryError(_))) => out_of_memory(lua, e),
         Err(Raise::Lua(e)) => {
             let text = format!("{}{name}: {}", caller_position(lua), error_message(&e));
-            (fail, text).into_lua_multi(lua)
+            failure(lua, fail, &text)
         }
+    }
+}
+
+/// `(FAIL, text)`, the text copied into a string Lua's allocator counts. (mlua hands a Rust
+/// `String` to Lua 5.5 as an external string, which the memory limit never sees: an error
+/// message quoting a big string could hold gigabytes outside it.)
+fn failure(lua: &Lua, fail: LightUserData, text: &str) -> mlua::Result<MultiValue> {
+    match lua.create_string(text) {
+        Ok(text) => (fail, text).into_lua_multi(lua),
+        Err(e @ mlua::Error::MemoryError(_)) => out_of_memory(lua, e),
+        Err(e) => Err(e),
     }
 }
 

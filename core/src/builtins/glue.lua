@@ -11,8 +11,20 @@ local function check(first, ...)
   return first, ...
 end
 
+-- Set by `glue.close()` when the VM is about to close: the finalizers Lua runs then must not
+-- reach Rust (mlua's handles to a closing state cannot be used; see vm/mod.rs).
+local closing = false
+local CLOSING = "the VM is closing: builtins cannot run in finalizers at exit"
+
+function glue.close()
+  closing = true
+end
+
 function glue.wrap(raw)
-  return function(...) return check(raw(...)) end
+  return function(...)
+    if closing then error(CLOSING, 0) end
+    return check(raw(...))
+  end
 end
 
 -- Metatable of a lazy module's table until first use (see lazy.rs). Filling it can fail (a
@@ -70,6 +82,11 @@ function glue.patch_coroutines(PENDING, coroutine, select, timed_out)
     coroutine.create, coroutine.resume, coroutine.yield, coroutine.close, coroutine.status
   local waiting = setmetatable({}, { __mode = "k" })
   local WAITING = "cannot resume a coroutine that is waiting (in sleep or I/O)"
+  -- Coroutines the runtime itself drives (the main chunk, tasks, callbacks): a script that
+  -- gets one from `coroutine.running()` may not resume or close it (await the task instead).
+  local driven = setmetatable({}, { __mode = "k" })
+  local DRIVEN = "cannot resume a coroutine that the runtime drives (a task or the main chunk)"
+  function glue.driven(co) driven[co] = true end
 
   local function resumed(co, ...)
     waiting[co] = nil
@@ -99,6 +116,7 @@ function glue.patch_coroutines(PENDING, coroutine, select, timed_out)
 
   coroutine.resume = function(co, ...)
     if waiting[co] then return false, WAITING end
+    if driven[co] then return false, DRIVEN end
     return relay(co, resume(co, ...))
   end
   coroutine.wrap = function(f)
@@ -110,6 +128,7 @@ function glue.patch_coroutines(PENDING, coroutine, select, timed_out)
   end
   coroutine.close = function(co, ...)
     if waiting[co] then error("cannot close a coroutine that is waiting (in sleep or I/O)", 2) end
+    if driven[co] then error("cannot close a coroutine that the runtime drives", 2) end
     return close(co, ...)
   end
   coroutine.status = function(co, ...)

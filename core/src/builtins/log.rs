@@ -137,6 +137,9 @@ fn emit(lua: &Lua, args: Args, level: Level) -> BuiltinResult<()> {
 /// Fields as JSON values, sorted by name so lines are stable.
 fn field_values(lua: &Lua, table: &Table) -> BuiltinResult<Vec<(String, serde_json::Value)>> {
     let markers = codec::markers(lua)?;
+    // One encoder for every field: its estimate of the line's size adds up across them, so
+    // a hundred fields naming one big string are checked against the memory left together.
+    let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
     let mut out = Vec::new();
     for pair in table.pairs::<Value, Value>() {
         let (key, value) = pair?;
@@ -150,7 +153,6 @@ fn field_values(lua: &Lua, table: &Table) -> BuiltinResult<Vec<(String, serde_js
                 )));
             }
         };
-        let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
         let json = encoder.run(lua, &value, |node| serde_json::to_value(node))?;
         out.push((key, json));
     }

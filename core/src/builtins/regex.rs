@@ -58,7 +58,9 @@ pub fn compile(lua: &Lua, args: &Args, pos: usize) -> BuiltinResult<Rc<Regex>> {
     let limit = crate::vm::memory::limit(lua);
     // No pattern may compile to more than the VM may hold.
     let largest = limit.map_or(SIZE_TIERS[2], |l| l.min(SIZE_TIERS[2]));
-    let (re, weight) = build(&pattern, largest)?;
+    let (re, compiled) = build(&pattern, largest)?;
+    // The cache keeps the pattern's text too (a padded `(?x)` pattern compiles small).
+    let weight = compiled + pattern.len();
     let re = Rc::new(re);
     let budget = limit.map_or(CACHE_BUDGET, |l| (l / 4).clamp(1 << 20, CACHE_BUDGET));
     if weight <= budget {

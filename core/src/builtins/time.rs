@@ -31,7 +31,10 @@ pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
 /// `sleep(seconds)`: a global function of its own. Creating the first async function loads
 /// mlua's async glue, so the real `sleep` is made on its first call, not at start-up.
 pub fn install_sleep(lua: &Lua) -> mlua::Result<()> {
-    let make = lua.create_function(|lua, ()| async_function(lua, "sleep", sleep))?;
+    let make = lua.create_function(|lua, ()| {
+        crate::vm::ensure_open()?;
+        async_function(lua, "sleep", sleep)
+    })?;
     let on_first_call: mlua::Function = super::function::glue(lua, "on_first_call")?;
     let sleep: mlua::Function = on_first_call.call(make)?;
     lua.globals().raw_set("sleep", sleep)

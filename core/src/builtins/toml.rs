@@ -1,5 +1,6 @@
 //! `toml`: TOML 1.0 via the `toml` crate. Datetimes decode to their RFC 3339 text.
 //! `toml.encode` takes a table (a TOML document is always a table) and sorts keys.
+//! `toml.parse` refuses text longer than 1/80 of the memory left (see [`TREE_FACTOR`]).
 
 use mlua::{Lua, Table, Value};
 use serde::de::DeserializeSeed;
@@ -14,8 +15,14 @@ pub fn fill(lua: &Lua, toml: &Table) -> mlua::Result<()> {
     Ok(())
 }
 
+/// The `toml` crate builds the whole document in Rust before it reaches Lua, at up to about
+/// 70 times the text's size (an array of small numbers): text longer than this fraction of
+/// the memory left is refused as "not enough memory" rather than built outside the limit.
+const TREE_FACTOR: usize = 80;
+
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
     let text = args.string(1, "text")?;
+    crate::vm::memory::ensure_room(lua, text.len().saturating_mul(TREE_FACTOR))?;
     let invalid =
         |e: toml::de::Error| Raise::Message(format!("invalid TOML: {}", e.to_string().trim_end()));
     let de = toml::Deserializer::parse(&text).map_err(invalid)?;

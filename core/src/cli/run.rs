@@ -16,15 +16,20 @@ pub fn file(runtime: &Runtime, path: &str, args: &[String]) -> Result<(), Failur
 const MAX_STDIN_SCRIPT: u64 = 256 << 20;
 
 pub fn stdin(runtime: &Runtime, args: &[String]) -> Result<(), Failure> {
+    // Like a script file: no larger than the memory limit.
+    let cap = match runtime.memory_limit() {
+        0 => MAX_STDIN_SCRIPT,
+        limit => (limit as u64).min(MAX_STDIN_SCRIPT),
+    };
     let mut source = String::new();
     std::io::stdin()
-        .take(MAX_STDIN_SCRIPT + 1)
+        .take(cap + 1)
         .read_to_string(&mut source)
         .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
-    if source.len() as u64 > MAX_STDIN_SCRIPT {
+    if source.len() as u64 > cap {
         return Err(Failure::usage(format!(
             "the script on standard input is larger than {}",
-            assay_files::describe_size(MAX_STDIN_SCRIPT)
+            assay_files::describe_size(cap)
         )));
     }
     runtime

@@ -96,6 +96,7 @@ impl UserData for PluginObject {
         m.add_meta_function(
             MetaMethod::Index,
             |lua, (ud, key): (AnyUserData, mlua::Value)| {
+                crate::vm::ensure_open()?;
                 let this = ud.borrow::<PluginObject>()?;
                 let class = this.class();
                 let found: mlua::Value = methods(lua, class)?.raw_get(&key)?;
@@ -117,6 +118,7 @@ impl UserData for PluginObject {
             },
         );
         m.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+            crate::vm::ensure_open()?;
             Ok(match this.get() {
                 Ok(obj) => format!("{obj:?}"),
                 Err(_) => format!("{} (closed)", this.class.type_name),

@@ -77,6 +77,12 @@ impl Deadline {
         self.publish(None);
     }
 
+    /// The state is closing (its finalizers run with hooks off): a watchdog gives it
+    /// [`GRACE`] from now.
+    pub fn closing(&self) {
+        self.publish(Some(Instant::now()));
+    }
+
     fn publish(&self, at: Option<Instant>) {
         let mut shared = self
             .watch

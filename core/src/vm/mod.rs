@@ -37,7 +37,25 @@ pub const DEFAULT_MEMORY_LIMIT: usize = 64 << 20;
 pub const DEFAULT_SANDBOX_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The largest script source read when the VM has no memory limit.
-const MAX_SCRIPT: usize = 1 << 30;
+const MAX_SCRIPT: usize = 256 << 20;
+
+thread_local! {
+    /// Set while a [`Runtime`] on this thread closes its Lua state.
+    static CLOSING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// An error instead of running a Rust function while a VM closes: Lua runs the `__gc`
+/// finalizers of everything still alive at `lua_close`, when mlua's handles to the state can
+/// no longer be used (touching one panics across C and kills the process). A builtin called
+/// from such a finalizer raises this instead; the finalizer's error is dropped, as Lua does.
+pub(crate) fn ensure_open() -> mlua::Result<()> {
+    if CLOSING.with(std::cell::Cell::get) > 0 {
+        return Err(mlua::Error::runtime(
+            "the VM is closing: builtins cannot run in finalizers at exit",
+        ));
+    }
+    Ok(())
+}
 
 /// Options for a [`Runtime`]; `Runtime::builder()` starts from the defaults.
 #[derive(Debug, Clone)]
@@ -154,7 +172,7 @@ impl RuntimeBuilder {
             .build()
             .map_err(RunError::Executor)?;
         Ok(Runtime {
-            lua,
+            lua: std::mem::ManuallyDrop::new(lua),
             executor,
             memory_limit: self.memory_limit,
             sandbox: self.sandbox,
@@ -169,12 +187,31 @@ impl RuntimeBuilder {
 /// runtime, use `spawn_blocking` or a dedicated thread). A `Runtime` is not `Send`: one VM, one
 /// thread; scale with several runtimes.
 pub struct Runtime {
-    lua: Lua,
+    /// Dropped by hand (see `Drop`), before the executor.
+    lua: std::mem::ManuallyDrop<Lua>,
     /// Declared after `lua`, so it is dropped after the state whose finalizers may use it.
     executor: tokio::runtime::Runtime,
     memory_limit: usize,
     /// Every chunk loads as text only.
     sandbox: bool,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // The finalizers that run as the state closes run with hooks off: under a deadline,
+        // the command line's watchdog ends a close that takes more than its grace.
+        if let Some(deadline) = deadline::of(&self.lua) {
+            deadline.closing();
+        }
+        // Builtins refuse from now on, in Lua (async ones must not even start) and in Rust.
+        if let Ok(close) = builtins::function::glue::<Function>(&self.lua, "close") {
+            let _ = close.call::<()>(());
+        }
+        CLOSING.with(|c| c.set(c.get() + 1));
+        // SAFETY: dropped once, here, and never used afterwards.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.lua) };
+        CLOSING.with(|c| c.set(c.get() - 1));
+    }
 }
 
 impl std::fmt::Debug for Runtime {
@@ -204,6 +241,11 @@ fn strip_shebang(source: &mut [u8]) {
 impl Runtime {
     pub fn builder() -> RuntimeBuilder {
         RuntimeBuilder::default()
+    }
+
+    /// The memory limit in bytes (0: none).
+    pub fn memory_limit(&self) -> usize {
+        self.memory_limit
     }
 
     /// The Lua state, for embedders that add their own globals.

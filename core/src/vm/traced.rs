@@ -46,6 +46,7 @@ impl Traced {
         let handler = {
             let slot = slot.clone();
             lua.create_function(move |lua, err: Value| {
+                crate::vm::ensure_open()?;
                 let message = describe(lua, &err);
                 let traceback = lua
                     .traceback(None, 1)
@@ -57,6 +58,8 @@ impl Traced {
         };
         let xpcall: Function = lua.named_registry_value(XPCALL_KEY)?;
         let thread = lua.create_thread(xpcall)?;
+        // The script may see this coroutine (`coroutine.running()`) but not resume it.
+        crate::builtins::function::glue::<Function>(lua, "driven")?.call::<()>(&thread)?;
         let mut call_args = args.into_lua_multi(lua)?;
         call_args.push_front(Value::Function(handler));
         call_args.push_front(Value::Function(f));

@@ -24,4 +24,12 @@ local gen = coroutine.wrap(function()
   for i = 1, 3 do sleep(0.01); coroutine.yield(i) end
 end)
 assert.eq({gen(), gen(), gen()}, {1, 2, 3})
+-- A task's own coroutine (from coroutine.running()) is the runtime's: nobody else resumes it.
+local task_co
+local sleeper = async.spawn(function() task_co = coroutine.running(); sleep(0.2); return "done" end)
+sleep(0.05)
+assert.eq({coroutine.resume(task_co)},
+  {false, "cannot resume a coroutine that the runtime drives (a task or the main chunk)"})
+assert.raises(function() coroutine.close(task_co) end, "cannot close a coroutine that the runtime drives")
+assert.eq(sleeper:await(), "done")
 print("resume rules ok")

@@ -24,7 +24,8 @@ local x, y = deep(900), deep(900)
 local t = y
 for _ = 1, 899 do t = t.x end
 t.x = 1
-assert.raises(function() assert.eq(x, y) end, [[tables differ:\n  \$(\.x)+: expected 1, got \{\}]])
+-- (the path shown stops growing at 200 characters)
+assert.raises(function() assert.eq(x, y) end, [[tables differ:\n  \$(\.x)+\.\.\.: expected 1, got \{\}]])
 
 -- A wide DAG: every level shares one child twice. Without memory of compared pairs this is
 -- 2^40 comparisons; with it, 40.

@@ -113,6 +113,7 @@ pub(super) fn gmatch(
     let last_match: Cell<Option<usize>> = Cell::new(None);
     let interrupt = shared.interrupt.clone();
     let raw = lua.create_function(move |lua, ()| {
+        crate::vm::ensure_open()?;
         let (src, pat): (&[u8], &[u8]) = (&subject, &pattern);
         let mut m = Matcher::new(src, pat, &*interrupt);
         let mut found = || -> BuiltinResult<Vec<Value>> {

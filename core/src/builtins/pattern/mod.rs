@@ -174,6 +174,7 @@ type Raw = fn(&Lua, &Rc<Shared>, &mut Params) -> BuiltinResult<Vec<Value>>;
 fn raw(lua: &Lua, shared: &Rc<Shared>, f: Raw) -> mlua::Result<Function> {
     let s = shared.clone();
     lua.create_function(move |lua, args: MultiValue| {
+        crate::vm::ensure_open()?;
         let result = f(lua, &s, &mut Params::new(args));
         check::deliver(lua, result)
     })
@@ -194,6 +195,7 @@ fn classifier(
     let (cache, extra) = (cache.clone(), extra.cloned());
     let entries = Cell::new(0usize);
     lua.create_function(move |_, key: Value| {
+        crate::vm::ensure_open()?;
         let Value::String(key) = key else {
             return Ok(Value::Boolean(false));
         };
@@ -286,11 +288,13 @@ fn install_lazily(lua: &Lua, string: &Table, interrupt: Interrupt) -> mlua::Resu
     });
     let on_index = load.clone();
     let index = lua.create_function(move |lua, (t, key): (Table, Value)| {
+        crate::vm::ensure_open()?;
         on_index(lua, &t)?;
         t.raw_get::<Value>(key)
     })?;
     let next: Function = lua.globals().raw_get("next")?;
     let pairs = lua.create_function(move |lua, t: Table| {
+        crate::vm::ensure_open()?;
         load(lua, &t)?;
         Ok((next.clone(), t, Value::Nil))
     })?;
