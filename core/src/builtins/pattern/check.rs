@@ -254,7 +254,14 @@ pub fn deliver(lua: &Lua, result: BuiltinResult<Vec<Value>>) -> mlua::Result<Mul
             failed(text(format!("{}{m}", position(lua)))?)
         }
         Err(Raise::Value(value)) => failed(value),
-        Err(Raise::Lua(e @ mlua::Error::MemoryError(_))) => Err(e),
+        // The plain "not enough memory" Lua's allocator raises (a short string, already
+        // interned: making it allocates nothing).
+        Err(Raise::Lua(e @ mlua::Error::MemoryError(_))) => {
+            match lua.create_string("not enough memory") {
+                Ok(message) => failed(Value::String(message)),
+                Err(_) => Err(e),
+            }
+        }
         Err(Raise::Lua(e)) => failed(text(format!("{}{}", position(lua), error_message(&e)))?),
     }
 }
