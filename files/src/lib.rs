@@ -57,16 +57,7 @@ pub fn describe_size(bytes: u64) -> String {
 
 /// The whole content of the regular file at `path` (symlinks followed), at most `max` bytes.
 pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
-    let io = |source| ReadError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
+    let (file, meta) = open(path)?;
     if !meta.is_file() {
         return Err(ReadError::NotRegular {
             path: path.to_owned(),
@@ -91,19 +82,12 @@ pub fn read_regular_text(path: &Path, max: u64) -> Result<String, ReadError> {
 /// The content of `path` whatever its type (a pipe included), at most `max` bytes: for the
 /// script a user names on the command line. A directory is refused.
 pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
-    let io = |source| ReadError::Io {
+    let (file, meta) = open(path)?;
+    // Read with ordinary blocking reads (a FIFO nobody writes to reads as empty).
+    set_blocking(&file).map_err(|source| ReadError::Io {
         path: path.to_owned(),
         source,
-    };
-    // Opened without waiting for a writer (a FIFO nobody writes to reads as empty), then
-    // read with ordinary blocking reads.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(io)?;
-    set_blocking(&file).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
+    })?;
     if meta.is_dir() {
         return Err(ReadError::NotRegular {
             path: path.to_owned(),
@@ -115,6 +99,22 @@ pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
         return Err(too_large(path, max));
     }
     read_at_most(file, path, max, hint)
+}
+
+/// Opens `path` without waiting for a writer (a FIFO would block a plain open), and reads
+/// its type from the open descriptor.
+fn open(path: &Path) -> Result<(File, std::fs::Metadata), ReadError> {
+    let io = |source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    Ok((file, meta))
 }
 
 fn set_blocking(file: &File) -> std::io::Result<()> {
