@@ -41,6 +41,11 @@ impl ReadError {
             _ => None,
         }
     }
+
+    /// Whether the file was larger than the most the caller would read.
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, ReadError::TooLarge { .. })
+    }
 }
 
 /// `1048576` -> `1 MiB`, for messages.

@@ -60,8 +60,11 @@ fn path(args: &Args, pos: usize, name: &str) -> BuiltinResult<PathBuf> {
 /// streams with `io.open`).
 fn read(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let p = path(&args, 1, "path")?;
-    let room = crate::vm::memory::available(lua).map_or(u64::MAX, |r| r as u64);
-    let data = assay_files::read_regular(&p, room).map_err(|e| match e {
+    let data = crate::vm::memory::with_reclaim(lua, assay_files::ReadError::is_too_large, || {
+        let room = crate::vm::memory::available(lua).map_or(u64::MAX, |r| r as u64);
+        assay_files::read_regular(&p, room)
+    })
+    .map_err(|e| match e {
         assay_files::ReadError::Io { source, .. } => io_error(&p, source),
         assay_files::ReadError::NotRegular { kind, .. } => Raise::Message(format!(
             "{}: it is {kind}, not a regular file (read streams with io.open)",

@@ -39,6 +39,11 @@ impl Raise {
     pub fn msg(text: impl Into<String>) -> Self {
         Raise::Message(text.into())
     }
+
+    /// Whether this is the VM running out of memory.
+    pub fn is_out_of_memory(&self) -> bool {
+        matches!(self, Raise::Lua(e) if crate::vm::memory::is_out_of_memory(e))
+    }
 }
 
 pub type BuiltinResult<T> = Result<T, Raise>;

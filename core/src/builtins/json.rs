@@ -79,18 +79,23 @@ fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let markers = codec::markers(lua)?;
     let encoder = Encoder::new(&markers, options);
     let mut out = take_buffer(lua);
-    let mut limited = Limited::new(&mut out, crate::vm::memory::available(lua));
-    let written = encoder.run(lua, &value, |node| {
-        if pretty {
-            serde_json::to_writer_pretty(&mut limited, node)
-        } else {
-            serde_json::to_writer(&mut limited, node)
+    // Measured once per attempt: output that outgrows the free memory is retried once after
+    // the garbage is collected.
+    let written = crate::vm::memory::with_reclaim(lua, Raise::is_out_of_memory, || {
+        out.clear();
+        let mut limited = Limited::new(&mut out, crate::vm::memory::available(lua));
+        let written = encoder.run(lua, &value, |node| {
+            if pretty {
+                serde_json::to_writer_pretty(&mut limited, node)
+            } else {
+                serde_json::to_writer(&mut limited, node)
+            }
+        });
+        match limited.exceeded() {
+            true => Err(Raise::Lua(crate::vm::memory::out_of_memory())),
+            false => written,
         }
     });
-    let written = match limited.exceeded() {
-        true => Err(Raise::Lua(crate::vm::memory::out_of_memory())),
-        false => written,
-    };
     let result = written.and_then(|()| Ok(lua.create_string(&out)?));
     give_back_buffer(lua, out);
     result

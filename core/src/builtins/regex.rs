@@ -163,7 +163,7 @@ fn replace(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let repl = replacement.as_bytes();
     // Built here rather than with `replacen`, to stop as soon as the result outgrows the
     // memory the VM has left (a 2 MB text with a 1 KB replacement per byte is 2 GB).
-    let room = crate::vm::memory::available(lua);
+    let mut room = crate::vm::memory::Room::measure(lua);
     let mut out: Vec<u8> = Vec::new();
     let mut last = 0;
     for caps in re.captures_iter(&bytes) {
@@ -171,7 +171,7 @@ fn replace(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
         out.extend_from_slice(&bytes[last..whole.start()]);
         caps.expand(&repl, &mut out);
         last = whole.end();
-        if room.is_some_and(|room| out.len() + (bytes.len() - last) > room) {
+        if !room.fits(lua, out.len() + (bytes.len() - last)) {
             return Err(Raise::Lua(crate::vm::memory::out_of_memory()));
         }
         if !all {

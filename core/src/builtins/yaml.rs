@@ -69,13 +69,17 @@ fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let markers = codec::markers(lua)?;
     let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
     let mut text = String::new();
-    let mut limited = Limited::new(&mut text, crate::vm::memory::available(lua));
-    let written = encoder.run(lua, &value, |node| {
-        serde_saphyr::to_fmt_writer(&mut limited, node)
-    });
-    if limited.exceeded() {
-        return Err(Raise::Lua(crate::vm::memory::out_of_memory()));
-    }
-    written?;
+    // Output that outgrows the free memory is retried once after the garbage is collected.
+    crate::vm::memory::with_reclaim(lua, Raise::is_out_of_memory, || {
+        text.clear();
+        let mut limited = Limited::new(&mut text, crate::vm::memory::available(lua));
+        let written = encoder.run(lua, &value, |node| {
+            serde_saphyr::to_fmt_writer(&mut limited, node)
+        });
+        if limited.exceeded() {
+            return Err(Raise::Lua(crate::vm::memory::out_of_memory()));
+        }
+        written.map(drop)
+    })?;
     Ok(lua.create_string(text)?)
 }

@@ -69,10 +69,13 @@ fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValu
     };
     match found {
         Found::File(path) => {
-            let cap = crate::vm::memory::available(lua)
-                .unwrap_or(MAX_SOURCE)
-                .min(MAX_SOURCE);
-            let source = assay_files::read_regular(&path, cap as u64)
+            let source =
+                crate::vm::memory::with_reclaim(lua, assay_files::ReadError::is_too_large, || {
+                    let cap = crate::vm::memory::available(lua)
+                        .unwrap_or(MAX_SOURCE)
+                        .min(MAX_SOURCE);
+                    assay_files::read_regular(&path, cap as u64)
+                })
                 .map_err(|e| Raise::Message(format!("error loading module '{name}': {e}")))?;
             let mode = if sandbox {
                 mlua::chunk::ChunkMode::Text

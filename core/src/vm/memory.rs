@@ -25,12 +25,79 @@ pub fn limit(lua: &Lua) -> Option<usize> {
 }
 
 /// A memory error unless `bytes` more fit in the VM's limit: called before (or while) Rust
-/// builds something of that size for the script.
+/// builds something of that size for the script. Garbage is collected first when they do not
+/// fit, as Lua's own allocator does before it raises.
 pub fn ensure_room(lua: &Lua, bytes: usize) -> mlua::Result<()> {
-    match available(lua) {
-        Some(room) if bytes > room => Err(out_of_memory()),
-        _ => Ok(()),
+    let fits = |lua: &Lua| available(lua).is_none_or(|room| bytes <= room);
+    if fits(lua) || (reclaim(lua) && fits(lua)) {
+        Ok(())
+    } else {
+        Err(out_of_memory())
     }
+}
+
+/// Collects all garbage when the VM has a limit, as Lua's allocator does before it raises
+/// "not enough memory"; whether that freed anything. A builtin whose output outgrew the room
+/// it measured calls this and tries once more, so garbage never makes it fail.
+pub fn reclaim(lua: &Lua) -> bool {
+    if limit(lua).is_none() {
+        return false;
+    }
+    let before = lua.used_memory();
+    // A failing collection (a finalizer that raised) still freed what it could.
+    let _ = lua.gc_collect();
+    lua.used_memory() < before
+}
+
+/// Runs `attempt`; when it ran out of the VM's memory (`out_of_memory` says so) and
+/// collecting garbage freed some, runs it once more. For builtins that measure the room once
+/// and build their output outside Lua (encoders): garbage must not make them fail.
+pub fn with_reclaim<T, E>(
+    lua: &Lua,
+    out_of_memory: impl Fn(&E) -> bool,
+    mut attempt: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    match attempt() {
+        Err(e) if out_of_memory(&e) && reclaim(lua) => attempt(),
+        done => done,
+    }
+}
+
+/// The room a builtin measures once and checks as its output grows: on the first miss, the
+/// garbage is collected and the room measured again.
+#[derive(Debug)]
+pub struct Room {
+    bytes: Option<usize>,
+    reclaimed: bool,
+}
+
+impl Room {
+    pub fn measure(lua: &Lua) -> Self {
+        Self {
+            bytes: available(lua),
+            reclaimed: false,
+        }
+    }
+
+    /// Whether `needed` bytes fit, collecting garbage once if that is what it takes.
+    pub fn fits(&mut self, lua: &Lua, needed: usize) -> bool {
+        let fits = |bytes: Option<usize>| bytes.is_none_or(|room| needed <= room);
+        if fits(self.bytes) {
+            return true;
+        }
+        if !self.reclaimed {
+            self.reclaimed = true;
+            if reclaim(lua) {
+                self.bytes = available(lua);
+            }
+        }
+        fits(self.bytes)
+    }
+}
+
+/// Whether `e` is the VM running out of memory.
+pub fn is_out_of_memory(e: &mlua::Error) -> bool {
+    matches!(e, mlua::Error::MemoryError(_))
 }
 
 /// The error Lua's own allocator raises at the limit.

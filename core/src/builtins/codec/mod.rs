@@ -79,10 +79,7 @@ impl Budget<'_> {
 
     /// Counts a string of `len` bytes about to be created; a memory error if it does not fit.
     pub fn string(&self, len: usize) -> mlua::Result<()> {
-        if self.limit > 0
-            && len >= Self::CHECKED_STRING
-            && self.lua.used_memory().saturating_add(len) > self.limit
-        {
+        if self.limit > 0 && len >= Self::CHECKED_STRING && self.over(len) {
             return Err(crate::vm::memory::out_of_memory());
         }
         self.tick()
@@ -92,13 +89,21 @@ impl Budget<'_> {
     pub fn tick(&self) -> mlua::Result<()> {
         let ticks = self.ticks.get().wrapping_add(1);
         self.ticks.set(ticks);
-        if self.limit > 0
-            && ticks.is_multiple_of(Self::EVERY)
-            && self.lua.used_memory() > self.limit
-        {
+        if self.limit > 0 && ticks.is_multiple_of(Self::EVERY) && self.over(0) {
             return Err(crate::vm::memory::out_of_memory());
         }
         Ok(())
+    }
+
+    /// Whether `extra` more bytes pass the limit even once the garbage is collected (Lua's
+    /// allocator collects before it fails; with the limit lifted, this is where it happens).
+    fn over(&self, extra: usize) -> bool {
+        let over = |lua: &Lua| lua.used_memory().saturating_add(extra) > self.limit;
+        if !over(self.lua) {
+            return false;
+        }
+        crate::vm::memory::reclaim(self.lua);
+        over(self.lua)
     }
 }
 
