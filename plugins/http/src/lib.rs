@@ -14,6 +14,7 @@
 //! The client is reqwest over rustls (ring provider, system roots plus `ca_cert`); the server is
 //! axum on the plugin's own runtime, with route handlers running as coroutines on the Lua thread.
 
+mod budget;
 pub mod client;
 pub mod json;
 pub mod server;

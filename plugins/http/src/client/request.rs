@@ -12,6 +12,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use super::HttpClient;
 use super::errors::{self, Context};
 use super::options::{BodyLimit, RequestSpec, absolute_url, total_timeout};
+use crate::budget::Charge;
 
 /// Which function was called: it decides where the arguments are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +44,15 @@ enum Body {
     Json(Vec<u8>),
 }
 
+impl Body {
+    fn len(&self) -> usize {
+        match self {
+            Body::None => 0,
+            Body::Bytes(bytes) | Body::Json(bytes) => bytes.len(),
+        }
+    }
+}
+
 /// A request read from its arguments.
 pub(crate) struct Call {
     method: Method,
@@ -51,6 +61,8 @@ pub(crate) struct Call {
     /// The URL argument's position, for messages.
     url_pos: usize,
     body: Body,
+    /// The body's bytes, charged to the bytes in flight until it has been sent.
+    body_charge: Charge,
     spec: RequestSpec,
     /// The calling script's memory limit, read on the Lua thread (`None`: none known).
     memory_limit: Option<u64>,
@@ -83,13 +95,19 @@ impl Call {
                 BodyError::Json(e) => opts.invalid("body", e),
             })?,
         };
+        let memory_limit = assay_sdk::host::memory_limit();
+        let mut body_charge = Charge::new(memory_limit);
+        body_charge
+            .grow_to(body.len() as u64)
+            .map_err(|e| Error::new(format!("cannot send the request body: {e}")))?;
         Ok(Self {
             method,
             target,
             url_pos,
             body,
+            body_charge,
             spec,
-            memory_limit: assay_sdk::host::memory_limit(),
+            memory_limit,
             json: crate::json::body_method(),
         })
     }
@@ -125,7 +143,9 @@ impl Call {
             .send()
             .await
             .map_err(|e| errors::describe(&e, &cx))?;
-        super::response::read(response, max_body, self.json, &cx).await
+        // reqwest keeps the body until the request is done (a 307 resends it): it is gone now.
+        drop(self.body_charge);
+        super::response::read(response, max_body, self.memory_limit, self.json, &cx).await
     }
 
     /// The URL to request: the argument when absolute, else joined to `base_url`; then the

@@ -14,15 +14,14 @@ use reqwest::header::HeaderMap;
 
 use super::errors::{self, Context};
 use super::options::BodyLimit;
+use crate::budget::{Buffer, Refused};
 
-/// The largest body buffer reserved up front from a `content-length` the server announced; a
-/// larger body grows as it arrives (a lying header must not make us allocate).
-const MAX_PREALLOCATE: u64 = 1 << 20;
-
-/// Reads the whole response, at most `limit` bytes of body; `json` becomes `resp.json`.
+/// Reads the whole response, at most `limit` bytes of body, its buffer charged to the bytes in
+/// flight under `memory_limit` (see [`crate::budget`]); `json` becomes `resp.json`.
 pub(crate) async fn read(
     mut response: reqwest::Response,
     limit: BodyLimit,
+    memory_limit: Option<u64>,
     json: Callback,
     cx: &Context<'_>,
 ) -> Result<Value> {
@@ -37,22 +36,24 @@ pub(crate) async fn read(
             limit.describe()
         ))
     };
-    let announced = response.content_length();
-    if announced.is_some_and(|len| len > max_body) {
-        return Err(too_large());
-    }
-    let reserve = announced.unwrap_or(0).min(MAX_PREALLOCATE);
-    let mut body = Vec::with_capacity(usize::try_from(reserve).unwrap_or(0));
+    let refused = |why: Refused| match why {
+        Refused::TooLarge => too_large(),
+        Refused::Exhausted(e) => Error::new(format!(
+            "cannot buffer the response body from {}: {e}",
+            errors::authority(cx.url)
+        )),
+    };
+    let mut body =
+        Buffer::new(max_body, response.content_length(), memory_limit).map_err(refused)?;
     while let Some(chunk) = response
         .chunk()
         .await
         .map_err(|e| errors::describe(&e, cx))?
     {
-        if body.len() as u64 + chunk.len() as u64 > max_body {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
+        body.push(&chunk).map_err(refused)?;
     }
+    // Lua gets a copy of the body, counted by the VM: this one is released with the charge.
+    let (body, _charge) = body.finish();
     let mut out = Map::with_capacity(6);
     out.push("status".into(), Value::Int(i64::from(status)));
     out.push("ok".into(), Value::Bool((200..300).contains(&status)));

@@ -20,6 +20,7 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 
+use super::body;
 use super::log;
 use super::request;
 use super::response::{self, HttpResponse, Reply};
@@ -32,6 +33,8 @@ pub struct App {
     pub after: Option<Callback>,
     pub max_body: usize,
     pub max_message: usize,
+    /// The script's memory limit: request bodies being read at once may not hold more.
+    pub memory_limit: Option<u64>,
     /// `req.json` (see `options::ServerOptions::json`).
     pub json: Callback,
     pub timeout: Option<Duration>,
@@ -84,9 +87,9 @@ enum Failure {
 
 pub async fn handle(route: Arc<Route>, req: Request) -> HttpResponse {
     let (mut parts, body) = req.into_parts();
-    let body = match axum::body::to_bytes(body, route.app.max_body).await {
-        Ok(bytes) => Bytes::from(&bytes[..]),
-        Err(e) => return body_error(&e),
+    let (body, charge) = match body::read(body, route.app.max_body, route.app.memory_limit).await {
+        Ok((bytes, charge)) => (Bytes::from(bytes), charge),
+        Err(response) => return response,
     };
     let params = RawPathParams::from_request_parts(&mut parts, &())
         .await
@@ -98,7 +101,10 @@ pub async fn handle(route: Arc<Route>, req: Request) -> HttpResponse {
         body,
         &route.app.json,
     );
-    match respond(&route, req).await {
+    let reply = respond(&route, req).await;
+    // The body went to Lua with `req` (or was dropped with it).
+    drop(charge);
+    match reply {
         Ok(Reply::Response(response)) => response,
         Ok(Reply::WebSocket {
             function,
@@ -247,19 +253,6 @@ fn normalized(answer: Value) -> Value {
         }
         Value::Nil => Value::Map([("status", Value::Int(204))].into_iter().collect()),
         other => other,
-    }
-}
-
-fn body_error(e: &axum::Error) -> HttpResponse {
-    let too_large =
-        std::error::Error::source(e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-    if too_large {
-        response::error(StatusCode::PAYLOAD_TOO_LARGE)
-    } else {
-        response::text(
-            StatusCode::BAD_REQUEST,
-            format!("cannot read the body: {e}"),
-        )
     }
 }
 

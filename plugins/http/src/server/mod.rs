@@ -15,15 +15,17 @@
 //! a WebSocket message or frame up to `opts.max_message` (default 1 MiB, Python `websockets`';
 //! a larger one closes the connection with 1009, see `websocket.rs`); both are capped at the
 //! script's memory limit, since a larger one could never become a Lua string and would be
-//! buffered outside that limit first. `req:json()` is the host's JSON decoder (straight into
-//! Lua under the memory limit), fetched when `http.server` is called: requests are built on
-//! the server's threads, where the host cannot be asked.
+//! buffered outside that limit first. The bodies of all requests being read at once are held
+//! to the same limit together (503 beyond; see `crate::budget`). `req:json()` is the host's
+//! JSON decoder (straight into Lua under the memory limit), fetched when `http.server` is
+//! called: requests are built on the server's threads, where the host cannot be asked.
 //!
 //! SIGTERM and SIGINT stop every running server gracefully: a script waiting on one goes on
 //! after the call, and the program exits 0 once its servers and tasks are done. A signal with
 //! no server left to stop ends the process as the signal would have (exit 128 + signal).
 
 mod app;
+mod body;
 mod lifecycle;
 mod log;
 mod options;
@@ -99,6 +101,7 @@ fn start(routes: &Map, opts: ServerOptions) -> Result<Server> {
         after: opts.after.clone(),
         max_body: opts.max_body,
         max_message: opts.max_message,
+        memory_limit: opts.memory_limit,
         json: opts.json.clone(),
         timeout: opts.timeout,
         spin: std::sync::OnceLock::new(),

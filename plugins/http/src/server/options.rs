@@ -45,6 +45,8 @@ pub struct ServerOptions {
     pub max_body: usize,
     /// The largest WebSocket message or frame (1009 beyond), at most the memory limit.
     pub max_message: usize,
+    /// The script's memory limit (`None`: none known), read on the Lua thread.
+    pub memory_limit: Option<u64>,
     /// `req.json`: the host's JSON decoder for this script when it offers one (fetched here,
     /// on the Lua thread; requests are built on the server's threads).
     pub json: Callback,
@@ -87,7 +89,8 @@ impl ServerOptions {
         };
         // A body or message larger than the script's memory limit could never become a Lua
         // string, and would be buffered outside that limit first: the limit caps both.
-        let memory_limit = assay_sdk::host::memory_limit()
+        let memory_limit = assay_sdk::host::memory_limit();
+        let cap = memory_limit
             .and_then(|l| usize::try_from(l).ok())
             .unwrap_or(usize::MAX);
         let size = |key: &str, default: usize| -> Result<usize> {
@@ -97,7 +100,7 @@ impl ServerOptions {
                     usize::try_from(n).map_err(|_| opts.invalid(key, "must not be negative"))?
                 }
             };
-            Ok(given.min(memory_limit))
+            Ok(given.min(cap))
         };
         let max_body = size("max_body", DEFAULT_MAX_BODY)?;
         let max_message = size("max_message", DEFAULT_MAX_MESSAGE)?;
@@ -109,6 +112,7 @@ impl ServerOptions {
             after: callback(opts, "after")?,
             max_body,
             max_message,
+            memory_limit,
             json: crate::json::body_method(),
             timeout: seconds(opts, "timeout")?,
             grace: seconds(opts, "grace")?.unwrap_or(DEFAULT_GRACE),

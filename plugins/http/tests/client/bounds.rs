@@ -31,17 +31,75 @@ fn serve(body: Vec<u8>, chunked: bool) -> u16 {
     port
 }
 
-/// Reads one request's head, writes the response; write errors (the client gave up on a body
-/// too large) end it quietly.
-fn answer(mut stream: TcpStream, body: &[u8], chunked: bool) {
+/// A loopback server that answers every request with `sent` bytes of a chunked body, then
+/// holds the connection for `hold` without finishing it: bodies that stay in flight.
+fn serve_stalling(sent: usize, hold: Duration) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            std::thread::spawn(move || {
+                if read_head(&mut stream).is_none() {
+                    return;
+                }
+                let chunk = vec![b'x'; 64 * 1024];
+                let mut out = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+                let mut left = sent;
+                while left > 0 {
+                    let n = left.min(chunk.len());
+                    out.extend_from_slice(format!("{n:x}\r\n").as_bytes());
+                    out.extend_from_slice(&chunk[..n]);
+                    out.extend_from_slice(b"\r\n");
+                    if stream.write_all(&out).is_err() {
+                        return;
+                    }
+                    out.clear();
+                    left -= n;
+                }
+                std::thread::sleep(hold);
+            });
+        }
+    });
+    port
+}
+
+/// A loopback server that reads each request's head, never its body, and never answers
+/// within `hold`: request bodies that stay in flight.
+fn serve_silent(hold: Duration) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            std::thread::spawn(move || {
+                let _ = read_head(&mut stream);
+                std::thread::sleep(hold);
+            });
+        }
+    });
+    port
+}
+
+/// Reads a request's head (through the blank line); `None` when the client went away.
+fn read_head(stream: &mut TcpStream) -> Option<Vec<u8>> {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
         match stream.read(&mut byte) {
             Ok(1) => head.push(byte[0]),
-            _ => return,
+            _ => return None,
         }
+    }
+    Some(head)
+}
+
+/// Reads one request's head, writes the response; write errors (the client gave up on a body
+/// too large) end it quietly.
+fn answer(mut stream: TcpStream, body: &[u8], chunked: bool) {
+    if read_head(&mut stream).is_none() {
+        return;
     }
     let type_line = "Content-Type: application/json\r\n";
     let written = if chunked {
@@ -289,5 +347,135 @@ fn certificate_paths_must_be_small_regular_files() {
     fails_with(
         &run,
         "http.get: SSL_CERT_FILE: cannot read /dev/zero: it is not a regular file",
+    );
+}
+
+/// `count` tasks each calling `call` (Lua text using `url`) at once; prints how many failed
+/// because the bodies in flight would pass the memory limit, the first such error, then every
+/// other outcome.
+fn concurrent(count: u32, call: &str) -> String {
+    format!(
+        r#"local url = "http://127.0.0.1:" .. env.get("PORT") .. "/"
+           local tasks = {{}}
+           for i = 1, {count} do
+             tasks[i] = async.spawn(function()
+               local ok, err = pcall(function() return {call} end)
+               return ok and "ok" or tostring(err)
+             end)
+           end
+           local refused, first, others = 0, nil, {{}}
+           for _, task in ipairs(tasks) do
+             local outcome = task:await()
+             if outcome:find("would pass the script's memory limit of 64 MiB", 1, true) then
+               refused = refused + 1
+               first = first or outcome
+             else
+               others[#others + 1] = outcome
+             end
+           end
+           print("refused " .. refused)
+           print(first)
+           print(table.concat(others, "\n"))"#
+    )
+}
+
+/// The number on the `refused <n>` line.
+fn refused(run: &Run) -> u32 {
+    run.stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("refused "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no refused line\n{}", run.describe()))
+}
+
+/// Each response body fits the memory limit, but twelve at once from a server that stalls
+/// mid-body used to be buffered together outside it (8 x 62 MB reached 668 MB of RSS under
+/// 64M; these 12 x 30 MB about 400). The bodies in flight are charged to one budget: once it
+/// is spent, the next chunk fails that call with a clear error, and the peak stays near the
+/// limit.
+#[test]
+fn concurrent_responses_share_the_memory_limit() {
+    let port = serve_stalling(30 * MIB, Duration::from_secs(5)).to_string();
+    let code = concurrent(12, "http.get(url, {timeout = 3})");
+    let (run, peak) = measured(&["--memory-limit", "64M"], &code, &[("PORT", &port)]);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    println!("12 stalled 30 MB responses under 64M: peak RSS {peak} MiB");
+    // One or two 32 MiB buffers fit the budget; the others are refused as they pass it.
+    assert!(refused(&run) >= 10, "{}", run.describe());
+    assert!(
+        run.stdout
+            .contains("http.get: cannot buffer the response body from 127.0.0.1:"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stdout.contains("timed out") || refused(&run) == 12,
+        "the calls that fit wait for the stalled body: {}",
+        run.describe()
+    );
+    // About 64 MiB held, a buffer's old size while it grows, and what the allocator keeps.
+    assert!(
+        peak < 250,
+        "peak RSS {peak} MiB: bodies buffered past the limit"
+    );
+}
+
+/// Twenty tasks against a server stalling after 60 MB aborted the process (SIGABRT) under a
+/// 2 GiB address-space cap: now the calls past the budget fail and the script goes on.
+#[test]
+fn concurrent_responses_do_not_abort_under_an_address_space_cap() {
+    let port = serve_stalling(60 * MIB, Duration::from_secs(5)).to_string();
+    let code = concurrent(20, "http.get(url, {timeout = 3})");
+    let run = capped(
+        2048,
+        &format!("{code}\nprint('done')"),
+        &[("PORT", &port)],
+        Duration::from_secs(60),
+    );
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    assert!(refused(&run) >= 19, "{}", run.describe());
+    assert!(run.stdout.ends_with("done\n"), "{}", run.describe());
+}
+
+/// Ten tasks posting the same 40 MB string each copied it out of Lua (510 MB of RSS under
+/// 64M): a request body is charged when the call is made, so the second call fails at once
+/// with the caller's line and the first is sent.
+#[test]
+fn concurrent_request_bodies_share_the_memory_limit() {
+    let port = serve_silent(Duration::from_secs(5)).to_string();
+    let code = format!(
+        "local body = string.rep('x', 40e6)\n{}",
+        concurrent(10, "http.post(url, body, {timeout = 2})")
+    );
+    let (run, peak) = measured(&["--memory-limit", "64M"], &code, &[("PORT", &port)]);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    println!("10 posts of a 40 MB string under 64M: peak RSS {peak} MiB");
+    assert_eq!(refused(&run), 9, "{}", run.describe());
+    assert!(
+        run.stdout.contains("timed out"),
+        "the first post waits for the silent server: {}",
+        run.describe()
+    );
+    assert!(
+        peak < 250,
+        "peak RSS {peak} MiB: bodies copied past the limit"
+    );
+    // The error names the call and the line, like every error from a builtin.
+    let (run, _) = measured(
+        &["--memory-limit", "64M"],
+        r#"local url = "http://127.0.0.1:" .. env.get("PORT") .. "/"
+           local body = string.rep('x', 40e6)
+           async.spawn(function() pcall(http.post, url, body, {timeout = 2}) end)
+           sleep(0.2)
+           http.post(url, body)"#,
+        &[("PORT", &port)],
+    );
+    fails_with(
+        &run,
+        "http.post: cannot send the request body: the bodies in flight",
+    );
+    fails_with(
+        &run,
+        "(38.1 MiB held by other requests; make fewer requests at once",
     );
 }

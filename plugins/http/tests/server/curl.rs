@@ -213,6 +213,64 @@ fn max_body_is_capped_by_the_memory_limit() {
     );
 }
 
+/// Each body fits `max_body`, but the bodies being read at once used to add up without bound
+/// outside the memory limit. They share one budget: four slow 12 MiB uploads under 16M
+/// cannot all be buffered, so the ones that would pass it get 503 with the reason (and a log
+/// line), the server goes on, and its charges are released: a lone upload succeeds after.
+#[test]
+fn bodies_read_at_once_share_the_memory_limit() {
+    let script = crate::fixtures().join("limits.lua");
+    let server = Server::start_with(&["--memory-limit", "16M"], &script, &[]);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let body = dir.path().join("body.bin");
+    std::fs::write(&body, vec![b'x'; 12 << 20]).expect("write the body");
+    let data = format!("@{}", body.display());
+    let url = server.url("/size");
+    // --limit-rate: each upload takes about 3 s, so all four are in flight together.
+    let replies: Vec<Reply> = std::thread::scope(|scope| {
+        let uploads: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| curl(&["--limit-rate", "4M", "--data-binary", &data, &url])))
+            .collect();
+        uploads
+            .into_iter()
+            .map(|upload| upload.join().expect("an upload thread"))
+            .collect()
+    });
+    let busy = replies.iter().filter(|r| r.status == 503).count();
+    for reply in &replies {
+        match reply.status {
+            200 => assert_eq!(reply.text(), "12582912"),
+            503 => assert!(
+                reply.text().starts_with(
+                    "the server is busy: the bodies in flight would pass the script's \
+                     memory limit of 16 MiB ("
+                ),
+                "{}",
+                reply.describe()
+            ),
+            _ => panic!(
+                "unexpected reply\n{}\n{}",
+                reply.describe(),
+                server.describe()
+            ),
+        }
+    }
+    assert!(busy >= 2, "{busy} of 4 refused\n{}", server.describe());
+    assert!(
+        server.stderr().contains("request body refused"),
+        "{}",
+        server.describe()
+    );
+    let alone = curl(&["--data-binary", &data, &url]);
+    assert_eq!(
+        (alone.status, alone.text().as_str()),
+        (200, "12582912"),
+        "{}\n{}",
+        alone.describe(),
+        server.describe()
+    );
+}
+
 #[test]
 fn head_404_405() {
     let server = Server::start();
