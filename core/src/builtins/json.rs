@@ -77,12 +77,13 @@ fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
         sort_keys: opts.bool("sort_keys", false)?,
     };
     let markers = codec::markers(lua)?;
-    let encoder = Encoder::new(&markers, options);
     let mut out = take_buffer(lua);
     // Measured once per attempt: output that outgrows the free memory is retried once after
     // the garbage is collected.
     let written = crate::vm::memory::with_reclaim(lua, Raise::is_out_of_memory, || {
         out.clear();
+        // A fresh encoder per attempt: its estimate of the output starts from nothing.
+        let encoder = Encoder::new(&markers, options);
         let mut limited = Limited::new(&mut out, crate::vm::memory::available(lua));
         let written = encoder.run(lua, &value, |node| {
             if pretty {

@@ -67,11 +67,12 @@ fn parse_all(lua: &Lua, args: Args) -> BuiltinResult<mlua::Table> {
 fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let value = args.value(1);
     let markers = codec::markers(lua)?;
-    let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
     let mut text = String::new();
     // Output that outgrows the free memory is retried once after the garbage is collected.
     crate::vm::memory::with_reclaim(lua, Raise::is_out_of_memory, || {
         text.clear();
+        // A fresh encoder per attempt: its estimate of the output starts from nothing.
+        let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
         let mut limited = Limited::new(&mut text, crate::vm::memory::available(lua));
         let written = encoder.run(lua, &value, |node| {
             serde_saphyr::to_fmt_writer(&mut limited, node)

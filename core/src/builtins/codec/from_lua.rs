@@ -140,14 +140,7 @@ impl Encoder {
         value: &Value,
         write: impl FnOnce(&Node<'_>) -> Result<T, E>,
     ) -> Result<T, Raise> {
-        // Each run measures afresh (a caller may retry after collecting garbage).
         self.room.set(crate::vm::memory::available(lua));
-        self.estimate.set(0);
-        self.out_of_memory.set(false);
-        self.out_of_stack.set(false);
-        self.visiting.borrow_mut().clear();
-        self.path.borrow_mut().clear();
-        self.problem.take();
         let mut outcome = None;
         // SAFETY: the closure only reads the stack slots it pushes or that `exec_raw` gave it,
         // restores the stack top it found, and calls no Lua function that can raise.
