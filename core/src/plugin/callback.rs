@@ -6,6 +6,13 @@
 //! a new coroutine (so it may sleep or wait on I/O while other calls proceed) and sends the
 //! results back through a oneshot channel that the plugin's future awaits. While a call runs it
 //! keeps the program alive; the dispatcher itself does not.
+//!
+//! A plugin that stops waiting (it drops the call's future: a server's handler timed out, its
+//! client went away) ends the call: a coroutine waiting in `sleep` or I/O is closed at once
+//! (its `<close>` variables run, the future it waited on is dropped), and one computing is
+//! stopped by the VM's count hook with an error, within a few thousand instructions. Only the
+//! call's own coroutine is watched: a loop inside a coroutine the call resumed is stopped once
+//! control comes back to it.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -26,7 +33,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::bridge;
 use crate::builtins::function::{Raise, error_message};
 use crate::vm::keepalive;
-use crate::vm::traced::run_traced;
+use crate::vm::traced::Traced;
 
 enum Request {
     Call {
@@ -114,6 +121,55 @@ pub struct Hub {
     next_id: Cell<u64>,
     running: Rc<Cell<bool>>,
     holds: RefCell<HashMap<u64, keepalive::Hold>>,
+    /// Calls running as coroutines, by coroutine: their replies, which tell whether the plugin
+    /// still waits.
+    calls: RefCell<HashMap<*const c_void, Rc<ReplySlot>>>,
+}
+
+/// Where a call's results go; shared by the task that answers and the hook that checks whether
+/// anyone still waits (never borrowed across an await).
+struct ReplySlot(RefCell<Option<oneshot::Sender<CallResult>>>);
+
+impl ReplySlot {
+    /// Whether the plugin dropped the call's future.
+    fn abandoned(&self) -> bool {
+        self.0
+            .borrow()
+            .as_ref()
+            .is_some_and(oneshot::Sender::is_closed)
+    }
+
+    /// Resolves once the plugin drops the call's future.
+    async fn closed(&self) {
+        std::future::poll_fn(|cx| match self.0.borrow_mut().as_mut() {
+            Some(reply) => reply.poll_closed(cx),
+            None => Poll::Pending,
+        })
+        .await;
+    }
+
+    fn take(&self) -> Option<oneshot::Sender<CallResult>> {
+        self.0.borrow_mut().take()
+    }
+}
+
+/// The error that stops a call whose plugin no longer waits for it.
+const ABANDONED: &str = "stopped: the plugin no longer waits for this call (its caller timed \
+                         out or went away)";
+
+/// The count hook's check: an error when the running coroutine serves an abandoned call.
+fn check_abandoned(lua: &Lua) -> mlua::Result<()> {
+    let Some(hub) = lua.app_data_ref::<Hub>() else {
+        return Ok(());
+    };
+    let calls = hub.calls.borrow();
+    if calls.is_empty() {
+        return Ok(());
+    }
+    match calls.get(&lua.current_thread().to_pointer()) {
+        Some(slot) if slot.abandoned() => Err(mlua::Error::runtime(ABANDONED)),
+        _ => Ok(()),
+    }
 }
 
 impl Hub {
@@ -127,6 +183,7 @@ impl Hub {
             next_id: Cell::new(1),
             running: Rc::default(),
             holds: RefCell::default(),
+            calls: RefCell::default(),
         }
     }
 
@@ -153,6 +210,8 @@ struct InRun(Cell<bool>);
 fn hub(lua: &Lua) -> mlua::Result<mlua::AppDataRef<'_, Hub>> {
     if lua.app_data_ref::<Hub>().is_none() {
         lua.set_app_data(Hub::new());
+        // Before any call's coroutine exists: they inherit the hook.
+        crate::vm::interrupt::add(lua, Rc::new(check_abandoned))?;
         let in_run = lua.app_data_ref::<InRun>().is_some_and(|r| r.0.get());
         if in_run && let Some(dispatcher) = dispatcher(lua) {
             // Inside a run, code executes within the run's LocalSet.
@@ -359,7 +418,7 @@ async fn dispatch(
 }
 
 /// Starts a call and polls it once; returns its reply if it is already done, otherwise spawns
-/// it to finish on its own.
+/// it to finish on its own, or to be closed once the plugin stops waiting.
 fn start_call(
     lua: &Lua,
     id: u64,
@@ -367,38 +426,77 @@ fn start_call(
     reply: oneshot::Sender<CallResult>,
     cx: &mut Context<'_>,
 ) -> Option<(oneshot::Sender<CallResult>, CallResult)> {
-    let function = lua
-        .app_data_ref::<Hub>()
-        .and_then(|hub| hub.functions.borrow().get(&id).map(|(f, _)| f.clone()));
+    let Some(hub) = lua.app_data_ref::<Hub>() else {
+        return Some((reply, RErr(RString::from("the function was released"))));
+    };
+    let function = hub.functions.borrow().get(&id).map(|(f, _)| f.clone());
     let Some(function) = function else {
         return Some((reply, RErr(RString::from("the function was released"))));
     };
+    let traced = match prepare(lua, function.clone(), args) {
+        Ok(traced) => traced,
+        Err(why) => return Some((reply, RErr(RString::from(why)))),
+    };
+    let thread = traced.thread().clone();
+    let key = thread.to_pointer();
+    let slot = Rc::new(ReplySlot(RefCell::new(Some(reply))));
+    hub.calls.borrow_mut().insert(key, slot.clone());
+    drop(hub);
     let hold = keepalive::hold(lua);
     let owned = lua.clone();
     let mut call = Box::pin(async move {
         let _hold = hold;
-        run(&owned, function, args).await
+        let outcome = traced.run(&owned).await;
+        finish(&owned, outcome)
     });
     // Polled here with the dispatcher's waker; if it is pending, the spawned task's first poll
     // registers the task's own waker.
-    match call.as_mut().poll(cx) {
-        Poll::Ready(result) => Some((reply, result)),
-        Poll::Pending => {
-            tokio::task::spawn_local(async move {
-                let result = call.await;
-                let _ = reply.send(result);
-            });
-            None
+    if let Poll::Ready(result) = call.as_mut().poll(cx) {
+        forget(lua, key);
+        return slot.take().map(|reply| (reply, result));
+    }
+    let owned = lua.clone();
+    tokio::task::spawn_local(async move {
+        tokio::select! {
+            biased;
+            result = &mut call => {
+                forget(&owned, key);
+                if let Some(reply) = slot.take() {
+                    let _ = reply.send(result);
+                }
+            }
+            () = slot.closed() => {
+                // Dropping the run stops polling what the coroutine waits on; closing the
+                // coroutine runs its pending `<close>` variables (their errors have no one
+                // to go to).
+                drop(call);
+                forget(&owned, key);
+                let _ = thread.reset(function);
+            }
         }
+    });
+    None
+}
+
+/// Stops watching the call running in the coroutine `key`.
+fn forget(lua: &Lua, key: *const c_void) {
+    if let Some(hub) = lua.app_data_ref::<Hub>() {
+        hub.calls.borrow_mut().remove(&key);
     }
 }
 
-async fn run(lua: &Lua, f: Function, args: RVec<Value>) -> CallResult {
-    let args = match bridge::to_lua_values(lua, args) {
-        Ok(args) => args,
-        Err(e) => return RErr(RString::from(error_message(&e))),
-    };
-    match run_traced(lua, f, args).await {
+/// The call made ready to run: its arguments in Lua, its coroutine created.
+fn prepare(lua: &Lua, f: Function, args: RVec<Value>) -> Result<Traced, String> {
+    let args = bridge::to_lua_values(lua, args).map_err(|e| error_message(&e))?;
+    Traced::new(lua, f, args).map_err(|e| error_message(&e))
+}
+
+/// What the plugin gets back from a finished call.
+fn finish(
+    lua: &Lua,
+    outcome: mlua::Result<Result<mlua::MultiValue, crate::vm::traced::Failure>>,
+) -> CallResult {
+    match outcome {
         Ok(Ok(values)) => {
             let values: Vec<mlua::Value> = values.into_vec();
             match bridge::to_values(lua, &values, "return value") {

@@ -3,8 +3,9 @@
 //!
 //! - **Waiting** (`sleep`, I/O, a server, tasks): the executor stops waiting at the deadline
 //!   and drops everything the run started.
-//! - **Computing** (`while true do end`): a Lua count hook checks the clock every
-//!   [`HOOK_EVERY`] instructions (negligible cost) and raises once the deadline has passed.
+//! - **Computing** (`while true do end`): the VM's count hook (`vm::interrupt`) checks the
+//!   clock every few thousand instructions (negligible cost) and raises once the deadline has
+//!   passed.
 //! - **Catching**: a script cannot catch the timeout and go on. Once the deadline has passed,
 //!   `pcall`, `xpcall`, `coroutine.resume`/`wrap` and `assert.raises` re-raise it instead of
 //!   returning it, so it unwinds to the top however the script nests its handlers.
@@ -32,10 +33,7 @@ pub const GRACE: Duration = Duration::from_secs(2);
 /// When the current run passes its deadline (`None` between runs), readable from any thread.
 pub type Watch = Arc<Mutex<Option<Instant>>>;
 
-use mlua::{HookTriggers, Lua, VmState};
-
-/// Lua instructions between two looks at the clock: about 20-50 µs of a busy loop.
-const HOOK_EVERY: u32 = 10_000;
+use mlua::Lua;
 
 /// The deadline of the current run, shared by the hook, the glue and the executor.
 #[derive(Debug)]
@@ -135,13 +133,7 @@ pub fn install(lua: &Lua, budget: Duration) -> mlua::Result<Rc<Deadline>> {
     });
     lua.set_app_data(deadline.clone());
     let hook = deadline.clone();
-    lua.set_global_hook(
-        HookTriggers::new().every_nth_instruction(HOOK_EVERY),
-        move |_, _| {
-            hook.check()?;
-            Ok(VmState::Continue)
-        },
-    )?;
+    crate::vm::interrupt::add(lua, Rc::new(move |_| hook.check()))?;
     let interrupt = deadline.clone();
     crate::builtins::pattern::install(lua, Rc::new(move || interrupt.check()))?;
     crate::builtins::function::guard_catchers(lua)?;

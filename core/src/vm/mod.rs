@@ -13,6 +13,7 @@
 
 pub mod deadline;
 mod error;
+pub mod interrupt;
 pub mod keepalive;
 pub mod memory;
 pub(crate) mod sandbox;

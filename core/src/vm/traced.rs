@@ -70,6 +70,11 @@ impl Traced {
         })
     }
 
+    /// The coroutine the call runs in.
+    pub fn thread(&self) -> &mlua::Thread {
+        &self.thread
+    }
+
     /// Runs the call to its end.
     pub async fn run(self, lua: &Lua) -> mlua::Result<Result<MultiValue, Failure>> {
         let mut results: MultiValue = self.thread.into_async(self.args)?.await?;
