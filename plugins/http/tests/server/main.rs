@@ -15,6 +15,7 @@ mod curl;
 mod load;
 mod signals;
 mod statics;
+mod timeouts;
 mod websocket;
 
 use std::io::{BufRead as _, Read as _};
