@@ -1,16 +1,14 @@
 //! A server's life: serving, stopping gracefully, done; and the SIGTERM/SIGINT watcher.
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use assay_sdk::{Error, Result};
 use axum::Router;
-use axum::serve::ListenerExt;
 use tokio::sync::watch;
 
-use super::log;
+use super::connections::{self, Limits};
 use super::options::ServerOptions;
 
 pub struct Lifecycle {
@@ -52,11 +50,12 @@ impl Lifecycle {
         let (stop, stopping) = watch::channel(false);
         let (finished, done) = watch::channel(false);
         let opts_grace = opts.grace;
+        let limits = opts.limits;
         // The program lives while the server serves, as a listening server keeps Node's event
         // loop alive; an older host without the service just does not keep it alive.
         let alive = assay_sdk::KeepAlive::acquire().ok();
         runtime.spawn(async move {
-            serve(listener, router, opts_grace, stopping, finished).await;
+            serve(listener, router, limits, opts_grace, stopping, finished).await;
             drop(alive);
         });
         let lifecycle = Arc::new(Self { stop, done, port });
@@ -88,46 +87,15 @@ impl Lifecycle {
     }
 }
 
-/// Resolves once `stop` is set. A dropped sender (the Lua object collected without `stop()`)
-/// never resolves: an unreferenced server keeps serving until the process ends, as in Node.
-async fn stopped(mut stopping: watch::Receiver<bool>) {
-    if stopping.wait_for(|s| *s).await.is_err() {
-        std::future::pending::<()>().await;
-    }
-}
-
 async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
+    limits: Limits,
     grace: Duration,
     stopping: watch::Receiver<bool>,
     finished: watch::Sender<bool>,
 ) {
-    // Small responses must not wait for Nagle's algorithm.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(stopped(stopping.clone()))
-    .into_future();
-    let deadline = async {
-        stopped(stopping).await;
-        tokio::time::sleep(grace).await;
-    };
-    tokio::select! {
-        result = server => {
-            if let Err(e) = result {
-                log::error("server failed", &[("error", &e.to_string())]);
-            }
-        }
-        () = deadline => log::error(
-            "grace period over; closing requests still in flight",
-            &[("grace", &format!("{}s", grace.as_secs_f64()))],
-        ),
-    }
+    connections::serve(listener, router, limits, grace, stopping).await;
     finished.send_replace(true);
 }
 

@@ -26,6 +26,7 @@
 
 mod app;
 mod body;
+mod connections;
 mod lifecycle;
 mod log;
 mod options;

@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use assay_sdk::{Callback, Options, Result, Value};
 
+use super::connections::{
+    DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, Limits, fd_capped,
+};
+
 /// nginx's `client_max_body_size` default: larger bodies get 413 unless `max_body` says more.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
@@ -32,6 +36,9 @@ const KNOWN: &[&str] = &[
     "grace",
     "reuse_port",
     "backlog",
+    "header_timeout",
+    "idle_timeout",
+    "max_connections",
 ];
 
 pub struct ServerOptions {
@@ -59,6 +66,8 @@ pub struct ServerOptions {
     pub reuse_port: bool,
     /// The listen queue's length (nginx's default is 511).
     pub backlog: u32,
+    /// Header and idle timeouts, the connection cap (see `connections.rs`).
+    pub limits: Limits,
 }
 
 impl ServerOptions {
@@ -67,9 +76,15 @@ impl ServerOptions {
         opts.only(KNOWN)?;
         let host = match opts.str("host")? {
             None => IpAddr::from([0, 0, 0, 0]),
-            Some(text) => text
-                .parse()
-                .map_err(|_| opts.invalid("host", format!("'{text}' is not an IP address")))?,
+            // The loopback name every system has; other names would need a resolver (and
+            // could mean several addresses): give an address.
+            Some("localhost") => IpAddr::from([127, 0, 0, 1]),
+            Some(text) => text.parse().map_err(|_| {
+                opts.invalid(
+                    "host",
+                    format!("'{text}' is not an IP address (or \"localhost\")"),
+                )
+            })?,
         };
         let port = match port {
             // `http.serve(port, ...)`: a second port in the options would be ignored.
@@ -124,6 +139,18 @@ impl ServerOptions {
                     .filter(|n| *n > 0)
                     .ok_or_else(|| opts.invalid("backlog", format!("{n} is not a queue length")))?,
             },
+            limits: Limits {
+                header_timeout: positive_seconds(opts, "header_timeout")?
+                    .unwrap_or(DEFAULT_HEADER_TIMEOUT),
+                idle_timeout: positive_seconds(opts, "idle_timeout")?
+                    .unwrap_or(DEFAULT_IDLE_TIMEOUT),
+                max_connections: fd_capped(match opts.int("max_connections")? {
+                    None => DEFAULT_MAX_CONNECTIONS,
+                    Some(n) => usize::try_from(n).ok().filter(|n| *n > 0).ok_or_else(|| {
+                        opts.invalid("max_connections", format!("{n} is not a count (1 or more)"))
+                    })?,
+                }),
+            },
         })
     }
 }
@@ -138,6 +165,14 @@ fn seconds(opts: &Options<'_>, key: &str) -> Result<Option<Duration>> {
         Some(s) => Duration::try_from_secs_f64(s)
             .map(Some)
             .map_err(|_| opts.invalid(key, format!("{s} is not a duration in seconds"))),
+    }
+}
+
+/// A duration that must be more than zero (a zero timeout would close every connection).
+fn positive_seconds(opts: &Options<'_>, key: &str) -> Result<Option<Duration>> {
+    match seconds(opts, key)? {
+        Some(d) if d.is_zero() => Err(opts.invalid(key, "must be more than 0 seconds")),
+        other => Ok(other),
     }
 }
 
