@@ -21,6 +21,7 @@ use axum::middleware::Next;
 use axum::response::IntoResponse;
 
 use super::body;
+use super::lifecycle::Shutdown;
 use super::log;
 use super::request;
 use super::response::{self, HttpResponse, Reply};
@@ -40,6 +41,8 @@ pub struct App {
     pub timeout: Option<Duration>,
     /// Set once the server runs, on its runtime.
     pub spin: std::sync::OnceLock<Arc<Spin>>,
+    /// Tells WebSocket connections (which outlive their HTTP request) the server is stopping.
+    pub shutdown: Shutdown,
 }
 
 impl Drop for App {
@@ -280,10 +283,26 @@ async fn upgrade(
         .and_then(|p| p.to_str().ok())
         .map(str::to_owned);
     let label = route.label.clone();
+    let shutdown = route.app.shutdown.clone();
     upgrade.on_upgrade(move |socket| async move {
         let conn = Arc::new(Conn::new(socket, protocol, max_message));
         let object = assay_sdk::Object::from_arc(conn.clone());
-        if let Err(e) = function.call(vec![Value::Object(object)]).await {
+        let call = function.call(vec![Value::Object(object)]);
+        tokio::pin!(call);
+        // A stopping server says so (1001, "going away") and lets the handler finish on its
+        // own until the grace period ends; then the call is dropped (the host closes its
+        // coroutine) and the connection with it.
+        let result = tokio::select! {
+            result = &mut call => Some(result),
+            () = shutdown.stopping() => {
+                conn.close(1001, "server shutting down".to_owned()).await;
+                tokio::select! {
+                    result = &mut call => Some(result),
+                    () = shutdown.killed() => None,
+                }
+            }
+        };
+        if let Some(Err(e)) = result {
             log::error(
                 "websocket handler raised an error",
                 &[("route", &label), ("error", e.message())],

@@ -254,7 +254,7 @@ impl Registry {
 
 /// Resolves once `stop` is set. A dropped sender (the Lua object collected without `stop()`)
 /// never resolves: an unreferenced server keeps serving until the process ends, as in Node.
-async fn stopped(mut stopping: watch::Receiver<bool>) {
+pub async fn stopped(mut stopping: watch::Receiver<bool>) {
     if stopping.wait_for(|s| *s).await.is_err() {
         std::future::pending::<()>().await;
     }

@@ -11,6 +11,38 @@ use tokio::sync::watch;
 use super::connections::{self, Limits};
 use super::options::ServerOptions;
 
+/// The stop and kill signals of a server, sending ends (for its lifecycle).
+pub struct Signals {
+    stop: watch::Sender<bool>,
+    kill: watch::Sender<bool>,
+}
+
+/// The stop and kill signals of a server, receiving ends (for what outlives a request:
+/// WebSocket connections). `stopping`: `stop()` or SIGTERM; `killed`: the grace period after
+/// it is over.
+#[derive(Clone)]
+pub struct Shutdown {
+    stopping: watch::Receiver<bool>,
+    killed: watch::Receiver<bool>,
+}
+
+impl Shutdown {
+    pub async fn stopping(&self) {
+        connections::stopped(self.stopping.clone()).await;
+    }
+
+    pub async fn killed(&self) {
+        connections::stopped(self.killed.clone()).await;
+    }
+}
+
+/// A new server's signals.
+pub fn signals() -> (Signals, Shutdown) {
+    let (stop, stopping) = watch::channel(false);
+    let (kill, killed) = watch::channel(false);
+    (Signals { stop, kill }, Shutdown { stopping, killed })
+}
+
 pub struct Lifecycle {
     stop: watch::Sender<bool>,
     done: watch::Receiver<bool>,
@@ -36,7 +68,12 @@ impl Lifecycle {
     /// Binds `address` (on the calling thread, so a port in use is an error at once) and
     /// starts serving on the plugin's runtime (one worker thread; with a single Lua thread
     /// feeding it, a second worker measured slower: it mostly adds wake-ups).
-    pub fn start(address: SocketAddr, opts: &ServerOptions, router: Router) -> Result<Arc<Self>> {
+    pub fn start(
+        address: SocketAddr,
+        opts: &ServerOptions,
+        router: Router,
+        signals: Signals,
+    ) -> Result<Arc<Self>> {
         let runtime = assay_sdk::runtime();
         let listener = {
             let _entered = runtime.enter();
@@ -47,13 +84,21 @@ impl Lifecycle {
             .local_addr()
             .map_err(|e| Error::new(format!("cannot listen on {address}: {e}")))?
             .port();
-        let (stop, stopping) = watch::channel(false);
+        let Signals { stop, kill } = signals;
+        let stopping = stop.subscribe();
         let (finished, done) = watch::channel(false);
         let opts_grace = opts.grace;
         let limits = opts.limits;
         // The program lives while the server serves, as a listening server keeps Node's event
         // loop alive; an older host without the service just does not keep it alive.
         let alive = assay_sdk::KeepAlive::acquire().ok();
+        // What outlives a request (WebSockets) is dropped when the grace period is over.
+        let killer = stopping.clone();
+        runtime.spawn(async move {
+            connections::stopped(killer).await;
+            tokio::time::sleep(opts_grace).await;
+            kill.send_replace(true);
+        });
         runtime.spawn(async move {
             serve(listener, router, limits, opts_grace, stopping, finished).await;
             drop(alive);

@@ -97,6 +97,7 @@ impl ObjectType for Server {
 /// Binds (on the calling thread, so errors come back at once) and starts serving on the
 /// plugin's runtime.
 fn start(routes: &Map, opts: ServerOptions) -> Result<Server> {
+    let (signals, shutdown) = lifecycle::signals();
     let app = Arc::new(App {
         before: opts.before.clone(),
         after: opts.after.clone(),
@@ -106,10 +107,11 @@ fn start(routes: &Map, opts: ServerOptions) -> Result<Server> {
         json: opts.json.clone(),
         timeout: opts.timeout,
         spin: std::sync::OnceLock::new(),
+        shutdown,
     });
     let router = routes::router(routes, &opts.statics, &app)?;
     let address = SocketAddr::new(opts.host, opts.port);
-    let lifecycle = Lifecycle::start(address, &opts, router)?;
+    let lifecycle = Lifecycle::start(address, &opts, router, signals)?;
     let port = lifecycle.port();
     Ok(Server { port, lifecycle })
 }

@@ -34,12 +34,19 @@ fn text_frame(text: &str) -> Vec<u8> {
 
 /// Connects to `/ws` of `port`, does the handshake; the stream and the server's answer.
 fn connect(port: u16) -> (TcpStream, String) {
+    connect_to(port, "/ws")
+}
+
+/// Connects to `path` of `port`, does the handshake; the stream and the server's answer.
+pub fn connect_to(port: u16, path: &str) -> (TcpStream, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .expect("set a timeout");
-    let handshake = "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-                     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    let handshake = format!(
+        "GET {path} HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
     stream
         .write_all(handshake.as_bytes())
         .expect("send the handshake");
@@ -64,7 +71,7 @@ fn frame_header(fin: bool, opcode: u8, len: u64) -> Vec<u8> {
 }
 
 /// Reads frames until a close frame; its status code.
-fn close_code(stream: &mut TcpStream) -> u16 {
+pub fn close_code(stream: &mut TcpStream) -> u16 {
     loop {
         let mut head = [0u8; 2];
         stream.read_exact(&mut head).expect("a frame header");
