@@ -57,15 +57,20 @@ const RESERVED_FDS: u64 = 64;
 
 /// `wanted`, lowered to what the open-file limit (`ulimit -n`) leaves room for.
 pub fn fd_capped(wanted: usize) -> usize {
-    // SAFETY: getrlimit writes the struct it is given.
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
+    // SAFETY: getrlimit only writes the struct it is given.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) } != 0 {
         return wanted;
     }
-    let room = limit.rlim_cur.saturating_sub(RESERVED_FDS).max(1);
+    within_fds(wanted, limit.rlim_cur)
+}
+
+/// `wanted`, at most the open-file limit `fds` less what the rest of the process needs.
+fn within_fds(wanted: usize, fds: u64) -> usize {
+    let room = fds.saturating_sub(RESERVED_FDS).max(1);
     wanted.min(usize::try_from(room).unwrap_or(usize::MAX))
 }
 
@@ -398,5 +403,46 @@ async fn serve_one(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ulimit -n 256` (the case: 400 idle connections must not starve requests)
+    /// leaves 192 connections, so accepting never runs out of descriptors: at the cap the
+    /// longest idle connection is closed instead.
+    #[test]
+    fn the_cap_leaves_descriptors_for_the_rest() {
+        assert_eq!(within_fds(1024, 256), 192);
+        assert_eq!(within_fds(100, 1 << 20), 100);
+        assert_eq!(within_fds(1024, 10), 1);
+    }
+
+    #[test]
+    fn heads_and_idle_connections_expire() {
+        let limits = Limits {
+            header_timeout: Duration::from_millis(20),
+            idle_timeout: Duration::from_millis(40),
+            max_connections: 1,
+        };
+        let conn = Conn::new();
+        conn.last_active.store(conn.now(), Ordering::Relaxed);
+        assert_eq!(conn.expired(&limits), None);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(conn.expired(&limits), Some(Expired::Idle));
+        conn.read_some();
+        assert_eq!(conn.expired(&limits), None, "a head has just started");
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(conn.expired(&limits), Some(Expired::Header));
+        conn.request_started();
+        assert_eq!(
+            conn.expired(&limits),
+            None,
+            "a request in flight never expires"
+        );
+        conn.request_done();
+        assert_eq!(conn.expired(&limits), None);
     }
 }
