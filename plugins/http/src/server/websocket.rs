@@ -26,6 +26,11 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::Mutex;
 
+/// How long a closing side waits for the other's close frame (RFC 6455 7.1.1: the server
+/// should close the TCP connection once the handshake is done, or when it no longer expects
+/// it to finish).
+const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
+
 #[derive(Clone)]
 enum Received {
     Message(Value, &'static str),
@@ -134,7 +139,16 @@ impl Conn {
         };
         match received {
             Received::Message(..) => {}
-            Received::Closed(_) => receiving.ended = Some(received.clone()),
+            Received::Closed(_) => {
+                receiving.ended = Some(received.clone());
+                // The close handshake is over (or the peer is gone): flush our close reply
+                // and drop both halves, closing the TCP connection now, not when the handler
+                // returns or Lua collects `conn` (sockets used to wait in CLOSE-WAIT).
+                receiving.stream = None;
+                if let Some(mut sink) = self.sink.lock().await.take() {
+                    let _ = tokio::time::timeout(CLOSE_HANDSHAKE, sink.close()).await;
+                }
+            }
             Received::TooBig => {
                 receiving.ended = Some(received.clone());
                 // RFC 6455 7.4.1: 1009, a message too big to process. Nothing more is read or
@@ -149,16 +163,35 @@ impl Conn {
         Ok(Multi(received.into_values(self.max_message)))
     }
 
-    /// Sends a close frame (once; later calls and a closed peer are not errors).
+    /// Sends a close frame (once; later calls and a closed peer are not errors), then waits
+    /// (at most [`CLOSE_HANDSHAKE`]) for the peer's close and drops the connection. A `recv`
+    /// waiting in another coroutine gets the peer's close itself, and drops it then.
     pub async fn close(&self, code: u16, reason: String) {
         let frame = CloseFrame {
             code,
             reason: Utf8Bytes::from(reason),
         };
-        let mut sink = self.sink.lock().await;
-        if let Some(sink) = sink.as_mut() {
-            let _ = sink.send(Message::Close(Some(frame))).await;
-            let _ = sink.close().await;
+        if let Some(mut sink) = self.sink.lock().await.take() {
+            let _ = tokio::time::timeout(CLOSE_HANDSHAKE, async {
+                let _ = sink.send(Message::Close(Some(frame))).await;
+                let _ = sink.close().await;
+            })
+            .await;
+        }
+        if let Ok(mut receiving) = self.stream.try_lock() {
+            if let Some(stream) = receiving.stream.as_mut() {
+                // Whatever the peer still sends before its close is dropped: we closed.
+                let drain = async {
+                    while let Some(Ok(message)) = stream.next().await {
+                        if matches!(message, Message::Close(_)) {
+                            break;
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(CLOSE_HANDSHAKE, drain).await;
+            }
+            receiving.stream = None;
+            receiving.ended.get_or_insert(Received::Closed(None));
         }
     }
 
@@ -167,10 +200,6 @@ impl Conn {
     /// the handler spawned keeps its half until it returns.
     pub async fn finish(&self) {
         self.close(1000, String::new()).await;
-        self.sink.lock().await.take();
-        if let Ok(mut receiving) = self.stream.try_lock() {
-            receiving.stream = None;
-        }
     }
 }
 
