@@ -36,8 +36,12 @@ enum Received {
     Message(Value, &'static str),
     /// Closed, cleanly (`None`) or not (the reason).
     Closed(Option<String>),
-    /// A message or frame over `max_message` arrived; we closed with 1009.
-    TooBig,
+    /// The peer broke a rule; we closed with `code`: 1009 for a message or frame over
+    /// `max_message`, 1002 for a protocol error, 1007 for text that is not UTF-8.
+    Refused {
+        code: u16,
+        why: String,
+    },
 }
 
 impl Received {
@@ -48,20 +52,30 @@ impl Received {
             Received::Message(data, kind) => vec![data, kind.into()],
             Received::Closed(None) => vec![Value::Nil, "closed".into()],
             Received::Closed(Some(why)) => closed(why),
-            Received::TooBig => closed(format!(
+            Received::Refused { code: 1009, .. } => closed(format!(
                 "message larger than max_message ({})",
                 assay_sdk::files::describe_size(max_message as u64)
             )),
+            Received::Refused { why, .. } => closed(why),
         }
     }
 }
 
-/// Whether a read failed on the size limit. axum hides tungstenite's error type behind its
-/// own; its text is tungstenite's `CapacityError::MessageTooLong` ("Space limit exceeded:
-/// Message too long: N > M"). The WebSocket tests check that an oversized message still
-/// closes with 1009, so a change of that text cannot pass unnoticed.
-fn is_too_long(e: &axum::Error) -> bool {
-    e.to_string().contains("Message too long")
+/// The close code for a read that failed because the peer broke a rule, if it did. axum hides
+/// tungstenite's error type behind its own, so its text decides: "Message too long" (the
+/// size limit, 1009), "UTF-8 encoding error" (1007), "WebSocket protocol error" (1002). The
+/// WebSocket tests check each code, so a change of those texts cannot pass unnoticed.
+fn refusal(e: &axum::Error) -> Option<u16> {
+    let text = e.to_string();
+    if text.contains("Message too long") {
+        Some(1009)
+    } else if text.contains("UTF-8 encoding error") {
+        Some(1007)
+    } else if text.contains("WebSocket protocol error") {
+        Some(1002)
+    } else {
+        None
+    }
 }
 
 pub struct Conn {
@@ -123,10 +137,15 @@ impl Conn {
                         Received::Message((&bytes[..]).into(), "binary")
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                    Some(Err(e)) if is_too_long(&e) => Received::TooBig,
-                    // A peer that vanished without a close frame (a reset, a protocol breach)
-                    // has closed all the same; the reason comes third, for logs.
-                    Some(Err(e)) => Received::Closed(Some(e.to_string())),
+                    Some(Err(e)) => match refusal(&e) {
+                        Some(code) => Received::Refused {
+                            code,
+                            why: e.to_string(),
+                        },
+                        // A peer that vanished without a close frame (a reset) has closed all
+                        // the same; the reason comes third, for logs.
+                        None => Received::Closed(Some(e.to_string())),
+                    },
                 };
             }
         };
@@ -149,13 +168,18 @@ impl Conn {
                     let _ = tokio::time::timeout(CLOSE_HANDSHAKE, sink.close()).await;
                 }
             }
-            Received::TooBig => {
+            Received::Refused { code, .. } => {
                 receiving.ended = Some(received.clone());
-                // RFC 6455 7.4.1: 1009, a message too big to process. Nothing more is read or
-                // sent: both halves go, and with them the TCP connection, so a peer that keeps
-                // sending is not buffered for.
-                let reason = format!("message too big (max {} bytes)", self.max_message);
-                self.close(1009, reason).await;
+                // RFC 6455 7.4.1: 1009, a message too big to process; 1002, a protocol error;
+                // 1007, data inconsistent with its type. Nothing more is read or sent: both
+                // halves go, and with them the TCP connection, so a peer that keeps sending
+                // is not buffered for.
+                let reason = match code {
+                    1009 => format!("message too big (max {} bytes)", self.max_message),
+                    1007 => "text message is not valid UTF-8".to_owned(),
+                    _ => "protocol error".to_owned(),
+                };
+                self.close(code, reason).await;
                 receiving.stream = None;
                 self.sink.lock().await.take();
             }

@@ -137,6 +137,43 @@ fn message_over_max_message_closes_with_1009() {
     assert_eq!(r.status, 200, "{}", r.describe());
 }
 
+/// A client that breaks the protocol gets 1002 (here: an unmasked frame, which clients must
+/// never send), and text that is not UTF-8 gets 1007; `conn:recv` says so, the TCP connection
+/// closes, and the server goes on. Before, both were a bare "closed" without a close frame.
+#[test]
+fn protocol_errors_close_with_1002_and_bad_text_with_1007() {
+    let mut server = Server::start();
+    let cases: [(&[u8], u16, &str); 2] = [
+        (
+            &[0x81, 0x02, b'h', b'i'],
+            1002,
+            "closed WebSocket protocol error",
+        ),
+        (
+            &[0x81, 0x82, 0, 0, 0, 0, 0xff, 0xfe],
+            1007,
+            "closed UTF-8 encoding error",
+        ),
+    ];
+    for (frame, code, reason) in cases {
+        let (mut stream, response) = connect(server.port);
+        assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+        assert_eq!(read_frame(&mut stream), b"protocol:nil");
+        stream.write_all(frame).expect("send the frame");
+        assert_eq!(close_code(&mut stream), code);
+        let mut rest = [0u8; 16];
+        assert_eq!(stream.read(&mut rest).unwrap_or(0), 0, "closed");
+        let end = server.wait_line("WS END", Duration::from_secs(10));
+        assert!(
+            end.trim().starts_with(reason),
+            "{end}\n{}",
+            server.describe()
+        );
+    }
+    let r = curl(&[&server.url("/hello")]);
+    assert_eq!(r.status, 200, "{}", r.describe());
+}
+
 /// Four clients each sending a 20 MiB message in 1 MiB frames (each frame within the library's
 /// old limits) used to be buffered whole, then copied to Lua: hundreds of MB resident (eight
 /// 60 MB messages kept 843 MB). Now each stops after 1 MiB and the server stays small.
