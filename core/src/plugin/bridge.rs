@@ -120,6 +120,13 @@ fn to_value(
             Err(_) => return Err("userdata cannot be passed to a plugin".into()),
         },
         other if codec::is_null(other) => Value::Null,
+        // An error raised from Rust (mlua's error value): its text, as `tostring` gives it, so
+        // a caught error can be logged or returned in a response like any message.
+        mlua::Value::Error(e) => {
+            let text = crate::builtins::function::error_message(e);
+            markers.bytes.count(lua, text.len())?;
+            Value::Str(Bytes::from(text.as_bytes()))
+        }
         other => {
             return Err(format!(
                 "a {} cannot be passed to a plugin",
@@ -260,4 +267,29 @@ fn convert(
         Value::Object(obj) => mlua::Value::UserData(super::object::wrap(lua, obj)?),
         Value::Function(cb) => mlua::Value::Function(callback::unwrap(lua, cb)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error value raised from Rust reaches a plugin as its text, not as a refusal ("a
+    /// error cannot be passed to a plugin"), so a caught error can be returned in a response.
+    #[test]
+    fn error_values_cross_as_their_text() {
+        let rt = crate::Runtime::builder().build().expect("runtime");
+        let lua = rt.lua();
+        let error = mlua::Value::Error(Box::new(mlua::Error::runtime("boom at line 3")));
+        let converted = to_values(lua, &[error], "bad argument").expect("converted");
+        assert_eq!(converted.as_slice(), &[Value::from("boom at line 3")]);
+        let thread = mlua::Value::Thread(
+            lua.create_thread(lua.create_function(|_, ()| Ok(())).expect("f"))
+                .expect("thread"),
+        );
+        let refused = to_values(lua, &[thread], "bad argument").expect_err("refused");
+        assert_eq!(
+            refused,
+            "bad argument #1 (a thread cannot be passed to a plugin)"
+        );
+    }
 }
