@@ -39,7 +39,7 @@ mod websocket;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use assay_sdk::{Global, Map, Methods, Object, ObjectType, Result, Value};
+use assay_sdk::{Error, Global, Map, Methods, Object, ObjectType, Result, Value};
 
 use self::app::App;
 use self::lifecycle::Lifecycle;
@@ -49,19 +49,45 @@ pub fn register(http: &mut Global) {
     http.function("server", |args| {
         let routes = args.map(1, "routes")?;
         let opts = ServerOptions::read(&args.options(2, "opts")?, None)?;
-        Ok(Object::new(start(routes, opts)?))
+        let on_listen = opts.on_listen.clone();
+        let server = start(routes, opts)?;
+        // `http.server` returns at once (the port is `server.port`); `on_listen` runs as soon
+        // as the script yields, like a spawned task.
+        if let Some(f) = on_listen {
+            let port = server.port;
+            assay_sdk::runtime().spawn(async move {
+                if let Err(e) = f.call(vec![Value::Int(i64::from(port))]).await {
+                    log::error("on_listen raised an error", &[("error", e.message())]);
+                }
+            });
+        }
+        Ok(Object::new(server))
     });
     http.async_function("serve", |args| {
-        let started = (|| {
+        let started = (|| -> Result<(Server, Option<assay_sdk::Callback>)> {
             let port = args.int(1, "port")?;
             let port = options::port_number(port).ok_or_else(|| {
                 args.invalid(1, "port", format!("{port} is not a port number (0-65535)"))
             })?;
             let routes = args.map(2, "routes")?;
             let opts = ServerOptions::read(&args.options(3, "opts")?, Some(port))?;
-            start(routes, opts)
+            let on_listen = opts.on_listen.clone();
+            Ok((start(routes, opts)?, on_listen))
         })();
-        async move { started?.lifecycle.wait().await }
+        async move {
+            let (server, on_listen) = started?;
+            if let Some(f) = on_listen
+                && let Err(e) = f.call(vec![Value::Int(i64::from(server.port))]).await
+            {
+                // A server whose start-up hook failed does not serve on unnoticed.
+                server.lifecycle.stop();
+                server.lifecycle.wait().await?;
+                // Its first line: the caller's error gets its own traceback.
+                let message = e.message().lines().next().unwrap_or_default().to_owned();
+                return Err(Error::new(format!("on_listen: {message}")));
+            }
+            server.lifecycle.wait().await
+        }
     });
 }
 

@@ -39,6 +39,7 @@ const KNOWN: &[&str] = &[
     "header_timeout",
     "idle_timeout",
     "max_connections",
+    "on_listen",
 ];
 
 pub struct ServerOptions {
@@ -68,6 +69,9 @@ pub struct ServerOptions {
     pub backlog: u32,
     /// Header and idle timeouts, the connection cap (see `connections.rs`).
     pub limits: Limits,
+    /// Called with the bound port once the server listens (`http.serve(0, ...)` has no other
+    /// way to learn it).
+    pub on_listen: Option<Callback>,
 }
 
 impl ServerOptions {
@@ -139,6 +143,7 @@ impl ServerOptions {
                     .filter(|n| *n > 0)
                     .ok_or_else(|| opts.invalid("backlog", format!("{n} is not a queue length")))?,
             },
+            on_listen: callback(opts, "on_listen")?,
             limits: Limits {
                 header_timeout: positive_seconds(opts, "header_timeout")?
                     .unwrap_or(DEFAULT_HEADER_TIMEOUT),
