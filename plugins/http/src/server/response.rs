@@ -8,11 +8,41 @@
 //! - nothing (`nil`): 204 No Content, the honest answer to a handler that produced no body.
 //!
 //! Anything else is the handler's bug: 500 and a log line saying what came back.
+//!
+//! Framing is the server's, not the handler's: a header that says where a response ends, or
+//! what happens to the connection, would otherwise desynchronize a kept-alive connection (a
+//! wrong length puts the body at the start of the next response, or swallows it). So:
+//!
+//! - `content-length` equal to the body's length is accepted (the server writes its own);
+//!   any other value, or two different ones, is the handler's bug (500 and a log line saying
+//!   so: a wrong length is a bug to find, not a number to fix silently). A length with no body
+//!   is what a HEAD answer may declare (the GET body's length, not produced): it is sent for
+//!   HEAD requests and a bug for any other method (see [`declared_length`]).
+//! - `transfer-encoding: chunked` is dropped (the server chunks when it must); any other
+//!   transfer coding is refused with 500, since the body is sent as given (compressed bodies
+//!   are `content-encoding`).
+//! - `connection: close` is kept: the connection closes after this response, as in Node and
+//!   Go. Other `connection` values and the other hop-by-hop headers (`keep-alive`, `upgrade`,
+//!   `te`, `trailer`, `proxy-connection`) are dropped silently: they describe a connection the
+//!   handler does not own, and a proxying handler copies them from its upstream response.
+//!   Upgrades are `{websocket = fn}`.
+//! - 204 and 304 are sent without a body and without `content-length`, 205 without a body
+//!   (RFC 9110 8.6, 15.3.6); the body given with them is dropped.
+//! - 1xx statuses (101 included) are interim responses the server sends itself: a handler
+//!   returning one gets 500 and a log line.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use assay_sdk::{Callback, Map, Value};
-use axum::body::Body;
-use axum::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use axum::body::{Body, HttpBody};
+use axum::http::header::{
+    CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, TE, TRAILER,
+    TRANSFER_ENCODING, UPGRADE,
+};
 use axum::http::{Response, StatusCode};
+use hyper::body::{Bytes, Frame, SizeHint};
 
 use crate::json;
 
@@ -79,6 +109,13 @@ fn from_map(map: Map) -> Result<Reply, String> {
             .and_then(|n| StatusCode::from_u16(n).ok())
             .ok_or_else(|| format!("'status' must be an HTTP status code (100-999), got {v:?}"))?,
     };
+    if status.is_informational() {
+        return Err(format!(
+            "status {} is not a response a handler can give: 1xx responses are interim, sent \
+             by the server itself (for a WebSocket, return {{websocket = fn}})",
+            status.as_u16()
+        ));
+    }
     let (body, default_type) = match (map.get("json"), map.get("body")) {
         (Some(_), Some(_)) => return Err("give 'json' or 'body', not both".into()),
         (Some(value), None) => (
@@ -94,8 +131,8 @@ fn from_map(map: Map) -> Result<Reply, String> {
         }
         (None, None) => (Vec::new(), None),
     };
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
+    let mut response = Response::new(Body::empty());
+    let mut framing = Framing::default();
     if let Some(headers) = map.get("headers") {
         let Value::Map(headers) = headers else {
             return Err(format!(
@@ -105,9 +142,36 @@ fn from_map(map: Map) -> Result<Reply, String> {
         };
         for (name, value) in headers.iter() {
             let (name, value) = header(name, value)?;
-            response.headers_mut().append(name, value);
+            if framing.take(&name, &value)? {
+                response.headers_mut().append(name, value);
+            }
         }
     }
+    if framing.close {
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    *response.status_mut() = status;
+    *response.body_mut() = match status {
+        // No `content-length: 0` either, which axum would add for an empty body of known size.
+        StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED => Body::new(NoBody),
+        StatusCode::RESET_CONTENT => Body::empty(),
+        _ => match framing.length {
+            Some(length) if length != body.len() as u64 => {
+                if !body.is_empty() {
+                    return Err(format!(
+                        "content-length {length} but a body of {} bytes (leave content-length \
+                         out: the server sets it)",
+                        body.len()
+                    ));
+                }
+                response.extensions_mut().insert(Declared(length));
+                Body::empty()
+            }
+            _ => Body::from(body),
+        },
+    };
     if let Some(content_type) = default_type {
         response
             .headers_mut()
@@ -115,6 +179,109 @@ fn from_map(map: Map) -> Result<Reply, String> {
             .or_insert(content_type);
     }
     Ok(Reply::Response(response))
+}
+
+/// The framing headers a handler gave (see the module docs).
+#[derive(Default)]
+struct Framing {
+    length: Option<u64>,
+    close: bool,
+}
+
+impl Framing {
+    /// Notes a framing header; false when the header is the server's (not to be sent as is).
+    fn take(&mut self, name: &HeaderName, value: &HeaderValue) -> Result<bool, String> {
+        let text = || String::from_utf8_lossy(value.as_bytes()).into_owned();
+        match *name {
+            CONTENT_LENGTH => {
+                let length = value
+                    .to_str()
+                    .ok()
+                    .map(|v| v.trim_matches([' ', '\t']))
+                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .ok_or_else(|| {
+                        format!("'{}' is not a content-length (a number of bytes)", text())
+                    })?;
+                match self.length {
+                    Some(first) if first != length => {
+                        return Err(format!(
+                            "two different content-length values, {first} and {length}"
+                        ));
+                    }
+                    _ => self.length = Some(length),
+                }
+            }
+            TRANSFER_ENCODING => {
+                let chunked = text()
+                    .split(',')
+                    .all(|coding| coding.trim().eq_ignore_ascii_case("chunked"));
+                if !chunked {
+                    return Err(format!(
+                        "transfer-encoding '{}': the server frames the body itself and sends \
+                         it as given (a compressed body is content-encoding)",
+                        text()
+                    ));
+                }
+            }
+            CONNECTION => {
+                self.close |= text()
+                    .split(',')
+                    .any(|option| option.trim().eq_ignore_ascii_case("close"));
+            }
+            TE | TRAILER | UPGRADE => {}
+            _ if *name == "keep-alive" || *name == "proxy-connection" => {}
+            _ => return Ok(true),
+        }
+        Ok(false)
+    }
+}
+
+/// A length a handler declared without giving the body: the `content-length` of a HEAD
+/// answer (see [`declared_length`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Declared(pub u64);
+
+/// Settles a length declared without a body, once the request's method is known: a HEAD
+/// response sends it, any other is the handler's bug (its reason in `Err`).
+pub fn declared_length(mut response: HttpResponse, head: bool) -> Result<HttpResponse, String> {
+    let Some(Declared(length)) = response.extensions_mut().remove::<Declared>() else {
+        return Ok(response);
+    };
+    if head {
+        response
+            .headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(length));
+        return Ok(response);
+    }
+    Err(format!(
+        "content-length {length} but a body of 0 bytes (only an answer to HEAD may declare \
+         a length without its body)"
+    ))
+}
+
+/// An empty body that announces no size, for 204 and 304: axum adds `content-length: 0` to
+/// an empty body of known size, which hyper then sends in a 204 or 304 answering HEAD.
+struct NoBody;
+
+impl HttpBody for NoBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        true
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
 }
 
 fn header(name: &Value, value: &Value) -> Result<(HeaderName, HeaderValue), String> {
@@ -148,8 +315,13 @@ pub fn text(status: StatusCode, body: impl Into<Body>) -> HttpResponse {
     response
 }
 
+/// A response without a body (and, for 204 and 304, without a length).
 pub fn empty(status: StatusCode) -> HttpResponse {
-    let mut response = Response::new(Body::empty());
+    let body = match status {
+        StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED => Body::new(NoBody),
+        _ => Body::empty(),
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     response
 }

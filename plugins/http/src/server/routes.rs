@@ -12,12 +12,14 @@ use std::sync::Arc;
 
 use assay_sdk::{Error, Map, Result, Value};
 use axum::Router;
+use axum::extract::Request;
 use axum::http::header::{HeaderValue, LOCATION};
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, StatusCode, Uri};
 use axum::routing::{MethodFilter, on};
 use tower_http::services::ServeDir;
 
 use super::app::{self, App, Route};
+use super::log;
 use super::response::{self, HttpResponse};
 
 /// Method keys a routes table may use; `ANY` matches every method.
@@ -63,7 +65,7 @@ pub fn router(routes: &Map, statics: &[(String, PathBuf)], app: &Arc<App>) -> Re
                 handler: handler.clone(),
                 label: format!("{method_name} {pattern}"),
             });
-            let service = on(filter, move |req| app::handle(route.clone(), req));
+            let service = on(filter, move |req| serve(route.clone(), req));
             // axum refuses conflicting routes by panicking; say which route instead.
             router = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 router.route(&path, service)
@@ -80,11 +82,19 @@ pub fn router(routes: &Map, statics: &[(String, PathBuf)], app: &Arc<App>) -> Re
             })?;
         }
     }
-    // Static folders and the 404 fallback run `before` too (see `app::guard`).
+    // Static folders and the 404 fallback run `before` too (see `app::guard`), whose answer
+    // is settled like a route's.
     let guarded = |router: Router| {
         let app = app.clone();
-        router.layer(axum::middleware::from_fn(move |req, next| {
-            app::guard(app.clone(), req, next)
+        router.layer(axum::middleware::from_fn(move |req: Request, next| {
+            let app = app.clone();
+            async move {
+                let head = req.method() == Method::HEAD;
+                let (method, uri) = (req.method().clone(), req.uri().clone());
+                let response = app::guard(app, req, next).await;
+                response::declared_length(response, head)
+                    .unwrap_or_else(|why| invalid(&why, &method, &uri, "(static or not found)"))
+            }
         }))
     };
     let mut root_folder = None;
@@ -115,6 +125,30 @@ pub fn router(routes: &Map, statics: &[(String, PathBuf)], app: &Arc<App>) -> Re
         None => Router::new().fallback(|| async { response::error(StatusCode::NOT_FOUND) }),
     };
     Ok(router.fallback_service(guarded(fallback)))
+}
+
+/// A route's answer to `req`, its framing settled once the method is known.
+async fn serve(route: Arc<Route>, req: Request) -> HttpResponse {
+    let head = req.method() == Method::HEAD;
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    let response = app::handle(route.clone(), req).await;
+    response::declared_length(response, head)
+        .unwrap_or_else(|why| invalid(&why, &method, &uri, &route.label))
+}
+
+/// 500 and its log line for a handler's answer found invalid here (as `app` logs those it
+/// finds itself).
+fn invalid(why: &str, method: &Method, uri: &Uri, route: &str) -> HttpResponse {
+    log::error(
+        "handler returned no valid response",
+        &[
+            ("method", method.as_str()),
+            ("path", uri.path()),
+            ("route", route),
+            ("error", why),
+        ],
+    );
+    response::error(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Middleware of a static `folder`: 404 for what is neither a regular file nor a folder.

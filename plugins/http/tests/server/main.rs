@@ -12,6 +12,7 @@
 
 mod browser;
 mod curl;
+mod framing;
 mod grace;
 mod load;
 mod signals;
