@@ -13,14 +13,16 @@ use std::sync::Arc;
 use assay_sdk::{Error, Map, Result, Value};
 use axum::Router;
 use axum::extract::Request;
-use axum::http::header::{HeaderValue, LOCATION};
 use axum::http::{Method, StatusCode, Uri};
 use axum::routing::{MethodFilter, on};
-use tower_http::services::ServeDir;
 
 use super::app::{self, App, Route};
 use super::log;
 use super::response::{self, HttpResponse};
+
+// Static folders: a part of the router, in a file beside this one.
+#[path = "statics.rs"]
+mod statics;
 
 /// Method keys a routes table may use; `ANY` matches every method.
 const METHODS: &[&str] = &[
@@ -99,26 +101,12 @@ pub fn router(routes: &Map, statics: &[(String, PathBuf)], app: &Arc<App>) -> Re
     };
     let mut root_folder = None;
     for (prefix, folder) in statics {
-        let files = Router::new()
-            .fallback_service(ServeDir::new(folder).append_index_html_on_directories(true))
-            .layer(axum::middleware::from_fn_with_state(
-                folder.clone(),
-                only_files_and_folders,
-            ));
+        let files = statics::folder(prefix, folder);
         if prefix.is_empty() {
             root_folder = Some(files);
-            continue;
+        } else {
+            router = router.nest_service(prefix, guarded(files));
         }
-        // Nested, the folder sees paths without the prefix; put it back into the redirect
-        // tower-http sends for a folder named without its slash.
-        let mount = prefix.clone();
-        let folder = files.layer(axum::middleware::map_response(
-            move |response: HttpResponse| {
-                let mount = mount.clone();
-                async move { with_prefixed_location(response, &mount) }
-            },
-        ));
-        router = router.nest_service(prefix, guarded(folder));
     }
     let fallback = match root_folder {
         Some(files) => files,
@@ -149,62 +137,6 @@ fn invalid(why: &str, method: &Method, uri: &Uri, route: &str) -> HttpResponse {
         ],
     );
     response::error(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-/// Middleware of a static `folder`: 404 for what is neither a regular file nor a folder.
-/// tower-http would open a FIFO (blocking a thread, and the request, until a writer comes) or
-/// stream a device. Paths tower-http refuses anyway (`..`, backslashes) pass through to it.
-async fn only_files_and_folders(
-    axum::extract::State(folder): axum::extract::State<PathBuf>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> HttpResponse {
-    if is_special(&folder, req.uri().path()).await {
-        return response::error(StatusCode::NOT_FOUND);
-    }
-    next.run(req).await
-}
-
-/// Whether `uri_path` names, inside `folder`, something that exists and is neither a regular
-/// file nor a folder (or a folder whose `index.html` is such a thing).
-async fn is_special(folder: &std::path::Path, uri_path: &str) -> bool {
-    let Ok(decoded) = percent_encoding::percent_decode_str(uri_path).decode_utf8() else {
-        return false;
-    };
-    let mut path = folder.to_path_buf();
-    for segment in decoded.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => return false,
-            s if s.contains('\\') => return false,
-            s => path.push(s),
-        }
-    }
-    let special = |meta: &std::fs::Metadata| !meta.is_file() && !meta.is_dir();
-    match tokio::fs::metadata(&path).await {
-        Ok(meta) if meta.is_dir() => tokio::fs::metadata(path.join("index.html"))
-            .await
-            .is_ok_and(|index| special(&index)),
-        Ok(meta) => special(&meta),
-        Err(_) => false,
-    }
-}
-
-/// A redirect's `Location: /sub/` as `/<mount>/sub/`.
-fn with_prefixed_location(mut response: HttpResponse, mount: &str) -> HttpResponse {
-    if !response.status().is_redirection() {
-        return response;
-    }
-    let location = response
-        .headers()
-        .get(LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .filter(|l| l.starts_with('/'))
-        .and_then(|l| HeaderValue::from_str(&format!("{mount}{l}")).ok());
-    if let Some(location) = location {
-        response.headers_mut().insert(LOCATION, location);
-    }
-    response
 }
 
 fn filter(name: &str) -> Option<MethodFilter> {

@@ -208,3 +208,144 @@ fn fifos_and_devices_in_a_static_folder_are_not_served() {
     assert_eq!(curl(&[&server.url("/files/plain.txt")]).text(), "plain");
     assert_eq!(curl(&[&server.url("/plain.txt")]).text(), "plain");
 }
+
+/// `site/` for the symlink tests, next to `outside/` (what no link may reach):
+///
+/// ```text
+/// site/plain.txt                  site/sub/page.txt
+/// site/inside -> plain.txt        site/inside_dir -> sub          (resolve inside: served)
+/// site/passwd_link -> /etc/passwd site/escape -> ../outside/secret.txt
+/// site/out_dir -> ../outside      site/indexed/index.html -> ../../outside/secret.txt
+/// site/loop -> loop               site/pipe_link -> /tmp/.../outside/pipe (a FIFO)
+/// ```
+fn symlinked_site(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::symlink;
+    let site = dir.join("site");
+    let outside = dir.join("outside");
+    for folder in [&site, &site.join("sub"), &site.join("indexed"), &outside] {
+        std::fs::create_dir_all(folder).expect("mkdir");
+    }
+    std::fs::write(site.join("plain.txt"), "plain").expect("write");
+    std::fs::write(site.join("sub/page.txt"), "page").expect("write");
+    std::fs::write(outside.join("secret.txt"), "the outside secret").expect("write");
+    std::fs::write(outside.join("index.html"), "the outside index").expect("write");
+    let made = std::process::Command::new("mkfifo")
+        .arg(outside.join("pipe"))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success(), "mkfifo");
+    symlink("plain.txt", site.join("inside")).expect("symlink");
+    symlink("sub", site.join("inside_dir")).expect("symlink");
+    symlink("/etc/passwd", site.join("passwd_link")).expect("symlink");
+    symlink("../outside/secret.txt", site.join("escape")).expect("symlink");
+    symlink("../outside", site.join("out_dir")).expect("symlink");
+    symlink("../../outside/secret.txt", site.join("indexed/index.html")).expect("symlink");
+    symlink("loop", site.join("loop")).expect("symlink");
+    symlink(outside.join("pipe"), site.join("pipe_link")).expect("symlink");
+    site
+}
+
+/// What a path that does not exist gets: a link leading outside must look the same.
+fn not_found(server: &Server) -> (u16, String) {
+    let r = curl(&[&server.url("/files/no-such-file")]);
+    (r.status, r.text())
+}
+
+/// Links that resolve inside the static folder are served; links that lead outside it (to
+/// a file, as a folder in the middle of the path, as a folder's index.html) are 404 exactly
+/// like a missing file, so the response tells nothing about what is out there.
+#[test]
+fn symlinks_out_of_the_static_folder_are_not_followed() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let site = symlinked_site(dir.path());
+    let script = crate::fixtures().join("limits.lua");
+    let server = Server::start_with(&[], &script, &[site.to_str().expect("a UTF-8 path")]);
+    let missing = not_found(&server);
+    assert_eq!(missing.0, 404);
+    for (path, body) in [
+        ("/files/inside", "plain"),
+        ("/files/inside_dir/page.txt", "page"),
+        ("/inside", "plain"),
+        ("/inside_dir/page.txt", "page"),
+    ] {
+        let r = curl(&[&server.url(path)]);
+        assert_eq!((r.status, r.text().as_str()), (200, body), "{path}");
+    }
+    let start = std::time::Instant::now();
+    for path in [
+        "/files/passwd_link",
+        "/files/escape",
+        "/files/out_dir/secret.txt",
+        "/files/out_dir/",
+        "/files/out_dir",
+        "/files/out_dir/index.html",
+        "/files/indexed/",
+        "/files/indexed/index.html",
+        "/files/loop",
+        "/files/pipe_link",
+        "/files/out_dir/pipe",
+        "/files/%6fut_dir/secret.txt",
+        "/files/out_dir%2fsecret.txt",
+        "/files/inside_dir/%2e%2e/escape",
+        "/files/out_dir/%2e%2e/site/plain.txt",
+        "/passwd_link",
+        "/out_dir/secret.txt",
+        "/indexed/",
+    ] {
+        let r = curl(&["--path-as-is", &server.url(path)]);
+        assert_eq!(
+            (r.status, r.text()),
+            missing,
+            "{path}: not the plain 404 of a missing file\n{}",
+            r.describe()
+        );
+    }
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // HEAD and a raw request (nothing normalized on the way) say no more.
+    for request in [
+        "HEAD /files/passwd_link HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        "GET /files/out_dir/../out_dir/secret.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    ] {
+        let text = String::from_utf8_lossy(&raw(&server, request)).into_owned();
+        assert!(text.starts_with("HTTP/1.1 404"), "{request:?}: {text}");
+        assert!(
+            !text.contains("root:") && !text.contains("secret"),
+            "{text}"
+        );
+    }
+}
+
+/// A static folder that is itself a symlink (`current -> releases/7`, as deployments do) is
+/// served through the link, and its children's links are judged against where it points.
+#[test]
+fn a_symlinked_static_folder_keeps_its_links_inside() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let site = symlinked_site(dir.path());
+    let current = dir.path().join("current");
+    std::os::unix::fs::symlink(&site, &current).expect("symlink");
+    let script = crate::fixtures().join("limits.lua");
+    let server = Server::start_with(&[], &script, &[current.to_str().expect("a UTF-8 path")]);
+    let missing = not_found(&server);
+    for (path, body) in [
+        ("/files/plain.txt", "plain"),
+        ("/files/inside", "plain"),
+        ("/files/sub/page.txt", "page"),
+        ("/files/inside_dir/page.txt", "page"),
+    ] {
+        let r = curl(&[&server.url(path)]);
+        assert_eq!((r.status, r.text().as_str()), (200, body), "{path}");
+    }
+    for path in [
+        "/files/passwd_link",
+        "/files/escape",
+        "/files/out_dir/secret.txt",
+        "/files/indexed/",
+    ] {
+        let r = curl(&[&server.url(path)]);
+        assert_eq!((r.status, r.text()), missing, "{path}: {}", r.describe());
+    }
+}
