@@ -34,6 +34,7 @@ mod request;
 mod response;
 mod routes;
 mod spin;
+mod statics;
 mod websocket;
 
 use std::net::SocketAddr;

@@ -27,8 +27,6 @@ use super::log;
 use super::response::{self, HttpResponse};
 
 // Static folders: a part of the router, in a file beside this one.
-#[path = "statics.rs"]
-mod statics;
 
 /// Method keys a routes table may use; `ANY` matches every method.
 const METHODS: &[&str] = &[
@@ -87,7 +85,7 @@ pub fn router(routes: &Map, statics: &[(String, PathBuf)], app: &Arc<App>) -> Re
     };
     let mut root_folder = None;
     for (prefix, folder) in statics {
-        let files = statics::folder(prefix, folder);
+        let files = super::statics::folder(prefix, folder);
         if prefix.is_empty() {
             root_folder = Some(files);
         } else {

@@ -15,70 +15,60 @@ use assay_tests::{Run, assay_with_plugin, run};
 
 const MIB: usize = 1 << 20;
 
-/// A loopback HTTP/1.1 server answering every request with `body` (with a content-length, or
-/// chunked without one), each connection on its own thread; the port.
-fn serve(body: Vec<u8>, chunked: bool) -> u16 {
+/// A loopback listener running `handle` for each connection on its own thread; the port.
+fn listen(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
-    let body = Arc::new(body);
+    let handle = Arc::new(handle);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { break };
-            let body = body.clone();
-            std::thread::spawn(move || answer(stream, &body, chunked));
+            let handle = handle.clone();
+            std::thread::spawn(move || handle(stream));
         }
     });
     port
+}
+
+/// A loopback HTTP/1.1 server answering every request with `body` (with a content-length, or
+/// chunked without one); the port.
+fn serve(body: Vec<u8>, chunked: bool) -> u16 {
+    let body = Arc::new(body);
+    listen(move |stream| answer(stream, &body, chunked))
 }
 
 /// A loopback server that answers every request with `sent` bytes of a chunked body, then
 /// holds the connection for `hold` without finishing it: bodies that stay in flight.
 fn serve_stalling(sent: usize, hold: Duration) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { break };
-            std::thread::spawn(move || {
-                if read_head(&mut stream).is_none() {
-                    return;
-                }
-                let chunk = vec![b'x'; 64 * 1024];
-                let mut out = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
-                let mut left = sent;
-                while left > 0 {
-                    let n = left.min(chunk.len());
-                    out.extend_from_slice(format!("{n:x}\r\n").as_bytes());
-                    out.extend_from_slice(&chunk[..n]);
-                    out.extend_from_slice(b"\r\n");
-                    if stream.write_all(&out).is_err() {
-                        return;
-                    }
-                    out.clear();
-                    left -= n;
-                }
-                std::thread::sleep(hold);
-            });
+    listen(move |mut stream| {
+        if read_head(&mut stream).is_none() {
+            return;
         }
-    });
-    port
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut out = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        let mut left = sent;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            out.extend_from_slice(format!("{n:x}\r\n").as_bytes());
+            out.extend_from_slice(&chunk[..n]);
+            out.extend_from_slice(b"\r\n");
+            if stream.write_all(&out).is_err() {
+                return;
+            }
+            out.clear();
+            left -= n;
+        }
+        std::thread::sleep(hold);
+    })
 }
 
 /// A loopback server that reads each request's head, never its body, and never answers
 /// within `hold`: request bodies that stay in flight.
 fn serve_silent(hold: Duration) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { break };
-            std::thread::spawn(move || {
-                let _ = read_head(&mut stream);
-                std::thread::sleep(hold);
-            });
-        }
-    });
-    port
+    listen(move |mut stream| {
+        let _ = read_head(&mut stream);
+        std::thread::sleep(hold);
+    })
 }
 
 /// Reads a request's head (through the blank line); `None` when the client went away.
