@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The `assay` binary under test: `$ASSAY_BIN`, else the one built beside this test binary.
@@ -35,6 +36,28 @@ pub fn tests_dir() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// The Python of the conformance peers (aiohttp, requests, websockets, PyJWT, ...), from
+/// `tests/conformance/ensure-python`, which makes its venv on first use; run once per test
+/// binary. A Python that cannot be had fails the test with the script's reason: nothing is
+/// skipped.
+pub fn conformance_python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/ensure-python");
+        let mut cmd = Command::new("bash");
+        cmd.arg(&script);
+        let out = run(cmd, None, Duration::from_secs(600))
+            .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+        assert_eq!(
+            out.code,
+            Some(0),
+            "ensure-python could not provide the conformance peers' Python:\n{}",
+            out.describe()
+        );
+        PathBuf::from(out.stdout.trim())
+    })
 }
 
 /// A finished run of the binary.

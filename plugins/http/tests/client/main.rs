@@ -14,33 +14,13 @@ mod tls;
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use assay_tests::{Run, assay_with_plugin, run};
+use assay_tests::{Run, assay_with_plugin, conformance_python, run};
 
 /// The repository's root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A Python with aiohttp, from `tests/conformance/ensure-python` (run once per test binary).
-pub fn python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let script = repo().join("tests/conformance/ensure-python");
-        let mut cmd = Command::new("bash");
-        cmd.arg(&script);
-        let out = run(cmd, None, Duration::from_secs(600))
-            .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
-        assert_eq!(
-            out.code,
-            Some(0),
-            "ensure-python could not provide aiohttp:\n{}",
-            out.describe()
-        );
-        PathBuf::from(out.stdout.trim())
-    })
 }
 
 /// A test server process, killed when dropped.
@@ -53,7 +33,7 @@ impl Peer {
     /// Starts `tests/conformance/<script>` with `args` and waits for its "PORT <n>" line.
     pub fn start(script: &str, args: &[&str]) -> Peer {
         let path = repo().join("tests/conformance").join(script);
-        let mut child = Command::new(python())
+        let mut child = Command::new(conformance_python())
             .arg(&path)
             .args(["--lifetime", "60"])
             .args(args)

@@ -1,14 +1,16 @@
 //! The http server in the real `assay` binary, driven from outside as users will: `curl`
 //! (headers, bodies, static files, middleware, errors, concurrency), signals (SIGTERM while
-//! requests are in flight), `wrk` (load, exact error counts) and headless Chromium (a page
-//! whose JavaScript talks WebSocket to the server).
+//! requests are in flight), `wrk` (load, exact error counts), headless Chromium (a page
+//! whose JavaScript talks WebSocket to the server) and Python's `websockets` library (close
+//! codes and handshakes, `ss` for sockets left behind).
 //!
 //! The server is `tests/lua/http/fixtures/server/app.lua`; it prints `PORT <n>` once it
 //! listens on 127.0.0.1 and `STOPPED handled=<n> raised=<n>` when it stops.
 //!
 //! Needs the release build of the binary and the plugin (`cargo build --release -p assay -p
-//! assay-plugin-http`) and the Debian packages `scripts/services install` provides (curl, wrk,
-//! chromium). A missing one fails the tests, naming it: nothing is skipped.
+//! assay-plugin-http`), the Debian packages `scripts/services install` provides (curl, wrk,
+//! chromium) and python3 (tests/conformance/ensure-python makes a venv with `websockets` on
+//! first use). A missing one fails the tests, naming it: nothing is skipped.
 
 mod browser;
 mod curl;
@@ -19,6 +21,7 @@ mod signals;
 mod statics;
 mod timeouts;
 mod websocket;
+mod websocket_peer;
 
 use std::io::{BufRead as _, Read as _};
 use std::path::{Path, PathBuf};
