@@ -215,3 +215,33 @@ pub struct HostServicesV2 {
     /// takes PEM text only there).
     pub sandboxed: extern "C" fn() -> ROption<bool>,
 }
+
+/// The name of the host-services extension, version 3 (beside versions 1 and 2, unchanged).
+/// Handed over as version 2 is: the host checks the plugin's view of [`HostServicesV3`]
+/// against its own layout first.
+pub const HOST_SERVICES_V3: &str = "assay.host.v3";
+
+/// What a plugin returns for [`HOST_SERVICES_V3`].
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct HostHookV3 {
+    /// The layout of [`HostServicesV3`] as the plugin was compiled with it.
+    pub services_layout: &'static TypeLayout,
+    pub set_services: extern "C" fn(services: &'static HostServicesV3),
+}
+
+/// Services of version 3: Lua glue. Values cross the boundary as copies, so a plugin cannot
+/// see what a Lua function does to a table it was given; a few lines of Lua on the host's
+/// side can (`after(req, resp)` middleware that changes `resp` in place). To be called on the
+/// Lua thread, inside a plugin call; elsewhere it returns `RNone`.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct HostServicesV3 {
+    /// Compiles `source`, a Lua chunk that returns a function, in the calling VM (named
+    /// `name` in tracebacks), runs it once and hands back the function it returned, as a
+    /// callback (made once per VM and source; later calls return the same function). The
+    /// chunk sees only Lua's pure base functions and the `string`, `table` and `math`
+    /// libraries, not the script's globals. `RErr` says why the chunk failed.
+    pub lua_function:
+        extern "C" fn(name: RStr<'_>, source: RStr<'_>) -> ROption<RResult<Callback, RString>>,
+}

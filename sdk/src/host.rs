@@ -1,5 +1,6 @@
 //! What the host tells a plugin about the script calling it, so the plugin can keep what it
-//! builds for that script inside the script's limits (the `assay.host.v2` extension).
+//! builds for that script inside the script's limits (the `assay.host.v2` extension), and Lua
+//! glue run on the host's side ([`lua_function`], `assay.host.v3`).
 //!
 //! Lua's memory limit only sees what Lua allocates; bytes a plugin buffers on its side (a
 //! response body, a parsed document) are outside it. [`memory_limit`] lets a plugin bound such
@@ -26,13 +27,22 @@ use std::sync::OnceLock;
 use abi_stable::StableAbi;
 use abi_stable::std_types::RStr;
 
-use crate::abi::{HOST_SERVICES_V1, HOST_SERVICES_V2, HostHookV1, HostHookV2, HostServicesV2};
+use crate::abi::{
+    HOST_SERVICES_V1, HOST_SERVICES_V2, HOST_SERVICES_V3, HostHookV1, HostHookV2, HostHookV3,
+    HostServicesV2, HostServicesV3,
+};
 use crate::callback::Callback;
+use crate::error::{Error, Result};
 
 static SERVICES: OnceLock<&'static HostServicesV2> = OnceLock::new();
+static SERVICES_V3: OnceLock<&'static HostServicesV3> = OnceLock::new();
 
 extern "C" fn set_services(services: &'static HostServicesV2) {
     let _ = SERVICES.set(services);
+}
+
+extern "C" fn set_services_v3(services: &'static HostServicesV3) {
+    let _ = SERVICES_V3.set(services);
 }
 
 static HOOK_V2: HostHookV2 = HostHookV2 {
@@ -40,11 +50,17 @@ static HOOK_V2: HostHookV2 = HostHookV2 {
     set_services,
 };
 
+static HOOK_V3: HostHookV3 = HostHookV3 {
+    services_layout: <HostServicesV3 as StableAbi>::LAYOUT,
+    set_services: set_services_v3,
+};
+
 /// The plugin's answer to the host's extension look-ups (`PluginModule::extension`).
 pub(crate) extern "C" fn extension(name: RStr<'_>) -> *const c_void {
     match name.as_str() {
         HOST_SERVICES_V1 => &crate::keepalive::HOOK as *const HostHookV1 as *const c_void,
         HOST_SERVICES_V2 => &HOOK_V2 as *const HostHookV2 as *const c_void,
+        HOST_SERVICES_V3 => &HOOK_V3 as *const HostHookV3 as *const c_void,
         _ => std::ptr::null(),
     }
 }
@@ -76,4 +92,26 @@ pub fn sandboxed() -> bool {
         .get()
         .and_then(|services| (services.sandboxed)().into_option())
         .unwrap_or(false)
+}
+
+/// A Lua function made by the host from `source`, a chunk that returns it, for glue a plugin
+/// cannot do across the boundary: values cross as copies, so only Lua code sees what another
+/// Lua function did to a table in place. The chunk runs once per script (named `name` in
+/// tracebacks); it sees Lua's pure base functions (`type`, `pairs`, `error`, `select`, ...)
+/// and `string`, `table`, `math`, never the script's globals. Call the callback as any other.
+///
+/// ```ignore
+/// // after(req, resp) may change resp in place or return a new one
+/// const GLUE: &str = "return function(after, req, resp) \
+///     local r = after(req, resp) if r == nil then return resp end return r end";
+/// let glue = assay_sdk::host::lua_function("http.after", GLUE).transpose()?;
+/// ```
+///
+/// `None` outside a call on the Lua thread or with a host without the extension (do without:
+/// call the function directly); `Some(Err)` when the chunk does not compile or does not
+/// return a function (a bug in the plugin).
+pub fn lua_function(name: &str, source: &str) -> Option<Result<Callback>> {
+    let services = SERVICES_V3.get()?;
+    let made = (services.lua_function)(name.into(), source.into()).into_option()?;
+    Some(made.into_result().map_err(|e| Error::new(e.into_string())))
 }

@@ -6,7 +6,9 @@
 //!   sandboxed, and the host's JSON body method (`resp:json()`), which decodes straight into Lua under that limit instead of
 //!   through a parsed tree on the plugin's side. The plugin's view of the services' layout is
 //!   checked against ours first (abi_stable's checker); a plugin that disagrees, or that does
-//!   not know the name, goes without and does that work itself.
+//!   not know the name, goes without and does that work itself;
+//! - `assay.host.v3` ([`SERVICES_V3`]): Lua glue, a function compiled from a plugin's source
+//!   in the calling VM (see [`lua_function`]), layout-checked as version 2 is.
 //!
 //! Each service needs to know which VM is calling. Plugin calls happen on the VM's thread, so
 //! the call wrapper marks the VM in a thread-local for the length of each call ([`Calling`]).
@@ -15,11 +17,11 @@ use std::cell::Cell;
 use std::ffi::c_void;
 
 use abi_stable::StableAbi;
-use abi_stable::std_types::{RNone, ROption, RSome, RStr};
+use abi_stable::std_types::{RErr, RNone, ROk, ROption, RResult, RSome, RStr, RString};
 use assay_sdk::Callback;
 use assay_sdk::abi::{
-    HOST_SERVICES_V1, HOST_SERVICES_V2, HostHookV1, HostHookV2, HostServicesV1, HostServicesV2,
-    PluginModuleRef, RawHold,
+    HOST_SERVICES_V1, HOST_SERVICES_V2, HOST_SERVICES_V3, HostHookV1, HostHookV2, HostHookV3,
+    HostServicesV1, HostServicesV2, HostServicesV3, PluginModuleRef, RawHold,
 };
 use mlua::Lua;
 
@@ -33,6 +35,8 @@ static SERVICES_V2: HostServicesV2 = HostServicesV2 {
     json_method,
     sandboxed,
 };
+
+static SERVICES_V3: HostServicesV3 = HostServicesV3 { lua_function };
 
 thread_local! {
     /// The VM whose plugin call is running on this thread, if any.
@@ -68,18 +72,25 @@ pub fn offer(module: PluginModuleRef) {
         // SAFETY: a plugin answering this name returns a `HostHookV2` with static lifetime
         // (the SDK's contract; the hook's own layout is frozen with the name).
         let hook = unsafe { &*(hook as *const HostHookV2) };
-        if services_agree(hook.services_layout) {
+        if services_agree::<HostServicesV2>(hook.services_layout) {
             (hook.set_services)(&SERVICES_V2);
+        }
+    }
+    let hook = (module.extension())(RStr::from_str(HOST_SERVICES_V3));
+    if !hook.is_null() {
+        // SAFETY: as for version 2.
+        let hook = unsafe { &*(hook as *const HostHookV3) };
+        if services_agree::<HostServicesV3>(hook.services_layout) {
+            (hook.set_services)(&SERVICES_V3);
         }
     }
 }
 
-/// Whether a plugin's view of [`HostServicesV2`] (`theirs`) is our layout: a plugin built
+/// Whether a plugin's view of the services `S` (`theirs`) is our layout: a plugin built
 /// against another definition (a field more or less, another signature) gets no services and
 /// does the work itself, instead of calling through the wrong pointers.
-fn services_agree(theirs: &'static abi_stable::type_layout::TypeLayout) -> bool {
-    let ours = <HostServicesV2 as StableAbi>::LAYOUT;
-    abi_stable::abi_stability::check_layout_compatibility(theirs, ours).is_ok()
+fn services_agree<S: StableAbi>(theirs: &'static abi_stable::type_layout::TypeLayout) -> bool {
+    abi_stable::abi_stability::check_layout_compatibility(theirs, S::LAYOUT).is_ok()
 }
 
 /// The VM making the plugin call under way on this thread, if any.
@@ -155,6 +166,23 @@ fn decode_body(lua: &Lua, args: crate::builtins::args::Args) -> BuiltinResult<ml
     }
 }
 
+extern "C" fn lua_function(
+    name: RStr<'_>,
+    source: RStr<'_>,
+) -> ROption<RResult<Callback, RString>> {
+    let Some(lua) = calling() else {
+        return RNone;
+    };
+    let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        super::glue::function(lua, name.as_str(), source.as_str())
+    }));
+    RSome(match made {
+        Ok(Ok(callback)) => ROk(callback),
+        Ok(Err(e)) => RErr(RString::from(e.to_string())),
+        Err(_) => RErr(RString::from("the host panicked compiling the glue")),
+    })
+}
+
 extern "C" fn hold() -> RawHold {
     let Some(lua) = calling() else {
         return RawHold {
@@ -204,8 +232,13 @@ mod tests {
 
     #[test]
     fn services_go_only_to_plugins_that_agree_on_their_layout() {
-        assert!(services_agree(<HostServicesV2 as StableAbi>::LAYOUT));
-        assert!(!services_agree(<Shorter as StableAbi>::LAYOUT));
-        assert!(!services_agree(<Retyped as StableAbi>::LAYOUT));
+        let agree = services_agree::<HostServicesV2>;
+        assert!(agree(<HostServicesV2 as StableAbi>::LAYOUT));
+        assert!(!agree(<Shorter as StableAbi>::LAYOUT));
+        assert!(!agree(<Retyped as StableAbi>::LAYOUT));
+        assert!(!agree(<HostServicesV3 as StableAbi>::LAYOUT));
+        assert!(services_agree::<HostServicesV3>(
+            <HostServicesV3 as StableAbi>::LAYOUT
+        ));
     }
 }

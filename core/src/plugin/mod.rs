@@ -14,6 +14,7 @@ mod callback;
 pub mod discovery;
 #[cfg(target_os = "linux")]
 mod elf;
+mod glue;
 mod host;
 pub mod load;
 mod object;
