@@ -54,8 +54,7 @@ local server = http.server({
     end
   end,
   after = function(req, resp)
-    -- resp is whatever the handler returned when that is not a string or nil (42 for /bad).
-    if type(resp) ~= "table" then return nil end
+    -- resp is the response as it will be sent (server_middleware.lua has the details).
     seen_after[#seen_after + 1] = req.path .. " " .. tostring(resp.status)
     if req.path == "/replaced" then
       return {status = 202, body = resp.body .. " + after"}

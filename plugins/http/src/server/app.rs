@@ -1,18 +1,12 @@
-//! One request through a route: read the body, build `req`, run `before`, the handler and
-//! `after` (each a coroutine on the Lua thread), turn the answer into a response.
-//!
-//! Middleware: `before(req)` runs for every request (routes, static folders, 404s) and
-//! returning anything but nil short-circuits with that response;
-//! `after(req, resp)` gets the response as a table (`{status, headers, body}`, whatever the
-//! handler returned; not for WebSocket answers) and, when it returns a value, that value is sent instead. Lua tables are
-//! copies on this side, so `after` must *return* a changed response; returning nothing keeps
-//! the original (the common case: access logs, metrics).
+//! One request through a route: read the body, build `req`, run `before` and the handler
+//! (each a coroutine on the Lua thread), turn the answer into a response. `after` wraps the
+//! whole router (see `middleware.rs`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use assay_sdk::{Bytes, Callback, Map, Value};
+use assay_sdk::{Bytes, Callback, Value};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request};
 use axum::http::StatusCode;
@@ -23,6 +17,7 @@ use axum::response::IntoResponse;
 use super::body;
 use super::lifecycle::Shutdown;
 use super::log;
+use super::middleware::{Answered, Middleware};
 use super::request;
 use super::response::{self, HttpResponse, Reply};
 use super::spin::Spin;
@@ -30,8 +25,8 @@ use super::websocket::Conn;
 
 /// What every route of a server shares.
 pub struct App {
-    pub before: Option<Callback>,
-    pub after: Option<Callback>,
+    pub before: Option<Middleware>,
+    pub after: Option<Middleware>,
     pub max_body: usize,
     pub max_message: usize,
     /// The script's memory limit: request bodies being read at once may not hold more.
@@ -63,7 +58,7 @@ pub struct Route {
 
 /// Which Lua function a failure comes from.
 #[derive(Clone, Copy)]
-enum Stage {
+pub enum Stage {
     Before,
     Handler,
     After,
@@ -80,11 +75,11 @@ impl Stage {
 }
 
 /// Why a handler produced no response.
-enum Failure {
+pub enum Failure {
     /// The Lua function raised (message and traceback).
     Raised(Stage, String),
     /// It returned something that is not a response.
-    Invalid(String),
+    Invalid(Stage, String),
     TimedOut(Duration),
 }
 
@@ -97,37 +92,48 @@ pub async fn handle(route: Arc<Route>, req: Request) -> HttpResponse {
     let params = RawPathParams::from_request_parts(&mut parts, &())
         .await
         .ok();
-    let req = request::to_value(
-        &parts,
-        params.as_ref(),
-        remote_addr(&parts),
-        body,
-        &route.app.json,
-    );
-    let reply = respond(&route, req).await;
+    let req = request_value(&parts, params.as_ref(), body, &route.app.json);
+    let (reply, seen) = respond(&route, req).await;
     // The body went to Lua with `req` (or was dropped with it).
     drop(charge);
-    match reply {
+    let mut response = match reply {
         Ok(Reply::Response(response)) => response,
         Ok(Reply::WebSocket {
             function,
             protocols,
         }) => upgrade(&route, parts, function, protocols).await,
         Err(failure) => failed(failure, &parts, &route.label),
+    };
+    if let Some(req) = seen {
+        response.extensions_mut().insert(Answered {
+            req,
+            route: route.label.clone(),
+        });
     }
+    response
+}
+
+/// The `req` table for a request (with its body, when read).
+pub fn request_value(
+    parts: &Parts,
+    params: Option<&RawPathParams>,
+    body: Bytes,
+    json: &assay_sdk::Callback,
+) -> Value {
+    request::to_value(parts, params, remote_addr(parts), body, json)
 }
 
 /// The response for a failure, and its log line.
-fn failed(failure: Failure, parts: &Parts, route: &str) -> HttpResponse {
+pub fn failed(failure: Failure, parts: &Parts, route: &str) -> HttpResponse {
     let (status, message, detail) = match failure {
         Failure::Raised(stage, error) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("{} raised an error", stage.name()),
             error,
         ),
-        Failure::Invalid(why) => (
+        Failure::Invalid(stage, why) => (
             StatusCode::INTERNAL_SERVER_ERROR,
-            "handler returned no valid response".to_owned(),
+            format!("{} returned no valid response", stage.name()),
             why,
         ),
         Failure::TimedOut(limit) => (
@@ -140,7 +146,7 @@ fn failed(failure: Failure, parts: &Parts, route: &str) -> HttpResponse {
         &message,
         &[
             ("method", parts.method.as_str()),
-            ("path", parts.uri.path()),
+            ("path", request::original_uri(parts).path()),
             ("route", route),
             ("error", &detail),
         ],
@@ -149,36 +155,39 @@ fn failed(failure: Failure, parts: &Parts, route: &str) -> HttpResponse {
 }
 
 /// `before` for what no route handles: static folders and 404s, so auth middleware covers
-/// them too (`after` does not run there: files are streamed from disk, not built in Lua).
-/// The body is not read: static files and 404s do not use it.
+/// them too. The body is not read: static files and 404s do not use it.
 pub async fn guard(app: Arc<App>, req: Request, next: Next) -> HttpResponse {
+    const ROUTE: &str = "(static or not found)";
     let Some(before) = &app.before else {
         return next.run(req).await;
     };
     let (parts, body) = req.into_parts();
-    let value = request::to_value(
-        &parts,
-        None,
-        remote_addr(&parts),
-        Bytes::default(),
-        &app.json,
-    );
-    let answer = match call(&app, before, Stage::Before, vec![value]).await {
-        Ok(values) => first(values),
-        Err(failure) => return failed(failure, &parts, "(static or not found)"),
+    let value = request_value(&parts, None, Bytes::default(), &app.json);
+    let (f, args) = before.invocation(vec![value.clone()]);
+    let (answer, seen) = match call(&app, f, Stage::Before, args).await {
+        Ok(values) => before.before_results(values, value),
+        Err(failure) => return failed(failure, &parts, ROUTE),
     };
-    if answer.is_nil() {
-        return next.run(Request::from_parts(parts, body)).await;
+    let mut response = if answer.is_nil() {
+        next.run(Request::from_parts(parts, body)).await
+    } else {
+        match response::from_value(answer) {
+            Ok(Reply::Response(response)) => response,
+            Ok(Reply::WebSocket { .. }) => failed(
+                Failure::Invalid(Stage::Before, "it cannot answer with a WebSocket".into()),
+                &parts,
+                ROUTE,
+            ),
+            Err(why) => failed(Failure::Invalid(Stage::Before, why), &parts, ROUTE),
+        }
+    };
+    if app.after.is_some() {
+        response.extensions_mut().insert(Answered {
+            req: seen,
+            route: ROUTE.to_owned(),
+        });
     }
-    match response::from_value(answer) {
-        Ok(Reply::Response(response)) => response,
-        Ok(Reply::WebSocket { .. }) => failed(
-            Failure::Invalid("'before' cannot answer with a WebSocket".into()),
-            &parts,
-            "(static or not found)",
-        ),
-        Err(why) => failed(Failure::Invalid(why), &parts, "(static or not found)"),
-    }
+    response
 }
 
 fn remote_addr(parts: &Parts) -> SocketAddr {
@@ -188,34 +197,36 @@ fn remote_addr(parts: &Parts) -> SocketAddr {
         .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0)
 }
 
-async fn respond(route: &Route, req: Value) -> Result<Reply, Failure> {
+/// `before` and the handler's answer, and the request as `before` left it when `after` will
+/// want it.
+async fn respond(route: &Route, req: Value) -> (Result<Reply, Failure>, Option<Value>) {
     let app = &route.app;
-    let middleware = app.before.is_some() || app.after.is_some();
-    let kept = if middleware { Some(req.clone()) } else { None };
-    let answer = match &app.before {
-        Some(before) => match first(call(app, before, Stage::Before, vec![req.clone()]).await?) {
-            Value::Nil => first(call(app, &route.handler, Stage::Handler, vec![req]).await?),
-            early => early,
-        },
-        None => first(call(app, &route.handler, Stage::Handler, vec![req]).await?),
-    };
-    let answer = match (&app.after, kept) {
-        (Some(after), Some(req)) if !is_websocket(&answer) => {
-            let table = normalized(answer);
-            match first(call(app, after, Stage::After, vec![req, table.clone()]).await?) {
-                Value::Nil => table,
-                replaced => replaced,
+    let (answer, req) = match &app.before {
+        Some(before) => {
+            let (f, args) = before.invocation(vec![req.clone()]);
+            match call(app, f, Stage::Before, args).await {
+                Ok(values) => before.before_results(values, req),
+                Err(failure) => return (Err(failure), Some(req)),
             }
         }
-        _ => answer,
+        None => (Value::Nil, req),
     };
-    response::from_value(answer).map_err(Failure::Invalid)
+    let seen = app.after.as_ref().map(|_| req.clone());
+    let (answer, stage) = match answer {
+        Value::Nil => match call(app, &route.handler, Stage::Handler, vec![req]).await {
+            Ok(values) => (first(values), Stage::Handler),
+            Err(failure) => return (Err(failure), seen),
+        },
+        early => (early, Stage::Before),
+    };
+    let reply = response::from_value(answer).map_err(|why| Failure::Invalid(stage, why));
+    (reply, seen)
 }
 
-/// Calls a Lua function for a request. On `timeout`, the request gets its 503 at once, but
-/// the coroutine itself runs on to its end (Lua cannot interrupt it safely); what it returns
-/// then is dropped.
-async fn call(
+/// Calls a Lua function for a request. On `timeout`, the request gets its 503 at once and
+/// the call is dropped: the host closes the coroutine (its `<close>` variables run) or, when
+/// it is computing, interrupts it.
+pub async fn call(
     app: &App,
     f: &Callback,
     stage: Stage,
@@ -234,29 +245,6 @@ async fn call(
 
 fn first(values: Vec<Value>) -> Value {
     values.into_iter().next().unwrap_or(Value::Nil)
-}
-
-fn is_websocket(answer: &Value) -> bool {
-    matches!(answer, Value::Map(m) if m.get("websocket").is_some())
-}
-
-/// The handler's answer as the table `after` sees: a string becomes
-/// `{status = 200, headers = {["content-type"] = "text/plain; charset=utf-8"}, body = s}`,
-/// nil becomes `{status = 204}`; tables pass unchanged.
-fn normalized(answer: Value) -> Value {
-    match answer {
-        Value::Str(body) => {
-            let mut headers = Map::with_capacity(1);
-            headers.push("content-type".into(), "text/plain; charset=utf-8".into());
-            let mut table = Map::with_capacity(3);
-            table.push("status".into(), Value::Int(200));
-            table.push("headers".into(), Value::Map(headers));
-            table.push("body".into(), Value::Str(body));
-            Value::Map(table)
-        }
-        Value::Nil => Value::Map([("status", Value::Int(204))].into_iter().collect()),
-        other => other,
-    }
 }
 
 /// Upgrades to a WebSocket and runs `function(conn)` until it returns.

@@ -29,6 +29,7 @@ mod body;
 mod connections;
 mod lifecycle;
 mod log;
+mod middleware;
 mod options;
 mod request;
 mod response;
@@ -123,11 +124,11 @@ impl ObjectType for Server {
 
 /// Binds (on the calling thread, so errors come back at once) and starts serving on the
 /// plugin's runtime.
-fn start(routes: &Map, opts: ServerOptions) -> Result<Server> {
+fn start(routes: &Map, mut opts: ServerOptions) -> Result<Server> {
     let (signals, shutdown) = lifecycle::signals();
     let app = Arc::new(App {
-        before: opts.before.clone(),
-        after: opts.after.clone(),
+        before: opts.before.take(),
+        after: opts.after.take(),
         max_body: opts.max_body,
         max_message: opts.max_message,
         memory_limit: opts.memory_limit,

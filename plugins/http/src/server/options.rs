@@ -9,6 +9,7 @@ use assay_sdk::{Callback, Options, Result, Value};
 use super::connections::{
     DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, Limits, fd_capped,
 };
+use super::middleware::Middleware;
 
 /// nginx's `client_max_body_size` default: larger bodies get 413 unless `max_body` says more.
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
@@ -47,8 +48,8 @@ pub struct ServerOptions {
     pub port: u16,
     /// URL prefix (no trailing slash, `""` for the root) and folder.
     pub statics: Vec<(String, PathBuf)>,
-    pub before: Option<Callback>,
-    pub after: Option<Callback>,
+    pub before: Option<Middleware>,
+    pub after: Option<Middleware>,
     /// The largest request body read (413 beyond), at most the script's memory limit.
     pub max_body: usize,
     /// The largest WebSocket message or frame (1009 beyond), at most the memory limit.
@@ -127,8 +128,12 @@ impl ServerOptions {
             host,
             port,
             statics: statics(opts)?,
-            before: callback(opts, "before")?,
-            after: callback(opts, "after")?,
+            before: callback(opts, "before")?
+                .map(Middleware::before)
+                .transpose()?,
+            after: callback(opts, "after")?
+                .map(Middleware::after)
+                .transpose()?,
             max_body,
             max_message,
             memory_limit,

@@ -1,7 +1,8 @@
 //! The `req` table a handler receives:
 //! `{method, path, params, query, headers, body, remote_addr}` plus `req:json()`.
 //!
-//! - `path` is the request path as sent (still percent-encoded); `params` are decoded.
+//! - `path` is the request path as sent (still percent-encoded), under a static folder's
+//!   prefix too (axum's nested router sees the path without it); `params` are decoded.
 //! - `query` values are decoded; a key given once is a string, a key repeated is a list of its
 //!   values in order (as Node's `querystring` does), so `?tag=a&tag=b` is not silently cut.
 //! - header names are lower-case; a repeated header's values are joined with ", " (RFC 9110
@@ -10,9 +11,9 @@
 use std::net::SocketAddr;
 
 use assay_sdk::{Bytes, Callback, List, Map, Value};
-use axum::extract::RawPathParams;
-use axum::http::HeaderMap;
+use axum::extract::{OriginalUri, RawPathParams};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Uri};
 
 use super::routes;
 
@@ -24,16 +25,25 @@ pub fn to_value(
     body: Bytes,
     json: &Callback,
 ) -> Value {
+    let uri = original_uri(parts);
     let mut req = Map::with_capacity(8);
     req.push("method".into(), parts.method.as_str().into());
-    req.push("path".into(), parts.uri.path().into());
+    req.push("path".into(), uri.path().into());
     req.push("params".into(), Value::Map(path_params(params)));
-    req.push("query".into(), Value::Map(query(parts.uri.query())));
+    req.push("query".into(), Value::Map(query(uri.query())));
     req.push("headers".into(), Value::Map(headers(&parts.headers)));
     req.push("body".into(), Value::Str(body));
     req.push("remote_addr".into(), remote.to_string().into());
     req.push("json".into(), Value::Function(json.clone()));
     Value::Map(req)
+}
+
+/// The URI the client sent (a nested router's parts hold it without the prefix).
+pub fn original_uri(parts: &Parts) -> &Uri {
+    parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0)
 }
 
 fn path_params(params: Option<&RawPathParams>) -> Map {

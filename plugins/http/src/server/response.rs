@@ -7,6 +7,9 @@
 //!   (`protocols`: subprotocols accepted, the first one the client offers is chosen);
 //! - nothing (`nil`): 204 No Content, the honest answer to a handler that produced no body.
 //!
+//! A header's value is a string, a number, or a list of them for a header sent several times
+//! (`["set-cookie"] = {"a=1", "b=2"}`): cookies cannot be joined into one line.
+//!
 //! Anything else is the handler's bug: 500 and a log line saying what came back.
 //!
 //! Framing is the server's, not the handler's: a header that says where a response ends, or
@@ -62,18 +65,80 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// Interprets a handler's first return value; `Err` says why it is not a response.
 pub fn from_value(value: Value) -> Result<Reply, String> {
+    from_value_keeping(value, None)
+}
+
+/// A streamed body (a static file) and the length it was announced with, kept for the
+/// response `after` describes without a body of its own.
+pub struct Kept {
+    pub body: Body,
+    pub length: Option<u64>,
+}
+
+impl Kept {
+    /// The body of `parts`' response, announced with its `content-length`.
+    pub fn new(parts: &axum::http::response::Parts, body: Body) -> Self {
+        let length = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        Kept { body, length }
+    }
+
+    fn len(&self) -> Option<u64> {
+        self.body.size_hint().exact().or(self.length)
+    }
+}
+
+/// [`from_value`], where a table without `body` or `json` keeps `kept`, the body of the
+/// response it describes (a static file `after` did not replace).
+pub fn from_value_keeping(value: Value, kept: Option<Kept>) -> Result<Reply, String> {
     match value {
         Value::Str(body) => Ok(Reply::Response(text(StatusCode::OK, body.into_vec()))),
         Value::Nil => Ok(Reply::Response(empty(StatusCode::NO_CONTENT))),
-        Value::Map(map) => from_map(map),
+        Value::Map(map) => from_map(map, kept),
         other => Err(format!(
-            "a handler must return a string or a table, not a {}",
+            "a response must be a string or a table, not a {}",
             other.type_name()
         )),
     }
 }
 
-fn from_map(map: Map) -> Result<Reply, String> {
+/// A response as `after` sees it: `{status, headers, body}`, header names in lower case, a
+/// header sent more than once as the list of its values; `body` absent when not given.
+pub fn to_value(parts: &axum::http::response::Parts, body: Option<&[u8]>) -> Value {
+    let mut headers = Map::with_capacity(parts.headers.keys_len());
+    for name in parts.headers.keys() {
+        let mut values = parts
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|v| Value::Str(v.as_bytes().into()));
+        let first = values.next().unwrap_or(Value::Nil);
+        let value = match values.next() {
+            None => first,
+            Some(second) => {
+                let mut list = vec![first, second];
+                list.extend(values);
+                Value::from(list)
+            }
+        };
+        headers.push(name.as_str().into(), value);
+    }
+    let mut table = Map::with_capacity(3);
+    table.push(
+        "status".into(),
+        Value::Int(i64::from(parts.status.as_u16())),
+    );
+    table.push("headers".into(), Value::Map(headers));
+    if let Some(body) = body {
+        table.push("body".into(), Value::Str(body.into()));
+    }
+    Value::Map(table)
+}
+
+fn from_map(map: Map, kept: Option<Kept>) -> Result<Reply, String> {
     if let Some(ws) = map.get("websocket") {
         let Value::Function(function) = ws else {
             return Err(format!(
@@ -131,6 +196,12 @@ fn from_map(map: Map) -> Result<Reply, String> {
         }
         (None, None) => (Vec::new(), None),
     };
+    // The kept body stands for the missing one: its size is what a length must match.
+    let kept = kept.filter(|_| map.get("json").is_none() && map.get("body").is_none());
+    let body_len = match &kept {
+        Some(kept) => kept.len(),
+        None => Some(body.len() as u64),
+    };
     let mut response = Response::new(Body::empty());
     let mut framing = Framing::default();
     if let Some(headers) = map.get("headers") {
@@ -141,9 +212,15 @@ fn from_map(map: Map) -> Result<Reply, String> {
             ));
         };
         for (name, value) in headers.iter() {
-            let (name, value) = header(name, value)?;
-            if framing.take(&name, &value)? {
-                response.headers_mut().append(name, value);
+            let values = match value {
+                Value::Array(list) => list.as_slice(),
+                one => std::slice::from_ref(one),
+            };
+            for value in values {
+                let (name, value) = header(name, value)?;
+                if framing.take(&name, &value)? {
+                    response.headers_mut().append(name, value);
+                }
             }
         }
     }
@@ -157,19 +234,30 @@ fn from_map(map: Map) -> Result<Reply, String> {
         // No `content-length: 0` either, which axum would add for an empty body of known size.
         StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED => Body::new(NoBody),
         StatusCode::RESET_CONTENT => Body::empty(),
-        _ => match framing.length {
-            Some(length) if length != body.len() as u64 => {
-                if !body.is_empty() {
+        _ => match (framing.length, body_len) {
+            // A body of unknown length (streamed) is sent chunked, whatever was declared.
+            (Some(length), Some(actual)) if length != actual => {
+                if actual != 0 {
                     return Err(format!(
-                        "content-length {length} but a body of {} bytes (leave content-length \
-                         out: the server sets it)",
-                        body.len()
+                        "content-length {length} but a body of {actual} bytes (leave \
+                         content-length out: the server sets it)"
                     ));
                 }
                 response.extensions_mut().insert(Declared(length));
                 Body::empty()
             }
-            _ => Body::from(body),
+            _ => match kept {
+                Some(kept) => {
+                    if let (None, Some(length)) = (kept.body.size_hint().exact(), body_len) {
+                        // hyper cannot tell a file's length from its stream.
+                        response
+                            .headers_mut()
+                            .insert(CONTENT_LENGTH, HeaderValue::from(length));
+                    }
+                    kept.body
+                }
+                None => Body::from(body),
+            },
         },
     };
     if let Some(content_type) = default_type {
@@ -298,7 +386,7 @@ fn header(name: &Value, value: &Value) -> Result<(HeaderName, HeaderValue), Stri
         Value::Float(f) => f.to_string().into_bytes(),
         other => {
             return Err(format!(
-                "header '{name}' must be a string or number, not a {}",
+                "header '{name}' must be a string, a number or a list of them, not a {}",
                 other.type_name()
             ));
         }

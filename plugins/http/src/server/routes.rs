@@ -99,7 +99,17 @@ pub fn router(routes: &Map, statics: &[(String, PathBuf)], app: &Arc<App>) -> Re
         Some(files) => files,
         None => Router::new().fallback(|| async { response::error(StatusCode::NOT_FOUND) }),
     };
-    Ok(router.fallback_service(guarded(fallback)))
+    let router = router.fallback_service(guarded(fallback));
+    if app.after.is_none() {
+        return Ok(router);
+    }
+    // Outermost: `after` sees every response, 405s and 404s included.
+    let app = app.clone();
+    Ok(
+        router.layer(axum::middleware::from_fn(move |req: Request, next| {
+            super::middleware::after(app.clone(), req, next)
+        })),
+    )
 }
 
 /// A route's answer to `req`, its framing settled once the method is known.

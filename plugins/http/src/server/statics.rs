@@ -30,6 +30,7 @@ use axum::http::header::{HeaderValue, LOCATION};
 use axum::middleware::Next;
 use tower_http::services::ServeDir;
 
+use super::middleware::Streamed;
 use super::response::{self, HttpResponse};
 
 /// The router serving `folder` (mounted at `prefix`, "" for the root).
@@ -70,7 +71,12 @@ async fn inside_only(State(folder): State<PathBuf>, req: Request, next: Next) ->
     if !allowed {
         return response::error(StatusCode::NOT_FOUND);
     }
-    next.run(req).await
+    let mut response = next.run(req).await;
+    if response.status() != StatusCode::NOT_FOUND {
+        // A file (or a part of one): `after` must not read it into Lua.
+        response.extensions_mut().insert(Streamed);
+    }
+    response
 }
 
 /// Whether `uri_path` (as sent: percent-encoded) may be served from `folder`: every link on
