@@ -7,14 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use assay_sdk::{Bytes, Callback, Value};
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::middleware::Next;
-use axum::response::IntoResponse;
 
 use super::body;
+use super::handshake;
 use super::lifecycle::Shutdown;
 use super::log;
 use super::middleware::{Answered, Middleware};
@@ -256,24 +255,27 @@ async fn upgrade(
     protocols: Vec<String>,
 ) -> HttpResponse {
     let max_message = route.app.max_message;
-    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
-        // A frame's header announces its length: one over the limit is refused before its
-        // payload is read, and a message of many frames once the total passes it.
-        Ok(upgrade) => upgrade
-            .protocols(protocols)
-            .max_message_size(max_message)
-            .max_frame_size(max_message),
-        // Not a WebSocket handshake: the rejection says so (400/405/426).
-        Err(rejection) => return rejection.into_response(),
+    let accepted = match handshake::accept(&mut parts, &protocols) {
+        Ok(accepted) => accepted,
+        // Not a WebSocket handshake: the response says why (400/405/426).
+        Err(refused) => return *refused,
     };
-    let protocol = upgrade
-        .selected_protocol()
-        .and_then(|p| p.to_str().ok())
-        .map(str::to_owned);
     let label = route.label.clone();
     let shutdown = route.app.shutdown.clone();
-    upgrade.on_upgrade(move |socket| async move {
-        let conn = Arc::new(Conn::new(socket, protocol, max_message));
+    let protocol = accepted.protocol;
+    let upgrade = accepted.upgrade;
+    tokio::spawn(async move {
+        // The connection is ours once hyper has sent the 101.
+        let upgraded = match upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(e) => {
+                let error = e.to_string();
+                let fields = [("route", label.as_str()), ("error", error.as_str())];
+                log::error("websocket upgrade failed", &fields);
+                return;
+            }
+        };
+        let conn = Arc::new(Conn::new(upgraded, protocol, max_message).await);
         let object = assay_sdk::Object::from_arc(conn.clone());
         let call = function.call(vec![Value::Object(object)]);
         tokio::pin!(call);
@@ -290,12 +292,19 @@ async fn upgrade(
                 }
             }
         };
-        if let Some(Err(e)) = result {
-            log::error(
-                "websocket handler raised an error",
-                &[("route", &label), ("error", e.message())],
-            );
-        }
-        conn.finish().await;
-    })
+        // A handler that ended closes with 1000; one that raised with 1011 (internal error),
+        // its message logged, not sent.
+        let code = match result {
+            Some(Err(e)) => {
+                log::error(
+                    "websocket handler raised an error",
+                    &[("route", &label), ("error", e.message())],
+                );
+                1011
+            }
+            _ => 1000,
+        };
+        conn.close(code, String::new()).await;
+    });
+    accepted.response
 }

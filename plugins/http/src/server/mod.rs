@@ -27,6 +27,7 @@
 mod app;
 mod body;
 mod connections;
+mod handshake;
 mod lifecycle;
 mod log;
 mod middleware;

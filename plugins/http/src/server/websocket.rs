@@ -8,27 +8,45 @@
 //!   `timeout` seconds passed without a message (waiting is not an error: polling loops use it);
 //! - `conn:close(code, reason)` (default 1000); `conn.protocol`: the subprotocol chosen, or nil.
 //!
-//! Pings are answered by the library. When the function returns, the connection is closed.
-//! Sending and receiving are separate halves, so one coroutine may wait in `recv` while
-//! another sends.
+//! Pings are answered by the library. When the function returns, the connection is closed
+//! with 1000; when it raises, with 1011 (internal error, RFC 6455 7.4.1) and no reason (the
+//! error goes to the log, not to the client). Sending and receiving are separate halves, so
+//! one coroutine may wait in `recv` while another sends.
 //!
 //! Messages are bounded: a message (or a frame) larger than the server's `max_message` option
 //! (default 1 MiB, as Python `websockets`; never more than the script's memory limit) is not
 //! read: the connection is closed with code 1009 (message too big) and `recv` returns
 //! `nil, "closed", "message larger than max_message (1 MiB)"`. A frame announcing a larger
-//! length is refused from its header, before its payload arrives.
+//! length is refused from its header, before its payload arrives. A protocol error closes
+//! with 1002, a text message that is not UTF-8 with 1007.
+//!
+//! Closing is a lingering close, as web servers do: after its close frame the server shuts
+//! down its sending side and reads (and drops) what the peer still sends until the peer
+//! closes too, [`CLOSE_HANDSHAKE`] at most. A socket closed with unread data sends a reset,
+//! and a peer in the middle of sending a large message would lose our close frame to it.
 
 use std::time::Duration;
 
 use assay_sdk::{Args, Error, Methods, Multi, ObjectType, Result, Value};
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::Mutex;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::sync::{Mutex, watch};
+use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-/// How long a closing side waits for the other's close frame (RFC 6455 7.1.1: the server
-/// should close the TCP connection once the handshake is done, or when it no longer expects
-/// it to finish).
+/// An upgraded connection speaking WebSocket.
+type Socket = WebSocketStream<TokioIo<Upgraded>>;
+
+/// How long a closing side waits for the other's close (RFC 6455 7.1.1: the server should
+/// close the TCP connection once the handshake is done, or when it no longer expects it to
+/// finish).
 const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
@@ -36,8 +54,7 @@ enum Received {
     Message(Value, &'static str),
     /// Closed, cleanly (`None`) or not (the reason).
     Closed(Option<String>),
-    /// The peer broke a rule; we closed with `code`: 1009 for a message or frame over
-    /// `max_message`, 1002 for a protocol error, 1007 for text that is not UTF-8.
+    /// The peer broke a rule; we closed with `code` (see [`refusal`]).
     Refused {
         code: u16,
         why: String,
@@ -61,55 +78,73 @@ impl Received {
     }
 }
 
-/// The close code for a read that failed because the peer broke a rule, if it did. axum hides
-/// tungstenite's error type behind its own, so its text decides: "Message too long" (the
-/// size limit, 1009), "UTF-8 encoding error" (1007), "WebSocket protocol error" (1002). The
-/// WebSocket tests check each code, so a change of those texts cannot pass unnoticed.
-fn refusal(e: &axum::Error) -> Option<u16> {
-    let text = e.to_string();
-    if text.contains("Message too long") {
-        Some(1009)
-    } else if text.contains("UTF-8 encoding error") {
-        Some(1007)
-    } else if text.contains("WebSocket protocol error") {
-        Some(1002)
-    } else {
-        None
+/// The close code (RFC 6455 7.4.1) for a read that failed because the peer broke a rule, if
+/// it did: 1009 for a message or frame over `max_message`, 1007 for text that is not UTF-8,
+/// 1002 for any other breach of the protocol. A peer that vanished broke none.
+fn refusal(e: &WsError) -> Option<u16> {
+    match e {
+        WsError::Capacity(_) => Some(1009),
+        WsError::Utf8(_) => Some(1007),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
+        WsError::Protocol(_) => Some(1002),
+        _ => None,
     }
 }
 
 pub struct Conn {
-    /// The sending half; `None` once the connection is shut down.
-    sink: Mutex<Option<SplitSink<WebSocket, Message>>>,
+    sink: Mutex<Sending>,
     stream: Mutex<Receiving>,
+    /// Becomes true once our close frame is sent: a `recv` waiting in another coroutine then
+    /// gives the peer [`CLOSE_HANDSHAKE`] to answer, no more.
+    closing: watch::Sender<bool>,
     protocol: Option<String>,
     max_message: usize,
 }
 
-/// The receiving half (`None` once dropped) and why it ended, once it has: no more reads after
-/// that (the rest of an oversized frame must not be read as frames).
+/// The sending half (`None` once the connection is shut down) and whether our close frame
+/// went (nothing is sent after it).
+struct Sending {
+    half: Option<SplitSink<Socket, Message>>,
+    closed: bool,
+}
+
+/// The receiving half (`None` once the connection is shut down) and why it ended, once it
+/// has: no more reads after that (the rest of an oversized frame must not be read as frames).
 struct Receiving {
-    stream: Option<SplitStream<WebSocket>>,
+    half: Option<SplitStream<Socket>>,
     ended: Option<Received>,
 }
 
 impl Conn {
-    pub fn new(socket: WebSocket, protocol: Option<String>, max_message: usize) -> Self {
+    /// Speaks WebSocket on `upgraded`, refusing frames and messages over `max_message`.
+    pub async fn new(upgraded: Upgraded, protocol: Option<String>, max_message: usize) -> Self {
+        // A frame's header announces its length: one over the limit is refused before its
+        // payload is read, and a message of many frames once the total passes it.
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(max_message))
+            .max_frame_size(Some(max_message));
+        let io = TokioIo::new(upgraded);
+        let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
         let (sink, stream) = socket.split();
         Self {
-            sink: Mutex::new(Some(sink)),
+            sink: Mutex::new(Sending {
+                half: Some(sink),
+                closed: false,
+            }),
             stream: Mutex::new(Receiving {
-                stream: Some(stream),
+                half: Some(stream),
                 ended: None,
             }),
+            closing: watch::Sender::new(false),
             protocol,
             max_message,
         }
     }
 
     async fn send(&self, message: Message) -> Result<()> {
-        let mut sink = self.sink.lock().await;
-        let Some(sink) = sink.as_mut() else {
+        let mut sending = self.sink.lock().await;
+        let closed = sending.closed;
+        let Some(sink) = sending.half.as_mut().filter(|_| !closed) else {
             return Err(Error::new("the connection is closed"));
         };
         sink.send(message)
@@ -123,7 +158,7 @@ impl Conn {
         if let Some(ended) = &receiving.ended {
             return Ok(Multi(ended.clone().into_values(self.max_message)));
         }
-        let Some(stream) = receiving.stream.as_mut() else {
+        let Some(stream) = receiving.half.as_mut() else {
             return Ok(Multi(Received::Closed(None).into_values(self.max_message)));
         };
         let next = async {
@@ -136,7 +171,9 @@ impl Conn {
                     Some(Ok(Message::Binary(bytes))) => {
                         Received::Message((&bytes[..]).into(), "binary")
                     }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {
+                        continue;
+                    }
                     Some(Err(e)) => match refusal(&e) {
                         Some(code) => Received::Refused {
                             code,
@@ -149,6 +186,22 @@ impl Conn {
                 };
             }
         };
+        // Once our close frame is sent (by `close` in another coroutine), the peer has
+        // CLOSE_HANDSHAKE to answer.
+        let mut closing = self.closing.subscribe();
+        let unanswered = async move {
+            let _ = closing.wait_for(|sent| *sent).await;
+            tokio::time::sleep(CLOSE_HANDSHAKE).await;
+        };
+        let next = async {
+            tokio::select! {
+                received = next => received,
+                () = unanswered => Received::Closed(Some(format!(
+                    "the peer did not answer our close frame within {} s",
+                    CLOSE_HANDSHAKE.as_secs()
+                ))),
+            }
+        };
         let received = match timeout {
             None => next.await,
             Some(limit) => match tokio::time::timeout(limit, next).await {
@@ -156,74 +209,88 @@ impl Conn {
                 Err(_) => return Ok(Multi(vec![Value::Nil, "timeout".into()])),
             },
         };
-        match received {
+        match &received {
             Received::Message(..) => {}
+            // The close handshake is over (or the peer is gone): close the TCP connection
+            // now, not when the handler returns or Lua collects `conn` (sockets used to wait
+            // in CLOSE-WAIT).
             Received::Closed(_) => {
                 receiving.ended = Some(received.clone());
-                // The close handshake is over (or the peer is gone): flush our close reply
-                // and drop both halves, closing the TCP connection now, not when the handler
-                // returns or Lua collects `conn` (sockets used to wait in CLOSE-WAIT).
-                receiving.stream = None;
-                if let Some(mut sink) = self.sink.lock().await.take() {
-                    let _ = tokio::time::timeout(CLOSE_HANDSHAKE, sink.close()).await;
-                }
+                self.linger(receiving).await;
             }
+            // Nothing more is read as frames: we say why and close.
             Received::Refused { code, .. } => {
                 receiving.ended = Some(received.clone());
-                // RFC 6455 7.4.1: 1009, a message too big to process; 1002, a protocol error;
-                // 1007, data inconsistent with its type. Nothing more is read or sent: both
-                // halves go, and with them the TCP connection, so a peer that keeps sending
-                // is not buffered for.
                 let reason = match code {
                     1009 => format!("message too big (max {} bytes)", self.max_message),
                     1007 => "text message is not valid UTF-8".to_owned(),
                     _ => "protocol error".to_owned(),
                 };
-                self.close(code, reason).await;
-                receiving.stream = None;
-                self.sink.lock().await.take();
+                self.send_close(*code, reason).await;
+                self.linger(receiving).await;
             }
         }
         Ok(Multi(received.into_values(self.max_message)))
     }
 
-    /// Sends a close frame (once; later calls and a closed peer are not errors), then waits
-    /// (at most [`CLOSE_HANDSHAKE`]) for the peer's close and drops the connection. A `recv`
-    /// waiting in another coroutine gets the peer's close itself, and drops it then.
-    pub async fn close(&self, code: u16, reason: String) {
+    /// Sends our close frame, once (later calls, and a peer already gone, are not errors).
+    async fn send_close(&self, code: u16, reason: String) {
         let frame = CloseFrame {
-            code,
-            reason: Utf8Bytes::from(reason),
+            code: CloseCode::from(code),
+            reason: reason.into(),
         };
-        if let Some(mut sink) = self.sink.lock().await.take() {
-            let _ = tokio::time::timeout(CLOSE_HANDSHAKE, async {
-                let _ = sink.send(Message::Close(Some(frame))).await;
-                let _ = sink.close().await;
-            })
-            .await;
-        }
-        if let Ok(mut receiving) = self.stream.try_lock() {
-            if let Some(stream) = receiving.stream.as_mut() {
-                // Whatever the peer still sends before its close is dropped: we closed.
-                let drain = async {
-                    while let Some(Ok(message)) = stream.next().await {
-                        if matches!(message, Message::Close(_)) {
-                            break;
-                        }
-                    }
-                };
-                let _ = tokio::time::timeout(CLOSE_HANDSHAKE, drain).await;
+        // A `send` blocked on a peer that reads nothing holds the lock: bounded too.
+        let _ = tokio::time::timeout(CLOSE_HANDSHAKE, async {
+            let mut sending = self.sink.lock().await;
+            if std::mem::replace(&mut sending.closed, true) {
+                return;
             }
-            receiving.stream = None;
-            receiving.ended.get_or_insert(Received::Closed(None));
-        }
+            self.closing.send_replace(true);
+            if let Some(sink) = sending.half.as_mut() {
+                let _ = sink.send(Message::Close(Some(frame))).await;
+            }
+        })
+        .await;
     }
 
-    /// The handler returned: closes (1000) and drops both halves, which closes the TCP
-    /// connection now rather than when Lua collects `conn`. A receive still waiting in a task
-    /// the handler spawned keeps its half until it returns.
-    pub async fn finish(&self) {
-        self.close(1000, String::new()).await;
+    /// Ends the connection, given its receiving half: flushes what we sent (our close frame,
+    /// or the library's reply to the peer's), shuts down our side and reads, dropping it,
+    /// whatever the peer still sends until it closes too, [`CLOSE_HANDSHAKE`] at most. A
+    /// socket closed with unread data sends a reset, and the peer, if still sending a large
+    /// message, would lose our close frame to it.
+    async fn linger(&self, receiving: &mut Receiving) {
+        let deadline = Instant::now() + CLOSE_HANDSHAKE;
+        let Some(stream) = receiving.half.take() else {
+            return;
+        };
+        receiving.ended.get_or_insert(Received::Closed(None));
+        let _ = tokio::time::timeout_at(deadline, async {
+            let mut sending = self.sink.lock().await;
+            sending.closed = true;
+            let Some(mut sink) = sending.half.take() else {
+                return;
+            };
+            drop(sending);
+            let _ = sink.close().await;
+            let Ok(mut socket) = stream.reunite(sink) else {
+                return;
+            };
+            let io = socket.get_mut();
+            let _ = io.shutdown().await;
+            let mut discarded = [0; 8 * 1024];
+            while io.read(&mut discarded).await.is_ok_and(|n| n > 0) {}
+        })
+        .await;
+    }
+
+    /// Sends a close frame (once; later calls and a closed peer are not errors) and ends the
+    /// connection (see [`Self::linger`]). A `recv` waiting in another coroutine gets the
+    /// peer's close itself, or gives up after [`CLOSE_HANDSHAKE`], and ends it then.
+    pub async fn close(&self, code: u16, reason: String) {
+        self.send_close(code, reason).await;
+        if let Ok(mut receiving) = self.stream.try_lock() {
+            self.linger(&mut receiving).await;
+        }
     }
 }
 
