@@ -1,13 +1,14 @@
 //! WebSocket routes from a raw socket: the handshake, a frame each way, a peer that goes
 //! away without a close frame, which `conn:recv` reports as closed (with the reason), not as
-//! an error, and messages over `max_message`, which close the connection with 1009.
+//! an error, messages over `max_message`, which close the connection with 1009, and a peer
+//! that never answers a close frame.
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::Server;
 use crate::curl::curl;
+use crate::{Server, fixtures};
 
 /// Reads one unmasked server frame with a payload under 126 bytes; returns the payload.
 fn read_frame(stream: &mut TcpStream) -> Vec<u8> {
@@ -245,4 +246,34 @@ fn peer_vanishing_without_close_frame_is_closed() {
     // The server goes on.
     let r = curl(&[&server.url("/hello")]);
     assert_eq!(r.status, 200, "{}", r.describe());
+}
+
+/// `conn:close` while another task of the handler waits in `conn:recv`, and a peer that never
+/// answers the close frame (nor closes): the waiting `recv` gives up 1 s after the close frame,
+/// says so, and the server ends the TCP connection then, without the peer's help.
+#[test]
+fn close_while_a_recv_waits_ends_without_the_peers_answer() {
+    let mut server = Server::start_script(&fixtures().join("ws_peer.lua"), &[]);
+    let (mut stream, response) = connect_to(server.port, "/close-while-waiting");
+    assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+    assert_eq!(read_frame(&mut stream), b"ready");
+    assert_eq!(close_code(&mut stream), 1000);
+    let closed = Instant::now();
+    let mut rest = Vec::new();
+    stream
+        .read_to_end(&mut rest)
+        .expect("the server ends the connection (no timeout, no reset)");
+    let seconds = closed.elapsed().as_secs_f64();
+    assert!(rest.is_empty(), "bytes after the close frame: {rest:?}");
+    assert!(
+        seconds < 2.0,
+        "the connection ended {seconds} s after the close frame"
+    );
+    let end = server.wait_line("WAITER", Duration::from_secs(5));
+    assert_eq!(
+        end,
+        " closed the peer did not answer our close frame within 1 s",
+        "{}",
+        server.describe()
+    );
 }
