@@ -18,6 +18,10 @@ local server = http.server({
     ["/files/*"] = function(req) return req.params["*"] end,
     ["/named/*rest"] = function(req) return req.params.rest end,
     ["/query"] = function(req) return {json = req.query} end,
+    ["/one"] = function(req)
+      return {json = {tag = http.query_value(req.query, "tag"), a = http.query_value(req.query, "a"),
+                      none = http.query_value(req.query, "none") == nil}}
+    end,
     ["/req"] = function(req)
       return {json = {method = req.method, path = req.path, body = req.body,
                       remote = req.remote_addr, agent = req.headers["user-agent"],
@@ -82,6 +86,10 @@ assert.eq(http.get(base .. "/named/x/y").body, "x/y")
 -- Query: decoded, repeats become lists.
 assert.eq(http.get(base .. "/query?a=1&b=x%20y+z&tag=p&tag=q&flag"):json(),
   {a = "1", b = "x y z", tag = {"p", "q"}, flag = ""})
+-- http.query_value: one value either way (the first of a repeated key), nil when absent.
+assert.eq(http.get(base .. "/one?tag=p&tag=q&a=1"):json(), {tag = "p", a = "1", none = true})
+assert.eq(http.get(base .. "/one?tag=only"):json().tag, "only")
+assert.raises(function() http.query_value("a=1", "a") end, "query")
 
 -- The request table.
 local info = http.get(base .. "/req", {headers = {["X-Token"] = "T"}}):json()

@@ -49,6 +49,11 @@ use self::lifecycle::Lifecycle;
 use self::options::ServerOptions;
 
 pub fn register(http: &mut Global) {
+    http.function("query_value", |args| {
+        let query = args.map(1, "query")?;
+        let name = args.str(2, "name")?;
+        Ok(request::query_value(query, name))
+    });
     http.function("server", |args| {
         let routes = args.map(1, "routes")?;
         let opts = ServerOptions::read(&args.options(2, "opts")?, None)?;

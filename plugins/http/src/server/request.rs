@@ -4,10 +4,12 @@
 //! - `path` is the request path as sent (still percent-encoded), under a static folder's
 //!   prefix too (axum's nested router sees the path without it); `params` are decoded.
 //! - `query` values are decoded; a key given once is a string, a key repeated is a list of its
-//!   values in order (as Node's `querystring` does), so `?tag=a&tag=b` is not silently cut.
+//!   values in order (as Node's `querystring` does), so `?tag=a&tag=b` is not silently cut;
+//!   `http.query_value(req.query, "tag")` gives one value either way (the first).
 //! - header names are lower-case; a repeated header's values are joined with ", " (RFC 9110
 //!   5.3), except `set-cookie`, whose values are joined with "\n" because they may contain commas.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use assay_sdk::{Bytes, Callback, List, Map, Value};
@@ -57,45 +59,46 @@ fn path_params(params: Option<&RawPathParams>) -> Map {
         .collect()
 }
 
-/// Decodes `a=1&b=x%20y&flag`; `+` is a space, as in HTML forms.
+/// Decodes `a=1&b=x%20y&flag`; `+` is a space, as in HTML forms. Keys keep the order they
+/// first appear in; a repeated key's values are found through an index, so a query of many
+/// distinct keys costs linear time (a linear search per key made a long query a CPU sink).
 pub fn query(raw: Option<&str>) -> Map {
-    let mut map = Map::new();
     let Some(raw) = raw else {
-        return map;
+        return Map::new();
     };
+    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut entries: Vec<(Vec<u8>, Vec<Value>)> = Vec::new();
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let key = decode_component(k);
         let value = Value::Str(decode_component(v).into());
-        if map.iter().any(|(name, _)| name.as_bytes() == Some(&key)) {
-            append(&mut map, &key, value);
-        } else {
-            map.push(Value::Str(key.into()), value);
+        match index.get(&key) {
+            Some(&at) => entries[at].1.push(value),
+            None => {
+                index.insert(key.clone(), entries.len());
+                entries.push((key, vec![value]));
+            }
         }
+    }
+    let mut map = Map::with_capacity(entries.len());
+    for (key, mut values) in entries {
+        let value = match values.len() {
+            1 => values.pop().unwrap_or(Value::Nil),
+            _ => Value::Array(List::from(values)),
+        };
+        map.push(Value::Str(key.into()), value);
     }
     map
 }
 
-/// Turns the existing entry for `key` into a list (if it is not one yet) and appends `value`.
-fn append(map: &mut Map, key: &[u8], value: Value) {
-    let previous = map
-        .iter()
-        .find(|(k, _)| k.as_bytes() == Some(key))
-        .map(|(_, v)| v.clone());
-    let list = match previous {
-        Some(Value::Array(mut list)) => {
-            list.push(value);
-            list
-        }
-        Some(first) => {
-            let mut list = List::with_capacity(2);
-            list.push(first);
-            list.push(value);
-            list
-        }
-        None => List::from(vec![value]),
-    };
-    map.insert(Value::Str(key.to_vec().into()), Value::Array(list));
+/// `http.query_value(query, name)`: one value of a decoded query whatever the client sent,
+/// the first when the key is repeated (as Go's `Query().Get`), nil when it is absent.
+pub fn query_value(query: &Map, name: &str) -> Value {
+    match query.get(name) {
+        Some(Value::Array(values)) => values.iter().next().cloned().unwrap_or(Value::Nil),
+        Some(value) => value.clone(),
+        None => Value::Nil,
+    }
 }
 
 fn decode_component(text: &str) -> Vec<u8> {
@@ -137,5 +140,15 @@ mod tests {
         assert_eq!(get(&q, "flag").as_str(), Some(""));
         let tags = get(&q, "tag").as_list().map(|l| l.len());
         assert_eq!(tags, Some(3));
+        let keys: Vec<_> = q.iter().filter_map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a", "b", "tag", "flag"], "first-seen order");
+    }
+
+    #[test]
+    fn query_value_is_one_value_or_nil() {
+        let q = query(Some("tag=a&tag=b&one=1"));
+        assert_eq!(query_value(&q, "tag").as_str(), Some("a"));
+        assert_eq!(query_value(&q, "one").as_str(), Some("1"));
+        assert!(query_value(&q, "none").is_nil());
     }
 }
