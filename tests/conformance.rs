@@ -1,4 +1,6 @@
-//! Conformance against public suites: JSON parsing against JSONTestSuite.
+//! Conformance against public suites and reference implementations: JSON parsing against
+//! JSONTestSuite; YAML scalars against gopkg.in/yaml.v2 (Kubernetes' YAML decoder), whose
+//! answers are recorded in `conformance/yaml-reference/` (see its README to regenerate them).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -69,6 +71,27 @@ fn json_test_suite() -> Result<(), Failed> {
     }
 }
 
+/// Every scalar of the corpus means under `yaml.parse` what it means to yaml.v2.
+fn yaml_reference() -> Result<(), Failed> {
+    let mut cmd = assay();
+    cmd.arg(tests_dir().join("conformance/yaml_reference.lua"))
+        .arg(tests_dir().join("conformance/yaml-reference/scalars.tsv"));
+    let result = run(cmd, None, Duration::from_secs(60))?;
+    let last = result.stdout.lines().last().unwrap_or("");
+    let counted: usize = last
+        .rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    if result.code != Some(0) || counted < 140 {
+        return Err(format!("yaml.parse differs from yaml.v2\n{}", result.describe()).into());
+    }
+    Ok(())
+}
+
 pub fn trials() -> Vec<Trial> {
-    vec![Trial::test("conformance::json_test_suite", json_test_suite)]
+    vec![
+        Trial::test("conformance::json_test_suite", json_test_suite),
+        Trial::test("conformance::yaml_reference", yaml_reference),
+    ]
 }

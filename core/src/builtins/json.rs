@@ -75,6 +75,7 @@ fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let pretty = opts.bool("pretty", false)?;
     let options = EncodeOptions {
         sort_keys: opts.bool("sort_keys", false)?,
+        ..EncodeOptions::default()
     };
     let markers = codec::markers(lua)?;
     let mut out = take_buffer(lua);

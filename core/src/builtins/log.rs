@@ -139,7 +139,13 @@ fn field_values(lua: &Lua, table: &Table) -> BuiltinResult<Vec<(String, serde_js
     let markers = codec::markers(lua)?;
     // One encoder for every field: its estimate of the line's size adds up across them, so
     // a hundred fields naming one big string are checked against the memory left together.
-    let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
+    let encoder = Encoder::new(
+        &markers,
+        EncodeOptions {
+            sort_keys: true,
+            ..EncodeOptions::default()
+        },
+    );
     let mut out = Vec::new();
     for pair in table.pairs::<Value, Value>() {
         let (key, value) = pair?;

@@ -32,7 +32,13 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
 fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let table = args.table(1, "t")?;
     let markers = codec::markers(lua)?;
-    let encoder = Encoder::new(&markers, EncodeOptions { sort_keys: true });
+    let encoder = Encoder::new(
+        &markers,
+        EncodeOptions {
+            sort_keys: true,
+            ..EncodeOptions::default()
+        },
+    );
     let text = encoder.run(lua, &Value::Table(table), |node| toml::to_string(node))?;
     Ok(lua.create_string(text)?)
 }

@@ -16,19 +16,43 @@ use super::{Markers, Shape};
 use crate::builtins::function::Raise;
 use crate::builtins::inspect::format_float;
 
-/// Nesting deeper than this is refused (it is almost always a mistake, and it bounds recursion).
-const MAX_DEPTH: usize = 1000;
+/// Nesting deeper than this is refused by default (it is almost always a mistake, and it
+/// bounds recursion).
+pub const MAX_DEPTH: usize = 1000;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct EncodeOptions {
     /// Emit object keys in byte order (deterministic output) instead of table order.
     pub sort_keys: bool,
+    /// Emit a decoded object's keys in the order its document had them (see `codec::order`),
+    /// keys added since then after them (sorted when `sort_keys`).
+    pub keep_order: bool,
+    /// Tables nested deeper than this are refused.
+    pub max_depth: usize,
+    /// Whether infinities and NaN can be written (YAML and TOML have spellings for them; JSON
+    /// has none).
+    pub non_finite: bool,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        Self {
+            sort_keys: false,
+            keep_order: false,
+            max_depth: MAX_DEPTH,
+            non_finite: false,
+        }
+    }
 }
 
 /// One encoding run: options, cycle detection, and where a failure happened.
 pub struct Encoder {
     array_marker: *const c_void,
     object_marker: *const c_void,
+    /// The registry of decoded tables' key orders, when `options.keep_order`.
+    order: Option<mlua::Table>,
+    /// Its stack slot during a run (0: none).
+    order_index: Cell<c_int>,
     options: EncodeOptions,
     visiting: RefCell<Vec<*const c_void>>,
     problem: RefCell<Option<String>>,
@@ -106,6 +130,8 @@ impl Encoder {
         Self {
             array_marker: markers.array.to_pointer(),
             object_marker: markers.object.to_pointer(),
+            order: options.keep_order.then(|| markers.order.clone()),
+            order_index: Cell::new(0),
             options,
             visiting: RefCell::new(Vec::new()),
             problem: RefCell::new(None),
@@ -144,12 +170,17 @@ impl Encoder {
         let mut outcome = None;
         // SAFETY: the closure only reads the stack slots it pushes or that `exec_raw` gave it,
         // restores the stack top it found, and calls no Lua function that can raise.
+        let order = self.order.clone().map_or(Value::Nil, Value::Table);
         unsafe {
-            lua.exec_raw::<()>(value.clone(), |state| {
+            lua.exec_raw::<()>((value.clone(), order), |state| {
+                let top = ffi::lua_gettop(state);
+                if self.order.is_some() {
+                    self.order_index.set(top);
+                }
                 let node = Node {
                     enc: self,
                     state,
-                    index: ffi::lua_gettop(state),
+                    index: top - 1,
                     depth: 0,
                 };
                 outcome = Some(write(&node));
@@ -281,7 +312,7 @@ impl Serialize for Node<'_> {
                 }
                 ffi::LUA_TNUMBER => {
                     let n = ffi::lua_tonumber(state, i);
-                    if n.is_finite() {
+                    if n.is_finite() || self.enc.options.non_finite {
                         s.serialize_f64(n)
                     } else {
                         Err(self.enc.fail(format!(
@@ -403,8 +434,9 @@ impl Node<'_> {
 
     fn table<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let enc = self.enc;
-        if self.depth >= MAX_DEPTH {
-            return Err(enc.fail(format!("nesting deeper than {MAX_DEPTH} levels")));
+        let max_depth = enc.options.max_depth;
+        if self.depth >= max_depth {
+            return Err(enc.fail(format!("nesting deeper than {max_depth} levels")));
         }
         self.ensure_stack(4)?;
         // SAFETY: reading the table's identity.
@@ -446,8 +478,8 @@ impl Node<'_> {
     }
 
     fn object<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.enc.options.sort_keys {
-            return self.sorted_object(s);
+        if self.enc.options.sort_keys || self.enc.order_index.get() != 0 {
+            return self.arranged_object(s);
         }
         let state = self.state;
         let _guard = StackGuard::new(state);
@@ -465,28 +497,70 @@ impl Node<'_> {
         map.end()
     }
 
-    /// Keys in byte order: every entry is laid out on the stack, then emitted sorted.
-    fn sorted_object<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+    /// Keys in the order their document had them, when the table was decoded and the format
+    /// keeps it (see `codec::order`), then the others, in byte order when `sort_keys`: every
+    /// entry is laid out on the stack, then emitted in that order.
+    fn arranged_object<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let state = self.state;
         let (count, _) = self.count_entries();
-        self.ensure_stack(2 * count + 4)?;
+        self.ensure_stack(2 * count + 5)?;
         let _guard = StackGuard::new(state);
-        let mut entries: Vec<(Cow<'_, str>, c_int)> = Vec::with_capacity(count);
+        let recorded = self.recorded_order();
+        // (place in the document, key, stack slot of the value)
+        let mut entries: Vec<(usize, Cow<'_, str>, c_int)> = Vec::with_capacity(count);
         // SAFETY: leaves key/value pairs on the stack (room checked above); the guard pops them.
         unsafe {
             ffi::lua_pushnil(state);
             while ffi::lua_next(state, self.index) != 0 {
                 let value_index = ffi::lua_gettop(state);
-                entries.push((key_text(self, -2)?, value_index));
+                let key = key_text(self, -2)?;
+                let place = recorded.get(key.as_bytes()).copied().unwrap_or(usize::MAX);
+                entries.push((place, key, value_index));
                 ffi::lua_pushvalue(state, -2);
             }
         }
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        if self.enc.options.sort_keys {
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        } else {
+            // Stable: keys added since decoding keep table order.
+            entries.sort_by_key(|entry| entry.0);
+        }
         let mut map = s.serialize_map(Some(entries.len()))?;
-        for (key, value_index) in &entries {
+        for (_, key, value_index) in &entries {
             map.serialize_entry(key.as_ref(), &self.at(*value_index))
                 .inspect_err(|_| self.enc.note(key_segment(key)))?;
         }
         map.end()
+    }
+
+    /// The place of each key in the document this table was decoded from, if it was and the
+    /// encoder keeps order. The key list stays alive while the table does (it is the table's
+    /// entry in the order registry), so its strings can be borrowed.
+    fn recorded_order<'a>(&self) -> std::collections::HashMap<&'a [u8], usize> {
+        let mut places = std::collections::HashMap::new();
+        let registry = self.enc.order_index.get();
+        if registry == 0 {
+            return places;
+        }
+        let state = self.state;
+        let _guard = StackGuard::new(state);
+        // SAFETY: a raw lookup in the registry table, then raw reads of the key list; every
+        // push is popped by the guard (room checked by the caller).
+        unsafe {
+            ffi::lua_pushvalue(state, self.index);
+            if ffi::lua_rawget(state, registry) != ffi::LUA_TTABLE {
+                return places;
+            }
+            let list = ffi::lua_gettop(state);
+            let len = ffi::lua_rawlen(state, list);
+            places.reserve(len);
+            for i in 1..=len {
+                if ffi::lua_rawgeti(state, list, i as ffi::lua_Integer) == ffi::LUA_TSTRING {
+                    places.entry(self.bytes(-1)).or_insert(i);
+                }
+                ffi::lua_pop(state, 1);
+            }
+        }
+        places
     }
 }

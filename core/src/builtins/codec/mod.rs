@@ -6,12 +6,16 @@
 //! - decoded sequences carry a marker metatable, so `[]` encodes back as `[]`;
 //!   `json.array(t)` / `json.object(t)` set the markers by hand;
 //! - an unmarked table is an array when its keys are exactly `1..n` (n ≥ 1), else an object;
-//!   an empty unmarked table is an object (`{}`).
+//!   an empty unmarked table is an object (`{}`);
+//! - formats whose documents people edit by hand (YAML, TOML) remember the key order of the
+//!   objects they decode, so a round trip keeps a manifest's `apiVersion` and `kind` first
+//!   (see [`order`]).
 
 mod from_lua;
+pub mod order;
 mod to_lua;
 
-pub use from_lua::{EncodeOptions, Encoder, Limited};
+pub use from_lua::{EncodeOptions, Encoder, Limited, MAX_DEPTH};
 pub use to_lua::{Decoded, LuaSeed, decode_with_thread_lua};
 
 use std::cell::Cell;
@@ -31,6 +35,9 @@ pub enum Shape {
 pub struct Markers {
     pub array: Table,
     pub object: Table,
+    /// Decoded object -> the list of its keys in document order (weak keys: an entry goes
+    /// with its object).
+    pub order: Table,
 }
 
 /// The `null` sentinel: a NULL light userdata, like lua-cjson's `cjson.null`.
@@ -47,7 +54,15 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     array.raw_set("__name", "json.array")?;
     let object = lua.create_table()?;
     object.raw_set("__name", "json.object")?;
-    lua.set_app_data(Markers { array, object });
+    let order = lua.create_table()?;
+    let weak_keys = lua.create_table()?;
+    weak_keys.raw_set("__mode", "k")?;
+    order.set_metatable(Some(weak_keys))?;
+    lua.set_app_data(Markers {
+        array,
+        object,
+        order,
+    });
     Ok(())
 }
 
