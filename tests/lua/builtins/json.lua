@@ -93,4 +93,17 @@ assert.raises(function() json.array(5) end, [[bad argument #1 't']])
 -- a shared (non-cyclic) table may appear twice
 local shared = {1}
 assert.eq(json.encode({shared, shared}), "[[1],[1]]")
+-- Nothing is dropped silently: a hole in an array is null where the length says it belongs;
+-- a key that cannot be an array index, in a table marked as an array, is an error naming it.
+local holed = json.parse("[1, 2, 3]")
+holed[2] = nil
+assert.eq(json.encode(holed), "[1,null,3]")
+assert.eq(json.encode(json.array({[2] = 5})), "[null,5]")
+assert.raises(function() json.encode(json.array({1, 2, x = 3})) end,
+  [[a table marked as an array has the key "x" \(only 1, 2, 3]])
+assert.raises(function() json.encode({list = json.array({[0] = 1})}) end, [[has the key 0 .*\(at \$\.list\)]])
+assert.raises(function() yaml.encode(json.array({1, [1.5] = 2})) end, "has the key 1.5")
+-- A sparse plain table is an object: every value kept, keys as strings.
+assert.eq(json.encode({[1] = "a", [3] = "c"}, {sort_keys = true}), '{"1":"a","3":"c"}')
+assert.eq(tostring(json.null), "json.null")
 print("json ok")

@@ -2,11 +2,15 @@
 //!
 //! Decoding goes straight from the parser into Lua tables (a serde `DeserializeSeed`, no
 //! intermediate tree); encoding walks Lua tables through serde's `Serialize`. Conventions:
-//! - `null` decodes to the sentinel [`null`] (`json.null`), which encodes back to `null`;
+//! - `null` decodes to the sentinel [`null`] (`json.null`, `tostring` gives "json.null"),
+//!   which encodes back to `null`;
 //! - decoded sequences carry a marker metatable, so `[]` encodes back as `[]`;
-//!   `json.array(t)` / `json.object(t)` set the markers by hand;
-//! - an unmarked table is an array when its keys are exactly `1..n` (n ≥ 1), else an object;
-//!   an empty unmarked table is an object (`{}`);
+//!   `json.array(t)` / `json.object(t)` set the markers by hand. A marked array is written up
+//!   to its largest key, a hole as null (`t[2] = nil` in `{1, 2, 3}` gives `[1,null,3]`); a key
+//!   other than 1, 2, 3, ... in it is an error naming the key: no value is dropped silently;
+//! - an unmarked table is an array when its keys are exactly `1..n` (n ≥ 1), else an object
+//!   whose keys are written as strings (a sparse `{[1] = "a", [3] = "c"}` is
+//!   `{"1":"a","3":"c"}`, which keeps every value); an empty unmarked table is an object (`{}`);
 //! - formats whose documents people edit by hand (YAML, TOML) remember the key order of the
 //!   objects they decode, so a round trip keeps a manifest's `apiVersion` and `kind` first
 //!   (see [`order`]).
@@ -54,6 +58,18 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     array.raw_set("__name", "json.array")?;
     let object = lua.create_table()?;
     object.raw_set("__name", "json.object")?;
+    // `tostring(json.null)` says what it is. Light userdata share one metatable, so any other
+    // keeps Lua's usual text; the metatable is protected (`getmetatable` gives its name).
+    let light = lua.create_table()?;
+    let name = lua.create_function(|_, ud: LightUserData| {
+        Ok(match ud.0.is_null() {
+            true => "json.null".to_owned(),
+            false => format!("userdata: {:p}", ud.0),
+        })
+    })?;
+    light.raw_set("__tostring", name)?;
+    light.raw_set("__metatable", "json.null")?;
+    lua.set_type_metatable::<LightUserData>(Some(light));
     let order = lua.create_table()?;
     let weak_keys = lua.create_table()?;
     weak_keys.raw_set("__mode", "k")?;

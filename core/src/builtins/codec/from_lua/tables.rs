@@ -1,0 +1,246 @@
+//! How a table is written: as an array or an object, in which key order.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ffi::c_int;
+
+use mlua::ffi;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+
+use super::{Node, StackGuard, key_segment, key_text};
+use crate::builtins::codec::Shape;
+use crate::builtins::inspect::format_float;
+
+impl Node<'_> {
+    fn shape(&self) -> Shape {
+        // SAFETY: pushes the metatable (if any) and pops it again.
+        unsafe {
+            if ffi::lua_getmetatable(self.state, self.index) == 0 {
+                return Shape::Unmarked;
+            }
+            let mt = ffi::lua_topointer(self.state, -1);
+            ffi::lua_pop(self.state, 1);
+            if mt == self.enc.array_marker {
+                Shape::Array
+            } else if mt == self.enc.object_marker {
+                Shape::Object
+            } else {
+                Shape::Unmarked
+            }
+        }
+    }
+
+    /// Entry count, and whether the keys are exactly `1..=n` for the table's border `n`.
+    fn count_entries(&self) -> (usize, bool) {
+        let (state, index) = (self.state, self.index);
+        let _guard = StackGuard::new(state);
+        // SAFETY: plain traversal; the table is not modified while traversed.
+        unsafe {
+            let border = ffi::lua_rawlen(state, index) as i64;
+            let mut count = 0usize;
+            let mut sequence = border > 0;
+            ffi::lua_pushnil(state);
+            while ffi::lua_next(state, index) != 0 {
+                count += 1;
+                if sequence {
+                    let k = if ffi::lua_isinteger(state, -2) != 0 {
+                        ffi::lua_tointeger(state, -2)
+                    } else {
+                        0
+                    };
+                    sequence = (1..=border).contains(&k);
+                }
+                ffi::lua_pop(state, 1);
+            }
+            (count, sequence && count as i64 == border)
+        }
+    }
+
+    fn ensure_stack<E: serde::ser::Error>(&self, slots: usize) -> Result<(), E> {
+        let ok = c_int::try_from(slots)
+            // SAFETY: lua_checkstack reports failure instead of raising.
+            .map(|n| unsafe { ffi::lua_checkstack(self.state, n) } != 0)
+            .unwrap_or(false);
+        if ok {
+            Ok(())
+        } else {
+            self.enc.out_of_stack.set(true);
+            Err(self
+                .enc
+                .fail("the table is too large or too deep to encode".into()))
+        }
+    }
+
+    pub(super) fn table<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let enc = self.enc;
+        let max_depth = enc.options.max_depth;
+        if self.depth >= max_depth {
+            return Err(enc.fail(format!("nesting deeper than {max_depth} levels")));
+        }
+        self.ensure_stack(4)?;
+        // SAFETY: reading the table's identity.
+        let pointer = unsafe { ffi::lua_topointer(self.state, self.index) };
+        if enc.visiting.borrow().contains(&pointer) {
+            return Err(enc.fail("cannot encode a table that contains itself".into()));
+        }
+        enc.visiting.borrow_mut().push(pointer);
+        let result = match self.shape() {
+            Shape::Array => {
+                let len = self.marked_array_len()?;
+                self.array(s, len)
+            }
+            Shape::Object => self.object(s),
+            Shape::Unmarked => {
+                // SAFETY: reading the border of a table.
+                let border = unsafe { ffi::lua_rawlen(self.state, self.index) };
+                // Only a table with a border can be a sequence; objects skip the extra walk.
+                if border > 0 && self.count_entries().1 {
+                    self.array(s, border)
+                } else {
+                    self.object(s)
+                }
+            }
+        };
+        enc.visiting.borrow_mut().pop();
+        result
+    }
+
+    /// The length of a table marked as an array (decoded as one, or `json.array`): its largest
+    /// key. Every key must be a positive integer: a marked table with another key would lose
+    /// it, so that is an error naming it. A hole (`t[2] = nil` in `{1, 2, 3}`) is written as
+    /// null where the length says it belongs, never dropped with what follows it.
+    fn marked_array_len<E: serde::ser::Error>(&self) -> Result<usize, E> {
+        let (state, index) = (self.state, self.index);
+        let _guard = StackGuard::new(state);
+        let mut len = 0usize;
+        // SAFETY: plain traversal, the value popped after each entry; the key is only read.
+        unsafe {
+            ffi::lua_pushnil(state);
+            while ffi::lua_next(state, index) != 0 {
+                let key = (ffi::lua_isinteger(state, -2) != 0)
+                    .then(|| ffi::lua_tointeger(state, -2))
+                    .and_then(|k| usize::try_from(k).ok())
+                    .filter(|k| *k > 0);
+                let Some(key) = key else {
+                    let shown = match ffi::lua_type(state, -2) {
+                        ffi::LUA_TSTRING => {
+                            format!("{:?}", String::from_utf8_lossy(self.bytes(-2)))
+                        }
+                        ffi::LUA_TNUMBER if ffi::lua_isinteger(state, -2) != 0 => {
+                            ffi::lua_tointeger(state, -2).to_string()
+                        }
+                        ffi::LUA_TNUMBER => format_float(ffi::lua_tonumber(state, -2)),
+                        _ => format!("a {}", self.type_name(-2)),
+                    };
+                    return Err(self.enc.fail(format!(
+                        "a table marked as an array has the key {shown} (only 1, 2, 3, ... \
+                         can be written as an array)"
+                    )));
+                };
+                len = len.max(key);
+                ffi::lua_pop(state, 1);
+            }
+        }
+        Ok(len)
+    }
+
+    /// Items `1..=len`, a missing one as null.
+    fn array<S: Serializer>(&self, s: S, len: usize) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(len))?;
+        for i in 1..=len {
+            let _guard = StackGuard::new(self.state);
+            // SAFETY: raw read, one slot pushed (room checked in `table`).
+            unsafe { ffi::lua_rawgeti(self.state, self.index, i as ffi::lua_Integer) };
+            seq.serialize_element(&self.at(-1))
+                .inspect_err(|_| self.enc.note(format!("[{i}]")))?;
+        }
+        seq.end()
+    }
+
+    fn object<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.enc.options.sort_keys || self.enc.order_index.get() != 0 {
+            return self.arranged_object(s);
+        }
+        let state = self.state;
+        let _guard = StackGuard::new(state);
+        let mut map = s.serialize_map(None)?;
+        // SAFETY: traversal pushes key and value; the value is popped after each entry.
+        unsafe {
+            ffi::lua_pushnil(state);
+            while ffi::lua_next(state, self.index) != 0 {
+                let key: Cow<'_, str> = key_text(self, -2)?;
+                map.serialize_entry(key.as_ref(), &self.at(-1))
+                    .inspect_err(|_| self.enc.note(key_segment(&key)))?;
+                ffi::lua_pop(state, 1);
+            }
+        }
+        map.end()
+    }
+
+    /// Keys in the order their document had them, when the table was decoded and the format
+    /// keeps it (see `codec::order`), then the others, in byte order when `sort_keys`: every
+    /// entry is laid out on the stack, then emitted in that order.
+    fn arranged_object<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let state = self.state;
+        let (count, _) = self.count_entries();
+        self.ensure_stack(2 * count + 5)?;
+        let _guard = StackGuard::new(state);
+        let recorded = self.recorded_order();
+        // (place in the document, key, stack slot of the value)
+        let mut entries: Vec<(usize, Cow<'_, str>, c_int)> = Vec::with_capacity(count);
+        // SAFETY: leaves key/value pairs on the stack (room checked above); the guard pops them.
+        unsafe {
+            ffi::lua_pushnil(state);
+            while ffi::lua_next(state, self.index) != 0 {
+                let value_index = ffi::lua_gettop(state);
+                let key = key_text(self, -2)?;
+                let place = recorded.get(key.as_bytes()).copied().unwrap_or(usize::MAX);
+                entries.push((place, key, value_index));
+                ffi::lua_pushvalue(state, -2);
+            }
+        }
+        if self.enc.options.sort_keys {
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        } else {
+            // Stable: keys added since decoding keep table order.
+            entries.sort_by_key(|entry| entry.0);
+        }
+        let mut map = s.serialize_map(Some(entries.len()))?;
+        for (_, key, value_index) in &entries {
+            map.serialize_entry(key.as_ref(), &self.at(*value_index))
+                .inspect_err(|_| self.enc.note(key_segment(key)))?;
+        }
+        map.end()
+    }
+
+    /// The place of each key in the document this table was decoded from, if it was and the
+    /// encoder keeps order. The key list stays alive while the table does (it is the table's
+    /// entry in the order registry), so its strings can be borrowed.
+    fn recorded_order<'a>(&self) -> HashMap<&'a [u8], usize> {
+        let mut places = HashMap::new();
+        let registry = self.enc.order_index.get();
+        if registry == 0 {
+            return places;
+        }
+        let state = self.state;
+        let _guard = StackGuard::new(state);
+        // SAFETY: a raw lookup in the registry table, then raw reads of the key list; every
+        // push is popped by the guard (room checked by the caller).
+        unsafe {
+            ffi::lua_pushvalue(state, self.index);
+            if ffi::lua_rawget(state, registry) != ffi::LUA_TTABLE {
+                return places;
+            }
+            let list = ffi::lua_gettop(state);
+            let len = ffi::lua_rawlen(state, list);
+            places.reserve(len);
+            for i in 1..=len {
+                if ffi::lua_rawgeti(state, list, i as ffi::lua_Integer) == ffi::LUA_TSTRING {
+                    places.entry(self.bytes(-1)).or_insert(i);
+                }
+                ffi::lua_pop(state, 1);
+            }
+        }
+        places
+    }
+}
