@@ -1,6 +1,14 @@
-//! `toml`: TOML 1.0 via the `toml` crate. Datetimes decode to their RFC 3339 text.
-//! `toml.encode` takes a table (a TOML document is always a table) and sorts keys.
-//! `toml.parse` refuses text longer than 1/80 of the memory left (see [`TREE_FACTOR`]).
+//! `toml`: TOML 1.0 via the `toml` crate.
+//!
+//! - Datetimes (offset, local, date-only, time-only) decode to their text; the decoded table
+//!   remembers which keys held them (invisibly, `codec::Markers::datetimes`), so `toml.encode`
+//!   writes them back as datetimes, not quoted strings. A string set later under such a key is
+//!   written as a datetime when it is one.
+//! - `inf`, `-inf` and `nan` decode to `math.huge`, `-math.huge` and NaN, and encode back.
+//! - `toml.encode` takes what `toml.parse` returns: a table (a TOML document is always one);
+//!   keys are sorted. What TOML cannot hold is refused in words, with the key's path: null
+//!   (`json.null`), a top-level array, functions.
+//! - `toml.parse` refuses text longer than 1/80 of the memory left (see [`TREE_FACTOR`]).
 
 use mlua::{Lua, Table, Value};
 use serde::de::DeserializeSeed;
@@ -32,13 +40,23 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
 fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let table = args.table(1, "t")?;
     let markers = codec::markers(lua)?;
-    let encoder = Encoder::new(
-        &markers,
-        EncodeOptions {
-            sort_keys: true,
-            ..EncodeOptions::default()
-        },
-    );
+    let marked_array = table
+        .metatable()
+        .is_some_and(|mt| mt.to_pointer() == markers.array.to_pointer());
+    let sequence = table.raw_len() > 0 && table.pairs::<Value, Value>().count() == table.raw_len();
+    if marked_array || sequence {
+        return Err(Raise::Message(
+            "a TOML document is a table of keys, not an array (wrap it: {items = ...})".into(),
+        ));
+    }
+    let options = EncodeOptions {
+        sort_keys: true,
+        non_finite: true,
+        no_null: Some("TOML has no null (json.null): leave the key out"),
+        datetimes: true,
+        ..EncodeOptions::default()
+    };
+    let encoder = Encoder::new(&markers, options);
     let text = encoder.run(lua, &Value::Table(table), |node| toml::to_string(node))?;
     Ok(lua.create_string(text)?)
 }

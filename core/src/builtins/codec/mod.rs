@@ -20,7 +20,7 @@ pub mod order;
 mod to_lua;
 
 pub use from_lua::{EncodeOptions, Encoder, Limited, MAX_DEPTH};
-pub use to_lua::{Decoded, LuaSeed, decode_with_thread_lua};
+pub use to_lua::LuaSeed;
 
 use std::cell::Cell;
 
@@ -42,6 +42,8 @@ pub struct Markers {
     /// Decoded object -> the list of its keys in document order (weak keys: an entry goes
     /// with its object).
     pub order: Table,
+    /// Decoded TOML table or array -> the set of its keys that held datetimes (weak keys).
+    pub datetimes: Table,
 }
 
 /// The `null` sentinel: a NULL light userdata, like lua-cjson's `cjson.null`.
@@ -70,14 +72,17 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     light.raw_set("__tostring", name)?;
     light.raw_set("__metatable", "json.null")?;
     lua.set_type_metatable::<LightUserData>(Some(light));
-    let order = lua.create_table()?;
     let weak_keys = lua.create_table()?;
     weak_keys.raw_set("__mode", "k")?;
-    order.set_metatable(Some(weak_keys))?;
+    let order = lua.create_table()?;
+    order.set_metatable(Some(weak_keys.clone()))?;
+    let datetimes = lua.create_table()?;
+    datetimes.set_metatable(Some(weak_keys))?;
     lua.set_app_data(Markers {
         array,
         object,
         order,
+        datetimes,
     });
     Ok(())
 }
@@ -166,12 +171,14 @@ pub fn decode<E>(
 ) -> crate::builtins::function::BuiltinResult<Value> {
     let markers = markers(lua)?;
     let failure = Cell::new(None);
+    let datetime = Cell::new(false);
     with_budget(lua, |budget| {
         let seed = LuaSeed {
             lua,
             markers: &markers,
             failure: &failure,
             budget,
+            datetime: &datetime,
         };
         deserialize(seed).map_err(|e| match failure.take() {
             Some(lua_error) => crate::builtins::function::Raise::Lua(lua_error),

@@ -1,7 +1,7 @@
 //! Parser events straight into Lua values: one `DeserializeSeed` for every format.
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fmt;
 
 use mlua::{Lua, Value};
@@ -22,6 +22,9 @@ pub struct LuaSeed<'a> {
     pub markers: &'a Markers,
     pub failure: &'a Cell<Option<mlua::Error>>,
     pub budget: &'a Budget<'a>,
+    /// Set when the value just built was a TOML datetime (a string in Lua): the collection
+    /// holding it records its key, so `toml.encode` writes it back as a datetime.
+    pub datetime: &'a Cell<bool>,
 }
 
 impl LuaSeed<'_> {
@@ -112,11 +115,18 @@ impl<'de> Visitor<'de> for LuaSeed<'_> {
             .create_table_with_capacity(capacity, 0)
             .map_err(|e| self.lua_err(e))?;
         let mut index = 0;
+        let mut datetimes = Datetimes::default();
         while let Some(item) = seq.next_element_seed(self)? {
             index += 1;
             self.budget.tick().map_err(|e| self.lua_err(e))?;
             table.raw_seti(index, item).map_err(|e| self.lua_err(e))?;
+            datetimes
+                .note(&self, || Ok(Value::Integer(index as i64)))
+                .map_err(|e| self.lua_err(e))?;
         }
+        datetimes
+            .record(&self, &table)
+            .map_err(|e| self.lua_err(e))?;
         table
             .set_metatable(Some(self.markers.array.clone()))
             .map_err(|e| self.lua_err(e))?;
@@ -130,19 +140,30 @@ impl<'de> Visitor<'de> for LuaSeed<'_> {
             .create_table_with_capacity(0, capacity)
             .map_err(|e| self.lua_err(e))?;
         let mut first = true;
+        let mut datetimes = Datetimes::default();
         while let Some(key) = map.next_key_seed(KeySeed(self))? {
             let value = map.next_value_seed(self)?;
             if first && matches!(&key, Key::Str(k) if k == TOML_DATETIME_KEY) {
+                self.datetime.set(true);
                 return Ok(value);
             }
             first = false;
             self.budget.tick().map_err(|e| self.lua_err(e))?;
-            let stored = match key {
+            let stored = match &key {
                 Key::Str(k) => table.raw_set(k.as_ref(), value),
                 Key::Value(k) => table.raw_set(k, value),
             };
             stored.map_err(|e| self.lua_err(e))?;
+            datetimes
+                .note(&self, || match key {
+                    Key::Str(k) => self.lua.create_string(k.as_ref()).map(Value::String),
+                    Key::Value(k) => Ok(k),
+                })
+                .map_err(|e| self.lua_err(e))?;
         }
+        datetimes
+            .record(&self, &table)
+            .map_err(|e| self.lua_err(e))?;
         Ok(Value::Table(table))
     }
 }
@@ -219,45 +240,31 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 }
 
-thread_local! {
-    static CURRENT: RefCell<Option<(Lua, Markers)>> = const { RefCell::new(None) };
-    static FAILURE: Cell<Option<mlua::Error>> = const { Cell::new(None) };
-}
+/// The keys of one collection that held TOML datetimes, recorded in `Markers::datetimes`.
+#[derive(Default)]
+struct Datetimes(Option<mlua::Table>);
 
-/// One decoded value, for APIs that want a `Deserialize` type rather than a seed (a YAML
-/// stream's documents). Only valid inside [`decode_with_thread_lua`].
-pub struct Decoded(pub Value);
-
-impl<'de> serde::Deserialize<'de> for Decoded {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let current = CURRENT.with(|c| c.borrow().clone());
-        let Some((lua, markers)) = current else {
-            return Err(de::Error::custom(
-                "assay: decoding outside decode_with_thread_lua",
-            ));
+impl Datetimes {
+    /// Notes `key` if the value just stored under it was a datetime.
+    fn note(
+        &mut self,
+        seed: &LuaSeed<'_>,
+        key: impl FnOnce() -> mlua::Result<Value>,
+    ) -> mlua::Result<()> {
+        if !seed.datetime.take() {
+            return Ok(());
+        }
+        let set = match &self.0 {
+            Some(set) => set,
+            None => self.0.insert(seed.lua.create_table()?),
         };
-        FAILURE.with(|failure| {
-            super::with_budget(&lua, |budget| {
-                let seed = LuaSeed {
-                    lua: &lua,
-                    markers: &markers,
-                    failure,
-                    budget,
-                };
-                seed.deserialize(deserializer).map(Decoded)
-            })
-        })
+        set.raw_set(key()?, true)
     }
-}
 
-/// Runs `f` with `lua` as the target of [`Decoded`]; returns `f`'s result and any Lua failure.
-pub fn decode_with_thread_lua<R>(
-    lua: &Lua,
-    markers: &Markers,
-    f: impl FnOnce() -> R,
-) -> (R, Option<mlua::Error>) {
-    let previous = CURRENT.with(|c| c.replace(Some((lua.clone(), markers.clone()))));
-    let result = f();
-    CURRENT.with(|c| *c.borrow_mut() = previous);
-    (result, FAILURE.with(Cell::take))
+    fn record(self, seed: &LuaSeed<'_>, table: &mlua::Table) -> mlua::Result<()> {
+        match self.0 {
+            Some(set) => seed.markers.datetimes.raw_set(table, set),
+            None => Ok(()),
+        }
+    }
 }

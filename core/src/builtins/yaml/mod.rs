@@ -77,6 +77,7 @@ fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
         keep_order: true,
         max_depth: compose::MAX_DEPTH,
         non_finite: true,
+        ..EncodeOptions::default()
     };
     let mut text = String::new();
     // Output that outgrows the free memory is retried once after the garbage is collected.

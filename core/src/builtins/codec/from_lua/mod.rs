@@ -34,6 +34,11 @@ pub struct EncodeOptions {
     /// Whether infinities and NaN can be written (YAML and TOML have spellings for them; JSON
     /// has none).
     pub non_finite: bool,
+    /// Why null cannot be written, for a format that has none (TOML).
+    pub no_null: Option<&'static str>,
+    /// Write the strings a decoded TOML document held as datetimes as datetimes again (see
+    /// `Markers::datetimes`).
+    pub datetimes: bool,
 }
 
 impl Default for EncodeOptions {
@@ -43,6 +48,8 @@ impl Default for EncodeOptions {
             keep_order: false,
             max_depth: MAX_DEPTH,
             non_finite: false,
+            no_null: None,
+            datetimes: false,
         }
     }
 }
@@ -53,13 +60,16 @@ pub struct Encoder {
     object_marker: *const c_void,
     /// The registry of decoded tables' key orders, when `options.keep_order`.
     order: Option<mlua::Table>,
+    /// The registry of decoded TOML datetimes, when `options.datetimes`.
+    datetimes: Option<mlua::Table>,
     /// Its stack slot during a run (0: none).
     order_index: Cell<c_int>,
+    datetimes_index: Cell<c_int>,
     options: EncodeOptions,
     visiting: RefCell<Vec<*const c_void>>,
     problem: RefCell<Option<String>>,
     /// Path segments of the failing value, innermost first.
-    path: RefCell<Vec<String>>,
+    path: RefCell<Vec<(usize, String)>>,
     /// Set when the walk stopped for lack of Lua stack space.
     out_of_stack: Cell<bool>,
     /// What the output will take at least (the bytes of every string, key and number on the
@@ -133,7 +143,9 @@ impl Encoder {
             array_marker: markers.array.to_pointer(),
             object_marker: markers.object.to_pointer(),
             order: options.keep_order.then(|| markers.order.clone()),
+            datetimes: options.datetimes.then(|| markers.datetimes.clone()),
             order_index: Cell::new(0),
+            datetimes_index: Cell::new(0),
             options,
             visiting: RefCell::new(Vec::new()),
             problem: RefCell::new(None),
@@ -169,21 +181,29 @@ impl Encoder {
         write: impl FnOnce(&Node<'_>) -> Result<T, E>,
     ) -> Result<T, Raise> {
         self.room.set(crate::vm::memory::available(lua));
+        // What a previous run noted of failures its serializer caught is not this run's.
+        self.problem.take();
+        self.path.take();
         let mut outcome = None;
         // SAFETY: the closure only reads the stack slots it pushes or that `exec_raw` gave it,
         // restores the stack top it found, and calls no Lua function that can raise.
         let order = self.order.clone().map_or(Value::Nil, Value::Table);
+        let datetimes = self.datetimes.clone().map_or(Value::Nil, Value::Table);
         unsafe {
-            lua.exec_raw::<()>((value.clone(), order), |state| {
+            lua.exec_raw::<()>((value.clone(), order, datetimes), |state| {
                 let top = ffi::lua_gettop(state);
                 if self.order.is_some() {
-                    self.order_index.set(top);
+                    self.order_index.set(top - 1);
+                }
+                if self.datetimes.is_some() {
+                    self.datetimes_index.set(top);
                 }
                 let node = Node {
                     enc: self,
                     state,
-                    index: top - 1,
+                    index: top - 2,
                     depth: 0,
+                    datetime: false,
                 };
                 outcome = Some(write(&node));
                 ffi::lua_settop(state, 0);
@@ -199,7 +219,7 @@ impl Encoder {
             if path.is_empty() {
                 Raise::Message(message)
             } else {
-                let location: String = path.iter().rev().map(String::as_str).collect();
+                let location: String = path.iter().rev().map(|(_, s)| s.as_str()).collect();
                 Raise::Message(format!("{message} (at ${location})"))
             }
         })
@@ -211,8 +231,15 @@ impl Encoder {
         error
     }
 
-    fn note(&self, segment: String) {
-        self.path.borrow_mut().push(segment);
+    /// Adds the segment of a table at `depth` to the failing value's path, as the error goes
+    /// out through it. A segment no deeper than the last one starts a new path: the failure
+    /// noted so far was caught (serializers such as TOML's retry a value another way).
+    fn note(&self, depth: usize, segment: String) {
+        let mut path = self.path.borrow_mut();
+        if path.last().is_some_and(|(last, _)| *last <= depth) {
+            path.clear();
+        }
+        path.push((depth, segment));
     }
 }
 
@@ -223,6 +250,8 @@ pub struct Node<'e> {
     /// Absolute stack index of the value.
     index: c_int,
     depth: usize,
+    /// A string here was a TOML datetime when decoded (see `EncodeOptions::datetimes`).
+    datetime: bool,
 }
 
 fn key_segment(key: &str) -> String {
@@ -261,12 +290,17 @@ impl Drop for StackGuard {
 
 impl<'e> Node<'e> {
     fn at(&self, index: c_int) -> Node<'e> {
+        self.at_datetime(index, false)
+    }
+
+    fn at_datetime(&self, index: c_int, datetime: bool) -> Node<'e> {
         Node {
             enc: self.enc,
             state: self.state,
             // SAFETY: `index` names a slot of this state.
             index: unsafe { ffi::lua_absindex(self.state, index) },
             depth: self.depth + 1,
+            datetime,
         }
     }
 
@@ -307,6 +341,12 @@ impl Serialize for Node<'_> {
                 return Err(self.enc.out_of_memory());
             }
             match ffi::lua_type(state, i) {
+                ffi::LUA_TNIL | ffi::LUA_TLIGHTUSERDATA
+                    if self.enc.options.no_null.is_some()
+                        && ffi::lua_touserdata(state, i).is_null() =>
+                {
+                    Err(self.enc.fail(self.enc.options.no_null.unwrap_or_default().into()))
+                }
                 ffi::LUA_TNIL => s.serialize_unit(),
                 ffi::LUA_TBOOLEAN => s.serialize_bool(ffi::lua_toboolean(state, i) != 0),
                 ffi::LUA_TNUMBER if ffi::lua_isinteger(state, i) != 0 => {
@@ -324,6 +364,10 @@ impl Serialize for Node<'_> {
                     }
                 }
                 ffi::LUA_TSTRING => match std::str::from_utf8(self.bytes(i)) {
+                    Ok(text) if self.datetime => match text.parse::<toml::value::Datetime>() {
+                        Ok(datetime) => datetime.serialize(s),
+                        Err(_) => s.serialize_str(text),
+                    },
                     Ok(text) => s.serialize_str(text),
                     Err(_) => Err(self.enc.fail(
                         "cannot encode a string that is not valid UTF-8 (base64-encode binary data)"

@@ -146,19 +146,53 @@ impl Node<'_> {
 
     /// Items `1..=len`, a missing one as null.
     fn array<S: Serializer>(&self, s: S, len: usize) -> Result<S::Ok, S::Error> {
+        let _outer = StackGuard::new(self.state);
+        let datetimes = self.datetime_set();
         let mut seq = s.serialize_seq(Some(len))?;
         for i in 1..=len {
             let _guard = StackGuard::new(self.state);
-            // SAFETY: raw read, one slot pushed (room checked in `table`).
-            unsafe { ffi::lua_rawgeti(self.state, self.index, i as ffi::lua_Integer) };
-            seq.serialize_element(&self.at(-1))
-                .inspect_err(|_| self.enc.note(format!("[{i}]")))?;
+            let i = i as ffi::lua_Integer;
+            // SAFETY: raw reads, two slots at most (room checked in `table`).
+            let datetime = unsafe {
+                datetimes.is_some_and(|set| {
+                    ffi::lua_rawgeti(self.state, set, i);
+                    let marked = ffi::lua_toboolean(self.state, -1) != 0;
+                    ffi::lua_pop(self.state, 1);
+                    marked
+                })
+            };
+            // SAFETY: as above.
+            unsafe { ffi::lua_rawgeti(self.state, self.index, i) };
+            seq.serialize_element(&self.at_datetime(-1, datetime))
+                .inspect_err(|_| self.enc.note(self.depth, format!("[{i}]")))?;
         }
         seq.end()
     }
 
+    /// Pushes the set of this table's keys that held TOML datetimes, if there is one (and the
+    /// encoder writes datetimes); its stack slot. The caller's guard pops it.
+    fn datetime_set(&self) -> Option<c_int> {
+        let registry = self.enc.datetimes_index.get();
+        if registry == 0 {
+            return None;
+        }
+        // SAFETY: one raw lookup, one slot (room checked in `table`); popped on a miss.
+        unsafe {
+            ffi::lua_pushvalue(self.state, self.index);
+            if ffi::lua_rawget(self.state, registry) == ffi::LUA_TTABLE {
+                Some(ffi::lua_gettop(self.state))
+            } else {
+                ffi::lua_pop(self.state, 1);
+                None
+            }
+        }
+    }
+
     fn object<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.enc.options.sort_keys || self.enc.order_index.get() != 0 {
+        if self.enc.options.sort_keys
+            || self.enc.order_index.get() != 0
+            || self.enc.datetimes_index.get() != 0
+        {
             return self.arranged_object(s);
         }
         let state = self.state;
@@ -170,7 +204,7 @@ impl Node<'_> {
             while ffi::lua_next(state, self.index) != 0 {
                 let key: Cow<'_, str> = key_text(self, -2)?;
                 map.serialize_entry(key.as_ref(), &self.at(-1))
-                    .inspect_err(|_| self.enc.note(key_segment(&key)))?;
+                    .inspect_err(|_| self.enc.note(self.depth, key_segment(&key)))?;
                 ffi::lua_pop(state, 1);
             }
         }
@@ -183,11 +217,12 @@ impl Node<'_> {
     fn arranged_object<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let state = self.state;
         let (count, _) = self.count_entries();
-        self.ensure_stack(2 * count + 5)?;
+        self.ensure_stack(2 * count + 6)?;
         let _guard = StackGuard::new(state);
         let recorded = self.recorded_order();
-        // (place in the document, key, stack slot of the value)
-        let mut entries: Vec<(usize, Cow<'_, str>, c_int)> = Vec::with_capacity(count);
+        let datetimes = self.datetime_set();
+        // (place in the document, key, stack slot of the value, a datetime when decoded)
+        let mut entries: Vec<(usize, Cow<'_, str>, c_int, bool)> = Vec::with_capacity(count);
         // SAFETY: leaves key/value pairs on the stack (room checked above); the guard pops them.
         unsafe {
             ffi::lua_pushnil(state);
@@ -195,7 +230,14 @@ impl Node<'_> {
                 let value_index = ffi::lua_gettop(state);
                 let key = key_text(self, -2)?;
                 let place = recorded.get(key.as_bytes()).copied().unwrap_or(usize::MAX);
-                entries.push((place, key, value_index));
+                let datetime = datetimes.is_some_and(|set| {
+                    ffi::lua_pushvalue(state, -2);
+                    ffi::lua_rawget(state, set);
+                    let marked = ffi::lua_toboolean(state, -1) != 0;
+                    ffi::lua_pop(state, 1);
+                    marked
+                });
+                entries.push((place, key, value_index, datetime));
                 ffi::lua_pushvalue(state, -2);
             }
         }
@@ -206,9 +248,9 @@ impl Node<'_> {
             entries.sort_by_key(|entry| entry.0);
         }
         let mut map = s.serialize_map(Some(entries.len()))?;
-        for (_, key, value_index) in &entries {
-            map.serialize_entry(key.as_ref(), &self.at(*value_index))
-                .inspect_err(|_| self.enc.note(key_segment(key)))?;
+        for (_, key, value_index, datetime) in &entries {
+            map.serialize_entry(key.as_ref(), &self.at_datetime(*value_index, *datetime))
+                .inspect_err(|_| self.enc.note(self.depth, key_segment(key)))?;
         }
         map.end()
     }
