@@ -9,8 +9,10 @@
 //!   re-raises the first error it meets.
 //!
 //! The program lives until the main chunk, every task and every interval has finished. A task
-//! that failed and was never awaited is reported when the program ends, and the exit code is 1
-//! (like an unhandled rejection in Node or Deno): failures are never silent.
+//! that fails while nobody awaits it is reported at once (an `ERROR` line with its traceback,
+//! JSON in JSON log mode: a service may run for days with a dead task), and if it is still not
+//! awaited when the program ends, the exit code is 1 (like an unhandled rejection in Node or
+//! Deno): failures are never silent. Awaiting it later still gets its error.
 //!
 //! Each live task or interval counts 3 KiB against the memory limit (what it costs
 //! outside Lua's allocator): spawning without end fails in `async.spawn` with "not enough
@@ -28,6 +30,7 @@ use tokio::task::AbortHandle;
 
 use super::args::{Args, type_name};
 use super::function::{BuiltinResult, Raise, async_function, function};
+use super::log;
 use crate::vm::traced::{Failure, Report, Traced, run_traced};
 
 enum Outcome {
@@ -42,6 +45,10 @@ struct TaskState {
     finished: Notify,
     /// Whether anyone has seen the failure (awaited the task).
     observed: Cell<bool>,
+    /// How many `await`s (or `async.all`s) are waiting for it now.
+    waiters: Cell<usize>,
+    /// Whether its failure was reported when it happened.
+    reported: Cell<bool>,
     abort: RefCell<Option<AbortHandle>>,
 }
 
@@ -59,23 +66,69 @@ pub struct Unobserved {
     tasks: RefCell<Vec<Rc<TaskState>>>,
     /// Interval callbacks that raised (already printed when they happened).
     interval_failures: Cell<usize>,
+    /// Reports of failures as they happen are limited to [`REPORTS_PER_WINDOW`] per
+    /// [`REPORT_WINDOW`] (a loop spawning failing tasks must not flood the log): when this
+    /// window began, how many it printed, and how many were held back since the last print.
+    window: Cell<Option<std::time::Instant>>,
+    in_window: Cell<usize>,
+    held_back: Cell<usize>,
 }
 
+const REPORTS_PER_WINDOW: usize = 10;
+const REPORT_WINDOW: Duration = Duration::from_secs(60);
+
 impl Unobserved {
-    /// Reports of failed tasks that nobody awaited, and the count of failed intervals.
-    pub fn take(&self) -> (Vec<Report>, usize) {
-        let reports = self
+    /// Whether a failure may be reported now; if so, how many were held back before it.
+    fn may_report(&self) -> Option<usize> {
+        let now = std::time::Instant::now();
+        if self
+            .window
+            .get()
+            .is_none_or(|start| now - start > REPORT_WINDOW)
+        {
+            self.window.set(Some(now));
+            self.in_window.set(0);
+        }
+        if self.in_window.get() >= REPORTS_PER_WINDOW {
+            self.held_back.set(self.held_back.get() + 1);
+            return None;
+        }
+        self.in_window.set(self.in_window.get() + 1);
+        Some(self.held_back.replace(0))
+    }
+
+    /// What failed unseen: the number of failed tasks nobody awaited, the reports of those
+    /// not reported when they failed, and the number of intervals stopped by an error.
+    pub fn take(&self) -> Unseen {
+        let failed: Vec<_> = self
             .tasks
             .take()
             .into_iter()
             .filter(|t| !t.observed.get())
+            .filter(|t| matches!(&*t.outcome.borrow(), Some(Outcome::Failed(_))))
+            .collect();
+        let unreported = failed
+            .iter()
+            .filter(|t| !t.reported.get())
             .filter_map(|t| match &*t.outcome.borrow() {
                 Some(Outcome::Failed(f)) => Some(f.report.clone()),
                 _ => None,
             })
             .collect();
-        (reports, self.interval_failures.replace(0))
+        Unseen {
+            tasks: failed.len(),
+            unreported,
+            intervals: self.interval_failures.replace(0),
+        }
     }
+}
+
+/// See [`Unobserved::take`].
+#[derive(Debug)]
+pub struct Unseen {
+    pub tasks: usize,
+    pub unreported: Vec<Report>,
+    pub intervals: usize,
 }
 
 struct Task(Rc<TaskState>);
@@ -176,9 +229,20 @@ fn spawn(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
                 value: Value::Nil,
             }),
         };
-        if matches!(outcome, Outcome::Failed(_))
+        if let Outcome::Failed(failure) = &outcome
             && let Some(unobserved) = task_lua.app_data_ref::<Unobserved>()
         {
+            if runner.waiters.get() == 0
+                && let Some(suppressed) = unobserved.may_report()
+            {
+                let report = &failure.report;
+                let mut message = format!("task failed (nobody awaits it yet): {}", report.message);
+                if suppressed > 0 {
+                    message.push_str(&format!(" ({suppressed} such failures not shown before)"));
+                }
+                log::runtime_line(&task_lua, log::Level::Error, &message, &report.traceback);
+                runner.reported.set(true);
+            }
             unobserved.tasks.borrow_mut().push(runner.clone());
         }
         runner.finish(outcome);
@@ -187,7 +251,24 @@ fn spawn(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
     Ok(lua.create_userdata(Task(state))?)
 }
 
+/// Counts a waiter on a task while it lives.
+struct Waiting<'a>(&'a TaskState);
+
+impl<'a> Waiting<'a> {
+    fn on(state: &'a TaskState) -> Self {
+        state.waiters.set(state.waiters.get() + 1);
+        Self(state)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.waiters.set(self.0.waiters.get() - 1);
+    }
+}
+
 async fn wait(state: &TaskState) {
+    let _waiting = Waiting::on(state);
     loop {
         let notified = state.finished.notified();
         if state.outcome.borrow().is_some() {
@@ -243,6 +324,9 @@ async fn all(lua: Lua, args: Args) -> BuiltinResult<Table> {
             }
         }
     }
+    // Every task is awaited from now on: one failing while an earlier one is waited for is
+    // this call's to re-raise, not an unawaited failure to report.
+    let _waiting: Vec<Waiting<'_>> = states.iter().map(|state| Waiting::on(state)).collect();
     let results = lua.create_table_with_capacity(states.len(), 0)?;
     for (i, state) in states.iter().enumerate() {
         wait(state).await;
@@ -275,10 +359,8 @@ fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
                     traceback: String::new(),
                 },
             };
-            eprintln!(
-                "assay: interval stopped: {}\n{}",
-                failure.message, failure.traceback
-            );
+            let message = format!("interval stopped: {}", failure.message);
+            log::runtime_line(&task_lua, log::Level::Error, &message, &failure.traceback);
             if let Some(unobserved) = task_lua.app_data_ref::<Unobserved>() {
                 unobserved
                     .interval_failures

@@ -1,9 +1,18 @@
 //! `log.debug/info/warn/error(msg, fields)`: one line per call on stderr.
 //!
 //! Level from `ASSAY_LOG` (`debug`, `info` (default), `warn`, `error`, `off`), overridden by
-//! `-v` (debug) and `-q` (errors only). Format from `ASSAY_LOG_FORMAT`: `text` (default):
-//! `2026-11-22T04:28:45.123Z INFO message key=value`, or `json`: one object per line with
-//! `ts`, `level`, `msg` and the fields. Field values that are tables are written as JSON.
+//! `-v` (debug) and `-q` (errors only). Format from `ASSAY_LOG_FORMAT`:
+//!
+//! - `text` (default): `2026-11-22T04:28:45.123Z INFO  message key=value`. A line is always one
+//!   line: control characters in the message (a newline) are escaped (`\n`); a value or key
+//!   that is not a plain word is written as a JSON string; tables as JSON.
+//! - `json`: one object per line with `ts`, `level`, `msg` and every field. A field named
+//!   like one of those three is kept as `fields.<name>` (`{"msg": "m"}` becomes
+//!   `"fields.msg": "m"`, as logrus does): no field is dropped.
+//!
+//! The runtime's own lines (an interval stopped by an error, a task that failed while nobody
+//! awaited it, the error that ends a script) go through [`runtime_line`], in the same format:
+//! in JSON mode they are JSON objects too, with `source: "assay"` and the `traceback`.
 
 use std::io::Write;
 
@@ -128,10 +137,43 @@ fn emit(lua: &Lua, args: Args, level: Level) -> BuiltinResult<()> {
         Format::Text => text_line(level, &message, &fields),
         Format::Json => json_line(level, &message, fields),
     };
+    write_line(&line);
+    Ok(())
+}
+
+fn write_line(line: &str) {
     let mut stderr = std::io::stderr().lock();
     // A closed stderr must not fail the script.
     let _ = stderr.write_all(line.as_bytes());
-    Ok(())
+}
+
+/// A line of the runtime's own (not a script's `log` call), in the VM's log format: in text,
+/// `assay: <message>` and the traceback below it, for a person; in JSON, one object with
+/// `source: "assay"` and the traceback as a field, for a log pipeline. Never filtered by level:
+/// these are failures.
+pub fn runtime_line(lua: &Lua, level: Level, message: &str, traceback: &str) {
+    let config = lua
+        .app_data_ref::<LogConfig>()
+        .map(|c| *c)
+        .unwrap_or_default();
+    let line = match config.format {
+        Format::Text if traceback.is_empty() => format!("assay: {message}\n"),
+        Format::Text => format!("assay: {message}\n{traceback}\n"),
+        Format::Json => {
+            let mut fields = vec![("source".to_owned(), "assay".into())];
+            if !traceback.is_empty() {
+                fields.push(("traceback".to_owned(), traceback.into()));
+            }
+            json_line(level, message, fields)
+        }
+    };
+    write_line(&line);
+}
+
+/// The log format a VM was built with.
+pub fn format(lua: &Lua) -> Format {
+    lua.app_data_ref::<LogConfig>()
+        .map_or(Format::Text, |c| c.format)
 }
 
 /// Fields as JSON values, sorted by name so lines are stable.
@@ -167,10 +209,15 @@ fn field_values(lua: &Lua, table: &Table) -> BuiltinResult<Vec<(String, serde_js
 }
 
 fn text_line(level: Level, message: &str, fields: &[(String, serde_json::Value)]) -> String {
+    let message = one_line(message);
     let mut line = format!("{} {:<5} {message}", timestamp_millis(), level.label());
     for (key, value) in fields {
         line.push(' ');
-        line.push_str(key);
+        if is_bare(key) {
+            line.push_str(key);
+        } else {
+            line.push_str(&serde_json::Value::from(key.as_str()).to_string());
+        }
         line.push('=');
         match value {
             serde_json::Value::String(s) if is_bare(s) => line.push_str(s),
@@ -179,6 +226,23 @@ fn text_line(level: Level, message: &str, fields: &[(String, serde_json::Value)]
     }
     line.push('\n');
     line
+}
+
+/// `text` with its control characters escaped (`\n`, `\r`, `\u{1b}`), so it stays on one line
+/// and cannot forge another (a message holding "\n... ERROR ...").
+fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => out.push('\t'),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A value that needs no quotes in a `key=value` line.
@@ -193,10 +257,17 @@ fn json_line(level: Level, message: &str, fields: Vec<(String, serde_json::Value
     object.insert("ts".into(), timestamp_millis().into());
     object.insert("level".into(), level.label().to_ascii_lowercase().into());
     object.insert("msg".into(), message.into());
-    for (key, value) in fields {
-        if !matches!(key.as_str(), "ts" | "level" | "msg") {
-            object.insert(key, value);
+    // The line's own names keep their place; a field by such a name is kept beside them as
+    // `fields.<name>` (those first, so the rule always holds; a field already named so takes
+    // one more prefix).
+    let reserved = |key: &str| matches!(key, "ts" | "level" | "msg");
+    let (escaped, plain): (Vec<_>, Vec<_>) = fields.into_iter().partition(|(k, _)| reserved(k));
+    for (key, value) in escaped.into_iter().chain(plain) {
+        let mut key = key;
+        while object.contains_key(&key) {
+            key = format!("fields.{key}");
         }
+        object.insert(key, value);
     }
     let mut line = serde_json::Value::Object(object).to_string();
     line.push('\n');

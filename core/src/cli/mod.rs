@@ -55,7 +55,7 @@ impl From<crate::RunError> for Failure {
         let message = match &e {
             crate::RunError::Script(_)
             | crate::RunError::Syntax(_)
-            | crate::RunError::Unobserved { .. } => e.report(),
+            | crate::RunError::Unobserved(_) => e.report(),
             _ => format!("assay: {}", e.report()),
         };
         Self {
@@ -83,12 +83,26 @@ fn dispatch(cli: args::Options) -> Result<u8, Failure> {
     let code = match outcome {
         Ok(()) => 0,
         Err(Failure { message, code }) => {
-            eprintln!("{message}");
+            report(runtime.lua(), &message);
             code
         }
     };
     drop(runtime);
     Ok(code)
+}
+
+/// The error that ends a run, in the log format: as it is in text; in JSON, one object whose
+/// `msg` is the first line and whose `traceback` is the rest.
+fn report(lua: &mlua::Lua, message: &str) {
+    use crate::builtins::log::{self, Format, Level};
+    match log::format(lua) {
+        Format::Text => eprintln!("{message}"),
+        Format::Json => {
+            let (first, rest) = message.split_once('\n').unwrap_or((message, ""));
+            let first = first.strip_prefix("assay: ").unwrap_or(first);
+            log::runtime_line(lua, Level::Error, first, rest);
+        }
+    }
 }
 
 fn execute(cli: &args::Options, runtime: &Runtime) -> Result<(), Failure> {

@@ -15,11 +15,10 @@ pub enum RunError {
     Timeout(Report),
     #[error("not enough memory: the script exceeded its memory limit of {} (raise it with --memory-limit)", format_size(*limit))]
     Memory { limit: usize },
-    #[error("{}", unobserved_summary(tasks.len(), *intervals))]
-    Unobserved {
-        tasks: Vec<Report>,
-        intervals: usize,
-    },
+    /// Failures nobody looked at: tasks never awaited, intervals stopped by an error (each
+    /// reported when it happened, but for tasks someone was waiting for then).
+    #[error("{}", unobserved_summary(.0))]
+    Unobserved(crate::builtins::r#async::Unseen),
     #[error("setting up the VM failed: {0}")]
     Setup(#[source] mlua::Error),
     #[error("starting the executor failed: {0}")]
@@ -39,8 +38,9 @@ impl RunError {
     pub fn report(&self) -> String {
         match self {
             RunError::Script(r) | RunError::Syntax(r) | RunError::Timeout(r) => join(r),
-            RunError::Unobserved { tasks, .. } => {
+            RunError::Unobserved(unseen) => {
                 let mut out = self.to_string();
+                let tasks = &unseen.unreported;
                 for r in tasks.iter().take(MAX_REPORTED) {
                     out.push('\n');
                     out.push_str(&join(r));
@@ -67,15 +67,24 @@ fn join(r: &Report) -> String {
     }
 }
 
-fn unobserved_summary(tasks: usize, intervals: usize) -> String {
+fn unobserved_summary(unseen: &crate::builtins::r#async::Unseen) -> String {
     let mut parts = Vec::new();
-    if tasks > 0 {
-        parts.push(format!(
-            "{tasks} spawned task(s) failed and were never awaited"
-        ));
+    if unseen.tasks > 0 {
+        let mut part = format!(
+            "{} spawned task(s) failed and were never awaited",
+            unseen.tasks
+        );
+        let shown = unseen.tasks - unseen.unreported.len();
+        if shown > 0 {
+            part.push_str(&format!(" ({shown} shown above as they failed)"));
+        }
+        parts.push(part);
     }
-    if intervals > 0 {
-        parts.push(format!("{intervals} interval(s) stopped by an error"));
+    if unseen.intervals > 0 {
+        parts.push(format!(
+            "{} interval(s) stopped by an error (shown above)",
+            unseen.intervals
+        ));
     }
     parts.join("; ")
 }

@@ -444,8 +444,8 @@ impl Runtime {
             .app_data_ref::<builtins::r#async::Unobserved>()
             .map(|u| u.take());
         match unobserved {
-            Some((tasks, intervals)) if !tasks.is_empty() || intervals > 0 => {
-                Err(RunError::Unobserved { tasks, intervals })
+            Some(unseen) if unseen.tasks > 0 || unseen.intervals > 0 => {
+                Err(RunError::Unobserved(unseen))
             }
             _ => Ok(values),
         }
