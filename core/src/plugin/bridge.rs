@@ -143,30 +143,34 @@ fn table(lua: &Lua, markers: &LazyMarkers, t: &Table, depth: usize) -> Result<Va
         ));
     }
     let markers_ref = markers.get().map_err(|e| e.to_string())?;
-    let seen = markers.values.get() + t.raw_len().max(1);
+    let shape = match t.metatable() {
+        Some(mt) if mt.to_pointer() == markers_ref.array.to_pointer() => Some(true),
+        Some(mt) if mt.to_pointer() == markers_ref.object.to_pointer() => Some(false),
+        _ => None,
+    };
+    let (is_array, len) = match shape {
+        // Marked (decoded, or `json.array`): up to its largest key, a hole passed as nil; a
+        // key that cannot be an index is an error, never dropped (as `json.encode`).
+        Some(true) => (true, marked_array_len(t)?),
+        Some(false) => (false, 0),
+        // A sequence: its keys are exactly 1..len (`raw_len` alone can be fooled by holes).
+        None => {
+            let len = t.raw_len();
+            let sequence = len > 0
+                && t.pairs::<mlua::Value, mlua::Value>().all(|pair| {
+                    matches!(pair, Ok((mlua::Value::Integer(k), _)) if k >= 1 && k as usize <= len)
+                })
+                && t.pairs::<mlua::Value, mlua::Value>().count() == len;
+            (sequence, len)
+        }
+    };
+    let seen = markers.values.get() + len.max(t.raw_len()).max(1);
     if seen > MAX_VALUES {
         return Err(format!(
             "table too large to pass (more than {MAX_VALUES} values)"
         ));
     }
     markers.values.set(seen);
-    let shape = match t.metatable() {
-        Some(mt) if mt.to_pointer() == markers_ref.array.to_pointer() => Some(true),
-        Some(mt) if mt.to_pointer() == markers_ref.object.to_pointer() => Some(false),
-        _ => None,
-    };
-    let len = t.raw_len();
-    let is_array = match shape {
-        Some(array) => array,
-        // A sequence: its keys are exactly 1..len (`raw_len` alone can be fooled by holes).
-        None => {
-            len > 0
-                && t.pairs::<mlua::Value, mlua::Value>().all(|pair| {
-                    matches!(pair, Ok((mlua::Value::Integer(k), _)) if k >= 1 && k as usize <= len)
-                })
-                && t.pairs::<mlua::Value, mlua::Value>().count() == len
-        }
-    };
     if is_array {
         let mut list = List::with_capacity(len);
         for i in 1..=len {
@@ -182,6 +186,30 @@ fn table(lua: &Lua, markers: &LazyMarkers, t: &Table, depth: usize) -> Result<Va
         map.push(key, to_value(lua, markers, &v, depth + 1)?);
     }
     Ok(Value::Map(map))
+}
+
+/// The length of a table marked as an array: its largest key, every key a positive integer.
+fn marked_array_len(t: &mlua::Table) -> Result<usize, String> {
+    let mut len = 0;
+    for pair in t.pairs::<mlua::Value, mlua::Value>() {
+        let (key, _) = pair.map_err(|e| e.to_string())?;
+        match key {
+            mlua::Value::Integer(k) if k >= 1 => len = len.max(k as usize),
+            other => {
+                let shown = match &other {
+                    mlua::Value::String(s) => format!("{:?}", s.to_string_lossy()),
+                    mlua::Value::Integer(k) => k.to_string(),
+                    mlua::Value::Number(n) => n.to_string(),
+                    _ => format!("a {}", other.type_name()),
+                };
+                return Err(format!(
+                    "a table marked as an array has the key {shown} (only 1, 2, 3, ... can be \
+                     passed as an array)"
+                ));
+            }
+        }
+    }
+    Ok(len)
 }
 
 /// Converts results back to Lua. Like the JSON decoder, it builds its tables under a

@@ -35,6 +35,15 @@ local cyclic = {}
 cyclic.self = cyclic
 assert.raises(function() probe.echo(cyclic) end, "nested more than 100 levels deep")
 
+-- A marked array crosses whole: a hole is nil where its length says it belongs (null in JSON),
+-- a key that cannot be an index is an error naming it (never dropped on the way).
+local decoded = json.parse("[1, 2, 3]")
+decoded[2] = nil
+assert.eq(json.encode(probe.echo(decoded)), "[1,null,3]")
+assert.eq(json.encode(probe.echo(json.array({[2] = 5}))), "[null,5]")
+assert.raises(function() probe.echo(json.array({1, x = 2})) end, [[has the key "x"]])
+assert.raises(function() probe.echo(json.array({[10000000] = 1})) end, "table too large to pass")
+
 -- A table with holes and named keys is a map, whatever its border says.
 local holes = {"a", "b", "c"}
 holes[2] = nil
