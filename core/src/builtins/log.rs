@@ -196,3 +196,33 @@ fn json_line(level: Level, message: &str, fields: Vec<(String, serde_json::Value
     line.push('\n');
     line
 }
+
+/// Whether the VM's log keeps lines of `level` (so a caller can skip building them).
+pub fn enabled(lua: &Lua, level: Level) -> bool {
+    level >= config(lua).level
+}
+
+fn config(lua: &Lua) -> LogConfig {
+    lua.app_data_ref::<LogConfig>()
+        .map(|c| *c)
+        .unwrap_or_default()
+}
+
+/// A line of the runtime's own (what `-v` shows: the lib path, plugins found and loaded), in
+/// the VM's level and format, its fields in the order given.
+pub fn runtime(lua: &Lua, level: Level, message: &str, fields: &[(&str, String)]) {
+    let config = config(lua);
+    if level < config.level {
+        return;
+    }
+    let fields: Vec<(String, serde_json::Value)> = fields
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), serde_json::Value::from(value.as_str())))
+        .collect();
+    let line = match config.format {
+        Format::Text => text_line(level, message, &fields),
+        Format::Json => json_line(level, message, fields),
+    };
+    // A closed stderr must not fail the script.
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
