@@ -1,7 +1,7 @@
 -- regex.find and regex.match read `init` as string.find does: every case below is asked of
 -- both, on patterns that mean the same in Lua patterns and in regex syntax.
-local texts = {"", "a", "abcabc", "h\195\169llo h\195\169llo"}
-local patterns = {"a", "b", "c", "bc", "l+o", "", "x"}
+local texts = {"", "a", "aaa", "abcabc", "xbcx\nbc", "h\195\169llo h\195\169llo"}
+local patterns = {"a", "b", "c", "bc", "a+", "[bc]+", "l+o", "", "x"}
 local inits = {
   "none", 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 100, 0, -1, -2, -3, -5, -6, -7, -12, -13, -100,
   math.maxinteger, math.mininteger, 2.0, -1.0, "3", " 2 ", "0x2", "-2",
