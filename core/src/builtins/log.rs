@@ -210,14 +210,14 @@ fn config(lua: &Lua) -> LogConfig {
 
 /// A line of the runtime's own (what `-v` shows: the lib path, plugins found and loaded), in
 /// the VM's level and format, its fields in the order given.
-pub fn runtime(lua: &Lua, level: Level, message: &str, fields: &[(&str, String)]) {
+pub fn runtime(lua: &Lua, level: Level, message: &str, fields: Vec<(&str, serde_json::Value)>) {
     let config = config(lua);
     if level < config.level {
         return;
     }
     let fields: Vec<(String, serde_json::Value)> = fields
-        .iter()
-        .map(|(key, value)| ((*key).to_owned(), serde_json::Value::from(value.as_str())))
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
         .collect();
     let line = match config.format {
         Format::Text => text_line(level, message, &fields),
