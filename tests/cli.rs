@@ -152,7 +152,7 @@ fn readme_tour_runs() -> Result<(), Failed> {
         "{\"items\":[],\"n\":1,\"x\":null}\n[]\t{}",
         "INFO  deployed app=web replicas=3",
     )?;
-    expect(&r, 0, "id=42\t1\t5\t42\tid\na+b+c", "")?;
+    expect(&r, 0, "id=42\t1\t5\t42\tid\na+b+c\n5\tfalse\n", "")?;
     expect(&r, 0, "a,b", "")
 }
 
@@ -174,7 +174,9 @@ fn readme_crypto_runs() -> Result<(), Failed> {
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n",
         "",
     )?;
-    expect(&r, 0, "deployer\tHS256", "")
+    expect(&r, 0, "deployer\tHS256", "")?;
+    // crypto.random is hex unless told otherwise, as the example says
+    expect(&r, 0, "64\t32\n", "")
 }
 
 pub fn trials() -> Vec<Trial> {

@@ -104,7 +104,8 @@ fn refused_core_requirement() -> Result<(), Failed> {
     let lib_path = format!("{root}:{}", built_plugins().display());
     expect_refusal(
         &run_with(&lib_path, &["-e", "probe.noop()"])?,
-        "plugin 'probe' 0.1.0 requires assay >=99, but this is assay 0.1.0",
+        "(command line):1: `probe` is provided by the plugin 'probe', which was refused: \
+         plugin 'probe' 0.1.0 requires assay >=99, but this is assay 0.1.0\n",
     )?;
     // Scripts that do not use it, or use another plugin, are unaffected.
     expect_ok(
@@ -176,8 +177,14 @@ fn refused_abi_and_layout() -> Result<(), Failed> {
         &run_with(root, &["-e", "probe.noop()"])?,
         "plugin 'probe' 0.1.0 was built for plugin ABI 2, but this is assay 0.1.0 with plugin ABI 1",
     )?;
+    let mismatched = run_with(root, &["-e", "mismatch.anything()"])?;
     expect_refusal(
-        &run_with(root, &["-e", "mismatch.anything()"])?,
+        &mismatched,
+        "`mismatch` is provided by the plugin 'mismatch', which was refused: plugin 'mismatch' \
+         0.1.0: ",
+    )?;
+    expect_refusal(
+        &mismatched,
         "was built with an incompatible Assay SDK (layout mismatch: ",
     )
 }
@@ -191,7 +198,7 @@ fn refused_unreadable_manifest() -> Result<(), Failed> {
     let root = tmp.path().to_str().ok_or("path")?;
     expect_refusal(
         &run_with(root, &["-e", "broken.anything()"])?,
-        "plugin 'broken': ",
+        "`broken` is provided by the plugin 'broken', which was refused: plugin 'broken': ",
     )?;
     expect_refusal(
         &run_with(root, &["-e", "broken.anything()"])?,
@@ -272,6 +279,82 @@ fn listing_shows_compatible_refused_and_shadowed() -> Result<(), Failed> {
         }
     }
     expect_ok(&run_with(&lib_path, &["plugins"])?, "shadowed by")
+}
+
+/// `-v` logs the lib path (naming the roots that do not exist), every plugin found (usable,
+/// refused and why, shadowed by which) and every plugin loaded, once; as JSON when the log is
+/// JSON; and none of it without `-v`.
+fn verbose_shows_lib_path_and_plugins() -> Result<(), Failed> {
+    let tmp = tempfile::tempdir()?;
+    let first = tmp.path().join("first");
+    let old = install(&first, "probe", "old")?;
+    edit_manifest(&old, "name: \"probe\"", "name: old")?;
+    edit_manifest(&old, "[\"probe\"]", "[old]")?;
+    require_core(&old, ">=99")?;
+    let crypto = install(&first, "crypto", "crypto")?;
+    let built = built_plugins();
+    let lib_path = format!("{}:/nowhere:{}", first.display(), built.display());
+    let script = "crypto.hash('x') crypto.hmac('k', 'x') print('done')";
+    let verbose = |format: &str| {
+        let mut cmd = assay();
+        cmd.env("ASSAY_LIB_PATH", &lib_path)
+            .env("ASSAY_LOG_FORMAT", format)
+            .args(["-v", "-e", script]);
+        run(cmd, None, TIMEOUT)
+    };
+    let text = verbose("text")?;
+    expect_ok(&text, "done")?;
+    let library = crypto.join("libassay_plugin_crypto.so");
+    let wanted = [
+        format!("DEBUG lib path roots={lib_path} missing=/nowhere plugins="),
+        format!(
+            "DEBUG plugin found name=old version=0.1.0 status=refused reason=\"plugin 'old' \
+             0.1.0 requires assay >=99, but this is assay 0.1.0\" provides=old dir={}\n",
+            old.display()
+        ),
+        format!(
+            "DEBUG plugin found name=crypto version=0.1.0 status=usable provides=crypto dir={}\n",
+            crypto.display()
+        ),
+        format!(
+            "DEBUG plugin found name=crypto version=0.1.0 status=shadowed shadowed_by={} \
+             provides=crypto dir={}\n",
+            crypto.display(),
+            built.join("plugins/crypto").display()
+        ),
+        format!(
+            "DEBUG plugin loaded name=crypto version=0.1.0 library={} ms=",
+            library.display()
+        ),
+    ];
+    for line in &wanted {
+        if !text.stderr.contains(line.as_str()) {
+            return Err(format!("`-v` lacks {line:?}\n{}", text.describe()).into());
+        }
+    }
+    // Two globals' worth of calls, one plugin: loaded once; the probe is found, not loaded.
+    let loads = text.stderr.matches("plugin loaded").count();
+    if loads != 1 || text.stderr.contains("plugin loaded name=probe") {
+        return Err(format!("expected one load, of crypto\n{}", text.describe()).into());
+    }
+    let json = verbose("json")?;
+    expect_ok(&json, "done")?;
+    for needle in [
+        "\"msg\":\"lib path\"",
+        "\"msg\":\"plugin found\"",
+        "\"status\":\"refused\"",
+        "\"msg\":\"plugin loaded\"",
+    ] {
+        if !json.stderr.contains(needle) {
+            return Err(format!("JSON `-v` lacks {needle}\n{}", json.describe()).into());
+        }
+    }
+    let quiet = run_with(&lib_path, &["-e", script])?;
+    expect_ok(&quiet, "done")?;
+    if !quiet.stderr.is_empty() {
+        return Err(format!("without -v nothing is logged\n{}", quiet.describe()).into());
+    }
+    Ok(())
 }
 
 /// A script that uses no plugin maps no plugin library; the first use of one maps it.
@@ -387,6 +470,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "plugins::listing_shows_compatible_refused_and_shadowed",
             listing_shows_compatible_refused_and_shadowed,
+        ),
+        Trial::test(
+            "plugins::verbose_shows_lib_path_and_plugins",
+            verbose_shows_lib_path_and_plugins,
         ),
         Trial::test(
             "plugins::unused_plugins_are_not_mapped",

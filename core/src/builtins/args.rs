@@ -114,6 +114,28 @@ impl Args {
         }
     }
 
+    /// An optional integer, read as Lua's `luaL_optinteger` reads one: nil or no value is
+    /// `None`; a float with an integral value and a numeric string (`"3"`) convert; `1.5` has
+    /// no integer representation.
+    pub fn opt_integer(
+        &self,
+        lua: &mlua::Lua,
+        pos: usize,
+        arg: &str,
+    ) -> BuiltinResult<Option<i64>> {
+        let value = self.value(pos);
+        if value.is_nil() {
+            return Ok(None);
+        }
+        if let Some(i) = lua.coerce_integer(value.clone())? {
+            return Ok(Some(i));
+        }
+        if lua.coerce_number(value)?.is_some() {
+            return Err(self.invalid(pos, arg, "number has no integer representation"));
+        }
+        Err(self.bad(pos, arg, "number"))
+    }
+
     pub fn opt_number(&self, pos: usize, arg: &str) -> BuiltinResult<Option<f64>> {
         match self.values.get(pos - 1) {
             None | Some(Value::Nil) => Ok(None),

@@ -240,7 +240,7 @@ fn spawn(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
                 if suppressed > 0 {
                     message.push_str(&format!(" ({suppressed} such failures not shown before)"));
                 }
-                log::runtime_line(&task_lua, log::Level::Error, &message, &report.traceback);
+                log::runtime_failure(&task_lua, log::Level::Error, &message, &report.traceback);
                 runner.reported.set(true);
             }
             unobserved.tasks.borrow_mut().push(runner.clone());
@@ -360,7 +360,7 @@ fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
                 },
             };
             let message = format!("interval stopped: {}", failure.message);
-            log::runtime_line(&task_lua, log::Level::Error, &message, &failure.traceback);
+            log::runtime_failure(&task_lua, log::Level::Error, &message, &failure.traceback);
             if let Some(unobserved) = task_lua.app_data_ref::<Unobserved>() {
                 unobserved
                     .interval_failures

@@ -5,6 +5,17 @@
 //! flushed too), so a reader sees the old content or the new, never half, even after a crash.
 //! `fs.read` reads regular files only, no larger than the memory the script has left.
 //! Errors read `fs.read: <path>: <reason>`.
+//!
+//! `fs.write` on a symlink writes through it, as `echo data > link` and `open(link, "w")` in
+//! Python or Node do, and as npm's `write-file-atomic` does: the links are followed to the
+//! file they name (created if the chain ends at a name that does not exist yet), and that file
+//! is replaced atomically in its own folder; the link stays a link. A dotfile linked into a
+//! repository, an `/etc/alternatives` entry or a Kubernetes ConfigMap mount (`app.yaml ->
+//! ..data/app.yaml`) thus keeps its layout, where renaming over the path itself would turn the
+//! link into a plain file and leave its target stale. ConfigMap and Secret volumes are mounted
+//! read-only, so writing to one fails with "Read-only file system", naming the file the link
+//! leads to. A hard link is not followed (no one can tell which name is the file): the write
+//! gives the path a new file, and other names keep the old content.
 
 use std::fs;
 use std::io::{self, Write};
@@ -89,7 +100,36 @@ fn unique_suffix() -> String {
     format!("{}-{nanos:x}-{n}", std::process::id())
 }
 
-/// Writes `data` to `target` atomically (see the module docs).
+/// The most symlinks followed from one path, as Linux's `MAXSYMLINKS`.
+const MAX_LINKS: usize = 40;
+
+/// `path` with its symlinks followed to the name of a file (existing or not) that is not a
+/// link, as opening the path for writing would follow them; a loop is an error.
+pub fn follow_links(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_owned();
+    for _ in 0..=MAX_LINKS {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+            }
+            Ok(_) => return Ok(current),
+            // A link to a name that does not exist yet: writing creates it, as `>` does.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(format!(
+        "too many levels of symbolic links (more than {MAX_LINKS})"
+    )))
+}
+
+/// Replaces the file `target` with `data` atomically (see the module docs): a temporary file
+/// in its folder, renamed over it. A symlink at `target` would be replaced by the file, not
+/// written through: pass the path [`follow_links`] gives.
 pub fn write_atomic(target: &Path, data: &[u8]) -> io::Result<()> {
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
@@ -128,7 +168,20 @@ pub fn write_atomic(target: &Path, data: &[u8]) -> io::Result<()> {
 fn write(_: &Lua, args: Args) -> BuiltinResult<()> {
     let p = path(&args, 1, "path")?;
     let data = args.bytes(2, "data")?;
-    write_atomic(&p, &data.as_bytes()).map_err(|e| io_error(&p, e))
+    let target = follow_links(&p).map_err(|e| io_error(&p, e))?;
+    write_atomic(&target, &data.as_bytes()).map_err(|e| {
+        if target == p {
+            io_error(&p, e)
+        } else {
+            // Say where the link led: that is the file that could not be written.
+            Raise::Message(format!(
+                "{} (a link to {}): {}",
+                p.display(),
+                target.display(),
+                describe(&e)
+            ))
+        }
+    })
 }
 
 fn append(_: &Lua, args: Args) -> BuiltinResult<()> {

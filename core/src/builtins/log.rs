@@ -11,7 +11,7 @@
 //!   `"fields.msg": "m"`, as logrus does): no field is dropped.
 //!
 //! The runtime's own lines (an interval stopped by an error, a task that failed while nobody
-//! awaited it, the error that ends a script) go through [`runtime_line`], in the same format:
+//! awaited it, the error that ends a script) go through [`runtime_failure`], in the same format:
 //! in JSON mode they are JSON objects too, with `source: "assay"` and the `traceback`.
 
 use std::io::Write;
@@ -116,10 +116,7 @@ pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
 }
 
 fn emit(lua: &Lua, args: Args, level: Level) -> BuiltinResult<()> {
-    let config = lua
-        .app_data_ref::<LogConfig>()
-        .map(|c| *c)
-        .unwrap_or_default();
+    let config = config(lua);
     if level < config.level {
         return Ok(());
     }
@@ -151,12 +148,8 @@ fn write_line(line: &str) {
 /// `assay: <message>` and the traceback below it, for a person; in JSON, one object with
 /// `source: "assay"` and the traceback as a field, for a log pipeline. Never filtered by level:
 /// these are failures.
-pub fn runtime_line(lua: &Lua, level: Level, message: &str, traceback: &str) {
-    let config = lua
-        .app_data_ref::<LogConfig>()
-        .map(|c| *c)
-        .unwrap_or_default();
-    let line = match config.format {
+pub fn runtime_failure(lua: &Lua, level: Level, message: &str, traceback: &str) {
+    let line = match config(lua).format {
         Format::Text if traceback.is_empty() => format!("assay: {message}\n"),
         Format::Text => format!("assay: {message}\n{traceback}\n"),
         Format::Json => {
@@ -172,8 +165,7 @@ pub fn runtime_line(lua: &Lua, level: Level, message: &str, traceback: &str) {
 
 /// The log format a VM was built with.
 pub fn format(lua: &Lua) -> Format {
-    lua.app_data_ref::<LogConfig>()
-        .map_or(Format::Text, |c| c.format)
+    config(lua).format
 }
 
 /// Fields as JSON values, sorted by name so lines are stable.
@@ -272,4 +264,33 @@ fn json_line(level: Level, message: &str, fields: Vec<(String, serde_json::Value
     let mut line = serde_json::Value::Object(object).to_string();
     line.push('\n');
     line
+}
+
+/// Whether the VM's log keeps lines of `level` (so a caller can skip building them).
+pub fn enabled(lua: &Lua, level: Level) -> bool {
+    level >= config(lua).level
+}
+
+fn config(lua: &Lua) -> LogConfig {
+    lua.app_data_ref::<LogConfig>()
+        .map(|c| *c)
+        .unwrap_or_default()
+}
+
+/// A line of the runtime's own (what `-v` shows: the lib path, plugins found and loaded), in
+/// the VM's level and format, its fields in the order given.
+pub fn runtime(lua: &Lua, level: Level, message: &str, fields: Vec<(&str, serde_json::Value)>) {
+    let config = config(lua);
+    if level < config.level {
+        return;
+    }
+    let fields: Vec<(String, serde_json::Value)> = fields
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect();
+    let line = match config.format {
+        Format::Text => text_line(level, message, &fields),
+        Format::Json => json_line(level, message, fields),
+    };
+    write_line(&line);
 }

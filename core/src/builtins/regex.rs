@@ -4,6 +4,15 @@
 //! and absent from `named`. Compiled patterns are cached per VM, the cache bounded by the
 //! patterns' size (a quarter of the memory limit, at most 32 MiB); no pattern may compile to
 //! more than the memory limit (at most 10 MiB).
+//!
+//! `regex.find(text, pat, init)` and `regex.match(text, pat, init)` start searching at byte
+//! `init`, read exactly as `string.find` reads it: 1 by default; a negative `init` counts from
+//! the end (`-1` is the last byte); 0, and a negative one past the start, mean 1; `#text + 1`
+//! can still match the empty string; past that nothing is found (nil, or false for `match`).
+//! Positions in the result stay those of the whole text. Unlike a Lua pattern's `^`, the
+//! regex's `^` and `\b` still see the whole text (as `re.search(pattern, text, pos)` in
+//! Python): `^` matches at its start only, and a word boundary at `init` looks at the byte
+//! before it.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -103,7 +112,32 @@ fn build(pattern: &str, largest: usize) -> BuiltinResult<(Regex, usize)> {
 fn is_match(lua: &Lua, args: Args) -> BuiltinResult<bool> {
     let text = args.bytes(1, "text")?;
     let re = compile(lua, &args, 2)?;
-    Ok(re.is_match(&text.as_bytes()))
+    let bytes = text.as_bytes();
+    Ok(match start(lua, &args, 3, bytes.len())? {
+        Some(at) => re.is_match_at(&bytes, at),
+        None => false,
+    })
+}
+
+/// The 0-based offset a search starts at, from the `init` argument at `pos`, by the rules of
+/// `string.find` (see the module docs); `None` when it lies past the end of a `len`-byte text.
+fn start(lua: &Lua, args: &Args, pos: usize, len: usize) -> BuiltinResult<Option<usize>> {
+    let init = args.opt_integer(lua, pos, "init")?.unwrap_or(1);
+    Ok(start_offset(init, len))
+}
+
+/// `string.find`'s `posrelatI(init, len) - 1`, and its "start after the string's end" check.
+fn start_offset(init: i64, len: usize) -> Option<usize> {
+    let len_i = i64::try_from(len).unwrap_or(i64::MAX);
+    let one_based = if init > 0 {
+        init
+    } else if init == 0 || init < -len_i {
+        1
+    } else {
+        len_i + init + 1
+    };
+    let offset = usize::try_from(one_based - 1).ok()?;
+    (offset <= len).then_some(offset)
 }
 
 fn match_table(lua: &Lua, re: &Regex, caps: &Captures) -> mlua::Result<Table> {
@@ -137,7 +171,10 @@ fn find(lua: &Lua, args: Args) -> BuiltinResult<Value> {
     let text = args.bytes(1, "text")?;
     let re = compile(lua, &args, 2)?;
     let bytes = text.as_bytes();
-    match re.captures(&bytes) {
+    let Some(at) = start(lua, &args, 3, bytes.len())? else {
+        return Ok(Value::Nil);
+    };
+    match re.captures_at(&bytes, at) {
         Some(caps) => Ok(Value::Table(match_table(lua, &re, &caps)?)),
         None => Ok(Value::Nil),
     }
@@ -191,4 +228,33 @@ fn split(lua: &Lua, args: Args) -> BuiltinResult<Table> {
         list.raw_seti(i + 1, lua.create_string(piece)?)?;
     }
     Ok(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_offset;
+
+    #[test]
+    fn init_is_read_as_string_find_reads_it() {
+        // (init, length of the text) -> 0-based offset, or None when past the end
+        let cases = [
+            (1, 5, Some(0)),
+            (3, 5, Some(2)),
+            (5, 5, Some(4)),
+            (6, 5, Some(5)),
+            (7, 5, None),
+            (0, 5, Some(0)),
+            (-1, 5, Some(4)),
+            (-5, 5, Some(0)),
+            (-6, 5, Some(0)),
+            (i64::MIN, 5, Some(0)),
+            (i64::MAX, 5, None),
+            (1, 0, Some(0)),
+            (2, 0, None),
+            (-1, 0, Some(0)),
+        ];
+        for (init, len, want) in cases {
+            assert_eq!(start_offset(init, len), want, "init {init}, length {len}");
+        }
+    }
 }

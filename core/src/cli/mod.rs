@@ -100,7 +100,7 @@ fn report(lua: &mlua::Lua, message: &str) {
         Format::Json => {
             let (first, rest) = message.split_once('\n').unwrap_or((message, ""));
             let first = first.strip_prefix("assay: ").unwrap_or(first);
-            log::runtime_line(lua, Level::Error, first, rest);
+            log::runtime_failure(lua, Level::Error, first, rest);
         }
     }
 }

@@ -6,8 +6,12 @@
 //! process) and fills the table with its functions ([`call`]). A refused plugin's globals are
 //! stubs too, whose first touch raises the one-line refusal, so only scripts that use the
 //! plugin fail. Values cross as [`assay_sdk::Value`] ([`bridge`]); objects become userdata
-//! ([`object`]); Lua functions become callbacks ([`callback`]).
+//! ([`object`]); Lua functions become callbacks ([`callback`]). A global of a known plugin that
+//! is not installed stays nil, and a script that fails for it hears which plugin it lacks
+//! ([`absent`]). Under `-v` (debug logging) the lib path, every plugin found (usable, or why
+//! not) and every plugin loaded are logged ([`report`]).
 
+pub mod absent;
 mod bridge;
 mod call;
 mod callback;
@@ -18,6 +22,7 @@ mod glue;
 mod host;
 pub mod load;
 mod object;
+mod report;
 
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -74,6 +79,8 @@ fn sandbox_allowed(global: &str) -> Option<&'static [&'static str]> {
 /// for the globals of [`SANDBOX_FUNCTIONS`] only).
 pub fn install(lua: &Lua, lib_path: &LibPath, profile: Profile) -> mlua::Result<()> {
     let found = discover(lib_path, CORE_GLOBALS);
+    report::found(lua, lib_path, &found);
+    absent::remember(lua, lib_path, &found);
     for plugin in found {
         let refusal = match &plugin.status {
             Status::Usable => None,
@@ -115,7 +122,11 @@ pub fn install(lua: &Lua, lib_path: &LibPath, profile: Profile) -> mlua::Result<
                 lua,
                 global,
                 Rc::new(move |lua, table| match &refusal {
-                    Some(why) => Err(mlua::Error::runtime(why.clone())),
+                    Some(why) => Err(mlua::Error::runtime(absent::refused(
+                        &global_name,
+                        &plugin.name,
+                        why,
+                    ))),
                     None => fill(lua, table, &plugin, &global_name, allowed),
                 }),
             )?;
@@ -136,7 +147,11 @@ fn fill(
     let manifest = plugin
         .manifest()
         .ok_or_else(|| mlua::Error::runtime(format!("plugin '{}': no manifest", plugin.name)))?;
-    let loaded = load::load(&plugin.dir, manifest).map_err(mlua::Error::runtime)?;
+    let started = std::time::Instant::now();
+    let loaded = load::load(&plugin.dir, manifest);
+    report::loaded(lua, plugin, &loaded, started.elapsed());
+    let loaded =
+        loaded.map_err(|why| mlua::Error::runtime(absent::refused(global, &plugin.name, &why)))?;
     let entry = loaded
         .registration
         .globals

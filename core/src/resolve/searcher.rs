@@ -5,7 +5,9 @@
 //! `require("assay.X.Y")` loads `X/Y.lua` (or `X/Y/init.lua`). A package folder with a
 //! `manifest.yaml` is checked against the core's version before any of its code runs.
 //! Other names are looked up in the script's folder (`a.b` -> `a/b.lua`, `a/b/init.lua`), then
-//! by Lua's own searchers (`package.path`). A missing module's error lists every path tried.
+//! by Lua's own searchers (`package.path`). A missing module's error lists every path tried,
+//! after saying so when the name is a plugin's global (`require("crypto")`; see
+//! `plugin::absent`).
 //!
 //! No name leaves its root: an absolute name (`/etc/x`) or a `..` segment finds nothing in
 //! the script's folder. Module files must be regular files no larger than the memory the VM
@@ -101,9 +103,11 @@ fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValu
             Ok((loader, path.to_string_lossy().into_owned()).into_lua_multi(lua)?)
         }
         Found::Missing(paths) => {
-            let lines: Vec<String> = paths
-                .iter()
-                .map(|p| format!("no file '{}'", p.display()))
+            // `require("crypto")`, as in Node: say first what `crypto` is.
+            let hint = crate::plugin::absent::require_hint(lua, &name);
+            let lines: Vec<String> = hint
+                .into_iter()
+                .chain(paths.iter().map(|p| format!("no file '{}'", p.display())))
                 .collect();
             Ok(lines.join("\n\t").into_lua_multi(lua)?)
         }

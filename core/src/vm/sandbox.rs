@@ -28,12 +28,11 @@ use crate::builtins::function::{INTERNAL_CHUNK, Raise, function};
 const OS_KEPT: &[&str] = &["time", "clock", "date", "difftime", "getenv"];
 
 /// Globals refused as a whole. `io` and `debug` are Lua's; `fs` is the core's; `process` is
-/// the core's process builtin; the rest are the globals of the plugins Assay ships, refused
-/// even when the plugin is not installed (plugins found on the lib path are refused the same
-/// way by the plugin host).
-const REFUSED_GLOBALS: &[&str] = &[
-    "io", "debug", "fs", "process", "crypto", "db", "ws", "template",
-];
+/// the core's process builtin. The globals of the plugins Assay ships
+/// ([`crate::plugin::absent::KNOWN_PLUGINS`]) are refused too, but the HTTP client's, even when
+/// the plugin is not installed (plugins found on the lib path are refused the same way by the
+/// plugin host).
+const REFUSED_GLOBALS: &[&str] = &["io", "debug", "fs", "process"];
 
 /// The refusal every sandboxed path leads to.
 fn refused(name: &str) -> Raise {
@@ -96,7 +95,15 @@ pub fn refuse_global(lua: &Lua, name: &str) -> mlua::Result<()> {
 
 pub fn apply(lua: &Lua) -> mlua::Result<()> {
     let g = lua.globals();
-    for name in REFUSED_GLOBALS {
+    let plugin_globals = crate::plugin::absent::KNOWN_PLUGINS
+        .iter()
+        .flat_map(|(_, globals)| globals.iter())
+        .filter(|global| {
+            !crate::plugin::SANDBOX_FUNCTIONS
+                .iter()
+                .any(|(g, _)| g == *global)
+        });
+    for name in REFUSED_GLOBALS.iter().chain(plugin_globals) {
         refuse_global(lua, name)?;
     }
 

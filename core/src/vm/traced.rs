@@ -47,7 +47,8 @@ impl Traced {
             let slot = slot.clone();
             lua.create_function(move |lua, err: Value| {
                 crate::vm::ensure_open()?;
-                let message = describe(lua, &err);
+                // A nil global of a plugin that is not installed says which plugin it is.
+                let message = crate::plugin::absent::explain(lua, describe(lua, &err));
                 let traceback = lua
                     .traceback(None, 1)
                     .map(|t| clean_traceback(&t.to_string_lossy()))

@@ -102,7 +102,7 @@ assert.raises(function() crypto.jwt_verify(forged, rsa_public) end,
 assert.raises(function() crypto.jwt_verify(forged, rsa_public, {algs = {"HS256"}}) end,
   [[algorithm not allowed: HS256 cannot be used with an RSA public key]])
 assert.raises(function() crypto.jwt_sign({}, rsa_public, {alg = "HS256"}) end,
-  [[crypto\.jwt_sign: bad argument #2 'key' \(HS256 cannot be used with an RSA public key\)]])
+  [[crypto\.jwt_sign: bad argument #2 'key' \(HS256 cannot be used with an RSA public key: HS256 takes a shared secret, and a PEM key is never used as one \(this key takes RS256, RS384, RS512, PS256, PS384, PS512\)\)$]])
 
 -- jwt argument errors
 assert.raises(function() crypto.jwt_sign({}, nil) end, [[crypto\.jwt_sign: bad argument #2 'key' \(string expected, got nil\)]])

@@ -1,6 +1,13 @@
 //! JWT keys: a shared secret, or a PEM key whose type decides which algorithms it may be used
 //! with. Anything holding a PEM block is parsed as PEM, and other public-key forms are refused,
 //! so a public key never doubles as an HMAC secret (the algorithm-confusion attack).
+//!
+//! Text that looks like a PEM key but is not one that parses (its `-----BEGIN` line mangled,
+//! its line breaks escaped as `\n` by an environment variable or a JSON file, or only its
+//! base64 body) is refused too, saying it looks like a PEM key: it is a key that lost its
+//! shape on the way, and taking it for an HMAC secret would sign tokens nobody can verify (or,
+//! for a public key, that anyone can forge). No real secret looks like that, so there is no
+//! way to force one through.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 
@@ -68,7 +75,16 @@ impl Key {
         if !bytes.windows(10).any(|w| w == b"-----BEGIN") {
             return secret(bytes);
         }
-        let pem = pem::parse(bytes).map_err(|e| format!("not a valid PEM key: {e}"))?;
+        let pem =
+            pem::parse(bytes).map_err(|e| match super::lookalike::escaped_newlines(bytes) {
+                true => {
+                    "the key looks like a PEM key whose line breaks are the two characters \\n \
+                     (escaped, as in an environment variable or a JSON string): turn them back \
+                     into line breaks, e.g. key:gsub(\"\\\\n\", \"\\n\")"
+                        .to_owned()
+                }
+                false => format!("not a valid PEM key: {e}"),
+            })?;
         let der = pem.contents();
         let malformed = || format!("malformed {} PEM", pem.tag());
         match pem.tag() {
@@ -101,16 +117,25 @@ impl Key {
         }
     }
 
-    /// Why `alg` cannot be used with this key, if it cannot.
+    /// Why `alg` cannot be used with this key, if it cannot, and which algorithms it takes.
     pub fn refuses(&self, alg: Algorithm) -> Option<String> {
         if self.kind.algorithms().contains(&alg) {
             return None;
         }
-        Some(format!(
-            "{} cannot be used with {}",
-            super::alg_name(alg),
-            self.describe()
-        ))
+        let name = super::alg_name(alg);
+        let fitting = super::alg_list(self.kind.algorithms());
+        let described = self.describe();
+        Some(match self.kind {
+            KeyType::Secret => format!(
+                "{name} cannot be used with a shared secret ({name} takes a PEM key; a secret \
+                 takes {fitting})"
+            ),
+            _ if KeyType::Secret.algorithms().contains(&alg) => format!(
+                "{name} cannot be used with {described}: {name} takes a shared secret, and a \
+                 PEM key is never used as one (this key takes {fitting})"
+            ),
+            _ => format!("{name} cannot be used with {described} (this key takes {fitting})"),
+        })
     }
 
     /// The key for signing; the caller has checked that it fits the algorithm.
@@ -157,16 +182,34 @@ fn secret(bytes: &[u8]) -> Result<Key, String> {
             "OpenSSH keys are not supported; convert to PEM with ssh-keygen -e -m PKCS8".into(),
         );
     }
-    if public_key_info(bytes).is_some() || private_key_info(bytes).is_some() {
+    if is_der_key(bytes) {
         return Err(
             "DER keys are not supported; PEM-encode it with openssl pkey -inform DER".into(),
         );
+    }
+    if let Some(why) = super::lookalike::pem_lookalike(text, is_der_key) {
+        return Err(why);
     }
     Ok(Key {
         kind: KeyType::Secret,
         private: true,
         material: bytes.to_vec(),
     })
+}
+
+/// Whether `der` is a key or certificate in one of the DER forms a PEM block may hold.
+fn is_der_key(der: &[u8]) -> bool {
+    public_key_info(der).is_some()
+        || private_key_info(der).is_some()
+        || certificate(der).is_some()
+        || sec1(der).is_some()
+        || rsa_public(der).is_some()
+        || rsa_private(der)
+}
+
+/// PKCS#1 RSAPrivateKey: version, modulus, exponents, primes and coefficient, all integers.
+fn rsa_private(der: &[u8]) -> bool {
+    sequence(der).is_some_and(|parts| parts.len() >= 9 && parts.iter().all(|t| t.tag == INTEGER))
 }
 
 /// Parse results: `None` is malformed DER, `Some(Err)` an unsupported key.

@@ -6,6 +6,7 @@ pub mod claims;
 pub mod decode;
 mod der;
 pub mod keys;
+mod lookalike;
 pub mod sign;
 pub mod verify;
 

@@ -47,7 +47,8 @@ fn sign_argument_errors() {
             key("rsa-private.pem"),
             table(vec![("alg", "ES256".into())])
         ]),
-        "bad argument #2 'key' (ES256 cannot be used with an RSA private key)"
+        "bad argument #2 'key' (ES256 cannot be used with an RSA private key (this key takes \
+         RS256, RS384, RS512, PS256, PS384, PS512))"
     );
     assert_eq!(
         sign_err(vec![
@@ -55,7 +56,9 @@ fn sign_argument_errors() {
             key("rsa-public.pem"),
             table(vec![("alg", "HS256".into())])
         ]),
-        "bad argument #2 'key' (HS256 cannot be used with an RSA public key)"
+        "bad argument #2 'key' (HS256 cannot be used with an RSA public key: HS256 takes a shared \
+         secret, and a PEM key is never used as one (this key takes RS256, RS384, RS512, PS256, \
+         PS384, PS512))"
     );
     assert_eq!(
         sign_err(vec![table(vec![]), key("rsa-public.pem")]),

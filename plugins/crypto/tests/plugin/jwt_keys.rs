@@ -4,7 +4,7 @@
 use assay_sdk::Value;
 
 use crate::jwt::{decode, field, forge, hs, sample_claims, sign, verify};
-use crate::{error, key, table};
+use crate::{call, error, key, table};
 
 #[test]
 fn rsa_keys_in_other_formats() {
@@ -82,4 +82,92 @@ fn public_keys_in_other_forms_are_never_secrets() {
         refused_key(Value::from(other)),
         "bad argument #2 'key' (unsupported PEM type 'DH PARAMETERS')"
     );
+}
+
+/// A key that lost its PEM shape on the way (its armor lines mangled or dropped, its line
+/// breaks escaped) is refused as looking like a PEM key, for signing and verifying alike: it
+/// is never taken for an HMAC secret.
+#[test]
+fn pem_lookalikes_are_never_secrets() {
+    let sign_err = |k: Value, opts: Value| {
+        error(call(
+            assay_plugin_crypto::jwt::sign::jwt_sign,
+            vec![sample_claims(), k, opts],
+        ))
+    };
+    let hs256 = || table(vec![("alg", "HS256".into())]);
+    let pem =
+        String::from_utf8(key("rsa-private.pem").as_bytes().expect("pem").to_vec()).expect("utf-8");
+    let body: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .join("\n");
+
+    // four dashes instead of five
+    let four = pem.replace("-----", "----");
+    let why = sign_err(Value::from(four.as_str()), hs256());
+    assert_eq!(
+        why,
+        "bad argument #2 'key' (the key looks like a PEM key, but '----BEGIN PRIVATE KEY----' \
+         is not PEM's '-----BEGIN <type>-----' line (exactly five dashes each side, the key on \
+         the lines after it); a PEM-looking text is never used as an HMAC secret)"
+    );
+    // all on one line, as an environment variable may flatten it: still the key
+    let one_line = pem.replace('\n', " ");
+    let token = sign(table(vec![]), Value::from(one_line.as_str()), Value::Nil);
+    assert_eq!(
+        field(field(&decode(&token), "header"), "alg"),
+        &Value::from("RS256")
+    );
+    // the base64 body alone, with or without its line breaks, of a private or a public key
+    let public_body: String =
+        String::from_utf8(key("ec256-public.pem").as_bytes().expect("pem").to_vec())
+            .expect("utf-8")
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+    for lookalike in [body.clone(), body.replace('\n', ""), public_body] {
+        let why = sign_err(Value::from(lookalike.as_str()), Value::Nil);
+        assert!(
+            why.starts_with(
+                "bad argument #2 'key' (the key looks like the base64 body of a PEM key without \
+                 its -----BEGIN and -----END lines"
+            ),
+            "{why}"
+        );
+        let token = forge(r#"{"alg":"HS256"}"#, "{}", lookalike.as_bytes());
+        let refused = error(verify(&token, Value::from(lookalike.as_str()), Value::Nil));
+        assert!(
+            refused.contains("looks like the base64 body of a PEM key"),
+            "{refused}"
+        );
+    }
+    // line breaks escaped as the two characters \n (an environment variable, a JSON string)
+    let escaped = pem.replace('\n', "\\n");
+    assert_eq!(
+        sign_err(Value::from(escaped.as_str()), Value::Nil),
+        "bad argument #2 'key' (the key looks like a PEM key whose line breaks are the two \
+         characters \\n (escaped, as in an environment variable or a JSON string): turn them \
+         back into line breaks, e.g. key:gsub(\"\\\\n\", \"\\n\"))"
+    );
+    // a real PEM key with an HMAC algorithm says which algorithms it takes
+    assert_eq!(
+        sign_err(Value::from(pem.as_str()), hs256()),
+        "bad argument #2 'key' (HS256 cannot be used with an RSA private key: HS256 takes a \
+         shared secret, and a PEM key is never used as one (this key takes RS256, RS384, RS512, \
+         PS256, PS384, PS512))"
+    );
+    // secrets that merely contain the words, or are long base64 (`openssl rand -base64 48`)
+    // without a key inside, stay secrets
+    let long_base64 = "BwcH".repeat(16);
+    for secret in [
+        "begin private key",
+        "my BEGIN of a KEY phrase",
+        "c2VjcmV0IHRoYXQgaXMgYmFzZTY0",
+        long_base64.as_str(),
+    ] {
+        let token = sign(table(vec![]), Value::from(secret), Value::Nil);
+        verify(&token, Value::from(secret), Value::Nil).unwrap_or_else(|e| panic!("{secret}: {e}"));
+    }
 }

@@ -181,7 +181,9 @@ fn algorithm_confusion_is_refused() {
                 Value::from(vec![Value::from("HS256"), Value::from("RS256")])
             )])
         ),
-        "algorithm not allowed: HS256 cannot be used with an RSA public key"
+        "algorithm not allowed: HS256 cannot be used with an RSA public key: HS256 takes a \
+         shared secret, and a PEM key is never used as one (this key takes RS256, RS384, RS512, \
+         PS256, PS384, PS512)"
     );
     // the same with the certificate and with EC and Ed25519 keys
     for file in ["rsa-cert.pem", "ec256-public.pem", "ed25519-public.pem"] {

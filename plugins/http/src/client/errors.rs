@@ -219,7 +219,63 @@ fn certificate_reason(err: &CertificateError, url: &Url) -> String {
         }
         CertificateError::Revoked => "certificate revoked".to_owned(),
         CertificateError::BadSignature => "certificate has a bad signature".to_owned(),
+        CertificateError::BadEncoding => "the server's certificate is malformed".to_owned(),
+        // A trusted certificate has the issuer's name but a key of another type: a different
+        // CA of the same name (self-signed certificates for "localhost" often share theirs).
+        CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            "the server's certificate names an issuer whose trusted certificate (in ca_cert or \
+             the system roots) has another type of key than the one that signed it: a \
+             different CA of the same name; give ca_cert the CA that signed the server's \
+             certificate"
+                .to_owned()
+        }
+        CertificateError::UnsupportedSignatureAlgorithmContext { .. } => {
+            "the server's certificate is signed with an algorithm TLS does not accept".to_owned()
+        }
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            NOT_FOR_SERVERS.to_owned()
+        }
+        CertificateError::Other(other) => match other.0.downcast_ref::<webpki::Error>() {
+            Some(e) => webpki_reason(e),
+            // The platform verifier replaces webpki's purpose error with one of its own private
+            // type; its text is what there is to go on.
+            None if other.0.to_string() == "certificate had invalid extensions" => {
+                NOT_FOR_SERVERS.to_owned()
+            }
+            None => format!("invalid certificate ({})", one_line(&other.0.to_string())),
+        },
         other => format!("invalid certificate ({})", one_line(&format!("{other:?}"))),
+    }
+}
+
+/// A certificate made for another use (a client certificate, a CA) served as a server's.
+const NOT_FOR_SERVERS: &str = "the server's certificate is not for server authentication (its \
+                               extendedKeyUsage lacks serverAuth)";
+
+/// The webpki errors rustls passes on as they are, in words with what to do.
+fn webpki_reason(err: &webpki::Error) -> String {
+    match err {
+        // Checked before the issuer, so with or without ca_cert. A self-signed certificate
+        // without CA:TRUE is accepted when given as ca_cert (webpki takes it as its own anchor).
+        webpki::Error::CaUsedAsEndEntity => "the server's certificate is a CA certificate \
+            (basicConstraints CA:TRUE), which TLS does not accept as a server's own: it is \
+            probably self-signed, as `openssl req -x509` makes them by default. Give ca_cert \
+            the CA that signed it, or make the self-signed certificate again with \
+            `-addext basicConstraints=critical,CA:FALSE` and give it as ca_cert, or pass \
+            insecure = true to skip verification"
+            .to_owned(),
+        webpki::Error::EndEntityUsedAsCa => "the server's certificate was signed by a \
+            certificate that is not a CA (basicConstraints CA:FALSE); give ca_cert the CA that \
+            signed it"
+            .to_owned(),
+        webpki::Error::UnsupportedCriticalExtension => {
+            "the server's certificate has a critical extension TLS does not know".to_owned()
+        }
+        webpki::Error::MalformedExtensions | webpki::Error::ExtensionValueInvalid => {
+            "the server's certificate has malformed extensions".to_owned()
+        }
+        webpki::Error::CertDistrusted => "the server's certificate is distrusted".to_owned(),
+        other => format!("invalid certificate ({})", one_line(&other.to_string())),
     }
 }
 

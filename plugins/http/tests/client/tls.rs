@@ -41,6 +41,19 @@ impl Pki {
         ));
     }
 
+    /// A self-signed certificate for localhost (`<name>.pem`, `<name>.key`) as `openssl req
+    /// -x509` makes one for a server: with `ca`, marked as a CA (basicConstraints CA:TRUE, what
+    /// OpenSSL's default configuration writes), else as an end entity (CA:FALSE).
+    fn self_signed(&self, name: &str, ca: bool) {
+        let constraints = if ca { "CA:TRUE" } else { "CA:FALSE" };
+        self.openssl(&format!(
+            "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+             -keyout {name}.key -out {name}.pem -subj /CN=localhost \
+             -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+             -addext basicConstraints=critical,{constraints}"
+        ));
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -274,4 +287,99 @@ fn bad_pem_inputs_name_the_option() {
     for (line, want) in lines.iter().zip(&expected) {
         assert!(line.contains(want.as_str()), "{line:?} lacks {want:?}");
     }
+}
+
+/// A server whose certificate is self-signed and marked as a CA (as `openssl req -x509` makes
+/// them), given as `ca_cert`: rustls' `CaUsedAsEndEntity` becomes what is wrong and what to do.
+#[test]
+fn self_signed_ca_certificate_as_ca_cert_says_what_to_do() {
+    let pki = Pki::new();
+    pki.self_signed("selfsigned", true);
+    let peer = pki.serve("selfsigned", false);
+    let run = lua(
+        r#"
+        local url, cert = env.get("URL"), env.get("CERT")
+        for _, source in ipairs({cert, fs.read(cert)}) do
+          local ok, err = pcall(function() return http.client{ca_cert = source}:get(url) end)
+          assert.eq(ok, false)
+          print(err)
+        end
+        -- what the message offers works
+        assert.eq(http.client{insecure = true}:get(url).status, 200)
+        "#,
+        &[
+            ("URL", &peer.url("https")),
+            ("CERT", &pki.text("selfsigned.pem")),
+        ],
+    );
+    succeeded(&run);
+    let wanted = format!(
+        "TLS handshake with 127.0.0.1:{} failed: the server's certificate is a CA \
+         certificate (basicConstraints CA:TRUE), which TLS does not accept as a server's own: \
+         it is probably self-signed, as `openssl req -x509` makes them by default. Give ca_cert \
+         the CA that signed it, or make the self-signed certificate again with \
+         `-addext basicConstraints=critical,CA:FALSE` and give it as ca_cert, or pass \
+         insecure = true to skip verification",
+        peer.port
+    );
+    assert_eq!(
+        run.stdout.matches(wanted.as_str()).count(),
+        2,
+        "{}",
+        run.describe()
+    );
+    assert!(
+        !run.stdout.contains("CaUsedAsEndEntity"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// The way out the message above offers: a self-signed certificate made with CA:FALSE, given
+/// as `ca_cert`, is trusted (for its own names only).
+#[test]
+fn self_signed_end_entity_certificate_as_ca_cert_is_trusted() {
+    let pki = Pki::new();
+    pki.self_signed("selfsigned", false);
+    let peer = pki.serve("selfsigned", false);
+    let run = lua(
+        r#"
+        local url, cert = env.get("URL"), env.get("CERT")
+        assert.eq(http.client{ca_cert = cert}:get(url .. "/x"):json().path, "/x")
+        assert.eq(http.client{ca_cert = fs.read(cert)}:get(env.get("LOCALHOST")).status, 200)
+        "#,
+        &[
+            ("URL", &peer.url("https")),
+            ("LOCALHOST", &format!("https://localhost:{}", peer.port)),
+            ("CERT", &pki.text("selfsigned.pem")),
+        ],
+    );
+    succeeded(&run);
+}
+
+/// A `ca_cert` that has the name of the server's CA but another key (of another type) did not
+/// sign the server's certificate: rustls' `UnsupportedSignatureAlgorithmForPublicKeyContext`
+/// (a dump of OIDs) becomes what it means.
+#[test]
+fn a_different_ca_of_the_same_name_is_named_as_such() {
+    let pki = Pki::new();
+    pki.openssl(
+        "req -x509 -newkey rsa:2048 -nodes -days 2 -keyout impostor.key -out impostor.pem \
+         -subj /CN=assay-test-ca -addext basicConstraints=critical,CA:TRUE \
+         -addext keyUsage=critical,keyCertSign,cRLSign",
+    );
+    let peer = pki.serve("server", false);
+    let run = lua(
+        r#"http.client{ca_cert = env.get("CA")}:get(env.get("URL"))"#,
+        &[
+            ("URL", &peer.url("https")),
+            ("CA", &pki.text("impostor.pem")),
+        ],
+    );
+    failed_with(
+        &run,
+        "failed: the server's certificate names an issuer whose trusted certificate (in ca_cert \
+         or the system roots) has another type of key than the one that signed it: a different \
+         CA of the same name; give ca_cert the CA that signed the server's certificate",
+    );
 }
