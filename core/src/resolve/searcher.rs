@@ -5,10 +5,9 @@
 //! `require("assay.X.Y")` loads `X/Y.lua` (or `X/Y/init.lua`). A package folder with a
 //! `manifest.yaml` is checked against the core's version before any of its code runs.
 //! Other names are looked up in the script's folder (`a.b` -> `a/b.lua`, `a/b/init.lua`), then
-//! by Lua's own searchers (`package.path`); outside the sandbox, a script run from its own
-//! folder leaves that folder to Lua's `./?.lua` (so `require` behaves, and fails, as `lua`'s). A missing module's error lists every path tried,
-//! each once (a path both searchers try is left to Lua's, so from the script's own folder the
-//! message reads as `lua`'s).
+//! by Lua's own searchers (`package.path`). A missing module's error lists every path tried;
+//! outside the sandbox, a script run from its own folder leaves the lines for that folder to
+//! Lua's `./?.lua` and `./?/init.lua`, so the message reads as `lua`'s.
 //!
 //! No name leaves its root: an absolute name (`/etc/x`) or a `..` segment finds nothing in
 //! the script's folder. Module files must be regular files no larger than the memory the VM
@@ -68,10 +67,13 @@ fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValu
             segments(&name, "")?;
             search_script_dir(lua, &name)
         }
-        // From its own folder, Lua's `./?.lua` and `./?/init.lua` search it already: leave
-        // that to Lua's searcher, in `package.path`'s order, as under `lua`.
-        None if script_dir_is_current(lua) => Found::Missing(Vec::new()),
-        None => unlisted_by_lua(lua, &name, search_script_dir(lua, &name)),
+        // Run from its own folder, the script's miss goes unsaid: Lua's `./?.lua` and
+        // `./?/init.lua` lines name those files, and the message reads as `lua`'s.
+        None if script_dir_is_current(lua) => match search_script_dir(lua, &name) {
+            Found::Missing(_) => Found::Missing(Vec::new()),
+            found => found,
+        },
+        None => search_script_dir(lua, &name),
     };
     match found {
         Found::File(path) => {
@@ -196,29 +198,6 @@ fn script_dir_is_current(lua: &Lua) -> bool {
         (Ok(dir), Ok(cwd)) => std::fs::canonicalize(cwd).is_ok_and(|cwd| cwd == dir),
         _ => false,
     }
-}
-
-/// Drops from a miss in the script's folder the paths Lua's own `package.path` searcher tries
-/// too (relative templates resolved against the current folder), so a missing module's message
-/// lists each path once, and reads as `lua`'s when the script runs from its own folder.
-fn unlisted_by_lua(lua: &Lua, name: &str, found: Found) -> Found {
-    let Found::Missing(mut paths) = found else {
-        return found;
-    };
-    let path = lua
-        .globals()
-        .raw_get::<Table>("package")
-        .and_then(|package| package.raw_get::<String>("path"));
-    if let (Ok(path), Ok(cwd)) = (path, std::env::current_dir()) {
-        let file = name.replace('.', "/");
-        let lua_tries: Vec<PathBuf> = path
-            .split(';')
-            .filter(|template| !template.is_empty())
-            .map(|template| cwd.join(template.replace('?', &file)))
-            .collect();
-        paths.retain(|p| !lua_tries.contains(p));
-    }
-    Found::Missing(paths)
 }
 
 fn search_script_dir(lua: &Lua, name: &str) -> Found {
