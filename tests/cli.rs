@@ -86,6 +86,71 @@ fn script_from_stdin() -> Result<(), Failed> {
     expect(&r, 0, "42", "")
 }
 
+/// A script starting with a UTF-8 byte-order mark runs, as `lua` runs it (and so does one read
+/// from standard input), before a shebang too, keeping line numbers.
+fn byte_order_mark_is_skipped() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let plain = dir.path().join("bom.lua");
+    std::fs::write(&plain, b"\xEF\xBB\xBFprint('bom ok')\n")?;
+    let r = assay_with(&[&plain.display().to_string()], None)?;
+    expect(&r, 0, "bom ok", "")?;
+    let shebang = dir.path().join("bom_shebang.lua");
+    std::fs::write(
+        &shebang,
+        b"\xEF\xBB\xBF#!/usr/bin/env assay\nprint('line', debug.getinfo(1, 'l').currentline)\n",
+    )?;
+    let r = assay_with(&[&shebang.display().to_string()], None)?;
+    expect(&r, 0, "line\t2", "")?;
+    let r = assay_with(&["-"], Some("\u{FEFF}#!shebang\nprint('stdin bom ok')"))?;
+    expect(&r, 0, "stdin bom ok", "")
+}
+
+/// `arg` and `...` as `lua` sets them: the script at 0, the options before it at -1, -2...; a
+/// `-e` chunk sees `arg` but no `...`; with no script, the program is at 0; standard input's
+/// script is `-`.
+fn arg_as_lua_sets_it() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("s.lua");
+    std::fs::write(
+        &script,
+        "print('script', arg[0], arg[1], arg[2], select('#', ...), ...)",
+    )?;
+    let path = script.display().to_string();
+    let e = "print('e', arg[0], arg[1], arg[-1], arg[-2], arg[-4], select('#', ...))";
+    let r = assay_with(&["-e", e, "--memory-limit", "0", &path, "a", "b"], None)?;
+    expect(
+        &r,
+        0,
+        &format!("e\t{path}\ta\t0\t--memory-limit\t-e\t0\nscript\t{path}\ta\tb\t2\ta\tb\n"),
+        "",
+    )?;
+    let r = assay_with(
+        &[
+            "-e",
+            "print(#arg, arg[1], arg[2] == arg[2], select('#', ...))",
+        ],
+        None,
+    )?;
+    expect(&r, 0, "2\t-e\ttrue\t0", "")?;
+    let r = assay_with(
+        &["-e", "print(arg[0] == arg[-0], arg[0]:match('assay$'))"],
+        None,
+    )?;
+    expect(&r, 0, "true\tassay", "")?;
+    let r = assay_with(&["-", "x"], Some("print(arg[0], arg[1], ...)"))?;
+    expect(&r, 0, "-\tx\tx", "")?;
+    let r = assay_with(&[], Some("print(arg[0]:match('assay$'), #arg)"))?;
+    expect(&r, 0, "assay\t0", "")
+}
+
+/// `assay help` is `assay --help`.
+fn help_subcommand() -> Result<(), Failed> {
+    let r = assay_with(&["help"], None)?;
+    expect(&r, 0, "Usage: assay [OPTIONS] [SCRIPT [ARGS...]]", "")?;
+    let r = assay_with(&["help", "me"], None)?;
+    expect(&r, 2, "", "help:")
+}
+
 fn missing_script_is_a_usage_error() -> Result<(), Failed> {
     let r = assay_with(&["/nonexistent/x.lua"], None)?;
     expect(&r, 2, "", "assay: cannot read /nonexistent/x.lua")
@@ -189,6 +254,12 @@ pub fn trials() -> Vec<Trial> {
             flags_after_the_script_belong_to_it,
         ),
         Trial::test("cli::script_from_stdin", script_from_stdin),
+        Trial::test(
+            "cli::byte_order_mark_is_skipped",
+            byte_order_mark_is_skipped,
+        ),
+        Trial::test("cli::arg_as_lua_sets_it", arg_as_lua_sets_it),
+        Trial::test("cli::help_subcommand", help_subcommand),
         Trial::test(
             "cli::missing_script_is_a_usage_error",
             missing_script_is_a_usage_error,

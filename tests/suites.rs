@@ -17,6 +17,7 @@
 
 mod cli;
 mod conformance;
+mod lua_testes;
 mod plugins;
 mod safety;
 
@@ -173,6 +174,7 @@ fn main() {
         .collect();
     trials.extend(cli::trials());
     trials.extend(conformance::trials());
+    trials.extend(lua_testes::trials());
     trials.extend(plugins::trials());
     trials.extend(safety::trials());
     libtest_mimic::run(&args, trials).exit();

@@ -1,14 +1,20 @@
-//! `assert`: still Lua's own `assert(v, msg)` when called, plus named checks whose failures say
-//! what was expected and what came. Argument order is `(actual, expected)`.
+//! `assert`: Lua's own `assert(v, msg)` (the standard library's C function, so
+//! `type(assert) == "function"` and hooks and tracebacks see what they see under `lua`), plus
+//! named checks whose failures say what was expected and what came: `assert.eq(a, b)`.
+//! Functions share one metatable in Lua; its `__index` answers `assert.<check>` for `assert`
+//! alone (any other function indexed fails as under `lua`: "attempt to index a function
+//! value"), so `getmetatable(print)` is that table rather than nil. A local copy
+//! (`local assert = assert`) keeps the checks; `assert.eq = f` is refused like indexing any
+//! function. Argument order is `(actual, expected)`.
 //! `assert.eq` compares tables deeply (metatables ignored) and lists up to ten differing paths;
 //! each pair of tables is compared once (cycles and shared sub-tables cost nothing more), and
 //! nesting deeper than 1,000 levels is an error.
 //! `assert.matches` and `assert.raises` take `regex` patterns.
 
 use std::collections::HashSet;
-use std::ffi::c_void;
+use std::ffi::{CStr, c_int, c_void};
 
-use mlua::{Function, Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, MultiValue, Table, Value, ffi};
 
 use super::args::{Args, type_name};
 use super::function::{BuiltinResult, Raise, async_function, function};
@@ -44,30 +50,70 @@ pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.raw_set("not_nil", function(lua, "assert.not_nil", not_nil)?)?;
     t.raw_set("is_nil", function(lua, "assert.is_nil", is_nil)?)?;
     t.raw_set("raises", async_function(lua, "assert.raises", raises)?)?;
-    // Called as `assert(v, msg, ...)`, it behaves as Lua's own (through `__call`).
-    let call = function(lua, "assert", lua_assert)?;
-    let mt = lua.create_table()?;
-    mt.raw_set("__call", call)?;
-    t.set_metatable(Some(mt))?;
     Ok(())
 }
 
-/// Lua's `assert`: returns all its arguments when `v` is truthy; else raises `msg` (a string
-/// gets the caller's position, like Lua's; any other value is raised as it is).
-fn lua_assert(_: &Lua, args: Args) -> BuiltinResult<MultiValue> {
-    // Argument 1 is the `assert` table itself (`__call`).
-    if args.len() < 2 {
-        return Err(Raise::Positioned(
-            "bad argument #1 to 'assert' (value expected)".into(),
-        ));
-    }
-    match args.value(2) {
-        Value::Nil | Value::Boolean(false) => match args.value(3) {
-            Value::Nil => Err(Raise::Positioned("assertion failed!".into())),
-            Value::String(s) => Err(Raise::Positioned(s.to_string_lossy())),
-            other => Err(Raise::Value(other)),
-        },
-        _ => Ok(args.rest(2)),
+/// Registry fields of Lua's own `assert` and of the table of its checks.
+const ASSERT_KEY: &CStr = c"assay.assert";
+const CHECKS_KEY: &CStr = c"assay.assert.checks";
+
+/// Keeps Lua's own `assert` as the global and gives functions the metatable whose `__index`
+/// answers `assert.<check>` (the checks are made on first use, like a lazy module's).
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let native: Function = lua.globals().raw_get("assert")?;
+    let checks = super::lazy::table(lua, std::rc::Rc::new(fill))?;
+    let key = |k: &'static CStr| k.to_str().map_err(mlua::Error::external);
+    lua.set_named_registry_value(key(ASSERT_KEY)?, native)?;
+    lua.set_named_registry_value(key(CHECKS_KEY)?, checks)?;
+    let metatable = lua.create_table()?;
+    // SAFETY: `function_index` follows the C API's rules and holds no Rust value that needs
+    // dropping when Lua raises.
+    metatable.raw_set("__index", unsafe { lua.create_c_function(function_index)? })?;
+    lua.set_type_metatable::<Function>(Some(metatable));
+    Ok(())
+}
+
+/// `__index(f, key)` of every function: `assert`'s check `key` (the checks made on first use),
+/// or Lua's own error for indexing any other function.
+///
+/// A C function, not Lua: Lua marks every slot of a Lua frame for the collector, stale ones
+/// included, so a Lua `__index` could keep alive the garbage of a call that just ran out of
+/// memory, and the first `assert.eq` after `pcall` caught "not enough memory" would fail to
+/// make the checks (a C frame's stack ends at its last value).
+unsafe extern "C-unwind" fn function_index(state: *mut ffi::lua_State) -> c_int {
+    unsafe {
+        ffi::lua_settop(state, 2);
+        ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, ASSERT_KEY.as_ptr());
+        if ffi::lua_rawequal(state, 1, 3) == 0 {
+            // With the position of the indexing code, as Lua's own message.
+            return ffi::luaL_error(state, c"attempt to index a function value".as_ptr());
+        }
+        ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, CHECKS_KEY.as_ptr());
+        if ffi::lua_getmetatable(state, 4) != 0 {
+            // Still the lazy stub's: make the checks now. Growing the stack for the call
+            // cannot run Lua's emergency collection, so a script at its memory limit with
+            // garbage not yet collected (right after a caught "not enough memory") would fail
+            // there: make room first, collecting if need be.
+            ffi::lua_pop(state, 1);
+            if ffi::lua_checkstack(state, 2 * ffi::LUA_MINSTACK) == 0 {
+                ffi::lua_gc(state, ffi::LUA_GCCOLLECT);
+            }
+            ffi::lua_getfield(
+                state,
+                ffi::LUA_REGISTRYINDEX,
+                super::function::MATERIALIZE_KEY.as_ptr(),
+            );
+            ffi::lua_pushvalue(state, 4);
+            ffi::lua_call(state, 1, 2);
+            if ffi::lua_type(state, -2) == ffi::LUA_TLIGHTUSERDATA {
+                // (FAIL, message): raise the message as it is.
+                ffi::lua_error(state);
+            }
+            ffi::lua_pop(state, 2);
+        }
+        ffi::lua_pushvalue(state, 2);
+        ffi::lua_rawget(state, 4);
+        1
     }
 }
 
@@ -349,7 +395,12 @@ async fn raises(lua: Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
         _ => Some(super::regex::compile(&lua, &args, 2)?),
     };
     let pcall: Function = lua.named_registry_value(crate::vm::traced::PCALL_KEY)?;
-    let mut outcome: MultiValue = pcall.call_async(f).await?;
+    // In a coroutine of the runtime's (so `sleep` in `fn` works, and a yield of the script's
+    // own raises, as at top level).
+    let thread = lua.create_thread(pcall)?;
+    super::function::glue::<Function>(&lua, "driven")?
+        .call::<()>((&thread, super::coroutine::TASK))?;
+    let mut outcome: MultiValue = thread.into_async(f)?.await?;
     let message = match outcome.pop_front() {
         Some(Value::Boolean(true)) => {
             return Err(failed(&args, 3, "the function did not raise".into())?);

@@ -9,6 +9,7 @@
 //! the plain "not enough memory" that Lua's own allocator raises (made once, so raising it
 //! allocates nothing).
 
+use std::ffi::CStr;
 use std::future::Future;
 
 use mlua::{Function, IntoLuaMulti, LightUserData, Lua, MultiValue, Table, Value};
@@ -59,6 +60,10 @@ struct Protocol {
 
 static FAIL_MARKER: u8 = 0;
 
+/// Registry field of `materialize(t)`, which fills a lazy module's table: nothing back when it
+/// could, `(FAIL, message)` when it could not (see `lazy`).
+pub const MATERIALIZE_KEY: &CStr = c"assay.materialize";
+
 /// Loads the glue chunk (`glue.lua`); must run before any builtin is created.
 pub fn install(lua: &Lua) -> mlua::Result<()> {
     let fail = LightUserData(std::ptr::addr_of!(FAIL_MARKER) as *mut _);
@@ -75,17 +80,12 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
             }
         }
     })?;
+    let key = MATERIALIZE_KEY.to_str().map_err(mlua::Error::external)?;
+    lua.set_named_registry_value(key, &materialize)?;
     let type_of: Function = lua.globals().raw_get("type")?;
     let glue: Table = load_glue(lua)?.call((fail, error, next, materialize, type_of))?;
     let wrap = glue.raw_get("wrap")?;
-    let coroutine: Table = lua.globals().raw_get("coroutine")?;
-    let select: Function = lua.globals().raw_get("select")?;
-    glue.raw_get::<Function>("patch_coroutines")?.call::<()>((
-        Lua::poll_pending(),
-        coroutine,
-        select,
-        timed_out(lua)?,
-    ))?;
+    super::coroutine::install(lua, glue.raw_get("patch_coroutines")?)?;
     let out_of_memory = lua.create_string("not enough memory")?;
     lua.set_app_data(Protocol {
         fail,
@@ -97,7 +97,7 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
 }
 
 /// `timed_out()` for the glue: the deadline's message once the run is past it, else nil.
-fn timed_out(lua: &Lua) -> mlua::Result<Function> {
+pub(super) fn timed_out(lua: &Lua) -> mlua::Result<Function> {
     lua.create_function(|lua, ()| {
         crate::vm::ensure_open()?;
         Ok(crate::vm::deadline::of(lua)
@@ -176,13 +176,15 @@ where
     R: IntoLuaMulti,
 {
     let (fail, wrap) = protocol(lua)?;
-    let raw = lua.create_async_function(move |lua, values: MultiValue| {
-        let open = crate::vm::ensure_open();
-        let fut = open.map(|()| f(lua.clone(), Args::new(name, values)));
-        async move {
-            let result = fut?.await;
-            finish(&lua, name, fail, result)
-        }
+    let raw = super::coroutine::with_native_yield(lua, || {
+        lua.create_async_function(move |lua, values: MultiValue| {
+            let open = crate::vm::ensure_open();
+            let fut = open.map(|()| f(lua.clone(), Args::new(name, values)));
+            async move {
+                let result = fut?.await;
+                finish(&lua, name, fail, result)
+            }
+        })
     })?;
     wrap.call(raw)
 }

@@ -75,18 +75,25 @@ end
 -- `wrap`'s function raises it, `close` raises, and `status` says "normal" (active, not
 -- resumable).
 --
+-- Coroutines the runtime drives (the main chunk, tasks, callbacks; see coroutine.rs) are never
+-- resumed or closed by the script. The main chunk answers as Lua's main thread does: resuming
+-- it while it runs fails as for any running coroutine, closing it is "cannot close main
+-- thread", and while it waits (a task runs) its status is "normal".
+--
 -- `timed_out()` returns the deadline's message once a run is past it (see vm/deadline.rs):
 -- a failed resume then re-raises that instead of handing the script an error it could ignore.
-function glue.patch_coroutines(PENDING, coroutine, select, timed_out)
-  local create, resume, yield, close, status =
-    coroutine.create, coroutine.resume, coroutine.yield, coroutine.close, coroutine.status
+--
+-- Returns the weak table of driven coroutines (thread -> TASK or MAIN), which coroutine.rs
+-- reads from C.
+function glue.patch_coroutines(PENDING, coroutine, select, timed_out, TASK, MAIN)
+  local create, resume, yield, close, status, running =
+    coroutine.create, coroutine.resume, coroutine.yield, coroutine.close, coroutine.status,
+    coroutine.running
   local waiting = setmetatable({}, { __mode = "k" })
   local WAITING = "cannot resume a coroutine that is waiting (in sleep or I/O)"
-  -- Coroutines the runtime itself drives (the main chunk, tasks, callbacks): a script that
-  -- gets one from `coroutine.running()` may not resume or close it (await the task instead).
   local driven = setmetatable({}, { __mode = "k" })
   local DRIVEN = "cannot resume a coroutine that the runtime drives (a task or the main chunk)"
-  function glue.driven(co) driven[co] = true end
+  function glue.driven(co, kind) driven[co] = kind or TASK end
 
   local function resumed(co, ...)
     waiting[co] = nil
@@ -105,18 +112,29 @@ function glue.patch_coroutines(PENDING, coroutine, select, timed_out)
     return ok, ...
   end
 
+  -- Like Lua's own `wrap`: a coroutine that died of an error is closed, and the error its
+  -- to-be-closed variables leave is raised (a `__close` handler may replace it); a string
+  -- error gets the position of the call. (Only a dead one is closed: in Lua 5.5 closing the
+  -- running coroutine ends it.)
   local function unwrap(co, ok, ...)
     if ok then return ... end
     local err = ...
-    close(co)
-    -- Like Lua's own `wrap`: a string error gets the position of the call.
+    if status(co) == "dead" then
+      local closed, final = close(co)
+      if not closed then err = final end
+    end
     if type(err) == "string" then error(err, 2) end
     error(err, 0)
   end
 
+  -- A driven coroutine is suspended only while it waits in Assay's I/O.
+  local function driven_waiting(co)
+    return driven[co] and status(co) == "suspended"
+  end
+
   coroutine.resume = function(co, ...)
     if waiting[co] then return false, WAITING end
-    if driven[co] then return false, DRIVEN end
+    if driven_waiting(co) then return false, DRIVEN end
     return relay(co, resume(co, ...))
   end
   coroutine.wrap = function(f)
@@ -126,15 +144,28 @@ function glue.patch_coroutines(PENDING, coroutine, select, timed_out)
       return unwrap(co, relay(co, resume(co, ...)))
     end
   end
-  coroutine.close = function(co, ...)
+  coroutine.close = function(...)
+    -- `close()` with no argument closes the running coroutine (Lua 5.5); `close(nil)` is an
+    -- error: the arguments go on to Lua's `close` as they came.
+    local co = ...
+    if select("#", ...) == 0 then co = running() end
     if waiting[co] then error("cannot close a coroutine that is waiting (in sleep or I/O)", 2) end
-    if driven[co] then error("cannot close a coroutine that the runtime drives", 2) end
-    return close(co, ...)
+    local kind = driven[co]
+    if kind then
+      local now = status(co)
+      if now == "running" and kind == MAIN then error("cannot close main thread", 2) end
+      if now == "running" or now == "suspended" then
+        error("cannot close a coroutine that the runtime drives", 2)
+      end
+      -- "normal" gets Lua's own refusal below; "dead" closes as any other.
+    end
+    return close(...)
   end
   coroutine.status = function(co, ...)
-    if waiting[co] then return "normal" end
+    if waiting[co] or driven_waiting(co) then return "normal" end
     return status(co, ...)
   end
+  return driven
 end
 
 -- Under a deadline: once the run is past it, `pcall` and `xpcall` re-raise the timeout instead

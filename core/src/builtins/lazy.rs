@@ -39,15 +39,20 @@ pub fn global(lua: &Lua, name: &str, fill: Fill) -> mlua::Result<()> {
 
 /// Like [`global`], with a fill that carries data.
 pub fn global_with(lua: &Lua, name: &str, fill: FillWith) -> mlua::Result<()> {
-    let table = lua.create_table()?;
-    {
-        let lazy = lua
-            .app_data_ref::<Lazy>()
-            .ok_or_else(|| mlua::Error::runtime("assay: lazy globals used before install"))?;
-        table.set_metatable(Some(lazy.stub.clone()))?;
-        lazy.pending.borrow_mut().insert(table.to_pointer(), fill);
-    }
+    let table = table(lua, fill)?;
     lua.globals().raw_set(name, table)
+}
+
+/// A module table, to be filled by `fill` on first use, that is not a global (`assert`'s
+/// checks, reached as `assert.eq`).
+pub fn table(lua: &Lua, fill: FillWith) -> mlua::Result<Table> {
+    let table = lua.create_table()?;
+    let lazy = lua
+        .app_data_ref::<Lazy>()
+        .ok_or_else(|| mlua::Error::runtime("assay: lazy globals used before install"))?;
+    table.set_metatable(Some(lazy.stub.clone()))?;
+    lazy.pending.borrow_mut().insert(table.to_pointer(), fill);
+    Ok(table)
 }
 
 /// Fills `table` now if it is a lazy module not yet used. If memory runs out half-way, the

@@ -6,6 +6,7 @@ pub mod assert;
 pub mod r#async;
 pub mod base64;
 pub mod codec;
+pub mod coroutine;
 pub mod env;
 pub mod fs;
 pub mod function;
@@ -49,7 +50,6 @@ pub fn install(lua: &Lua, options: BuiltinOptions) -> mlua::Result<()> {
         ("env", env::fill),
         ("log", log::fill),
         ("time", time::fill),
-        ("assert", assert::fill),
         ("async", r#async::fill),
     ];
     if !options.sandbox {
@@ -58,5 +58,6 @@ pub fn install(lua: &Lua, options: BuiltinOptions) -> mlua::Result<()> {
     for (name, fill) in modules {
         lazy::global(lua, name, fill)?;
     }
+    assert::install(lua)?;
     time::install_sleep(lua)
 }

@@ -6,8 +6,8 @@ use std::ffi::OsString;
 /// Everything the command line says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
-    /// `-e CODE`: run CODE (before SCRIPT, if one is given).
-    pub execute: Option<String>,
+    /// `-e CODE`, each in order (before SCRIPT, if one is given), as `lua` runs them.
+    pub execute: Vec<String>,
     pub sandbox: bool,
     pub memory_limit: String,
     /// `--timeout SECONDS`, as given.
@@ -33,7 +33,7 @@ pub enum Command {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            execute: None,
+            execute: Vec::new(),
             sandbox: false,
             memory_limit: "64M".to_owned(),
             timeout: None,
@@ -54,14 +54,16 @@ Assay: a Lua 5.5 runtime for platform automation.
 Usage: assay [OPTIONS] [SCRIPT [ARGS...]]
        assay plugins [--json]    List the plugins on the lib path: version, provides, and
                                  whether they can be used (or why not)
+       assay help                Print this help
 
 Runs SCRIPT with ARGS (in the global `arg`, and as `...`), or CODE given with -e, or a script
 read from standard input (SCRIPT `-`, or no SCRIPT when input is not a terminal); with no
 arguments on a terminal it starts an interactive prompt. Everything after SCRIPT belongs to the
-script, flags included.
+script, flags included. As with `lua`, arg[0] is SCRIPT (`-` for standard input), arg[1]... its
+ARGS, and arg[-1], arg[-2]... the options before it; without SCRIPT, arg[0] is `assay`.
 
 Options:
-  -e CODE                Run CODE (before SCRIPT, if one is given)
+  -e CODE                Run CODE (before SCRIPT, if one is given; may repeat)
       --sandbox          Only the sandboxed globals (no files, processes, C modules or debug)
       --memory-limit SIZE
                          Memory the VM may use: 64M (default), 512K, 1G; 0 for no limit
@@ -91,7 +93,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Options, String
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
             Short('e') => {
-                options.execute = Some(text(parser.value().map_err(|e| e.to_string())?, "-e")?)
+                let code = text(parser.value().map_err(|e| e.to_string())?, "-e")?;
+                options.execute.push(code);
             }
             Long("sandbox") => options.sandbox = true,
             Long("memory-limit") => {
@@ -114,7 +117,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Options, String
             Short('q') | Long("quiet") => options.quiet = true,
             Short('V') | Long("version") => options.version = true,
             Short('h') | Long("help") => options.help = true,
-            Value(word) if word == "plugins" && options.execute.is_none() => {
+            Value(word) if word == "plugins" && options.execute.is_empty() => {
                 let mut json = false;
                 while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
                     match arg {
@@ -129,6 +132,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Options, String
                     }
                 }
                 options.command = Some(Command::Plugins { json });
+            }
+            Value(word) if word == "help" && options.execute.is_empty() => {
+                if let Some(extra) = parser.next().map_err(|e| e.to_string())? {
+                    return Err(format!("help: {}", extra.unexpected()));
+                }
+                options.help = true;
             }
             Value(script) => {
                 options.script.push(text(script, "the script path")?);
@@ -167,7 +176,7 @@ mod tests {
         .expect("valid");
         assert!(o.sandbox && o.verbose);
         assert_eq!(o.memory_limit, "8M");
-        assert_eq!(o.execute, None);
+        assert!(o.execute.is_empty());
         assert_eq!(o.script, ["s.lua", "-e", "--sandbox", "x"]);
     }
 
@@ -182,15 +191,14 @@ mod tests {
             "0",
         ])
         .expect("valid");
-        assert_eq!(o.execute.as_deref(), Some("print(1)"));
+        assert_eq!(o.execute, ["print(1)"]);
         assert_eq!(o.lib_path.as_deref(), Some("/a:/b"));
         assert_eq!(o.memory_limit, "0");
         assert_eq!(
-            parse_strs(&["-eprint(2)"])
+            parse_strs(&["-eprint(2)", "-e", "x = 1"])
                 .expect("valid")
-                .execute
-                .as_deref(),
-            Some("print(2)")
+                .execute,
+            ["print(2)", "x = 1"]
         );
     }
 
@@ -217,6 +225,19 @@ mod tests {
                 .expect_err("unknown")
                 .contains("--bogus")
         );
+    }
+
+    #[test]
+    fn help_subcommand() {
+        assert!(parse_strs(&["help"]).expect("valid").help);
+        assert!(parse_strs(&["-v", "help"]).expect("valid").help);
+        assert!(
+            parse_strs(&["help", "x"])
+                .expect_err("extra")
+                .contains("help:")
+        );
+        // A script of that name still runs as a path.
+        assert_eq!(parse_strs(&["./help"]).expect("valid").script, ["./help"]);
     }
 
     #[test]

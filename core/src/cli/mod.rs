@@ -109,13 +109,21 @@ fn execute(cli: &args::Options, runtime: &Runtime) -> Result<(), Failure> {
     let mut script = cli.script.iter().cloned();
     let path = script.next();
     let args: Vec<String> = script.collect();
-    if let Some(code) = &cli.execute {
-        runtime.run_chunk_with_args(code, "=(command line)", &args)?;
+    // `arg` as `lua` sets it, before any chunk runs: the script at 0, what follows it at 1...,
+    // the program and its options at -1, -2...; with no script, the program at 0.
+    let words: Vec<String> = std::env::args_os()
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect();
+    let script_index = (!cli.script.is_empty()).then(|| words.len() - cli.script.len());
+    runtime.set_command_line(&words, script_index)?;
+    for code in &cli.execute {
+        // Like `lua -e`: `arg` is there, `...` is empty.
+        runtime.run_chunk(code, "=(command line)")?;
     }
     match path.as_deref() {
         Some("-") => run::stdin(runtime, &args)?,
         Some(path) => run::file(runtime, path, &args)?,
-        None if cli.execute.is_some() => {}
+        None if !cli.execute.is_empty() => {}
         None if std::io::stdin().is_terminal() => repl::run(runtime)?,
         None => run::stdin(runtime, &args)?,
     }

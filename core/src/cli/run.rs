@@ -21,10 +21,11 @@ pub fn stdin(runtime: &Runtime, args: &[String]) -> Result<(), Failure> {
         0 => MAX_STDIN_SCRIPT,
         limit => (limit as u64).min(MAX_STDIN_SCRIPT),
     };
-    let mut source = String::new();
+    // Bytes, as `lua` reads them: a script need not be UTF-8 (or text: a precompiled chunk).
+    let mut source = Vec::new();
     std::io::stdin()
         .take(cap + 1)
-        .read_to_string(&mut source)
+        .read_to_end(&mut source)
         .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
     if source.len() as u64 > cap {
         return Err(Failure::usage(format!(
@@ -33,6 +34,6 @@ pub fn stdin(runtime: &Runtime, args: &[String]) -> Result<(), Failure> {
         )));
     }
     runtime
-        .run_chunk_with_args(&source, "=stdin", args)
+        .run_script_source(source, "=stdin", args)
         .map_err(Failure::from)
 }

@@ -7,7 +7,8 @@
 //! Other names are looked up in the script's folder (`a.b` -> `a/b.lua`, `a/b/init.lua`), then
 //! by Lua's own searchers (`package.path`). A missing module's error lists every path tried,
 //! after saying so when the name is a plugin's global (`require("crypto")`; see
-//! `plugin::absent`).
+//! `plugin::absent`); outside the sandbox, a script run from its own folder leaves the lines
+//! for that folder to Lua's `./?.lua` and `./?/init.lua`, so the message reads as `lua`'s.
 //!
 //! No name leaves its root: an absolute name (`/etc/x`) or a `..` segment finds nothing in
 //! the script's folder. Module files must be regular files no larger than the memory the VM
@@ -67,6 +68,12 @@ fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValu
             segments(&name, "")?;
             search_script_dir(lua, &name)
         }
+        // Run from its own folder, the script's miss goes unsaid: Lua's `./?.lua` and
+        // `./?/init.lua` lines name those files, and the message reads as `lua`'s.
+        None if script_dir_is_current(lua) => match search_script_dir(lua, &name) {
+            Found::Missing(_) => Found::Missing(Vec::new()),
+            found => found,
+        },
         None => search_script_dir(lua, &name),
     };
     match found {
@@ -109,6 +116,11 @@ fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValu
                 .into_iter()
                 .chain(paths.iter().map(|p| format!("no file '{}'", p.display())))
                 .collect();
+            if lines.is_empty() {
+                // Nothing to say: no line in the message (as a searcher of Lua's returns
+                // nothing).
+                return Ok(MultiValue::new());
+            }
             Ok(lines.join("\n\t").into_lua_multi(lua)?)
         }
     }
@@ -181,6 +193,17 @@ fn check_manifest(dir: &Path) -> BuiltinResult<()> {
     manifest
         .check_core(&crate::core_version())
         .map_err(|e| Raise::Message(format!("{e} ({})", dir.display())))
+}
+
+/// Whether the running script's folder is the current folder.
+fn script_dir_is_current(lua: &Lua) -> bool {
+    let Some(dir) = lua.app_data_ref::<ScriptDir>().map(|d| d.0.clone()) else {
+        return false;
+    };
+    match (std::fs::canonicalize(dir), std::env::current_dir()) {
+        (Ok(dir), Ok(cwd)) => std::fs::canonicalize(cwd).is_ok_and(|cwd| cwd == dir),
+        _ => false,
+    }
 }
 
 fn search_script_dir(lua: &Lua, name: &str) -> Found {

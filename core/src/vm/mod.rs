@@ -17,6 +17,7 @@ pub mod interrupt;
 pub mod keepalive;
 pub mod memory;
 pub(crate) mod sandbox;
+pub mod script;
 pub mod traced;
 
 use std::path::{Path, PathBuf};
@@ -181,6 +182,9 @@ impl RuntimeBuilder {
     }
 }
 
+/// Marks a VM whose `arg` the command line set ([`Runtime::set_command_line`]).
+struct CommandLine;
+
 /// A Lua VM with Assay's globals and an executor to run it on.
 ///
 /// `run_*` block the calling thread until the script and its tasks finish; they drive their
@@ -223,22 +227,6 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
-/// Lua's loader skips a first line starting with `#` only for files it opens itself.
-fn strip_shebang(source: &mut [u8]) {
-    if source.first() == Some(&b'#') {
-        for byte in source.iter_mut() {
-            if *byte == b'\n' {
-                break;
-            }
-            *byte = b' ';
-        }
-        source[0] = b'-';
-        if source.len() > 1 && source[1] != b'\n' {
-            source[1] = b'-';
-        }
-    }
-}
-
 impl Runtime {
     pub fn builder() -> RuntimeBuilder {
         RuntimeBuilder::default()
@@ -262,8 +250,7 @@ impl Runtime {
             0 => MAX_SCRIPT,
             limit => limit.min(MAX_SCRIPT),
         };
-        let mut source = assay_files::read_capped(path, cap as u64)?;
-        strip_shebang(&mut source);
+        let source = script::source(assay_files::read_capped(path, cap as u64)?);
         let dir = path
             .parent()
             .map(Path::to_owned)
@@ -271,6 +258,39 @@ impl Runtime {
         self.set_script(&path.display().to_string(), args, dir)?;
         let chunk_name = format!("@{}", path.display());
         self.run_source(&source, &chunk_name, args)
+    }
+
+    /// Runs a script's bytes read from elsewhere (standard input) as `lua` loads a file: a
+    /// byte-order mark and a first `#` line skipped, a precompiled chunk allowed outside the
+    /// sandbox. Relative `require`s start from the current folder.
+    pub fn run_script_source(
+        &self,
+        source: Vec<u8>,
+        chunk_name: &str,
+        args: &[String],
+    ) -> Result<(), RunError> {
+        self.set_script("", args, None)?;
+        self.run_source(&script::source(source), chunk_name, args)
+    }
+
+    /// Sets the global `arg` as `lua` does from its command line (see [`script::arg_entries`]):
+    /// `words` is the whole command line, the program first, and `script` the index of the
+    /// script in it. Later runs keep this `arg` instead of making their own.
+    pub fn set_command_line(
+        &self,
+        words: &[String],
+        script: Option<usize>,
+    ) -> Result<(), RunError> {
+        let setup = || -> mlua::Result<()> {
+            let arg: Table = self.lua.create_table()?;
+            for (i, word) in script::arg_entries(words, script) {
+                arg.raw_set(i, word)?;
+            }
+            self.lua.globals().raw_set("arg", arg)
+        };
+        setup().map_err(RunError::Setup)?;
+        self.lua.set_app_data(CommandLine);
+        Ok(())
     }
 
     /// Runs `code` as a chunk named `chunk_name` (`=(command line)` style or `@file`).
@@ -313,17 +333,19 @@ impl Runtime {
         args: &[String],
         dir: Option<PathBuf>,
     ) -> Result<(), RunError> {
-        let setup = || -> mlua::Result<()> {
-            let arg: Table = self.lua.create_table()?;
-            let exe = std::env::args().next().unwrap_or_else(|| "assay".into());
-            arg.raw_set(-1, exe)?;
-            arg.raw_set(0, script)?;
-            for (i, a) in args.iter().enumerate() {
-                arg.raw_set(i + 1, a.as_str())?;
-            }
-            self.lua.globals().raw_set("arg", arg)
-        };
-        setup().map_err(RunError::Setup)?;
+        if self.lua.app_data_ref::<CommandLine>().is_none() {
+            let setup = || -> mlua::Result<()> {
+                let arg: Table = self.lua.create_table()?;
+                let exe = std::env::args().next().unwrap_or_else(|| "assay".into());
+                arg.raw_set(-1, exe)?;
+                arg.raw_set(0, script)?;
+                for (i, a) in args.iter().enumerate() {
+                    arg.raw_set(i + 1, a.as_str())?;
+                }
+                self.lua.globals().raw_set("arg", arg)
+            };
+            setup().map_err(RunError::Setup)?;
+        }
         let dir = match dir {
             Some(d) => d,
             None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
@@ -403,7 +425,7 @@ impl Runtime {
         let deadline = deadline::of(lua);
         let until = deadline.as_ref().map(|d| d.start());
         let run = async {
-            let main = traced::run_traced(lua, function, args).await;
+            let main = traced::run_traced_main(lua, function, args).await;
             let values = self.main_outcome(main)?;
             let keepalive = lua
                 .app_data_ref::<keepalive::KeepAlive>()
@@ -534,13 +556,5 @@ mod tests {
         assert_eq!(err.to_string(), "timed out after 0.2 s");
         // The next run has the whole budget again.
         rt.run_chunk("x = 1", "=next").expect("runs");
-    }
-
-    #[test]
-    fn shebang_is_blanked_keeping_line_numbers() {
-        let mut s = b"#!/usr/bin/env assay\nprint(1)\n".to_vec();
-        strip_shebang(&mut s);
-        assert!(s.starts_with(b"--"));
-        assert_eq!(s.iter().filter(|b| **b == b'\n').count(), 2);
     }
 }

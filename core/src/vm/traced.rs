@@ -23,13 +23,25 @@ pub struct Failure {
     pub report: Report,
 }
 
-/// Calls `f(args)` in a new coroutine driven by the current executor.
+/// Calls `f(args)` in a new coroutine driven by the current executor (a task's).
 pub async fn run_traced(
     lua: &Lua,
     f: Function,
     args: impl IntoLuaMulti,
 ) -> mlua::Result<Result<MultiValue, Failure>> {
     Traced::new(lua, f, args)?.run(lua).await
+}
+
+/// Like [`run_traced`], for the main chunk: to the script its coroutine is Lua's main thread
+/// (see `builtins::coroutine`).
+pub async fn run_traced_main(
+    lua: &Lua,
+    f: Function,
+    args: impl IntoLuaMulti,
+) -> mlua::Result<Result<MultiValue, Failure>> {
+    Traced::driven(lua, f, args, crate::builtins::coroutine::MAIN)?
+        .run(lua)
+        .await
 }
 
 /// A call made ready to run: its coroutine and message handler exist (and count against the
@@ -41,7 +53,13 @@ pub struct Traced {
 }
 
 impl Traced {
+    /// A task's (or a callback's) call.
     pub fn new(lua: &Lua, f: Function, args: impl IntoLuaMulti) -> mlua::Result<Traced> {
+        Self::driven(lua, f, args, crate::builtins::coroutine::TASK)
+    }
+
+    /// `kind`: what the coroutine is to the script (`builtins::coroutine::TASK` or `MAIN`).
+    fn driven(lua: &Lua, f: Function, args: impl IntoLuaMulti, kind: i64) -> mlua::Result<Traced> {
         let slot: Rc<RefCell<Option<Report>>> = Rc::default();
         let handler = {
             let slot = slot.clone();
@@ -60,7 +78,7 @@ impl Traced {
         let xpcall: Function = lua.named_registry_value(XPCALL_KEY)?;
         let thread = lua.create_thread(xpcall)?;
         // The script may see this coroutine (`coroutine.running()`) but not resume it.
-        crate::builtins::function::glue::<Function>(lua, "driven")?.call::<()>(&thread)?;
+        crate::builtins::function::glue::<Function>(lua, "driven")?.call::<()>((&thread, kind))?;
         let mut call_args = args.into_lua_multi(lua)?;
         call_args.push_front(Value::Function(handler));
         call_args.push_front(Value::Function(f));

@@ -28,6 +28,28 @@ local obj = {}
 local _, e2 = pcall(coroutine.wrap(function() error(obj) end))
 assert(e2 == obj)
 
+-- as Lua's wrap: a coroutine that died of an error is closed, and an error its `__close`
+-- handler raises replaces the first (Lua's testes/locals.lua checks it)
+local closing = coroutine.wrap(function()
+  local x <close> = setmetatable({}, {__close = function() error("@closing", 0) end})
+  coroutine.yield(1)
+  error("first")
+end)
+assert.eq(closing(), 1)
+assert.eq({pcall(closing)}, {false, "@closing"})
+
+-- Lua 5.5: `coroutine.close()` with no argument closes the running coroutine
+local closed_with
+local self_closing = coroutine.create(function()
+  local v <close> = setmetatable({}, {__close = function() closed_with = "closed" end})
+  coroutine.close()
+  closed_with = "not reached"
+end)
+assert.eq({coroutine.resume(self_closing)}, {true})
+assert.eq(closed_with, "closed")
+assert.eq(coroutine.status(self_closing), "dead")
+assert(not pcall(coroutine.close, nil), "close(nil) is an error, not close()")
+
 -- concurrency holds inside coroutines inside tasks
 local t0 = time.monotonic()
 local a = async.spawn(function() return coroutine.wrap(function() sleep(0.2) return 1 end)() end)

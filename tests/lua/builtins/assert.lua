@@ -6,12 +6,27 @@ assert.eq(a, 1)
 assert.eq(b, "msg")
 local ok, err = pcall(assert, false, "custom message")
 assert.eq(ok, false)
-assert.matches(err, [[^.*assert\.lua:\d+: custom message$]])
+-- raised as given, as Lua's assert raises it (no position is added)
+assert.eq(err, "custom message")
 ok, err = pcall(assert, nil)
 assert.matches(err, [[assertion failed!$]])
 local t = {code = 7}
 ok, err = pcall(assert, false, t)
 assert(err == t, "a non-string message is raised as it is")
+
+-- it is Lua's own function (Lua's test files check `type(assert) == type(print)`)
+assert.eq(type(assert), "function")
+assert.eq(debug.getinfo(assert, "S").what, "C")
+local check = assert
+check.eq(1, 1)
+-- only `assert` answers: indexing any other function fails as under `lua`
+ok, err = pcall(function() return print.eq end)
+assert.matches(err, [[^.*assert\.lua:\d+: attempt to index a function value$]])
+ok, err = pcall(function() local f = function() end; return f[1] end)
+assert.matches(err, [[attempt to index a function value$]])
+assert.eq(assert.no_such_check, nil)
+assert.raises(function() assert.my_check = function() end end, "attempt to index a function value")
+assert.raises(function() assert.nope(1) end, [[attempt to call a nil value \(field 'nope'\)]])
 
 -- eq: deep, numbers compare as Lua compares them, metatables ignored
 assert.eq({1, {a = {b = "c"}}}, {1, {a = {b = "c"}}})
