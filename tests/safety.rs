@@ -42,12 +42,12 @@ fn endless_scripts_are_refused() -> Result<(), Failed> {
     let mut cmd = assay();
     cmd.arg("/dev/zero");
     let r = run(cmd, None, TIMEOUT)?;
-    expect_clean(&r, 2, "assay: cannot read /dev/zero: larger than 64 MiB")?;
+    expect_clean(&r, 2, "assay: cannot read /dev/zero: larger than 128 MiB")?;
     let mut cmd = Command::new("bash");
     cmd.arg("-c")
         .arg(format!("exec {} - < /dev/zero", assay_bin().display()));
     let r = run(cmd, None, TIMEOUT)?;
-    expect_clean(&r, 2, "the script on standard input is larger than 64 MiB")?;
+    expect_clean(&r, 2, "the script on standard input is larger than 128 MiB")?;
     // A FIFO nobody writes to is an empty script, not a wait for a writer.
     let dir = tempfile::tempdir()?;
     let fifo = dir.path().join("script.lua");
@@ -118,7 +118,7 @@ fn outputs_stay_inside_the_limit_under_ulimit() -> Result<(), Failed> {
     ];
     for case in cases {
         let code = format!("{setup} print(pcall(function() return {case} end))");
-        // 1 GiB of address space: plenty for a 64 MiB VM, far from the 2 GB these reached.
+        // 1 GiB of address space: plenty for a 128 MiB VM, far from the 2 GB these reached.
         let r = under_ulimit(1 << 20, &code)?;
         if r.code != Some(0) || !r.stdout.contains("false\tnot enough memory") {
             return Err(format!("{case}\n{}", r.describe()).into());

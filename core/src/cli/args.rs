@@ -35,7 +35,7 @@ impl Default for Options {
         Self {
             execute: Vec::new(),
             sandbox: false,
-            memory_limit: "64M".to_owned(),
+            memory_limit: "128M".to_owned(),
             timeout: None,
             lib_path: None,
             verbose: false,
@@ -66,7 +66,7 @@ Options:
   -e CODE                Run CODE (before SCRIPT, if one is given; may repeat)
       --sandbox          Only the sandboxed globals (no files, processes, C modules or debug)
       --memory-limit SIZE
-                         Memory the VM may use: 64M (default), 512K, 1G; 0 for no limit
+                         Memory the VM may use: 128M (default), 512K, 1G; 0 for no limit
       --timeout SECONDS  End the run after SECONDS (like 30 or 0.5), waiting or computing;
                          0 for none (default: none; 60 with --sandbox)
       --lib-path PATHS   Package roots, `:`-separated (default: $ASSAY_LIB_PATH, then the
