@@ -23,11 +23,11 @@
 //! - Trust: the system's roots (its CA bundle; `SSL_CERT_FILE`/`SSL_CERT_DIR` point elsewhere,
 //!   as with OpenSSL) plus `ca_cert`. A system without any root certificates (a scratch image)
 //!   still gets a client; it trusts `ca_cert` only.
-//! - Bodies are read whole, at most `max_body` bytes (default 64 MiB, the default Lua memory
-//!   limit), and never more than the calling script's memory limit: the bytes are buffered
-//!   outside that limit until they become a Lua string, and a larger body could not become
-//!   one. The error says which bound applied: `larger than max_body (N bytes)` or `larger than
-//!   the script's memory limit of 16 MiB (raise --memory-limit)`.
+//! - Bodies are read whole, at most `max_body` bytes (default 64 MiB), and never more than
+//!   the calling script's memory limit: the bytes are buffered outside that limit until they
+//!   become a Lua string, and a larger body could not become one. The error says which bound
+//!   applied: `larger than max_body (N bytes)` or `larger than the script's memory limit of
+//!   16 MiB (raise --memory-limit)`.
 //! - `resp:json()` is the host's JSON decoder (the core's `json.parse`, straight into Lua
 //!   tables under the memory limit), when the host offers it; an older host gets the plugin's
 //!   own decoder ([`crate::json`]).

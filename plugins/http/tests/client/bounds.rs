@@ -169,7 +169,7 @@ fn measured(flags: &[&str], code: &str, vars: &[(&str, &str)]) -> (Run, u64) {
 
 /// Runs Lua `code` with the address space capped at `mib` MiB (`ulimit -v`): a run that tries
 /// to read an endless file fails there instead of growing for minutes.
-fn capped(mib: u64, code: &str, vars: &[(&str, &str)], timeout: Duration) -> Run {
+fn capped(mib: u64, flags: &[&str], code: &str, vars: &[(&str, &str)], timeout: Duration) -> Run {
     let base = assay_with_plugin("http");
     let mut cmd = Command::new("bash");
     cmd.args([
@@ -177,6 +177,7 @@ fn capped(mib: u64, code: &str, vars: &[(&str, &str)], timeout: Duration) -> Run
         &format!("ulimit -v {} && exec \"$0\" \"$@\"", mib * 1024),
     ])
     .arg(base.get_program())
+    .args(flags)
     .args(["-e", code]);
     for (key, value) in base.get_envs() {
         match value {
@@ -244,7 +245,8 @@ fn body_larger_than_the_memory_limit_is_refused() {
 /// `resp:json()` on a 30 MB body of small values: the plugin used to parse it into a serde
 /// tree, then an SDK value tree, then Lua tables, all outside the memory limit (a 60 MB body
 /// reached 2 GB). The host's decoder builds Lua tables straight from the text under the limit:
-/// a clean "not enough memory" at 64 MiB, and a peak RSS of about the limit plus the body.
+/// a clean "not enough memory" at the default 128 MiB, and a peak RSS of about the limit plus
+/// the body.
 #[test]
 fn json_of_a_large_body_stays_inside_the_memory_limit() {
     let port = serve(json_zeros(30 * MIB), false).to_string();
@@ -263,7 +265,7 @@ fn json_of_a_large_body_stays_inside_the_memory_limit() {
         run.describe()
     );
     fails_with(&run, "not enough memory");
-    println!("resp:json() of a 30 MB body, default 64 MiB limit: peak RSS {peak} MiB");
+    println!("resp:json() of a 30 MB body, default 128 MiB limit: peak RSS {peak} MiB");
     assert!(peak < 300, "peak RSS {peak} MiB: decoded outside the limit");
     // A document that fits decodes, as json.parse would.
     let port = serve(json_zeros(2 * MIB), true).to_string();
@@ -316,6 +318,7 @@ fn certificate_paths_must_be_small_regular_files() {
         let start = Instant::now();
         let run = capped(
             1024,
+            &[],
             &format!("http.client{{{option} = env.get('CERT_PATH')}}"),
             &[("CERT_PATH", &path)],
             Duration::from_secs(20),
@@ -330,6 +333,7 @@ fn certificate_paths_must_be_small_regular_files() {
     // SSL_CERT_FILE is read by the TLS library when a client is made: checked first.
     let run = capped(
         1024,
+        &[],
         r#"http.get("http://127.0.0.1:1/")"#,
         &[("SSL_CERT_FILE", "/dev/zero")],
         Duration::from_secs(20),
@@ -411,13 +415,15 @@ fn concurrent_responses_share_the_memory_limit() {
 }
 
 /// Twenty tasks against a server stalling after 60 MB aborted the process (SIGABRT) under a
-/// 2 GiB address-space cap: now the calls past the budget fail and the script goes on.
+/// 2 GiB address-space cap and a 64M memory limit: now the calls past the budget fail and the
+/// script goes on.
 #[test]
 fn concurrent_responses_do_not_abort_under_an_address_space_cap() {
     let port = serve_stalling(60 * MIB, Duration::from_secs(5)).to_string();
     let code = concurrent(20, "http.get(url, {timeout = 3})");
     let run = capped(
         2048,
+        &["--memory-limit", "64M"],
         &format!("{code}\nprint('done')"),
         &[("PORT", &port)],
         Duration::from_secs(60),
