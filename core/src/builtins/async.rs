@@ -5,8 +5,8 @@
 //!   (later awaits raise "task cancelled"); `task:done()` says whether it has finished.
 //! - `async.interval(seconds, fn)` calls `fn()` every `seconds` until `handle:cancel()`; a
 //!   callback that raises stops its interval and is reported at once.
-//! - `async.all(tasks)` awaits every task and returns the list of their first results; it
-//!   re-raises the first error it meets.
+//! - `async.all(tasks)` awaits every task and returns the list of their first results; the
+//!   first task to fail (in time, not in list order) ends it at once with that error.
 //!
 //! The program lives until the main chunk, every task and every interval has finished. A task
 //! that fails while nobody awaits it is reported at once (an `ERROR` line with its traceback,
@@ -49,6 +49,8 @@ struct TaskState {
     waiters: Cell<usize>,
     /// Whether its failure was reported when it happened.
     reported: Cell<bool>,
+    /// Told when it finishes, besides `finished`: the `async.all` calls waiting for it.
+    watchers: RefCell<Vec<Rc<Notify>>>,
     abort: RefCell<Option<AbortHandle>>,
 }
 
@@ -57,6 +59,9 @@ impl TaskState {
         self.abort.borrow_mut().take();
         *self.outcome.borrow_mut() = Some(outcome);
         self.finished.notify_waiters();
+        for watcher in self.watchers.borrow().iter() {
+            watcher.notify_waiters();
+        }
     }
 }
 
@@ -324,16 +329,64 @@ async fn all(lua: Lua, args: Args) -> BuiltinResult<Table> {
             }
         }
     }
-    // Every task is awaited from now on: one failing while an earlier one is waited for is
-    // this call's to re-raise, not an unawaited failure to report.
+    // Every task is awaited from now on, and the first to fail (or be cancelled), whichever
+    // it is, ends the call with its error at once (as `Promise.all`): a failure is never
+    // held back behind a task still running.
     let _waiting: Vec<Waiting<'_>> = states.iter().map(|state| Waiting::on(state)).collect();
+    let any_finished = Rc::new(Notify::new());
+    let _watching = Watching::on(&states, &any_finished);
+    loop {
+        let notified = any_finished.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let ended_badly = states.iter().find(|state| {
+            matches!(
+                &*state.outcome.borrow(),
+                Some(Outcome::Failed(_) | Outcome::Cancelled)
+            )
+        });
+        if let Some(state) = ended_badly {
+            return Err(outcome_of(state)
+                .err()
+                .unwrap_or_else(|| Raise::msg("task failed")));
+        }
+        if states.iter().all(|state| state.outcome.borrow().is_some()) {
+            break;
+        }
+        notified.await;
+    }
     let results = lua.create_table_with_capacity(states.len(), 0)?;
     for (i, state) in states.iter().enumerate() {
-        wait(state).await;
         let first = outcome_of(state)?.pop_front().unwrap_or(Value::Nil);
         results.raw_seti(i + 1, first)?;
     }
     Ok(results)
+}
+
+/// An `async.all` call's notifier, registered on its tasks while it waits.
+struct Watching<'a> {
+    states: &'a [Rc<TaskState>],
+    notify: &'a Rc<Notify>,
+}
+
+impl<'a> Watching<'a> {
+    fn on(states: &'a [Rc<TaskState>], notify: &'a Rc<Notify>) -> Self {
+        for state in states {
+            state.watchers.borrow_mut().push(notify.clone());
+        }
+        Self { states, notify }
+    }
+}
+
+impl Drop for Watching<'_> {
+    fn drop(&mut self) {
+        for state in self.states {
+            state
+                .watchers
+                .borrow_mut()
+                .retain(|watcher| !Rc::ptr_eq(watcher, self.notify));
+        }
+    }
 }
 
 fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {

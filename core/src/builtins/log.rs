@@ -19,9 +19,10 @@ use std::io::Write;
 use mlua::{Lua, Table, Value};
 
 use super::args::{Args, type_name};
-use super::codec::{self, EncodeOptions, Encoder};
+use super::codec::{self, EncodeOptions, Encoder, Limited};
 use super::function::{BuiltinResult, Raise, function};
 use super::time::timestamp_millis;
+use serde_json::value::RawValue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -153,9 +154,9 @@ pub fn runtime_failure(lua: &Lua, level: Level, message: &str, traceback: &str) 
         Format::Text if traceback.is_empty() => format!("assay: {message}\n"),
         Format::Text => format!("assay: {message}\n{traceback}\n"),
         Format::Json => {
-            let mut fields = vec![("source".to_owned(), "assay".into())];
+            let mut fields = vec![("source".to_owned(), json_string("assay"))];
             if !traceback.is_empty() {
-                fields.push(("traceback".to_owned(), traceback.into()));
+                fields.push(("traceback".to_owned(), json_string(traceback)));
             }
             json_line(level, message, fields)
         }
@@ -168,8 +169,12 @@ pub fn format(lua: &Lua) -> Format {
     config(lua).format
 }
 
+/// A field's value, as JSON text (written straight from Lua under the memory limit, never
+/// through a tree that would cost 32 bytes and more per value outside it).
+type Field = Box<RawValue>;
+
 /// Fields as JSON values, sorted by name so lines are stable.
-fn field_values(lua: &Lua, table: &Table) -> BuiltinResult<Vec<(String, serde_json::Value)>> {
+fn field_values(lua: &Lua, table: &Table) -> BuiltinResult<Vec<(String, Field)>> {
     let markers = codec::markers(lua)?;
     // One encoder for every field: its estimate of the line's size adds up across them, so
     // a hundred fields naming one big string are checked against the memory left together.
@@ -193,14 +198,32 @@ fn field_values(lua: &Lua, table: &Table) -> BuiltinResult<Vec<(String, serde_js
                 )));
             }
         };
-        let json = encoder.run(lua, &value, |node| serde_json::to_value(node))?;
-        out.push((key, json));
+        let mut text = Vec::new();
+        let mut limited = Limited::new(&mut text, crate::vm::memory::available(lua));
+        let written = encoder.run(lua, &value, |node| {
+            serde_json::to_writer(&mut limited, node)
+        });
+        if limited.exceeded() {
+            return Err(Raise::Lua(crate::vm::memory::out_of_memory()));
+        }
+        written?;
+        let text = String::from_utf8(text).map_err(|e| Raise::Message(e.to_string()))?;
+        out.push((key, json_text(text)));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
 
-fn text_line(level: Level, message: &str, fields: &[(String, serde_json::Value)]) -> String {
+/// Text that serde_json wrote, as a raw JSON value.
+fn json_text(text: String) -> Field {
+    RawValue::from_string(text).unwrap_or_else(|_| json_string(""))
+}
+
+fn json_string(text: &str) -> Field {
+    json_text(serde_json::Value::from(text).to_string())
+}
+
+fn text_line(level: Level, message: &str, fields: &[(String, Field)]) -> String {
     let message = one_line(message);
     let mut line = format!("{} {:<5} {message}", timestamp_millis(), level.label());
     for (key, value) in fields {
@@ -211,9 +234,10 @@ fn text_line(level: Level, message: &str, fields: &[(String, serde_json::Value)]
             line.push_str(&serde_json::Value::from(key.as_str()).to_string());
         }
         line.push('=');
-        match value {
-            serde_json::Value::String(s) if is_bare(s) => line.push_str(s),
-            other => line.push_str(&other.to_string()),
+        let text = value.get();
+        match serde_json::from_str::<String>(text) {
+            Ok(s) if text.starts_with('"') && is_bare(&s) => line.push_str(&s),
+            _ => line.push_str(text),
         }
     }
     line.push('\n');
@@ -244,11 +268,14 @@ fn is_bare(s: &str) -> bool {
             .all(|c| !c.is_whitespace() && !c.is_control() && c != '"' && c != '=')
 }
 
-fn json_line(level: Level, message: &str, fields: Vec<(String, serde_json::Value)>) -> String {
-    let mut object = serde_json::Map::new();
-    object.insert("ts".into(), timestamp_millis().into());
-    object.insert("level".into(), level.label().to_ascii_lowercase().into());
-    object.insert("msg".into(), message.into());
+fn json_line(level: Level, message: &str, fields: Vec<(String, Field)>) -> String {
+    let mut object = std::collections::BTreeMap::new();
+    object.insert("ts".to_owned(), json_string(&timestamp_millis()));
+    object.insert(
+        "level".to_owned(),
+        json_string(&level.label().to_ascii_lowercase()),
+    );
+    object.insert("msg".to_owned(), json_string(message));
     // The line's own names keep their place; a field by such a name is kept beside them as
     // `fields.<name>` (those first, so the rule always holds; a field already named so takes
     // one more prefix).
@@ -261,7 +288,7 @@ fn json_line(level: Level, message: &str, fields: Vec<(String, serde_json::Value
         }
         object.insert(key, value);
     }
-    let mut line = serde_json::Value::Object(object).to_string();
+    let mut line = serde_json::to_string(&object).unwrap_or_default();
     line.push('\n');
     line
 }
@@ -284,9 +311,9 @@ pub fn runtime(lua: &Lua, level: Level, message: &str, fields: Vec<(&str, serde_
     if level < config.level {
         return;
     }
-    let fields: Vec<(String, serde_json::Value)> = fields
+    let fields: Vec<(String, Field)> = fields
         .into_iter()
-        .map(|(key, value)| (key.to_owned(), value))
+        .map(|(key, value)| (key.to_owned(), json_text(value.to_string())))
         .collect();
     let line = match config.format {
         Format::Text => text_line(level, message, &fields),

@@ -34,7 +34,7 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
     let invalid =
         |e: toml::de::Error| Raise::Message(format!("invalid TOML: {}", e.to_string().trim_end()));
     let de = toml::Deserializer::parse(&text).map_err(invalid)?;
-    codec::decode(lua, |seed| seed.deserialize(de), invalid)
+    codec::decode_toml(lua, |seed| seed.deserialize(de), invalid)
 }
 
 fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {

@@ -182,17 +182,27 @@ fn table(lua: &Lua, markers: &LazyMarkers, t: &Table, depth: usize) -> Result<Va
     let mut map = Map::new();
     for pair in t.pairs::<mlua::Value, mlua::Value>() {
         let (k, v) = pair.map_err(|e| e.to_string())?;
+        // Every entry counts: a table shared many times is copied each time.
+        let seen = markers.values.get() + 1;
+        if seen > MAX_VALUES {
+            return Err(format!(
+                "table too large to pass (more than {MAX_VALUES} values)"
+            ));
+        }
+        markers.values.set(seen);
         let key = to_value(lua, markers, &k, depth + 1)?;
         map.push(key, to_value(lua, markers, &v, depth + 1)?);
     }
     Ok(Value::Map(map))
 }
 
-/// The length of a table marked as an array: its largest key, every key a positive integer.
+/// The length of a table marked as an array: its largest key, every key a positive integer,
+/// not too sparse (as `json.encode`).
 fn marked_array_len(t: &mlua::Table) -> Result<usize, String> {
-    let mut len = 0;
+    let (mut len, mut count) = (0, 0);
     for pair in t.pairs::<mlua::Value, mlua::Value>() {
         let (key, _) = pair.map_err(|e| e.to_string())?;
+        count += 1;
         match key {
             mlua::Value::Integer(k) if k >= 1 => len = len.max(k as usize),
             other => {
@@ -208,6 +218,12 @@ fn marked_array_len(t: &mlua::Table) -> Result<usize, String> {
                 ));
             }
         }
+    }
+    if crate::builtins::codec::is_too_sparse(len, count) {
+        return Err(format!(
+            "a table marked as an array has {count} value(s) but its largest key is {len}: too \
+             sparse to pass as an array (mark it json.object)"
+        ));
     }
     Ok(len)
 }

@@ -106,4 +106,12 @@ assert.raises(function() yaml.encode(json.array({1, [1.5] = 2})) end, "has the k
 -- A sparse plain table is an object: every value kept, keys as strings.
 assert.eq(json.encode({[1] = "a", [3] = "c"}, {sort_keys = true}), '{"1":"a","3":"c"}')
 assert.eq(tostring(json.null), "json.null")
+-- A marked array far sparser than its values (lua-cjson's rule: longer than 10 and more than
+-- twice its values) is refused, not written as a terabyte of nulls (log.info used to abort).
+assert.raises(function() json.encode(json.array({[2^40] = 1})) end,
+  "has 1 value\\(s\\) but its largest key is 1099511627776: too sparse")
+assert.raises(function() log.info("x", {a = json.array({[2^40] = 1})}) end, "too sparse")
+assert.eq(json.encode(json.array({[10] = 1})), "[null,null,null,null,null,null,null,null,null,1]")
+-- A JSON object whose key is the toml crate's private datetime key is an object.
+assert.eq(json.encode(json.parse('{"a":{"$__toml_private_datetime":"x"}}')), '{"a":{"$__toml_private_datetime":"x"}}')
 print("json ok")

@@ -77,4 +77,8 @@ assert.raises(function() toml.encode({a = {b = {1, {c = json.null}}}}) end,
 assert.raises(function() toml.encode({1, 2}) end, "a TOML document is a table of keys, not an array")
 assert.raises(function() toml.encode(json.array({})) end, "not an array")
 assert.raises(function() toml.encode({f = print}) end, [[cannot encode a function value \(at \$\.f\)]])
+-- The toml crate's private datetime key in a document is a key like any other.
+assert.eq(toml.parse('a = {"$__toml_private_datetime" = "x", b = 1}').a.b, 1)
+-- A bad key in a marked array is named, not mistaken for a cycle when TOML retries the value.
+assert.raises(function() toml.encode({a = json.array({x = 1})}) end, [[has the key "x"]])
 print("toml ok")

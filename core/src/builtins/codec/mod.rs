@@ -19,7 +19,7 @@ mod from_lua;
 pub mod order;
 mod to_lua;
 
-pub use from_lua::{EncodeOptions, Encoder, Limited, MAX_DEPTH};
+pub use from_lua::{EncodeOptions, Encoder, Limited, MAX_DEPTH, is_too_sparse};
 pub use to_lua::LuaSeed;
 
 use std::cell::Cell;
@@ -169,6 +169,24 @@ pub fn decode<E>(
     deserialize: impl FnOnce(LuaSeed<'_>) -> Result<Value, E>,
     describe: impl FnOnce(E) -> crate::builtins::function::Raise,
 ) -> crate::builtins::function::BuiltinResult<Value> {
+    decode_format(lua, false, deserialize, describe)
+}
+
+/// [`decode`] for a TOML document (its datetimes are recognized and remembered).
+pub fn decode_toml<E>(
+    lua: &Lua,
+    deserialize: impl FnOnce(LuaSeed<'_>) -> Result<Value, E>,
+    describe: impl FnOnce(E) -> crate::builtins::function::Raise,
+) -> crate::builtins::function::BuiltinResult<Value> {
+    decode_format(lua, true, deserialize, describe)
+}
+
+fn decode_format<E>(
+    lua: &Lua,
+    toml: bool,
+    deserialize: impl FnOnce(LuaSeed<'_>) -> Result<Value, E>,
+    describe: impl FnOnce(E) -> crate::builtins::function::Raise,
+) -> crate::builtins::function::BuiltinResult<Value> {
     let markers = markers(lua)?;
     let failure = Cell::new(None);
     let datetime = Cell::new(false);
@@ -179,6 +197,7 @@ pub fn decode<E>(
             failure: &failure,
             budget,
             datetime: &datetime,
+            toml,
         };
         deserialize(seed).map_err(|e| match failure.take() {
             Some(lua_error) => crate::builtins::function::Raise::Lua(lua_error),

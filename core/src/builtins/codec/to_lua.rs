@@ -25,6 +25,8 @@ pub struct LuaSeed<'a> {
     /// Set when the value just built was a TOML datetime (a string in Lua): the collection
     /// holding it records its key, so `toml.encode` writes it back as a datetime.
     pub datetime: &'a Cell<bool>,
+    /// Whether the document is TOML (whose datetimes come as private one-entry maps).
+    pub toml: bool,
 }
 
 impl LuaSeed<'_> {
@@ -139,15 +141,27 @@ impl<'de> Visitor<'de> for LuaSeed<'_> {
             .lua
             .create_table_with_capacity(0, capacity)
             .map_err(|e| self.lua_err(e))?;
-        let mut first = true;
         let mut datetimes = Datetimes::default();
-        while let Some(key) = map.next_key_seed(KeySeed(self))? {
+        let mut next = map.next_key_seed(KeySeed(self))?;
+        // The toml crate hands a datetime over as a map of one entry under a private key; only
+        // TOML documents are read that way (a JSON object with that key is an object).
+        if let Some(Key::Str(k)) = &next
+            && k == TOML_DATETIME_KEY
+            && self.toml
+        {
             let value = map.next_value_seed(self)?;
-            if first && matches!(&key, Key::Str(k) if k == TOML_DATETIME_KEY) {
+            next = map.next_key_seed(KeySeed(self))?;
+            if next.is_none() {
                 self.datetime.set(true);
                 return Ok(value);
             }
-            first = false;
+            self.budget.tick().map_err(|e| self.lua_err(e))?;
+            table
+                .raw_set(TOML_DATETIME_KEY, value)
+                .map_err(|e| self.lua_err(e))?;
+        }
+        while let Some(key) = next {
+            let value = map.next_value_seed(self)?;
             self.budget.tick().map_err(|e| self.lua_err(e))?;
             let stored = match &key {
                 Key::Str(k) => table.raw_set(k.as_ref(), value),
@@ -160,6 +174,7 @@ impl<'de> Visitor<'de> for LuaSeed<'_> {
                     Key::Value(k) => Ok(k),
                 })
                 .map_err(|e| self.lua_err(e))?;
+            next = map.next_key_seed(KeySeed(self))?;
         }
         datetimes
             .record(&self, &table)

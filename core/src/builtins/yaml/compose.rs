@@ -84,7 +84,8 @@ struct Composer<'a> {
     markers: &'a Markers,
     budget: &'a Budget<'a>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values, and the text of anchored scalars.
+    anchors: HashMap<usize, (Value, Option<LuaString>)>,
     root: Option<Value>,
     documents: Vec<Value>,
 }
@@ -111,7 +112,8 @@ struct Key {
     span: Span,
 }
 
-/// A finished node: its value, and its text when it is a scalar (what a key is named by).
+/// A finished node: its value, and when it is a scalar, its text (what a key is named by) and
+/// whether it is the merge key.
 struct Node {
     value: Value,
     text: Option<(LuaString, bool)>,
@@ -130,31 +132,35 @@ impl Composer<'_> {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let value = self.scalar(&text, style, tag.as_deref(), span)?;
-                let plain = style == ScalarStyle::Plain && tag.is_none();
-                let name = self.string(text.as_bytes())?;
+                // `<<` plain, or tagged `!!merge`, is a merge key.
+                let merge = match tag.as_deref() {
+                    None => style == ScalarStyle::Plain && text == "<<",
+                    Some(tag) => tag.handle() == CORE_TAGS && tag.suffix() == "merge",
+                };
+                // The text as written names the scalar as a key (the value itself when it is
+                // that text, rather than a second copy).
+                let name = match &value {
+                    Value::String(s) if s.as_bytes() == text.as_bytes() => s.clone(),
+                    _ => self.string(text.as_bytes())?,
+                };
                 if anchor != 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    self.anchors
+                        .insert(anchor, (value.clone(), Some(name.clone())));
                 }
                 self.finish(
                     Node {
                         value,
-                        text: Some((name, plain)),
+                        text: Some((name, merge)),
                     },
                     span,
                 )?;
             }
             Event::Alias(id) => {
-                let Some(value) = self.anchors.get(&id).cloned() else {
+                let Some((value, name)) = self.anchors.get(&id).cloned() else {
                     return Err(at(span, "an alias to an unknown anchor"));
                 };
-                let text = match &value {
-                    Value::String(s) => Some((s.clone(), false)),
-                    Value::Integer(_) | Value::Number(_) | Value::Boolean(_) => {
-                        let shown = value.to_string().map_err(Raise::Lua)?;
-                        Some((self.string(shown.as_bytes())?, false))
-                    }
-                    _ => None,
-                };
+                // An aliased scalar names a key by its anchor's text, as written.
+                let text = name.map(|name| (name, false));
                 self.finish(Node { value, text }, span)?;
             }
             Event::UnresolvedAlias(name) => {
@@ -209,7 +215,8 @@ impl Composer<'_> {
         self.budget.tick()?;
         let table = self.lua.create_table()?;
         if anchor != 0 {
-            self.anchors.insert(anchor, Value::Table(table.clone()));
+            self.anchors
+                .insert(anchor, (Value::Table(table.clone()), None));
         }
         Ok(table)
     }
@@ -339,6 +346,8 @@ impl Composer<'_> {
                     ));
                 }
                 for key in self.keys_of(&source)? {
+                    // Each copy counts: many merges of a large mapping add up.
+                    self.budget.tick()?;
                     if seen.contains(key.as_bytes().as_ref()) {
                         continue;
                     }

@@ -18,6 +18,8 @@ use crate::builtins::inspect::format_float;
 
 mod tables;
 
+pub use tables::is_too_sparse;
+
 /// Nesting deeper than this is refused by default (it is almost always a mistake, and it
 /// bounds recursion).
 pub const MAX_DEPTH: usize = 1000;

@@ -85,10 +85,10 @@ impl Node<'_> {
         }
         enc.visiting.borrow_mut().push(pointer);
         let result = match self.shape() {
-            Shape::Array => {
-                let len = self.marked_array_len()?;
-                self.array(s, len)
-            }
+            Shape::Array => match self.marked_array_len() {
+                Ok(len) => self.array(s, len),
+                Err(e) => Err(e),
+            },
             Shape::Object => self.object(s),
             Shape::Unmarked => {
                 // SAFETY: reading the border of a table.
@@ -112,7 +112,7 @@ impl Node<'_> {
     fn marked_array_len<E: serde::ser::Error>(&self) -> Result<usize, E> {
         let (state, index) = (self.state, self.index);
         let _guard = StackGuard::new(state);
-        let mut len = 0usize;
+        let (mut len, mut count) = (0usize, 0usize);
         // SAFETY: plain traversal, the value popped after each entry; the key is only read.
         unsafe {
             ffi::lua_pushnil(state);
@@ -138,17 +138,26 @@ impl Node<'_> {
                     )));
                 };
                 len = len.max(key);
+                count += 1;
                 ffi::lua_pop(state, 1);
             }
+        }
+        if is_too_sparse(len, count) {
+            return Err(self.enc.fail(format!(
+                "a table marked as an array has {count} value(s) but its largest key is {len}: \
+                 too sparse to write as an array (holes are written as null; mark it \
+                 json.object to write its keys)"
+            )));
         }
         Ok(len)
     }
 
-    /// Items `1..=len`, a missing one as null.
+    /// Items `1..=len`, a missing one as null. The length given to the serializer is only a
+    /// hint, so it is never more than the entries (some build a container of that capacity).
     fn array<S: Serializer>(&self, s: S, len: usize) -> Result<S::Ok, S::Error> {
         let _outer = StackGuard::new(self.state);
         let datetimes = self.datetime_set();
-        let mut seq = s.serialize_seq(Some(len))?;
+        let mut seq = s.serialize_seq(None)?;
         for i in 1..=len {
             let _guard = StackGuard::new(self.state);
             let i = i as ffi::lua_Integer;
@@ -285,4 +294,11 @@ impl Node<'_> {
         }
         places
     }
+}
+
+/// lua-cjson's rule for a marked array with holes (`encode_sparse_array`, ratio 2, safe 10):
+/// more than twice as long as it has values, and longer than 10, is refused rather than
+/// written out as mostly nulls (`json.array({[2^40] = 1})` would be a terabyte of them).
+pub fn is_too_sparse(len: usize, count: usize) -> bool {
+    len > 10 && len > count.saturating_mul(2)
 }
