@@ -114,4 +114,11 @@ assert.raises(function() log.info("x", {a = json.array({[2^40] = 1})}) end, "too
 assert.eq(json.encode(json.array({[10] = 1})), "[null,null,null,null,null,null,null,null,null,1]")
 -- A JSON object whose key is the toml crate's private datetime key is an object.
 assert.eq(json.encode(json.parse('{"a":{"$__toml_private_datetime":"x"}}')), '{"a":{"$__toml_private_datetime":"x"}}')
+-- One key twice once written (the number 1 and the string "1"): refused, not written twice
+-- for a reader to keep only one of them.
+assert.raises(function() json.encode({[1] = "a", ["1"] = "b"}) end, [[the table has the key 1 twice]])
+local mixed = yaml.parse('"1": a')
+mixed[1] = "b"
+assert.raises(function() yaml.encode(mixed) end, [[the table has the key 1 twice]])
+assert.raises(function() toml.encode({[1.5] = 1, ["1.5"] = 2}) end, [[the key 1.5 twice]])
 print("json ok")

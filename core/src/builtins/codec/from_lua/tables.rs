@@ -207,16 +207,19 @@ impl Node<'_> {
         let state = self.state;
         let _guard = StackGuard::new(state);
         let mut map = s.serialize_map(None)?;
+        let mut twice = Twice::default();
         // SAFETY: traversal pushes key and value; the value is popped after each entry.
         unsafe {
             ffi::lua_pushnil(state);
             while ffi::lua_next(state, self.index) != 0 {
                 let key: Cow<'_, str> = key_text(self, -2)?;
+                twice.note(ffi::lua_type(state, -2) == ffi::LUA_TNUMBER, &key);
                 map.serialize_entry(key.as_ref(), &self.at(-1))
                     .inspect_err(|_| self.enc.note(self.depth, key_segment(&key)))?;
                 ffi::lua_pop(state, 1);
             }
         }
+        twice.check(self.enc)?;
         map.end()
     }
 
@@ -230,6 +233,7 @@ impl Node<'_> {
         let _guard = StackGuard::new(state);
         let recorded = self.recorded_order();
         let datetimes = self.datetime_set();
+        let mut twice = Twice::default();
         // (place in the document, key, stack slot of the value, a datetime when decoded)
         let mut entries: Vec<(usize, Cow<'_, str>, c_int, bool)> = Vec::with_capacity(count);
         // SAFETY: leaves key/value pairs on the stack (room checked above); the guard pops them.
@@ -238,6 +242,7 @@ impl Node<'_> {
             while ffi::lua_next(state, self.index) != 0 {
                 let value_index = ffi::lua_gettop(state);
                 let key = key_text(self, -2)?;
+                twice.note(ffi::lua_type(state, -2) == ffi::LUA_TNUMBER, &key);
                 let place = recorded.get(key.as_bytes()).copied().unwrap_or(usize::MAX);
                 let datetime = datetimes.is_some_and(|set| {
                     ffi::lua_pushvalue(state, -2);
@@ -250,6 +255,7 @@ impl Node<'_> {
                 ffi::lua_pushvalue(state, -2);
             }
         }
+        twice.check(self.enc)?;
         if self.enc.options.sort_keys {
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         } else {
@@ -301,4 +307,38 @@ impl Node<'_> {
 /// written out as mostly nulls (`json.array({[2^40] = 1})` would be a terabyte of them).
 pub fn is_too_sparse(len: usize, count: usize) -> bool {
     len > 10 && len > count.saturating_mul(2)
+}
+
+/// Catches a table holding one key twice once written as text: the number `1` and the string
+/// `"1"` (or `1.5` and `"1.5"`) would both be written `"1"`, and a reader keeps only one of
+/// them. Only keys that look like numbers are kept to compare.
+#[derive(Default)]
+struct Twice {
+    numbers: Vec<String>,
+    numeric_strings: Vec<String>,
+}
+
+impl Twice {
+    fn note(&mut self, is_number: bool, key: &str) {
+        if is_number {
+            self.numbers.push(key.to_owned());
+        } else if key.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+            self.numeric_strings.push(key.to_owned());
+        }
+    }
+
+    fn check<E: serde::ser::Error>(&self, enc: &super::Encoder) -> Result<(), E> {
+        if self.numbers.is_empty() || self.numeric_strings.is_empty() {
+            return Ok(());
+        }
+        let strings: std::collections::HashSet<&str> =
+            self.numeric_strings.iter().map(String::as_str).collect();
+        match self.numbers.iter().find(|n| strings.contains(n.as_str())) {
+            Some(key) => Err(enc.fail(format!(
+                "the table has the key {key} twice, as a number and as a string (both would \
+                 be written \"{key}\")"
+            ))),
+            None => Ok(()),
+        }
+    }
 }
