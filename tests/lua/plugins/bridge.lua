@@ -42,7 +42,7 @@ decoded[2] = nil
 assert.eq(json.encode(probe.echo(decoded)), "[1,null,3]")
 assert.eq(json.encode(probe.echo(json.array({[2] = 5}))), "[null,5]")
 assert.raises(function() probe.echo(json.array({1, x = 2})) end, [[has the key "x"]])
-assert.raises(function() probe.echo(json.array({[10000000] = 1})) end, "table too large to pass")
+assert.raises(function() probe.echo(json.array({[10000000] = 1})) end, "too sparse to pass as an array")
 
 -- A table with holes and named keys is a map, whatever its border says.
 local holes = {"a", "b", "c"}
