@@ -213,13 +213,13 @@ impl Node<'_> {
             ffi::lua_pushnil(state);
             while ffi::lua_next(state, self.index) != 0 {
                 let key: Cow<'_, str> = key_text(self, -2)?;
-                twice.note(ffi::lua_type(state, -2) == ffi::LUA_TNUMBER, &key);
+                twice.note(&key, matches!(key, Cow::Owned(_)));
                 map.serialize_entry(key.as_ref(), &self.at(-1))
                     .inspect_err(|_| self.enc.note(self.depth, key_segment(&key)))?;
                 ffi::lua_pop(state, 1);
             }
         }
-        twice.check(self.enc)?;
+        self.check_twice(&twice)?;
         map.end()
     }
 
@@ -242,7 +242,7 @@ impl Node<'_> {
             while ffi::lua_next(state, self.index) != 0 {
                 let value_index = ffi::lua_gettop(state);
                 let key = key_text(self, -2)?;
-                twice.note(ffi::lua_type(state, -2) == ffi::LUA_TNUMBER, &key);
+                twice.note(&key, matches!(key, Cow::Owned(_)));
                 let place = recorded.get(key.as_bytes()).copied().unwrap_or(usize::MAX);
                 let datetime = datetimes.is_some_and(|set| {
                     ffi::lua_pushvalue(state, -2);
@@ -255,7 +255,7 @@ impl Node<'_> {
                 ffi::lua_pushvalue(state, -2);
             }
         }
-        twice.check(self.enc)?;
+        self.check_twice(&twice)?;
         if self.enc.options.sort_keys {
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         } else {
@@ -311,34 +311,50 @@ pub fn is_too_sparse(len: usize, count: usize) -> bool {
 
 /// Catches a table holding one key twice once written as text: the number `1` and the string
 /// `"1"` (or `1.5` and `"1.5"`) would both be written `"1"`, and a reader keeps only one of
-/// them. Only keys that look like numbers are kept to compare.
+/// them. Only number keys are noted as the table is written (rare, and free to skip); when
+/// there are some, [`Node::check_twice`] looks for their text among the string keys.
 #[derive(Default)]
 struct Twice {
     numbers: Vec<String>,
-    numeric_strings: Vec<String>,
 }
 
 impl Twice {
-    fn note(&mut self, is_number: bool, key: &str) {
+    /// Notes `key` if it is a number's text ([`key_text`] gives those owned, strings
+    /// borrowed).
+    #[inline]
+    fn note(&mut self, key: &str, is_number: bool) {
         if is_number {
             self.numbers.push(key.to_owned());
-        } else if key.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
-            self.numeric_strings.push(key.to_owned());
         }
     }
+}
 
-    fn check<E: serde::ser::Error>(&self, enc: &super::Encoder) -> Result<(), E> {
-        if self.numbers.is_empty() || self.numeric_strings.is_empty() {
+impl Node<'_> {
+    fn check_twice<E: serde::ser::Error>(&self, twice: &Twice) -> Result<(), E> {
+        if twice.numbers.is_empty() {
             return Ok(());
         }
-        let strings: std::collections::HashSet<&str> =
-            self.numeric_strings.iter().map(String::as_str).collect();
-        match self.numbers.iter().find(|n| strings.contains(n.as_str())) {
-            Some(key) => Err(enc.fail(format!(
-                "the table has the key {key} twice, as a number and as a string (both would \
-                 be written \"{key}\")"
-            ))),
-            None => Ok(()),
+        self.ensure_stack(3)?;
+        let numbers: std::collections::HashSet<&str> =
+            twice.numbers.iter().map(String::as_str).collect();
+        let state = self.state;
+        let _guard = StackGuard::new(state);
+        // SAFETY: plain traversal, the value popped after each entry; string keys only read.
+        unsafe {
+            ffi::lua_pushnil(state);
+            while ffi::lua_next(state, self.index) != 0 {
+                if ffi::lua_type(state, -2) == ffi::LUA_TSTRING
+                    && let Ok(text) = std::str::from_utf8(self.bytes(-2))
+                    && numbers.contains(text)
+                {
+                    return Err(self.enc.fail(format!(
+                        "the table has the key {text} twice, as a number and as a string \
+                         (both would be written \"{text}\")"
+                    )));
+                }
+                ffi::lua_pop(state, 1);
+            }
         }
+        Ok(())
     }
 }
