@@ -3,7 +3,7 @@
 use std::ffi::c_void;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use abi_stable::std_types::{RErr, ROk, RString, RVec};
 use async_ffi::FutureExt as _;
@@ -85,7 +85,11 @@ where
     }
 }
 
-/// An async function: the future runs on the plugin's runtime; the caller's coroutine waits.
+/// An async function. Like a JavaScript `async function`, its body runs on the calling (Lua)
+/// thread up to its first `.await` that is not ready, inside the plugin's runtime context (so
+/// it may spawn, start timers and register sockets): a call that completes at once costs no
+/// thread hop and no wake-up. Otherwise the future moves to the plugin's runtime, which
+/// completes it while the caller's coroutine waits.
 pub(crate) fn async_callable<F, Fut, R>(f: F) -> Callable
 where
     F: Fn(*const c_void, Args) -> Fut + Send + Sync + 'static,
@@ -93,7 +97,17 @@ where
     R: IntoResults + Send + 'static,
 {
     let erased: Box<ErasedAsync> = Box::new(move |this, args| {
-        let handle = crate::runtime::runtime().spawn(Caught(Box::pin(f(this, args))));
+        let runtime = crate::runtime::runtime();
+        let mut call = Caught(Box::pin(f(this, args)));
+        let first = {
+            let _context = runtime.enter();
+            // A no-op waker: if the call is not ready, the runtime polls it again with its own.
+            Pin::new(&mut call).poll(&mut Context::from_waker(Waker::noop()))
+        };
+        if let Poll::Ready(result) = first {
+            return std::future::ready(result).into_ffi();
+        }
+        let handle = runtime.spawn(call);
         async move {
             match handle.await {
                 Ok(result) => result,

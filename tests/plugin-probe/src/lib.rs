@@ -4,6 +4,8 @@
 //! - `probe.echo(...)`: its arguments back, for the Lua <-> Value bridge;
 //! - `probe.fail(msg)`, `probe.panic(msg)`, `probe.async_panic(msg)`: the three ways to fail;
 //! - `probe.sleep(seconds, value)`: waits on the plugin's runtime, returns `value`;
+//! - `probe.ready(...)`: an async function that completes at once with its arguments, for
+//!   measuring an awaited async call;
 //! - `probe.tracked(name)`: an object whose drop hook counts; `probe.live()` says how many are
 //!   alive;
 //! - `probe.hammer(fn, n)`: calls `fn(i)` for i = 1..n from a thread of its own, one call after
@@ -76,6 +78,10 @@ fn register(plugin: &mut Plugin) {
                 Ok(())
             }
         })
+        .async_function(
+            "ready",
+            |args: Args| async move { Ok(Multi(args.into_vec())) },
+        )
         .async_function("sleep", |mut args: Args| {
             let seconds = args.float(1, "seconds");
             let value = args.take(2);
