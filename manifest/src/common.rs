@@ -22,11 +22,9 @@ pub fn read_text(path: &Path) -> Result<String, ManifestError> {
 }
 
 pub fn from_yaml<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, ManifestError> {
-    // The parser's first line says what and where; the source snippet under it would break
-    // the one-line refusals the host prints.
-    serde_saphyr::from_str(text).map_err(|e| ManifestError::Syntax {
+    crate::yaml::from_str(text).map_err(|e| ManifestError::Syntax {
         origin: origin.to_owned(),
-        message: e.to_string().lines().next().unwrap_or_default().to_owned(),
+        message: e.to_string(),
     })
 }
 

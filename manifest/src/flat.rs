@@ -1,7 +1,7 @@
 //! A reader for the flat YAML subset that manifests are written in, so discovery at start-up
-//! does not pay for a general YAML parser (serde-saphyr costs ~90K instructions and cold code
+//! does not pay for a general YAML parser (serde-saphyr cost ~90K instructions and cold code
 //! pages per manifest; this reader a few thousand). It accepts only what it can read exactly
-//! like YAML does and returns `None` for anything else, which then goes to serde-saphyr:
+//! like YAML does and returns `None` for anything else, which then goes to the full reader (`yaml.rs`):
 //!
 //! - `key: scalar`: plain (text without YAML indicators), `"double"` (with `\"`, `\\`, `\n`,
 //!   `\t`, `\uXXXX` escapes) or `'single'` (`''` for a quote);

@@ -28,6 +28,7 @@ mod flat;
 mod package;
 mod plugin;
 mod version;
+mod yaml;
 
 pub use error::{Incompatible, ManifestError};
 pub use package::{PackageManifest, Requires};
