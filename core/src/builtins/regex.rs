@@ -13,6 +13,13 @@
 //! regex's `^` and `\b` still see the whole text (as `re.search(pattern, text, pos)` in
 //! Python): `^` matches at its start only, and a word boundary at `init` looks at the byte
 //! before it.
+//!
+//! The build keeps Unicode where scripts meet it (`\w`, `\d`, `\s`, case-insensitive
+//! matching, general categories such as `\p{L}` and `\p{Lu}`, binary properties such as
+//! `\p{Alphabetic}`) and leaves out what costs the binary most for least use: script and age
+//! properties (`\p{Greek}`, `\p{Age:6.0}`; Python's `re` has no `\p` at all) and the
+//! literal prefilters (searches run on the lazy DFA). Such a pattern is refused with the
+//! regex crate's own message.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
