@@ -245,3 +245,39 @@ pub struct HostServicesV3 {
     pub lua_function:
         extern "C" fn(name: RStr<'_>, source: RStr<'_>) -> ROption<RResult<Callback, RString>>,
 }
+
+/// The name of the reactor extension, version 1. A plugin that asked to run its I/O on the
+/// Lua thread ([`crate::Plugin::io_on_lua_thread`]) answers it with a [`ReactorHookV1`]; the
+/// host checks the plugin's view of [`ReactorV1`] against its own layout before using it.
+pub const REACTOR_V1: &str = "assay.reactor.v1";
+
+/// What a plugin returns for [`REACTOR_V1`].
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct ReactorHookV1 {
+    /// The layout of [`ReactorV1`] as the plugin was compiled with it.
+    pub reactor_layout: &'static TypeLayout,
+    pub reactor: &'static ReactorV1,
+}
+
+/// A plugin's I/O driven by the host's thread: while a thread is bound, what the plugin starts
+/// from it (servers, connections, timers) runs on a reactor of that thread, which advances
+/// only inside `drive`, called by the host on that thread when its own work is done. A request
+/// that reaches a server then runs its Lua handler on the same thread, without a hop.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct ReactorV1 {
+    /// Binds the calling thread (the host calls it on a VM's thread when a run starts or the
+    /// plugin loads during one) and returns the token `wake` takes for this thread.
+    pub bind: extern "C" fn() -> *const c_void,
+    /// Unbinds the calling thread (its run ended): what the plugin starts from it afterwards
+    /// runs on the plugin's own threads; what runs on the thread's reactor waits for the next
+    /// bind and drive.
+    pub unbind: extern "C" fn(),
+    /// Runs the calling thread's reactor until `timeout_ns` nanoseconds have passed or `wake`
+    /// is called with its token. Returns 0 at once when the thread has no reactor yet (the
+    /// plugin has started nothing on it), else 1.
+    pub drive: extern "C" fn(timeout_ns: u64) -> u8,
+    /// Ends the current (or next) `drive` of the token's thread; callable from any thread.
+    pub wake: extern "C" fn(token: *const c_void),
+}

@@ -23,6 +23,7 @@
 
 use std::ffi::c_void;
 use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
 
 use abi_stable::StableAbi;
 use abi_stable::std_types::RStr;
@@ -61,6 +62,9 @@ pub(crate) extern "C" fn extension(name: RStr<'_>) -> *const c_void {
         HOST_SERVICES_V1 => &crate::keepalive::HOOK as *const HostHookV1 as *const c_void,
         HOST_SERVICES_V2 => &HOOK_V2 as *const HostHookV2 as *const c_void,
         HOST_SERVICES_V3 => &HOOK_V3 as *const HostHookV3 as *const c_void,
+        crate::abi::REACTOR_V1 if crate::reactor::WANTED.load(Ordering::Acquire) => {
+            &crate::reactor::HOOK as *const crate::abi::ReactorHookV1 as *const c_void
+        }
         _ => std::ptr::null(),
     }
 }

@@ -84,6 +84,8 @@ mod object;
 #[cfg(feature = "plugin")]
 mod plugin;
 #[cfg(feature = "plugin")]
+pub mod reactor;
+#[cfg(feature = "plugin")]
 mod runtime;
 #[cfg(feature = "plugin")]
 mod value;

@@ -25,6 +25,16 @@ pub struct Global {
 }
 
 impl Plugin {
+    /// Asks the host to run this plugin's I/O on the Lua thread while a script runs (see
+    /// [`crate::reactor`]): for plugins whose calls are many and small (a server's requests,
+    /// client round trips), so that each costs no thread hop. Futures then run on a
+    /// current-thread runtime, so a plugin must not block in them. Hosts without the
+    /// extension, and threads the host does not drive, keep the plugin's own runtime.
+    pub fn io_on_lua_thread(&mut self) -> &mut Self {
+        crate::reactor::WANTED.store(true, std::sync::atomic::Ordering::Release);
+        self
+    }
+
     /// The global table `name` (created on first mention).
     pub fn global(&mut self, name: &str) -> &mut Global {
         let index = match self.globals.iter().position(|g| g.name == name) {

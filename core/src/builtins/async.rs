@@ -389,6 +389,9 @@ impl Drop for Watching<'_> {
     }
 }
 
+/// How late a tick may be and still count as on time (tokio's own tolerance).
+const MISSED_TICK: Duration = Duration::from_millis(5);
+
 fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
     let period = args.seconds(1, "seconds")?;
     if period < Duration::from_millis(1) {
@@ -400,10 +403,17 @@ fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
     let hold = crate::vm::keepalive::hold(lua);
     let handle = tokio::task::spawn_local(async move {
         let _hold = hold;
-        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut next = std::time::Instant::now() + period;
         loop {
-            ticker.tick().await;
+            crate::vm::timers::sleep_until(next).await;
+            // A tick more than a few milliseconds late (the script was busy) starts the count
+            // again from now rather than firing the missed ticks in a burst.
+            let now = std::time::Instant::now();
+            next = if now > next + MISSED_TICK {
+                now + period
+            } else {
+                next + period
+            };
             let failure = match run_traced(&task_lua, f.clone(), ()).await {
                 Ok(Ok(_)) => continue,
                 Ok(Err(failure)) => failure.report,

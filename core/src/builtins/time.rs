@@ -77,7 +77,7 @@ fn parse(_: &Lua, args: Args) -> BuiltinResult<f64> {
 
 async fn sleep(_: Lua, args: Args) -> BuiltinResult<()> {
     let duration = args.seconds(1, "seconds")?;
-    tokio::time::sleep(duration).await;
+    crate::vm::timers::sleep(duration).await;
     Ok(())
 }
 

@@ -81,6 +81,36 @@ pub struct LuaCallback {
 impl CallbackImpl for LuaCallback {
     fn call(&self, args: RVec<Value>) -> CallFuture {
         let (reply, result) = oneshot::channel();
+        // A plugin driven on the VM's thread calls while the VM waits: run the function now.
+        let mut args = Some(args);
+        let mut reply = Some(reply);
+        let ran = super::reactor::inline(|lua| {
+            let hub = lua.app_data_ref::<Hub>()?;
+            if !hub.requests.same_channel(&self.requests) {
+                return None;
+            }
+            drop(hub);
+            let (args, reply) = (args.take()?, reply.take()?);
+            Some(call_inline(lua, self.id, args, reply))
+        })
+        .flatten();
+        if let Some(Some(done)) = ran {
+            return std::future::ready(done).into_ffi();
+        }
+        if ran.is_some() {
+            // Started inline and waiting: its reply comes through the channel.
+            return async move {
+                result.await.unwrap_or_else(|_| {
+                    RErr(RString::from(
+                        "the Lua VM finished before the function returned",
+                    ))
+                })
+            }
+            .into_ffi();
+        }
+        let (Some(args), Some(reply)) = (args, reply) else {
+            return std::future::ready(RErr(RString::from("the call could not start"))).into_ffi();
+        };
         let sent = self.requests.send(Request::Call {
             id: self.id,
             args,
@@ -157,19 +187,31 @@ impl ReplySlot {
 const ABANDONED: &str = "stopped: the plugin no longer waits for this call (its caller timed \
                          out or went away)";
 
-/// The count hook's check: an error when the running coroutine serves an abandoned call.
-fn check_abandoned(lua: &Lua) -> mlua::Result<()> {
-    let Some(hub) = lua.app_data_ref::<Hub>() else {
-        return Ok(());
+/// The count hook's check: an error when the running coroutine serves a call its plugin
+/// abandoned. And when Lua has run for a whole time slice while a plugin's I/O waits on this
+/// thread (`reactor`), that I/O gets its turn first (its timers fire, so a handler's timeout
+/// can abandon the call that is computing), or, for a call started inside the reactor, the
+/// call yields to let the reactor go on.
+fn check_call(lua: &Lua) -> mlua::Result<mlua::VmState> {
+    let abandoned = |lua: &Lua| {
+        let hub = lua.app_data_ref::<Hub>()?;
+        let calls = hub.calls.borrow();
+        if calls.is_empty() {
+            return Some(false);
+        }
+        calls
+            .get(&lua.current_thread().to_pointer())
+            .map(|slot| slot.abandoned())
     };
-    let calls = hub.calls.borrow();
-    if calls.is_empty() {
-        return Ok(());
+    let in_call = abandoned(lua);
+    if in_call == Some(true) {
+        return Err(mlua::Error::runtime(ABANDONED));
     }
-    match calls.get(&lua.current_thread().to_pointer()) {
-        Some(slot) if slot.abandoned() => Err(mlua::Error::runtime(ABANDONED)),
-        _ => Ok(()),
+    let state = super::reactor::preempt(in_call.is_some());
+    if abandoned(lua) == Some(true) {
+        return Err(mlua::Error::runtime(ABANDONED));
     }
+    Ok(state)
 }
 
 impl Hub {
@@ -211,7 +253,7 @@ fn hub(lua: &Lua) -> mlua::Result<mlua::AppDataRef<'_, Hub>> {
     if lua.app_data_ref::<Hub>().is_none() {
         lua.set_app_data(Hub::new());
         // Before any call's coroutine exists: they inherit the hook.
-        crate::vm::interrupt::add(lua, Rc::new(check_abandoned))?;
+        crate::vm::interrupt::add(lua, Rc::new(check_call))?;
         let in_run = lua.app_data_ref::<InRun>().is_some_and(|r| r.0.get());
         if in_run && let Some(dispatcher) = dispatcher(lua) {
             // Inside a run, code executes within the run's LocalSet.
@@ -375,7 +417,9 @@ async fn dispatch(
                         let _ = reply.send(result);
                     }
                     let since = *idle_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() < SPIN {
+                    // With a plugin's reactor on this thread, calls from it run inline and
+                    // spinning would only keep the thread out of that reactor.
+                    if since.elapsed() < SPIN && !super::reactor::bound_here() {
                         // Look again soon without registering a waker, so senders find no
                         // one to wake and skip the syscall. Meanwhile the core goes to any
                         // other thread that wants it (on a busy 2-core machine, often the
@@ -415,6 +459,28 @@ async fn dispatch(
         }
     })
     .await
+}
+
+/// A call made while the VM's thread waits in a plugin's reactor (see `reactor`): started at
+/// once; `Some(result)` when it finished without waiting, `None` when it goes on as a task of
+/// the run (its result then comes through `reply`). A panic is the call's error.
+fn call_inline(
+    lua: &Lua,
+    id: u64,
+    args: RVec<Value>,
+    reply: oneshot::Sender<CallResult>,
+) -> Option<CallResult> {
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        start_call(lua, id, args, reply, &mut cx)
+    }));
+    match started {
+        Ok(Some((_, result))) => Some(result),
+        Ok(None) => None,
+        Err(_) => Some(RErr(RString::from(
+            "the host panicked running the function",
+        ))),
+    }
 }
 
 /// Starts a call and polls it once; returns its reply if it is already done, otherwise spawns

@@ -82,6 +82,7 @@ fn open(path: &Path, manifest: &PluginManifest) -> Result<Loaded, String> {
         .into_result()
         .map_err(|e| format!("registration failed: {e}"))?;
     super::host::offer(module);
+    super::reactor::offer(module);
     for global in &manifest.provides {
         if !registration
             .globals

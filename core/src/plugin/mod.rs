@@ -22,6 +22,7 @@ mod glue;
 mod host;
 pub mod load;
 mod object;
+mod reactor;
 mod report;
 
 use std::collections::HashSet;
@@ -199,7 +200,30 @@ pub(crate) fn intern(name: &str) -> &'static str {
 }
 
 /// Marks a run of the VM under way until dropped; Lua functions handed to plugins during it
-/// are dispatched on `local` (see [`callback`]).
-pub fn begin_run<'a>(lua: &'a Lua, local: &tokio::task::LocalSet) -> callback::Run<'a> {
-    callback::Run::begin(lua, local)
+/// are dispatched on `local` (see [`callback`]), and a plugin that runs its I/O on the VM's
+/// thread is driven while the run waits ([`reactor`]). Drop it before `local`.
+pub fn begin_run<'a>(lua: &'a Lua, local: &tokio::task::LocalSet) -> RunGuard<'a> {
+    RunGuard {
+        reactor: reactor::Run::begin(lua, local),
+        _callbacks: callback::Run::begin(lua, local),
+    }
+}
+
+/// A run under way (see [`begin_run`]).
+pub struct RunGuard<'a> {
+    _callbacks: callback::Run<'a>,
+    reactor: reactor::Run,
+}
+
+impl RunGuard<'_> {
+    /// The run's future, polled so that any wake-up also ends a wait in a plugin's reactor.
+    pub fn watch<F: std::future::Future>(&self, future: F) -> reactor::Watched<F> {
+        self.reactor.watch(future)
+    }
+}
+
+/// The executor's park hook (see [`reactor`]): with nothing to run, wait in the bound
+/// plugin's reactor.
+pub fn on_idle() {
+    reactor::idle();
 }

@@ -133,7 +133,10 @@ pub fn install(lua: &Lua, budget: Duration) -> mlua::Result<Rc<Deadline>> {
     });
     lua.set_app_data(deadline.clone());
     let hook = deadline.clone();
-    crate::vm::interrupt::add(lua, Rc::new(move |_| hook.check()))?;
+    crate::vm::interrupt::add(
+        lua,
+        Rc::new(move |_| hook.check().map(|()| mlua::VmState::Continue)),
+    )?;
     let interrupt = deadline.clone();
     crate::builtins::pattern::install(lua, Rc::new(move || interrupt.check()))?;
     crate::builtins::function::guard_catchers(lua)?;

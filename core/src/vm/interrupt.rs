@@ -1,6 +1,8 @@
 //! The VM's count hook: every [`HOOK_EVERY`] Lua instructions it asks each registered check
 //! whether the running code must stop (the run's deadline has passed; the plugin call this
-//! coroutine serves was abandoned by its caller), and raises the first check's error.
+//! coroutine serves was abandoned by its caller), and raises the first check's error; or
+//! whether it must yield for now (a plugin call that has computed for a whole time slice while
+//! that plugin's I/O waits on this thread, see `plugin::reactor`).
 //!
 //! One hook serves every check because Lua has one hook per thread, and coroutines inherit
 //! the hook of the thread that creates them: a second, thread-specific hook would not reach
@@ -16,8 +18,10 @@ use mlua::{HookTriggers, Lua, VmState};
 /// Lua instructions between two checks: about 20-50 µs of a busy loop.
 pub const HOOK_EVERY: u32 = 10_000;
 
-/// A check the hook runs: an error stops the running code with that error.
-pub type Check = Rc<dyn Fn(&Lua) -> mlua::Result<()>>;
+/// A check the hook runs: an error stops the running code with that error; `Yield` suspends
+/// the running coroutine (where Lua can: a hook yields only at yieldable points), which its
+/// driver resumes later.
+pub type Check = Rc<dyn Fn(&Lua) -> mlua::Result<VmState>>;
 
 /// The registered checks, as app data.
 #[derive(Default)]
@@ -38,10 +42,13 @@ pub fn add(lua: &Lua, check: Check) -> mlua::Result<()> {
                 Some(checks) => checks.0.borrow().clone(),
                 None => Vec::new(),
             };
+            let mut state = VmState::Continue;
             for check in checks {
-                check(lua)?;
+                if let VmState::Yield = check(lua)? {
+                    state = VmState::Yield;
+                }
             }
-            Ok(VmState::Continue)
+            Ok(state)
         },
     )
 }

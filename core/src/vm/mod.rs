@@ -18,6 +18,7 @@ pub mod keepalive;
 pub mod memory;
 pub(crate) mod sandbox;
 pub mod script;
+pub mod timers;
 pub mod traced;
 
 use std::path::{Path, PathBuf};
@@ -173,6 +174,7 @@ impl RuntimeBuilder {
         }
         let executor = tokio::runtime::Builder::new_current_thread()
             .enable_time()
+            .on_thread_park(crate::plugin::on_idle)
             .build()
             .map_err(RunError::Executor)?;
         Ok(Runtime {
@@ -423,7 +425,7 @@ impl Runtime {
     fn drive(&self, function: Function, args: MultiValue) -> Result<MultiValue, RunError> {
         let local = tokio::task::LocalSet::new();
         let lua = &self.lua;
-        let _run = crate::plugin::begin_run(lua, &local);
+        let plugin_run = crate::plugin::begin_run(lua, &local);
         let deadline = deadline::of(lua);
         let until = deadline.as_ref().map(|d| d.start());
         let run = async {
@@ -437,14 +439,17 @@ impl Runtime {
             }
             Ok(values)
         };
-        let outcome = local.block_on(&self.executor, async {
-            match until {
-                Some(at) => tokio::time::timeout_at(at.into(), run)
-                    .await
-                    .unwrap_or_else(|_| Err(RunError::Timeout(Report::default()))),
-                None => run.await,
-            }
-        });
+        let outcome = self
+            .executor
+            .block_on(plugin_run.watch(local.run_until(async {
+                match until {
+                    Some(at) => timers::timeout_at(at, run)
+                        .await
+                        .unwrap_or_else(|| Err(RunError::Timeout(Report::default()))),
+                    None => run.await,
+                }
+            })));
+        drop(plugin_run);
         if let Some(deadline) = &deadline {
             let timed_out = deadline.expired();
             deadline.stop();

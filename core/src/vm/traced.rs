@@ -2,6 +2,8 @@
 //! traceback of the place where it happened (a coroutine's stack is gone once it has died).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::c_void;
 use std::rc::Rc;
 
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Value};
@@ -44,12 +46,58 @@ pub async fn run_traced_main(
         .await
 }
 
-/// A call made ready to run: its coroutine and message handler exist (and count against the
-/// memory limit) before it is run, so a spawner learns at once that there is no room for it.
+/// A call made ready to run: its coroutine exists (and counts against the memory limit)
+/// before it is run, so a spawner learns at once that there is no room for it.
 pub struct Traced {
     thread: mlua::Thread,
     args: MultiValue,
-    slot: Rc<RefCell<Option<Report>>>,
+    reports: Reports,
+}
+
+/// Reports the message handler left, by the coroutine that failed (taken by its run).
+type Reports = Rc<RefCell<HashMap<*const c_void, Report>>>;
+
+/// What every traced call of a VM shares, made at its first call: the original `xpcall`, the
+/// glue that marks a coroutine as driven, and one message handler, which files each failure's
+/// report under the coroutine it happened in. Per call that leaves creating the coroutine.
+#[derive(Clone)]
+struct Shared {
+    xpcall: Function,
+    driven: Function,
+    handler: Function,
+    reports: Reports,
+}
+
+fn shared(lua: &Lua) -> mlua::Result<Shared> {
+    if let Some(shared) = lua.app_data_ref::<Shared>() {
+        return Ok(shared.clone());
+    }
+    let reports: Reports = Rc::default();
+    let handler = {
+        let reports = reports.clone();
+        lua.create_function(move |lua, err: Value| {
+            crate::vm::ensure_open()?;
+            // A nil global of a plugin that is not installed says which plugin it is.
+            let message = crate::plugin::absent::explain(lua, describe(lua, &err));
+            let traceback = lua
+                .traceback(None, 1)
+                .map(|t| clean_traceback(&t.to_string_lossy()))
+                .unwrap_or_default();
+            let report = Report { message, traceback };
+            reports
+                .borrow_mut()
+                .insert(lua.current_thread().to_pointer(), report);
+            Ok(err)
+        })?
+    };
+    let made = Shared {
+        xpcall: lua.named_registry_value(XPCALL_KEY)?,
+        driven: crate::builtins::function::glue(lua, "driven")?,
+        handler,
+        reports,
+    };
+    lua.set_app_data(made.clone());
+    Ok(made)
 }
 
 impl Traced {
@@ -60,32 +108,17 @@ impl Traced {
 
     /// `kind`: what the coroutine is to the script (`builtins::coroutine::TASK` or `MAIN`).
     fn driven(lua: &Lua, f: Function, args: impl IntoLuaMulti, kind: i64) -> mlua::Result<Traced> {
-        let slot: Rc<RefCell<Option<Report>>> = Rc::default();
-        let handler = {
-            let slot = slot.clone();
-            lua.create_function(move |lua, err: Value| {
-                crate::vm::ensure_open()?;
-                // A nil global of a plugin that is not installed says which plugin it is.
-                let message = crate::plugin::absent::explain(lua, describe(lua, &err));
-                let traceback = lua
-                    .traceback(None, 1)
-                    .map(|t| clean_traceback(&t.to_string_lossy()))
-                    .unwrap_or_default();
-                *slot.borrow_mut() = Some(Report { message, traceback });
-                Ok(err)
-            })?
-        };
-        let xpcall: Function = lua.named_registry_value(XPCALL_KEY)?;
-        let thread = lua.create_thread(xpcall)?;
+        let shared = shared(lua)?;
+        let thread = lua.create_thread(shared.xpcall)?;
         // The script may see this coroutine (`coroutine.running()`) but not resume it.
-        crate::builtins::function::glue::<Function>(lua, "driven")?.call::<()>((&thread, kind))?;
+        shared.driven.call::<()>((&thread, kind))?;
         let mut call_args = args.into_lua_multi(lua)?;
-        call_args.push_front(Value::Function(handler));
+        call_args.push_front(Value::Function(shared.handler));
         call_args.push_front(Value::Function(f));
         Ok(Traced {
             thread,
             args: call_args,
-            slot,
+            reports: shared.reports,
         })
     }
 
@@ -96,13 +129,15 @@ impl Traced {
 
     /// Runs the call to its end.
     pub async fn run(self, lua: &Lua) -> mlua::Result<Result<MultiValue, Failure>> {
+        let key = self.thread.to_pointer();
         let mut results: MultiValue = self.thread.into_async(self.args)?.await?;
         let ok = matches!(results.pop_front(), Some(Value::Boolean(true)));
+        let report = self.reports.borrow_mut().remove(&key);
         if ok {
             return Ok(Ok(results));
         }
         let value = results.pop_front().unwrap_or(Value::Nil);
-        let report = self.slot.borrow_mut().take().unwrap_or_else(|| Report {
+        let report = report.unwrap_or_else(|| Report {
             // Lua does not call the handler for memory errors.
             message: describe(lua, &value),
             traceback: String::new(),

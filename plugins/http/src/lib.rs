@@ -22,6 +22,9 @@ mod tls;
 
 /// Registers the `http` global: the client functions and the server.
 pub fn register(plugin: &mut assay_sdk::Plugin) {
+    // A server's requests and a client's round trips are many and small: run them on the
+    // Lua thread, without a hop per call (see `assay_sdk::reactor`).
+    plugin.io_on_lua_thread();
     let http = plugin.global("http");
     client::register(http);
     server::register(http);

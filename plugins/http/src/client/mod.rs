@@ -79,17 +79,26 @@ pub fn register(http: &mut Global) {
     });
 }
 
-/// The client behind `http.get` and friends, made at the first call.
+/// The client behind `http.get` and friends, made at the first call: one per Lua thread the
+/// host drives (its pooled connections live on that thread's reactor, which only that thread
+/// advances), one for the plugin's own runtime otherwise.
 fn default_client() -> Result<Arc<HttpClient>> {
-    static DEFAULT: OnceLock<std::result::Result<Arc<HttpClient>, String>> = OnceLock::new();
-    DEFAULT
-        .get_or_init(|| {
-            HttpClient::build(ClientSpec::default())
-                .map(Arc::new)
-                .map_err(Error::into_message)
-        })
-        .clone()
-        .map_err(Error::new)
+    type Made = std::result::Result<Arc<HttpClient>, String>;
+    fn make() -> Made {
+        HttpClient::build(ClientSpec::default())
+            .map(Arc::new)
+            .map_err(Error::into_message)
+    }
+    thread_local! {
+        static ON_THIS_THREAD: std::cell::OnceCell<Made> = const { std::cell::OnceCell::new() };
+    }
+    static SHARED: OnceLock<Made> = OnceLock::new();
+    let made = if assay_sdk::reactor::on_lua_thread() {
+        ON_THIS_THREAD.with(|c| c.get_or_init(make).clone())
+    } else {
+        SHARED.get_or_init(make).clone()
+    };
+    made.map_err(Error::new)
 }
 
 /// An HTTP client: a reqwest client (pooled connections, TLS set-up) and the defaults its

@@ -231,7 +231,10 @@ pub async fn call(
     stage: Stage,
     args: Vec<Value>,
 ) -> Result<Vec<Value>, Failure> {
-    let _in_flight = app.spin.get_or_init(Spin::start).enter();
+    // Spinning only helps a server on the plugin's own thread, to catch the reply from the Lua
+    // thread; one driven on the Lua thread gets its reply inline.
+    let _in_flight =
+        (!assay_sdk::reactor::on_lua_thread()).then(|| app.spin.get_or_init(Spin::start).enter());
     let running = f.call(args);
     let result = match app.timeout {
         None => running.await,
