@@ -8,8 +8,10 @@
 //!
 //! Both ways stay inside the VM's memory limit. Lua -> Value copies every string into the
 //! plugin, outside Lua's accounting, and a table may hold one large string many times: the
-//! bytes copied in one call are bounded by the limit ([`StringBytes`]). Value -> Lua builds
-//! under a [`codec::Budget`] that checks every large string before it is made.
+//! bytes copied in one call are bounded by the limit ([`StringBytes`]). Value -> Lua
+//! ([`to_lua`]) allocates through Lua, whose allocator enforces the limit.
+
+mod to_lua;
 
 use std::cell::OnceCell;
 
@@ -228,90 +230,7 @@ fn marked_array_len(t: &mlua::Table) -> Result<usize, String> {
     Ok(len)
 }
 
-/// Converts results back to Lua. Like the JSON decoder, it builds its tables under a
-/// [`codec::Budget`] rather than the VM's memory limit: with the limit set, mlua protects every
-/// table insertion with a call of its own, which was a fifth of an HTTP handler call's cost.
-pub fn to_lua_values(lua: &Lua, values: RVec<Value>) -> mlua::Result<mlua::MultiValue> {
-    let markers = lazy(lua);
-    codec::with_budget(lua, |budget| {
-        values
-            .into_iter()
-            .map(|v| convert(lua, &markers, budget, v, 0))
-            .collect()
-    })
-}
-
-/// Converts one value back to Lua.
-pub fn to_lua(lua: &Lua, v: Value) -> mlua::Result<mlua::Value> {
-    let markers = lazy(lua);
-    codec::with_budget(lua, |budget| convert(lua, &markers, budget, v, 0))
-}
-
-/// Table slots at least this many are checked against the limit before the table is made
-/// (smaller ones are covered by the budget's periodic check).
-const CHECKED_SLOTS: usize = 1024;
-
-/// Bytes a Lua table slot takes, near enough: 16 in the array part, 32 in the hash part.
-const ARRAY_SLOT: usize = 16;
-const HASH_SLOT: usize = 32;
-
-/// A memory error unless a table of `slots` slots of `slot` bytes fits.
-fn table_room(lua: &Lua, slots: usize, slot: usize) -> mlua::Result<()> {
-    if slots >= CHECKED_SLOTS {
-        crate::vm::memory::ensure_room(lua, slots.saturating_mul(slot))?;
-    }
-    Ok(())
-}
-
-fn convert(
-    lua: &Lua,
-    markers: &LazyMarkers,
-    budget: &codec::Budget<'_>,
-    v: Value,
-    depth: usize,
-) -> mlua::Result<mlua::Value> {
-    match &v {
-        // Strings are checked one by one from a KiB up: a thousand of them between two
-        // periodic checks would be a thousand times their size past the limit.
-        Value::Str(s) => budget.string(s.len())?,
-        _ => budget.tick()?,
-    }
-    if depth >= MAX_DEPTH {
-        return Err(mlua::Error::runtime(format!(
-            "the plugin returned a value nested more than {MAX_DEPTH} levels deep"
-        )));
-    }
-    Ok(match v {
-        Value::Nil => mlua::Value::Nil,
-        Value::Null => codec::null(),
-        Value::Bool(b) => mlua::Value::Boolean(b),
-        Value::Int(i) => mlua::Value::Integer(i),
-        Value::Float(f) => mlua::Value::Number(f),
-        Value::Str(s) => mlua::Value::String(lua.create_string(s.as_slice())?),
-        Value::Array(list) => {
-            table_room(lua, list.len(), ARRAY_SLOT)?;
-            let t = lua.create_table_with_capacity(list.len(), 0)?;
-            for (i, item) in list.into_iter().enumerate() {
-                t.raw_set(i + 1, convert(lua, markers, budget, item, depth + 1)?)?;
-            }
-            t.set_metatable(Some(markers.get()?.array.clone()))?;
-            mlua::Value::Table(t)
-        }
-        Value::Map(map) => {
-            table_room(lua, map.len(), HASH_SLOT)?;
-            let t = lua.create_table_with_capacity(0, map.len())?;
-            for (k, v) in map {
-                let key = convert(lua, markers, budget, k, depth + 1)?;
-                if !key.is_nil() {
-                    t.raw_set(key, convert(lua, markers, budget, v, depth + 1)?)?;
-                }
-            }
-            mlua::Value::Table(t)
-        }
-        Value::Object(obj) => mlua::Value::UserData(super::object::wrap(lua, obj)?),
-        Value::Function(cb) => mlua::Value::Function(callback::unwrap(lua, cb)?),
-    })
-}
+pub use to_lua::{to_lua, to_lua_values};
 
 #[cfg(test)]
 mod tests {
