@@ -171,10 +171,7 @@ impl RuntimeBuilder {
             lua.set_memory_limit(self.memory_limit)
                 .map_err(RunError::Setup)?;
         }
-        let executor = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .map_err(RunError::Executor)?;
+        let executor = thread_executor().map_err(RunError::Executor)?;
         Ok(Runtime {
             lua: std::mem::ManuallyDrop::new(lua),
             executor,
@@ -182,6 +179,36 @@ impl RuntimeBuilder {
             sandbox: self.sandbox,
         })
     }
+}
+
+thread_local! {
+    static EXECUTOR: std::cell::RefCell<std::rc::Weak<tokio::runtime::Runtime>> =
+        const { std::cell::RefCell::new(std::rc::Weak::new()) };
+}
+
+/// The executor of the VMs on this thread: one current-thread tokio runtime, made by the first
+/// VM and dropped with the last.
+///
+/// Why shared: a host that embeds thousands of VMs (hooks run in-process) paid for a runtime
+/// per VM, its timer wheel and driver included, in time to build and memory to keep. Sharing
+/// is safe because a VM never leaves its thread (`Lua` is `!Send`) and runs only inside its
+/// own `drive`, on a `LocalSet` of its own: its tasks, timers and I/O belong to that run and
+/// are dropped with it, so VMs on one thread never see each other's work. What they share is
+/// the reactor and the clock, which are the thread's anyway. Nesting is no different from
+/// before: driving one VM from inside another's run is refused by tokio either way.
+fn thread_executor() -> std::io::Result<std::rc::Rc<tokio::runtime::Runtime>> {
+    EXECUTOR.with(|shared| {
+        if let Some(executor) = shared.borrow().upgrade() {
+            return Ok(executor);
+        }
+        let executor = std::rc::Rc::new(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()?,
+        );
+        *shared.borrow_mut() = std::rc::Rc::downgrade(&executor);
+        Ok(executor)
+    })
 }
 
 /// Marks a VM whose `arg` the command line set ([`Runtime::set_command_line`]).
@@ -197,7 +224,8 @@ pub struct Runtime {
     /// Dropped by hand (see `Drop`), before the executor.
     lua: std::mem::ManuallyDrop<Lua>,
     /// Declared after `lua`, so it is dropped after the state whose finalizers may use it.
-    executor: tokio::runtime::Runtime,
+    /// Shared with the thread's other VMs (see [`thread_executor`]).
+    executor: std::rc::Rc<tokio::runtime::Runtime>,
     memory_limit: usize,
     /// Every chunk loads as text only.
     sandbox: bool,
