@@ -32,6 +32,7 @@ import http_server  # bench/http_server.py: assay's http.server against nginx + 
 
 from http_client_bench import BenchError, bench_http_client
 from json_docs import generate_document, generate_records
+import embed_bench
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -476,6 +477,11 @@ def main() -> int:
                                seconds=2 if args.quick else 5)
     except http_server.BenchError as e:
         die(str(e))
+    log("embedded VMs: 1,000 sandboxed VMs built, checked and kept in one process")
+    try:
+        em = embed_bench.bench_embed(1 if args.quick else 5, log=log)
+    except embed_bench.BenchError as e:
+        die(str(e))
     log("HTTP client: requests/s against requests (sequential) and aiohttp (concurrent)")
     try:
         hc = bench_http_client(assay, find_plugin_lib(assay), http_rounds, http_seconds, log)
@@ -527,6 +533,11 @@ def main() -> int:
           f"{len(pl.plugins)} plugins on the lib path ({', '.join(pl.plugins)}) against an empty "
           f"one, median of {pl.startup_runs} paired runs (ratio: median of per-pair ratios; "
           f"'no measurable difference' read as within 3%).")
+    print()
+    print("Embedded VMs (see bench/embed; no peer):")
+    print(table(em.rows()))
+    for line in em.notes():
+        print(line)
     print()
     print("HTTP client (see bench/http_client_bench.py):")
     print(table(hc.rows()))
