@@ -49,22 +49,33 @@ pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.raw_set("matches", function(lua, "assert.matches", matches)?)?;
     t.raw_set("not_nil", function(lua, "assert.not_nil", not_nil)?)?;
     t.raw_set("is_nil", function(lua, "assert.is_nil", is_nil)?)?;
-    t.raw_set("raises", async_function(lua, "assert.raises", raises)?)?;
     Ok(())
+}
+
+/// `assert.raises`, kept apart from the other checks because it is the one async function
+/// among them: the first async function a VM makes costs mlua a Lua chunk compiled from
+/// source (its polling wrapper), more than making all the other checks together. Embedders
+/// that build thousands of VMs whose checks use `assert.eq` but never `assert.raises` (a
+/// check script) should not pay for it.
+fn fill_async(lua: &Lua, t: &Table) -> mlua::Result<()> {
+    t.raw_set("raises", async_function(lua, "assert.raises", raises)?)
 }
 
 /// Registry fields of Lua's own `assert` and of the table of its checks.
 const ASSERT_KEY: &CStr = c"assay.assert";
 const CHECKS_KEY: &CStr = c"assay.assert.checks";
+const ASYNC_CHECKS_KEY: &CStr = c"assay.assert.async_checks";
 
 /// Keeps Lua's own `assert` as the global and gives functions the metatable whose `__index`
 /// answers `assert.<check>` (the checks are made on first use, like a lazy module's).
 pub fn install(lua: &Lua) -> mlua::Result<()> {
     let native: Function = lua.globals().raw_get("assert")?;
     let checks = super::lazy::table(lua, std::rc::Rc::new(fill))?;
+    let async_checks = super::lazy::table(lua, std::rc::Rc::new(fill_async))?;
     let key = |k: &'static CStr| k.to_str().map_err(mlua::Error::external);
     lua.set_named_registry_value(key(ASSERT_KEY)?, native)?;
     lua.set_named_registry_value(key(CHECKS_KEY)?, checks)?;
+    lua.set_named_registry_value(key(ASYNC_CHECKS_KEY)?, async_checks)?;
     let metatable = lua.create_table()?;
     // SAFETY: `function_index` follows the C API's rules and holds no Rust value that needs
     // dropping when Lua raises.
@@ -88,8 +99,29 @@ unsafe extern "C-unwind" fn function_index(state: *mut ffi::lua_State) -> c_int 
             // With the position of the indexing code, as Lua's own message.
             return ffi::luaL_error(state, c"attempt to index a function value".as_ptr());
         }
-        ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, CHECKS_KEY.as_ptr());
-        if ffi::lua_getmetatable(state, 4) != 0 {
+        // The synchronous checks at 4, then, for a key they lack, the async ones at 5.
+        push_checks(state, CHECKS_KEY);
+        ffi::lua_pushvalue(state, 2);
+        if ffi::lua_rawget(state, 4) != ffi::LUA_TNIL {
+            return 1;
+        }
+        ffi::lua_pop(state, 1);
+        push_checks(state, ASYNC_CHECKS_KEY);
+        ffi::lua_pushvalue(state, 2);
+        ffi::lua_rawget(state, 5);
+        1
+    }
+}
+
+/// Pushes the checks table kept in the registry at `key`, made now if it is still lazy.
+///
+/// # Safety
+/// Called from `function_index`, with room for a few values on the stack; may raise.
+unsafe fn push_checks(state: *mut ffi::lua_State, key: &CStr) {
+    unsafe {
+        ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, key.as_ptr());
+        let checks = ffi::lua_gettop(state);
+        if ffi::lua_getmetatable(state, checks) != 0 {
             // Still the lazy stub's: make the checks now. Growing the stack for the call
             // cannot run Lua's emergency collection, so a script at its memory limit with
             // garbage not yet collected (right after a caught "not enough memory") would fail
@@ -103,7 +135,7 @@ unsafe extern "C-unwind" fn function_index(state: *mut ffi::lua_State) -> c_int 
                 ffi::LUA_REGISTRYINDEX,
                 super::function::MATERIALIZE_KEY.as_ptr(),
             );
-            ffi::lua_pushvalue(state, 4);
+            ffi::lua_pushvalue(state, checks);
             ffi::lua_call(state, 1, 2);
             if ffi::lua_type(state, -2) == ffi::LUA_TLIGHTUSERDATA {
                 // (FAIL, message): raise the message as it is.
@@ -111,9 +143,6 @@ unsafe extern "C-unwind" fn function_index(state: *mut ffi::lua_State) -> c_int 
             }
             ffi::lua_pop(state, 2);
         }
-        ffi::lua_pushvalue(state, 2);
-        ffi::lua_rawget(state, 4);
-        1
     }
 }
 
