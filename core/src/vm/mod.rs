@@ -1,8 +1,8 @@
 //! Building a VM and running scripts on it.
 //!
 //! A [`Runtime`] is one Lua 5.5 state with Assay's globals, a memory limit, the `require`
-//! searcher over a lib path, and a single-threaded executor. A script runs as a coroutine on
-//! that executor: I/O and `sleep` yield it, `async.spawn` runs more coroutines beside it, and a
+//! searcher over a lib path, and a single-threaded executor (one per thread, shared by the
+//! thread's VMs: see `thread_executor`). A script runs as a coroutine on that executor: I/O and `sleep` yield it, `async.spawn` runs more coroutines beside it, and a
 //! run ends when the main chunk and everything it spawned have finished.
 //!
 //! ```no_run
@@ -216,8 +216,9 @@ struct CommandLine;
 
 /// A Lua VM with Assay's globals and an executor to run it on.
 ///
-/// `run_*` block the calling thread until the script and its tasks finish; they drive their
-/// own single-threaded tokio executor, so call them from a plain thread (inside another tokio
+/// `run_*` block the calling thread until the script and its tasks finish; they drive the
+/// thread's single-threaded tokio executor (shared by its VMs, each run on a `LocalSet` of its
+/// own), so call them from a plain thread (inside another tokio
 /// runtime, use `spawn_blocking` or a dedicated thread). A `Runtime` is not `Send`: one VM, one
 /// thread; scale with several runtimes.
 pub struct Runtime {
