@@ -1,7 +1,7 @@
 //! The bridge between Lua values and data formats (JSON, YAML, TOML), shared by all three.
 //!
 //! Decoding goes straight from the parser into Lua tables (a serde `DeserializeSeed`, no
-//! intermediate tree); encoding walks Lua tables through serde's `Serialize`. Conventions:
+//! intermediate tree; JSON's pushes onto the Lua stack, see `to_stack`); encoding walks Lua tables through serde's `Serialize`. Conventions:
 //! - `null` decodes to the sentinel [`null`] (`json.null`, `tostring` gives "json.null"),
 //!   which encodes back to `null`;
 //! - decoded sequences carry a marker metatable, so `[]` encodes back as `[]`;
@@ -192,7 +192,6 @@ pub fn decode_toml<E>(
             failure: &failure,
             budget,
             datetime: &datetime,
-            toml: true,
         };
         deserialize(seed).map_err(|e| match failure.take() {
             Some(lua_error) => crate::builtins::function::Raise::Lua(lua_error),
