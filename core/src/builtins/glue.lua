@@ -195,15 +195,4 @@ function glue.guard_catchers(G, timed_out)
   end
 end
 
--- The sandbox's `load`: text chunks only (a crafted binary chunk can break the VM). Here, in
--- the glue compiled at build time, rather than compiled from source in every sandboxed VM.
-function glue.text_only_load(load)
-  return function(chunk, name, mode, env)
-    if mode ~= nil and mode ~= 't' then
-      error('load: binary chunks are not available in sandbox', 2)
-    end
-    return load(chunk, name, 't', env)
-  end
-end
-
 return glue

@@ -22,7 +22,7 @@
 
 use mlua::{Function, Lua, Table, Value};
 
-use crate::builtins::function::{Raise, function};
+use crate::builtins::function::{INTERNAL_CHUNK, Raise, function};
 
 /// `os` functions a sandboxed script keeps: clocks, dates, and the environment it may read.
 const OS_KEPT: &[&str] = &["time", "clock", "date", "difftime", "getenv"];
@@ -181,7 +181,17 @@ pub fn apply(lua: &Lua) -> mlua::Result<()> {
     g.raw_set("loadfile", refusal(lua, "loadfile")?)?;
     g.raw_set("dofile", refusal(lua, "dofile")?)?;
     let load: Function = g.raw_get("load")?;
-    let text_only: Function =
-        crate::builtins::function::glue::<Function>(lua, "text_only_load")?.call(load)?;
+    let text_only: Function = lua
+        .load(
+            "local load, error = ...\n\
+             return function(chunk, name, mode, env)\n\
+               if mode ~= nil and mode ~= 't' then\n\
+                 error('load: binary chunks are not available in sandbox', 2)\n\
+               end\n\
+               return load(chunk, name, 't', env)\n\
+             end",
+        )
+        .set_name(INTERNAL_CHUNK)
+        .call((load, g.raw_get::<Function>("error")?))?;
     g.raw_set("load", text_only)
 }
