@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Assay benchmark suite: start-up time/RSS and JSON throughput, against lua5.4 + lua-cjson;
-plugin call overhead; HTTP client requests/s against Python's requests and aiohttp.
+plugin call overhead; sandboxed VMs embedded in one process (bench/embed); HTTP client
+requests/s against Python's requests and aiohttp.
 
 Run through `bench/run` (see bench/README.md). Standard library only, Python >= 3.11.
 
