@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Assay benchmark suite: start-up time/RSS and JSON throughput, against lua5.4 + lua-cjson;
-plugin call overhead; HTTP client requests/s against Python's requests and aiohttp.
+plugin call overhead; sandboxed VMs embedded in one process (bench/embed); HTTP client
+requests/s against Python's requests and aiohttp.
 
 Run through `bench/run` (see bench/README.md). Standard library only, Python >= 3.11.
 
@@ -15,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -33,6 +32,8 @@ from typing import NoReturn
 import http_server  # bench/http_server.py: assay's http.server against nginx + Lua
 
 from http_client_bench import BenchError, bench_http_client
+from json_docs import generate_document, generate_records
+import embed_bench
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -267,103 +268,6 @@ def bench_startup(assay: Path, lua: Path, runs: int, warmups: int) -> Startup:
 # JSON
 # --------------------------------------------------------------------------------------------
 
-# Strings that exercise the escape and UTF-8 paths of both parsers and encoders.
-_TRICKY = [
-    'line one\nline two\ttabbed',
-    'say "hello" to C:\\path\\to\\file',
-    'café, naïve, Zürich',
-    'Ελληνικά και русский текст',
-    '日本語のテキスト',
-    'emoji 🚀 and ✓ checks',
-    'bell\u0007 and null-ish \u0001 control',
-    'url https://example.com/a/b?c=d&e=f',
-]
-
-
-def generate_document(target_bytes: int, seed: int = 20261122) -> bytes:
-    """A deterministic, compact JSON array of "k8s-like" objects, about target_bytes long.
-
-    Objects, arrays, strings (some with escapes, some non-ASCII), integers, floats, booleans
-    and nulls, nested at most six levels (counting the top array as one):
-    list > item > spec > containers > container > {limits, env, ports}.
-    Same seed, same bytes: the document does not depend on the machine or Python's hash seed.
-    """
-    rng = random.Random(seed)
-    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
-             "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa"]
-
-    def name() -> str:
-        return f"{rng.choice(words)}-{rng.choice(words)}-{rng.randrange(100000):05d}"
-
-    def container(app: str, c: int) -> dict:
-        return {
-            "name": f"{app}-c{c}",
-            "image": f"registry.example.com/{rng.choice(words)}/{app}:"
-                     f"{rng.randint(1, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 99)}",
-            "ports": [rng.choice([80, 443, 8080, 9090]) for _ in range(rng.randint(0, 3))],
-            "limits": {"cpu": f"{rng.randint(1, 8) * 250}m",
-                       "memory": f"{rng.randint(1, 16) * 128}Mi"},
-            "requestCpu": rng.uniform(0.05, 2.0),
-            "requestMemoryBytes": rng.randint(1, 1 << 34),
-            "env": {f"VAR_{k}": rng.choice(_TRICKY) if k == 0 else name()
-                    for k in range(rng.randint(1, 4))},
-            "privileged": rng.random() < 0.1,
-            "command": None,
-        }
-
-    def item(i: int) -> dict:
-        app = name()
-        return {
-            "apiVersion": "apps/v1",
-            "kind": rng.choice(["Deployment", "StatefulSet", "DaemonSet"]),
-            "metadata": {
-                "name": app,
-                "namespace": rng.choice(["default", "kube-system", "prod", "staging"]),
-                "uid": "%08x-%04x-%04x-%04x-%012x" % (rng.getrandbits(32), rng.getrandbits(16),
-                                                      rng.getrandbits(16), rng.getrandbits(16),
-                                                      rng.getrandbits(48)),
-                "resourceVersion": rng.randint(1, 10**9),
-                "generation": i,
-                "labels": {"app": app, "tier": rng.choice(["web", "db", "cache"]),
-                           "release": f"r{rng.randint(1, 500)}"},
-                "annotations": {"description": rng.choice(_TRICKY),
-                                "checksum": "%032x" % rng.getrandbits(128)},
-                "creationTimestamp": "2026-%02d-%02dT%02d:%02d:%02dZ" % (
-                    rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23),
-                    rng.randint(0, 59), rng.randint(0, 59)),
-                "deletionTimestamp": None,
-            },
-            "spec": {
-                "replicas": rng.randint(0, 12),
-                "paused": rng.random() < 0.05,
-                "selector": {"app": app},
-                "containers": [container(app, c) for c in range(rng.randint(1, 3))],
-                "nodeSelector": None if rng.random() < 0.5 else {"disk": "ssd"},
-            },
-            "status": {
-                "ready": rng.random() < 0.9,
-                "availableReplicas": rng.randint(0, 12),
-                "cpuUsage": round(rng.uniform(0, 100), 6),
-                "latencyMs": [round(rng.expovariate(0.05), 3) for _ in range(5)],
-                "conditions": [{"type": t, "status": rng.choice([True, False]),
-                                "lastProbe": None, "reason": rng.choice(_TRICKY)}
-                               for t in ("Available", "Progressing")],
-            },
-        }
-
-    # Compact separators, as APIs and encoders emit; ensure_ascii=False keeps non-ASCII as raw
-    # UTF-8 (as in real documents) while quotes, backslashes and control characters are escaped.
-    def dump(value) -> bytes:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-    items, size = [], 2  # the enclosing "[]"
-    while size < target_bytes and len(items) < 1_000_000:  # bounded
-        obj = item(len(items))
-        items.append(obj)
-        size += len(dump(obj)) + 1
-    return dump(items)
-
-
 _RESULT = re.compile(r"^RESULT (.*)$", re.M)
 
 
@@ -393,11 +297,12 @@ class JsonResult:
     encode_ratio: float
 
 
-def bench_json(assay: Path, lua: Path, rounds: int, seconds: float, doc_kb: int) -> JsonResult:
+def bench_json(assay: Path, lua: Path, rounds: int, seconds: float, text: bytes,
+               name: str) -> JsonResult:
     with tempfile.TemporaryDirectory(prefix="assay-bench-") as tmp:
         doc = Path(tmp) / "doc.json"
-        doc.write_bytes(generate_document(doc_kb * 1000))
-        log(f"JSON document: {doc.stat().st_size} bytes; {rounds} round(s) of >= {seconds}s phases")
+        doc.write_bytes(text)
+        log(f"JSON document ({name}): {len(text)} bytes; {rounds} round(s) of >= {seconds}s phases")
         # assay runs with its defaults, the 64 MiB memory limit included: that is what users
         # get, and the limit has a cost of its own (see core/src/builtins/codec/mod.rs).
         a_argv = [str(assay), str(JSON_SCRIPT), str(doc), str(seconds)]
@@ -406,7 +311,7 @@ def bench_json(assay: Path, lua: Path, rounds: int, seconds: float, doc_kb: int)
         for r in range(rounds):  # alternating A B A B
             a_runs.append(run_json_once(a_argv))
             b_runs.append(run_json_once(b_argv))
-            log(f"JSON round {r + 1}/{rounds}: assay parse {a_runs[-1]['parse_mbps']} "
+            log(f"JSON ({name}) round {r + 1}/{rounds}: assay parse {a_runs[-1]['parse_mbps']} "
                 f"encode {a_runs[-1]['encode_mbps']} MB/s; cjson parse {b_runs[-1]['parse_mbps']} "
                 f"encode {b_runs[-1]['encode_mbps']} MB/s")
 
@@ -563,7 +468,10 @@ def main() -> int:
 
     log(f"start-up: {startup_warmups} warm-ups, then {startup_runs} runs each, alternating")
     st = bench_startup(assay, lua, startup_runs, startup_warmups)
-    js = bench_json(assay, lua, json_rounds, json_seconds, doc_kb)
+    js = bench_json(assay, lua, json_rounds, json_seconds,
+                    generate_document(doc_kb * 1000), "k8s objects")
+    jr = bench_json(assay, lua, json_rounds, json_seconds, generate_records(20_000),
+                    "20k records")
     log("plugins: per-call overhead, and start-up with all plugins against none")
     pl = bench_plugins(assay, json_rounds, json_seconds * 2, startup_runs, startup_warmups)
     log("http server: assay against nginx + its Lua module, wrk on loopback, alternating")
@@ -571,6 +479,11 @@ def main() -> int:
         hs = http_server.bench(assay, rounds=2 if args.quick else 3,
                                seconds=2 if args.quick else 5)
     except http_server.BenchError as e:
+        die(str(e))
+    log("embedded VMs: 1,000 sandboxed VMs built, checked and kept in one process")
+    try:
+        em = embed_bench.bench_embed(1 if args.quick else 5, log=log)
+    except embed_bench.BenchError as e:
         die(str(e))
     log("HTTP client: requests/s against requests (sequential) and aiohttp (concurrent)")
     try:
@@ -592,6 +505,11 @@ def main() -> int:
          ">= 1.00", verdict(parse_ratio, 1.0, lower_is_better=False)],
         ["json.encode (MB/s)", f"{js.a_encode:.1f}", f"{js.b_encode:.1f}",
          f"{encode_ratio:.2f}", ">= 1.00", verdict(encode_ratio, 1.0, lower_is_better=False)],
+        ["json.parse, 20k records (MB/s)", f"{jr.a_parse:.1f}", f"{jr.b_parse:.1f}",
+         f"{jr.parse_ratio:.2f}", ">= 1.00", verdict(jr.parse_ratio, 1.0, lower_is_better=False)],
+        ["json.encode, 20k records (MB/s)", f"{jr.a_encode:.1f}", f"{jr.b_encode:.1f}",
+         f"{jr.encode_ratio:.2f}", ">= 1.00",
+         verdict(jr.encode_ratio, 1.0, lower_is_better=False)],
     ]
 
     print(f"Assay benchmarks{' (--quick)' if args.quick else ''}, {now}")
@@ -624,6 +542,11 @@ def main() -> int:
           f"one, median of {pl.startup_runs} paired runs (ratio: median of per-pair ratios; "
           f"'no measurable difference' read as within 3%).")
     print()
+    print("Embedded VMs (see bench/embed; no peer):")
+    print(table(em.rows()))
+    for line in em.notes():
+        print(line)
+    print()
     print("HTTP client (see bench/http_client_bench.py):")
     print(table(hc.rows()))
     for line in hc.notes():
@@ -642,6 +565,10 @@ def main() -> int:
           f"ratios the median of per-round ratios; "
           f"each phase >= {json_seconds}s; MB = document bytes / 1e6.")
     for line in js.detail:
+        print(f"  {line}")
+    print(f"JSON, 20k records: {jr.doc_bytes} byte document of 20,000 flat records "
+          f"(7 short fields each), the same way.")
+    for line in jr.detail:
         print(f"  {line}")
     return 0
 

@@ -26,45 +26,84 @@ const MAX_DIFFS: usize = 10;
 /// native stack overflow (which no `pcall` could catch). The encoders allow the same depth.
 const MAX_DEPTH: usize = 1000;
 
-pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
-    t.raw_set("eq", function(lua, "assert.eq", eq)?)?;
-    t.raw_set("ne", function(lua, "assert.ne", ne)?)?;
-    t.raw_set(
-        "gt",
-        function(lua, "assert.gt", |lua, a| compare(lua, a, ">"))?,
-    )?;
-    t.raw_set(
-        "ge",
-        function(lua, "assert.ge", |lua, a| compare(lua, a, ">="))?,
-    )?;
-    t.raw_set(
-        "lt",
-        function(lua, "assert.lt", |lua, a| compare(lua, a, "<"))?,
-    )?;
-    t.raw_set(
-        "le",
-        function(lua, "assert.le", |lua, a| compare(lua, a, "<="))?,
-    )?;
-    t.raw_set("contains", function(lua, "assert.contains", contains)?)?;
-    t.raw_set("matches", function(lua, "assert.matches", matches)?)?;
-    t.raw_set("not_nil", function(lua, "assert.not_nil", not_nil)?)?;
-    t.raw_set("is_nil", function(lua, "assert.is_nil", is_nil)?)?;
-    t.raw_set("raises", async_function(lua, "assert.raises", raises)?)?;
-    Ok(())
+/// Makes check `name`, or `None` when no check has that name.
+///
+/// Each check is made on its first use, one by one: a VM that runs a short check script uses
+/// one or two of them, and making all eleven was a twentieth of building and running such a
+/// VM. `raises`, the one async check, matters most: a VM's first async function costs mlua a
+/// Lua chunk compiled from source (its polling wrapper).
+fn make_check(lua: &Lua, name: &[u8]) -> mlua::Result<Option<Function>> {
+    let check = match name {
+        b"eq" => function(lua, "assert.eq", eq)?,
+        b"ne" => function(lua, "assert.ne", ne)?,
+        b"gt" => function(lua, "assert.gt", |lua, a| compare(lua, a, ">"))?,
+        b"ge" => function(lua, "assert.ge", |lua, a| compare(lua, a, ">="))?,
+        b"lt" => function(lua, "assert.lt", |lua, a| compare(lua, a, "<"))?,
+        b"le" => function(lua, "assert.le", |lua, a| compare(lua, a, "<="))?,
+        b"contains" => function(lua, "assert.contains", contains)?,
+        b"matches" => function(lua, "assert.matches", matches)?,
+        b"not_nil" => function(lua, "assert.not_nil", not_nil)?,
+        b"is_nil" => function(lua, "assert.is_nil", is_nil)?,
+        b"raises" => async_function(lua, "assert.raises", raises)?,
+        _ => return Ok(None),
+    };
+    Ok(Some(check))
+}
+
+/// `make(key)`, called by `function_index` for a check not made yet: stores the check in the
+/// checks table and returns it; nothing for a key that is no check; `(FAIL, message)` when it
+/// could not be made (a memory error is raised, after one retry with the garbage collected,
+/// as a lazy module's fill).
+fn maker(lua: &Lua) -> mlua::Result<Function> {
+    let fail = super::function::fail_marker();
+    lua.create_function(move |lua, key: Value| {
+        crate::vm::ensure_open()?;
+        let Value::String(name) = key else {
+            return Ok(MultiValue::new());
+        };
+        let made = make_check(lua, &name.as_bytes()).or_else(|e| match e {
+            mlua::Error::MemoryError(_) => lua
+                .gc_collect()
+                .and_then(|()| make_check(lua, &name.as_bytes())),
+            e => Err(e),
+        });
+        match made {
+            Ok(Some(check)) => {
+                let checks: Table = lua.named_registry_value(registry_key(CHECKS_KEY)?)?;
+                checks.raw_set(name, &check)?;
+                Ok(MultiValue::from_vec(vec![Value::Function(check)]))
+            }
+            Ok(None) => Ok(MultiValue::new()),
+            Err(e @ mlua::Error::MemoryError(_)) => Err(e),
+            Err(e) => {
+                let text = format!(
+                    "{}{}",
+                    super::function::caller_position(lua),
+                    super::function::error_message(&e)
+                );
+                super::function::failure(lua, fail, &text)
+            }
+        }
+    })
+}
+
+fn registry_key(key: &'static CStr) -> mlua::Result<&'static str> {
+    key.to_str().map_err(mlua::Error::external)
 }
 
 /// Registry fields of Lua's own `assert` and of the table of its checks.
 const ASSERT_KEY: &CStr = c"assay.assert";
 const CHECKS_KEY: &CStr = c"assay.assert.checks";
+/// Registry field of the function that makes a check ([`maker`]).
+const MAKE_CHECK_KEY: &CStr = c"assay.assert.make";
 
 /// Keeps Lua's own `assert` as the global and gives functions the metatable whose `__index`
-/// answers `assert.<check>` (the checks are made on first use, like a lazy module's).
+/// answers `assert.<check>` (each check made on its first use: see [`make_check`]).
 pub fn install(lua: &Lua) -> mlua::Result<()> {
     let native: Function = lua.globals().raw_get("assert")?;
-    let checks = super::lazy::table(lua, std::rc::Rc::new(fill))?;
-    let key = |k: &'static CStr| k.to_str().map_err(mlua::Error::external);
-    lua.set_named_registry_value(key(ASSERT_KEY)?, native)?;
-    lua.set_named_registry_value(key(CHECKS_KEY)?, checks)?;
+    lua.set_named_registry_value(registry_key(ASSERT_KEY)?, native)?;
+    lua.set_named_registry_value(registry_key(CHECKS_KEY)?, lua.create_table()?)?;
+    lua.set_named_registry_value(registry_key(MAKE_CHECK_KEY)?, maker(lua)?)?;
     let metatable = lua.create_table()?;
     // SAFETY: `function_index` follows the C API's rules and holds no Rust value that needs
     // dropping when Lua raises.
@@ -89,30 +128,27 @@ unsafe extern "C-unwind" fn function_index(state: *mut ffi::lua_State) -> c_int 
             return ffi::luaL_error(state, c"attempt to index a function value".as_ptr());
         }
         ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, CHECKS_KEY.as_ptr());
-        if ffi::lua_getmetatable(state, 4) != 0 {
-            // Still the lazy stub's: make the checks now. Growing the stack for the call
-            // cannot run Lua's emergency collection, so a script at its memory limit with
-            // garbage not yet collected (right after a caught "not enough memory") would fail
-            // there: make room first, collecting if need be.
-            ffi::lua_pop(state, 1);
-            if ffi::lua_checkstack(state, 2 * ffi::LUA_MINSTACK) == 0 {
-                ffi::lua_gc(state, ffi::LUA_GCCOLLECT);
-            }
-            ffi::lua_getfield(
-                state,
-                ffi::LUA_REGISTRYINDEX,
-                super::function::MATERIALIZE_KEY.as_ptr(),
-            );
-            ffi::lua_pushvalue(state, 4);
-            ffi::lua_call(state, 1, 2);
-            if ffi::lua_type(state, -2) == ffi::LUA_TLIGHTUSERDATA {
-                // (FAIL, message): raise the message as it is.
-                ffi::lua_error(state);
-            }
-            ffi::lua_pop(state, 2);
-        }
         ffi::lua_pushvalue(state, 2);
-        ffi::lua_rawget(state, 4);
+        if ffi::lua_rawget(state, 4) != ffi::LUA_TNIL {
+            return 1;
+        }
+        ffi::lua_pop(state, 1);
+        // Not made yet (or no check): make it now. Growing the stack for the call cannot run
+        // Lua's emergency collection, so a script at its memory limit with garbage not yet
+        // collected (right after a caught "not enough memory") would fail there: make room
+        // first, collecting if need be.
+        if ffi::lua_checkstack(state, 2 * ffi::LUA_MINSTACK) == 0 {
+            ffi::lua_gc(state, ffi::LUA_GCCOLLECT);
+        }
+        ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, MAKE_CHECK_KEY.as_ptr());
+        ffi::lua_pushvalue(state, 2);
+        ffi::lua_call(state, 1, 2);
+        if ffi::lua_type(state, -2) == ffi::LUA_TLIGHTUSERDATA {
+            // (FAIL, message): raise the message as it is.
+            ffi::lua_error(state);
+        }
+        // (check, nil), or (nil, nil) for a key that is no check.
+        ffi::lua_pop(state, 1);
         1
     }
 }

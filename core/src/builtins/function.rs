@@ -64,9 +64,14 @@ static FAIL_MARKER: u8 = 0;
 /// could, `(FAIL, message)` when it could not (see `lazy`).
 pub const MATERIALIZE_KEY: &CStr = c"assay.materialize";
 
+/// The marker of `(FAIL, message)`, a builtin's failure that the glue raises.
+pub(crate) fn fail_marker() -> LightUserData {
+    LightUserData(std::ptr::addr_of!(FAIL_MARKER) as *mut _)
+}
+
 /// Loads the glue chunk (`glue.lua`); must run before any builtin is created.
 pub fn install(lua: &Lua) -> mlua::Result<()> {
-    let fail = LightUserData(std::ptr::addr_of!(FAIL_MARKER) as *mut _);
+    let fail = fail_marker();
     let error: Function = lua.globals().raw_get("error")?;
     let next: Function = lua.globals().raw_get("next")?;
     let materialize = lua.create_function(move |lua, t: Table| {
@@ -216,7 +221,7 @@ fn finish<R: IntoLuaMulti>(
 /// `(FAIL, text)`, the text copied into a string Lua's allocator counts. (mlua hands a Rust
 /// `String` to Lua 5.5 as an external string, which the memory limit never sees: an error
 /// message quoting a big string could hold gigabytes outside it.)
-fn failure(lua: &Lua, fail: LightUserData, text: &str) -> mlua::Result<MultiValue> {
+pub(crate) fn failure(lua: &Lua, fail: LightUserData, text: &str) -> mlua::Result<MultiValue> {
     match lua.create_string(text) {
         Ok(text) => (fail, text).into_lua_multi(lua),
         Err(e @ mlua::Error::MemoryError(_)) => out_of_memory(lua, e),

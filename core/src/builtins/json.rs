@@ -9,7 +9,6 @@
 //! - Object keys encode in table order unless `sort_keys = true`; `pretty = true` indents by two.
 
 use mlua::{Lua, Table, Value};
-use serde::de::DeserializeSeed;
 
 use super::args::Args;
 use super::codec::{self, EncodeOptions, Encoder, Limited, Shape};
@@ -40,14 +39,7 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
 /// JSON text straight into Lua, with `json.parse`'s rules and errors (also the http plugin's
 /// `r:json()`, through the plugin host).
 pub(crate) fn decode(lua: &Lua, bytes: &[u8]) -> BuiltinResult<Value> {
-    codec::decode(
-        lua,
-        |seed| {
-            let mut de = serde_json::Deserializer::from_slice(bytes);
-            seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v))
-        },
-        |e| Raise::Message(describe(&e, bytes)),
-    )
+    codec::decode_json(lua, bytes)?.map_err(|e| Raise::Message(describe(&e, bytes)))
 }
 
 /// serde_json reports line and column; users of a byte string want the offset too.

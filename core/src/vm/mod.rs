@@ -1,8 +1,8 @@
 //! Building a VM and running scripts on it.
 //!
 //! A [`Runtime`] is one Lua 5.5 state with Assay's globals, a memory limit, the `require`
-//! searcher over a lib path, and a single-threaded executor. A script runs as a coroutine on
-//! that executor: I/O and `sleep` yield it, `async.spawn` runs more coroutines beside it, and a
+//! searcher over a lib path, and a single-threaded executor (one per thread, shared by the
+//! thread's VMs: see `thread_executor`). A script runs as a coroutine on that executor: I/O and `sleep` yield it, `async.spawn` runs more coroutines beside it, and a
 //! run ends when the main chunk and everything it spawned have finished.
 //!
 //! ```no_run
@@ -172,11 +172,7 @@ impl RuntimeBuilder {
             lua.set_memory_limit(self.memory_limit)
                 .map_err(RunError::Setup)?;
         }
-        let executor = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .on_thread_park(crate::plugin::on_idle)
-            .build()
-            .map_err(RunError::Executor)?;
+        let executor = thread_executor().map_err(RunError::Executor)?;
         Ok(Runtime {
             lua: std::mem::ManuallyDrop::new(lua),
             executor,
@@ -186,20 +182,54 @@ impl RuntimeBuilder {
     }
 }
 
+thread_local! {
+    static EXECUTOR: std::cell::RefCell<std::rc::Weak<tokio::runtime::Runtime>> =
+        const { std::cell::RefCell::new(std::rc::Weak::new()) };
+}
+
+/// The executor of the VMs on this thread: one current-thread tokio runtime, made by the first
+/// VM and dropped with the last.
+///
+/// Why shared: a host that embeds thousands of VMs (hooks run in-process) paid for a runtime
+/// per VM, its timer wheel and driver included, in time to build and memory to keep. Sharing
+/// is safe because a VM never leaves its thread (`Lua` is `!Send`) and runs only inside its
+/// own `drive`, on a `LocalSet` of its own: its tasks, timers and I/O belong to that run and
+/// are dropped with it, so VMs on one thread never see each other's work. What they share is
+/// the reactor and the clock, which are the thread's anyway. Nesting is no different from
+/// before: driving one VM from inside another's run is refused by tokio either way.
+fn thread_executor() -> std::io::Result<std::rc::Rc<tokio::runtime::Runtime>> {
+    EXECUTOR.with(|shared| {
+        if let Some(executor) = shared.borrow().upgrade() {
+            return Ok(executor);
+        }
+        let executor = std::rc::Rc::new(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                // With nothing to run, wait in a plugin's reactor (see `plugin::reactor`).
+                .on_thread_park(crate::plugin::on_idle)
+                .build()?,
+        );
+        *shared.borrow_mut() = std::rc::Rc::downgrade(&executor);
+        Ok(executor)
+    })
+}
+
 /// Marks a VM whose `arg` the command line set ([`Runtime::set_command_line`]).
 struct CommandLine;
 
 /// A Lua VM with Assay's globals and an executor to run it on.
 ///
-/// `run_*` block the calling thread until the script and its tasks finish; they drive their
-/// own single-threaded tokio executor, so call them from a plain thread (inside another tokio
+/// `run_*` block the calling thread until the script and its tasks finish; they drive the
+/// thread's single-threaded tokio executor (shared by its VMs, each run on a `LocalSet` of its
+/// own), so call them from a plain thread (inside another tokio
 /// runtime, use `spawn_blocking` or a dedicated thread). A `Runtime` is not `Send`: one VM, one
 /// thread; scale with several runtimes.
 pub struct Runtime {
     /// Dropped by hand (see `Drop`), before the executor.
     lua: std::mem::ManuallyDrop<Lua>,
     /// Declared after `lua`, so it is dropped after the state whose finalizers may use it.
-    executor: tokio::runtime::Runtime,
+    /// Shared with the thread's other VMs (see [`thread_executor`]).
+    executor: std::rc::Rc<tokio::runtime::Runtime>,
     memory_limit: usize,
     /// Every chunk loads as text only.
     sandbox: bool,

@@ -121,4 +121,37 @@ local mixed = yaml.parse('"1": a')
 mixed[1] = "b"
 assert.raises(function() yaml.encode(mixed) end, [[the table has the key 1 twice]])
 assert.raises(function() toml.encode({[1.5] = 1, ["1.5"] = 2}) end, [[the key 1.5 twice]])
+-- Many records with many keys: the decoder's key cache (64 slots, found by length and three
+-- bytes) must give every key its own string whatever collides, including keys that differ
+-- only in an unsampled byte, empty keys, escaped keys and keys too long to be cached.
+do
+  local long = string.rep("k", 40)
+  local parts = {}
+  for r = 1, 50 do
+    local fields = {}
+    for k = 1, 100 do
+      fields[#fields + 1] = string.format('"key%03d":%d', k, r * 1000 + k)
+    end
+    fields[#fields + 1] = '"abXd":1,"abYd":2,"":3,"x\\u0041y":4,"' .. long .. '":' .. r
+    parts[#parts + 1] = "{" .. table.concat(fields, ",") .. "}"
+  end
+  local records = json.parse("[" .. table.concat(parts, ",") .. "]")
+  assert.eq(#records, 50)
+  for r, record in ipairs(records) do
+    for k = 1, 100 do
+      assert.eq(record[string.format("key%03d", k)], r * 1000 + k)
+    end
+    assert.eq(record.abXd, 1)
+    assert.eq(record.abYd, 2)
+    assert.eq(record[""], 3)
+    assert.eq(record.xAy, 4)
+    assert.eq(record[long], r)
+    local count = 0
+    for _ in pairs(record) do count = count + 1 end
+    assert.eq(count, 105)
+  end
+end
+-- Text that is not UTF-8 is refused where the bad byte is, inside or outside a string.
+assert.raises(function() json.parse('["ok","a\xff"]') end, "invalid unicode code point at byte 8")
+assert.raises(function() json.parse('[1,\xff]') end, "at byte 3")
 print("json ok")

@@ -1,7 +1,7 @@
 //! The bridge between Lua values and data formats (JSON, YAML, TOML), shared by all three.
 //!
 //! Decoding goes straight from the parser into Lua tables (a serde `DeserializeSeed`, no
-//! intermediate tree); encoding walks Lua tables through serde's `Serialize`. Conventions:
+//! intermediate tree; JSON's pushes onto the Lua stack, see `to_stack`); encoding walks Lua tables through serde's `Serialize`. Conventions:
 //! - `null` decodes to the sentinel [`null`] (`json.null`, `tostring` gives "json.null"),
 //!   which encodes back to `null`;
 //! - decoded sequences carry a marker metatable, so `[]` encodes back as `[]`;
@@ -18,6 +18,7 @@
 mod from_lua;
 pub mod order;
 mod to_lua;
+mod to_stack;
 
 pub use from_lua::{EncodeOptions, Encoder, Limited, MAX_DEPTH, is_too_sparse};
 pub use to_lua::LuaSeed;
@@ -114,6 +115,7 @@ impl Budget<'_> {
     pub const CHECKED_STRING: usize = 1024;
 
     /// Counts a string of `len` bytes about to be created; a memory error if it does not fit.
+    #[inline]
     pub fn string(&self, len: usize) -> mlua::Result<()> {
         if self.limit > 0 && len >= Self::CHECKED_STRING && self.over(len) {
             return Err(crate::vm::memory::out_of_memory());
@@ -122,6 +124,7 @@ impl Budget<'_> {
     }
 
     /// Counts one value; past the limit it is a memory error.
+    #[inline]
     pub fn tick(&self) -> mlua::Result<()> {
         let ticks = self.ticks.get().wrapping_add(1);
         self.ticks.set(ticks);
@@ -162,28 +165,20 @@ pub fn with_budget<R>(lua: &Lua, decode: impl FnOnce(&Budget<'_>) -> R) -> R {
     decode(&budget)
 }
 
-/// Decodes one document straight into Lua: `deserialize` drives a parser with the seed it is
-/// given; parser errors become messages through `describe`, Lua failures (memory) stay errors.
-pub fn decode<E>(
-    lua: &Lua,
-    deserialize: impl FnOnce(LuaSeed<'_>) -> Result<Value, E>,
-    describe: impl FnOnce(E) -> crate::builtins::function::Raise,
-) -> crate::builtins::function::BuiltinResult<Value> {
-    decode_format(lua, false, deserialize, describe)
+/// Decodes JSON text onto the Lua stack (see [`to_stack`]): the value, or serde_json's error
+/// for text that is not JSON; Lua failures (memory) are errors of their own.
+pub fn decode_json(lua: &Lua, text: &[u8]) -> mlua::Result<Result<Value, serde_json::Error>> {
+    let markers = markers(lua)?;
+    with_budget(lua, |budget| {
+        to_stack::decode_json(lua, &markers.array, budget, text)
+    })
 }
 
-/// [`decode`] for a TOML document (its datetimes are recognized and remembered).
+/// Decodes one TOML document straight into Lua: `deserialize` drives a parser with the seed
+/// it is given; parser errors become messages through `describe`, Lua failures (memory) stay
+/// errors. Its datetimes are recognized and remembered.
 pub fn decode_toml<E>(
     lua: &Lua,
-    deserialize: impl FnOnce(LuaSeed<'_>) -> Result<Value, E>,
-    describe: impl FnOnce(E) -> crate::builtins::function::Raise,
-) -> crate::builtins::function::BuiltinResult<Value> {
-    decode_format(lua, true, deserialize, describe)
-}
-
-fn decode_format<E>(
-    lua: &Lua,
-    toml: bool,
     deserialize: impl FnOnce(LuaSeed<'_>) -> Result<Value, E>,
     describe: impl FnOnce(E) -> crate::builtins::function::Raise,
 ) -> crate::builtins::function::BuiltinResult<Value> {
@@ -197,7 +192,6 @@ fn decode_format<E>(
             failure: &failure,
             budget,
             datetime: &datetime,
-            toml,
         };
         deserialize(seed).map_err(|e| match failure.take() {
             Some(lua_error) => crate::builtins::function::Raise::Lua(lua_error),

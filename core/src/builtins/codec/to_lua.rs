@@ -1,4 +1,6 @@
-//! Parser events straight into Lua values: one `DeserializeSeed` for every format.
+//! Parser events straight into Lua values as mlua `Value`s: the decoder of TOML documents,
+//! whose datetimes come as private one-entry maps and are remembered per collection. JSON,
+//! where speed matters most, builds its values on the Lua stack instead (`to_stack`).
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -25,8 +27,6 @@ pub struct LuaSeed<'a> {
     /// Set when the value just built was a TOML datetime (a string in Lua): the collection
     /// holding it records its key, so `toml.encode` writes it back as a datetime.
     pub datetime: &'a Cell<bool>,
-    /// Whether the document is TOML (whose datetimes come as private one-entry maps).
-    pub toml: bool,
 }
 
 impl LuaSeed<'_> {
@@ -143,11 +143,9 @@ impl<'de> Visitor<'de> for LuaSeed<'_> {
             .map_err(|e| self.lua_err(e))?;
         let mut datetimes = Datetimes::default();
         let mut next = map.next_key_seed(KeySeed(self))?;
-        // The toml crate hands a datetime over as a map of one entry under a private key; only
-        // TOML documents are read that way (a JSON object with that key is an object).
+        // The toml crate hands a datetime over as a map of one entry under a private key.
         if let Some(Key::Str(k)) = &next
             && k == TOML_DATETIME_KEY
-            && self.toml
         {
             let value = map.next_value_seed(self)?;
             next = map.next_key_seed(KeySeed(self))?;
