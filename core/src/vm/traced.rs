@@ -52,6 +52,8 @@ pub struct Traced {
     thread: mlua::Thread,
     args: MultiValue,
     reports: Reports,
+    /// Where the coroutine goes once the call has finished (tasks only).
+    pool: Option<Rc<RefCell<Vec<mlua::Thread>>>>,
 }
 
 /// Reports the message handler left, by the coroutine that failed (taken by its run).
@@ -66,7 +68,15 @@ struct Shared {
     driven: Function,
     handler: Function,
     reports: Reports,
+    /// Finished task coroutines, reset and reused by the next task or plugin call (a server
+    /// makes one per request): making one was a tenth of a small handler call, counting the
+    /// collector's share. A script that kept a task's coroutine (`coroutine.running()`) may
+    /// later see it running another task; it could never resume it.
+    pool: Rc<RefCell<Vec<mlua::Thread>>>,
 }
+
+/// Finished coroutines kept for reuse, per VM.
+const POOL: usize = 32;
 
 fn shared(lua: &Lua) -> mlua::Result<Shared> {
     if let Some(shared) = lua.app_data_ref::<Shared>() {
@@ -95,6 +105,7 @@ fn shared(lua: &Lua) -> mlua::Result<Shared> {
         driven: crate::builtins::function::glue(lua, "driven")?,
         handler,
         reports,
+        pool: Rc::default(),
     };
     lua.set_app_data(made.clone());
     Ok(made)
@@ -109,9 +120,20 @@ impl Traced {
     /// `kind`: what the coroutine is to the script (`builtins::coroutine::TASK` or `MAIN`).
     fn driven(lua: &Lua, f: Function, args: impl IntoLuaMulti, kind: i64) -> mlua::Result<Traced> {
         let shared = shared(lua)?;
-        let thread = lua.create_thread(shared.xpcall)?;
-        // The script may see this coroutine (`coroutine.running()`) but not resume it.
-        shared.driven.call::<()>((&thread, kind))?;
+        let reused = match kind {
+            crate::builtins::coroutine::TASK => shared.pool.borrow_mut().pop(),
+            _ => None,
+        };
+        let thread = match reused {
+            // Marked as a task when it was made.
+            Some(thread) if thread.reset(shared.xpcall.clone()).is_ok() => thread,
+            _ => {
+                let thread = lua.create_thread(shared.xpcall)?;
+                // The script may see this coroutine (`coroutine.running()`) but not resume it.
+                shared.driven.call::<()>((&thread, kind))?;
+                thread
+            }
+        };
         let mut call_args = args.into_lua_multi(lua)?;
         call_args.push_front(Value::Function(shared.handler));
         call_args.push_front(Value::Function(f));
@@ -119,6 +141,7 @@ impl Traced {
             thread,
             args: call_args,
             reports: shared.reports,
+            pool: (kind == crate::builtins::coroutine::TASK).then_some(shared.pool),
         })
     }
 
@@ -130,7 +153,15 @@ impl Traced {
     /// Runs the call to its end.
     pub async fn run(self, lua: &Lua) -> mlua::Result<Result<MultiValue, Failure>> {
         let key = self.thread.to_pointer();
+        let thread = self.thread.clone();
         let mut results: MultiValue = self.thread.into_async(self.args)?.await?;
+        // Finished (xpcall caught any error): the coroutine can serve another call.
+        if let Some(pool) = &self.pool
+            && thread.status() == mlua::prelude::LuaThreadStatus::Finished
+            && pool.borrow().len() < POOL
+        {
+            pool.borrow_mut().push(thread);
+        }
         let ok = matches!(results.pop_front(), Some(Value::Boolean(true)));
         let report = self.reports.borrow_mut().remove(&key);
         if ok {

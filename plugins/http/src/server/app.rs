@@ -119,7 +119,7 @@ pub fn request_value(
     body: Bytes,
     json: &assay_sdk::Callback,
 ) -> Value {
-    request::to_value(parts, params, remote_addr(parts), body, json)
+    request::to_value(parts, params, &remote_text(parts), body, json)
 }
 
 /// The response for a failure, and its log line.
@@ -189,11 +189,17 @@ pub async fn guard(app: Arc<App>, req: Request, next: Next) -> HttpResponse {
     response
 }
 
-fn remote_addr(parts: &Parts) -> SocketAddr {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0)
+fn remote_text(parts: &Parts) -> std::sync::Arc<str> {
+    match parts.extensions.get::<request::RemoteText>() {
+        Some(text) => text.0.clone(),
+        None => {
+            let remote = parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
+            request::RemoteText::new(remote).0
+        }
+    }
 }
 
 /// `before` and the handler's answer, and the request as `before` left it when `after` will

@@ -347,8 +347,10 @@ async fn serve_one(
     mut draining: watch::Receiver<bool>,
 ) {
     let tracker = conn.clone();
+    let remote_text = super::request::RemoteText::new(remote);
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(remote));
+        req.extensions_mut().insert(remote_text.clone());
         let mut router = router.clone();
         let tracker = tracker.clone();
         tracker.request_started();
