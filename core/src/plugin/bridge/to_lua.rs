@@ -18,6 +18,14 @@ use crate::builtins::codec;
 
 /// Converts results (or a call's arguments) to Lua values. Arrays come back marked as arrays.
 pub fn to_lua_values(lua: &Lua, values: RVec<Value>) -> mlua::Result<MultiValue> {
+    // No table among them (most plugin calls): one value at a time costs less than the
+    // protected call the raw pass needs.
+    if !values
+        .iter()
+        .any(|v| matches!(v, Value::Array(_) | Value::Map(_)))
+    {
+        return values.into_iter().map(|v| plain(lua, v)).collect();
+    }
     let mut handles = Handles::default();
     for v in values.iter() {
         handles.collect(lua, v, 0)?;
@@ -49,6 +57,27 @@ pub fn to_lua_values(lua: &Lua, values: RVec<Value>) -> mlua::Result<MultiValue>
     };
     drop(values);
     built
+}
+
+/// A value that is not a table.
+fn plain(lua: &Lua, v: Value) -> mlua::Result<mlua::Value> {
+    Ok(match v {
+        Value::Nil => mlua::Value::Nil,
+        Value::Null => codec::null(),
+        Value::Bool(b) => mlua::Value::Boolean(b),
+        Value::Int(i) => mlua::Value::Integer(i),
+        Value::Float(f) => mlua::Value::Number(f),
+        Value::Str(s) => mlua::Value::String(lua.create_string(s.as_slice())?),
+        Value::Object(obj) => mlua::Value::UserData(super::super::object::wrap(lua, obj)?),
+        Value::Function(cb) => mlua::Value::Function(callback::unwrap(lua, cb)?),
+        Value::Array(_) | Value::Map(_) => {
+            let mut values = RVec::with_capacity(1);
+            values.push(v);
+            return Ok(to_lua_values(lua, values)?
+                .pop_front()
+                .unwrap_or(mlua::Value::Nil));
+        }
+    })
 }
 
 /// Converts one value to Lua.
