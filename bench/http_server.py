@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import http_peers
 from local_server import BenchError, free_port, wait_listening
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -319,6 +320,12 @@ class Result:
     workers: int = 1
     assay: list[Run] = field(default_factory=list)
     nginx: list[Run] = field(default_factory=list)
+    # Other peers (Node http, Python aiohttp), by name: runs alternating with assay's.
+    peers: dict[str, list[Run]] = field(default_factory=dict)
+
+    def peer_ratio(self, name: str, key: str) -> float:
+        return statistics.median(getattr(a, key) / getattr(b, key)
+                                 for a, b in zip(self.assay, self.peers[name]))
 
     def median(self, side: str, key: str) -> float:
         return statistics.median(getattr(r, key) for r in getattr(self, side))
@@ -341,6 +348,8 @@ class HttpResult:
     lua_module_version: str
     wrk_version: str
     errors: list[str]
+    peer_versions: dict[str, str] = field(default_factory=dict)
+    peers_missing: list[str] = field(default_factory=list)
 
 
 def _version(argv: list[str]) -> str:
@@ -363,21 +372,33 @@ def bench(assay: Path, rounds: int = 3, seconds: float = 5, connections: int = 5
         a_dir.mkdir()
         b_dir.mkdir()
         servers: list[Server] = []
+        peer_commands, peers_missing = http_peers.commands()
+        peer_versions = {name: http_peers.version(argv) for name, argv in peer_commands.items()}
         try:
             servers.append(start_assay(assay, env, a_dir))
             servers.append(start_nginx(b_dir))
-            a, b = servers
+            a, b = servers[:2]
+            peers = []
+            for name, argv in peer_commands.items():
+                peer_dir = Path(tmp) / name.replace(" ", "-")
+                peer_dir.mkdir()
+                peers.append(Server(name, argv, None, None, peer_dir))
+            servers += peers
             for server in servers:
                 server.check()
             results = []
             for route, path in ROUTES.items():
-                result = Result(route)
+                result = Result(route, peers={p.name: [] for p in peers})
                 for server in servers:
                     wrk(server, path, warmup, connections)
-                for r in range(rounds):  # alternating A B A B
+                for r in range(rounds):  # alternating A B (C D) A B (C D)
                     result.assay.append(wrk(a, path, seconds, connections))
                     result.nginx.append(wrk(b, path, seconds, connections))
-                    for name, run in (("assay", result.assay[-1]), ("nginx", result.nginx[-1])):
+                    for peer in peers:
+                        result.peers[peer.name].append(wrk(peer, path, seconds, connections))
+                    latest = [("assay", result.assay[-1]), ("nginx", result.nginx[-1])]
+                    latest += [(name, runs[-1]) for name, runs in result.peers.items()]
+                    for name, run in latest:
                         if run.errors:
                             errors.append(f"{route} round {r + 1} {name}: {run.errors}")
                     log(f"http {route} round {r + 1}/{rounds}: assay {result.assay[-1].rps:.0f} "
@@ -402,7 +423,8 @@ def bench(assay: Path, rounds: int = 3, seconds: float = 5, connections: int = 5
                       assay_version=f"{_version([str(assay), '-V'])} ({assay})",
                       nginx_version=_version(["nginx", "-v"]),
                       lua_module_version=f"libnginx-mod-http-lua {dpkg}",
-                      wrk_version=_version(["wrk", "-v"]), errors=errors)
+                      wrk_version=_version(["wrk", "-v"]), errors=errors,
+                      peer_versions=peer_versions, peers_missing=peers_missing)
 
 
 def _bench_workers(assay: Path, env: dict[str, str], tmp: Path, workers: int, rounds: int,
@@ -457,6 +479,14 @@ def rows(res: HttpResult) -> list[list[str]]:
         out.append([f"http {r.route} CPU (us/req)", f"{r.median('assay', 'cpu_us'):.1f}",
                     f"{r.median('nginx', 'cpu_us'):.1f}", f"{cpu_ratio:.2f}", "<= 1.10",
                     _verdict(cpu_ratio <= 1.1)])
+        for name, runs in r.peers.items():  # the peer's numbers in the peer column
+            peer_rps = statistics.median(run.rps for run in runs)
+            peer_cpu = statistics.median(run.cpu_us for run in runs)
+            out.append([f"http {r.route} vs {name} (req/s)", f"{r.median('assay', 'rps'):.0f}",
+                        f"{peer_rps:.0f}", f"{r.peer_ratio(name, 'rps'):.2f}", "—", "—"])
+            out.append([f"http {r.route} vs {name} CPU (us/req)",
+                        f"{r.median('assay', 'cpu_us'):.1f}", f"{peer_cpu:.1f}",
+                        f"{r.peer_ratio(name, 'cpu_us'):.2f}", "—", "—"])
     return out
 
 
@@ -474,6 +504,13 @@ def notes(res: HttpResult) -> list[str]:
         "access_log off, keepalive_requests 1000000; wrk: " + res.wrk_version.split(" Copyright")[0]
         + ".",
     ]
+    if res.peer_versions:
+        lines.append("Other peers (no goal; their numbers in the nginx + lua column, ratio = "
+                     "assay / peer): " + ", ".join(f"{name} ({version})" for name, version
+                                                   in res.peer_versions.items())
+                     + "; one process each, measured in the same alternation.")
+    for why in res.peers_missing:
+        lines.append(f"Peer not measured: {why}")
     lines.append("Multi-core rows: one assay process per core sharing the port "
                  "(reuse_port = true, SO_REUSEPORT) against nginx with as many workers and its "
                  "master; CPU summed over every process. wrk itself takes most of a core here.")
