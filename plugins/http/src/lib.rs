@@ -12,7 +12,8 @@
 //! ```
 //!
 //! The client is reqwest over rustls (ring provider, system roots plus `ca_cert`); the server is
-//! axum on the plugin's own runtime, with route handlers running as coroutines on the Lua thread.
+//! axum on the Lua thread's reactor (see `assay_sdk::reactor`), with route handlers running as
+//! coroutines on that thread.
 
 mod budget;
 pub mod client;

@@ -1,8 +1,10 @@
 //! `http.server(routes, opts)` and `http.serve(port, routes, opts)`.
 //!
-//! The server is axum on the plugin's own runtime; every handler call crosses to the Lua thread
-//! through an SDK callback and runs there as a coroutine, so a handler that sleeps or waits on
-//! I/O never blocks another request.
+//! The server is axum on the Lua thread's reactor (the plugin asks for its I/O to run there,
+//! see `assay_sdk::reactor`; on a host without it, on the plugin's own runtime): a request's
+//! handler is called through an SDK callback, which the host runs at once, inline, as a
+//! coroutine, so a handler that sleeps or waits on I/O never blocks another request, and one
+//! that finishes at once has its reply written in the same turn.
 //!
 //! `http.server` binds at once (a port in use is an error right there) and returns
 //! `server.port`, `server:stop()` and `server:wait()`. Stopping is graceful: the listener
@@ -18,7 +20,7 @@
 //! buffered outside that limit first. The bodies of all requests being read at once are held
 //! to the same limit together (503 beyond; see `crate::budget`). `req:json()` is the host's
 //! JSON decoder (straight into Lua under the memory limit), fetched when `http.server` is
-//! called: requests are built on the server's threads, where the host cannot be asked.
+//! called: requests are built in the server's tasks, where the host cannot be asked.
 //!
 //! SIGTERM and SIGINT stop every running server gracefully: a script waiting on one goes on
 //! after the call, and the program exits 0 once its servers and tasks are done. A signal with

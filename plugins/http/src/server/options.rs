@@ -57,7 +57,7 @@ pub struct ServerOptions {
     /// The script's memory limit (`None`: none known), read on the Lua thread.
     pub memory_limit: Option<u64>,
     /// `req.json`: the host's JSON decoder for this script when it offers one (fetched here,
-    /// on the Lua thread; requests are built on the server's threads).
+    /// inside the call, where the host knows the script; requests are built in server tasks).
     pub json: Callback,
     /// A handler still running after this long gets 503.
     pub timeout: Option<Duration>,
