@@ -27,8 +27,10 @@ fn main() {
 
 /// Compiles `src/builtins/glue.lua` to bytecode (`$OUT_DIR/glue.luac`): every VM loads it at
 /// start, and parsing it was a fifth of the instructions of `assay -e 'print("hi")'`. The
-/// bytecode is made by the same Lua the binary embeds (this crate's `mlua`, vendored), keeps its
-/// debug information (the chunk name hides the glue from tracebacks), and is written empty when
+/// bytecode is made by the same Lua the binary embeds (this crate's `mlua`, vendored), stripped
+/// of debug information (loading its line tables and names was 90K instructions of every
+/// start; its frames are known by the stripped source `=?`, see `function::STRIPPED_CHUNK`),
+/// and is written empty when
 /// cross-compiling, where the host's bytecode may not fit the target: the runtime then parses
 /// the source, as it also does if the bytecode is ever refused.
 fn compile_glue() {
@@ -46,7 +48,7 @@ fn compile_glue() {
             .set_name("=[assay]")
             .into_function()
             .expect("glue.lua compiles");
-        function.dump(false)
+        function.dump(true)
     };
     std::fs::write(out.join("glue.luac"), bytecode).expect("OUT_DIR is writable");
 }

@@ -19,6 +19,12 @@ use super::args::Args;
 /// Chunk name of Assay's own Lua glue; frames from it are hidden from positions and tracebacks.
 pub const INTERNAL_CHUNK: &str = "=[assay]";
 
+/// The source Lua gives a function loaded from stripped bytecode: the glue chunk ships
+/// stripped (its debug information was most of its load time at start-up), so its frames are
+/// known by this name. A script cannot load such a chunk in the sandbox, and outside it a
+/// stripped chunk has no position to show either.
+pub const STRIPPED_CHUNK: &str = "=?";
+
 /// Why a builtin failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Raise {
@@ -235,7 +241,9 @@ pub fn caller_position(lua: &Lua) -> String {
         let found = lua.inspect_stack(level, |frame| {
             let source = frame.source();
             let glue = match source.source.as_deref() {
-                Some(name) => name == INTERNAL_CHUNK || name.contains("__mlua"),
+                Some(name) => {
+                    name == INTERNAL_CHUNK || name == STRIPPED_CHUNK || name.contains("__mlua")
+                }
                 None => false,
             };
             if source.what == "C" || glue {

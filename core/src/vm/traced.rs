@@ -222,8 +222,9 @@ fn clean_traceback(tb: &str) -> String {
     let mut after_glue_error = false;
     for line in tb.lines() {
         let trimmed = line.trim();
-        // A builtin's failure is raised by the glue's `error`, reached by a tail call.
-        if trimmed == "[C]: in upvalue 'error'" {
+        // A builtin's failure is raised by the glue's `error`, reached by a tail call (named
+        // `?` now that the glue ships stripped).
+        if trimmed == "[C]: in upvalue 'error'" || trimmed == "[C]: in upvalue '?'" {
             after_glue_error = true;
             continue;
         }
@@ -234,6 +235,7 @@ fn clean_traceback(tb: &str) -> String {
         }
         after_glue_error = false;
         if line.contains(INTERNAL_CHUNK.trim_start_matches('='))
+            || trimmed.starts_with("?: in ")
             || line.contains("__mlua")
             || trimmed.starts_with("[C]: in function 'xpcall'")
             || trimmed == "[C]: in ?"
