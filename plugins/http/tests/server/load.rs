@@ -86,11 +86,21 @@ fn parse(output: &str) -> Wrk {
     wrk
 }
 
+/// The threads of process `pid` (Linux: `/proc/<pid>/task`).
+fn threads(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(Iterator::count)
+        .unwrap_or(0)
+}
+
 #[test]
 fn hello_under_load() {
     let mut server = Server::start();
     let run = wrk(&server.url("/hello"), 50, 3, &[]);
     assert!(run.requests > 0, "{}", run.output);
+    // The server's I/O runs on the Lua thread (the reactor extension): requests reach their
+    // handlers with no hop to another thread, and none is started for them.
+    assert_eq!(threads(server.pid()), 1, "{}", server.describe());
     assert!(
         run.socket_errors.is_empty(),
         "socket errors:\n{}",
