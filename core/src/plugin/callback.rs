@@ -15,7 +15,6 @@
 //! control comes back to it.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::ffi::c_void;
 use std::future::Future as _;
 use std::rc::Rc;
@@ -32,6 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::bridge;
 use crate::builtins::function::{Raise, error_message};
+use crate::vm::id_map::IdMap;
 use crate::vm::keepalive;
 use crate::vm::traced::Traced;
 
@@ -146,14 +146,14 @@ impl Drop for LuaCallback {
 pub struct Hub {
     requests: mpsc::UnboundedSender<Request>,
     incoming: Rc<RefCell<mpsc::UnboundedReceiver<Request>>>,
-    functions: RefCell<HashMap<u64, (Function, usize)>>,
-    ids: RefCell<HashMap<*const c_void, u64>>,
+    functions: RefCell<IdMap<u64, (Function, usize)>>,
+    ids: RefCell<IdMap<*const c_void, u64>>,
     next_id: Cell<u64>,
     running: Rc<Cell<bool>>,
-    holds: RefCell<HashMap<u64, keepalive::Hold>>,
+    holds: RefCell<IdMap<u64, keepalive::Hold>>,
     /// Calls running as coroutines, by coroutine: their replies, which tell whether the plugin
     /// still waits.
-    calls: RefCell<HashMap<*const c_void, Rc<ReplySlot>>>,
+    calls: RefCell<IdMap<*const c_void, Rc<ReplySlot>>>,
 }
 
 /// Where a call's results go; shared by the task that answers and the hook that checks whether
@@ -322,7 +322,7 @@ const FOREIGN_CACHE_LIMIT: usize = 256;
 /// Lua functions for plugin-made callbacks, by the callback's data pointer. The entry holds a
 /// clone of the callback, so the pointer cannot be reused by another while it is cached.
 #[derive(Default)]
-struct ForeignFunctions(RefCell<HashMap<usize, (Callback, Function)>>);
+struct ForeignFunctions(RefCell<IdMap<usize, (Callback, Function)>>);
 
 /// An async Lua function that calls a callback the VM did not make. A callback that completes
 /// at once (a plugin's own function) returns without yielding. It fails like a builtin: a plain

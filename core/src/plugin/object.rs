@@ -4,13 +4,14 @@
 //! when its last reference goes.
 
 use std::cell::{Ref, RefCell};
-use std::collections::HashMap;
 
 use assay_sdk::Object;
 use assay_sdk::abi::ObjectClass;
 use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataMethods};
 
 use super::call::{Receiver, lua_function};
+
+use crate::vm::id_map::IdMap;
 
 pub struct PluginObject {
     object: RefCell<Option<Object>>,
@@ -65,7 +66,7 @@ pub fn wrap(lua: &Lua, obj: Object) -> mlua::Result<AnyUserData> {
 
 /// Method tables by class, per VM.
 #[derive(Default)]
-struct Classes(RefCell<HashMap<usize, Table>>);
+struct Classes(RefCell<IdMap<usize, Table>>);
 
 fn methods(lua: &Lua, class: &'static ObjectClass) -> mlua::Result<Table> {
     let key = class as *const ObjectClass as usize;

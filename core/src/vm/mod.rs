@@ -13,6 +13,7 @@
 
 pub mod deadline;
 mod error;
+pub mod id_map;
 pub mod interrupt;
 pub mod keepalive;
 pub mod memory;

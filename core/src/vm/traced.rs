@@ -2,7 +2,6 @@
 //! traceback of the place where it happened (a coroutine's stack is gone once it has died).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ffi::c_void;
 use std::rc::Rc;
 
@@ -10,6 +9,7 @@ use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Value};
 
 use crate::builtins::args::type_name;
 use crate::builtins::function::{INTERNAL_CHUNK, caller_position, error_message};
+use crate::vm::id_map::IdMap;
 
 /// A failure as the user sees it: the message (`file:line: text`) and the traceback.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub struct Traced {
 }
 
 /// Reports the message handler left, by the coroutine that failed (taken by its run).
-type Reports = Rc<RefCell<HashMap<*const c_void, Report>>>;
+type Reports = Rc<RefCell<IdMap<*const c_void, Report>>>;
 
 /// What every traced call of a VM shares, made at its first call: the original `xpcall`, the
 /// glue that marks a coroutine as driven, and one message handler, which files each failure's

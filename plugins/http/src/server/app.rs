@@ -17,7 +17,7 @@ use super::handshake;
 use super::lifecycle::Shutdown;
 use super::log;
 use super::middleware::{Answered, Middleware};
-use super::request;
+use super::request::{self, Req};
 use super::response::{self, HttpResponse, Reply};
 use super::spin::Spin;
 use super::websocket::Conn;
@@ -32,6 +32,9 @@ pub struct App {
     pub memory_limit: Option<u64>,
     /// `req.json` (see `options::ServerOptions::json`).
     pub json: Callback,
+    /// Calls a handler with the `req` the glue makes (`request.rs`); `None` on a host that
+    /// runs no glue, where requests are built here whole.
+    pub handler_glue: Option<Callback>,
     pub timeout: Option<Duration>,
     /// Set once the server runs, on its runtime.
     pub spin: std::sync::OnceLock<Arc<Spin>>,
@@ -91,7 +94,7 @@ pub async fn handle(route: Arc<Route>, req: Request) -> HttpResponse {
     let params = RawPathParams::from_request_parts(&mut parts, &())
         .await
         .ok();
-    let req = request_value(&parts, params.as_ref(), body, &route.app.json);
+    let req = request(&route.app, &parts, params.as_ref(), body);
     let (reply, seen) = respond(&route, req).await;
     // The body went to Lua with `req` (or was dropped with it).
     drop(charge);
@@ -112,14 +115,10 @@ pub async fn handle(route: Arc<Route>, req: Request) -> HttpResponse {
     response
 }
 
-/// The `req` table for a request (with its body, when read).
-pub fn request_value(
-    parts: &Parts,
-    params: Option<&RawPathParams>,
-    body: Bytes,
-    json: &assay_sdk::Callback,
-) -> Value {
-    request::to_value(parts, params, &remote_text(parts), body, json)
+/// A request (with its body, when read) on its way to Lua.
+pub fn request(app: &App, parts: &Parts, params: Option<&RawPathParams>, body: Bytes) -> Req {
+    let glued = app.handler_glue.is_some();
+    Req::new(parts, params, &remote_text(parts), body, &app.json, glued)
 }
 
 /// The response for a failure, and its log line.
@@ -161,10 +160,10 @@ pub async fn guard(app: Arc<App>, req: Request, next: Next) -> HttpResponse {
         return next.run(req).await;
     };
     let (parts, body) = req.into_parts();
-    let value = request_value(&parts, None, Bytes::default(), &app.json);
-    let (f, args) = before.invocation(vec![value.clone()]);
+    let req = request(&app, &parts, None, Bytes::default());
+    let (f, args) = before.invocation(&req, None);
     let (answer, seen) = match call(&app, f, Stage::Before, args).await {
-        Ok(values) => before.before_results(values, value),
+        Ok(values) => before.before_results(values, req),
         Err(failure) => return failed(failure, &parts, ROUTE),
     };
     let mut response = if answer.is_nil() {
@@ -204,11 +203,11 @@ fn remote_text(parts: &Parts) -> std::sync::Arc<str> {
 
 /// `before` and the handler's answer, and the request as `before` left it when `after` will
 /// want it.
-async fn respond(route: &Route, req: Value) -> (Result<Reply, Failure>, Option<Value>) {
+async fn respond(route: &Route, req: Req) -> (Result<Reply, Failure>, Option<Req>) {
     let app = &route.app;
     let (answer, req) = match &app.before {
         Some(before) => {
-            let (f, args) = before.invocation(vec![req.clone()]);
+            let (f, args) = before.invocation(&req, None);
             match call(app, f, Stage::Before, args).await {
                 Ok(values) => before.before_results(values, req),
                 Err(failure) => return (Err(failure), Some(req)),
@@ -218,7 +217,7 @@ async fn respond(route: &Route, req: Value) -> (Result<Reply, Failure>, Option<V
     };
     let seen = app.after.as_ref().map(|_| req.clone());
     let (answer, stage) = match answer {
-        Value::Nil => match call(app, &route.handler, Stage::Handler, vec![req]).await {
+        Value::Nil => match call_handler(app, &route.handler, req).await {
             Ok(values) => (first(values), Stage::Handler),
             Err(failure) => return (Err(failure), seen),
         },
@@ -249,6 +248,17 @@ pub async fn call(
             .map_err(|_| Failure::TimedOut(limit))?,
     };
     result.map_err(|e| Failure::Raised(stage, e.into_message()))
+}
+
+/// The handler with `req`: made by the glue from the request's parts when it can be.
+async fn call_handler(app: &App, handler: &Callback, req: Req) -> Result<Vec<Value>, Failure> {
+    match (&app.handler_glue, req) {
+        (Some(glue), Req::Parts(parts)) => {
+            let args = vec![Value::Function(handler.clone()), Value::Array(parts)];
+            call(app, glue, Stage::Handler, args).await
+        }
+        (_, req) => call(app, handler, Stage::Handler, vec![req.to_table()]).await,
+    }
 }
 
 fn first(values: Vec<Value>) -> Value {

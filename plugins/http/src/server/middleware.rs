@@ -29,20 +29,26 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 
 use super::app::{self, App, Failure, Stage};
+use super::request::{self, Req};
 use super::response::{self, HttpResponse, Kept, Reply};
 
-/// `before`, giving back the request it may have changed.
-const BEFORE_GLUE: &str = "return function(before, req)\n\
+/// `before`, giving back the request it may have changed (every field in it).
+const BEFORE_GLUE: &str = request::glue!(
+    "return function(before, parts, req)\n\
+     req = req or request(parts)\n\
      local answer = before(req)\n\
-     return answer, req\n\
-     end";
+     return answer, settled(req)\n\
+     end"
+);
 
 /// `after`, giving back the response it changed when it returned nothing.
-const AFTER_GLUE: &str = "return function(after, req, resp)\n\
-     local answer = after(req, resp)\n\
+const AFTER_GLUE: &str = request::glue!(
+    "return function(after, resp, parts, req)\n\
+     local answer = after(req or request(parts), resp)\n\
      if answer == nil then return resp end\n\
      return answer\n\
-     end";
+     end"
+);
 
 /// A middleware function and the glue that calls it.
 pub struct Middleware {
@@ -65,16 +71,25 @@ impl Middleware {
         Ok(Self { function, glue })
     }
 
-    /// The callback to call and its arguments.
-    pub fn invocation(&self, args: Vec<Value>) -> (&Callback, Vec<Value>) {
+    /// The callback to call and its arguments: `before(req)`, `after(req, resp)` (`resp` in
+    /// `extra`).
+    pub fn invocation(&self, req: &Req, extra: Option<Value>) -> (&Callback, Vec<Value>) {
         match &self.glue {
             Some(glue) => {
-                let mut all = Vec::with_capacity(args.len() + 1);
-                all.push(Value::Function(self.function.clone()));
-                all.extend(args);
+                let mut all = vec![Value::Function(self.function.clone())];
+                all.extend(extra);
+                // The glue's `parts, req`.
+                match req {
+                    Req::Parts(parts) => all.push(Value::Array(parts.clone())),
+                    Req::Table(table) => all.extend([Value::Nil, table.clone()]),
+                }
                 (glue, all)
             }
-            None => (&self.function, args),
+            None => {
+                let mut all = vec![req.to_table()];
+                all.extend(extra);
+                (&self.function, all)
+            }
         }
     }
 
@@ -93,11 +108,11 @@ impl Middleware {
     }
 
     /// `before`'s answer (nil: go on) and the request as it left it.
-    pub fn before_results(&self, results: Vec<Value>, req: Value) -> (Value, Value) {
+    pub fn before_results(&self, results: Vec<Value>, req: Req) -> (Value, Req) {
         let mut results = results.into_iter();
         let answer = results.next().unwrap_or(Value::Nil);
         let changed = match (&self.glue, results.next()) {
-            (Some(_), Some(changed @ Value::Map(_))) => changed,
+            (Some(_), Some(changed @ Value::Map(_))) => Req::Table(changed),
             _ => req,
         };
         (answer, changed)
@@ -108,7 +123,7 @@ impl Middleware {
 /// in the response's extensions by the code that ran `before`, for `after`.
 #[derive(Clone)]
 pub struct Answered {
-    pub req: Value,
+    pub req: Req,
     pub route: String,
 }
 
@@ -130,7 +145,7 @@ pub async fn after(app: Arc<App>, req: Request, next: Next) -> HttpResponse {
     let (req, route) = match answered {
         Some(Answered { req, route }) => (req, route),
         None => (
-            app::request_value(&head, None, assay_sdk::Bytes::default(), &app.json),
+            app::request(&app, &head, None, assay_sdk::Bytes::default()),
             "(no route)".to_owned(),
         ),
     };
@@ -154,7 +169,7 @@ pub async fn after(app: Arc<App>, req: Request, next: Next) -> HttpResponse {
         .get(CONTENT_LENGTH)
         .map(|v| v.as_bytes().to_vec());
     let original = after.keep(&resp);
-    let (f, args) = after.invocation(vec![req, resp]);
+    let (f, args) = after.invocation(&req, Some(resp));
     let answer = match app::call(&app, f, Stage::After, args).await {
         Ok(values) => after.after_results(values, original),
         Err(failure) => return app::failed(failure, &head, &route),

@@ -141,6 +141,8 @@ fn start(routes: &Map, mut opts: ServerOptions) -> Result<Server> {
         max_message: opts.max_message,
         memory_limit: opts.memory_limit,
         json: opts.json.clone(),
+        handler_glue: assay_sdk::host::lua_function("http.request", request::HANDLER_GLUE)
+            .transpose()?,
         timeout: opts.timeout,
         spin: std::sync::OnceLock::new(),
         shutdown,

@@ -8,6 +8,13 @@
 //!   `http.query_value(req.query, "tag")` gives one value either way (the first).
 //! - header names are lower-case; a repeated header's values are joined with ", " (RFC 9110
 //!   5.3), except `set-cookie`, whose values are joined with "\n" because they may contain commas.
+//!
+//! On a host that runs Lua glue (host services v3) the table is made on the Lua side
+//! (`request.lua`) from the request's parts, and `headers` and `query` stay in their wire form
+//! until a handler first reads them: a handler that reads only `req.params` does not pay for
+//! them (a browser's ten headers were a third of a small request's cost). `pairs(req)` lists
+//! them; `next` and the encoders see them once read. On an older host the plugin builds the
+//! whole table.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -15,7 +22,7 @@ use std::net::SocketAddr;
 use assay_sdk::{Bytes, Callback, List, Map, Value};
 use axum::extract::{OriginalUri, RawPathParams};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, HeaderName, Uri};
 
 use super::routes;
 
@@ -30,7 +37,89 @@ impl RemoteText {
     }
 }
 
-/// Builds the request value.
+/// A request on its way to a Lua function.
+#[derive(Clone)]
+pub enum Req {
+    /// Its parts, for the glue's `request(parts)`: method, path, params, body, remote
+    /// address, `req.json`, the header block ([`header_block`]) and the raw query. One list
+    /// crosses to Lua far cheaper than eight values.
+    Parts(List),
+    /// A whole `req` table: built here for a host without glue, or as `before` left it.
+    Table(Value),
+}
+
+/// The glue that makes `req` on the Lua side; each entry point appends its function.
+macro_rules! glue {
+    ($entry:literal) => {
+        concat!(include_str!("request.lua"), "\n", $entry)
+    };
+}
+pub(crate) use glue;
+
+/// A handler called with the `req` table the glue makes.
+pub const HANDLER_GLUE: &str =
+    glue!("return function(handler, parts) return handler(request(parts)) end");
+
+impl Req {
+    /// Parts for the glue when the host runs it (`glued`), else the whole table.
+    pub fn new(
+        parts: &Parts,
+        params: Option<&RawPathParams>,
+        remote: &str,
+        body: Bytes,
+        json: &Callback,
+        glued: bool,
+    ) -> Req {
+        if !glued {
+            return Req::Table(to_value(parts, params, remote, body, json));
+        }
+        let uri = original_uri(parts);
+        Req::Parts(List::from(vec![
+            parts.method.as_str().into(),
+            uri.path().into(),
+            Value::Map(path_params(params)),
+            Value::Str(body),
+            remote.into(),
+            Value::Function(json.clone()),
+            Value::Str(header_block(&parts.headers).into()),
+            uri.query().unwrap_or_default().into(),
+        ]))
+    }
+}
+
+impl Req {
+    /// The whole `req` table, for a Lua function called without the glue.
+    pub fn to_table(&self) -> Value {
+        let parts = match self {
+            Req::Table(table) => return table.clone(),
+            Req::Parts(parts) => parts,
+        };
+        let mut req = Map::with_capacity(8);
+        for (name, value) in FIELDS.iter().zip(parts.iter()) {
+            let value = match (*name, value) {
+                ("headers", Value::Str(block)) => Value::Map(decode_header_block(block)),
+                ("query", Value::Str(raw)) => Value::Map(query(std::str::from_utf8(raw).ok())),
+                _ => value.clone(),
+            };
+            req.push((*name).into(), value);
+        }
+        Value::Map(req)
+    }
+}
+
+/// The names of [`Req::Parts`], in order.
+const FIELDS: [&str; 8] = [
+    "method",
+    "path",
+    "params",
+    "body",
+    "remote_addr",
+    "json",
+    "headers",
+    "query",
+];
+
+/// Builds the whole request value.
 pub fn to_value(
     parts: &Parts,
     params: Option<&RawPathParams>,
@@ -119,20 +208,58 @@ fn decode_component(text: &str) -> Vec<u8> {
 
 pub fn headers(headers: &HeaderMap) -> Map {
     let mut map = Map::with_capacity(headers.keys_len());
+    let mut joined = Vec::new();
     for name in headers.keys() {
-        let mut values = headers.get_all(name).iter();
-        let Some(first) = values.next() else {
-            continue;
-        };
-        let mut joined = first.as_bytes().to_vec();
-        let separator: &[u8] = if name == "set-cookie" { b"\n" } else { b", " };
-        for more in values {
-            joined.extend_from_slice(separator);
-            joined.extend_from_slice(more.as_bytes());
-        }
-        map.push(name.as_str().into(), Value::Str(joined.into()));
+        joined.clear();
+        join_values(headers, name, &mut joined);
+        map.push(name.as_str().into(), Value::Str(joined.as_slice().into()));
     }
     map
+}
+
+/// The headers for `request.lua`: per name, its length as 4 bytes little-endian and the name,
+/// then the same for its joined values (as [`headers`] joins them). Lengths, not separators:
+/// a value may hold any byte the parser let through.
+fn header_block(headers: &HeaderMap) -> Vec<u8> {
+    let mut block = Vec::with_capacity(64 * headers.keys_len());
+    let mut joined = Vec::new();
+    for name in headers.keys() {
+        joined.clear();
+        join_values(headers, name, &mut joined);
+        for field in [name.as_str().as_bytes(), &joined] {
+            // A field is bounded by hyper's header buffer (~400 KB), far below 4 GiB.
+            let length = u32::try_from(field.len()).unwrap_or(u32::MAX);
+            block.extend_from_slice(&length.to_le_bytes());
+            block.extend_from_slice(field);
+        }
+    }
+    block
+}
+
+/// The headers of a [`header_block`].
+fn decode_header_block(mut block: &[u8]) -> Map {
+    let mut map = Map::new();
+    let field = |block: &mut &[u8]| -> Option<Vec<u8>> {
+        let (length, rest) = block.split_first_chunk::<4>()?;
+        let length = usize::try_from(u32::from_le_bytes(*length)).ok()?;
+        let (field, rest) = (rest.get(..length)?, rest.get(length..)?);
+        *block = rest;
+        Some(field.to_vec())
+    };
+    while let (Some(name), Some(value)) = (field(&mut block), field(&mut block)) {
+        map.push(Value::Str(name.into()), Value::Str(value.into()));
+    }
+    map
+}
+
+fn join_values(headers: &HeaderMap, name: &HeaderName, out: &mut Vec<u8>) {
+    let separator: &[u8] = if name == "set-cookie" { b"\n" } else { b", " };
+    for (i, value) in headers.get_all(name).iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(separator);
+        }
+        out.extend_from_slice(value.as_bytes());
+    }
 }
 
 #[cfg(test)]
@@ -153,6 +280,49 @@ mod tests {
         assert_eq!(tags, Some(3));
         let keys: Vec<_> = q.iter().filter_map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["a", "b", "tag", "flag"], "first-seen order");
+    }
+
+    /// The parts the glue gets, made whole here (for a function called without glue), are
+    /// the table built directly.
+    #[test]
+    fn parts_make_the_same_table() {
+        let (parts, ()) = axum::http::Request::builder()
+            .uri("/p?a=1&a=2&b=x+y%21&flag")
+            .header("set-cookie", "a=1")
+            .header("set-cookie", "b=2")
+            .header("accept", "x")
+            .header("accept", "y")
+            .header("x-bytes", &b"caf\xc3\xa9\t\xff"[..])
+            .header("x-empty", "")
+            .body(())
+            .expect("request")
+            .into_parts();
+        let json = Callback::from_fn(|_| Ok(()));
+        let req = |glued| Req::new(&parts, None, "1.2.3.4:5", b"body"[..].into(), &json, glued);
+        let (direct, via_parts) = (req(false).to_table(), req(true).to_table());
+        assert!(matches!(req(true), Req::Parts(_)));
+        let (Some(direct), Some(via_parts)) = (direct.as_map(), via_parts.as_map()) else {
+            panic!("tables expected");
+        };
+        for (key, value) in direct.iter() {
+            let key = key.as_str().unwrap_or_default();
+            let other = via_parts.get(key).unwrap_or(&Value::Nil);
+            match key {
+                "json" => assert!(matches!(other, Value::Function(_))),
+                _ => assert_eq!(format!("{value:?}"), format!("{other:?}"), "{key}"),
+            }
+        }
+        assert_eq!(direct.len(), via_parts.len());
+        let headers = via_parts
+            .get("headers")
+            .and_then(Value::as_map)
+            .expect("headers");
+        assert_eq!(get(headers, "set-cookie").as_str(), Some("a=1\nb=2"));
+        assert_eq!(get(headers, "accept").as_str(), Some("x, y"));
+        assert_eq!(
+            get(headers, "x-bytes").as_bytes(),
+            Some(&b"caf\xc3\xa9\t\xff"[..])
+        );
     }
 
     #[test]
