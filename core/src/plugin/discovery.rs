@@ -119,7 +119,43 @@ fn read_manifest(path: &Path) -> Option<Result<PluginManifest, String>> {
         Err(e) => return Some(Err(e.to_string())),
     };
     let origin = path.display().to_string();
-    Some(PluginManifest::parse_from(&text, &origin).map_err(|e| e.to_string()))
+    Some(parsed::get(&origin, text))
+}
+
+/// Manifests parsed in this process, by path and exact text: a host that builds many VMs
+/// (an embedder running thousands of hooks) reads each manifest at every build, which is
+/// cheap, but parses it once (three manifests were 64K instructions of every VM). Keyed by
+/// the text itself, an edited manifest is parsed afresh; bounded, it starts over when full.
+mod parsed {
+    use std::sync::Mutex;
+
+    use assay_manifest::PluginManifest;
+
+    type Parsed = Result<PluginManifest, String>;
+
+    const LIMIT: usize = 64;
+
+    static CACHE: Mutex<Vec<(String, String, Parsed)>> = Mutex::new(Vec::new());
+
+    pub fn get(origin: &str, text: String) -> Parsed {
+        let found = CACHE.lock().ok().and_then(|cache| {
+            cache
+                .iter()
+                .find(|(o, t, _)| o == origin && *t == text)
+                .map(|(_, _, parsed)| parsed.clone())
+        });
+        if let Some(parsed) = found {
+            return parsed;
+        }
+        let parsed = PluginManifest::parse_from(&text, origin).map_err(|e| e.to_string());
+        if let Ok(mut cache) = CACHE.lock() {
+            if cache.len() >= LIMIT {
+                cache.clear();
+            }
+            cache.push((origin.to_owned(), text, parsed.clone()));
+        }
+        parsed
+    }
 }
 
 /// `<root>/plugins/*/`, sorted by name so the order is stable. Entries that are certainly not
