@@ -50,7 +50,7 @@ fn io_error(path: &Path, e: io::Error) -> Raise {
 }
 
 /// The OS message without Rust's " (os error 2)" suffix.
-fn describe(e: &io::Error) -> String {
+pub(crate) fn describe(e: &io::Error) -> String {
     let text = e.to_string();
     match text.find(" (os error ") {
         Some(i) => text[..i].to_owned(),

@@ -17,6 +17,7 @@ pub mod json;
 pub mod lazy;
 pub mod log;
 pub mod pattern;
+pub mod process;
 pub mod regex;
 pub mod time;
 pub mod toml;
@@ -54,6 +55,7 @@ pub fn install(lua: &Lua, options: BuiltinOptions) -> mlua::Result<()> {
     ];
     if !options.sandbox {
         modules.push(("fs", fs::fill));
+        modules.push(("process", process::fill));
     }
     for (name, fill) in modules {
         lazy::global(lua, name, fill)?;

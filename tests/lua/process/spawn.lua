@@ -1,0 +1,65 @@
+-- test: stdout ^spawn ok\nlate line\n$
+-- process.spawn: a handle to a running program.
+local function alive(pid) return fs.exists("/proc/" .. pid) and
+  not (fs.read("/proc/" .. pid .. "/stat"):match("^%d+ %b() Z")) end
+
+local h = process.spawn({"sh", "-c", "echo one; echo two >&2; echo three; exit 5"})
+assert.eq(math.type(h.pid), "integer")
+assert.matches(tostring(h), "^process \\d+ \\(")
+local lines = {}
+for line in h:lines("stdout") do lines[#lines + 1] = line end
+assert.eq(lines, {"one", "three"})
+local r = h:wait()
+-- Output read with lines() is not in the result; the rest is.
+assert.eq({r.status, r.stdout, r.stderr}, {5, "", "two\n"})
+assert.eq(h:wait(), r, "a second wait gives the same result")
+assert.matches(tostring(h), "exited 5")
+
+-- stdin through :write, a last line without "\n", close_stdin.
+local c = process.spawn({"cat"})
+assert.eq(c:write("a\nb"), true)
+assert.eq(c:close_stdin(), true)
+assert.eq(c:close_stdin(), false)
+local got = {}
+for line in c:lines() do got[#got + 1] = line end
+assert.eq(got, {"a", "b"})
+assert.raises(function() c:write("more") end, "stdin is closed")
+
+-- kill: a signal by name or number; false once it has exited.
+local s = process.spawn({"sleep", "987.71"})
+assert.eq(s:kill("TERM"), true)
+local sr = s:wait()
+assert.eq({sr.status, sr.signal}, {nil, 15})
+assert.eq(s:kill(), false)
+assert.raises(function() s:kill("NOPE") end, "unknown signal name 'NOPE'")
+assert.raises(function() s:kill(999) end, "999 is not a signal number")
+
+-- A handle closed while its process runs terminates it.
+local pid
+do
+  local k <close> = process.spawn({"sleep", "987.72"})
+  pid = k.pid
+  assert(alive(pid))
+end
+sleep(0.3)
+assert(not alive(pid), "the closed handle's process still runs")
+
+-- A collected handle terminates its process too.
+pid = process.spawn({"sleep", "987.73"}).pid
+collectgarbage()
+collectgarbage()
+sleep(0.3)
+assert(not alive(pid), "the collected handle's process still runs")
+
+-- Errors: lines of a stream that is not a pipe; bad stream names; methods need a handle.
+local quiet = process.spawn({"true"}, {stdout = "null"})
+assert.raises(function() quiet:lines("stdout") end, "stdout is not a pipe")
+assert.raises(function() quiet:lines("both") end, "\"stdout\" or \"stderr\" expected")
+assert.raises(function() quiet.wait() end, "bad argument #1 'self'")
+assert.raises(function() process.spawn({"cat"}, {stdin = "data"}) end,
+  "field 'stdin' \\(\"pipe\", \"inherit\" or \"null\"\\)")
+quiet:wait()
+
+print("spawn ok")
+-- The program does not end while a spawned process runs: this line comes after the chunk.
+process.spawn({"sh", "-c", "sleep 0.3; echo late line"}, {stdout = "inherit"})
