@@ -244,6 +244,18 @@ fn readme_crypto_runs() -> Result<(), Failed> {
     expect(&r, 0, "64\t32\n", "")
 }
 
+/// The README's `process` example runs as written and prints what its comments say.
+fn readme_process_runs() -> Result<(), Failed> {
+    let readme = std::fs::read_to_string(assay_tests::tests_dir().join("../README.md"))?;
+    let start = readme
+        .find("```lua\n-- process")
+        .ok_or("README has no process example")?
+        + "```lua\n".len();
+    let len = readme[start..].find("```").ok_or("unterminated example")?;
+    let r = assay_with(&["-e", &readme[start..start + len]], None)?;
+    expect(&r, 0, "false\t2\t3\n3a6eb0790f39\n15\n", "")
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("cli::version", version),
@@ -276,5 +288,6 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("embed::example_runs", embed_example),
         Trial::test("readme::tour_runs", readme_tour_runs),
         Trial::test("readme::crypto_runs", readme_crypto_runs),
+        Trial::test("readme::process_runs", readme_process_runs),
     ]
 }
