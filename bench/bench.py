@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Assay benchmark suite: start-up time/RSS and JSON throughput, against lua5.4 + lua-cjson;
 plugin call overhead; sandboxed VMs embedded in one process (bench/embed); HTTP client
-requests/s against Python's requests and aiohttp.
+requests/s against Python's requests and aiohttp; process.run spawns/s against subprocess.run.
 
 Run through `bench/run` (see bench/README.md). Standard library only, Python >= 3.11.
 
@@ -34,6 +34,7 @@ import http_server  # bench/http_server.py: assay's http.server against nginx + 
 from http_client_bench import BenchError, bench_http_client
 from json_docs import generate_document, generate_records
 import embed_bench
+import process_bench
 import sizes
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -506,6 +507,13 @@ def main() -> int:
     except BenchError as e:
         die(str(e))
 
+    log("process: process.run({\"true\"}) against Python's subprocess.run, alternating")
+    try:
+        pr = process_bench.bench_process(assay, 2 if args.quick else 5,
+                                         1.0 if args.quick else 2.0, log)
+    except BenchError as e:
+        die(str(e))
+
     startup_ratio = st.a_ms / st.b_ms
     rss_ratio = st.a_rss_mib / st.b_rss_mib
     parse_ratio = js.parse_ratio
@@ -563,6 +571,11 @@ def main() -> int:
     print("Embedded VMs (see bench/embed; no peer):")
     print(table(em.rows()))
     for line in em.notes():
+        print(line)
+    print()
+    print("Processes (see bench/process_bench.py):")
+    print(table(pr.rows()))
+    for line in pr.notes():
         print(line)
     print()
     print("HTTP client (see bench/http_client_bench.py):")
