@@ -11,6 +11,7 @@
 //! # Ok::<(), assay::RunError>(())
 //! ```
 
+pub mod abandon;
 pub mod deadline;
 mod error;
 pub mod id_map;

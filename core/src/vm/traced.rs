@@ -154,7 +154,14 @@ impl Traced {
     pub async fn run(self, lua: &Lua) -> mlua::Result<Result<MultiValue, Failure>> {
         let key = self.thread.to_pointer();
         let thread = self.thread.clone();
+        // Dropped before its end (the task cancelled, the caller gone): see `vm::abandon`.
+        let mut unfinished = Unfinished {
+            lua,
+            thread: Some(thread.clone()),
+        };
         let mut results: MultiValue = self.thread.into_async(self.args)?.await?;
+        unfinished.thread = None;
+        super::abandon::settle(lua);
         // Finished (xpcall caught any error): the coroutine can serve another call.
         if let Some(pool) = &self.pool
             && thread.status() == mlua::prelude::LuaThreadStatus::Finished
@@ -174,6 +181,23 @@ impl Traced {
             traceback: String::new(),
         });
         Ok(Err(Failure { value, report }))
+    }
+}
+
+/// Closes a run's coroutine if the run is dropped before its end.
+struct Unfinished<'a> {
+    lua: &'a Lua,
+    thread: Option<mlua::Thread>,
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        if let Ok(body) = self.lua.named_registry_value::<Function>(XPCALL_KEY) {
+            super::abandon::abandoned(self.lua, &thread, body);
+        }
     }
 }
 
