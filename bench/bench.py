@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Assay benchmark suite: start-up time/RSS and JSON throughput, against lua5.4 + lua-cjson;
 plugin call overhead; sandboxed VMs embedded in one process (bench/embed); HTTP client
-requests/s against Python's requests and aiohttp; process.run spawns/s against subprocess.run.
+requests/s against Python's requests and aiohttp; process.run spawns/s against
+subprocess.run; a 1 GiB download to a file against curl.
 
 Run through `bench/run` (see bench/README.md). Standard library only, Python >= 3.11.
 
@@ -34,6 +35,7 @@ import http_server  # bench/http_server.py: assay's http.server against nginx + 
 from http_client_bench import BenchError, bench_http_client
 from json_docs import generate_document, generate_records
 import embed_bench
+import download_bench
 import process_bench
 import sizes
 
@@ -514,6 +516,13 @@ def main() -> int:
     except BenchError as e:
         die(str(e))
 
+    log("download: a 1 GiB file to disk, assay's http.get {output} against curl -o")
+    try:
+        dl = download_bench.bench_download(assay, find_plugin_lib(assay),
+                                           1 if args.quick else 3, log)
+    except BenchError as e:
+        die(str(e))
+
     startup_ratio = st.a_ms / st.b_ms
     rss_ratio = st.a_rss_mib / st.b_rss_mib
     parse_ratio = js.parse_ratio
@@ -576,6 +585,11 @@ def main() -> int:
     print("Processes (see bench/process_bench.py):")
     print(table(pr.rows()))
     for line in pr.notes():
+        print(line)
+    print()
+    print("Downloads (see bench/download_bench.py):")
+    print(table(dl.rows()))
+    for line in dl.notes():
         print(line)
     print()
     print("HTTP client (see bench/http_client_bench.py):")
