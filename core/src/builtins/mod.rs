@@ -12,6 +12,7 @@ pub mod fs;
 pub mod function;
 #[cfg(test)]
 mod fuzz_tests;
+pub mod hex;
 pub mod inspect;
 pub mod json;
 pub mod lazy;
@@ -20,6 +21,8 @@ pub mod pattern;
 pub mod regex;
 pub mod time;
 pub mod toml;
+pub mod url;
+pub mod uuid;
 pub mod yaml;
 
 use mlua::Lua;
@@ -51,6 +54,9 @@ pub fn install(lua: &Lua, options: BuiltinOptions) -> mlua::Result<()> {
         ("log", log::fill),
         ("time", time::fill),
         ("async", r#async::fill),
+        ("url", url::fill),
+        ("uuid", uuid::fill),
+        ("hex", hex::fill),
     ];
     if !options.sandbox {
         modules.push(("fs", fs::fill));
