@@ -6,6 +6,7 @@ pub mod assert;
 pub mod r#async;
 pub mod base64;
 pub mod codec;
+pub mod compress;
 pub mod coroutine;
 pub mod env;
 pub mod fs;
@@ -57,6 +58,7 @@ pub fn install(lua: &Lua, options: BuiltinOptions) -> mlua::Result<()> {
         ("url", url::fill),
         ("uuid", uuid::fill),
         ("hex", hex::fill),
+        ("compress", compress::fill),
     ];
     if !options.sandbox {
         modules.push(("fs", fs::fill));
