@@ -106,11 +106,7 @@ fn split(url: &[u8]) -> Result<Parts<'_>, String> {
         && rest[colon] == b':'
     {
         let scheme = &rest[..colon];
-        let valid = scheme.first().is_some_and(u8::is_ascii_alphabetic)
-            && scheme
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-        if !valid {
+        if !is_scheme(scheme) {
             return Err(format!(
                 "{:?} is not a scheme (a letter, then letters, digits, '+', '-' or '.')",
                 String::from_utf8_lossy(scheme)
@@ -126,6 +122,14 @@ fn split(url: &[u8]) -> Result<Parts<'_>, String> {
     }
     parts.path = rest;
     Ok(parts)
+}
+
+/// RFC 3986 `scheme`: a letter, then letters, digits, `+`, `-` or `.`.
+fn is_scheme(text: &[u8]) -> bool {
+    text.first().is_some_and(u8::is_ascii_alphabetic)
+        && text
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
 /// `[user[:password]@]host[:port]` into `parts`.
@@ -235,11 +239,7 @@ pub fn build(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     };
     let mut out = Vec::new();
     if let Some(scheme) = text("scheme")? {
-        let valid = scheme.first().is_some_and(u8::is_ascii_alphabetic)
-            && scheme
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-        if !valid {
+        if !is_scheme(&scheme) {
             let shown = String::from_utf8_lossy(&scheme).into_owned();
             return Err(bad("scheme", format!("{shown:?} is not a scheme")));
         }
