@@ -404,3 +404,39 @@ impl Reader<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_every_directive() {
+        let civil = Civil::new(784_111_777, 123_456_000, &Zone::Fixed(-18_000)).expect("in range");
+        let all =
+            "%Y %y %m %d %e %j %H %I %p %M %S %f %a %A %b %h %B %u %w %z %:z %Z %s %F %T %D %R %%";
+        assert_eq!(
+            format(&civil, all).expect("known directives"),
+            "1994 94 11 06  6 310 03 03 AM 49 37 123456 Sun Sunday Nov Nov November 7 0 -0500 -05:00 \
+             UTC-05:00 784111777 1994-11-06 03:49:37 11/06/94 03:49 %"
+        );
+        assert!(format(&civil, "%Q").is_err());
+        assert!(format(&civil, "%").is_err());
+    }
+
+    #[test]
+    fn parses_what_it_formats() {
+        let fields = parse(
+            "06/Nov/94 3:49:37.5 pm -05:00",
+            "%d/%b/%y %I:%M:%S.%f %p %z",
+        )
+        .expect("matches");
+        assert_eq!(
+            fields.instant(&Zone::Utc),
+            Ok((784_111_777 + 12 * 3600, 500_000_000))
+        );
+        assert!(parse("1994-11-06", "%Y-%m-%d %H").is_err());
+        assert!(parse("1994-11-06x", "%Y-%m-%d").is_err());
+        let bad_date = parse("1994-02-30", "%F").expect("shape matches");
+        assert!(bad_date.instant(&Zone::Utc).is_err());
+    }
+}
