@@ -36,6 +36,11 @@ err = select(2, pcall(compress.unzstd, zbomb, {max_size = 100}))
 assert.matches(err, [[compress\.unzstd: decompressed data exceeds max_size \(100 bytes\)$]])
 zbomb = nil
 
+-- a frame asking for a 64 MiB window (libzstd would allocate it outside Lua's accounting)
+capture(("head -c 100000 /dev/zero | zstd -q --zstd=wlog=26 -c > %s"):format(quote(dir .. "/window.zst")))
+err = select(2, pcall(compress.unzstd, fs.read(dir .. "/window.zst")))
+assert.matches(err, [[compress\.unzstd: invalid zstd data: the frame needs a larger window than the memory limit allows$]])
+
 -- zlib, raw deflate: the same bound
 local block = compress.deflate(("\0"):rep(1024 * 1024), {level = 9})
 assert.lt(#block, 2048)

@@ -13,6 +13,8 @@
 //!   the stream are ignored.
 //! - `compress.zstd(data, {level})` / `compress.unzstd(data, {max_size})`: several frames
 //!   decode to their concatenation and skippable frames are skipped, as the `zstd` CLI does.
+//!   A frame may use a window of at most the memory limit (libzstd's own cap, 128 MiB,
+//!   without one), since libzstd allocates it outside Lua's accounting.
 //!
 //! Levels: 0-9 for gzip and deflate (0 stores, 1 is fastest, default 6 as the `gzip` CLI and
 //! `zlib.compress`); 1-22 for zstd (default 3, as the `zstd` CLI). Out of range is an error.
@@ -23,6 +25,8 @@
 //! Either way the error names the bound that was hit. Input that is not valid compressed data
 //! is an error saying what is wrong with it (a bad header, a checksum mismatch, a truncated
 //! stream).
+
+mod zstd_reader;
 
 use std::io::{Read, Write};
 
@@ -192,8 +196,8 @@ fn unzstd(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let (data, opts) = decompress_args(&args, &["max_size"])?;
     let bound = max_size(&opts)?;
     let bytes = data.as_bytes();
-    let decoder = zstd::stream::read::Decoder::with_buffer(&bytes[..])
-        .map_err(|e| Raise::msg(format!("invalid zstd data: {e}")))?;
+    let decoder = zstd_reader::ZstdReader::new(&bytes[..], limit(lua))
+        .map_err(|e| Raise::msg(format!("zstd: {e}")))?;
     let out = decode(lua, decoder, bound, "zstd")?;
     Ok(lua.create_string(out)?)
 }
