@@ -49,8 +49,8 @@ pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
     Ok(())
 }
 
-/// The data argument and the options of a compressing call.
-fn compress_args(args: &Args, known: &[&str]) -> BuiltinResult<(mlua::LuaString, Options)> {
+/// The data argument and the options (only `known` fields) of every call here.
+fn data_and_options(args: &Args, known: &[&str]) -> BuiltinResult<(mlua::LuaString, Options)> {
     args.at_most(2)?;
     let data = args.bytes(1, "data")?;
     let opts = args.options(2)?;
@@ -64,7 +64,7 @@ fn flate_level(opts: &Options) -> BuiltinResult<flate2::Compression> {
 }
 
 fn gzip(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
-    let (data, opts) = compress_args(&args, &["level"])?;
+    let (data, opts) = data_and_options(&args, &["level"])?;
     let level = flate_level(&opts)?;
     let encoder = flate2::GzBuilder::new().write(Vec::new(), level);
     let out = encode(lua, &data.as_bytes(), encoder, |e| e.finish())?;
@@ -72,7 +72,7 @@ fn gzip(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
 }
 
 fn deflate(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
-    let (data, opts) = compress_args(&args, &["level", "raw"])?;
+    let (data, opts) = data_and_options(&args, &["level", "raw"])?;
     let level = flate_level(&opts)?;
     let out = if opts.bool("raw", false)? {
         let encoder = flate2::write::DeflateEncoder::new(Vec::new(), level);
@@ -85,7 +85,7 @@ fn deflate(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
 }
 
 fn zstd(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
-    let (data, opts) = compress_args(&args, &["level"])?;
+    let (data, opts) = data_and_options(&args, &["level"])?;
     let level = opts.integer_in("level", 1..=22)?.unwrap_or(3);
     let encoder = zstd::stream::write::Encoder::new(Vec::new(), level as i32)
         .map_err(|e| Raise::msg(format!("zstd: {e}")))?;
@@ -146,15 +146,6 @@ impl EncoderOutput for zstd::stream::write::Encoder<'_, Vec<u8>> {
     }
 }
 
-/// The data argument and the bound of a decompressing call.
-fn decompress_args(args: &Args, known: &[&str]) -> BuiltinResult<(mlua::LuaString, Options)> {
-    args.at_most(2)?;
-    let data = args.bytes(1, "data")?;
-    let opts = args.options(2)?;
-    opts.only(known)?;
-    Ok((data, opts))
-}
-
 fn max_size(opts: &Options) -> BuiltinResult<Option<usize>> {
     Ok(opts
         .integer_in("max_size", 0..=i64::MAX)?
@@ -162,7 +153,7 @@ fn max_size(opts: &Options) -> BuiltinResult<Option<usize>> {
 }
 
 fn gunzip(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
-    let (data, opts) = decompress_args(&args, &["max_size"])?;
+    let (data, opts) = dedata_and_options(&args, &["max_size"])?;
     let bound = max_size(&opts)?;
     let bytes = data.as_bytes();
     let out = decode(
@@ -175,7 +166,7 @@ fn gunzip(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
 }
 
 fn inflate(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
-    let (data, opts) = decompress_args(&args, &["max_size", "raw"])?;
+    let (data, opts) = dedata_and_options(&args, &["max_size", "raw"])?;
     let bound = max_size(&opts)?;
     let bytes = data.as_bytes();
     let out = if opts.bool("raw", false)? {
@@ -193,7 +184,7 @@ fn inflate(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
 }
 
 fn unzstd(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
-    let (data, opts) = decompress_args(&args, &["max_size"])?;
+    let (data, opts) = dedata_and_options(&args, &["max_size"])?;
     let bound = max_size(&opts)?;
     let bytes = data.as_bytes();
     let decoder = zstd_reader::ZstdReader::new(&bytes[..], limit(lua))
