@@ -153,7 +153,7 @@ fn max_size(opts: &Options) -> BuiltinResult<Option<usize>> {
 }
 
 fn gunzip(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
-    let (data, opts) = dedata_and_options(&args, &["max_size"])?;
+    let (data, opts) = data_and_options(&args, &["max_size"])?;
     let bound = max_size(&opts)?;
     let bytes = data.as_bytes();
     let out = decode(
@@ -166,7 +166,7 @@ fn gunzip(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
 }
 
 fn inflate(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
-    let (data, opts) = dedata_and_options(&args, &["max_size", "raw"])?;
+    let (data, opts) = data_and_options(&args, &["max_size", "raw"])?;
     let bound = max_size(&opts)?;
     let bytes = data.as_bytes();
     let out = if opts.bool("raw", false)? {
@@ -184,7 +184,7 @@ fn inflate(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
 }
 
 fn unzstd(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
-    let (data, opts) = dedata_and_options(&args, &["max_size"])?;
+    let (data, opts) = data_and_options(&args, &["max_size"])?;
     let bound = max_size(&opts)?;
     let bytes = data.as_bytes();
     let decoder = zstd_reader::ZstdReader::new(&bytes[..], limit(lua))
