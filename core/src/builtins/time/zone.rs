@@ -3,7 +3,8 @@
 //! system's tz database: `$TZDIR` when set, else `/usr/share/zoneinfo` (images built FROM
 //! scratch or distroless need those files copied in; a missing zone is an error naming the
 //! file looked for). `"local"` is what libc would use: `$TZ` (a zone name, `:name`, a file or
-//! a POSIX TZ string), else `/etc/localtime`, else UTC.
+//! a POSIX TZ string), else `/etc/localtime`, else UTC. A zone is read once per VM, on its
+//! first use (`env.set("TZ", ...)` later does not change what `"local"` means).
 //!
 //! Local times that a zone skips or repeats (DST changes) are read as Python's `zoneinfo`
 //! reads them with `fold=0`: with the offset in force *before* the change. In a gap
