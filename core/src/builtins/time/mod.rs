@@ -172,9 +172,11 @@ const KNOWN_FORMATS: &[&str] = &[
     "%d %b %Y %H:%M:%S %Z",
     "%d %b %Y %H:%M:%S %z",
     "%A, %d-%b-%y %H:%M:%S %Z",
-    // asctime: no zone, UTC by HTTP's rules.
-    "%a %b %e %H:%M:%S %Y",
+    ASCTIME,
 ];
+
+/// C's `asctime` form, one of HTTP's three: it has no zone and means UTC (RFC 9110 5.6.7).
+const ASCTIME: &str = "%a %b %e %H:%M:%S %Y";
 
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<f64> {
     args.at_most(2)?;
@@ -198,13 +200,9 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<f64> {
 
 fn parse_known(text: &str, zone: &Zone) -> BuiltinResult<(i64, u32)> {
     let trimmed = text.trim();
-    for (i, format) in KNOWN_FORMATS.iter().enumerate() {
+    for format in KNOWN_FORMATS {
         if let Ok(fields) = strftime::parse(trimmed, format) {
-            let zone = if i + 1 == KNOWN_FORMATS.len() {
-                &Zone::Utc
-            } else {
-                zone
-            };
+            let zone = if *format == ASCTIME { &Zone::Utc } else { zone };
             return fields
                 .instant(zone)
                 .map_err(|why| Raise::msg(format!("{text:?}: {why}")));
