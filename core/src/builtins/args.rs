@@ -166,6 +166,24 @@ impl Args {
         }
     }
 
+    /// Refuses arguments past the first `most`: a misplaced option must not be ignored.
+    pub fn at_most(&self, most: usize) -> BuiltinResult<()> {
+        // Trailing nils are what Lua passes for `f(a, nil)`: harmless.
+        let given = self
+            .values
+            .iter()
+            .rposition(|v| !v.is_nil())
+            .map_or(0, |i| i + 1);
+        if given > most {
+            return Err(Raise::msg(format!(
+                "bad argument #{} (at most {most} argument{} expected, got {given})",
+                most + 1,
+                if most == 1 { "" } else { "s" }
+            )));
+        }
+        Ok(())
+    }
+
     /// An options table (nil allowed, meaning all defaults).
     pub fn options(&self, pos: usize) -> BuiltinResult<Options> {
         match self.values.get(pos - 1) {
@@ -199,6 +217,60 @@ impl Options {
             self.pos,
             type_name(got)
         ))
+    }
+
+    /// Refuses any field not in `known`, naming it: a typo must not be silently ignored.
+    pub fn only(&self, known: &[&str]) -> BuiltinResult<()> {
+        let Some(t) = &self.table else { return Ok(()) };
+        for pair in t.pairs::<Value, Value>() {
+            let (key, _) = pair?;
+            let name = match &key {
+                Value::String(s) => s.to_string_lossy(),
+                other => format!("[{}]", type_name(other)),
+            };
+            if !known.contains(&name.as_str()) {
+                return Err(Raise::msg(format!(
+                    "bad argument #{} 'opts': unknown field '{name}' (known: {})",
+                    self.pos,
+                    known.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A field's raw value (nil when absent).
+    pub fn value(&self, field: &str) -> BuiltinResult<Value> {
+        self.get(field)
+    }
+
+    /// An integer field within `range`, or `None` when absent.
+    pub fn integer_in(
+        &self,
+        field: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> BuiltinResult<Option<i64>> {
+        let n = match self.get(field)? {
+            Value::Nil => return Ok(None),
+            Value::Integer(i) => i,
+            Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => n as i64,
+            Value::Number(_) => {
+                return Err(Raise::msg(format!(
+                    "bad argument #{} 'opts': field '{field}' (number has no integer representation)",
+                    self.pos
+                )));
+            }
+            other => return Err(self.wrong(field, "integer", &other)),
+        };
+        if !range.contains(&n) {
+            return Err(Raise::msg(format!(
+                "bad argument #{} 'opts': field '{field}' ({n} is outside {}..{})",
+                self.pos,
+                range.start(),
+                range.end()
+            )));
+        }
+        Ok(Some(n))
     }
 
     pub fn bool(&self, field: &str, default: bool) -> BuiltinResult<bool> {

@@ -6,12 +6,14 @@ pub mod assert;
 pub mod r#async;
 pub mod base64;
 pub mod codec;
+pub mod compress;
 pub mod coroutine;
 pub mod env;
 pub mod fs;
 pub mod function;
 #[cfg(test)]
 mod fuzz_tests;
+pub mod hex;
 pub mod inspect;
 pub mod json;
 pub mod lazy;
@@ -21,6 +23,8 @@ pub mod process;
 pub mod regex;
 pub mod time;
 pub mod toml;
+pub mod url;
+pub mod uuid;
 pub mod yaml;
 
 use mlua::Lua;
@@ -52,6 +56,10 @@ pub fn install(lua: &Lua, options: BuiltinOptions) -> mlua::Result<()> {
         ("log", log::fill),
         ("time", time::fill),
         ("async", r#async::fill),
+        ("url", url::fill),
+        ("uuid", uuid::fill),
+        ("hex", hex::fill),
+        ("compress", compress::fill),
     ];
     if !options.sandbox {
         modules.push(("fs", fs::fill));

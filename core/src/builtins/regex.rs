@@ -5,6 +5,11 @@
 //! patterns' size (a quarter of the memory limit, at most 32 MiB); no pattern may compile to
 //! more than the memory limit (at most 10 MiB).
 //!
+//! `regex.replace(text, pat, repl, {all})`: `repl` is a template (`$1`, `${name}`, `$$`) or a
+//! function called with each match's table (the shape `regex.find` returns); as with
+//! `string.gsub`, its string (or number) result replaces the match and `nil` or `false` keeps
+//! the match as it was; any other result is an error.
+//!
 //! `regex.find(text, pat, init)` and `regex.match(text, pat, init)` start searching at byte
 //! `init`, read exactly as `string.find` reads it: 1 by default; a negative `init` counts from
 //! the end (`-1` is the last byte); 0, and a negative one past the start, mean 1; `#text + 1`
@@ -198,13 +203,25 @@ fn find_all(lua: &Lua, args: Args) -> BuiltinResult<Table> {
     Ok(list)
 }
 
+/// What a match is replaced with: a template (`$1`, `${name}`) or a function of the match.
+enum Replacement {
+    Template(mlua::LuaString),
+    Function(mlua::Function),
+}
+
 fn replace(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
+    args.at_most(4)?;
     let text = args.bytes(1, "text")?;
     let re = compile(lua, &args, 2)?;
-    let replacement = args.bytes(3, "repl")?;
-    let all = args.options(4)?.bool("all", false)?;
+    let replacement = match args.value(3) {
+        Value::Function(f) => Replacement::Function(f),
+        Value::String(s) => Replacement::Template(s),
+        _ => return Err(args.bad(3, "repl", "string or function")),
+    };
+    let opts = args.options(4)?;
+    opts.only(&["all"])?;
+    let all = opts.bool("all", false)?;
     let bytes = text.as_bytes();
-    let repl = replacement.as_bytes();
     // Built here rather than with `replacen`, to stop as soon as the result outgrows the
     // memory the VM has left (a 2 MB text with a 1 KB replacement per byte is 2 GB).
     let mut room = crate::vm::memory::Room::measure(lua);
@@ -213,7 +230,26 @@ fn replace(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     for caps in re.captures_iter(&bytes) {
         let Some(whole) = caps.get(0) else { continue };
         out.extend_from_slice(&bytes[last..whole.start()]);
-        caps.expand(&repl, &mut out);
+        match &replacement {
+            Replacement::Template(repl) => caps.expand(&repl.as_bytes(), &mut out),
+            Replacement::Function(f) => {
+                let result: Value = f.call(match_table(lua, &re, &caps)?)?;
+                match result {
+                    Value::Nil | Value::Boolean(false) => out.extend_from_slice(whole.as_bytes()),
+                    Value::String(s) => out.extend_from_slice(&s.as_bytes()),
+                    Value::Integer(_) | Value::Number(_) => {
+                        let s = lua.coerce_string(result)?.unwrap_or(lua.create_string("")?);
+                        out.extend_from_slice(&s.as_bytes());
+                    }
+                    other => {
+                        return Err(Raise::msg(format!(
+                            "bad argument #3 'repl' (the function returned a {}; string, number, nil or false expected)",
+                            super::args::type_name(&other)
+                        )));
+                    }
+                }
+            }
+        }
         last = whole.end();
         if !room.fits(lua, out.len() + (bytes.len() - last)) {
             return Err(Raise::Lua(crate::vm::memory::out_of_memory()));

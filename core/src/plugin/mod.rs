@@ -44,6 +44,7 @@ pub const CORE_GLOBALS: &[&str] = &[
     // Assay's builtins
     "json", "yaml", "toml", "base64", "regex", "env", "log", "time", "assert", "async", "fs",
     "sleep", "arg",
+    "url", "uuid", "hex", "compress", "process",
     // Lua's libraries and base functions
     "string", "table", "math", "io", "os", "coroutine", "utf8", "debug", "package", "_G",
     "_VERSION", "collectgarbage", "dofile", "error", "getmetatable", "ipairs", "load",

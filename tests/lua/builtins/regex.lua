@@ -41,4 +41,25 @@ assert.raises(function() regex.match("α", [[\p{Greek}]]) end, "Unicode property
 assert.raises(function() regex.find(nil, "x") end, [[bad argument #1 'text']])
 assert.raises(function() regex.find("x", 5) end, [[bad argument #2 'pattern' \(string expected, got number\)]])
 assert.raises(function() regex.replace("x", "x", nil) end, [[bad argument #3 'repl']])
+
+-- replace with a function: called with find's match table; nil/false keep the match
+assert.eq(regex.replace("a1 b22 c333", [[\d+]], function(m) return "<" .. #m.match .. ">" end, {all = true}), "a<1> b<2> c<3>")
+assert.eq(regex.replace("a1 b22", [[\d+]], function(m) return tostring(m.start) end), "a2 b22")
+local seen = {}
+assert.eq(regex.replace("k=v, x=y", [[(?P<key>\w)=(\w)]], function(m)
+  seen[#seen + 1] = m
+  return m.groups[2] .. "=" .. m.named.key
+end, {all = true}), "v=k, y=x")
+assert.eq(seen[2], {match = "x=y", start = 6, stop = 8, groups = {"x", "y"}, named = {key = "x"}})
+assert.eq(regex.replace("a b c", [[\w]], function(m) if m.match == "b" then return false end return m.match:upper() end, {all = true}), "A b C")
+assert.eq(regex.replace("a b", [[\w]], function() end, {all = true}), "a b")
+assert.eq(regex.replace("n=1", [[\d]], function() return 42 end), "n=42")
+assert.eq(regex.replace("$1", [[\$1]], function() return "$2" end), "$2")  -- no template expansion
+assert.raises(function() regex.replace("a", "a", function() return {} end) end,
+  [[regex.replace: bad argument #3 'repl' \(the function returned a table; string, number, nil or false expected\)]])
+assert.raises(function() regex.replace("a", "a", function() return true end) end, [[the function returned a boolean]])
+assert.raises(function() regex.replace("a", "a", function() error("inner failure") end) end, [[inner failure]])
+assert.raises(function() regex.replace("a", "a", 1) end, [[bad argument #3 'repl' \(string or function expected, got number\)]])
+assert.raises(function() regex.replace("a", "a", "b", {al = true}) end, [[bad argument #4 'opts': unknown field 'al' \(known: all\)]])
+assert.raises(function() regex.replace("a", "a", "b", nil, 5) end, [[bad argument #5 \(at most 4 arguments expected, got 5\)]])
 print("regex ok")
