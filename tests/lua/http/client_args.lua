@@ -12,7 +12,7 @@ local url = "http://127.0.0.1:1/"
 
 -- Options: unknown names, wrong types, bad values.
 raises(function() http.get(url, {timout = 1}) end,
-  "http.get: bad argument #2 'opts' (unknown option 'timout'; expected headers, query, timeout, body, max_body)")
+  "http.get: bad argument #2 'opts' (unknown option 'timout'; expected headers, query, timeout, body, max_body, auth, form, multipart, output, stream, decompress)")
 raises(function() http.post(url, "x", {body = "y"}) end, "http.post: bad argument #3 'opts' (unknown option 'body'")
 raises(function() http.get(url, {timeout = "1"}) end, "field 'timeout': a number of seconds or false expected, got string")
 raises(function() http.get(url, {timeout = true}) end, "field 'timeout': a number of seconds or false expected, got true")
