@@ -97,6 +97,38 @@ struct State {
     charge: Charge,
 }
 
+impl State {
+    /// Takes the line that ends at `pending[end]` (a newline), without it and a "\r" before
+    /// it; what follows stays pending, and the charge and the buffer shrink back to it.
+    fn take_line(&mut self, end: usize) -> Vec<u8> {
+        let mut line: Vec<u8> = self.pending.drain(..=end).collect();
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        self.scanned = 0;
+        self.release_spare();
+        line
+    }
+
+    /// Takes everything pending.
+    fn take_all(&mut self) -> Vec<u8> {
+        self.scanned = 0;
+        let all = std::mem::take(&mut self.pending);
+        self.release_spare();
+        all
+    }
+
+    /// After a long line: gives the buffer's spare room back, and its charge with it.
+    fn release_spare(&mut self) {
+        const KEEP: usize = 64 * 1024;
+        if self.pending.capacity() > KEEP && self.pending.len() < self.pending.capacity() / 4 {
+            self.pending.shrink_to(self.pending.len().max(KEEP));
+            self.charge.shrink_to(self.pending.capacity() as u64);
+        }
+    }
+}
+
 impl ResponseStream {
     pub(crate) fn open(
         response: reqwest::Response,
@@ -165,9 +197,7 @@ impl ResponseStream {
         self.check_open()?;
         let mut state = self.state.lock().await;
         if !state.pending.is_empty() {
-            state.scanned = 0;
-            let rest = std::mem::take(&mut state.pending);
-            return Ok(Value::from(rest));
+            return Ok(Value::from(state.take_all()));
         }
         Ok(match self.next_chunk(&mut state).await? {
             Some(chunk) => Value::from(&chunk[..]),
@@ -181,22 +211,14 @@ impl ResponseStream {
         loop {
             let from = state.scanned;
             if let Some(at) = state.pending[from..].iter().position(|&b| b == b'\n') {
-                let end = from + at;
-                let mut line: Vec<u8> = state.pending.drain(..=end).collect();
-                line.pop();
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                state.scanned = 0;
-                return Ok(Value::from(line));
+                return Ok(Value::from(state.take_line(from + at)));
             }
             state.scanned = state.pending.len();
             let Some(chunk) = self.next_chunk(&mut state).await? else {
                 if state.pending.is_empty() {
                     return Ok(Value::Nil);
                 }
-                state.scanned = 0;
-                return Ok(Value::from(std::mem::take(&mut state.pending)));
+                return Ok(Value::from(state.take_all()));
             };
             let held = state.pending.len() as u64 + chunk.len() as u64;
             let newline = chunk.iter().position(|&b| b == b'\n');
@@ -208,7 +230,8 @@ impl ResponseStream {
                     self.line_limit.describe()
                 )));
             }
-            state.charge.grow_to(held).map_err(|e| {
+            let capacity_after = (state.pending.capacity() as u64).max(held);
+            state.charge.grow_to(capacity_after).map_err(|e| {
                 Error::new(format!(
                     "cannot buffer a line of the response from {}: {e}",
                     errors::authority(&self.context.url)
@@ -274,5 +297,43 @@ impl ObjectType for ResponseStream {
 
     fn describe(&self) -> String {
         format!("http.Response: {} {}", self.status, self.url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(pending: &[u8]) -> State {
+        State {
+            response: None,
+            pending: pending.to_vec(),
+            scanned: 0,
+            charge: Charge::new(None),
+        }
+    }
+
+    #[test]
+    fn lines_lose_their_newline_and_a_carriage_return_before_it() {
+        let mut s = state(b"a\r\nb\n\nc");
+        assert_eq!(s.take_line(2), b"a");
+        assert_eq!(s.take_line(1), b"b");
+        assert_eq!(s.take_line(0), b"");
+        assert_eq!(s.take_all(), b"c");
+        assert!(s.pending.is_empty());
+    }
+
+    #[test]
+    fn a_long_line_gives_its_room_back() {
+        let mut long = vec![b'x'; 1 << 20];
+        long.extend_from_slice(b"\nnext");
+        let mut s = state(&long);
+        assert_eq!(s.take_line(1 << 20).len(), 1 << 20);
+        assert_eq!(s.pending, b"next");
+        assert!(
+            s.pending.capacity() <= 64 * 1024,
+            "{}",
+            s.pending.capacity()
+        );
     }
 }
