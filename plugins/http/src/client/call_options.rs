@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use assay_sdk::{Error, Map, Options, Result, Value};
+use assay_sdk::{Map, Options, Result, Value};
 use reqwest::header::{AUTHORIZATION, HeaderMap};
 
 use super::options::{Limit, encoded_pairs, headers, limit, max_body};
@@ -273,18 +273,18 @@ fn part(map: &Map, sandboxed: bool) -> std::result::Result<PartSpec, String> {
     let content = match (map.get("value"), text("file")?) {
         (Some(_), Some(_)) => return Err("give 'value' or 'file', not both".to_owned()),
         (None, None) => return Err("'value' or 'file' is missing".to_owned()),
-        (Some(value), None) => PartContent::Value(
-            super::options::scalar_texts(value, |_| Error::new(""))
-                .ok()
-                .filter(|texts| texts.len() == 1 && !matches!(value, Value::Array(_)))
-                .and_then(|mut texts| texts.pop())
-                .ok_or_else(|| {
-                    format!(
-                        "'value' must be a string or a number, got {}",
-                        value.type_name()
-                    )
-                })?,
-        ),
+        (Some(value), None) => match value {
+            Value::Str(_) | Value::Int(_) | Value::Float(_) => PartContent::Value(
+                super::options::scalar_text(value)
+                    .ok_or_else(|| "'value' must be a finite number".to_owned())?,
+            ),
+            other => {
+                return Err(format!(
+                    "'value' must be a string or a number, got {}",
+                    other.type_name()
+                ));
+            }
+        },
         (None, Some(_)) if sandboxed => {
             return Err("reading files is not available in sandbox".to_owned());
         }

@@ -6,6 +6,9 @@
 //! drops, the server sends less than its `content-length`, the disk fills, the time limit
 //! fires, the call is cancelled) removes the temporary file and leaves `path` as it was.
 //!
+//! A target that is a symlink is written through, as `fs.write` and `curl -o` do: the file it
+//! leads to is replaced (its temporary file beside it) and the link stays a link.
+//!
 //! As with `curl -o`, the body is written whatever the status: a 404's page lands in the file
 //! too, and `resp.ok`/`resp.status` say what it is. `max_body` bounds the file only when given
 //! (the body is not in memory, so the memory limit does not bound it); the call's `timeout`
@@ -71,6 +74,7 @@ struct TempFile {
 impl TempFile {
     async fn create(target: &Path) -> Result<TempFile> {
         let shown = target.display();
+        let target = &through_links(target).await;
         let name = target
             .file_name()
             .ok_or_else(|| Error::new(format!("output: {shown} does not name a file")))?;
@@ -81,10 +85,11 @@ impl TempFile {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let mut random = [0u8; 6];
-        getrandom_bytes(&mut random);
-        let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
-        let temp = dir.join(format!(".{}.{suffix}.part", name.to_string_lossy()));
+        let temp = dir.join(format!(
+            ".{}.{}.part",
+            name.to_string_lossy(),
+            unique_suffix()
+        ));
         let file = tokio::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -139,9 +144,31 @@ impl Drop for TempFile {
     }
 }
 
-/// Random bytes for the temporary name (uniqueness, not secrecy: `create_new` refuses a
-/// clash); the clock and the address of a local mixed, as `getrandom` is not a dependency.
-fn getrandom_bytes(out: &mut [u8]) {
+/// The path a chain of symlinks at `path` leads to (`path` itself when it is no link; the
+/// last link's target when the chain is dangling, so the download creates that file).
+async fn through_links(path: &Path) -> PathBuf {
+    let mut path = path.to_path_buf();
+    // As the kernel's own limit on a chain (ELOOP): a loop is left for the open to refuse.
+    for _ in 0..40 {
+        match tokio::fs::symlink_metadata(&path).await {
+            Ok(meta) if meta.file_type().is_symlink() => {}
+            _ => break,
+        }
+        let Ok(link) = tokio::fs::read_link(&path).await else {
+            break;
+        };
+        path = match path.parent() {
+            Some(dir) if link.is_relative() => dir.join(link),
+            _ => link,
+        };
+    }
+    path
+}
+
+/// 12 hex digits for the temporary name: unique enough that two downloads to one target do
+/// not meet (`create_new` refuses a clash rather than share a file), not a secret. std's
+/// per-process random hash keys, mixed with the clock.
+fn unique_suffix() -> String {
     use std::hash::{BuildHasher as _, Hasher as _};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u128(
@@ -149,8 +176,5 @@ fn getrandom_bytes(out: &mut [u8]) {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos()),
     );
-    let bits = hasher.finish().to_le_bytes();
-    for (slot, byte) in out.iter_mut().zip(bits) {
-        *slot = byte;
-    }
+    format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff)
 }

@@ -358,7 +358,7 @@ pub(crate) fn scalar_texts(value: &Value, bad: impl Fn(&Value) -> Error) -> Resu
 }
 
 /// A string's bytes, or a number or boolean written as Lua would print it.
-fn scalar_text(v: &Value) -> Option<Vec<u8>> {
+pub(crate) fn scalar_text(v: &Value) -> Option<Vec<u8>> {
     match v {
         Value::Str(b) => Some(b.as_slice().to_vec()),
         Value::Int(i) => Some(i.to_string().into_bytes()),

@@ -71,6 +71,15 @@ fn a_failed_download_leaves_no_file() {
         assert.raises(function()
           http.get(base .. "/download?size=10", {output = dir .. "/none/x.bin"})
         end, "output: cannot write " .. dir .. "/none/x.bin: No such file or directory")
+        -- Through a symlink: the file it leads to is replaced, the link stays.
+        fs.mkdir(dir .. "/real")
+        assert(os.execute("ln -s real/linked.bin " .. dir .. "/link.bin"))
+        local resp = http.get(base .. "/download?size=1000", {output = dir .. "/link.bin"})
+        assert.eq(resp.bytes, 1000)
+        assert.eq(fs.stat(dir .. "/real/linked.bin").size, 1000)
+        assert.eq(#fs.list(dir .. "/real"), 1)
+        os.remove(dir .. "/link.bin")
+        fs.remove(dir .. "/real", {recursive = true})
         -- A time limit that fires half-way also leaves nothing.
         assert.raises(function()
           http.get(base .. "/ndjson?lines=3&pause=1", {output = dir .. "/slow.bin", timeout = 0.5})
