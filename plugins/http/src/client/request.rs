@@ -153,8 +153,8 @@ impl Call {
         if let (Some(t), false) = (timeout, delivery == Delivery::Stream) {
             request = request.timeout(t);
         }
-        let has_content_type =
-            self.spec.headers.contains_key(CONTENT_TYPE) || client.has_content_type;
+        let call_content_type = self.spec.headers.contains_key(CONTENT_TYPE);
+        let has_content_type = call_content_type || client.has_content_type;
         request = request.headers(self.spec.headers);
         request = match self.spec.auth {
             Some(Auth::Basic { user, password }) => request.basic_auth(user, Some(password)),
@@ -168,7 +168,8 @@ impl Call {
             Body::Json(bytes) => request
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(bytes),
-            Body::Form(text) if has_content_type => request.body(text),
+            // A client's default type is for its JSON bodies, not a form's.
+            Body::Form(text) if call_content_type => request.body(text),
             Body::Form(text) => request
                 .header(
                     CONTENT_TYPE,

@@ -155,6 +155,12 @@ impl ResponseStream {
 
     /// The next piece of the body, `None` at its end (the response is then released).
     async fn next_chunk(&self, state: &mut State) -> Result<Option<bytes::Bytes>> {
+        // Made before the flag is read, so a close() between the two still wakes it.
+        let closing = self.closing.notified();
+        if self.closed.load(Ordering::Acquire) {
+            state.response = None;
+            return Err(self.closed_error());
+        }
         let Some(response) = state.response.as_mut() else {
             return Ok(None);
         };
@@ -167,14 +173,16 @@ impl ResponseStream {
             }
             .map_err(|e| errors::describe(&e, &self.context.cx()))
         };
-        let closing = self.closing.notified();
-        if self.closed.load(Ordering::Acquire) {
-            return Err(self.closed_error());
-        }
-        let got = tokio::select! {
-            got = chunk => got?,
-            () = closing => return Err(self.closed_error()),
+        let outcome = tokio::select! {
+            got = chunk => Some(got),
+            () = closing => None,
         };
+        let Some(got) = outcome else {
+            // Closed while waiting (from another coroutine): the connection goes now.
+            state.response = None;
+            return Err(self.closed_error());
+        };
+        let got = got?;
         if got.is_none() {
             state.response = None;
         }

@@ -170,6 +170,15 @@ fn stream_reads_are_bounded() {
           "timed out after 0.5s waiting for more of the body")
         slow:close()
         assert.raises(function() slow:read_line() end, "is closed")
+        -- close() from another coroutine ends a read that waits, with no time limit.
+        local waiting = http.get(base .. "/ndjson?lines=3&pause=1", {stream = true, timeout = false})
+        assert.eq(waiting:read_line(), '{"i": 1}')
+        local reader = async.spawn(function() return pcall(waiting.read_line, waiting) end)
+        sleep(0.2)
+        waiting:close()
+        local ok, err = reader:await()
+        assert.eq(ok, false)
+        assert.matches(err, "the response from http://127.0.0.1:[0-9]+/ndjson.* is closed")
         print("ok")"#;
     let run = lua(code, &[("PEER", &peer.url("http"))]);
     succeeded(&run);

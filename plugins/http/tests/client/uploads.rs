@@ -44,6 +44,9 @@ fn a_form_is_urlencoded_with_repeated_keys() {
         assert.eq(resp:json().fields, {
           name = {"a b&c=d"}, tag = {"x", "y"}, n = {"3"}, ["clé"] = {"é+%"}, empty = {""},
         })
+        -- A client's default content type (for its JSON bodies) does not apply to a form.
+        local c = http.client{headers = {["content-type"] = "application/json"}}
+        assert.eq(c:post(base .. "/form", nil, {form = {a = 1}}):json().fields, {a = {"1"}})
         -- put/patch/request take it too; a body and a form exclude each other.
         assert.eq(http.request("POST", base .. "/form", {form = {a = 1}}):json().fields, {a = {"1"}})
         assert.raises(function() http.post(base .. "/form", "x", {form = {a = 1}}) end,
