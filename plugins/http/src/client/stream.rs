@@ -13,7 +13,8 @@
 //! - Each of them yields the calling coroutine while it waits: other coroutines run.
 //! - `resp:close()` ends the response and closes the connection; so does `<close>`
 //!   (`local resp <close> = http.get(url, {stream = true})`), and so does the garbage
-//!   collector for a response nobody closed. Reading a closed response raises.
+//!   collector for a response nobody closed; `resp.closed` tells. Reading a closed response
+//!   raises, and `close()` from another coroutine ends a read that is waiting.
 //!
 //! Bounds: a line is at most `max_body` bytes (default 64 MiB, and never more than the script's
 //! memory limit), an error naming the limit past it; the stream as a whole is not bounded (a
