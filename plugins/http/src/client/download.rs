@@ -9,6 +9,11 @@
 //! A target that is a symlink is written through, as `fs.write` and `curl -o` do: the file it
 //! leads to is replaced (its temporary file beside it) and the link stays a link.
 //!
+//! The process may also end while a download is under way (`os.exit`, `--timeout`, a failed
+//! script): temporary files still open then are removed at exit (an `atexit` hook; only a
+//! process killed outright, by SIGKILL or a default SIGTERM, can leave one behind, named
+//! `.<name>.<random>.part` beside the target).
+//!
 //! As with `curl -o`, the body is written whatever the status: a 404's page lands in the file
 //! too, and `resp.ok`/`resp.status` say what it is. `max_body` bounds the file only when given
 //! (the body is not in memory, so the memory limit does not bound it); the call's `timeout`
@@ -96,6 +101,7 @@ impl TempFile {
             .open(&temp)
             .await
             .map_err(|e| Error::new(format!("output: cannot write {shown}: {e}")))?;
+        at_exit::track(&temp);
         Ok(TempFile {
             file: Some(file),
             temp,
@@ -122,6 +128,7 @@ impl TempFile {
             .await
             .map_err(|e| self.failed(e))?;
         self.committed = true;
+        at_exit::forget(&self.temp);
         Ok(())
     }
 
@@ -140,7 +147,45 @@ impl Drop for TempFile {
             // temporary file is what this type exists to prevent.
             drop(self.file.take());
             let _ = std::fs::remove_file(&self.temp);
+            at_exit::forget(&self.temp);
         }
+    }
+}
+
+/// Temporary files of downloads under way, removed if the process exits first.
+mod at_exit {
+    use std::path::{Path, PathBuf};
+    use std::sync::{Mutex, Once};
+
+    static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    static HOOK: Once = Once::new();
+
+    pub(super) fn track(temp: &Path) {
+        HOOK.call_once(|| {
+            // SAFETY: registers a plain function; plugins are never unloaded, so it stays valid
+            // until exit.
+            unsafe { libc::atexit(remove_pending) };
+        });
+        lock().push(temp.to_path_buf());
+    }
+
+    pub(super) fn forget(temp: &Path) {
+        lock().retain(|p| p != temp);
+    }
+
+    fn lock() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+        PENDING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    extern "C" fn remove_pending() {
+        // No unwinding out of an atexit hook: a panic here (it has none to raise) is dropped.
+        let _ = std::panic::catch_unwind(|| {
+            for temp in lock().drain(..) {
+                let _ = std::fs::remove_file(temp);
+            }
+        });
     }
 }
 

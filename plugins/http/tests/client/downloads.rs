@@ -94,6 +94,26 @@ fn a_failed_download_leaves_no_file() {
     );
     succeeded(&run);
     assert_eq!(run.stdout, "old.bin\n", "{}", run.describe());
+    // The process ends (here past its --timeout) while a download is under way: its
+    // temporary file is removed at exit.
+    let mut cmd = assay_tests::assay_with_plugin("http");
+    cmd.args(["--timeout", "1", "-e"]).arg(
+        r#"http.get(env.get("PEER") .. "/ndjson?lines=3&pause=1",
+             {output = env.get("DIR") .. "/late.bin", timeout = false})"#,
+    );
+    cmd.env("PEER", peer.url("http")).env("DIR", dir.path());
+    let run = assay_tests::run(cmd, None, std::time::Duration::from_secs(20)).expect("run");
+    assert_eq!(run.code, Some(1), "{}", run.describe());
+    assert!(
+        run.stderr.contains("timed out after 1 s"),
+        "{}",
+        run.describe()
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(left, ["old.bin"], "{}", run.describe());
 }
 
 /// `stream = true`: 1,000 NDJSON lines read with `resp:lines()` as they arrive. The server
