@@ -4,8 +4,9 @@
 //! so a 5 GB image hashes in constant memory (nothing of it reaches Lua) and the calling
 //! coroutine waits while others run, as `sha256sum` would. Only regular files are hashed: a
 //! FIFO or a device (`/dev/zero`) would block or never end, and is refused by name. When the
-//! call is abandoned (its task cancelled, the script's `--timeout` reached) the read stops at
-//! the next chunk. Errors name the path: `crypto.hash_file: cannot read /x: No such file or
+//! host drops the call the read stops at the next chunk; a task cancelled with `task:cancel()`
+//! does not drop its plugin call today (the host keeps it), so its hash runs to the end, and
+//! the process's exit ends it in any case. Errors name the path: `crypto.hash_file: cannot read /x: No such file or
 //! directory (os error 2)`.
 
 use std::fs::File;

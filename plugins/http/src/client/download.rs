@@ -4,7 +4,9 @@
 //! is flushed to disk and renamed over `path` once the last byte has arrived: readers see the
 //! old file or the whole new one, never half of it. A failure at any point (the connection
 //! drops, the server sends less than its `content-length`, the disk fills, the time limit
-//! fires, the call is cancelled) removes the temporary file and leaves `path` as it was.
+//! fires) removes the temporary file and leaves `path` as it was. A task cancelled with
+//! `task:cancel()` does not stop its plugin call today (the host keeps it running), so its
+//! download goes on to its end and then replaces `path` whole, as if it had not been cancelled.
 //!
 //! A target that is a symlink is written through, as `fs.write` and `curl -o` do: the file it
 //! leads to is replaced (its temporary file beside it) and the link stays a link.
