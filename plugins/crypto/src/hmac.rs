@@ -23,6 +23,8 @@ pub fn compute(alg: Algorithm, key: &[u8], data: &[u8]) -> Result<Vec<u8>> {
         Algorithm::Sha512 => mac::<Hmac<sha2::Sha512>>(key, data),
         Algorithm::Sha3_256 => mac::<Hmac<sha3::Sha3_256>>(key, data),
         Algorithm::Sha3_512 => mac::<Hmac<sha3::Sha3_512>>(key, data),
+        Algorithm::Md5 => mac::<Hmac<md5::Md5>>(key, data),
+        Algorithm::Sha1 => mac::<Hmac<sha1::Sha1>>(key, data),
     }
 }
 

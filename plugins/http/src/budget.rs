@@ -76,6 +76,17 @@ impl Charge {
     }
 }
 
+impl Charge {
+    /// Shrinks this charge to `total` bytes (a larger total changes nothing): a buffer that
+    /// gave memory back.
+    pub(crate) fn shrink_to(&mut self, total: u64) {
+        if let Some(less) = self.bytes.checked_sub(total).filter(|&n| n > 0) {
+            self.pool.used.fetch_sub(less, Ordering::AcqRel);
+            self.bytes = total;
+        }
+    }
+}
+
 impl Drop for Charge {
     fn drop(&mut self) {
         self.pool.used.fetch_sub(self.bytes, Ordering::AcqRel);
@@ -212,6 +223,10 @@ mod tests {
         drop(a);
         assert_eq!(used(pool), 40);
         b.grow_to(90).expect("room again");
+        b.shrink_to(100);
+        assert_eq!(used(pool), 90, "a larger total shrinks nothing");
+        b.shrink_to(30);
+        assert_eq!(used(pool), 30);
         drop(b);
         assert_eq!(used(pool), 0);
     }

@@ -17,6 +17,7 @@
 
 mod budget;
 pub mod client;
+mod headers;
 pub mod json;
 pub mod server;
 mod tls;

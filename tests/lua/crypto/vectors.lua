@@ -21,6 +21,36 @@ assert.eq(crypto.hash("abc", nil, {encoding = "hex"}), crypto.hash("abc"))
 -- strings are bytes
 assert.eq(crypto.hash("\0\255"), "06eb7d6a69ee19e5fbdf749018d3d2abfa04bcbd1365db312eb86dc7169389b8")
 
+-- md5 and sha1 (checksums and legacy protocols): RFC 1321 and FIPS 180 examples, RFC 2202
+assert.eq(crypto.hash("abc", "md5"), "900150983cd24fb0d6963f7d28e17f72")
+assert.eq(crypto.hash("abc", "SHA1"), "a9993e364706816aba3e25717850c26c9cd0d89d")
+assert.eq(crypto.hmac("Jefe", "what do ya want for nothing?", "md5"), "750c783e6ab0b503eaa86e310a5db738")
+assert.eq(crypto.hmac("Jefe", "what do ya want for nothing?", "sha1"),
+  "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")
+
+-- hash_file: the same digest as hash of the same bytes, in every encoding, from a task too
+local dir = fs.tempdir()
+local data = string.rep("\0\1\2 assay \255", 100000)
+fs.write(dir .. "/data.bin", data)
+for _, alg in ipairs({"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3-256", "sha3-512"}) do
+  assert.eq(crypto.hash_file(dir .. "/data.bin", alg), crypto.hash(data, alg), alg)
+end
+assert.eq(crypto.hash_file(dir .. "/data.bin"), crypto.hash(data))
+assert.eq(crypto.hash_file(dir .. "/data.bin", {encoding = "base64"}), crypto.hash(data, {encoding = "base64"}))
+assert.eq(async.spawn(crypto.hash_file, dir .. "/data.bin", "md5"):await(), crypto.hash(data, "md5"))
+assert.raises(function() crypto.hash_file(dir .. "/missing") end,
+  [[crypto\.hash_file: cannot read .*/missing: No such file or directory]])
+assert.raises(function() crypto.hash_file(dir) end, [[crypto\.hash_file: cannot hash .*: it is a directory]])
+assert.raises(function() crypto.hash_file(nil) end, [[crypto\.hash_file: bad argument #1 'path' \(string expected, got nil\)]])
+fs.remove(dir, {recursive = true})
+
+-- equal: constant-time comparison of byte strings
+assert.eq(crypto.equal("sig", "sig"), true)
+assert.eq(crypto.equal("sig", "sih"), false)
+assert.eq(crypto.equal("sig", "sig "), false)
+assert.eq(crypto.equal("\0", "\0"), true)
+assert.raises(function() crypto.equal("a") end, [[crypto\.equal: bad argument #2 'b' \(string expected, got no value\)]])
+
 -- hmac: RFC 4231 case 2, and a well-known example
 assert.eq(crypto.hmac("Jefe", "what do ya want for nothing?"),
   "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
@@ -48,7 +78,7 @@ end
 -- errors name the argument, after the function's name
 assert.raises(function() crypto.hash(nil) end, [[crypto\.hash: bad argument #1 'data' \(string expected, got nil\)]])
 assert.raises(function() crypto.hash({}) end, [[bad argument #1 'data' \(string expected, got table\)]])
-assert.raises(function() crypto.hash("x", "md5") end, [[crypto\.hash: bad argument #2 'alg' \(unknown algorithm 'md5']])
+assert.raises(function() crypto.hash("x", "md4") end, [[crypto\.hash: bad argument #2 'alg' \(unknown algorithm 'md4'; expected sha224, sha256, sha384, sha512, sha3-256, sha3-512, md5 or sha1\)]])
 assert.raises(function() crypto.hash("x", "sha256", {encoding = "hexx"}) end,
   [[bad argument #3 'opts' \(field 'encoding': expected 'hex', 'base64' or 'raw', got 'hexx'\)]])
 assert.raises(function() crypto.hmac(nil, "x") end, [[crypto\.hmac: bad argument #1 'key' \(string expected, got nil\)]])

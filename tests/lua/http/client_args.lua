@@ -12,7 +12,7 @@ local url = "http://127.0.0.1:1/"
 
 -- Options: unknown names, wrong types, bad values.
 raises(function() http.get(url, {timout = 1}) end,
-  "http.get: bad argument #2 'opts' (unknown option 'timout'; expected headers, query, timeout, body, max_body)")
+  "http.get: bad argument #2 'opts' (unknown option 'timout'; expected headers, query, timeout, body, max_body, auth, form, multipart, output, stream, decompress)")
 raises(function() http.post(url, "x", {body = "y"}) end, "http.post: bad argument #3 'opts' (unknown option 'body'")
 raises(function() http.get(url, {timeout = "1"}) end, "field 'timeout': a number of seconds or false expected, got string")
 raises(function() http.get(url, {timeout = true}) end, "field 'timeout': a number of seconds or false expected, got true")
@@ -24,6 +24,37 @@ raises(function() http.get(url, {headers = {x = {}}}) end, "field 'headers'")
 raises(function() http.get(url, {query = {x = {a = 1}}}) end, "field 'query'")
 raises(function() http.get(url, {max_body = -1}) end, "field 'max_body'")
 raises(function() http.get(url, 5) end, "bad argument #2 'opts' (table expected, got number)")
+-- auth, form, multipart, output, stream, decompress
+raises(function() http.get(url, {auth = "u:p"}) end, "field 'auth': {user, password} or {bearer = token} expected, got 'u:p'")
+raises(function() http.get(url, {auth = {"u"}}) end, "field 'auth': {user, password} or {bearer = token} expected, got table")
+raises(function() http.get(url, {auth = {user = "u"}}) end, "field 'auth': the password is missing")
+raises(function() http.get(url, {auth = {bearer = 5}}) end, "field 'auth': the bearer token must be a string, got number")
+raises(function() http.get(url, {auth = {bearer = "t", user = "u"}}) end, "field 'auth': bearer is given alone")
+raises(function() http.get(url, {auth = {tokn = "t"}}) end, "field 'auth': unknown key 'tokn'")
+raises(function() http.get(url, {auth = {"u", "p"}, headers = {authorization = "x"}}) end,
+  "field 'auth': given with an authorization header")
+raises(function() http.post(url, nil, {form = "a=1"}) end, "field 'form': table expected, got string")
+raises(function() http.post(url, nil, {form = {a = {b = 1}}}) end, "field 'form': 'a': string, number or boolean expected, got table")
+raises(function() http.post(url, "body", {form = {a = 1}}) end, "field 'form': cannot be used with a body")
+raises(function() http.request("POST", url, {body = "x", multipart = {}}) end, "field 'multipart': cannot be used with a body")
+raises(function() http.post(url, nil, {multipart = "x"}) end, "field 'multipart': a list of parts expected, got string")
+raises(function() http.post(url, nil, {multipart = {{value = "v"}}}) end, "field 'multipart': part 1: 'name' is missing")
+raises(function() http.post(url, nil, {multipart = {{name = "a", value = "v"}, {name = "b"}}}) end,
+  "field 'multipart': part 2: 'value' or 'file' is missing")
+raises(function() http.post(url, nil, {multipart = {{name = "a", value = "v", file = "/etc/hostname"}}}) end,
+  "part 1: give 'value' or 'file', not both")
+raises(function() http.post(url, nil, {multipart = {{name = "a", file = "/nonexistent"}}}) end,
+  "part 1: cannot read /nonexistent: No such file or directory")
+raises(function() http.post(url, nil, {multipart = {{name = "a", file = "/dev/zero"}}}) end,
+  "part 1: cannot read /dev/zero: it is not a regular file")
+raises(function() http.post(url, nil, {multipart = {{name = "a", value = "v", type = "x"}}}) end,
+  "part 1: unknown key 'type'; expected name, value, file, filename, content_type")
+raises(function() http.get(url, {output = 1}) end, "field 'output': string expected, got number")
+raises(function() http.get(url, {output = ""}) end, "field 'output': an empty path")
+raises(function() http.get(url, {output = "/tmp/x", stream = true}) end, "field 'stream': cannot be used with output")
+raises(function() http.get(url, {stream = 1}) end, "field 'stream': boolean expected, got number")
+raises(function() http.get(url, {decompress = "no"}) end, "field 'decompress': boolean expected, got string")
+raises(function() http.client{cookies = 1} end, "field 'cookies': boolean expected, got number")
 
 -- URLs and methods.
 raises(function() http.get() end, "http.get: bad argument #1 'url' (string expected, got no value)")

@@ -89,6 +89,34 @@ fn nist_vectors_for_every_algorithm() {
     }
 }
 
+/// RFC 1321's test suite for MD5 and FIPS 180's (and RFC 3174's) examples for SHA-1.
+#[test]
+fn md5_and_sha1_vectors() {
+    let million = "a".repeat(1_000_000);
+    let cases: [(&str, &str, &str); 7] = [
+        ("md5", "", "d41d8cd98f00b204e9800998ecf8427e"),
+        ("md5", "abc", "900150983cd24fb0d6963f7d28e17f72"),
+        ("md5", "message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+        (
+            "md5",
+            "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+            "57edf4a22be3c955ac49da2e2107b67a",
+        ),
+        ("sha1", "abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+        ("sha1", M448, "84983e441c3bd26ebaae4aa1f95129e5e54670f1"),
+        ("sha1", &million, "34aa973cd4c4daa4f61eeb2bdbad27316534016f"),
+    ];
+    for (alg, message, digest) in cases {
+        let got = call(hash, vec![Value::from(message), Value::from(alg)]).expect("hash");
+        assert_eq!(
+            text(&got),
+            digest,
+            "{alg} of a {}-byte message",
+            message.len()
+        );
+    }
+}
+
 #[test]
 fn sha256_is_the_default_and_names_ignore_case() {
     let abc = VECTORS[1].1[0];
@@ -152,8 +180,8 @@ fn argument_errors_name_the_argument() {
         "bad argument #1 'data' (string expected, got number)"
     );
     assert_eq!(
-        error(call(hash, vec![Value::from("x"), Value::from("md5")])),
-        "bad argument #2 'alg' (unknown algorithm 'md5'; expected sha224, sha256, sha384, sha512, sha3-256 or sha3-512)"
+        error(call(hash, vec![Value::from("x"), Value::from("md4")])),
+        "bad argument #2 'alg' (unknown algorithm 'md4'; expected sha224, sha256, sha384, sha512, sha3-256, sha3-512, md5 or sha1)"
     );
     assert_eq!(
         error(call(hash, vec![Value::from("x"), Value::Bool(true)])),

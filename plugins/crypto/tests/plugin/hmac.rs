@@ -115,6 +115,15 @@ fn sha3_default_and_encodings() {
         text(&jefe(Value::from("sha3-256"), Value::Nil)),
         "c7d4072e788877ae3596bbb0da73b887c9171f93095b294ae857fbe2645e1ba5"
     );
+    // RFC 2202 case 2 for HMAC-MD5 and HMAC-SHA1 (legacy protocols)
+    assert_eq!(
+        text(&jefe(Value::from("md5"), Value::Nil)),
+        "750c783e6ab0b503eaa86e310a5db738"
+    );
+    assert_eq!(
+        text(&jefe(Value::from("sha1"), Value::Nil)),
+        "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
+    );
     let raw = jefe(
         Value::from("sha512"),
         table(vec![("encoding", "raw".into())]),
@@ -137,8 +146,8 @@ fn argument_errors_name_the_argument() {
     assert_eq!(
         error(call(
             hmac,
-            vec![Value::from("k"), Value::from("x"), Value::from("sha1")]
+            vec![Value::from("k"), Value::from("x"), Value::from("sha0")]
         )),
-        "bad argument #3 'alg' (unknown algorithm 'sha1'; expected sha224, sha256, sha384, sha512, sha3-256 or sha3-512)"
+        "bad argument #3 'alg' (unknown algorithm 'sha0'; expected sha224, sha256, sha384, sha512, sha3-256, sha3-512, md5 or sha1)"
     );
 }

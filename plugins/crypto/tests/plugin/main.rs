@@ -1,6 +1,7 @@
 //! The crypto plugin's functions called directly, as the host would call them.
 
 mod hash;
+mod hash_file;
 mod hmac;
 mod jwt;
 mod jwt_args;

@@ -24,7 +24,8 @@
 //!   as with OpenSSL) plus `ca_cert`. A system without any root certificates (a scratch image)
 //!   still gets a client; it trusts `ca_cert` only.
 //! - Bodies are read whole, at most `max_body` bytes (default 64 MiB), and never more than
-//!   the calling script's memory limit: the bytes are buffered outside that limit until they
+//!   the calling script's memory limit (a body written to `output` is bounded only by a
+//!   `max_body` given; a stream bounds each line): the bytes are buffered outside that limit until they
 //!   become a Lua string, and a larger body could not become one. The error says which bound
 //!   applied: `larger than max_body (N bytes)` or `larger than the script's memory limit of
 //!   16 MiB (raise --memory-limit)`.
@@ -36,12 +37,24 @@
 //!   `/dev/zero` or a FIFO is an error naming it, not an endless read or a hang.
 //! - `http.get` and friends share one client, made at their first call (never at start-up or
 //!   plugin load: reading the system's roots costs milliseconds); its connections are pooled.
+//!   It keeps no cookies; `http.client{cookies = true}` keeps a jar across its own requests
+//!   (RFC 6265 rules: domain, path, expiry, `Secure`; public suffixes refused), as a
+//!   `requests.Session` does. The jar lives as long as the client.
+//! - Compressed responses (gzip, br, deflate, zstd) are decoded, and `accept-encoding` says
+//!   so, unless a call passes `decompress = false`: then no `accept-encoding` is added (set
+//!   one in `headers` to ask for a coding), and the body and its `content-encoding` come as
+//!   the server sent them. `max_body` bounds the decoded body, so a small compressed body
+//!   cannot expand past it.
+//! - `output`, `stream`, `auth`, `form`, `multipart`: see `download`, `stream`, `request`.
 
+mod call_options;
 mod certs;
+mod download;
 mod errors;
 mod options;
 mod request;
 mod response;
+mod stream;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -104,7 +117,11 @@ fn default_client() -> Result<Arc<HttpClient>> {
 /// An HTTP client: a reqwest client (pooled connections, TLS set-up) and the defaults its
 /// requests start from. Lua sees it as `http.Client`.
 pub struct HttpClient {
+    /// Decodes compressed responses (and says so in `accept-encoding`).
     inner: reqwest::Client,
+    /// The same client without decoding, for `decompress = false`: made at its first use.
+    raw: OnceLock<reqwest::Client>,
+    recipe: Recipe,
     base_url: Option<Url>,
     /// The client's `timeout` (each call's own wins; unset, the default applies).
     timeout: Limit,
@@ -115,6 +132,63 @@ pub struct HttpClient {
     max_redirects: usize,
     /// Whether the default headers set a content type (a table body then keeps it).
     has_content_type: bool,
+}
+
+/// What a reqwest client of this `HttpClient` is made from: both (decoding and raw) share it,
+/// and the cookie jar.
+struct Recipe {
+    headers: reqwest::header::HeaderMap,
+    max_redirects: usize,
+    insecure: bool,
+    roots: Vec<reqwest::Certificate>,
+    identity: Option<reqwest::Identity>,
+    proxy: Option<reqwest::Proxy>,
+    connect_timeout: Option<Duration>,
+    jar: Option<Arc<reqwest::cookie::Jar>>,
+    /// Trust `roots` only: the system has no root certificates (see [`HttpClient::build`]).
+    only_ours: std::sync::atomic::AtomicBool,
+}
+
+impl Recipe {
+    fn make(&self, decompress: bool, only_ours: bool) -> reqwest::Result<reqwest::Client> {
+        let mut builder = reqwest::Client::builder()
+            .default_headers(self.headers.clone())
+            .redirect(if self.max_redirects == 0 {
+                reqwest::redirect::Policy::none()
+            } else {
+                reqwest::redirect::Policy::limited(self.max_redirects)
+            })
+            .tls_danger_accept_invalid_certs(self.insecure)
+            .gzip(decompress)
+            .brotli(decompress)
+            .zstd(decompress)
+            .deflate(decompress);
+        builder = if only_ours {
+            builder.tls_certs_only(self.roots.clone())
+        } else {
+            builder.tls_certs_merge(self.roots.clone())
+        };
+        if let Some(identity) = &self.identity {
+            builder = builder.identity(identity.clone());
+        }
+        if let Some(proxy) = &self.proxy {
+            builder = builder.proxy(proxy.clone());
+        }
+        if let Some(limit) = self.connect_timeout {
+            builder = builder.connect_timeout(limit);
+        }
+        if let Some(jar) = &self.jar {
+            builder = builder.cookie_provider(jar.clone());
+        }
+        builder.build()
+    }
+
+    /// A client as `decompress` says, trusting what the first one could.
+    fn make_like_first(&self, decompress: bool) -> Result<reqwest::Client> {
+        let only_ours = self.only_ours.load(std::sync::atomic::Ordering::Acquire);
+        self.make(decompress, only_ours)
+            .map_err(|e| Error::new(errors::build_reason(&e)))
+    }
 }
 
 impl HttpClient {
@@ -137,39 +211,36 @@ impl HttpClient {
                 )),
             );
         }
-        let make = |only_ours: bool| {
-            let mut builder = reqwest::Client::builder()
-                .default_headers(headers.clone())
-                .redirect(if spec.max_redirects == 0 {
-                    reqwest::redirect::Policy::none()
-                } else {
-                    reqwest::redirect::Policy::limited(spec.max_redirects)
-                })
-                .tls_danger_accept_invalid_certs(spec.insecure);
-            builder = if only_ours {
-                builder.tls_certs_only(roots.clone())
-            } else {
-                builder.tls_certs_merge(roots.clone())
-            };
-            if let Some(identity) = &identity {
-                builder = builder.identity(identity.clone());
-            }
-            if let Some(proxy) = &spec.proxy {
-                builder = builder.proxy(proxy.clone());
-            }
-            if let Some(limit) = connect_timeout {
-                builder = builder.connect_timeout(limit);
-            }
-            builder.build()
+        let recipe = Recipe {
+            headers,
+            max_redirects: spec.max_redirects,
+            insecure: spec.insecure,
+            roots,
+            identity,
+            proxy: spec.proxy.clone(),
+            connect_timeout,
+            jar: spec
+                .cookies
+                .then(|| Arc::new(reqwest::cookie::Jar::default())),
+            only_ours: std::sync::atomic::AtomicBool::new(false),
         };
         // The platform verifier refuses to start on a system with no root certificates at all;
         // such a system can still reach servers whose CA is in ca_cert (and plain http).
-        let inner = match make(false) {
+        let inner = match recipe.make(true, false) {
             Ok(client) => client,
-            Err(first) => make(true).map_err(|_| Error::new(errors::build_reason(&first)))?,
+            Err(first) => {
+                recipe
+                    .only_ours
+                    .store(true, std::sync::atomic::Ordering::Release);
+                recipe
+                    .make(true, true)
+                    .map_err(|_| Error::new(errors::build_reason(&first)))?
+            }
         };
         Ok(Self {
             inner,
+            raw: OnceLock::new(),
+            recipe,
             has_content_type: spec.headers.contains_key(CONTENT_TYPE),
             base_url: spec.base_url,
             timeout: spec.timeout,
@@ -177,6 +248,18 @@ impl HttpClient {
             max_body: spec.max_body,
             max_redirects: spec.max_redirects,
         })
+    }
+
+    /// The reqwest client for a call: decoding compressed bodies, or not.
+    fn reqwest(&self, decompress: bool) -> Result<&reqwest::Client> {
+        if decompress {
+            return Ok(&self.inner);
+        }
+        if let Some(raw) = self.raw.get() {
+            return Ok(raw);
+        }
+        let made = self.recipe.make_like_first(false)?;
+        Ok(self.raw.get_or_init(|| made))
     }
 }
 

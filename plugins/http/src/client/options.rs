@@ -131,6 +131,8 @@ pub(crate) struct ClientSpec {
     pub proxy: Option<reqwest::Proxy>,
     /// `None`: not given (each call then reads at most [`DEFAULT_MAX_BODY`]).
     pub max_body: Option<u64>,
+    /// `cookies = true`: a cookie jar kept across the client's requests.
+    pub cookies: bool,
 }
 
 impl Default for ClientSpec {
@@ -148,6 +150,7 @@ impl Default for ClientSpec {
             max_redirects: DEFAULT_MAX_REDIRECTS,
             proxy: None,
             max_body: None,
+            cookies: false,
         }
     }
 }
@@ -164,6 +167,7 @@ const CLIENT_OPTIONS: &[&str] = &[
     "follow_redirects",
     "proxy",
     "max_body",
+    "cookies",
 ];
 
 impl ClientSpec {
@@ -232,39 +236,13 @@ impl ClientSpec {
             max_redirects,
             proxy,
             max_body: max_body(opts)?,
-        })
-    }
-}
-
-/// The per-request options other than the body.
-pub(crate) struct RequestSpec {
-    pub headers: HeaderMap,
-    /// `k=v&k=v`, percent-encoded, or empty.
-    pub query: String,
-    pub timeout: Limit,
-    pub max_body: Option<u64>,
-}
-
-impl RequestSpec {
-    /// Reads `opts`; `with_body` says whether `body` is one of its options (it is for `get`,
-    /// `delete` and `request`; `post`, `put` and `patch` take the body as an argument).
-    pub(crate) fn read(opts: &Options<'_>, with_body: bool) -> Result<Self> {
-        if with_body {
-            opts.only(&["headers", "query", "timeout", "body", "max_body"])?;
-        } else {
-            opts.only(&["headers", "query", "timeout", "max_body"])?;
-        }
-        Ok(Self {
-            headers: headers(opts)?,
-            query: query(opts)?,
-            timeout: limit(opts, "timeout")?,
-            max_body: max_body(opts)?,
+            cookies: opts.bool("cookies")?.unwrap_or(false),
         })
     }
 }
 
 /// A value for a message: strings quoted, numbers as Lua shows them, tables by type.
-fn describe(v: &Value) -> String {
+pub(crate) fn describe(v: &Value) -> String {
     match v {
         Value::Str(b) => format!("'{}'", String::from_utf8_lossy(b)),
         Value::Int(i) => i.to_string(),
@@ -291,7 +269,7 @@ pub(crate) fn absolute_url(text: &str) -> std::result::Result<Url, String> {
 }
 
 /// `timeout` or `connect_timeout`: seconds (a positive finite number), or `false` for none.
-fn limit(opts: &Options<'_>, key: &str) -> Result<Limit> {
+pub(crate) fn limit(opts: &Options<'_>, key: &str) -> Result<Limit> {
     let secs = match opts.get(key) {
         None => return Ok(Limit::Unset),
         Some(Value::Bool(false)) => return Ok(Limit::Off),
@@ -318,7 +296,7 @@ fn limit(opts: &Options<'_>, key: &str) -> Result<Limit> {
 }
 
 /// `max_body`: a byte count, at least 0.
-fn max_body(opts: &Options<'_>) -> Result<Option<u64>> {
+pub(crate) fn max_body(opts: &Options<'_>) -> Result<Option<u64>> {
     match opts.int("max_body")? {
         None => Ok(None),
         Some(n) => u64::try_from(n)
@@ -368,7 +346,7 @@ pub(crate) fn headers(opts: &Options<'_>) -> Result<HeaderMap> {
 
 /// The texts of a value that is one scalar or a list of them (`"a"`, `{"a", "b"}`); `bad`
 /// makes the error for an item that is not a scalar.
-fn scalar_texts(value: &Value, bad: impl Fn(&Value) -> Error) -> Result<Vec<Vec<u8>>> {
+pub(crate) fn scalar_texts(value: &Value, bad: impl Fn(&Value) -> Error) -> Result<Vec<Vec<u8>>> {
     let items: Vec<&Value> = match value {
         Value::Array(list) => list.iter().collect(),
         one => vec![one],
@@ -380,7 +358,7 @@ fn scalar_texts(value: &Value, bad: impl Fn(&Value) -> Error) -> Result<Vec<Vec<
 }
 
 /// A string's bytes, or a number or boolean written as Lua would print it.
-fn scalar_text(v: &Value) -> Option<Vec<u8>> {
+pub(crate) fn scalar_text(v: &Value) -> Option<Vec<u8>> {
     match v {
         Value::Str(b) => Some(b.as_slice().to_vec()),
         Value::Int(i) => Some(i.to_string().into_bytes()),
@@ -398,12 +376,14 @@ const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// `query = {k = v}` as `k=v&...`, keys sorted (the same table gives the same URL); a list
-/// value repeats the key (`{tag = {"a", "b"}}` is `tag=a&tag=b`).
-fn query(opts: &Options<'_>) -> Result<String> {
-    let Some(map) = opts.map("query")? else {
-        return Ok(String::new());
+/// `query = {k = v}` (or `form = {...}`, the option `key`) as `k=v&...`, keys sorted (the
+/// same table gives the same URL); a list value repeats the key (`{tag = {"a", "b"}}` is
+/// `tag=a&tag=b`). `None` when the option is absent.
+pub(crate) fn encoded_pairs(opts: &Options<'_>, key: &str) -> Result<Option<String>> {
+    let Some(map) = opts.map(key)? else {
+        return Ok(None);
     };
+    let option = key;
     let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     for (key, value) in map.iter() {
         let key_text = match key {
@@ -412,13 +392,13 @@ fn query(opts: &Options<'_>) -> Result<String> {
         }
         .ok_or_else(|| {
             opts.invalid(
-                "query",
+                option,
                 format!("keys are strings, got a {}", key.type_name()),
             )
         })?;
         let texts = scalar_texts(value, |item| {
             opts.invalid(
-                "query",
+                option,
                 format!(
                     "'{}': string, number or boolean expected, got {}",
                     String::from_utf8_lossy(&key_text),
@@ -439,12 +419,13 @@ fn query(opts: &Options<'_>) -> Result<String> {
         out.push('=');
         out.extend(percent_encoding::percent_encode(&v, QUERY));
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::call_options::RequestSpec;
     use assay_sdk::{Args, Map};
 
     fn opts_of(pairs: Vec<(&str, Value)>) -> Args {

@@ -3,15 +3,24 @@
 //!
 //! Bodies: a string is sent as it is (no content type is added: the bytes could be anything);
 //! a table is encoded as JSON and sent with `content-type: application/json` unless the call or
-//! the client sets a content type. `nil` sends no body.
+//! the client sets a content type. `nil` sends no body. `form` sends its table as
+//! `application/x-www-form-urlencoded` (a list value repeats the key, as `query` does), and
+//! `multipart` its parts as `multipart/form-data`, files streamed from disk as they are sent
+//! (a file's content type is guessed from its name, as curl's `-F` does, unless given). Only
+//! one of a body, `form` and `multipart` may be given.
+//!
+//! `auth` sets the `authorization` header: Basic (user and password, UTF-8, as RFC 7617's
+//! charset says) or Bearer; it may not be given with an `authorization` header of the call's.
 
 use assay_sdk::{Args, Callback, Error, Result, Value};
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
 use super::HttpClient;
+use super::call_options::{Auth, Delivery, PartContent, PartSpec, RequestSpec};
 use super::errors::{self, Context};
-use super::options::{BodyLimit, RequestSpec, absolute_url, total_timeout};
+use super::options::{BodyLimit, absolute_url, total_timeout};
+use super::stream::{ResponseStream, StreamContext};
 use crate::budget::Charge;
 
 /// Which function was called: it decides where the arguments are.
@@ -42,13 +51,18 @@ enum Body {
     None,
     Bytes(Vec<u8>),
     Json(Vec<u8>),
+    Form(String),
+    Multipart(Vec<PartSpec>),
 }
 
 impl Body {
+    /// The bytes the body holds in memory until it is sent.
     fn len(&self) -> usize {
         match self {
             Body::None => 0,
             Body::Bytes(bytes) | Body::Json(bytes) => bytes.len(),
+            Body::Form(text) => text.len(),
+            Body::Multipart(parts) => parts.iter().map(PartSpec::held_bytes).sum(),
         }
     }
 }
@@ -84,8 +98,8 @@ impl Call {
         };
         let target = args.str(url_pos, "url")?.to_owned();
         let opts = args.options(opts_pos, "opts")?;
-        let spec = RequestSpec::read(&opts, body_pos.is_none())?;
-        let body = match body_pos {
+        let mut spec = RequestSpec::read(&opts, body_pos.is_none())?;
+        let mut body = match body_pos {
             Some(pos) => body(args.get(pos)).map_err(|why| match why {
                 BodyError::Type => args.bad(pos, "body", "string or table"),
                 BodyError::Json(e) => args.invalid(pos, "body", e),
@@ -95,6 +109,19 @@ impl Call {
                 BodyError::Json(e) => opts.invalid("body", e),
             })?,
         };
+        if let Some(option) = spec.body_option() {
+            if !matches!(body, Body::None) {
+                return Err(opts.invalid(
+                    option,
+                    "cannot be used with a body; give one of body, form and multipart",
+                ));
+            }
+            body = match (spec.form.take(), spec.multipart.take()) {
+                (Some(form), _) => Body::Form(form),
+                (None, Some(parts)) => Body::Multipart(parts),
+                (None, None) => Body::None,
+            };
+        }
         let memory_limit = assay_sdk::host::memory_limit();
         let mut body_charge = Charge::new(memory_limit);
         body_charge
@@ -112,18 +139,28 @@ impl Call {
         })
     }
 
-    /// Sends the request with `client` and reads the whole response.
+    /// Sends the request with `client` and reads the response as `opts` asked: whole, to a
+    /// file, or as a stream.
     pub(crate) async fn send(self, client: &HttpClient) -> Result<Value> {
         let url = self.url(client)?;
         let (timeout, default_timeout) = total_timeout(self.spec.timeout, client.timeout);
-        let max_body = BodyLimit::new(self.spec.max_body.or(client.max_body), self.memory_limit);
-        let mut request = client.inner.request(self.method, url.clone());
-        if let Some(t) = timeout {
+        let max_body = self.spec.max_body.or(client.max_body);
+        let delivery = self.spec.delivery;
+        let mut request = client
+            .reqwest(self.spec.decompress)?
+            .request(self.method, url.clone());
+        // A stream's limit is on each wait (see `stream`), not on the whole response.
+        if let (Some(t), false) = (timeout, delivery == Delivery::Stream) {
             request = request.timeout(t);
         }
-        let has_content_type =
-            self.spec.headers.contains_key(CONTENT_TYPE) || client.has_content_type;
+        let call_content_type = self.spec.headers.contains_key(CONTENT_TYPE);
+        let has_content_type = call_content_type || client.has_content_type;
         request = request.headers(self.spec.headers);
+        request = match self.spec.auth {
+            Some(Auth::Basic { user, password }) => request.basic_auth(user, Some(password)),
+            Some(Auth::Bearer(token)) => request.bearer_auth(token),
+            None => request,
+        };
         request = match self.body {
             Body::None => request,
             Body::Bytes(bytes) => request.body(bytes),
@@ -131,6 +168,15 @@ impl Call {
             Body::Json(bytes) => request
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(bytes),
+            // A client's default type is for its JSON bodies, not a form's.
+            Body::Form(text) if call_content_type => request.body(text),
+            Body::Form(text) => request
+                .header(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                )
+                .body(text),
+            Body::Multipart(parts) => request.multipart(multipart_form(parts).await?),
         };
         let cx = Context {
             url: &url,
@@ -139,13 +185,38 @@ impl Call {
             connect_timeout: client.connect_timeout,
             max_redirects: client.max_redirects,
         };
-        let response = request
-            .send()
-            .await
-            .map_err(|e| errors::describe(&e, &cx))?;
+        let stream_context = || StreamContext {
+            url: url.clone(),
+            timeout,
+            default_timeout,
+            connect_timeout: client.connect_timeout,
+            max_redirects: client.max_redirects,
+        };
+        let sent = match (delivery == Delivery::Stream, timeout) {
+            (true, Some(limit)) => tokio::time::timeout(limit, request.send())
+                .await
+                .map_err(|_| stream_context().timed_out("the response headers"))?,
+            _ => request.send().await,
+        };
+        let response = sent.map_err(|e| errors::describe(&e, &cx))?;
         // reqwest keeps the body until the request is done (a 307 resends it): it is gone now.
         drop(self.body_charge);
-        super::response::read(response, max_body, self.memory_limit, self.json, &cx).await
+        match delivery {
+            Delivery::Buffered => {
+                let limit = BodyLimit::new(max_body, self.memory_limit);
+                super::response::read(response, limit, self.memory_limit, self.json, &cx).await
+            }
+            Delivery::File(path) => super::download::save(response, &path, max_body, &cx).await,
+            Delivery::Stream => {
+                let line_limit = BodyLimit::new(max_body, self.memory_limit);
+                Ok(Value::Object(ResponseStream::open(
+                    response,
+                    stream_context(),
+                    line_limit,
+                    self.memory_limit,
+                )))
+            }
+        }
     }
 
     /// The URL to request: the argument when absolute, else joined to `base_url`; then the
@@ -177,6 +248,43 @@ impl Call {
         }
         Ok(url)
     }
+}
+
+/// The `multipart/form-data` body of `parts`, its files opened now and streamed as the request
+/// is sent (never read whole).
+async fn multipart_form(parts: Vec<PartSpec>) -> Result<reqwest::multipart::Form> {
+    let mut form = reqwest::multipart::Form::new();
+    for spec in parts {
+        let mut part = match spec.content {
+            PartContent::Value(bytes) => reqwest::multipart::Part::bytes(bytes),
+            PartContent::File(path) => {
+                let shown = path.display().to_string();
+                let failed =
+                    |e: std::io::Error| Error::new(format!("multipart: cannot read {shown}: {e}"));
+                let file = tokio::fs::File::open(&path).await.map_err(failed)?;
+                let meta = file.metadata().await.map_err(failed)?;
+                if !meta.is_file() {
+                    return Err(Error::new(format!(
+                        "multipart: cannot read {shown}: it is not a regular file"
+                    )));
+                }
+                let guessed = mime_guess::from_path(&path).first_or_octet_stream();
+                reqwest::multipart::Part::stream_with_length(reqwest::Body::from(file), meta.len())
+                    .mime_str(guessed.essence_str())
+                    .map_err(|e| Error::new(format!("multipart: {e}")))?
+            }
+        };
+        if let Some(name) = spec.filename {
+            part = part.file_name(name);
+        }
+        if let Some(content_type) = spec.content_type {
+            part = part.mime_str(&content_type).map_err(|e| {
+                Error::new(format!("multipart: content_type '{content_type}': {e}"))
+            })?;
+        }
+        form = form.part(spec.name, part);
+    }
+    Ok(form)
 }
 
 /// Whether `target` starts with a URL scheme (`https:`, `http:`, `ftp:`, ...).

@@ -7,7 +7,8 @@
 //!   values in order (as Node's `querystring` does), so `?tag=a&tag=b` is not silently cut;
 //!   `http.query_value(req.query, "tag")` gives one value either way (the first).
 //! - header names are lower-case; a repeated header's values are joined with ", " (RFC 9110
-//!   5.3), except `set-cookie`, whose values are joined with "\n" because they may contain commas.
+//!   5.3), except `set-cookie`, whose values are joined with "\n" because they may contain commas
+//!   (`crate::headers`, shared with the client's responses).
 //!
 //! On a host that runs Lua glue (host services v3) the table is made on the Lua side
 //! (`request.lua`) from the request's parts, and `headers` and `query` stay in their wire form
@@ -22,9 +23,10 @@ use std::net::SocketAddr;
 use assay_sdk::{Bytes, Callback, List, Map, Value};
 use axum::extract::{OriginalUri, RawPathParams};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, Uri};
+use axum::http::{HeaderMap, Uri};
 
 use super::routes;
+use crate::headers::join_values;
 
 /// The client's address as `req.remote_addr` shows it, formatted once per connection (it
 /// was a tenth of building a small request).
@@ -250,16 +252,6 @@ fn decode_header_block(mut block: &[u8]) -> Map {
         map.push(Value::Str(name.into()), Value::Str(value.into()));
     }
     map
-}
-
-fn join_values(headers: &HeaderMap, name: &HeaderName, out: &mut Vec<u8>) {
-    let separator: &[u8] = if name == "set-cookie" { b"\n" } else { b", " };
-    for (i, value) in headers.get_all(name).iter().enumerate() {
-        if i > 0 {
-            out.extend_from_slice(separator);
-        }
-        out.extend_from_slice(value.as_bytes());
-    }
 }
 
 #[cfg(test)]

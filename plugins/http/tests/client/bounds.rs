@@ -130,7 +130,7 @@ fn json_zeros(bytes: usize) -> Vec<u8> {
 
 /// Runs Lua `code` with `flags` under `/usr/bin/time`: the run (its own stderr without the
 /// measurement) and the peak resident set in MiB.
-fn measured(flags: &[&str], code: &str, vars: &[(&str, &str)]) -> (Run, u64) {
+pub(crate) fn measured(flags: &[&str], code: &str, vars: &[(&str, &str)]) -> (Run, u64) {
     let time = std::path::Path::new("/usr/bin/time");
     assert!(
         time.is_file(),

@@ -8,8 +8,10 @@
 
 mod api;
 mod bounds;
+mod downloads;
 mod failures;
 mod tls;
+mod uploads;
 
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,227 @@
+//! `opts.output = path`: the response body streamed to a file, never held in memory.
+//!
+//! The body is written to a temporary file in the same folder (`.<name>.<random>.part`), which
+//! is flushed to disk and renamed over `path` once the last byte has arrived: readers see the
+//! old file or the whole new one, never half of it. A failure at any point (the connection
+//! drops, the server sends less than its `content-length`, the disk fills, the time limit
+//! fires) removes the temporary file and leaves `path` as it was. A task cancelled with
+//! `task:cancel()` does not stop its plugin call today (the host keeps it running), so its
+//! download goes on to its end and then replaces `path` whole, as if it had not been cancelled.
+//!
+//! A target that is a symlink is written through, as `fs.write` and `curl -o` do: the file it
+//! leads to is replaced (its temporary file beside it) and the link stays a link.
+//!
+//! The process may also end while a download is under way (`os.exit`, `--timeout`, a failed
+//! script): temporary files still open then are removed at exit (an `atexit` hook; only a
+//! process killed outright, by SIGKILL or a default SIGTERM, can leave one behind, named
+//! `.<name>.<random>.part` beside the target).
+//!
+//! As with `curl -o`, the body is written whatever the status: a 404's page lands in the file
+//! too, and `resp.ok`/`resp.status` say what it is. `max_body` bounds the file only when given
+//! (the body is not in memory, so the memory limit does not bound it); the call's `timeout`
+//! (60 s by default) covers the whole download: pass a larger one, or `false`, for large files.
+
+use std::path::{Path, PathBuf};
+
+use assay_sdk::{Error, Result, Value};
+use tokio::io::AsyncWriteExt as _;
+
+use super::errors::{self, Context};
+
+/// Writes `response`'s body to `path` (at most `max_body` bytes when given) and returns the
+/// response table with `bytes` instead of `body`.
+pub(crate) async fn save(
+    mut response: reqwest::Response,
+    path: &Path,
+    max_body: Option<u64>,
+    cx: &Context<'_>,
+) -> Result<Value> {
+    let mut out = super::response::head(&response);
+    if let (Some(max), Some(announced)) = (max_body, response.content_length())
+        && announced > max
+    {
+        return Err(too_large(cx, max));
+    }
+    let mut temp = TempFile::create(path).await?;
+    let mut written: u64 = 0;
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| errors::describe(&e, cx))?
+    {
+        written += chunk.len() as u64;
+        if max_body.is_some_and(|max| written > max) {
+            return Err(too_large(cx, max_body.unwrap_or_default()));
+        }
+        temp.write(&chunk).await?;
+    }
+    temp.commit().await?;
+    out.push(
+        "bytes".into(),
+        Value::Int(i64::try_from(written).unwrap_or(i64::MAX)),
+    );
+    Ok(Value::Map(out))
+}
+
+fn too_large(cx: &Context<'_>, max: u64) -> Error {
+    Error::new(format!(
+        "the response body from {} is larger than max_body ({max} bytes)",
+        errors::authority(cx.url)
+    ))
+}
+
+/// A temporary file beside the target; removed on drop unless committed.
+struct TempFile {
+    file: Option<tokio::fs::File>,
+    temp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl TempFile {
+    async fn create(target: &Path) -> Result<TempFile> {
+        let shown = target.display();
+        let target = &through_links(target).await;
+        let name = target
+            .file_name()
+            .ok_or_else(|| Error::new(format!("output: {shown} does not name a file")))?;
+        if tokio::fs::metadata(target).await.is_ok_and(|m| m.is_dir()) {
+            return Err(Error::new(format!("output: {shown} is a directory")));
+        }
+        let dir = match target.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let temp = dir.join(format!(
+            ".{}.{}.part",
+            name.to_string_lossy(),
+            unique_suffix()
+        ));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .await
+            .map_err(|e| Error::new(format!("output: cannot write {shown}: {e}")))?;
+        at_exit::track(&temp);
+        Ok(TempFile {
+            file: Some(file),
+            temp,
+            target: target.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| Error::new("output: file closed"))?;
+        file.write_all(bytes).await.map_err(|e| self.failed(e))
+    }
+
+    /// Flushes the file to disk and renames it over the target.
+    async fn commit(mut self) -> Result<()> {
+        if let Some(mut file) = self.file.take() {
+            file.flush().await.map_err(|e| self.failed(e))?;
+            file.sync_all().await.map_err(|e| self.failed(e))?;
+        }
+        tokio::fs::rename(&self.temp, &self.target)
+            .await
+            .map_err(|e| self.failed(e))?;
+        self.committed = true;
+        at_exit::forget(&self.temp);
+        Ok(())
+    }
+
+    fn failed(&self, e: std::io::Error) -> Error {
+        Error::new(format!(
+            "output: cannot write {}: {e}",
+            self.target.display()
+        ))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Synchronously: the runtime may be going away (a cancelled call), and a left-over
+            // temporary file is what this type exists to prevent.
+            drop(self.file.take());
+            let _ = std::fs::remove_file(&self.temp);
+            at_exit::forget(&self.temp);
+        }
+    }
+}
+
+/// Temporary files of downloads under way, removed if the process exits first.
+mod at_exit {
+    use std::path::{Path, PathBuf};
+    use std::sync::{Mutex, Once};
+
+    static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    static HOOK: Once = Once::new();
+
+    pub(super) fn track(temp: &Path) {
+        HOOK.call_once(|| {
+            // SAFETY: registers a plain function; plugins are never unloaded, so it stays valid
+            // until exit.
+            unsafe { libc::atexit(remove_pending) };
+        });
+        lock().push(temp.to_path_buf());
+    }
+
+    pub(super) fn forget(temp: &Path) {
+        lock().retain(|p| p != temp);
+    }
+
+    fn lock() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+        PENDING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    extern "C" fn remove_pending() {
+        // No unwinding out of an atexit hook: a panic here (it has none to raise) is dropped.
+        let _ = std::panic::catch_unwind(|| {
+            for temp in lock().drain(..) {
+                let _ = std::fs::remove_file(temp);
+            }
+        });
+    }
+}
+
+/// The path a chain of symlinks at `path` leads to (`path` itself when it is no link; the
+/// last link's target when the chain is dangling, so the download creates that file).
+async fn through_links(path: &Path) -> PathBuf {
+    let mut path = path.to_path_buf();
+    // As the kernel's own limit on a chain (ELOOP): a loop is left for the open to refuse.
+    for _ in 0..40 {
+        match tokio::fs::symlink_metadata(&path).await {
+            Ok(meta) if meta.file_type().is_symlink() => {}
+            _ => break,
+        }
+        let Ok(link) = tokio::fs::read_link(&path).await else {
+            break;
+        };
+        path = match path.parent() {
+            Some(dir) if link.is_relative() => dir.join(link),
+            _ => link,
+        };
+    }
+    path
+}
+
+/// 12 hex digits for the temporary name: unique enough that two downloads to one target do
+/// not meet (`create_new` refuses a clash rather than share a file), not a secret. std's
+/// per-process random hash keys, mixed with the clock.
+fn unique_suffix() -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff)
+}
