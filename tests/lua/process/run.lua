@@ -30,8 +30,11 @@ assert.eq(r.stdout, "ONLY=this\n")
 local dir = fs.tempdir()
 assert.eq(process.run({"pwd"}, {cwd = dir}).stdout, dir .. "\n")
 
--- stdin: a string is written in; the default is /dev/null (a read gets end of file at once).
+-- stdin: a string is written in, always as data (even "null"); the default is /dev/null (a
+-- read gets end of file at once).
 assert.eq(process.run({"cat"}, {stdin = "fed in"}).stdout, "fed in")
+assert.eq(process.run({"cat"}, {stdin = "null"}).stdout, "null")
+assert.eq(process.run({"cat"}, {stdin = "inherit"}).stdout, "inherit")
 assert.eq(process.run({"cat"}).stdout, "")
 assert.eq(process.run({"wc", "-c"}, {stdin = ""}).stdout:match("%d+"), "0")
 
@@ -44,7 +47,7 @@ assert.is_nil(r.stdout)
 -- check = true raises with the status and the end of stderr; success passes.
 assert.raises(function()
   process.shell("echo some detail >&2; exit 4", {check = true})
-end, "process\\.shell: 'sh' exited with status 4: some detail")
+end, "process\\.shell: 'echo some detail >&2; exit 4' exited with status 4: some detail")
 assert.raises(function() process.run({"false"}, {check = true}) end,
   "'false' exited with status 1$")
 assert.eq(process.run({"true"}, {check = true}).status, 0)
@@ -74,5 +77,24 @@ assert.raises(function() process.run({}) end, "the list is empty")
 assert.raises(function() process.run({"echo", {}}) end, "item 2: string expected, got table")
 assert.raises(function() process.run({"echo", "a\0b"}) end, "contains a NUL byte")
 assert.raises(function() process.run({"ls"}, 5) end, "bad argument #2 'opts'")
+assert.raises(function() process.run({"echo", nil, "x"}) end, "item 3 follows a nil")
+assert.raises(function() process.run({"echo", name = "x"}) end, "it has other keys")
+assert.raises(function() process.run({"ls"}, {max_output = 0}) end, "at least 1")
+assert.raises(function() process.run({"ls"}, {stdin = 5}) end, "string \\(the input\\) or io\\.stdin")
+-- A script whose #! interpreter is missing says so.
+local orphan = dir .. "/orphan.sh"
+fs.write(orphan, "#!/no/such/interpreter\necho hi\n")
+process.run({"chmod", "+x", orphan}, {check = true})
+assert.raises(function() process.run({orphan}) end, "the interpreter on its #! line was not found")
+
+-- Huge durations are no overflow: math.huge is no timeout; 1e19 s as good as none.
+assert.eq(process.run({"true"}, {timeout = 1e19}).ok, true)
+assert.eq(process.run({"true"}, {timeout = math.huge, kill_grace = math.huge}).ok, true)
+r = process.run({"sleep", "5"}, {timeout = 0.1, kill_grace = 1e19})
+assert.eq({r.timed_out, r.signal}, {true, 15})
+-- A shell's check names the command line, shortened.
+assert.raises(function()
+  process.shell("exit 3; " .. string.rep("x", 100), {check = true})
+end, "'exit 3; x+\\.\\.\\.' exited with status 3")
 
 print("process run ok")

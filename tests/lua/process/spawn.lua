@@ -57,8 +57,41 @@ assert.raises(function() quiet:lines("stdout") end, "stdout is not a pipe")
 assert.raises(function() quiet:lines("both") end, "\"stdout\" or \"stderr\" expected")
 assert.raises(function() quiet.wait() end, "bad argument #1 'self'")
 assert.raises(function() process.spawn({"cat"}, {stdin = "data"}) end,
-  "field 'stdin' \\(\"pipe\", \"inherit\" or \"null\"\\)")
+  "write data with handle:write")
 quiet:wait()
+
+-- wait closes stdin, as Python's communicate: a cat waiting for input ends.
+assert.eq(process.spawn({"cat"}):wait().status, 0)
+-- Numbers are written as tostring writes them.
+local n = process.spawn({"cat"})
+n:write(42)
+assert.eq(n:wait().stdout, "42")
+
+-- A handle closed while its output is unread and full: the program still ends (drained).
+do
+  local full <close> = process.spawn({"sh", "-c", "head -c 3000000 /dev/zero; echo more"},
+    {max_output = 3})
+  sleep(0.2)
+end
+-- Killed with unread output: no hang either.
+local killed = process.spawn({"sh", "-c", "head -c 3000000 /dev/zero; sleep 987.74"})
+sleep(0.2)
+assert.eq(killed:kill("KILL"), true)
+
+-- A child that exited while its group holds the output: close and kill still reach the group.
+pid = nil
+do
+  local g <close> = process.spawn({"sh", "-c", "sleep 987.75 & echo started"})
+  assert.eq(g:lines()(), "started")
+end
+sleep(0.3)
+local left = process.run({"pgrep", "-f", "sleep 987.75"})
+assert.eq(left.status, 1, "the group's sleep still runs: " .. left.stdout)
+local g = process.spawn({"sh", "-c", "sleep 987.76 & echo started"})
+assert.eq(g:lines()(), "started")
+sleep(0.1)
+assert.eq(g:kill(), true, "the group still holds the output")
+assert.eq(g:wait().status, 0)
 
 print("spawn ok")
 -- The program does not end while a spawned process runs: this line comes after the chunk.

@@ -4,52 +4,24 @@
 //! host's own I/O driver is never polled; so children are spawned, read, written, timed out and
 //! reaped on one process-wide driver thread with its own tokio runtime. The VM's side waits on
 //! [`Shared`]'s `Notify`, whose wake-ups reach it from that thread like any cross-thread wake-up
-//! (they end a reactor's wait). A child is killed when its [`Child`] is dropped before it has
-//! finished (a script's `run` abandoned, a handle closed or collected).
-//!
-//! Output is held in memory up to `max_output` bytes per stream: while nobody asks for the
-//! rest (`spawn` before `wait`), the reader stops and the child blocks on its full pipe, as
-//! with any pipe; once the script waits for the end (`run`, `wait`), what does not fit is
-//! read and dropped, and the stream is marked truncated, so a child never blocks for good.
-//! All children's held output together is bounded too ([`HELD`]): fifty runs at once may not
-//! hold fifty times a quarter of the memory limit outside it.
-
-use std::ffi::OsString;
+//! (they end a reactor's wait). A child is terminated when its [`Child`] is dropped before its
+//! output has ended (a script's `run` abandoned, a handle closed or collected), and the
+//! children still running when the process exits get SIGTERM (`os.exit` included).
+use std::cell::RefCell;
 use std::io;
-use std::process::{ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::process::{ChildStdin, Command};
 use tokio::runtime::Handle;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use super::options::{Input, Output, Spec};
-
-/// Bytes read from a pipe at a time.
-const CHUNK: usize = 64 * 1024;
-
-/// Output bytes held by every child of the process (read from their pipes, not yet handed to
-/// Lua, where the VM's allocator counts them). A stream may not take it past the memory limit
-/// of the script that started it: beyond, a drained stream drops what it reads (truncated) and
-/// one the script reads as it goes waits for room.
-static HELD: AtomicUsize = AtomicUsize::new(0);
-
-/// Takes `n` bytes of [`HELD`] unless that passes `limit`.
-fn hold(n: usize, limit: Option<usize>) -> bool {
-    let limit = limit.unwrap_or(usize::MAX);
-    HELD.fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
-        held.checked_add(n).filter(|after| *after <= limit)
-    })
-    .is_ok()
-}
-
-fn release(n: usize) {
-    HELD.fetch_sub(n, Ordering::AcqRel);
-}
+use super::output::{Shared, Stream, pump};
 
 /// The driver thread's runtime, started by the first child of the process.
 fn driver() -> io::Result<Handle> {
@@ -70,129 +42,9 @@ fn driver() -> io::Result<Handle> {
     Ok(handle)
 }
 
-/// Which output stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    Stdout,
-    Stderr,
-}
-
-impl Stream {
-    pub fn name(self) -> &'static str {
-        match self {
-            Stream::Stdout => "stdout",
-            Stream::Stderr => "stderr",
-        }
-    }
-}
-
-/// What a stream has delivered and not yet been taken.
-#[derive(Debug, Default)]
-pub struct Captured {
-    data: Vec<u8>,
-    /// Where the unread bytes start (lines are taken from the front without moving the rest).
-    start: usize,
-    pub eof: bool,
-    pub truncated: bool,
-    pub piped: bool,
-}
-
-impl Captured {
-    fn unread(&self) -> &[u8] {
-        &self.data[self.start..]
-    }
-
-    fn take(&mut self, n: usize) -> Vec<u8> {
-        let taken = self.data[self.start..self.start + n].to_vec();
-        release(n);
-        self.start += n;
-        if self.start >= self.data.len() / 2 {
-            self.data.drain(..self.start);
-            self.start = 0;
-        }
-        taken
-    }
-
-    /// Everything unread.
-    pub fn take_all(&mut self) -> Vec<u8> {
-        let n = self.unread().len();
-        self.take(n)
-    }
-}
-
-/// What the driver knows of a child.
-#[derive(Debug, Default)]
-pub struct State {
-    pub stdout: Captured,
-    pub stderr: Captured,
-    pub exit: Option<ExitStatus>,
-    /// Reaping failed (the OS lost the child): the run's end with this message.
-    pub lost: Option<String>,
-    pub timed_out: bool,
-    /// The script waits for the end: output beyond the bound is read and dropped.
-    draining: bool,
-}
-
-impl State {
-    pub fn stream(&mut self, which: Stream) -> &mut Captured {
-        match which {
-            Stream::Stdout => &mut self.stdout,
-            Stream::Stderr => &mut self.stderr,
-        }
-    }
-
-    /// Exited (or lost) and every captured stream read to its end.
-    pub fn done(&self) -> bool {
-        (self.exit.is_some() || self.lost.is_some())
-            && (!self.stdout.piped || self.stdout.eof)
-            && (!self.stderr.piped || self.stderr.eof)
-    }
-}
-
-/// The state both threads share.
-#[derive(Debug, Default)]
-pub struct Shared {
-    state: Mutex<State>,
-    /// Signalled at every change of `state`.
-    changed: Notify,
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        let state = self.lock();
-        release(state.stdout.unread().len() + state.stderr.unread().len());
-    }
-}
-
-impl Shared {
-    pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn changed(&self) {
-        self.changed.notify_waiters();
-    }
-
-    /// Waits until `ready` gives a value, looking at the state after every change.
-    pub async fn until<T>(&self, mut ready: impl FnMut(&mut State) -> Option<T>) -> T {
-        loop {
-            let notified = self.changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if let Some(value) = ready(&mut self.lock()) {
-                self.changed();
-                return value;
-            }
-            notified.await;
-        }
-    }
-}
-
 /// Asks of the driver about one child.
 enum Control {
-    /// Send this signal now.
-    Signal(i32),
-    /// SIGTERM now, SIGKILL after the grace period unless it has finished.
+    /// SIGTERM now, SIGKILL after the grace period unless its output has ended.
     Terminate,
 }
 
@@ -202,17 +54,18 @@ type Write = (Vec<u8>, oneshot::Sender<io::Result<()>>);
 /// A started child, as the VM's side holds it.
 pub struct Child {
     pub pid: u32,
+    /// The program as the user named it, for messages.
     pub program: String,
     shared: Arc<Shared>,
     control: mpsc::UnboundedSender<Control>,
-    stdin: std::cell::RefCell<Option<mpsc::Sender<Write>>>,
-    /// The child leads its own process group (signals reach its whole tree).
-    group: bool,
+    stdin: RefCell<Option<mpsc::Sender<Write>>>,
+    target: Target,
 }
 
 impl Child {
-    /// Spawns `spec` (on the driver: errors such as a missing program come back at once).
-    pub fn start(spec: &Spec) -> Result<Child, String> {
+    /// Spawns `spec` (from this thread, in the driver's context: errors such as a missing
+    /// program come back at once). Stdin bytes are taken from `spec`.
+    pub fn start(spec: &mut Spec) -> Result<Child, String> {
         let driver = driver().map_err(|e| format!("cannot start the process driver: {e}"))?;
         let mut command = Command::new(&spec.argv[0]);
         command.args(&spec.argv[1..]);
@@ -240,8 +93,13 @@ impl Child {
             let _context = driver.enter();
             command.spawn()
         };
-        let mut child = spawned.map_err(|e| spawn_error(&spec.program, &spec.argv[0], &e))?;
+        let mut child = spawned.map_err(|e| spawn_error(spec, &e))?;
         let pid = child.id().unwrap_or_default();
+        let target = Target {
+            pid: i32::try_from(pid).unwrap_or(0),
+            group,
+        };
+        live::add(target);
         let shared = Arc::new(Shared::default());
         {
             let mut state = shared.lock();
@@ -249,44 +107,47 @@ impl Child {
             state.stderr.piped = spec.stderr == Output::Pipe;
         }
         let (cap, limit) = (spec.max_output, spec.memory_limit);
+        let mut pumps = Vec::new();
         if let Some(out) = child.stdout.take() {
-            driver.spawn(pump(out, shared.clone(), Stream::Stdout, cap, limit));
+            let task = driver.spawn(pump(out, shared.clone(), Stream::Stdout, cap, limit));
+            pumps.push(task.abort_handle());
         }
         if let Some(err) = child.stderr.take() {
-            driver.spawn(pump(err, shared.clone(), Stream::Stderr, cap, limit));
+            let task = driver.spawn(pump(err, shared.clone(), Stream::Stderr, cap, limit));
+            pumps.push(task.abort_handle());
         }
         let mut stdin = None;
         if let Some(pipe) = child.stdin.take() {
             let (tx, rx) = mpsc::channel::<Write>(1);
             driver.spawn(feed(pipe, rx));
-            if let Input::Bytes(bytes) = &spec.stdin {
+            if let Input::Bytes(bytes) = &mut spec.stdin {
                 // Written while the output is read; the pipe closes when all is written.
                 let (done, _) = oneshot::channel();
-                let _ = tx.try_send((bytes.clone(), done));
+                let _ = tx.try_send((std::mem::take(bytes), done));
             } else {
                 stdin = Some(tx);
             }
         }
         let (control, orders) = mpsc::unbounded_channel();
-        let target = Target {
-            pid: i32::try_from(pid).unwrap_or(0),
-            group,
+        let limits = Limits {
+            timeout: spec.timeout,
+            grace: spec.kill_grace,
         };
         driver.spawn(supervise(
             child,
             target,
-            spec.timeout,
-            spec.kill_grace,
+            limits,
             shared.clone(),
             orders,
+            pumps,
         ));
         Ok(Child {
             pid,
             program: spec.program.clone(),
             shared,
             control,
-            stdin: std::cell::RefCell::new(stdin),
-            group,
+            stdin: RefCell::new(stdin),
+            target,
         })
     }
 
@@ -300,6 +161,7 @@ impl Child {
         self.shared.changed();
     }
 
+    /// Waits until it has exited and its output has ended.
     pub async fn finished(&self) {
         self.shared.until(|s| s.done().then_some(())).await;
     }
@@ -327,30 +189,33 @@ impl Child {
         self.stdin.borrow_mut().take().is_some()
     }
 
-    /// Whether it has neither exited nor been lost.
-    pub fn running(&self) -> bool {
-        let state = self.shared.lock();
-        state.exit.is_none() && state.lost.is_none()
+    /// Whether it has exited (or been lost); its group may live on.
+    pub fn exited(&self) -> bool {
+        self.shared.lock().exited()
     }
 
-    /// SIGTERM now, SIGKILL after the grace period unless it has exited.
+    /// Sends `signal` to the child's group (or to the child, when it shares assay's group),
+    /// until its output has ended: an exited child's group may still hold its pipes. False
+    /// when nothing was left to signal.
+    pub fn signal(&self, signal: i32) -> bool {
+        let state = self.shared.lock();
+        let reachable = if self.target.group {
+            !state.done()
+        } else {
+            !state.exited()
+        };
+        drop(state);
+        reachable && self.target.signal(signal)
+    }
+
+    /// SIGTERM now (from this thread: the process may be exiting, and the driver with it),
+    /// SIGKILL after the grace period unless its output has ended; and from now on its output
+    /// is drained, so the child cannot block on a full pipe nobody reads.
     pub fn terminate(&self) {
-        if self.running() {
-            // At once, from this thread: the process may be exiting, and with it the driver.
-            self.target().signal(libc::SIGTERM);
+        self.drain();
+        if self.signal(libc::SIGTERM) {
             let _ = self.control.send(Control::Terminate);
         }
-    }
-
-    fn target(&self) -> Target {
-        Target {
-            pid: i32::try_from(self.pid).unwrap_or(0),
-            group: self.group,
-        }
-    }
-
-    pub fn signal(&self, signal: i32) {
-        let _ = self.control.send(Control::Signal(signal));
     }
 
     /// The next line of `which` (without its `\n`), or `None` at the end. A line longer than
@@ -396,13 +261,18 @@ fn stdio(output: Output) -> Stdio {
     }
 }
 
-/// Why `program` did not start, in words that name it.
-fn spawn_error(program: &str, path: &OsString, e: &io::Error) -> String {
+/// Why the program did not start, in words that name it.
+fn spawn_error(spec: &Spec, e: &io::Error) -> String {
+    let path = &spec.argv[0];
     let shown = path.to_string_lossy();
+    let program = &spec.program;
+    let is_file = || std::fs::metadata(path).is_ok_and(|m| m.is_file());
     match e.kind() {
-        io::ErrorKind::NotFound if shown.contains('/') => {
-            format!("program '{shown}' not found")
+        // The file is there: what is missing is the interpreter its `#!` line names.
+        io::ErrorKind::NotFound if shown.contains('/') && is_file() => {
+            format!("program '{shown}' cannot be run: the interpreter on its #! line was not found")
         }
+        io::ErrorKind::NotFound if shown.contains('/') => format!("program '{shown}' not found"),
         io::ErrorKind::NotFound => format!("program '{program}' not found in PATH"),
         io::ErrorKind::PermissionDenied => {
             format!("program '{shown}' cannot be run: permission denied")
@@ -417,104 +287,64 @@ fn describe(e: &io::Error) -> String {
 }
 
 /// Whom a signal goes to: the child's process group, or the child alone.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Target {
     pid: i32,
     group: bool,
 }
 
 impl Target {
-    fn signal(self, signal: i32) {
+    /// Whether the signal was delivered to someone.
+    fn signal(self, signal: i32) -> bool {
         if self.pid <= 0 {
-            return;
+            return false;
         }
         // SAFETY: plain system calls on a pid we started; a group or process already gone
-        // gives ESRCH, which is fine.
-        unsafe {
+        // gives ESRCH.
+        let sent = unsafe {
             if self.group {
-                libc::killpg(self.pid, signal);
+                libc::killpg(self.pid, signal)
             } else {
-                libc::kill(self.pid, signal);
+                libc::kill(self.pid, signal)
             }
-        }
+        };
+        sent == 0
     }
 }
 
-/// Reads one output pipe into the shared state until its end, holding at most `cap` unread
-/// bytes, and no more of [`HELD`] than `limit` allows.
-async fn pump(
-    mut pipe: impl AsyncRead + Unpin,
-    shared: Arc<Shared>,
-    which: Stream,
-    cap: usize,
-    limit: Option<usize>,
-) {
-    let mut chunk = vec![0u8; CHUNK];
-    loop {
-        // Room for more, or the script no longer reads as it goes.
-        let room = shared
-            .until(|s| {
-                let draining = s.draining;
-                let unread = s.stream(which).unread().len();
-                (draining || unread < cap).then(|| {
-                    if draining {
-                        CHUNK
-                    } else {
-                        (cap - unread).min(CHUNK)
-                    }
-                })
-            })
-            .await;
-        let read = pipe.read(&mut chunk[..room.max(1)]).await;
-        let n = match read {
-            Ok(0) | Err(_) => {
-                shared.lock().stream(which).eof = true;
-                shared.changed();
-                return;
-            }
-            Ok(n) => n,
-        };
-        let held_back = {
-            let mut state = shared.lock();
-            let draining = state.draining;
-            let stream = state.stream(which);
-            let fits = cap.saturating_sub(stream.unread().len()).min(n);
-            if fits > 0 && hold(fits, limit) {
-                stream.data.extend_from_slice(&chunk[..fits]);
-                stream.truncated |= fits < n;
-                false
-            } else {
-                stream.truncated |= draining || fits == 0;
-                // Every child together holds all the script may: wait for room (the script
-                // reading, or another child ending), keeping what was read.
-                !draining && fits > 0
-            }
-        };
-        if held_back {
-            wait_for_room(&shared, which, &chunk[..n], limit).await;
-        }
-        shared.changed();
-    }
-}
+/// Children whose output has not ended, for the exit of the process.
+mod live {
+    use std::sync::{Mutex, Once};
 
-/// Appends `bytes` to `which` once [`HELD`] has room for them, looking again every 10 ms (room
-/// is made by other children too, whose changes this child is not told of); dropped, marked
-/// truncated, if the script starts waiting for the end meanwhile.
-async fn wait_for_room(shared: &Shared, which: Stream, bytes: &[u8], limit: Option<usize>) {
-    loop {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        let mut state = shared.lock();
-        let draining = state.draining;
-        let stream = state.stream(which);
-        if hold(bytes.len(), limit) {
-            stream.data.extend_from_slice(bytes);
-            return;
+    use super::Target;
+
+    static LIVE: Mutex<Vec<Target>> = Mutex::new(Vec::new());
+
+    pub(super) fn add(target: Target) {
+        static AT_EXIT: Once = Once::new();
+        AT_EXIT.call_once(|| {
+            // SAFETY: registers a plain `extern "C"` function.
+            unsafe { libc::atexit(at_exit) };
+        });
+        if let Ok(mut live) = LIVE.lock() {
+            live.push(target);
         }
-        if draining {
-            stream.truncated = true;
-            return;
+    }
+
+    pub(super) fn remove(target: Target) {
+        if let Ok(mut live) = LIVE.lock() {
+            live.retain(|t| *t != target);
         }
-        drop(state);
+    }
+
+    /// SIGTERM to every child still running (`os.exit`, an error that ends the script): there
+    /// is no time left for a grace period.
+    extern "C" fn at_exit() {
+        if let Ok(live) = LIVE.try_lock() {
+            for target in live.iter() {
+                target.signal(libc::SIGTERM);
+            }
+        }
     }
 }
 
@@ -534,34 +364,52 @@ async fn feed(mut pipe: ChildStdin, mut writes: mpsc::Receiver<Write>) {
     }
 }
 
-/// Waits for the child, enforces its timeout and the script's kill orders, and records how it
+/// A child's time limits.
+struct Limits {
+    timeout: Option<Duration>,
+    grace: Duration,
+}
+
+/// `now + d`, or far in the future when that does not fit (a timeout of 1e19 seconds).
+fn after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d).unwrap_or_else(|| far(now))
+}
+
+fn far(now: Instant) -> Instant {
+    now.checked_add(Duration::from_secs(86_400 * 365 * 30))
+        .unwrap_or(now)
+}
+
+/// Waits for the child, enforces its timeout and the script's termination, and records how it
 /// ended. It stays until the child's output has ended too, so a timeout also covers a
-/// grandchild that holds the pipes open.
+/// grandchild that holds the pipes open; one that left the group (`setsid`) and outlives
+/// SIGKILL is given up on a grace period later: its output is cut there.
 async fn supervise(
     mut child: tokio::process::Child,
     target: Target,
-    timeout: Option<Duration>,
-    grace: Duration,
+    limits: Limits,
     shared: Arc<Shared>,
     mut orders: mpsc::UnboundedReceiver<Control>,
+    pumps: Vec<AbortHandle>,
 ) {
-    let far = || Instant::now() + Duration::from_secs(86_400 * 365);
-    let mut deadline = timeout.map_or_else(far, |t| Instant::now() + t);
-    let mut kill_at = far();
-    let mut exited = false;
+    let never = far(Instant::now());
+    let mut deadline = limits.timeout.map_or(never, after);
+    let (mut kill_at, mut give_up_at) = (never, never);
     let mut orders_open = true;
+    let grace = limits.grace;
     let terminate = |kill_at: &mut Instant| {
         target.signal(libc::SIGTERM);
-        *kill_at = (*kill_at).min(Instant::now() + grace);
+        *kill_at = (*kill_at).min(after(grace));
     };
     loop {
+        let exited = shared.lock().exited();
         if exited && shared.lock().done() {
-            return;
+            break;
         }
         let output_ended = shared.until(|s| s.done().then_some(()));
         tokio::select! {
             status = child.wait(), if !exited => {
-                exited = true;
                 let mut state = shared.lock();
                 match status {
                     Ok(status) => state.exit = Some(status),
@@ -570,22 +418,31 @@ async fn supervise(
                 drop(state);
                 shared.changed();
             }
-            () = output_ended, if exited => return,
-            () = tokio::time::sleep_until(deadline) => {
-                deadline = far();
+            () = output_ended, if exited => break,
+            () = tokio::time::sleep_until(deadline), if deadline < never => {
+                deadline = never;
                 shared.lock().timed_out = true;
                 shared.changed();
                 terminate(&mut kill_at);
             }
-            () = tokio::time::sleep_until(kill_at) => {
-                kill_at = far();
+            () = tokio::time::sleep_until(kill_at), if kill_at < never => {
+                kill_at = never;
                 target.signal(libc::SIGKILL);
+                give_up_at = after(grace.max(Duration::from_millis(200)));
+            }
+            () = tokio::time::sleep_until(give_up_at), if give_up_at < never && exited => {
+                give_up_at = never;
+                for pump in &pumps {
+                    pump.abort();
+                }
+                shared.lock().abandon_output();
+                shared.changed();
             }
             order = orders.recv(), if orders_open => match order {
-                Some(Control::Signal(signal)) => target.signal(signal),
                 Some(Control::Terminate) => terminate(&mut kill_at),
                 None => orders_open = false,
             },
         }
     }
+    live::remove(target);
 }

@@ -5,22 +5,25 @@
 //! - `handle:lines(stream)` (`"stdout"`, the default, or `"stderr"`): an iterator over that
 //!   stream's lines (without their `\n`), waiting for each as it comes, for `for line in
 //!   h:lines() do ... end`; output not read this way stays for `wait`;
-//! - `handle:wait()` waits for the end and returns the same table as `process.run` (output not
-//!   already read with `lines`); again later, the same result;
+//! - `handle:wait()` closes stdin (as Python's `communicate` does: nothing can be written while
+//!   the script waits), waits for the end and returns the same table as `process.run` (output
+//!   not already read with `lines`); again later, the same result;
 //! - `handle:kill(signal)` signals the process group (`"TERM"` by default; names with or
-//!   without `SIG`, or numbers); false when the process had already exited.
+//!   without `SIG`, or numbers) while the process or a member of its group still holds its
+//!   output; false when nothing was left to signal.
 //!
 //! A handle closed (`local h <close> = process.spawn(...)`) or collected while its process
-//! runs terminates it (SIGTERM to its group, SIGKILL after `kill_grace`). The program does
-//! not end while a spawned process runs.
+//! runs terminates it (SIGTERM to its group, SIGKILL after `kill_grace`; its output is drained
+//! and dropped). The program does not end while a spawned process runs.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataMethods, Value};
 
-use super::child::{Child, Stream};
+use super::child::Child;
 use super::options::{Kind, Spec};
+use super::output::Stream;
 use super::{Outcome, Raise};
 use crate::builtins::args::Args;
 use crate::builtins::function::{BuiltinResult, async_function, function};
@@ -38,14 +41,14 @@ struct Process {
 struct Methods(Table);
 
 pub fn spawn(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
-    let spec = Spec::read(lua, &args, Kind::Spawn)?;
-    let child = Rc::new(Child::start(&spec).map_err(Raise::msg)?);
-    // Alive until the process has exited and its output ended, whoever holds the handle.
+    let mut spec = Spec::read(lua, &args, Kind::Spawn)?;
+    let child = Rc::new(Child::start(&mut spec).map_err(Raise::msg)?);
+    // The program lives while the process runs, whoever holds the handle.
     let hold = crate::vm::keepalive::hold(lua);
     let shared = child.shared().clone();
     tokio::task::spawn_local(async move {
         let _hold = hold;
-        shared.until(|s| s.done().then_some(())).await;
+        shared.until(|s| s.exited().then_some(())).await;
     });
     Ok(lua.create_userdata(Process {
         child,
@@ -73,7 +76,7 @@ impl UserData for Process {
         m.add_meta_method(MetaMethod::ToString, |_, this, ()| {
             let state = match this.outcome.borrow().as_deref() {
                 Some(outcome) => outcome.describe(),
-                None if this.child.running() => "running".to_owned(),
+                None if !this.child.exited() => "running".to_owned(),
                 None => "exited".to_owned(),
             };
             Ok(format!("process {} ({state})", this.child.pid))
@@ -125,7 +128,10 @@ struct ProcessRef {
 
 async fn write(_: Lua, args: Args) -> BuiltinResult<bool> {
     let process = this(&args)?;
-    let data = args.bytes(2, "data")?.as_bytes().to_vec();
+    let data = match args.value(2) {
+        Value::Integer(_) | Value::Number(_) => args.string_like(2, "data")?.into_bytes(),
+        _ => args.bytes(2, "data")?.as_bytes().to_vec(),
+    };
     process.child.write(data).await.map_err(Raise::msg)?;
     Ok(true)
 }
@@ -169,6 +175,7 @@ async fn wait(lua: Lua, args: Args) -> BuiltinResult<Table> {
     let outcome = match known {
         Some(outcome) => outcome,
         None => {
+            process.child.close_stdin();
             process.child.drain();
             process.child.finished().await;
             let outcome = Rc::new(Outcome::take(&process.child));
@@ -186,10 +193,13 @@ fn kill(lua: &Lua, args: Args) -> BuiltinResult<bool> {
     let process = this(&args)?;
     let signal = match args.value(2) {
         Value::Nil => libc::SIGTERM,
-        Value::Integer(n) => i32::try_from(n)
-            .ok()
-            .filter(|n| (1..=64).contains(n))
-            .ok_or_else(|| args.invalid(2, "signal", format!("{n} is not a signal number")))?,
+        Value::Integer(_) | Value::Number(_) => {
+            let n = args.opt_integer(lua, 2, "signal")?.unwrap_or_default();
+            i32::try_from(n)
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .ok_or_else(|| args.invalid(2, "signal", format!("{n} is not a signal number")))?
+        }
         Value::String(_) => {
             let name = args.string(2, "signal")?;
             signal_number(&name)
@@ -197,12 +207,7 @@ fn kill(lua: &Lua, args: Args) -> BuiltinResult<bool> {
         }
         _ => return Err(args.bad(2, "signal", "signal name or number")),
     };
-    let _ = lua;
-    if !process.child.running() {
-        return Ok(false);
-    }
-    process.child.signal(signal);
-    Ok(true)
+    Ok(process.child.signal(signal))
 }
 
 /// `"TERM"`, `"SIGTERM"`, `"term"` -> 15.

@@ -14,31 +14,37 @@
 //!
 //! Options (unknown keys are errors): `env` (a table of variables merged into the environment
 //! the script sees, `env.set` included; `clear_env = true` starts from an empty one), `cwd`,
-//! `stdin` (a string is written to the child while its output is read; `"inherit"` passes the
-//! script's own; the default is `/dev/null`, so a child never waits on a terminal by surprise;
-//! spawn's default is a pipe for `handle:write`), `stdout`/`stderr` (`"pipe"`, the default,
-//! `"inherit"` or `"null"`), `timeout` (seconds: then SIGTERM to the child's process group,
-//! SIGKILL `kill_grace` seconds later, default 2, and `timed_out = true`), `max_output` (bytes
-//! kept per stream, default a quarter of the memory limit, 64 MiB without one; beyond it the
-//! rest is read and dropped and `stdout_truncated`/`stderr_truncated` say so), `check` (raise
-//! when the process fails: its status or signal and the end of its stderr).
+//! `stdin` (for run and shell, a string is the input itself, written while the output is read;
+//! `io.stdin` passes the script's own; the default is `/dev/null`, so a child never waits on a
+//! terminal by surprise; spawn's default is a pipe for `handle:write`, or `"null"`/`io.stdin`),
+//! `stdout`/`stderr` (`"pipe"`, the default, `"inherit"` or `"null"`), `timeout` (seconds, or
+//! `math.huge` for none: then SIGTERM to the child's process group, SIGKILL `kill_grace`
+//! seconds later, default 2, and `timed_out = true`), `max_output` (bytes kept per stream, at
+//! least 1; default a quarter of the memory limit, 64 MiB without one; beyond it the rest is
+//! read and dropped and `stdout_truncated`/`stderr_truncated` say so), `check` (raise when the
+//! process fails: its status or signal and the end of its stderr).
 //!
 //! Each child leads a process group of its own, so a timeout or `kill` reaches the processes it
-//! started too; with `stdin = "inherit"` it stays in assay's group instead (a background group
-//! cannot read the terminal) and only the child itself is signalled. As with Python's
+//! started too; with `stdin = io.stdin` it stays in assay's group instead (a background group
+//! cannot read the terminal) and only the child itself is signalled. A signal sent to assay
+//! alone (Ctrl-C reaches the terminal's foreground group, which the children are not in) does
+//! not reach them; when assay exits, the children still running get SIGTERM. As with Python's
 //! `subprocess.run`, a run lasts until the child's output ends: a background grandchild that
-//! keeps the pipes open keeps the run waiting, unless a `timeout` ends it.
+//! keeps the pipes open keeps the run waiting, unless a `timeout` ends it (one that left the
+//! process group and outlives SIGKILL is given up on `kill_grace` later, its output cut).
 //!
 //! `process` is absent from the sandbox ("process.run is not available in sandbox").
 
 mod child;
 mod handle;
 mod options;
+mod output;
 
 use mlua::{Lua, Table};
 
-use self::child::{Child, Stream};
+use self::child::Child;
 use self::options::{Kind, Spec};
+use self::output::Stream;
 use super::args::Args;
 use super::function::{BuiltinResult, Raise, async_function, function};
 
@@ -58,8 +64,8 @@ pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
 }
 
 async fn run(lua: Lua, args: Args, kind: Kind) -> BuiltinResult<Table> {
-    let spec = Spec::read(&lua, &args, kind)?;
-    let child = Child::start(&spec).map_err(Raise::msg)?;
+    let mut spec = Spec::read(&lua, &args, kind)?;
+    let child = Child::start(&mut spec).map_err(Raise::msg)?;
     child.drain();
     child.finished().await;
     let result = Outcome::take(&child);

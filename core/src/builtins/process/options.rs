@@ -97,7 +97,8 @@ impl Spec {
             Kind::Run | Kind::Spawn => argv(args)?,
         };
         let program = match kind {
-            Kind::Shell => "sh".to_owned(),
+            // What the user wrote, for messages (`check`): not "sh".
+            Kind::Shell => shortened(&argv[2].to_string_lossy()),
             _ => argv[0].to_string_lossy().into_owned(),
         };
         let opts = match args.value(2) {
@@ -107,27 +108,17 @@ impl Spec {
         };
         let opts = Opts { table: opts };
         opts.reject_unknown()?;
-        let stdin = match opts.get("stdin")? {
-            Value::Nil if kind == Kind::Spawn => Input::Pipe,
-            Value::Nil => Input::Null,
-            Value::String(s) => match (kind, &*s.as_bytes()) {
-                (Kind::Spawn, b"pipe") => Input::Pipe,
-                (_, b"inherit") => Input::Inherit,
-                (_, b"null") => Input::Null,
-                // A string is the input itself for run and shell; spawn writes with `:write`.
-                (Kind::Spawn, _) => {
-                    return Err(opts.invalid("stdin", "\"pipe\", \"inherit\" or \"null\""));
-                }
-                (_, bytes) => Input::Bytes(bytes.to_vec()),
-            },
-            other => return Err(opts.wrong("stdin", "string", &other)),
-        };
+        let stdin = stdin(lua, &opts, kind)?;
         let memory_limit = crate::vm::memory::limit(lua);
         // More than the limit could never become a Lua string: it is capped there.
         let max_output = match opts.integer("max_output")? {
             None => memory_limit.map_or(DEFAULT_MAX_OUTPUT, |l| l / 4),
             Some(n) => usize::try_from(n)
-                .map_err(|_| opts.invalid("max_output", "must not be negative"))?
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| {
+                    opts.invalid("max_output", "at least 1 (stdout = \"null\" discards)")
+                })?
                 .min(memory_limit.unwrap_or(usize::MAX)),
         };
         Ok(Spec {
@@ -139,12 +130,55 @@ impl Spec {
             stdin,
             stdout: output(&opts, "stdout")?,
             stderr: output(&opts, "stderr")?,
-            timeout: opts.seconds("timeout")?,
+            timeout: opts.seconds("timeout")?.filter(|t| *t != Duration::MAX),
             kill_grace: opts.seconds("kill_grace")?.unwrap_or(DEFAULT_KILL_GRACE),
             check: opts.bool("check")?.unwrap_or(false),
             max_output,
             memory_limit,
         })
+    }
+}
+
+/// A command line as messages show it: its first 60 characters.
+fn shortened(line: &str) -> String {
+    match line.char_indices().nth(60) {
+        Some((at, _)) => format!("{}...", &line[..at]),
+        None => line.to_owned(),
+    }
+}
+
+/// Where stdin comes from. For run and shell a string is the input itself (never a mode: the
+/// text `"null"` is data); `io.stdin` passes the script's own. Spawn writes with `:write`, so
+/// its strings name modes: `"pipe"` (the default), `"null"`, `"inherit"`.
+fn stdin(lua: &Lua, opts: &Opts, kind: Kind) -> BuiltinResult<Input> {
+    let value = opts.get("stdin")?;
+    let own_stdin = match &value {
+        Value::UserData(_) => lua
+            .globals()
+            .raw_get::<Option<Table>>("io")?
+            .map(|io| io.raw_get::<Value>("stdin"))
+            .transpose()?
+            .is_some_and(|stdin| stdin == value),
+        _ => false,
+    };
+    if own_stdin {
+        return Ok(Input::Inherit);
+    }
+    match (kind, value) {
+        (Kind::Spawn, Value::Nil) => Ok(Input::Pipe),
+        (_, Value::Nil) => Ok(Input::Null),
+        (Kind::Spawn, Value::String(s)) => match &*s.as_bytes() {
+            b"pipe" => Ok(Input::Pipe),
+            b"null" => Ok(Input::Null),
+            b"inherit" => Ok(Input::Inherit),
+            _ => Err(opts.invalid(
+                "stdin",
+                "\"pipe\", \"null\", \"inherit\" or io.stdin; write data with handle:write",
+            )),
+        },
+        (_, Value::String(s)) => Ok(Input::Bytes(s.as_bytes().to_vec())),
+        (Kind::Spawn, other) => Err(opts.wrong("stdin", "string or io.stdin", &other)),
+        (_, other) => Err(opts.wrong("stdin", "string (the input) or io.stdin", &other)),
     }
 }
 
@@ -164,6 +198,18 @@ fn argv(args: &Args) -> BuiltinResult<Vec<OsString>> {
     let len = list.raw_len();
     if len == 0 {
         return Err(args.invalid(1, "argv", "the list is empty: name a program"));
+    }
+    // `{"echo", nil, "x"}` would silently lose "x".
+    for pair in list.pairs::<Value, Value>() {
+        let (key, _) = pair?;
+        let in_list = matches!(key, Value::Integer(i) if i >= 1 && (i as usize) <= len);
+        if !in_list {
+            let why = match key {
+                Value::Integer(i) => format!("item {i} follows a nil: the list has a hole"),
+                _ => "a list expected, it has other keys".to_owned(),
+            };
+            return Err(args.invalid(1, "argv", why));
+        }
     }
     let mut argv = Vec::with_capacity(len);
     for i in 1..=len {
@@ -333,6 +379,7 @@ impl Opts {
         }
     }
 
+    /// Seconds; `math.huge` is `Duration::MAX` (never).
     fn seconds(&self, field: &str) -> BuiltinResult<Option<Duration>> {
         let n = match self.get(field)? {
             Value::Nil => return Ok(None),
@@ -340,6 +387,9 @@ impl Opts {
             Value::Number(n) => n,
             other => return Err(self.wrong(field, "number", &other)),
         };
+        if n == f64::INFINITY {
+            return Ok(Some(Duration::MAX));
+        }
         Duration::try_from_secs_f64(n).map(Some).map_err(|_| {
             let shown = crate::builtins::inspect::format_float(n);
             self.invalid(field, format!("{shown} is not a duration in seconds"))
