@@ -78,6 +78,9 @@ def bench_download(assay: Path, lib_path: Path, rounds: int, log) -> DownloadRes
         (tmp / "www").mkdir()
         with open(tmp / "www" / "big.bin", "wb") as big:
             big.truncate(SIZE)
+        # nginx's worker drops to an unprivileged user when started as root.
+        for path, mode in ((tmp, 0o755), (tmp / "www", 0o755), (tmp / "www" / "big.bin", 0o644)):
+            path.chmod(mode)
         script = tmp / "fetch.lua"
         script.write_text(ASSAY_FETCH)
         port = free_port()
