@@ -70,9 +70,14 @@ fn too_large(cx: &Context<'_>, max: u64) -> Error {
     ))
 }
 
+/// Bytes gathered before one write: each write of a `tokio::fs::File` is a round trip to a
+/// blocking thread, and the body arrives in chunks of a few KiB.
+const WRITE_BUFFER: usize = 1 << 20;
+
 /// A temporary file beside the target; removed on drop unless committed.
 struct TempFile {
     file: Option<tokio::fs::File>,
+    pending: Vec<u8>,
     temp: PathBuf,
     target: PathBuf,
     committed: bool,
@@ -106,6 +111,7 @@ impl TempFile {
         at_exit::track(&temp);
         Ok(TempFile {
             file: Some(file),
+            pending: Vec::with_capacity(WRITE_BUFFER),
             temp,
             target: target.to_path_buf(),
             committed: false,
@@ -113,15 +119,26 @@ impl TempFile {
     }
 
     async fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.pending.extend_from_slice(bytes);
+        if self.pending.len() >= WRITE_BUFFER {
+            self.write_pending().await?;
+        }
+        Ok(())
+    }
+
+    async fn write_pending(&mut self) -> Result<()> {
         let file = self
             .file
             .as_mut()
             .ok_or_else(|| Error::new("output: file closed"))?;
-        file.write_all(bytes).await.map_err(|e| self.failed(e))
+        let written = file.write_all(&self.pending).await;
+        self.pending.clear();
+        written.map_err(|e| self.failed(e))
     }
 
     /// Flushes the file to disk and renames it over the target.
     async fn commit(mut self) -> Result<()> {
+        self.write_pending().await?;
         if let Some(mut file) = self.file.take() {
             file.flush().await.map_err(|e| self.failed(e))?;
             file.sync_all().await.map_err(|e| self.failed(e))?;
