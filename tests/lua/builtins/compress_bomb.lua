@@ -3,14 +3,8 @@
 -- zeros (made by compress_bomb.py, about 10 MiB), a zstd stream of 10 GiB of zeros (640
 -- frames of 16 MiB each, from the zstd CLI); with and without max_size.
 
-local function quote(s) return "'" .. s:gsub("'", [['\'']]) .. "'" end
-local function capture(cmd)
-  local pipe = assert(io.popen(cmd, "r"))
-  local out = pipe:read("a")
-  local ok, how, code = pipe:close()
-  if not ok then error(("%s failed (%s %s); stdout:\n%s"):format(cmd, how, code, out), 2) end
-  return out
-end
+local shell = require("fixtures.shell")
+local quote, capture = shell.quote, shell.capture
 
 local dir = fs.tempdir()
 local python = capture("command -v python3 || echo missing-python3"):gsub("%s+$", "")

@@ -2,14 +2,8 @@
 -- and zlib modules, zstd both ways with the zstd CLI (Debian package zstd, installed by
 -- scripts/services). A missing peer fails the test; it never skips.
 
-local function quote(s) return "'" .. s:gsub("'", [['\'']]) .. "'" end
-local function capture(cmd)
-  local pipe = assert(io.popen(cmd, "r"))
-  local out = pipe:read("a")
-  local ok, how, code = pipe:close()
-  if not ok then error(("%s failed (%s %s); stdout:\n%s"):format(cmd, how, code, out), 2) end
-  return out
-end
+local shell = require("fixtures.shell")
+local quote, capture = shell.quote, shell.capture
 
 -- Payloads: empty, tiny, text, every byte, pseudo-random (incompressible), large and repetitive.
 math.randomseed(42)

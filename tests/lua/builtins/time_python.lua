@@ -6,14 +6,8 @@
 -- random instants 1901-2200, and custom formats. Needs python3 with zoneinfo and the
 -- system's tz database; fails, never skips, without them.
 
-local function quote(s) return "'" .. s:gsub("'", [['\'']]) .. "'" end
-local function capture(cmd)
-  local pipe = assert(io.popen(cmd, "r"))
-  local out = pipe:read("a")
-  local ok, how, code = pipe:close()
-  if not ok then error(("%s failed (%s %s); stdout:\n%s"):format(cmd, how, code, out), 2) end
-  return out
-end
+local shell = require("fixtures.shell")
+local quote, capture = shell.quote, shell.capture
 
 local ZONES = {"UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"}
 local FORMAT = "%Y-%m-%d %H:%M:%S %y %b %B %a %A %j %e %I %p %z %Z %f %F %T %D %R %u %w %%"

@@ -3,14 +3,8 @@
 -- characters, '+', '%', broken escapes, empty), and handwritten URLs (IPv6, userinfo, empty
 -- authority, relative). Needs python3 (stdlib only); fails, never skips, without it.
 
-local function quote(s) return "'" .. s:gsub("'", [['\'']]) .. "'" end
-local function capture(cmd)
-  local pipe = assert(io.popen(cmd, "r"))
-  local out = pipe:read("a")
-  local ok, how, code = pipe:close()
-  if not ok then error(("%s failed (%s %s); stdout:\n%s"):format(cmd, how, code, out), 2) end
-  return out
-end
+local shell = require("fixtures.shell")
+local quote, capture = shell.quote, shell.capture
 
 local corpus = {"", "+", "%", "%%", "%2", "%2g", "%41", "%e2%82%ac", "a+b", "a b", "a%20b", "100%",
   "é", "ü", "日本語", "😀", "👩‍👩‍👧", "\u{feff}", "\u{2028}", "~user", "a.b-c_d", "?", "#", "&", "=",

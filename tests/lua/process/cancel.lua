@@ -1,14 +1,7 @@
 -- test: stdout ^cancel ok\n$
 -- A process.run whose caller is gone (a cancelled task, a handler past its timeout) ends its
 -- child at once, not whenever the collector happens to run.
-local function running(marker)
-  local n = 0
-  for _, path in ipairs(fs.glob("/proc/[0-9]*/cmdline")) do
-    local ok, cmdline = pcall(fs.read, path)
-    if ok and cmdline:find(marker, 1, true) then n = n + 1 end
-  end
-  return n
-end
+local running = require("fixtures.procs").running
 local function gone_soon(marker)
   for _ = 1, 30 do
     if running(marker) == 0 then return true end

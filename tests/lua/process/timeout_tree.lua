@@ -1,14 +1,7 @@
 -- test: stdout ^timeout tree ok\n$
 -- A timeout ends the child's whole process tree: SIGTERM to its group, SIGKILL after the
 -- grace period for what ignores SIGTERM. Nothing is left running.
-local function running(marker)
-  local n = 0
-  for _, path in ipairs(fs.glob("/proc/[0-9]*/cmdline")) do
-    local ok, cmdline = pcall(fs.read, path)
-    if ok and cmdline:find(marker, 1, true) then n = n + 1 end
-  end
-  return n
-end
+local running = require("fixtures.procs").running
 
 local r = process.run({"sh", "-c", "sleep 987.61 & sleep 987.61; wait"}, {timeout = 0.5})
 assert.eq({r.timed_out, r.ok, r.status}, {true, false, nil})
