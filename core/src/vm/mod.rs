@@ -26,6 +26,7 @@ pub mod traced;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use mlua::state::{GcGenParams, GcMode};
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 
 pub use error::RunError;
@@ -170,6 +171,14 @@ impl RuntimeBuilder {
         setup().map_err(RunError::Setup)?;
         lua.set_app_data(memory::Limit(self.memory_limit));
         lua.gc_restart();
+        // Generational, not Lua 5.5's default incremental mode: there, garbage with finalizers
+        // grows without bound under steady allocation (each cycle's pause counts the objects it
+        // resurrected to finalize), and every async call leaves one such userdata (mlua's
+        // future). A `sleep(0)` loop reached 600 MB after 3 million calls; so does
+        // `setmetatable({}, {__gc = f})` in a loop in the reference `lua` 5.5.1, while 5.4 stays
+        // flat. Generational mode keeps both flat and ran allocation-heavy code (binary trees)
+        // 1.9x faster. Switching makes one full collection: about 40K instructions at start-up.
+        lua.gc_set_mode(GcMode::Generational(GcGenParams::default()));
         if self.memory_limit > 0 {
             lua.set_memory_limit(self.memory_limit)
                 .map_err(RunError::Setup)?;

@@ -41,8 +41,14 @@ pub async fn sleep_until(deadline: Instant) {
     tokio::time::sleep_until(deadline.into()).await;
 }
 
-/// Waits `duration`.
+/// Waits `duration`. A zero duration only yields to the other ready tasks, as
+/// `asyncio.sleep(0)` does: the timer wheel counts in whole milliseconds, so a zero-length
+/// timer would cost about one (a `sleep(0)` loop of 400,000 iterations took 475 s).
 pub async fn sleep(duration: Duration) {
+    if duration.is_zero() {
+        tokio::task::yield_now().await;
+        return;
+    }
     let deadline = Instant::now()
         .checked_add(duration)
         .unwrap_or_else(far_future);
