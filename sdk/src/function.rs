@@ -107,7 +107,9 @@ where
         if let Poll::Ready(result) = first {
             return std::future::ready(result).into_ffi();
         }
-        let handle = runtime.spawn(call);
+        // The host drops its future when the caller goes away (a cancelled task, a run that
+        // ended): the call must end with it, or a request would run on, its socket open.
+        let handle = AbortOnDrop(runtime.spawn(call));
         async move {
             match handle.await {
                 Ok(result) => result,
@@ -120,6 +122,23 @@ where
     Callable::Async {
         data: Box::into_raw(Box::new(erased)) as *const c_void,
         call: call_async,
+    }
+}
+
+/// A spawned call, aborted when its waiter is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = std::result::Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
