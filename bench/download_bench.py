@@ -15,13 +15,12 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from local_server import BenchError, free_port, wait_listening
+from local_server import BenchError, find_nginx, start_nginx
 
 SIZE = 1 << 30
 CHILD_TIMEOUT_S = 300
@@ -60,8 +59,7 @@ class DownloadResult:
 
 
 def _nginx() -> str:
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK)
-                                      else None)
+    nginx = find_nginx()
     if not nginx:
         raise BenchError("nginx is needed for the download benchmark (apt-get install nginx)")
     return nginx
@@ -83,29 +81,8 @@ def bench_download(assay: Path, lib_path: Path, rounds: int, log) -> DownloadRes
             path.chmod(mode)
         script = tmp / "fetch.lua"
         script.write_text(ASSAY_FETCH)
-        port = free_port()
-        temp_paths = "\n".join(f"    {kind}_temp_path {tmp}/{kind};"
-                               for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        (tmp / "nginx.conf").write_text(f"""
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    sendfile on;
-{temp_paths}
-    server {{
-        listen 127.0.0.1:{port};
-        root {tmp}/www;
-    }}
-}}
-""")
-        server = subprocess.Popen([nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf"),
-                                   "-e", "stderr"], stdout=subprocess.DEVNULL, stderr=sys.stderr)
+        server, port = start_nginx(nginx, tmp, "    sendfile on;", f"root {tmp}/www;")
         try:
-            wait_listening(port, server, "nginx")
             url = f"http://127.0.0.1:{port}/big.bin"
             out = tmp / "out.bin"
             env = dict(os.environ, ASSAY_LIB_PATH=str(lib_path))

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from local_server import BenchError, free_port, wait_listening
+from local_server import BenchError, find_nginx, start_nginx
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -50,9 +48,7 @@ class Server:
         self.name = ""
 
     def __enter__(self) -> "Server":
-        nginx = shutil.which("nginx")
-        if not nginx and os.access("/usr/sbin/nginx", os.X_OK):  # not on a non-root PATH
-            nginx = "/usr/sbin/nginx"
+        nginx = find_nginx()
         if nginx:
             self._start_nginx(nginx)
         else:
@@ -60,31 +56,11 @@ class Server:
         return self
 
     def _start_nginx(self, nginx: str) -> None:
-        tmp = Path(self.tmp.name)
-        port = free_port()
-        temp_paths = "\n".join(f"    {kind}_temp_path {tmp}/{kind};"
-                               for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-        conf = tmp / "nginx.conf"
-        conf.write_text(f"""
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    keepalive_requests 10000000;
-    keepalive_timeout 120s;
-{temp_paths}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ default_type text/plain; return 200 "ok\\n"; }}
-    }}
-}}
-""")
-        self.proc = subprocess.Popen([nginx, "-p", str(tmp), "-c", str(conf), "-e", "stderr"],
-                                     stdout=subprocess.DEVNULL, stderr=sys.stderr)
-        wait_listening(port, self.proc, "nginx")
+        self.proc, port = start_nginx(
+            nginx, Path(self.tmp.name),
+            "    keepalive_requests 10000000;\n    keepalive_timeout 120s;",
+            'location / { default_type text/plain; return 200 "ok\\n"; }',
+            worker_connections=4096)
         version = subprocess.run([nginx, "-v"], capture_output=True, text=True).stderr.strip()
         self.name = f"{version.split(': ')[-1]}, 1 worker"
         self.url = f"http://127.0.0.1:{port}/"
