@@ -2,6 +2,9 @@
 //! framework, because every start of `assay` pays for it (see `bench/`).
 
 use std::ffi::OsString;
+use std::fmt::Write as _;
+
+use super::spec::{self, Matches, Subcommand};
 
 /// Everything the command line says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,11 +26,11 @@ pub struct Options {
     pub command: Option<Command>,
 }
 
-/// The subcommands (a script named like one runs as `./plugins`).
+/// A subcommand instead of a script (a script named like one runs as `./plugins`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// `assay plugins [--json]`
-    Plugins { json: bool },
+pub struct Command {
+    pub sub: &'static Subcommand,
+    pub matches: Matches,
 }
 
 impl Default for Options {
@@ -48,36 +51,47 @@ impl Default for Options {
     }
 }
 
-pub const HELP: &str = "\
-Assay: a Lua 5.5 runtime for platform automation.
-
-Usage: assay [OPTIONS] [SCRIPT [ARGS...]]
-       assay plugins [--json]    List the plugins on the lib path: version, provides, and
-                                 whether they can be used (or why not)
-       assay help                Print this help
-
+/// The help of a plain run, with the list of subcommands.
+pub fn help() -> String {
+    let mut out = String::from(
+        "Assay: a Lua 5.5 runtime for platform automation.\n\n\
+         Usage: assay [OPTIONS] [SCRIPT [ARGS...]]\n",
+    );
+    for sub in spec::SUBCOMMANDS {
+        let usage = spec::usage(sub);
+        let _ = writeln!(out, "       {usage:<33} {}", sub.summary);
+    }
+    out.push_str(
+        "\n\
 Runs SCRIPT with ARGS (in the global `arg`, and as `...`), or CODE given with -e, or a script
 read from standard input (SCRIPT `-`, or no SCRIPT when input is not a terminal); with no
 arguments on a terminal it starts an interactive prompt. Everything after SCRIPT belongs to the
 script, flags included. As with `lua`, arg[0] is SCRIPT (`-` for standard input), arg[1]... its
-ARGS, and arg[-1], arg[-2]... the options before it; without SCRIPT, arg[0] is `assay`.
+ARGS, and arg[-1], arg[-2]... the options before it; without SCRIPT, arg[0] is `assay`. A SCRIPT
+ending in .yaml or .yml is a check file: `assay checks.yaml ...` is `assay check checks.yaml ...`.
+`assay SUBCOMMAND --help` prints a subcommand's own options.
 
 Options:
-  -e CODE                Run CODE (before SCRIPT, if one is given; may repeat)
-      --sandbox          Only the sandboxed globals (no files, processes, C modules or debug)
-      --memory-limit SIZE
-                         Memory the VM may use: 128M (default), 512K, 1G; 0 for no limit
-      --timeout SECONDS  End the run after SECONDS (like 30 or 0.5), waiting or computing;
-                         0 for none (default: none; 60 with --sandbox)
-      --lib-path PATHS   Package roots, `:`-separated (default: $ASSAY_LIB_PATH, then the
-                         standard roots)
-  -v, --verbose          Log debug lines too (overrides ASSAY_LOG)
-  -q, --quiet            Log errors only (overrides ASSAY_LOG)
-  -V, --version          Print the core and Lua versions
-  -h, --help             Print this help
+",
+    );
+    spec::write_flags(&mut out, spec::RUN_FLAGS);
+    out.push_str("\nExit codes: 0 success, 1 script error, 2 usage or configuration error.\n");
+    out
+}
 
-Exit codes: 0 success, 1 script error, 2 usage or configuration error.
-";
+/// The subcommand a word names, if any.
+fn subcommand(word: &std::ffi::OsStr) -> Option<&'static Subcommand> {
+    word.to_str().and_then(spec::find)
+}
+
+/// A path that names a YAML file: run as a check file.
+fn is_check_file(word: &std::ffi::OsStr) -> bool {
+    let path = std::path::Path::new(word);
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
 
 fn text(value: OsString, what: &str) -> Result<String, String> {
     value
@@ -117,27 +131,19 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Options, String
             Short('q') | Long("quiet") => options.quiet = true,
             Short('V') | Long("version") => options.version = true,
             Short('h') | Long("help") => options.help = true,
-            Value(word) if word == "plugins" && options.execute.is_empty() => {
-                let mut json = false;
-                while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-                    match arg {
-                        Long("json") => json = true,
-                        Long("lib-path") => {
-                            options.lib_path = Some(text(
-                                parser.value().map_err(|e| e.to_string())?,
-                                "--lib-path",
-                            )?);
-                        }
-                        other => return Err(format!("plugins: {}", other.unexpected())),
-                    }
-                }
-                options.command = Some(Command::Plugins { json });
+            Value(word) if options.execute.is_empty() && subcommand(&word).is_some() => {
+                let sub = subcommand(&word).unwrap_or(&spec::HELP);
+                let matches = spec::parse(sub, &mut parser)?;
+                options.command = Some(Command { sub, matches });
             }
-            Value(word) if word == "help" && options.execute.is_empty() => {
-                if let Some(extra) = parser.next().map_err(|e| e.to_string())? {
-                    return Err(format!("help: {}", extra.unexpected()));
-                }
-                options.help = true;
+            Value(script) if options.execute.is_empty() && is_check_file(&script) => {
+                // `assay checks.yaml [check options]` is `assay check checks.yaml ...`.
+                let file = text(script, "the check file path")?;
+                let matches = spec::parse_after(&spec::CHECK, vec![file], &mut parser)?;
+                options.command = Some(Command {
+                    sub: &spec::CHECK,
+                    matches,
+                });
             }
             Value(script) => {
                 options.script.push(text(script, "the script path")?);
@@ -212,9 +218,11 @@ mod tests {
     }
 
     #[test]
-    fn plugins_subcommand() {
+    fn subcommands() {
         let o = parse_strs(&["plugins", "--json"]).expect("valid");
-        assert_eq!(o.command, Some(Command::Plugins { json: true }));
+        let command = o.command.expect("a subcommand");
+        assert_eq!(command.sub.name, "plugins");
+        assert!(command.matches.has("json"));
         assert!(o.script.is_empty());
         assert_eq!(
             parse_strs(&["./plugins"]).expect("valid").script,
@@ -223,21 +231,24 @@ mod tests {
         assert!(
             parse_strs(&["plugins", "--bogus"])
                 .expect_err("unknown")
-                .contains("--bogus")
+                .starts_with("plugins: ")
         );
+        let help = parse_strs(&["-v", "help", "check"]).expect("valid");
+        let command = help.command.expect("help");
+        assert_eq!(command.sub.name, "help");
+        assert_eq!(command.matches.positionals, ["check"]);
+        // A script of that name still runs as a path.
+        assert_eq!(parse_strs(&["./help"]).expect("valid").script, ["./help"]);
     }
 
     #[test]
-    fn help_subcommand() {
-        assert!(parse_strs(&["help"]).expect("valid").help);
-        assert!(parse_strs(&["-v", "help"]).expect("valid").help);
-        assert!(
-            parse_strs(&["help", "x"])
-                .expect_err("extra")
-                .contains("help:")
-        );
-        // A script of that name still runs as a path.
-        assert_eq!(parse_strs(&["./help"]).expect("valid").script, ["./help"]);
+    fn a_yaml_script_is_a_check_file() {
+        let o = parse_strs(&["--lib-path", "/l", "checks.yaml", "--format", "tap"]).expect("valid");
+        let command = o.command.expect("check");
+        assert_eq!(command.sub.name, "check");
+        assert_eq!(command.matches.positionals, ["checks.yaml"]);
+        assert_eq!(command.matches.value("format"), Some("tap"));
+        assert_eq!(o.lib_path.as_deref(), Some("/l"));
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The `assay` command line: one file per way of running.
 
 mod args;
+mod completions;
 mod plugins;
 mod repl;
 mod run;
+mod spec;
 mod version;
 
 use std::io::IsTerminal;
@@ -18,12 +20,20 @@ pub fn main() -> ExitCode {
     let cli = match args::parse(std::env::args_os().skip(1)) {
         Ok(cli) => cli,
         Err(message) => {
-            eprintln!("assay: {message}\nRun 'assay --help' for usage.");
+            // A subcommand's mistake points at that subcommand's help.
+            let help = message
+                .split_once(": ")
+                .and_then(|(name, _)| spec::find(name))
+                .map_or_else(
+                    || "assay --help".to_owned(),
+                    |sub| format!("assay {} --help", sub.name),
+                );
+            eprintln!("assay: {message}\nRun '{help}' for usage.");
             return ExitCode::from(2);
         }
     };
     if cli.help {
-        print!("{}", args::HELP);
+        print!("{}", args::help());
         return ExitCode::SUCCESS;
     }
     match dispatch(cli) {
@@ -70,9 +80,8 @@ fn dispatch(cli: args::Options) -> Result<u8, Failure> {
         version::print();
         return Ok(0);
     }
-    if let Some(args::Command::Plugins { json }) = cli.command {
-        plugins::list(&lib_path(&cli), json);
-        return Ok(0);
+    if let Some(command) = &cli.command {
+        return subcommand(&cli, command);
     }
     let runtime = build_runtime(&cli)?;
     if let Some(deadline) = crate::vm::deadline::of(runtime.lua()) {
@@ -89,6 +98,50 @@ fn dispatch(cli: args::Options) -> Result<u8, Failure> {
     };
     drop(runtime);
     Ok(code)
+}
+
+/// Runs a subcommand; its `--help` first.
+fn subcommand(cli: &args::Options, command: &args::Command) -> Result<u8, Failure> {
+    let args::Command { sub, matches } = command;
+    if matches.has("help") {
+        print!("{}", spec::help(sub));
+        return Ok(0);
+    }
+    match sub.name {
+        "plugins" => {
+            let roots = matches
+                .value("lib-path")
+                .map_or_else(|| lib_path(cli), LibPath::parse);
+            plugins::list(&roots, matches.has("json"));
+            Ok(0)
+        }
+        "completions" => {
+            let shell = matches.positionals.first().map_or("", String::as_str);
+            print!("{}", completions::script(shell).map_err(Failure::usage)?);
+            Ok(0)
+        }
+        "help" => match matches.positionals.first() {
+            None => {
+                print!("{}", args::help());
+                Ok(0)
+            }
+            Some(name) => match spec::find(name) {
+                Some(sub) => {
+                    print!("{}", spec::help(sub));
+                    Ok(0)
+                }
+                None => Err(Failure::usage(format!(
+                    "help: no subcommand '{name}' (there are: {})",
+                    spec::SUBCOMMANDS
+                        .iter()
+                        .map(|s| s.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
+            },
+        },
+        other => Err(Failure::usage(format!("{other}: not built yet"))),
+    }
 }
 
 /// The error that ends a run, in the log format: as it is in text; in JSON, one object whose
