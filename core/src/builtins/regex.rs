@@ -197,10 +197,22 @@ fn find_all(lua: &Lua, args: Args) -> BuiltinResult<Table> {
     let re = compile(lua, &args, 2)?;
     let bytes = text.as_bytes();
     let list = lua.create_table()?;
-    for (i, caps) in re.captures_iter(&bytes).enumerate() {
+    let whole_chars = std::str::from_utf8(&bytes).is_ok();
+    let matches = re
+        .captures_iter(&bytes)
+        .filter(|caps| !splits_char(whole_chars, &bytes, caps.get(0)));
+    for (i, caps) in matches.enumerate() {
         list.raw_seti(i + 1, match_table(lua, &re, &caps)?)?;
     }
     Ok(list)
+}
+
+/// Whether `m` is an empty match inside a UTF-8 character of a text that is valid UTF-8
+/// (`whole_chars`). Such matches are skipped, as Python's `re` and Rust's `str` regexes never
+/// report them: `regex.replace("é", "", "-", {all = true})` is `-é-`, not `-\xC3-\xA9-`.
+fn splits_char(whole_chars: bool, bytes: &[u8], m: Option<regex::bytes::Match>) -> bool {
+    whole_chars
+        && m.is_some_and(|m| m.is_empty() && bytes.get(m.start()).is_some_and(|b| b & 0xC0 == 0x80))
 }
 
 /// What a match is replaced with: a template (`$1`, `${name}`) or a function of the match.
@@ -227,13 +239,17 @@ fn replace(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     let mut room = crate::vm::memory::Room::measure(lua);
     let mut out: Vec<u8> = Vec::new();
     let mut last = 0;
+    let whole_chars = std::str::from_utf8(&bytes).is_ok();
     for caps in re.captures_iter(&bytes) {
         let Some(whole) = caps.get(0) else { continue };
+        if splits_char(whole_chars, &bytes, Some(whole)) {
+            continue;
+        }
         out.extend_from_slice(&bytes[last..whole.start()]);
         match &replacement {
             Replacement::Template(repl) => caps.expand(&repl.as_bytes(), &mut out),
             Replacement::Function(f) => {
-                let result: Value = f.call(match_table(lua, &re, &caps)?)?;
+                let result = call_replacement(lua, f, match_table(lua, &re, &caps)?)?;
                 match result {
                     Value::Nil | Value::Boolean(false) => out.extend_from_slice(whole.as_bytes()),
                     Value::String(s) => out.extend_from_slice(&s.as_bytes()),
@@ -262,14 +278,36 @@ fn replace(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     Ok(lua.create_string(&out)?)
 }
 
+/// Calls the replacement function with a match; what it raises is raised on unchanged (an
+/// error table stays that table, as with `string.gsub`), not wrapped in this builtin's message.
+/// Like `string.gsub`'s, the function cannot yield: `sleep`, network and process calls inside
+/// it fail with "attempt to yield across a C-call boundary".
+fn call_replacement(lua: &Lua, f: &mlua::Function, found: Table) -> BuiltinResult<Value> {
+    let pcall: mlua::Function = lua.named_registry_value(crate::vm::traced::PCALL_KEY)?;
+    let mut results = pcall.call::<mlua::MultiValue>((f, found))?.into_iter();
+    match results.next() {
+        Some(Value::Boolean(true)) => Ok(results.next().unwrap_or(Value::Nil)),
+        _ => Err(Raise::Value(results.next().unwrap_or(Value::Nil))),
+    }
+}
+
 fn split(lua: &Lua, args: Args) -> BuiltinResult<Table> {
     let text = args.bytes(1, "text")?;
     let re = compile(lua, &args, 2)?;
     let bytes = text.as_bytes();
     let list = lua.create_table()?;
-    for (i, piece) in re.split(&bytes).enumerate() {
-        list.raw_seti(i + 1, lua.create_string(piece)?)?;
+    let whole_chars = std::str::from_utf8(&bytes).is_ok();
+    let mut last = 0;
+    let mut n = 0;
+    for m in re.find_iter(&bytes) {
+        if splits_char(whole_chars, &bytes, Some(m)) {
+            continue;
+        }
+        n += 1;
+        list.raw_seti(n, lua.create_string(&bytes[last..m.start()])?)?;
+        last = m.end();
     }
+    list.raw_seti(n + 1, lua.create_string(&bytes[last..])?)?;
     Ok(list)
 }
 

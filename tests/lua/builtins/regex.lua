@@ -63,3 +63,17 @@ assert.raises(function() regex.replace("a", "a", 1) end, [[bad argument #3 'repl
 assert.raises(function() regex.replace("a", "a", "b", {al = true}) end, [[bad argument #4 'opts': unknown field 'al' \(known: all\)]])
 assert.raises(function() regex.replace("a", "a", "b", nil, 5) end, [[bad argument #5 \(at most 4 arguments expected, got 5\)]])
 print("regex ok")
+
+-- Empty matches never split a UTF-8 character (as Python's re): they used to cut "é" in two.
+assert.eq(regex.replace("é", "", "-", {all = true}), "-é-")
+assert.eq(#regex.find_all("aé", ""), 3)
+assert.eq(regex.split("é", ""), {"", "é", ""})
+-- Binary text is still matched byte by byte.
+assert.eq(regex.replace("\xC3", "", "-", {all = true}), "-\xC3-")
+
+-- What the replacement function raises is raised unchanged, like string.gsub's.
+local ok, err = pcall(regex.replace, "abc", "b", function() error({code = 1}) end)
+assert.eq(ok, false)
+assert.eq(err, {code = 1})
+ok, err = pcall(regex.replace, "abc", "b", function() error("plain", 0) end)
+assert.eq({ok, err}, {false, "plain"})

@@ -95,3 +95,12 @@ assert.raises(function() url.query_encode({a = {1, {}}}) end, [[field 'a' \(item
 assert.raises(function() url.query_encode({[true] = 1}) end, [[keys must be strings or numbers, got boolean]])
 assert.raises(function() url.encode("a", "b") end, [[bad argument #2 \(at most 1 argument expected, got 2\)]])
 print("url ok")
+
+-- IPv6 hosts are checked as addresses (as Python's urlsplit does): "[a:80]" is not one.
+assert.raises(function() url.parse("http://[a:80]/") end, [[not an IPv6 address]])
+assert.eq(url.parse("http://[fe80::1%25eth0]:8080/").port, 8080)
+assert.raises(function() url.build({scheme = "http", host = "a:80"}) end, [["a:80" is not an IPv6 address]])
+assert.eq(url.build({scheme = "http", host = "::1", port = 80}), "http://[::1]:80")
+-- A relative path whose first segment has ':' must not read back as a scheme.
+assert.eq(url.build({path = "a:b/c"}), "./a:b/c")
+assert.eq(url.parse(url.build({path = "a:b"})).scheme, nil)

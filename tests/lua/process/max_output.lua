@@ -28,3 +28,11 @@ local ok, err = pcall(process.shell, "yes | head -c 100000000", {max_output = 64
 assert.eq(ok, false)
 assert.matches(err, "not enough memory")
 print("max output ok")
+
+-- A line longer than max_output comes from lines() in pieces, and its newline ends it (a line
+-- of exactly twice the bound used to be followed by an empty line that was never written).
+local long = process.spawn({"printf", "abcdefgh\nxy\nabcdefghij\n"}, {max_output = 4})
+local pieces = {}
+for line in long:lines() do pieces[#pieces + 1] = line end
+assert.eq(pieces, {"abcd", "efgh", "xy", "abcd", "efgh", "ij"})
+assert.eq(long:wait().stdout_truncated, false)

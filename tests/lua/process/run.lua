@@ -98,3 +98,10 @@ assert.raises(function()
 end, "'exit 3; x+\\.\\.\\.' exited with status 3")
 
 print("process run ok")
+
+-- Extra arguments are errors, as for every builtin (they were ignored).
+assert.raises(function() process.run({"true"}, nil, 3) end, [[bad argument #3 \(at most 2 arguments expected, got 3\)]])
+assert.raises(function() process.shell("true", {}, 1) end, [[at most 2 arguments expected]])
+local extra = process.spawn({"true"})
+assert.raises(function() extra:wait(1) end, [[at most 1 argument expected]])
+assert.raises(function() extra:kill("TERM", 1) end, [[at most 2 arguments expected]])

@@ -93,6 +93,15 @@ sleep(0.1)
 assert.eq(g:kill(), true, "the group still holds the output")
 assert.eq(g:wait().status, 0)
 
+-- Two tasks waiting on one handle get the same result (the second used to get empty output).
+local shared = process.spawn({"sh", "-c", "sleep 0.2; echo hi; exit 3"})
+local first = async.spawn(function() return shared:wait() end)
+local second = async.spawn(function() return shared:wait() end)
+local a, b = first:await(), second:await()
+assert.eq(a.stdout, "hi\n")
+assert.eq(b, a)
+assert.eq(shared:wait(), a)
+
 print("spawn ok")
 -- The program does not end while a spawned process runs: this line comes after the chunk.
 process.spawn({"sh", "-c", "sleep 0.3; echo late line"}, {stdout = "inherit"})

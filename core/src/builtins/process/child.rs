@@ -228,16 +228,24 @@ impl Child {
             .shared
             .until(|s| {
                 let stream = s.stream(which);
+                // The newline that ends a line already given in pieces is not a line itself.
+                if stream.in_long_line && stream.unread().first() == Some(&b'\n') {
+                    stream.take(1);
+                    stream.in_long_line = false;
+                }
                 let unread = stream.unread();
                 if let Some(at) = unread.iter().position(|b| *b == b'\n') {
                     let mut line = stream.take(at + 1);
                     line.pop();
+                    stream.in_long_line = false;
                     return Some(Some(line));
                 }
                 if unread.is_empty() && stream.eof {
                     return Some(None);
                 }
                 if stream.eof || unread.len() >= cap.max(1) {
+                    // A line longer than the bound comes in pieces of `cap` bytes.
+                    stream.in_long_line = !stream.eof;
                     return Some(Some(stream.take_all()));
                 }
                 None

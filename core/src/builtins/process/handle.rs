@@ -93,6 +93,7 @@ fn methods(lua: &Lua) -> mlua::Result<Table> {
     t.raw_set(
         "close_stdin",
         function(lua, "process:close_stdin", |_, args| {
+            args.at_most(1)?;
             Ok(this(&args)?.child.close_stdin())
         })?,
     )?;
@@ -127,6 +128,7 @@ struct ProcessRef {
 }
 
 async fn write(_: Lua, args: Args) -> BuiltinResult<bool> {
+    args.at_most(2)?;
     let process = this(&args)?;
     let data = match args.value(2) {
         Value::Integer(_) | Value::Number(_) => args.string_like(2, "data")?.into_bytes(),
@@ -137,6 +139,7 @@ async fn write(_: Lua, args: Args) -> BuiltinResult<bool> {
 }
 
 fn lines(lua: &Lua, args: Args) -> BuiltinResult<mlua::Function> {
+    args.at_most(2)?;
     let process = this(&args)?;
     let which = match args.opt_string(2, "stream")?.as_deref() {
         None | Some("stdout") => Stream::Stdout,
@@ -170,6 +173,7 @@ fn lines(lua: &Lua, args: Args) -> BuiltinResult<mlua::Function> {
 }
 
 async fn wait(lua: Lua, args: Args) -> BuiltinResult<Table> {
+    args.at_most(1)?;
     let process = this(&args)?;
     let known = process.outcome.borrow().clone();
     let outcome = match known {
@@ -178,9 +182,12 @@ async fn wait(lua: Lua, args: Args) -> BuiltinResult<Table> {
             process.child.close_stdin();
             process.child.drain();
             process.child.finished().await;
-            let outcome = Rc::new(Outcome::take(&process.child));
-            *process.outcome.borrow_mut() = Some(outcome.clone());
-            outcome
+            // Another task may have waited too and taken the output first: every waiter
+            // gets the same result.
+            let mut known = process.outcome.borrow_mut();
+            known
+                .get_or_insert_with(|| Rc::new(Outcome::take(&process.child)))
+                .clone()
         }
     };
     if process.check {
@@ -190,6 +197,7 @@ async fn wait(lua: Lua, args: Args) -> BuiltinResult<Table> {
 }
 
 fn kill(lua: &Lua, args: Args) -> BuiltinResult<bool> {
+    args.at_most(2)?;
     let process = this(&args)?;
     let signal = match args.value(2) {
         Value::Nil => libc::SIGTERM,

@@ -85,6 +85,7 @@ pub enum Kind {
 
 impl Spec {
     pub fn read(lua: &Lua, args: &Args, kind: Kind) -> BuiltinResult<Spec> {
+        args.at_most(2)?;
         let argv = match kind {
             Kind::Shell => {
                 let line = args.bytes(1, "cmdline")?;

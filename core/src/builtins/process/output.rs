@@ -73,6 +73,8 @@ pub struct Captured {
     pub eof: bool,
     pub truncated: bool,
     pub piped: bool,
+    /// `lines` gave the start of a line longer than the bound, and not yet its end.
+    pub in_long_line: bool,
 }
 
 impl Captured {

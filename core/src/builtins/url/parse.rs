@@ -153,10 +153,7 @@ fn authority<'a>(text: &'a [u8], parts: &mut Parts<'a>) -> Result<(), String> {
             .position(|b| *b == b']')
             .ok_or("'[' of an IPv6 host is not closed")?;
         let literal = &host_port[1..close];
-        let ipv6 = literal.contains(&b':')
-            && literal
-                .iter()
-                .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'));
+        let ipv6 = is_ipv6(literal);
         let future = literal
             .first()
             .is_some_and(|b| b.eq_ignore_ascii_case(&b'v'));
@@ -280,10 +277,7 @@ pub fn build(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
             out.push(b'@');
         }
         if host.contains(&b':') {
-            let ipv6 = host
-                .iter()
-                .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'));
-            if !ipv6 {
+            if !is_ipv6(&host) {
                 let shown = String::from_utf8_lossy(&host).into_owned();
                 return Err(bad("host", format!("{shown:?} is not an IPv6 address")));
             }
@@ -306,6 +300,11 @@ pub fn build(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
     }
     if !has_authority && path.starts_with(b"//") {
         return Err(bad("path", "cannot start with '//' without a host".into()));
+    }
+    // A first segment with ':' would read back as a scheme (RFC 3986 §4.2): "./a:b".
+    let first_segment = path.split(|b| *b == b'/').next().unwrap_or_default();
+    if !has_authority && out.is_empty() && first_segment.contains(&b':') {
+        out.extend_from_slice(b"./");
     }
     escape(&path, &mut out, is_path_byte, false);
     let query = match parts.raw_get::<Value>("query")? {
@@ -340,6 +339,13 @@ fn is_path_byte(b: u8) -> bool {
 /// What a query or a fragment may hold as written: `pchar`, `/`, `?`, and `%`.
 fn is_query_byte(b: u8) -> bool {
     is_path_byte(b) || b == b'?'
+}
+
+/// An IPv6 address as a URL host holds it (RFC 3986, with RFC 6874's `%zone`): Python's
+/// `urlsplit` checks the same with `ipaddress`, so `[a:80]` is refused, not taken for a host.
+fn is_ipv6(literal: &[u8]) -> bool {
+    let address = literal.split(|b| *b == b'%').next().unwrap_or_default();
+    std::str::from_utf8(address).is_ok_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok())
 }
 
 #[cfg(test)]
