@@ -253,7 +253,23 @@ impl Options {
         let n = match self.get(field)? {
             Value::Nil => return Ok(None),
             Value::Integer(i) => i,
-            Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => n as i64,
+            // Any float with an integral value in i64's range, as Lua's `math.tointeger`.
+            Value::Number(n)
+                if n.fract() == 0.0
+                    && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18)
+                        .contains(&n) =>
+            {
+                n as i64
+            }
+            Value::Number(n) if n.fract() == 0.0 => {
+                return Err(Raise::msg(format!(
+                    "bad argument #{} 'opts': field '{field}' ({} is outside {}..{})",
+                    self.pos,
+                    super::inspect::format_float(n),
+                    range.start(),
+                    range.end()
+                )));
+            }
             Value::Number(_) => {
                 return Err(Raise::msg(format!(
                     "bad argument #{} 'opts': field '{field}' (number has no integer representation)",

@@ -38,6 +38,10 @@ fn decode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
 
 /// The bytes `text` spells, or why it spells none.
 pub fn decode_bytes(text: &[u8]) -> Result<Vec<u8>, String> {
+    // A stray character is named first: "00 ff" has a space, not just an odd length.
+    if let Some(at) = text.iter().position(|b| digit(*b).is_none()) {
+        return Err(not_a_digit(text[at], at));
+    }
     if text.len() % 2 == 1 {
         return Err(format!(
             "invalid hex: odd length ({} digits cannot encode whole bytes)",

@@ -137,8 +137,16 @@ pub fn format_float(n: f64) -> String {
     if n.is_infinite() {
         return if n > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    if n.fract() == 0.0 && n.abs() < 1e16 {
+    let magnitude = n.abs();
+    if n.fract() == 0.0 && magnitude < 1e16 {
         format!("{n:.1}")
+    } else if magnitude >= 1e16 || (magnitude < 1e-4 && magnitude > 0.0) {
+        // Shortest digits, with Lua's exponent form (`1e+300`, not 300 digits).
+        let text = format!("{n:e}");
+        match text.split_once('e') {
+            Some((digits, exp)) if !exp.starts_with('-') => format!("{digits}e+{exp}"),
+            _ => text,
+        }
     } else {
         format!("{n}")
     }

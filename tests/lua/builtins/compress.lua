@@ -65,3 +65,7 @@ assert.raises(function() compress.inflate(zlib, {max_size = 10}, true) end, [[ba
 assert.raises(function() compress.gzip(nil) end, [[bad argument #1 'data' \(string expected, got nil\)]])
 assert.raises(function() compress.gzip("x", "fast") end, [[bad argument #2 'opts' \(table or nil expected, got string\)]])
 print("compress ok")
+
+-- Integral floats are integers, whatever their size (2^53 used to have "no integer representation").
+assert.eq(compress.gunzip(compress.gzip("x"), {max_size = 2^53}), "x")
+assert.raises(function() compress.gunzip(compress.gzip("x"), {max_size = 1e300}) end, [[1e\+300 is outside]])

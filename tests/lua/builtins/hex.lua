@@ -13,9 +13,12 @@ assert.matches(hex.encode(all), "^[0-9a-f]+$")
 
 assert.raises(function() hex.decode("abc") end, [[hex.decode: invalid hex: odd length \(3 digits]])
 assert.raises(function() hex.decode("0g") end, [[byte 2 \('g'\) is not a hex digit]])
-assert.raises(function() hex.decode("0 1") end, [[odd length]])
+assert.raises(function() hex.decode("0 1") end, [[byte 2 \(' '\) is not a hex digit]])
 assert.raises(function() hex.decode("00 011") end, [[byte 3 \(' '\) is not a hex digit]])
 assert.raises(function() hex.decode("\0\0") end, [[byte 1 \(\\x00\)]])
 assert.raises(function() hex.encode(nil) end, [[bad argument #1 'data' \(string expected, got nil\)]])
 assert.raises(function() hex.encode("a", {}) end, [[bad argument #2 \(at most 1 argument expected, got 2\)]])
 print("hex ok")
+
+-- A stray character is named before the length is blamed.
+assert.raises(function() hex.decode("00 ff") end, [[byte 3 \(' '\) is not a hex digit]])

@@ -94,3 +94,10 @@ assert.raises(function() time.iso(1e12) end, [[bad argument #1 'ts' \(1000000000
 assert.raises(function() time.iso(0 / 0) end, [[is outside the years 1..9999]])
 assert.raises(function() time.format(-62135596801, "%Y") end, [[bad argument #1 'ts' \(outside the years 1..9999\)]])
 print("time zones ok")
+
+-- Errors show a long input's start, not all of it; huge numbers in Lua's exponent form.
+local ok, err = pcall(time.parse, ("x"):rep(100000))
+assert.eq(ok, false)
+assert.lt(#err, 600)
+assert.matches(err, [[\.\.\. \(100000 bytes\)]])
+assert.raises(function() time.iso(1e300) end, [[1e\+300 is outside the years 1\.\.9999]])

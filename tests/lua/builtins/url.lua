@@ -104,3 +104,4 @@ assert.eq(url.build({scheme = "http", host = "::1", port = 80}), "http://[::1]:8
 -- A relative path whose first segment has ':' must not read back as a scheme.
 assert.eq(url.build({path = "a:b/c"}), "./a:b/c")
 assert.eq(url.parse(url.build({path = "a:b"})).scheme, nil)
+assert.raises(function() url.build({scheme = "http", host = "h", port = 80.5}) end, [[80.5 is not a whole number]])

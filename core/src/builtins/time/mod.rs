@@ -181,17 +181,18 @@ const ASCTIME: &str = "%a %b %e %H:%M:%S %Y";
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<f64> {
     args.at_most(2)?;
     let text = args.string(1, "text")?;
+    let shown = quoted_excerpt(&text);
     let opts = args.options(2)?;
     opts.only(&["format", "tz"])?;
     let zone = zone_option(lua, &opts)?;
     let (secs, nanos) = match opts.string("format")? {
         Some(format) => {
             let fields = strftime::parse(&text, &format).map_err(|why| {
-                Raise::msg(format!("{text:?} does not match format {format:?}: {why}"))
+                Raise::msg(format!("{shown} does not match format {format:?}: {why}"))
             })?;
             fields
                 .instant(&zone)
-                .map_err(|why| Raise::msg(format!("{text:?}: {why}")))?
+                .map_err(|why| Raise::msg(format!("{shown}: {why}")))?
         }
         None => parse_known(&text, &zone)?,
     };
@@ -205,14 +206,25 @@ fn parse_known(text: &str, zone: &Zone) -> BuiltinResult<(i64, u32)> {
             let zone = if *format == ASCTIME { &Zone::Utc } else { zone };
             return fields
                 .instant(zone)
-                .map_err(|why| Raise::msg(format!("{text:?}: {why}")));
+                .map_err(|why| Raise::msg(format!("{}: {why}", quoted_excerpt(text))));
         }
     }
     Err(Raise::Message(format!(
-        "{text:?} is not an RFC 3339 timestamp (like 2026-11-22T04:28:45Z), a local date-time \
+        "{} is not an RFC 3339 timestamp (like 2026-11-22T04:28:45Z), a local date-time \
          (2026-11-22T04:28:45), a date (2026-11-22) or an HTTP date (Sun, 06 Nov 1994 08:49:37 GMT); \
-         pass {{format = ...}} for other forms"
+         pass {{format = ...}} for other forms",
+        quoted_excerpt(text)
     )))
+}
+
+/// `text` quoted for an error message, its first 64 characters at most: a megabyte of input
+/// must not become a megabyte of message.
+fn quoted_excerpt(text: &str) -> String {
+    const SHOWN: usize = 64;
+    match text.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{:?}... ({} bytes)", &text[..cut], text.len()),
+        None => format!("{text:?}"),
+    }
 }
 
 async fn sleep(_: Lua, args: Args) -> BuiltinResult<()> {

@@ -249,6 +249,10 @@ pub fn build(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
         Value::Nil => None,
         Value::Integer(p) if (0..=65535).contains(&p) => Some(p),
         Value::Number(p) if p.fract() == 0.0 && (0.0..=65535.0).contains(&p) => Some(p as i64),
+        Value::Number(p) if p.fract() != 0.0 || !p.is_finite() => {
+            let shown = crate::builtins::inspect::format_float(p);
+            return Err(bad("port", format!("{shown} is not a whole number")));
+        }
         Value::Integer(_) | Value::Number(_) => {
             return Err(bad("port", "not in 0..65535".into()));
         }
