@@ -15,8 +15,10 @@
 //! ```
 
 pub mod builtins;
+pub mod check;
 pub mod cli;
 pub mod plugin;
+pub mod report;
 pub mod resolve;
 pub mod vm;
 

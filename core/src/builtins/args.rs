@@ -255,9 +255,7 @@ impl Options {
             Value::Integer(i) => i,
             // Any float with an integral value in i64's range, as Lua's `math.tointeger`.
             Value::Number(n)
-                if n.fract() == 0.0
-                    && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18)
-                        .contains(&n) =>
+                if n.fract() == 0.0 && ((i64::MIN as f64)..-(i64::MIN as f64)).contains(&n) =>
             {
                 n as i64
             }

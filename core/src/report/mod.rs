@@ -16,7 +16,9 @@ pub struct Run {
 impl Run {
     /// Passed when no case failed (skipped cases do not fail a run).
     pub fn passed(&self) -> bool {
-        self.cases.iter().all(|c| c.outcome != Outcome::Failed && c.outcome != Outcome::Error)
+        self.cases
+            .iter()
+            .all(|c| c.outcome != Outcome::Failed && c.outcome != Outcome::Error)
     }
 }
 

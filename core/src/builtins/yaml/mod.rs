@@ -23,7 +23,7 @@
 //! (RUSTSEC-2025-0068), so it is not used.
 
 mod compose;
-mod resolve;
+pub(crate) mod resolve;
 
 use mlua::{Lua, Table, Value};
 

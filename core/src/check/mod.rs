@@ -1,0 +1,8 @@
+//! Check mode (`assay check FILE...`, `assay FILE.yaml`): YAML files of checks, validated
+//! whole before anything runs, then run with retries, backoff, deadlines and parallelism, and
+//! reported through [`crate::report`].
+//!
+//! Being built (issue 14): the file's tree with lines ([`tree`]) is in; the schema, the runner
+//! and the check kinds come next.
+
+pub mod tree;
