@@ -2,7 +2,11 @@
 //! whole before anything runs, then run with retries, backoff, deadlines and parallelism, and
 //! reported through [`crate::report`].
 //!
-//! Being built (issue 14): the file's tree with lines ([`tree`]) is in; the schema, the runner
-//! and the check kinds come next.
+//! Being built (issue 14): the file's tree with lines ([`tree`]), field reading with
+//! line-numbered errors ([`fields`]), durations and `${name}` templates are in; the schema,
+//! the runner and the check kinds come next.
 
+pub mod duration;
+pub mod fields;
+pub mod template;
 pub mod tree;
