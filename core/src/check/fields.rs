@@ -68,6 +68,12 @@ impl<'a> Fields<'a> {
         Some(&self.entries[at].1)
     }
 
+    /// Every entry, in order, all marked as read (for mappings of user-chosen names).
+    pub fn all(&self) -> Vec<(&'a Key, &'a Node)> {
+        self.used.iter().for_each(|u| u.set(true));
+        self.entries.iter().map(|(k, n)| (k, n)).collect()
+    }
+
     /// Whether the mapping sets `name` (without reading it).
     pub fn has(&self, name: &str) -> bool {
         self.entries.iter().any(|(k, _)| k.name == name)
@@ -80,20 +86,37 @@ impl<'a> Fields<'a> {
             .iter()
             .zip(&self.used)
             .find(|(_, used)| !used.get());
-        let Some(((key, _), _)) = unread else {
-            return Ok(());
-        };
+        match unread {
+            Some(((key, _), _)) => Err(self.unknown(key, known)),
+            None => Ok(()),
+        }
+    }
+
+    /// Errors for the first key that is not `known`, before anything is read: a typo is
+    /// reported as itself, not as the key it misspells being missing.
+    pub fn only(&self, known: &[&str]) -> Result<(), ConfigError> {
+        match self
+            .entries
+            .iter()
+            .find(|(k, _)| !known.contains(&k.name.as_str()))
+        {
+            Some((key, _)) => Err(self.unknown(key, known)),
+            None => Ok(()),
+        }
+    }
+
+    fn unknown(&self, key: &Key, known: &[&str]) -> ConfigError {
         let hint = nearest(&key.name, known)
             .map(|near| format!("did you mean '{near}'? "))
             .unwrap_or_default();
-        Err(self.error(
+        self.error(
             key.line,
             format!(
                 "unknown key '{}' ({hint}known: {})",
                 key.name,
                 known.join(", ")
             ),
-        ))
+        )
     }
 
     fn wrong(&self, name: &str, node: &Node, expected: &str) -> ConfigError {

@@ -6,7 +6,12 @@
 //! line-numbered errors ([`fields`]), durations and `${name}` templates are in; the schema,
 //! the runner and the check kinds come next.
 
+pub mod config;
 pub mod duration;
 pub mod fields;
+pub mod include;
+pub mod jsonpath;
+pub mod kinds;
 pub mod template;
 pub mod tree;
+pub mod validate;

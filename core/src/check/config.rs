@@ -1,0 +1,540 @@
+//! The schema of a check file, read whole before anything runs.
+//!
+//! ```yaml
+//! timeout: 60s          # the whole run's deadline
+//! retries: 3            # attempts after the first, per check (default 0)
+//! backoff: 1s           # exponential with full jitter from 1s (doubling, at most 30s)
+//! # backoff: {initial: 1s, max: 30s, factor: 2}
+//! # interval: 5s        # or a fixed wait, as Kubernetes probes (not with backoff)
+//! attempt_timeout: 10s  # each attempt's limit, unless a check sets its own `timeout`
+//! parallel: 4           # checks at once (default 1: in file order)
+//! include: [common/*.yaml]
+//! env: {KEY: value}     # for scripts and ${KEY}
+//! vars: {base: "http://api"}
+//! secrets: [API_TOKEN]  # names of vars or env variables masked as *** everywhere
+//! checks: [...]         # each with name, type and the type's fields (see `kinds`)
+//! ```
+//!
+//! An included file (paths and `*`/`?` globs beside the including file, matched in sorted
+//! order; a glob may match nothing, a plain path must exist) adds its `checks`, `vars`, `env`
+//! and `secrets`; its `retries`/`backoff`/`interval`/`attempt_timeout` are defaults for its own checks;
+//! the whole run's `timeout` and `parallel` belong to the first file only. A var set twice
+//! keeps the first value (the including file wins), and `--var` wins over all.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::fields::{ConfigError, Fields, error};
+use super::kinds::{self, Kind};
+use super::tree::{self, Node, Value};
+
+/// A check file is refused past this size (they are hand-written).
+const MAX_FILE: u64 = 4 << 20;
+
+/// Included files, all told.
+const MAX_FILES: usize = 256;
+
+/// Checks in a run.
+const MAX_CHECKS: usize = 10_000;
+
+/// How a check retries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Attempts after the first.
+    pub retries: u32,
+    pub wait: Wait,
+    /// One attempt's time limit (`None`: up to the run's deadline).
+    pub timeout: Option<Duration>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            retries: 0,
+            wait: Wait::Backoff {
+                initial: Duration::from_secs(1),
+                max: Duration::from_secs(30),
+                factor: 2.0,
+            },
+            timeout: None,
+        }
+    }
+}
+
+/// The wait between attempts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Wait {
+    /// Exponential with full jitter: before attempt n (n >= 1) a random wait in
+    /// `0..=min(max, initial * factor^(n-1))`.
+    Backoff {
+        initial: Duration,
+        max: Duration,
+        factor: f64,
+    },
+    /// The same wait every time.
+    Interval(Duration),
+}
+
+/// One check as the file wrote it.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    pub file: PathBuf,
+    pub line: usize,
+    pub policy: Policy,
+    pub depends_on: Vec<String>,
+    pub kind: Kind,
+}
+
+/// A whole run's configuration: the first file and what it includes.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub timeout: Option<Duration>,
+    pub parallel: usize,
+    pub env: Vec<(String, String)>,
+    pub vars: Vec<(String, String)>,
+    pub secrets: Vec<String>,
+    pub checks: Vec<Check>,
+}
+
+impl Config {
+    /// Reads `paths` (each with what it includes), then checks the whole: unique names,
+    /// known dependencies without cycles, and every `${name}` a var, a capture or an
+    /// environment variable. `vars` (from `--var`) win over the files'.
+    pub fn load(paths: &[PathBuf], vars: &[(String, String)]) -> Result<Config, ConfigError> {
+        let mut config = Config {
+            parallel: 1,
+            vars: vars.to_vec(),
+            ..Config::default()
+        };
+        let mut seen = HashSet::new();
+        for (i, path) in paths.iter().enumerate() {
+            read(&mut config, path, i == 0, &Policy::default(), &mut seen)?;
+        }
+        super::validate::validate(&config)?;
+        Ok(config)
+    }
+
+    pub fn var(&self, name: &str) -> Option<&str> {
+        lookup(&self.vars, name)
+    }
+
+    pub fn env(&self, name: &str) -> Option<&str> {
+        lookup(&self.env, name)
+    }
+}
+
+fn lookup<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Adds `(name, value)` unless `name` is set already (the first setting wins).
+fn add(pairs: &mut Vec<(String, String)>, name: String, value: String) {
+    if lookup(pairs, &name).is_none() {
+        pairs.push((name, value));
+    }
+}
+
+const TOP_KEYS: &[&str] = &[
+    "timeout",
+    "retries",
+    "backoff",
+    "interval",
+    "attempt_timeout",
+    "parallel",
+    "include",
+    "env",
+    "vars",
+    "secrets",
+    "checks",
+];
+
+fn read(
+    config: &mut Config,
+    path: &Path,
+    first: bool,
+    inherited: &Policy,
+    seen: &mut HashSet<PathBuf>,
+) -> Result<(), ConfigError> {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    if !seen.insert(canonical) {
+        return Err(error(
+            path,
+            1,
+            "included twice (an include cycle, or the same file twice)",
+        ));
+    }
+    if seen.len() > MAX_FILES {
+        return Err(error(
+            path,
+            1,
+            format!("more than {MAX_FILES} files included"),
+        ));
+    }
+    let bytes =
+        assay_files::read_capped(path, MAX_FILE).map_err(|e| error(path, 0, e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        error(
+            path,
+            0,
+            format!(
+                "not UTF-8 text (byte {} is not)",
+                e.utf8_error().valid_up_to() + 1
+            ),
+        )
+    })?;
+    let root = tree::parse(&text).map_err(|e| error(path, e.line, e.message))?;
+    let Some(root) = root else {
+        return Err(error(
+            path,
+            1,
+            "the file is empty (a check file has a 'checks' list)",
+        ));
+    };
+    let top = Fields::of(path, "the file", &root)?;
+    if first {
+        config.timeout = top.duration("timeout")?;
+        if let Some(n) = top.count("parallel", 1024)? {
+            if n == 0 {
+                return Err(top.error(top.line, "'parallel': at least 1"));
+            }
+            config.parallel = n as usize;
+        }
+    } else {
+        for key in ["timeout", "parallel"] {
+            if let Some(node) = top.get(key) {
+                return Err(top.error(
+                    node.line,
+                    format!("'{key}' belongs to the first file of a run, not an included one"),
+                ));
+            }
+        }
+    }
+    let policy = policy(&top, inherited, "attempt_timeout")?;
+    for (key, value) in top.string_map("vars")? {
+        add(&mut config.vars, key.name, value);
+    }
+    for (key, value) in top.string_map("env")? {
+        add(&mut config.env, key.name, value);
+    }
+    for (_, name) in top.strings("secrets")? {
+        if !config.secrets.contains(&name) {
+            config.secrets.push(name);
+        }
+    }
+    let includes = top.strings("include")?;
+    let checks = top.get("checks");
+    top.finish(TOP_KEYS)?;
+    match checks {
+        Some(node) => read_checks(config, path, node, &policy)?,
+        None if first && includes.is_empty() => {
+            return Err(top.error(top.line, "'checks' is missing (the list of checks to run)"));
+        }
+        None => {}
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for (line, pattern) in includes {
+        for included in super::include::expand(dir, &pattern)
+            .map_err(|why| error(path, line, format!("include '{pattern}': {why}")))?
+        {
+            read(config, &included, false, &policy, seen)?;
+        }
+    }
+    Ok(())
+}
+
+/// `retries`, `backoff`, `interval` and the attempt timeout of a mapping (the file's top
+/// level, or a check), over `inherited`.
+pub fn policy(
+    fields: &Fields<'_>,
+    inherited: &Policy,
+    timeout_key: &str,
+) -> Result<Policy, ConfigError> {
+    let mut policy = inherited.clone();
+    if let Some(n) = fields.count("retries", 1000)? {
+        policy.retries = n as u32;
+    }
+    if let Some(t) = fields.duration(timeout_key)? {
+        if t.is_zero() {
+            return Err(fields.error(fields.line, format!("'{timeout_key}': must be more than 0")));
+        }
+        policy.timeout = Some(t);
+    }
+    match (fields.get("backoff"), fields.get("interval")) {
+        (Some(_), Some(interval)) => {
+            return Err(fields.error(interval.line, "'backoff' and 'interval' cannot both be set"));
+        }
+        (Some(node), None) => policy.wait = backoff(fields, node)?,
+        (None, Some(node)) => policy.wait = Wait::Interval(fields.duration_of("interval", node)?),
+        (None, None) => {}
+    }
+    Ok(policy)
+}
+
+fn backoff(fields: &Fields<'_>, node: &Node) -> Result<Wait, ConfigError> {
+    if !matches!(node.value, Value::Map(_)) {
+        let initial = fields.duration_of("backoff", node)?;
+        return Ok(Wait::Backoff {
+            initial,
+            max: Duration::from_secs(30).max(initial),
+            factor: 2.0,
+        });
+    }
+    let parts = Fields::of(fields.file(), format!("{}: backoff", fields.what), node)?;
+    let initial = parts.duration("initial")?.unwrap_or(Duration::from_secs(1));
+    let max = parts
+        .duration("max")?
+        .unwrap_or(Duration::from_secs(30).max(initial));
+    let factor = parts.number("factor")?.unwrap_or(2.0);
+    parts.finish(&["initial", "max", "factor"])?;
+    if !(1.0..=100.0).contains(&factor) {
+        return Err(parts.error(node.line, format!("'factor': {factor} is not in 1..100")));
+    }
+    if max < initial {
+        return Err(parts.error(node.line, "'max' is less than 'initial'"));
+    }
+    Ok(Wait::Backoff {
+        initial,
+        max,
+        factor,
+    })
+}
+
+const CHECK_KEYS: &[&str] = &[
+    "name",
+    "type",
+    "retries",
+    "backoff",
+    "interval",
+    "timeout",
+    "depends_on",
+];
+
+fn read_checks(
+    config: &mut Config,
+    path: &Path,
+    node: &Node,
+    defaults: &Policy,
+) -> Result<(), ConfigError> {
+    let Value::Seq(items) = &node.value else {
+        return Err(error(
+            path,
+            node.line,
+            format!("'checks': a list expected, got {}", node.kind()),
+        ));
+    };
+    for item in items {
+        if config.checks.len() >= MAX_CHECKS {
+            return Err(error(
+                path,
+                item.line,
+                format!("more than {MAX_CHECKS} checks"),
+            ));
+        }
+        let index = config.checks.len();
+        let mut fields = Fields::of(path, format!("checks[{index}]"), item)?;
+        let name = fields
+            .string("name")?
+            .ok_or_else(|| fields.error(item.line, "'name' is missing"))?;
+        if name.trim().is_empty() {
+            return Err(fields.error(item.line, "'name' is empty"));
+        }
+        fields.what = format!("check '{name}'");
+        let kind_name = fields.string("type")?.ok_or_else(|| {
+            fields.error(
+                item.line,
+                format!("'type' is missing (one of {})", kinds::NAMES.join(", ")),
+            )
+        })?;
+        let keys = kinds::keys(&fields, &kind_name)?;
+        let known: Vec<&str> = CHECK_KEYS.iter().chain(keys).copied().collect();
+        fields.only(&known)?;
+        let check_policy = policy(&fields, defaults, "timeout")?;
+        let depends_on = fields
+            .strings("depends_on")?
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect();
+        let kind = kinds::read(&fields, &kind_name)?;
+        fields.finish(&known)?;
+        config.checks.push(Check {
+            name,
+            file: path.to_owned(),
+            line: item.line,
+            policy: check_policy,
+            depends_on,
+            kind,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder of files for one test.
+    fn folder(files: &[(&str, &str)]) -> PathBuf {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("assay-check-config-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+            std::fs::write(path, text).expect("write");
+        }
+        dir
+    }
+
+    fn load(text: &str) -> Result<Config, String> {
+        let dir = folder(&[("c.yaml", text)]);
+        Config::load(&[dir.join("c.yaml")], &[]).map_err(|e| {
+            let shown = e.to_string();
+            shown[shown.find("c.yaml").unwrap_or(0)..].to_owned()
+        })
+    }
+
+    #[test]
+    fn a_whole_file() {
+        let config = load(
+            "timeout: 60s\nretries: 3\nbackoff: {initial: 100ms, max: 2s}\nparallel: 4\n\
+             vars: {base: http://127.0.0.1:1}\nsecrets: [base]\nchecks:\n\
+             \x20 - name: up\n    type: http\n    url: ${base}/health\n    expect: {status: [200, 2xx], json: {$.ok: true, $.n: {\">\": 2}}}\n    capture: {token: $.token}\n\
+             \x20 - name: next\n    type: http\n    url: ${base}/x\n    headers: {authorization: \"Bearer ${token}\"}\n    depends_on: up\n    retries: 0\n    interval: 1s\n\
+             \x20 - name: port\n    type: tcp\n    address: 127.0.0.1:22\n",
+        )
+        .expect("valid");
+        assert_eq!(config.timeout, Some(Duration::from_secs(60)));
+        assert_eq!(config.parallel, 4);
+        assert_eq!(config.checks.len(), 3);
+        assert_eq!(config.checks[0].policy.retries, 3);
+        assert_eq!(
+            config.checks[0].policy.wait,
+            Wait::Backoff {
+                initial: Duration::from_millis(100),
+                max: Duration::from_secs(2),
+                factor: 2.0
+            }
+        );
+        assert_eq!(config.checks[1].policy.retries, 0);
+        assert_eq!(
+            config.checks[1].policy.wait,
+            Wait::Interval(Duration::from_secs(1))
+        );
+        assert_eq!(config.checks[1].depends_on, ["up"]);
+        assert_eq!(config.checks[2].line, 20);
+    }
+
+    #[test]
+    fn mistakes_name_file_line_and_field() {
+        let cases = [
+            (
+                "checks:\n  - name: a\n    type: htp\n",
+                "c.yaml:2: check 'a': unknown type 'htp' (one of http, prometheus, script, tcp, dns)",
+            ),
+            (
+                "checks:\n  - name: a\n    type: http\n    urll: x\n",
+                "c.yaml:4: check 'a': unknown key 'urll' (did you mean 'url'?",
+            ),
+            (
+                "checks:\n  - name: a\n    type: http\n",
+                "c.yaml:2: check 'a': 'url' is missing",
+            ),
+            (
+                "timeout: 5 minutes\nchecks: []\n",
+                "c.yaml:1: the file: 'timeout': '5 minutes' is not a duration",
+            ),
+            (
+                "retires: 3\nchecks: []\n",
+                "c.yaml:1: the file: unknown key 'retires' (did you mean 'retries'?",
+            ),
+            (
+                "checks:\n  - name: a\n    type: tcp\n    address: h:1\n  - name: a\n    type: tcp\n    address: h:1\n",
+                "c.yaml:5: check 'a': a second check of that name (the first is at line 2)",
+            ),
+            (
+                "checks:\n  - name: a\n    type: tcp\n    address: h:1\n    depends_on: [b]\n",
+                "depends_on 'b', which no check is named",
+            ),
+            (
+                "checks:\n  - {name: a, type: tcp, address: 'h:1', depends_on: b}\n  - {name: b, type: tcp, address: 'h:1', depends_on: a}\n",
+                "depends_on makes a cycle (a -> b -> a)",
+            ),
+            (
+                "checks:\n  - {name: a, type: http, url: '${nowhere_var_x}'}\n",
+                "'${nowhere_var_x}' is not a var",
+            ),
+            (
+                "checks:\n  - {name: a, type: http, url: x, expect: {status: 999}}\n",
+                "'status': '999' is not a status",
+            ),
+            (
+                "checks:\n  - {name: a, type: http, url: x, expect: {json: {items: 1}}}\n",
+                "'items' is not a JSON path",
+            ),
+            (
+                "checks:\n  - {name: a, type: http, url: x, backoff: 1s, interval: 1s}\n",
+                "'backoff' and 'interval' cannot both be set",
+            ),
+            (
+                "checks:\n  - {name: a, type: script}\n",
+                "'file' or 'lua' is missing",
+            ),
+            ("", "c.yaml:1: the file is empty"),
+            ("vars: {}\n", "c.yaml:1: the file: 'checks' is missing"),
+        ];
+        for (text, want) in cases {
+            let got = load(text).expect_err(text);
+            assert!(
+                got.contains(want),
+                "{text:?}\n  got:  {got}\n  want: {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn includes() {
+        let dir = folder(&[
+            (
+                "main.yaml",
+                "vars: {x: main}\ninclude: [more/*.yaml]\nchecks:\n  - {name: a, type: tcp, address: 'h:1'}\n",
+            ),
+            (
+                "more/b.yaml",
+                "vars: {x: b, y: b}\nretries: 2\nchecks:\n  - {name: b, type: tcp, address: '${y}:1'}\n",
+            ),
+            (
+                "more/c.yaml",
+                "checks:\n  - {name: c, type: tcp, address: 'h:1'}\n",
+            ),
+            ("bad.yaml", "include: [inc.yaml]\nchecks: []\n"),
+            ("inc.yaml", "timeout: 1s\n"),
+            ("loop.yaml", "include: [loop.yaml]\nchecks: []\n"),
+        ]);
+        let config =
+            Config::load(&[dir.join("main.yaml")], &[("y".into(), "cli".into())]).expect("valid");
+        let names: Vec<&str> = config.checks.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(config.var("x"), Some("main"));
+        assert_eq!(config.var("y"), Some("cli"));
+        assert_eq!(config.checks[1].policy.retries, 2);
+        assert_eq!(config.checks[2].policy.retries, 0);
+        let bad = Config::load(&[dir.join("bad.yaml")], &[])
+            .expect_err("timeout in include")
+            .to_string();
+        assert!(
+            bad.contains("inc.yaml:1: the file: 'timeout' belongs to the first file"),
+            "{bad}"
+        );
+        let cycle = Config::load(&[dir.join("loop.yaml")], &[])
+            .expect_err("cycle")
+            .to_string();
+        assert!(cycle.contains("included twice"), "{cycle}");
+    }
+}

@@ -1,0 +1,618 @@
+//! What each check type reads from its mapping (besides `name`, `type`, `retries`,
+//! `backoff`, `interval`, `timeout` and `depends_on`, which every check has).
+//!
+//! - `http`: `url`, `method` (GET), `headers`, `body` (text) or `json` (any YAML, sent as JSON),
+//!   `auth` (`{user, password}` or `{bearer}`), `insecure`, `expect`, `capture`.
+//!   `expect`: `status` (a number, a list, `"2xx"` or `"200-299"`; default 200-399),
+//!   `headers` (name -> exact value, names in any case), `body_contains` (text or list),
+//!   `body_matches` (a regex), `json` (path -> value for `==`, or `{op: value}` with op one of
+//!   `==`, `!=`, `<`, `<=`, `>`, `>=`, `exists` (true/false), `matches` (a regex)),
+//!   `latency_ms`. `capture`: name -> a JSON path (`"$.token"`), `{json: path}`,
+//!   `{header: name}` or `{regex: pattern, group: n}` (group 1 by default, 0 the whole match).
+//! - `prometheus`: `url` (the server), `query` (PromQL, instant), `headers`, `expect`:
+//!   `min`, `max`, `equals` (on the scalar, or on every series of a vector), `empty: true`
+//!   (no series). A vector with no series fails min/max/equals.
+//! - `script`: `file` (beside the check file) or `lua` (inline); runs in a fresh sandboxed VM.
+//! - `tcp`: `host` and `port`, or `address: host:port`: connects within the attempt's time.
+//! - `dns`: `name`; `expect: {addresses: [...]}` (each must be among the answers).
+//!
+//! Every string may use `${name}` (see `template`).
+
+use std::path::PathBuf;
+
+use super::fields::{ConfigError, Fields};
+use super::jsonpath::JsonPath;
+use super::template::Template;
+use super::tree::{Node, Value};
+
+pub const NAMES: &[&str] = &["http", "prometheus", "script", "tcp", "dns"];
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Http(Box<Http>),
+    Prometheus(Prometheus),
+    Script(Script),
+    Tcp(Tcp),
+    Dns(Dns),
+}
+
+#[derive(Debug, Clone)]
+pub struct Http {
+    pub method: String,
+    pub url: Template,
+    pub headers: Vec<(String, Template)>,
+    pub body: Option<Body>,
+    pub auth: Option<Auth>,
+    pub insecure: bool,
+    pub expect: HttpExpect,
+    pub capture: Vec<(String, Capture)>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Text(Template),
+    /// JSON with `${name}` in its strings.
+    Json(JsonTemplate),
+}
+
+#[derive(Debug, Clone)]
+pub enum JsonTemplate {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Template),
+    List(Vec<JsonTemplate>),
+    Object(Vec<(String, JsonTemplate)>),
+}
+
+#[derive(Debug, Clone)]
+pub enum Auth {
+    Basic { user: Template, password: Template },
+    Bearer(Template),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HttpExpect {
+    /// Allowed status ranges (inclusive); empty: 200-399.
+    pub status: Vec<(u16, u16)>,
+    pub headers: Vec<(String, Template)>,
+    pub body_contains: Vec<Template>,
+    pub body_matches: Option<regex::Regex>,
+    pub json: Vec<(JsonPath, Op)>,
+    pub latency_ms: Option<u64>,
+}
+
+/// A comparison of a JSON value.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Eq(serde_json::Value),
+    Ne(serde_json::Value),
+    Lt(f64),
+    Le(f64),
+    Gt(f64),
+    Ge(f64),
+    Exists(bool),
+    Matches(regex::Regex),
+}
+
+#[derive(Debug, Clone)]
+pub enum Capture {
+    Json(JsonPath),
+    Header(String),
+    Regex(regex::Regex, usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Prometheus {
+    pub url: Template,
+    pub query: Template,
+    pub headers: Vec<(String, Template)>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub equals: Option<f64>,
+    pub empty: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Script {
+    File(PathBuf),
+    Inline(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Tcp {
+    pub host: Template,
+    pub port: Template,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dns {
+    pub name: Template,
+    pub addresses: Vec<Template>,
+}
+
+impl Kind {
+    /// The names this check captures for later ones.
+    pub fn captures(&self) -> impl Iterator<Item = &str> {
+        let list: &[(String, Capture)] = match self {
+            Kind::Http(h) => &h.capture,
+            _ => &[],
+        };
+        list.iter().map(|(name, _)| name.as_str())
+    }
+
+    /// Every `${name}` this check uses.
+    pub fn names(&self) -> Vec<&str> {
+        let mut templates: Vec<&Template> = Vec::new();
+        match self {
+            Kind::Http(h) => {
+                templates.push(&h.url);
+                templates.extend(h.headers.iter().map(|(_, t)| t));
+                match &h.body {
+                    Some(Body::Text(t)) => templates.push(t),
+                    Some(Body::Json(j)) => json_templates(j, &mut templates),
+                    None => {}
+                }
+                match &h.auth {
+                    Some(Auth::Basic { user, password }) => templates.extend([user, password]),
+                    Some(Auth::Bearer(t)) => templates.push(t),
+                    None => {}
+                }
+                templates.extend(h.expect.headers.iter().map(|(_, t)| t));
+                templates.extend(&h.expect.body_contains);
+            }
+            Kind::Prometheus(p) => {
+                templates.extend([&p.url, &p.query]);
+                templates.extend(p.headers.iter().map(|(_, t)| t));
+            }
+            Kind::Script(_) => {}
+            Kind::Tcp(t) => templates.extend([&t.host, &t.port]),
+            Kind::Dns(d) => {
+                templates.push(&d.name);
+                templates.extend(&d.addresses);
+            }
+        }
+        templates.into_iter().flat_map(Template::names).collect()
+    }
+}
+
+fn json_templates<'a>(json: &'a JsonTemplate, out: &mut Vec<&'a Template>) {
+    match json {
+        JsonTemplate::Str(t) => out.push(t),
+        JsonTemplate::List(items) => items.iter().for_each(|i| json_templates(i, out)),
+        JsonTemplate::Object(entries) => entries.iter().for_each(|(_, v)| json_templates(v, out)),
+        _ => {}
+    }
+}
+
+/// The keys of a check of type `kind` besides the common ones, or an error for a type
+/// there is not.
+pub fn keys(fields: &Fields<'_>, kind: &str) -> Result<&'static [&'static str], ConfigError> {
+    match kind {
+        "http" => Ok(HTTP_KEYS),
+        "prometheus" => Ok(PROMETHEUS_KEYS),
+        "script" => Ok(&["file", "lua"]),
+        "tcp" => Ok(&["host", "port", "address"]),
+        "dns" => Ok(&["name", "expect"]),
+        other => Err(fields.error(
+            fields.line,
+            format!("unknown type '{other}' (one of {})", NAMES.join(", ")),
+        )),
+    }
+}
+
+/// Reads the fields of a check of type `kind` (one of [`NAMES`]).
+pub fn read(fields: &Fields<'_>, kind: &str) -> Result<Kind, ConfigError> {
+    Ok(match kind {
+        "http" => Kind::Http(Box::new(http(fields)?)),
+        "prometheus" => Kind::Prometheus(prometheus(fields)?),
+        "script" => Kind::Script(script(fields)?),
+        "tcp" => Kind::Tcp(tcp(fields)?),
+        _ => Kind::Dns(dns(fields)?),
+    })
+}
+
+const HTTP_KEYS: &[&str] = &[
+    "url", "method", "headers", "body", "json", "auth", "insecure", "expect", "capture",
+];
+const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+fn templates(fields: &Fields<'_>, name: &str) -> Result<Vec<(String, Template)>, ConfigError> {
+    fields
+        .string_map(name)?
+        .into_iter()
+        .map(|(key, text)| {
+            Template::parse(&text)
+                .map(|t| (key.name.clone(), t))
+                .map_err(|why| fields.error(key.line, format!("'{name}.{}': {why}", key.name)))
+        })
+        .collect()
+}
+
+fn http(fields: &Fields<'_>) -> Result<Http, ConfigError> {
+    let url = fields
+        .template("url")?
+        .ok_or_else(|| fields.error(fields.line, "'url' is missing"))?;
+    let method = fields
+        .string("method")?
+        .unwrap_or_else(|| "GET".into())
+        .to_uppercase();
+    if !METHODS.contains(&method.as_str()) {
+        return Err(fields.error(
+            fields.line,
+            format!("'method': {method} is not one of {}", METHODS.join(", ")),
+        ));
+    }
+    let headers = templates(fields, "headers")?;
+    let body = match (fields.get("body"), fields.get("json")) {
+        (Some(_), Some(json)) => {
+            return Err(fields.error(json.line, "'body' and 'json' cannot both be set"));
+        }
+        (Some(node), None) => Some(Body::Text(fields.template_of("body", node)?)),
+        (None, Some(node)) => Some(Body::Json(json_template(fields, node)?)),
+        (None, None) => None,
+    };
+    let auth = fields
+        .get("auth")
+        .map(|node| auth(fields, node))
+        .transpose()?;
+    let insecure = fields.boolean("insecure")?.unwrap_or(false);
+    let expect = match fields.get("expect") {
+        Some(node) => http_expect(&Fields::of(
+            fields.file(),
+            format!("{}: expect", fields.what),
+            node,
+        )?)?,
+        None => HttpExpect::default(),
+    };
+    let capture = match fields.get("capture") {
+        Some(node) => captures(&Fields::of(
+            fields.file(),
+            format!("{}: capture", fields.what),
+            node,
+        )?)?,
+        None => Vec::new(),
+    };
+    Ok(Http {
+        method,
+        url,
+        headers,
+        body,
+        auth,
+        insecure,
+        expect,
+        capture,
+    })
+}
+
+fn json_template(fields: &Fields<'_>, node: &Node) -> Result<JsonTemplate, ConfigError> {
+    Ok(match &node.value {
+        Value::Null => JsonTemplate::Null,
+        Value::Bool(b) => JsonTemplate::Bool(*b),
+        Value::Int(i) => JsonTemplate::Int(*i),
+        Value::Float(f) => JsonTemplate::Float(*f),
+        Value::Str(_) => JsonTemplate::Str(fields.template_of("json", node)?),
+        Value::Seq(items) => JsonTemplate::List(
+            items
+                .iter()
+                .map(|i| json_template(fields, i))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Map(entries) => JsonTemplate::Object(
+            entries
+                .iter()
+                .map(|(k, v)| Ok((k.name.clone(), json_template(fields, v)?)))
+                .collect::<Result<_, ConfigError>>()?,
+        ),
+    })
+}
+
+fn auth(fields: &Fields<'_>, node: &Node) -> Result<Auth, ConfigError> {
+    let parts = Fields::of(fields.file(), format!("{}: auth", fields.what), node)?;
+    let auth = match (parts.template("bearer")?, parts.template("user")?) {
+        (Some(token), None) => Auth::Bearer(token),
+        (None, Some(user)) => Auth::Basic {
+            user,
+            password: parts
+                .template("password")?
+                .unwrap_or(Template::parse("").map_err(|w| parts.error(node.line, w))?),
+        },
+        _ => return Err(parts.error(node.line, "either {user, password} or {bearer}")),
+    };
+    parts.finish(&["user", "password", "bearer"])?;
+    Ok(auth)
+}
+
+fn regex_of(fields: &Fields<'_>, name: &str, node: &Node) -> Result<regex::Regex, ConfigError> {
+    let text = fields.text(name, node)?;
+    regex::RegexBuilder::new(&text)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| fields.error(node.line, format!("'{name}': not a valid regex: {e}")))
+}
+
+fn http_expect(fields: &Fields<'_>) -> Result<HttpExpect, ConfigError> {
+    let mut expect = HttpExpect::default();
+    if let Some(node) = fields.get("status") {
+        let items: Vec<&Node> = match &node.value {
+            Value::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        };
+        for item in items {
+            let text = fields.text("status", item)?;
+            expect.status.push(status_range(&text).ok_or_else(|| {
+                fields.error(
+                    item.line,
+                    format!(
+                        "'status': '{text}' is not a status (like 200, \"2xx\" or \"200-299\")"
+                    ),
+                )
+            })?);
+        }
+    }
+    expect.headers = templates(fields, "headers")?;
+    expect.body_contains = fields
+        .strings("body_contains")?
+        .into_iter()
+        .map(|(line, text)| {
+            Template::parse(&text)
+                .map_err(|why| fields.error(line, format!("'body_contains': {why}")))
+        })
+        .collect::<Result<_, _>>()?;
+    if let Some(node) = fields.get("body_matches") {
+        expect.body_matches = Some(regex_of(fields, "body_matches", node)?);
+    }
+    if let Some(node) = fields.get("json") {
+        let Value::Map(entries) = &node.value else {
+            return Err(fields.error(
+                node.line,
+                format!(
+                    "'json': a mapping of JSON paths expected, got {}",
+                    node.kind()
+                ),
+            ));
+        };
+        for (key, value) in entries {
+            let path = JsonPath::parse(&key.name)
+                .map_err(|why| fields.error(key.line, format!("'json': {why}")))?;
+            expect.json.push((path, op(fields, value)?));
+        }
+    }
+    expect.latency_ms = fields.count("latency_ms", 86_400_000)?;
+    fields.finish(&[
+        "status",
+        "headers",
+        "body_contains",
+        "body_matches",
+        "json",
+        "latency_ms",
+    ])?;
+    Ok(expect)
+}
+
+/// `200`, `"2xx"`, `"200-299"`.
+fn status_range(text: &str) -> Option<(u16, u16)> {
+    let valid = |n: u16| (100..=599).contains(&n);
+    if let Some(class) = text.strip_suffix("xx").or_else(|| text.strip_suffix("XX")) {
+        let digit: u16 = class.parse().ok().filter(|d| (1..=5).contains(d))?;
+        return Some((digit * 100, digit * 100 + 99));
+    }
+    if let Some((low, high)) = text.split_once('-') {
+        let (low, high): (u16, u16) = (low.trim().parse().ok()?, high.trim().parse().ok()?);
+        return (valid(low) && valid(high) && low <= high).then_some((low, high));
+    }
+    let n: u16 = text.trim().parse().ok()?;
+    valid(n).then_some((n, n))
+}
+
+/// A node as a JSON value (for `==` and `!=`).
+fn json_value(node: &Node) -> serde_json::Value {
+    match &node.value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => (*b).into(),
+        Value::Int(i) => (*i).into(),
+        Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+        }
+        Value::Str(s) => s.clone().into(),
+        Value::Seq(items) => items.iter().map(json_value).collect(),
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| (k.name.clone(), json_value(v)))
+            .collect(),
+    }
+}
+
+const OPS: &[&str] = &["==", "!=", "<", "<=", ">", ">=", "exists", "matches"];
+
+fn op(fields: &Fields<'_>, node: &Node) -> Result<Op, ConfigError> {
+    let Value::Map(entries) = &node.value else {
+        return Ok(Op::Eq(json_value(node)));
+    };
+    let is_op = entries.len() == 1 && OPS.contains(&entries[0].0.name.as_str());
+    if !is_op {
+        // A mapping that is not one operator is a value to compare whole.
+        return Ok(Op::Eq(json_value(node)));
+    }
+    let (key, value) = &entries[0];
+    let number = || match value.value {
+        Value::Int(i) => Ok(i as f64),
+        Value::Float(f) => Ok(f),
+        _ => Err(fields.error(
+            value.line,
+            format!("'{}': a number expected, got {}", key.name, value.kind()),
+        )),
+    };
+    Ok(match key.name.as_str() {
+        "==" => Op::Eq(json_value(value)),
+        "!=" => Op::Ne(json_value(value)),
+        "<" => Op::Lt(number()?),
+        "<=" => Op::Le(number()?),
+        ">" => Op::Gt(number()?),
+        ">=" => Op::Ge(number()?),
+        "exists" => match value.value {
+            Value::Bool(b) => Op::Exists(b),
+            _ => return Err(fields.error(value.line, "'exists': true or false expected")),
+        },
+        _ => Op::Matches(regex_of(fields, "matches", value)?),
+    })
+}
+
+fn captures(fields: &Fields<'_>) -> Result<Vec<(String, Capture)>, ConfigError> {
+    let mut out = Vec::new();
+    for (key, node) in fields.all() {
+        let what = format!("{}.{}", fields.what, key.name);
+        let capture = match &node.value {
+            Value::Str(text) => {
+                Capture::Json(JsonPath::parse(text).map_err(|why| fields.error(node.line, why))?)
+            }
+            Value::Map(_) => {
+                let spec = Fields::of(fields.file(), what, node)?;
+                let capture = if let Some(path) = spec.string("json")? {
+                    Capture::Json(JsonPath::parse(&path).map_err(|why| spec.error(node.line, why))?)
+                } else if let Some(header) = spec.string("header")? {
+                    Capture::Header(header.to_ascii_lowercase())
+                } else if let Some(pattern) = spec.get("regex") {
+                    let re = regex_of(&spec, "regex", pattern)?;
+                    let group = spec.count("group", 99)?.unwrap_or(1) as usize;
+                    if group >= re.captures_len() {
+                        return Err(spec.error(
+                            node.line,
+                            format!("'group': the regex has no group {group}"),
+                        ));
+                    }
+                    Capture::Regex(re, group)
+                } else {
+                    return Err(
+                        spec.error(node.line, "one of 'json', 'header' or 'regex' expected")
+                    );
+                };
+                spec.finish(&["json", "header", "regex", "group"])?;
+                capture
+            }
+            _ => {
+                return Err(fields.error(
+                    node.line,
+                    format!(
+                        "'{}': a JSON path or a mapping expected, got {}",
+                        key.name,
+                        node.kind()
+                    ),
+                ));
+            }
+        };
+        out.push((key.name.clone(), capture));
+    }
+    Ok(out)
+}
+
+const PROMETHEUS_KEYS: &[&str] = &["url", "query", "headers", "expect"];
+
+fn prometheus(fields: &Fields<'_>) -> Result<Prometheus, ConfigError> {
+    let url = fields
+        .template("url")?
+        .ok_or_else(|| fields.error(fields.line, "'url' is missing (the Prometheus server)"))?;
+    let query = fields
+        .template("query")?
+        .ok_or_else(|| fields.error(fields.line, "'query' is missing (PromQL)"))?;
+    let headers = templates(fields, "headers")?;
+    let node = fields.get("expect").ok_or_else(|| {
+        fields.error(
+            fields.line,
+            "'expect' is missing (min, max, equals or empty)",
+        )
+    })?;
+    let expect = Fields::of(fields.file(), format!("{}: expect", fields.what), node)?;
+    let check = Prometheus {
+        url,
+        query,
+        headers,
+        min: expect.number("min")?,
+        max: expect.number("max")?,
+        equals: expect.number("equals")?,
+        empty: expect.boolean("empty")?,
+    };
+    expect.finish(&["min", "max", "equals", "empty"])?;
+    if check.min.is_none() && check.max.is_none() && check.equals.is_none() && check.empty.is_none()
+    {
+        return Err(expect.error(node.line, "one of min, max, equals or empty expected"));
+    }
+    Ok(check)
+}
+
+fn script(fields: &Fields<'_>) -> Result<Script, ConfigError> {
+    match (fields.string("file")?, fields.string("lua")?) {
+        (Some(file), None) => {
+            let dir = fields.file().parent().unwrap_or(std::path::Path::new("."));
+            let path = dir.join(&file);
+            if !path.is_file() {
+                return Err(fields.error(
+                    fields.line,
+                    format!("'file': {} is not a file", path.display()),
+                ));
+            }
+            Ok(Script::File(path))
+        }
+        (None, Some(code)) => Ok(Script::Inline(code)),
+        (Some(_), Some(_)) => Err(fields.error(fields.line, "'file' and 'lua' cannot both be set")),
+        (None, None) => Err(fields.error(fields.line, "'file' or 'lua' is missing")),
+    }
+}
+
+fn tcp(fields: &Fields<'_>) -> Result<Tcp, ConfigError> {
+    if let Some(address) = fields.string("address")? {
+        if fields.has("host") || fields.has("port") {
+            return Err(fields.error(fields.line, "either 'address' or 'host' and 'port'"));
+        }
+        let (host, port) = address.rsplit_once(':').ok_or_else(|| {
+            fields.error(
+                fields.line,
+                format!("'address': '{address}' is not host:port"),
+            )
+        })?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let parse = |t: &str| Template::parse(t).map_err(|why| fields.error(fields.line, why));
+        return Ok(Tcp {
+            host: parse(host)?,
+            port: parse(port)?,
+        });
+    }
+    let host = fields
+        .template("host")?
+        .ok_or_else(|| fields.error(fields.line, "'host' is missing (or 'address')"))?;
+    let port = fields
+        .template("port")?
+        .ok_or_else(|| fields.error(fields.line, "'port' is missing"))?;
+    Ok(Tcp { host, port })
+}
+
+fn dns(fields: &Fields<'_>) -> Result<Dns, ConfigError> {
+    let name = fields
+        .template("name")?
+        .ok_or_else(|| fields.error(fields.line, "'name' is missing (the host name to resolve)"))?;
+    let mut addresses = Vec::new();
+    if let Some(node) = fields.get("expect") {
+        let expect = Fields::of(fields.file(), format!("{}: expect", fields.what), node)?;
+        for (line, text) in expect.strings("addresses")? {
+            addresses.push(Template::parse(&text).map_err(|why| expect.error(line, why))?);
+        }
+        expect.finish(&["addresses"])?;
+    }
+    Ok(Dns { name, addresses })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert_eq!(status_range("200"), Some((200, 200)));
+        assert_eq!(status_range("2xx"), Some((200, 299)));
+        assert_eq!(status_range("200-204"), Some((200, 204)));
+        assert_eq!(status_range("700"), None);
+        assert_eq!(status_range("6xx"), None);
+        assert_eq!(status_range("300-200"), None);
+    }
+}
