@@ -408,6 +408,30 @@ impl Runtime {
     }
 
     fn run_source(&self, source: &[u8], chunk_name: &str, args: &[String]) -> Result<(), RunError> {
+        let function = self.load_source(source, chunk_name)?;
+        let args: MultiValue = args
+            .iter()
+            .map(|a| self.lua.create_string(a).map(Value::String))
+            .collect::<mlua::Result<_>>()
+            .map_err(RunError::Setup)?;
+        self.drive(function, args)?;
+        Ok(())
+    }
+
+    /// Runs `source` as a chunk named `chunk_name` with `args` as its `...`, until it and
+    /// what it spawned finish, and returns what the chunk returned: for hosts that run Lua
+    /// for a result (check mode's script checks and requests).
+    pub fn eval_chunk(
+        &self,
+        source: &[u8],
+        chunk_name: &str,
+        args: MultiValue,
+    ) -> Result<MultiValue, RunError> {
+        let function = self.load_source(source, chunk_name)?;
+        self.drive(function, args)
+    }
+
+    fn load_source(&self, source: &[u8], chunk_name: &str) -> Result<Function, RunError> {
         if self.sandbox && source.first() == Some(&0x1b) {
             let name = chunk_name.trim_start_matches(['@', '=']);
             return Err(RunError::Syntax(Report {
@@ -420,8 +444,7 @@ impl Runtime {
             Some(0x1b) if !self.sandbox => mlua::chunk::ChunkMode::Binary,
             _ => mlua::chunk::ChunkMode::Text,
         };
-        let function = self
-            .lua
+        self.lua
             .load(source)
             .set_name(chunk_name)
             .set_mode(mode)
@@ -429,14 +452,7 @@ impl Runtime {
             .map_err(|e| match e {
                 mlua::Error::MemoryError(_) => self.memory_error(),
                 e => self.load_error(&e),
-            })?;
-        let args: MultiValue = args
-            .iter()
-            .map(|a| self.lua.create_string(a).map(Value::String))
-            .collect::<mlua::Result<_>>()
-            .map_err(RunError::Setup)?;
-        self.drive(function, args)?;
-        Ok(())
+            })
     }
 
     /// The main coroutine's values, or how it failed.
@@ -523,86 +539,4 @@ impl Runtime {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn embedders_add_globals_and_run_chunks() {
-        let rt = Runtime::builder()
-            .sandbox(true)
-            .memory_limit(8 << 20)
-            .build()
-            .expect("runtime");
-        rt.lua().globals().set("answer", 42).expect("set global");
-        rt.run_chunk(
-            "assert.eq(answer, 42); sleep(0.001); result = json.encode({answer})",
-            "=test",
-        )
-        .expect("chunk runs");
-        let result: String = rt.lua().globals().get("result").expect("result");
-        assert_eq!(result, "[42]");
-    }
-
-    #[test]
-    fn script_errors_carry_position_and_traceback() {
-        let rt = Runtime::builder().build().expect("runtime");
-        let err = rt
-            .run_chunk("local function f() error('boom') end\nf()", "=chunk")
-            .expect_err("must fail");
-        assert_eq!(err.exit_code(), 1);
-        assert_eq!(err.to_string(), "chunk:1: boom");
-        assert!(
-            err.report().contains("stack traceback:"),
-            "{}",
-            err.report()
-        );
-    }
-
-    #[test]
-    fn memory_limit_is_a_clean_error() {
-        let rt = Runtime::builder()
-            .memory_limit(4 << 20)
-            .build()
-            .expect("runtime");
-        let err = rt
-            .run_chunk("local t = {} for i = 1, 1e8 do t[i] = i end", "=chunk")
-            .expect_err("must run out");
-        assert!(
-            matches!(err, RunError::Memory { limit } if limit == 4 << 20),
-            "{err:?}"
-        );
-    }
-
-    #[test]
-    fn sandbox_runs_have_a_deadline_by_default() {
-        let budget = |rt: &Runtime| deadline::of(rt.lua()).map(|d| d.budget());
-        let sandboxed = Runtime::builder().sandbox(true).build().expect("runtime");
-        assert_eq!(budget(&sandboxed), Some(DEFAULT_SANDBOX_TIMEOUT));
-        let off = Runtime::builder()
-            .sandbox(true)
-            .timeout(None)
-            .build()
-            .expect("runtime");
-        assert_eq!(budget(&off), None);
-        let plain = Runtime::builder().build().expect("runtime");
-        assert_eq!(budget(&plain), None);
-    }
-
-    #[test]
-    fn a_deadline_ends_an_embedded_run() {
-        let rt = Runtime::builder()
-            .timeout(Some(Duration::from_millis(200)))
-            .build()
-            .expect("runtime");
-        let err = rt
-            .run_chunk(
-                "while true do pcall(function() while true do end end) end",
-                "=spin",
-            )
-            .expect_err("must time out");
-        assert!(matches!(err, RunError::Timeout(_)), "{err:?}");
-        assert_eq!(err.to_string(), "timed out after 0.2 s");
-        // The next run has the whole budget again.
-        rt.run_chunk("x = 1", "=next").expect("runs");
-    }
-}
+mod tests;
