@@ -1,6 +1,10 @@
 //! `env`: the process environment. `env.get(name, default)` returns `default` (or nil) when
 //! the variable is unset; `env.set(name, nil)` unsets it; `env.list()` is a name -> value table.
 //! In the sandbox `env.set` refuses ("env.set is not available in sandbox").
+//!
+//! A host may lay variables over the process environment for one VM ([`Overlay`]): check
+//! mode gives each script check its file's `env` this way, since changing the real
+//! environment with several checks running at once is undefined behaviour.
 
 use mlua::{Lua, Table, Value};
 
@@ -25,6 +29,15 @@ pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
     t.raw_set("set", set)
 }
 
+/// Variables a VM sees over the process environment (app data).
+#[derive(Debug, Clone, Default)]
+pub struct Overlay(pub Vec<(String, String)>);
+
+fn overlaid(lua: &Lua, name: &str) -> Option<String> {
+    let overlay = lua.app_data_ref::<Overlay>()?;
+    overlay.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
+
 fn valid_name(args: &Args) -> BuiltinResult<String> {
     let name = args.string(1, "name")?;
     if name.is_empty() || name.contains('=') || name.contains('\0') {
@@ -35,6 +48,9 @@ fn valid_name(args: &Args) -> BuiltinResult<String> {
 
 fn get(lua: &Lua, args: Args) -> BuiltinResult<Value> {
     let name = valid_name(&args)?;
+    if let Some(value) = overlaid(lua, &name) {
+        return Ok(Value::String(lua.create_string(value)?));
+    }
     match std::env::var_os(&name) {
         Some(v) => Ok(Value::String(lua.create_string(v.as_encoded_bytes())?)),
         None => Ok(args.value(2)),
@@ -82,6 +98,11 @@ fn list(lua: &Lua, _args: Args) -> BuiltinResult<Table> {
             lua.create_string(name.as_encoded_bytes())?,
             lua.create_string(value.as_encoded_bytes())?,
         )?;
+    }
+    if let Some(overlay) = lua.app_data_ref::<Overlay>() {
+        for (name, value) in &overlay.0 {
+            t.raw_set(name.as_str(), value.as_str())?;
+        }
     }
     Ok(t)
 }

@@ -6,12 +6,15 @@
 //! line-numbered errors ([`fields`]), durations and `${name}` templates are in; the schema,
 //! the runner and the check kinds come next.
 
+pub mod attempt;
 pub mod config;
 pub mod duration;
+pub mod expect;
 pub mod fields;
 pub mod include;
 pub mod jsonpath;
 pub mod kinds;
+pub mod run;
 pub mod template;
 pub mod tree;
 pub mod validate;

@@ -1,6 +1,7 @@
 //! The `assay` command line: one file per way of running.
 
 mod args;
+mod check;
 mod completions;
 mod plugins;
 mod repl;
@@ -140,6 +141,7 @@ fn subcommand(cli: &args::Options, command: &args::Command) -> Result<u8, Failur
                 ))),
             },
         },
+        "check" => check::run(cli, matches),
         other => Err(Failure::usage(format!("{other}: not built yet"))),
     }
 }

@@ -301,7 +301,6 @@ impl Matches {
     }
 
     /// Every value of a repeated flag, in order.
-    #[allow(dead_code)] // for `assay check --var/--only`, being built (issue 14)
     pub fn values<'a>(&'a self, long: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.flags
             .iter()

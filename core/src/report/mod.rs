@@ -1,7 +1,16 @@
 //! The results of a run of checks (`assay check`) or tests (`assay test`), and the reporters
 //! that write them: text for people, JSON for tools, JUnit XML and TAP 14 for CI. One model,
 //! so the two commands report alike and every format says the same thing.
+//!
+//! Every string a report writes (names, messages, captures) has the run's secrets replaced
+//! by `***` first ([`Mask`]), in every format.
 
+mod json;
+mod junit;
+mod tap;
+mod text;
+
+use std::io::Write;
 use std::time::Duration;
 
 /// A whole run.
@@ -9,6 +18,8 @@ use std::time::Duration;
 pub struct Run {
     /// What ran, for the reports' titles: the check files or test paths.
     pub name: String,
+    /// What the cases are, plural (`checks`, `tests`): the JSON report's key.
+    pub noun: &'static str,
     pub cases: Vec<Case>,
     pub duration: Duration,
 }
@@ -58,4 +69,71 @@ pub struct Attempt {
     /// What this try saw when it failed (empty when it passed).
     pub message: String,
     pub duration: Duration,
+}
+
+/// A report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Junit,
+    Tap,
+}
+
+impl Format {
+    pub fn parse(name: &str) -> Result<Format, String> {
+        match name {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            "junit" => Ok(Format::Junit),
+            "tap" => Ok(Format::Tap),
+            other => Err(format!("unknown format '{other}' (text, json, junit or tap)")),
+        }
+    }
+}
+
+/// Secret values, replaced by `***` wherever a report would show them.
+#[derive(Debug, Clone, Default)]
+pub struct Mask {
+    /// Longest first, so a secret containing another is masked whole.
+    secrets: Vec<String>,
+}
+
+impl Mask {
+    pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
+        let mut secrets: Vec<String> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Mask { secrets }
+    }
+
+    pub fn apply(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "***");
+            }
+        }
+        out
+    }
+}
+
+/// How to write a report.
+#[derive(Debug, Clone, Default)]
+pub struct Style {
+    /// ANSI colours (text on a terminal).
+    pub colour: bool,
+    /// Every attempt, not only the outcome (text).
+    pub verbose: bool,
+    pub mask: Mask,
+}
+
+/// Writes `run` as `format`.
+pub fn write(run: &Run, format: Format, style: &Style, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        Format::Text => text::write(run, style, out),
+        Format::Json => json::write(run, style, out),
+        Format::Junit => junit::write(run, style, out),
+        Format::Tap => tap::write(run, style, out),
+    }
 }

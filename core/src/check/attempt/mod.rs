@@ -1,0 +1,99 @@
+//! One attempt of one check, on the thread that runs the check. HTTP, Prometheus and script
+//! attempts run in a fresh sandboxed VM each (the http client is a plugin, reached as a
+//! script reaches it); tcp and dns attempts need no VM.
+
+mod http;
+mod net;
+mod script;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::kinds::Kind;
+use super::template::Template;
+use crate::{LibPath, Runtime, RuntimeBuilder};
+
+/// What an attempt may use.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub lib_path: LibPath,
+    /// Each VM's memory limit (bytes; 0: none).
+    pub memory_limit: usize,
+    /// The files' `env`, which scripts see over the process environment.
+    pub env: Vec<(String, String)>,
+    /// What `${name}` gives: `--var`s and the files' vars, earlier checks' captures, the
+    /// files' env (the process environment is asked last).
+    pub values: HashMap<String, String>,
+}
+
+impl Context {
+    pub fn render(&self, template: &Template) -> Result<String, String> {
+        template.render(|name| {
+            self.values
+                .get(name)
+                .cloned()
+                .or_else(|| std::env::var(name).ok())
+        })
+    }
+
+    /// A sandboxed VM for one attempt of at most `limit`.
+    fn vm(&self, limit: Duration) -> Result<Runtime, String> {
+        let runtime = RuntimeBuilder::default()
+            .sandbox(true)
+            .memory_limit(self.memory_limit)
+            .timeout(Some(limit))
+            .lib_path(self.lib_path.clone())
+            .build()
+            .map_err(|e| format!("cannot make a VM: {}", e.report()))?;
+        runtime.lua().set_app_data(crate::builtins::env::Overlay(self.env.clone()));
+        Ok(runtime)
+    }
+}
+
+/// How an attempt went.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub passed: bool,
+    /// Why it failed (empty when it passed).
+    pub message: String,
+    /// Values taken for later checks (on success).
+    pub captures: Vec<(String, String)>,
+}
+
+impl Outcome {
+    pub fn pass(captures: Vec<(String, String)>) -> Self {
+        Outcome {
+            passed: true,
+            message: String::new(),
+            captures,
+        }
+    }
+
+    pub fn fail(message: impl Into<String>) -> Self {
+        Outcome {
+            passed: false,
+            message: message.into(),
+            captures: Vec::new(),
+        }
+    }
+}
+
+impl From<Result<Vec<(String, String)>, String>> for Outcome {
+    fn from(result: Result<Vec<(String, String)>, String>) -> Self {
+        match result {
+            Ok(captures) => Outcome::pass(captures),
+            Err(message) => Outcome::fail(message),
+        }
+    }
+}
+
+/// Runs one attempt of `kind`, ending within `limit`.
+pub fn run(name: &str, kind: &Kind, context: &Context, limit: Duration) -> Outcome {
+    match kind {
+        Kind::Http(check) => http::http(check, context, limit).into(),
+        Kind::Prometheus(check) => http::prometheus(check, context, limit).into(),
+        Kind::Script(check) => script::run(name, check, context, limit).into(),
+        Kind::Tcp(check) => net::tcp(check, context, limit).into(),
+        Kind::Dns(check) => net::dns(check, context, limit).into(),
+    }
+}

@@ -1,0 +1,95 @@
+//! `assay check FILE... [--format F] [--output FILE] [--parallel N] [--only NAME] [--var K=V]`
+//! and `assay FILE.yaml`: check mode (see `crate::check`). The report goes to standard
+//! output (or `--output`), log lines to standard error. Exit 0 when every check passed, 1 when
+//! one failed, 2 for a bad file or usage.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use super::spec::Matches;
+use super::{Failure, args};
+use crate::check::config::Config;
+use crate::check::run::{self, Options};
+use crate::report::{self, Format, Mask, Style};
+use crate::vm::memory::parse_size;
+
+pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
+    let files: Vec<PathBuf> = matches.positionals.iter().map(PathBuf::from).collect();
+    let vars = matches
+        .values("var")
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+            _ => Err(Failure::usage(format!("check: --var '{pair}' is not NAME=VALUE"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let format = match matches.value("format") {
+        Some(name) => Format::parse(name).map_err(|e| Failure::usage(format!("check: --format: {e}")))?,
+        None if matches.value("output").is_none() && std::io::stdout().is_terminal() => Format::Text,
+        None => Format::Json,
+    };
+    let parallel = matches
+        .value("parallel")
+        .map(|n| match n.parse::<usize>() {
+            Ok(n) if (1..=1024).contains(&n) => Ok(n),
+            _ => Err(Failure::usage(format!("check: --parallel '{n}' is not a number from 1 to 1024"))),
+        })
+        .transpose()?;
+    let memory = matches.value("memory-limit").unwrap_or(&cli.memory_limit);
+    let memory_limit = parse_size(memory).map_err(|e| Failure::usage(format!("check: --memory-limit: {e}")))?;
+    let lib_path = matches
+        .value("lib-path")
+        .or(cli.lib_path.as_deref())
+        .map_or_else(crate::LibPath::from_env, crate::LibPath::parse);
+    let config = Config::load(&files, &vars).map_err(|e| Failure {
+        message: format!("assay: {e}"),
+        code: 2,
+    })?;
+    let options = Options {
+        parallel,
+        only: matches.values("only").map(str::to_owned).collect(),
+        lib_path,
+        memory_limit,
+    };
+    let secrets = secret_values(&config, &[]);
+    let verbose = matches.has("verbose") || cli.verbose;
+    let quiet = matches.has("quiet") || cli.quiet;
+    let log_mask = Mask::new(secrets.clone());
+    let progress = move |check: &crate::check::config::Check, n: usize, attempt: &report::Attempt| {
+        if quiet || (!verbose && attempt.passed) {
+            return;
+        }
+        let how = if attempt.passed { "passed".to_owned() } else { log_mask.apply(&attempt.message) };
+        eprintln!("check '{}' attempt {n}: {how}", log_mask.apply(&check.name));
+    };
+    let result = run::run(&config, &options, &progress).map_err(|e| Failure::usage(format!("check: {e}")))?;
+    let captured: Vec<(String, String)> = result.cases.iter().flat_map(|c| c.captures.clone()).collect();
+    let style = Style {
+        colour: format == Format::Text && matches.value("output").is_none() && std::io::stdout().is_terminal(),
+        verbose,
+        mask: Mask::new(secret_values(&config, &captured)),
+    };
+    let mut text = Vec::new();
+    report::write(&result, format, &style, &mut text).map_err(|e| Failure::usage(format!("check: {e}")))?;
+    match matches.value("output") {
+        Some(path) => crate::builtins::fs::write_atomic(std::path::Path::new(path), &text)
+            .map_err(|e| Failure::usage(format!("check: --output {path}: {e}")))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&text).and_then(|()| stdout.flush()).map_err(|e| Failure::usage(format!("check: {e}")))?;
+        }
+    }
+    Ok(if result.passed() { 0 } else { 1 })
+}
+
+/// The values to mask: each secret's value as a var, the files' env, the process
+/// environment, or a capture.
+fn secret_values(config: &Config, captured: &[(String, String)]) -> Vec<String> {
+    let mut values = Vec::new();
+    for name in &config.secrets {
+        values.extend(config.var(name).map(str::to_owned));
+        values.extend(config.env(name).map(str::to_owned));
+        values.extend(std::env::var(name).ok());
+        values.extend(captured.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()));
+    }
+    values
+}
