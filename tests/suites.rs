@@ -1,5 +1,5 @@
 //! Runs every `tests/lua/**/*.lua` file with the real `assay` binary, one test each, plus the
-//! command-line cases in `cli.rs`.
+//! command-line cases in `cli.rs` and check mode's in `check.rs`.
 //!
 //! A suite file states what it expects in `-- test:` lines at its top (defaults: exit 0,
 //! anything on stdout and stderr):
@@ -15,6 +15,7 @@
 //! -- test: no-stderr <regex>          must not match stderr
 //! ```
 
+mod check;
 mod cli;
 mod conformance;
 mod lua_testes;
@@ -172,6 +173,7 @@ fn main() {
             Trial::test(format!("lua::{name}"), move || run_suite(&path))
         })
         .collect();
+    trials.extend(check::trials());
     trials.extend(cli::trials());
     trials.extend(conformance::trials());
     trials.extend(lua_testes::trials());

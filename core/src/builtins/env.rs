@@ -35,7 +35,11 @@ pub struct Overlay(pub Vec<(String, String)>);
 
 fn overlaid(lua: &Lua, name: &str) -> Option<String> {
     let overlay = lua.app_data_ref::<Overlay>()?;
-    overlay.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    overlay
+        .0
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
 }
 
 fn valid_name(args: &Args) -> BuiltinResult<String> {

@@ -4,7 +4,7 @@
 //! timeout: 60s          # the whole run's deadline
 //! retries: 3            # attempts after the first, per check (default 0)
 //! backoff: 1s           # exponential with full jitter from 1s (doubling, at most 30s)
-//! # backoff: {initial: 1s, max: 30s, factor: 2}
+//! # backoff: {initial: 1s, max: 30s, factor: 2, jitter: true}
 //! # interval: 5s        # or a fixed wait, as Kubernetes probes (not with backoff)
 //! attempt_timeout: 10s  # each attempt's limit, unless a check sets its own `timeout`
 //! parallel: 4           # checks at once (default 1: in file order)
@@ -56,6 +56,7 @@ impl Default for Policy {
                 initial: Duration::from_secs(1),
                 max: Duration::from_secs(30),
                 factor: 2.0,
+                jitter: true,
             },
             timeout: None,
         }
@@ -71,6 +72,9 @@ pub enum Wait {
         initial: Duration,
         max: Duration,
         factor: f64,
+        /// Full jitter (the default): a random wait up to the ceiling, so that many clients
+        /// retrying the same server spread out; without it, the ceiling itself.
+        jitter: bool,
     },
     /// The same wait every time.
     Interval(Duration),
@@ -282,6 +286,7 @@ fn backoff(fields: &Fields<'_>, node: &Node) -> Result<Wait, ConfigError> {
             initial,
             max: Duration::from_secs(30).max(initial),
             factor: 2.0,
+            jitter: true,
         });
     }
     let parts = Fields::of(fields.file(), format!("{}: backoff", fields.what), node)?;
@@ -290,7 +295,8 @@ fn backoff(fields: &Fields<'_>, node: &Node) -> Result<Wait, ConfigError> {
         .duration("max")?
         .unwrap_or(Duration::from_secs(30).max(initial));
     let factor = parts.number("factor")?.unwrap_or(2.0);
-    parts.finish(&["initial", "max", "factor"])?;
+    let jitter = parts.boolean("jitter")?.unwrap_or(true);
+    parts.finish(&["initial", "max", "factor", "jitter"])?;
     if !(1.0..=100.0).contains(&factor) {
         return Err(parts.error(node.line, format!("'factor': {factor} is not in 1..100")));
     }
@@ -301,6 +307,7 @@ fn backoff(fields: &Fields<'_>, node: &Node) -> Result<Wait, ConfigError> {
         initial,
         max,
         factor,
+        jitter,
     })
 }
 
@@ -419,7 +426,8 @@ mod tests {
             Wait::Backoff {
                 initial: Duration::from_millis(100),
                 max: Duration::from_secs(2),
-                factor: 2.0
+                factor: 2.0,
+                jitter: true,
             }
         );
         assert_eq!(config.checks[1].policy.retries, 0);

@@ -34,12 +34,21 @@ impl Response {
     }
 }
 
-/// At most 120 characters of `text`, for a message.
+/// At most 120 characters of `text`, quoted, for a message.
 pub fn excerpt(text: &str) -> String {
+    let clipped = clip(text);
+    match clipped.strip_suffix("...") {
+        Some(start) if clipped.len() < text.len() => format!("{start:?}..."),
+        _ => format!("{text:?}"),
+    }
+}
+
+/// At most 120 characters of `text` (JSON, already quoted where it needs to be).
+fn clip(text: &str) -> String {
     const SHOWN: usize = 120;
     match text.char_indices().nth(SHOWN) {
-        Some((cut, _)) => format!("{:?}...", &text[..cut]),
-        None => format!("{text:?}"),
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_owned(),
     }
 }
 
@@ -78,9 +87,7 @@ pub fn http(
         match response.header(name) {
             Some(seen) if seen == wanted => {}
             Some(seen) => {
-                return Err(format!(
-                    "header {name} is {seen:?}, expected {wanted:?}"
-                ));
+                return Err(format!("header {name} is {seen:?}, expected {wanted:?}"));
             }
             None => return Err(format!("header {name} is missing, expected {wanted:?}")),
         }
@@ -96,10 +103,13 @@ pub fn http(
                 ));
             }
         }
-        if let Some(re) = &expect.body_matches {
-            if !re.is_match(&body) {
-                return Err(format!("the body does not match /{re}/: {}", excerpt(&body)));
-            }
+        if let Some(re) = &expect.body_matches
+            && !re.is_match(&body)
+        {
+            return Err(format!(
+                "the body does not match /{re}/: {}",
+                excerpt(&body)
+            ));
         }
     }
     if !expect.json.is_empty() {
@@ -108,13 +118,13 @@ pub fn http(
             judge(&path.to_string(), path.find(&doc), op)?;
         }
     }
-    if let Some(bound) = expect.latency_ms {
-        if response.latency_ms > bound as f64 {
-            return Err(format!(
-                "took {:.0} ms, expected at most {bound} ms",
-                response.latency_ms
-            ));
-        }
+    if let Some(bound) = expect.latency_ms
+        && response.latency_ms > bound as f64
+    {
+        return Err(format!(
+            "took {:.0} ms, expected at most {bound} ms",
+            response.latency_ms
+        ));
     }
     Ok(())
 }
@@ -122,7 +132,7 @@ pub fn http(
 /// A JSON value found at `path` (or not) against `op`.
 pub fn judge(path: &str, found: Option<&serde_json::Value>, op: &Op) -> Result<(), String> {
     let shown = |v: Option<&serde_json::Value>| match v {
-        Some(v) => excerpt(&v.to_string()),
+        Some(v) => clip(&v.to_string()),
         None => "missing".to_owned(),
     };
     let number = found.and_then(|v| match v {
@@ -132,20 +142,33 @@ pub fn judge(path: &str, found: Option<&serde_json::Value>, op: &Op) -> Result<(
     });
     let compare = |wanted: f64, ok: fn(f64, f64) -> bool, sign: &str| match number {
         Some(n) if ok(n, wanted) => Ok(()),
-        Some(_) => Err(format!("{path} is {}, expected {sign} {wanted}", shown(found))),
-        None => Err(format!("{path} is {}, expected a number {sign} {wanted}", shown(found))),
+        Some(_) => Err(format!(
+            "{path} is {}, expected {sign} {wanted}",
+            shown(found)
+        )),
+        None => Err(format!(
+            "{path} is {}, expected a number {sign} {wanted}",
+            shown(found)
+        )),
     };
     match op {
         Op::Eq(wanted) => {
             if found.is_some_and(|v| same(v, wanted)) {
                 Ok(())
             } else {
-                Err(format!("{path} is {}, expected {}", shown(found), excerpt(&wanted.to_string())))
+                Err(format!(
+                    "{path} is {}, expected {}",
+                    shown(found),
+                    excerpt(&wanted.to_string())
+                ))
             }
         }
         Op::Ne(unwanted) => {
             if found.is_some_and(|v| same(v, unwanted)) {
-                Err(format!("{path} is {}, expected anything else", shown(found)))
+                Err(format!(
+                    "{path} is {}, expected anything else",
+                    shown(found)
+                ))
             } else {
                 Ok(())
             }
@@ -168,7 +191,10 @@ pub fn judge(path: &str, found: Option<&serde_json::Value>, op: &Op) -> Result<(
             if re.is_match(&text) {
                 Ok(())
             } else {
-                Err(format!("{path} is {}, expected a match of /{re}/", shown(found)))
+                Err(format!(
+                    "{path} is {}, expected a match of /{re}/",
+                    shown(found)
+                ))
             }
         }
     }
@@ -254,30 +280,57 @@ mod tests {
         assert_eq!(err, "status 503, expected 200-399; body: \"busy\"");
         expect.status = vec![(200, 299)];
         expect.json = vec![
-            (JsonPath::parse("$.status").expect("path"), Op::Eq("up".into())),
+            (
+                JsonPath::parse("$.status").expect("path"),
+                Op::Eq("up".into()),
+            ),
             (JsonPath::parse("$.n").expect("path"), Op::Gt(2.0)),
         ];
         assert_eq!(http(&expect, &ok, &plain), Ok(()));
-        expect.json.push((JsonPath::parse("$.n").expect("path"), Op::Lt(3.0)));
-        assert_eq!(http(&expect, &ok, &plain), Err("$.n is 3, expected < 3".into()));
+        expect
+            .json
+            .push((JsonPath::parse("$.n").expect("path"), Op::Lt(3.0)));
+        assert_eq!(
+            http(&expect, &ok, &plain),
+            Err("$.n is 3, expected < 3".into())
+        );
         expect.json.clear();
         expect.latency_ms = Some(5);
-        assert_eq!(http(&expect, &ok, &plain), Err("took 12 ms, expected at most 5 ms".into()));
+        assert_eq!(
+            http(&expect, &ok, &plain),
+            Err("took 12 ms, expected at most 5 ms".into())
+        );
     }
 
     #[test]
     fn captures_take_values() {
         let ok = response(200, r#"{"token":"t1","n":3}"#);
         let list = vec![
-            ("token".to_owned(), Capture::Json(JsonPath::parse("$.token").expect("path"))),
-            ("n".to_owned(), Capture::Json(JsonPath::parse("$.n").expect("path"))),
+            (
+                "token".to_owned(),
+                Capture::Json(JsonPath::parse("$.token").expect("path")),
+            ),
+            (
+                "n".to_owned(),
+                Capture::Json(JsonPath::parse("$.n").expect("path")),
+            ),
             ("type".to_owned(), Capture::Header("content-type".into())),
         ];
         assert_eq!(
             captures(&list, &ok).expect("found"),
-            [("token".into(), "t1".into()), ("n".into(), "3".into()), ("type".into(), "application/json".into())]
+            [
+                ("token".into(), "t1".into()),
+                ("n".into(), "3".into()),
+                ("type".into(), "application/json".into())
+            ]
         );
-        let missing = vec![("x".to_owned(), Capture::Json(JsonPath::parse("$.x").expect("path")))];
-        assert_eq!(captures(&missing, &ok), Err("capture 'x': $.x is missing".into()));
+        let missing = vec![(
+            "x".to_owned(),
+            Capture::Json(JsonPath::parse("$.x").expect("path")),
+        )];
+        assert_eq!(
+            captures(&missing, &ok),
+            Err("capture 'x': $.x is missing".into())
+        );
     }
 }

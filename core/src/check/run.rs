@@ -69,15 +69,23 @@ pub fn run(
                 if !selected[i] || states[i] != State::Waiting {
                     continue;
                 }
-                let blocked = needs[i].iter().find(|d| {
-                    matches!(&states[**d], State::Done(o) if *o != Outcome::Passed)
-                });
+                let blocked = needs[i]
+                    .iter()
+                    .find(|d| matches!(&states[**d], State::Done(o) if *o != Outcome::Passed));
                 let case = if let Some(dep) = blocked {
                     let dep = &config.checks[*dep].name;
-                    Some(unrun(&config.checks[i], Outcome::Skipped, format!("skipped: '{dep}' did not pass")))
+                    Some(unrun(
+                        &config.checks[i],
+                        Outcome::Skipped,
+                        format!("skipped: '{dep}' did not pass"),
+                    ))
                 } else if deadline.is_some_and(|d| Instant::now() >= d) {
                     let limit = config.timeout.map(show).unwrap_or_default();
-                    Some(unrun(&config.checks[i], Outcome::Failed, format!("timed out after {limit} (the run's timeout) before it started")))
+                    Some(unrun(
+                        &config.checks[i],
+                        Outcome::Failed,
+                        format!("timed out after {limit} (the run's timeout) before it started"),
+                    ))
                 } else {
                     None
                 };
@@ -93,7 +101,9 @@ pub fn run(
                 }
                 let ready = selected[i]
                     && states[i] == State::Waiting
-                    && needs[i].iter().all(|d| states[*d] == State::Done(Outcome::Passed));
+                    && needs[i]
+                        .iter()
+                        .all(|d| states[*d] == State::Done(Outcome::Passed));
                 if !ready {
                     continue;
                 }
@@ -114,7 +124,9 @@ pub fn run(
                         let case = run_check(check, &context, deadline, run_timeout, progress);
                         let _ = tx.send((i, case));
                     })
-                    .map_err(|e| format!("cannot start a thread for check '{}': {e}", check.name))?;
+                    .map_err(|e| {
+                        format!("cannot start a thread for check '{}': {e}", check.name)
+                    })?;
             }
             if running == 0 {
                 break;
@@ -133,7 +145,11 @@ pub fn run(
     })?;
     Ok(Run {
         noun: "checks",
-        name: config.checks.first().map(|c| c.file.display().to_string()).unwrap_or_default(),
+        name: config
+            .checks
+            .first()
+            .map(|c| c.file.display().to_string())
+            .unwrap_or_default(),
         cases: cases.into_iter().flatten().collect(),
         duration: started.elapsed(),
     })
@@ -220,7 +236,12 @@ fn run_check(
 ) -> Case {
     let started = Instant::now();
     let mut case = unrun(check, Outcome::Failed, String::new());
-    let timed_out = || format!("timed out after {} (the run's timeout)", run_timeout.map(show).unwrap_or_default());
+    let timed_out = || {
+        format!(
+            "timed out after {} (the run's timeout)",
+            run_timeout.map(show).unwrap_or_default()
+        )
+    };
     for n in 0..=check.policy.retries {
         if n > 0 {
             let wait = wait_before(&check.policy.wait, n);
@@ -271,10 +292,16 @@ fn run_check(
 fn wait_before(wait: &Wait, n: u32) -> Duration {
     match wait {
         Wait::Interval(d) => *d,
-        Wait::Backoff { initial, max, factor } => {
+        Wait::Backoff {
+            initial,
+            max,
+            factor,
+            jitter,
+        } => {
             let ceiling = initial.as_secs_f64() * factor.powi(n.saturating_sub(1).min(60) as i32);
             let ceiling = ceiling.min(max.as_secs_f64());
-            Duration::from_secs_f64(ceiling * unit_random())
+            let share = if *jitter { unit_random() } else { 1.0 };
+            Duration::from_secs_f64(ceiling * share)
         }
     }
 }
@@ -298,6 +325,7 @@ mod tests {
             initial: Duration::from_millis(100),
             max: Duration::from_millis(400),
             factor: 2.0,
+            jitter: true,
         };
         for _ in 0..200 {
             assert!(wait_before(&wait, 1) <= Duration::from_millis(100));
@@ -306,6 +334,9 @@ mod tests {
         }
         let spread: Vec<Duration> = (0..50).map(|_| wait_before(&wait, 3)).collect();
         assert!(spread.iter().any(|d| *d != spread[0]), "jitter varies");
-        assert_eq!(wait_before(&Wait::Interval(Duration::from_secs(2)), 5), Duration::from_secs(2));
+        assert_eq!(
+            wait_before(&Wait::Interval(Duration::from_secs(2)), 5),
+            Duration::from_secs(2)
+        );
     }
 }

@@ -19,23 +19,32 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
         .values("var")
         .map(|pair| match pair.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
-            _ => Err(Failure::usage(format!("check: --var '{pair}' is not NAME=VALUE"))),
+            _ => Err(Failure::usage(format!(
+                "check: --var '{pair}' is not NAME=VALUE"
+            ))),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let format = match matches.value("format") {
-        Some(name) => Format::parse(name).map_err(|e| Failure::usage(format!("check: --format: {e}")))?,
-        None if matches.value("output").is_none() && std::io::stdout().is_terminal() => Format::Text,
+        Some(name) => {
+            Format::parse(name).map_err(|e| Failure::usage(format!("check: --format: {e}")))?
+        }
+        None if matches.value("output").is_none() && std::io::stdout().is_terminal() => {
+            Format::Text
+        }
         None => Format::Json,
     };
     let parallel = matches
         .value("parallel")
         .map(|n| match n.parse::<usize>() {
             Ok(n) if (1..=1024).contains(&n) => Ok(n),
-            _ => Err(Failure::usage(format!("check: --parallel '{n}' is not a number from 1 to 1024"))),
+            _ => Err(Failure::usage(format!(
+                "check: --parallel '{n}' is not a number from 1 to 1024"
+            ))),
         })
         .transpose()?;
     let memory = matches.value("memory-limit").unwrap_or(&cli.memory_limit);
-    let memory_limit = parse_size(memory).map_err(|e| Failure::usage(format!("check: --memory-limit: {e}")))?;
+    let memory_limit =
+        parse_size(memory).map_err(|e| Failure::usage(format!("check: --memory-limit: {e}")))?;
     let lib_path = matches
         .value("lib-path")
         .or(cli.lib_path.as_deref())
@@ -54,28 +63,44 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
     let verbose = matches.has("verbose") || cli.verbose;
     let quiet = matches.has("quiet") || cli.quiet;
     let log_mask = Mask::new(secrets.clone());
-    let progress = move |check: &crate::check::config::Check, n: usize, attempt: &report::Attempt| {
-        if quiet || (!verbose && attempt.passed) {
-            return;
-        }
-        let how = if attempt.passed { "passed".to_owned() } else { log_mask.apply(&attempt.message) };
-        eprintln!("check '{}' attempt {n}: {how}", log_mask.apply(&check.name));
-    };
-    let result = run::run(&config, &options, &progress).map_err(|e| Failure::usage(format!("check: {e}")))?;
-    let captured: Vec<(String, String)> = result.cases.iter().flat_map(|c| c.captures.clone()).collect();
+    let progress =
+        move |check: &crate::check::config::Check, n: usize, attempt: &report::Attempt| {
+            if quiet || (!verbose && attempt.passed) {
+                return;
+            }
+            let how = if attempt.passed {
+                "passed".to_owned()
+            } else {
+                log_mask.apply(&attempt.message)
+            };
+            eprintln!("check '{}' attempt {n}: {how}", log_mask.apply(&check.name));
+        };
+    let result = run::run(&config, &options, &progress)
+        .map_err(|e| Failure::usage(format!("check: {e}")))?;
+    let captured: Vec<(String, String)> = result
+        .cases
+        .iter()
+        .flat_map(|c| c.captures.clone())
+        .collect();
     let style = Style {
-        colour: format == Format::Text && matches.value("output").is_none() && std::io::stdout().is_terminal(),
+        colour: format == Format::Text
+            && matches.value("output").is_none()
+            && std::io::stdout().is_terminal(),
         verbose,
         mask: Mask::new(secret_values(&config, &captured)),
     };
     let mut text = Vec::new();
-    report::write(&result, format, &style, &mut text).map_err(|e| Failure::usage(format!("check: {e}")))?;
+    report::write(&result, format, &style, &mut text)
+        .map_err(|e| Failure::usage(format!("check: {e}")))?;
     match matches.value("output") {
         Some(path) => crate::builtins::fs::write_atomic(std::path::Path::new(path), &text)
             .map_err(|e| Failure::usage(format!("check: --output {path}: {e}")))?,
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&text).and_then(|()| stdout.flush()).map_err(|e| Failure::usage(format!("check: {e}")))?;
+            stdout
+                .write_all(&text)
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Failure::usage(format!("check: {e}")))?;
         }
     }
     Ok(if result.passed() { 0 } else { 1 })
@@ -89,7 +114,12 @@ fn secret_values(config: &Config, captured: &[(String, String)]) -> Vec<String> 
         values.extend(config.var(name).map(str::to_owned));
         values.extend(config.env(name).map(str::to_owned));
         values.extend(std::env::var(name).ok());
-        values.extend(captured.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()));
+        values.extend(
+            captured
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.clone()),
+        );
     }
     values
 }

@@ -57,23 +57,40 @@ fn write_case(case: &Case, style: &Style, out: &mut dyn Write) -> std::io::Resul
         case.duration.as_secs_f64()
     )?;
     writeln!(out, "      <properties>")?;
-    writeln!(out, r#"        <property name="attempts" value="{}"/>"#, case.attempts.len())?;
+    writeln!(
+        out,
+        r#"        <property name="attempts" value="{}"/>"#,
+        case.attempts.len()
+    )?;
     writeln!(out, "      </properties>")?;
     let first_line = message.lines().next().unwrap_or("");
     match case.outcome {
         Outcome::Passed => {}
         Outcome::Skipped => writeln!(out, r#"      <skipped message="{}"/>"#, attr(first_line))?,
         Outcome::Failed | Outcome::Error => {
-            let tag = if case.outcome == Outcome::Error { "error" } else { "failure" };
+            let tag = if case.outcome == Outcome::Error {
+                "error"
+            } else {
+                "failure"
+            };
             let mut details = String::new();
             for (i, attempt) in case.attempts.iter().enumerate() {
-                let how = if attempt.passed { "passed".to_owned() } else { style.mask.apply(&attempt.message) };
+                let how = if attempt.passed {
+                    "passed".to_owned()
+                } else {
+                    style.mask.apply(&attempt.message)
+                };
                 details.push_str(&format!("attempt {}: {how}\n", i + 1));
             }
             if details.is_empty() {
                 details = message.clone();
             }
-            writeln!(out, r#"      <{tag} message="{}" type="{tag}">{}</{tag}>"#, attr(first_line), text(&details))?;
+            writeln!(
+                out,
+                r#"      <{tag} message="{}" type="{tag}">{}</{tag}>"#,
+                attr(first_line),
+                text(&details)
+            )?;
         }
     }
     writeln!(out, "    </testcase>")
@@ -86,7 +103,9 @@ fn attr(s: &str) -> String {
 
 fn text(s: &str) -> String {
     s.chars()
-        .filter(|c| matches!(c, '\t' | '\n' | '\r') || (*c >= ' ' && *c != '\u{FFFE}' && *c != '\u{FFFF}'))
+        .filter(|c| {
+            matches!(c, '\t' | '\n' | '\r') || (*c >= ' ' && *c != '\u{FFFE}' && *c != '\u{FFFF}')
+        })
         .collect::<String>()
         .replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -87,7 +87,9 @@ impl Format {
             "json" => Ok(Format::Json),
             "junit" => Ok(Format::Junit),
             "tap" => Ok(Format::Tap),
-            other => Err(format!("unknown format '{other}' (text, json, junit or tap)")),
+            other => Err(format!(
+                "unknown format '{other}' (text, json, junit or tap)"
+            )),
         }
     }
 }

@@ -13,16 +13,34 @@ pub fn write(run: &Run, style: &Style, out: &mut dyn Write) -> std::io::Result<(
     writeln!(out, "1..{}", run.cases.len())?;
     for (i, case) in run.cases.iter().enumerate() {
         // A description may not hold '#' unescaped (it starts a directive) nor a line break.
-        let name = style.mask.apply(&case.name).replace('\\', "\\\\").replace('#', "\\#").replace(['\n', '\r'], " ");
+        let name = style
+            .mask
+            .apply(&case.name)
+            .replace('\\', "\\\\")
+            .replace('#', "\\#")
+            .replace(['\n', '\r'], " ");
         let message = style.mask.apply(&case.message);
         match case.outcome {
             Outcome::Passed => writeln!(out, "ok {} - {name}", i + 1)?,
-            Outcome::Skipped => writeln!(out, "ok {} - {name} # SKIP {}", i + 1, message.replace(['\n', '\r'], " "))?,
+            Outcome::Skipped => writeln!(
+                out,
+                "ok {} - {name} # SKIP {}",
+                i + 1,
+                message.replace(['\n', '\r'], " ")
+            )?,
             Outcome::Failed | Outcome::Error => {
                 writeln!(out, "not ok {} - {name}", i + 1)?;
                 writeln!(out, "  ---")?;
                 writeln!(out, "  message: {}", yaml_string(&message))?;
-                writeln!(out, "  severity: {}", if case.outcome == Outcome::Error { "error" } else { "fail" })?;
+                writeln!(
+                    out,
+                    "  severity: {}",
+                    if case.outcome == Outcome::Error {
+                        "error"
+                    } else {
+                        "fail"
+                    }
+                )?;
                 writeln!(out, "  attempts: {}", case.attempts.len())?;
                 writeln!(out, "  duration_ms: {}", case.duration.as_millis())?;
                 writeln!(out, "  ...")?;

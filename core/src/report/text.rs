@@ -33,13 +33,26 @@ pub fn write(run: &Run, style: &Style, out: &mut dyn Write) -> std::io::Result<(
             }
             Outcome::Failed | Outcome::Error => {
                 failed += 1;
-                writeln!(out, "{} {name} ({took}{tries}): {message}", paint("31", "✗"))?;
+                writeln!(
+                    out,
+                    "{} {name} ({took}{tries}): {message}",
+                    paint("31", "✗")
+                )?;
             }
         }
         if style.verbose && case.attempts.len() > 1 {
             for (i, attempt) in case.attempts.iter().enumerate() {
-                let how = if attempt.passed { "passed".to_owned() } else { style.mask.apply(&attempt.message) };
-                writeln!(out, "    attempt {} ({}): {how}", i + 1, crate::check::duration::show(attempt.duration))?;
+                let how = if attempt.passed {
+                    "passed".to_owned()
+                } else {
+                    style.mask.apply(&attempt.message)
+                };
+                writeln!(
+                    out,
+                    "    attempt {} ({}): {how}",
+                    i + 1,
+                    crate::check::duration::show(attempt.duration)
+                )?;
             }
         }
     }

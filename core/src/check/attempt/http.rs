@@ -32,7 +32,8 @@ fn send(request: &Request, context: &Context, limit: Duration) -> Result<Respons
     // clearer message) ends first.
     let runtime = context.vm(limit + Duration::from_millis(500))?;
     let lua = runtime.lua();
-    let args = arguments(lua, request, limit).map_err(|e| format!("cannot build the request: {e}"))?;
+    let args =
+        arguments(lua, request, limit).map_err(|e| format!("cannot build the request: {e}"))?;
     let values = runtime
         .eval_chunk(REQUEST.as_bytes(), "=[check]", args)
         .map_err(|e| strip_position(&e.to_string()))?;
@@ -133,7 +134,11 @@ fn render_json(json: &JsonTemplate, context: &Context) -> Result<serde_json::Val
     })
 }
 
-pub fn http(check: &Http, context: &Context, limit: Duration) -> Result<Vec<(String, String)>, String> {
+pub fn http(
+    check: &Http,
+    context: &Context,
+    limit: Duration,
+) -> Result<Vec<(String, String)>, String> {
     let mut headers = check
         .headers
         .iter()
@@ -143,7 +148,10 @@ pub fn http(check: &Http, context: &Context, limit: Duration) -> Result<Vec<(Str
         None => None,
         Some(Body::Text(t)) => Some(context.render(t)?),
         Some(Body::Json(j)) => {
-            if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+            if !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            {
                 headers.push(("content-type".into(), "application/json".into()));
             }
             Some(render_json(j, context)?.to_string())
@@ -151,7 +159,9 @@ pub fn http(check: &Http, context: &Context, limit: Duration) -> Result<Vec<(Str
     };
     let auth = match &check.auth {
         None => None,
-        Some(Auth::Basic { user, password }) => Some((Some(context.render(user)?), context.render(password)?)),
+        Some(Auth::Basic { user, password }) => {
+            Some((Some(context.render(user)?), context.render(password)?))
+        }
         Some(Auth::Bearer(token)) => Some((None, context.render(token)?)),
     };
     let request = Request {
@@ -167,11 +177,20 @@ pub fn http(check: &Http, context: &Context, limit: Duration) -> Result<Vec<(Str
     expect::captures(&check.capture, &response)
 }
 
-pub fn prometheus(check: &Prometheus, context: &Context, limit: Duration) -> Result<Vec<(String, String)>, String> {
+pub fn prometheus(
+    check: &Prometheus,
+    context: &Context,
+    limit: Duration,
+) -> Result<Vec<(String, String)>, String> {
     let base = context.render(&check.url)?;
     let query = context.render(&check.query)?;
     let mut encoded = Vec::new();
-    crate::builtins::url::escape(query.as_bytes(), &mut encoded, |b| b.is_ascii_alphanumeric() || b"-._~".contains(&b), false);
+    crate::builtins::url::escape(
+        query.as_bytes(),
+        &mut encoded,
+        |b| b.is_ascii_alphanumeric() || b"-._~".contains(&b),
+        false,
+    );
     let url = format!(
         "{}/api/v1/query?query={}",
         base.trim_end_matches('/'),
@@ -218,7 +237,9 @@ fn samples(doc: &serde_json::Value) -> Result<Vec<(String, f64)>, String> {
             "NaN" => Ok(f64::NAN),
             "+Inf" => Ok(f64::INFINITY),
             "-Inf" => Ok(f64::NEG_INFINITY),
-            _ => text.parse().map_err(|_| format!("the sample {text:?} is not a number")),
+            _ => text
+                .parse()
+                .map_err(|_| format!("the sample {text:?} is not a number")),
         }
     };
     let data = &doc["data"];
@@ -242,7 +263,10 @@ fn series_name(metric: &serde_json::Value) -> String {
     let Some(labels) = metric.as_object() else {
         return "{}".into();
     };
-    let name = labels.get("__name__").and_then(|n| n.as_str()).unwrap_or("");
+    let name = labels
+        .get("__name__")
+        .and_then(|n| n.as_str())
+        .unwrap_or("");
     let rest: Vec<String> = labels
         .iter()
         .filter(|(k, _)| *k != "__name__")
@@ -252,34 +276,34 @@ fn series_name(metric: &serde_json::Value) -> String {
 }
 
 fn judge_samples(check: &Prometheus, query: &str, values: &[(String, f64)]) -> Result<(), String> {
-    if let Some(empty) = check.empty {
-        if empty != values.is_empty() {
-            return Err(match empty {
-                true => format!("{query} gave {} series, expected none", values.len()),
-                false => format!("{query} gave no series"),
-            });
+    match check.empty {
+        Some(true) if !values.is_empty() => {
+            return Err(format!(
+                "{query} gave {} series, expected none",
+                values.len()
+            ));
         }
+        Some(false) if values.is_empty() => return Err(format!("{query} gave no series")),
+        _ => {}
     }
     let bounded = check.min.is_some() || check.max.is_some() || check.equals.is_some();
     if bounded && values.is_empty() {
         return Err(format!("{query} gave no series"));
     }
     for (series, value) in values {
-        let fail = |what: String| Err(format!("{series} is {value}, expected {what}"));
-        if let Some(min) = check.min {
-            if !(*value >= min) {
-                return fail(format!("at least {min}"));
+        // NaN meets no bound.
+        let missed = match (check.min, check.max, check.equals) {
+            (Some(min), _, _) if value.partial_cmp(&min).is_none_or(|o| o.is_lt()) => {
+                Some(format!("at least {min}"))
             }
-        }
-        if let Some(max) = check.max {
-            if !(*value <= max) {
-                return fail(format!("at most {max}"));
+            (_, Some(max), _) if value.partial_cmp(&max).is_none_or(|o| o.is_gt()) => {
+                Some(format!("at most {max}"))
             }
-        }
-        if let Some(equals) = check.equals {
-            if *value != equals {
-                return fail(format!("{equals}"));
-            }
+            (_, _, Some(equals)) if *value != equals => Some(format!("{equals}")),
+            _ => None,
+        };
+        if let Some(what) = missed {
+            return Err(format!("{series} is {value}, expected {what}"));
         }
     }
     Ok(())

@@ -45,7 +45,9 @@ impl Context {
             .lib_path(self.lib_path.clone())
             .build()
             .map_err(|e| format!("cannot make a VM: {}", e.report()))?;
-        runtime.lua().set_app_data(crate::builtins::env::Overlay(self.env.clone()));
+        runtime
+            .lua()
+            .set_app_data(crate::builtins::env::Overlay(self.env.clone()));
         Ok(runtime)
     }
 }

@@ -19,17 +19,28 @@ fn resolve(host: &str, port: u16, limit: Duration) -> Result<Vec<SocketAddr>, St
     std::thread::Builder::new()
         .name("assay-resolve".into())
         .spawn(move || {
-            let _ = tx.send((name.as_str(), port).to_socket_addrs().map(Iterator::collect));
+            let _ = tx.send(
+                (name.as_str(), port)
+                    .to_socket_addrs()
+                    .map(Iterator::collect),
+            );
         })
         .map_err(|e| format!("cannot start a lookup: {e}"))?;
     match rx.recv_timeout(limit) {
         Ok(Ok(addresses)) => Ok(addresses),
         Ok(Err(e)) => Err(format!("cannot resolve {host}: {e}")),
-        Err(_) => Err(format!("resolving {host} took longer than {}", crate::check::duration::show(limit))),
+        Err(_) => Err(format!(
+            "resolving {host} took longer than {}",
+            crate::check::duration::show(limit)
+        )),
     }
 }
 
-pub fn tcp(check: &Tcp, context: &Context, limit: Duration) -> Result<Vec<(String, String)>, String> {
+pub fn tcp(
+    check: &Tcp,
+    context: &Context,
+    limit: Duration,
+) -> Result<Vec<(String, String)>, String> {
     let host = context.render(&check.host)?;
     let port_text = context.render(&check.port)?;
     let port: u16 = port_text
@@ -42,7 +53,10 @@ pub fn tcp(check: &Tcp, context: &Context, limit: Duration) -> Result<Vec<(Strin
     for address in addresses {
         let left = limit.saturating_sub(started.elapsed());
         if left.is_zero() {
-            return Err(format!("cannot connect to {host}:{port} within {}", crate::check::duration::show(limit)));
+            return Err(format!(
+                "cannot connect to {host}:{port} within {}",
+                crate::check::duration::show(limit)
+            ));
         }
         match TcpStream::connect_timeout(&address, left) {
             Ok(_) => return Ok(Vec::new()),
@@ -52,9 +66,16 @@ pub fn tcp(check: &Tcp, context: &Context, limit: Duration) -> Result<Vec<(Strin
     Err(last)
 }
 
-pub fn dns(check: &Dns, context: &Context, limit: Duration) -> Result<Vec<(String, String)>, String> {
+pub fn dns(
+    check: &Dns,
+    context: &Context,
+    limit: Duration,
+) -> Result<Vec<(String, String)>, String> {
     let name = context.render(&check.name)?;
-    let found: Vec<IpAddr> = resolve(&name, 0, limit)?.into_iter().map(|a| a.ip()).collect();
+    let found: Vec<IpAddr> = resolve(&name, 0, limit)?
+        .into_iter()
+        .map(|a| a.ip())
+        .collect();
     if found.is_empty() {
         return Err(format!("{name} has no address"));
     }

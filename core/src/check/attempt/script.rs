@@ -13,7 +13,12 @@ use crate::check::kinds::Script;
 /// The script's size limit, as for a script `assay` runs.
 const MAX_SCRIPT: u64 = 16 << 20;
 
-pub fn run(name: &str, script: &Script, context: &Context, limit: Duration) -> Result<Vec<(String, String)>, String> {
+pub fn run(
+    name: &str,
+    script: &Script,
+    context: &Context,
+    limit: Duration,
+) -> Result<Vec<(String, String)>, String> {
     let (source, chunk) = match script {
         Script::File(path) => (
             assay_files::read_capped(path, MAX_SCRIPT).map_err(|e| e.to_string())?,
