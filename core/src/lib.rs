@@ -20,6 +20,7 @@ pub mod cli;
 pub mod plugin;
 pub mod report;
 pub mod resolve;
+pub mod testing;
 pub mod vm;
 
 pub use resolve::LibPath;
