@@ -75,6 +75,25 @@ pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     read_at_most(file, path, max, meta.len())
 }
 
+/// The regular file at `path` (symlinks followed), opened for reading in blocking mode, and its
+/// metadata: for a caller that streams it (an upload, a digest). A FIFO, a device, a socket or
+/// a directory is refused by name without blocking: the type is read from the descriptor
+/// opened non-blocking, so the file streamed is the file checked.
+pub fn open_regular(path: &Path) -> Result<(File, std::fs::Metadata), ReadError> {
+    let (file, meta) = open(path)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular {
+            path: path.to_owned(),
+            kind: kind_of(&meta.file_type()),
+        });
+    }
+    set_blocking(&file).map_err(|source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok((file, meta))
+}
+
 /// Like [`read_regular`], as UTF-8 text.
 pub fn read_regular_text(path: &Path, max: u64) -> Result<String, ReadError> {
     let bytes = read_regular(path, max)?;
@@ -215,6 +234,26 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
         let err = read_regular(&link, 1 << 20).expect_err("symlink to a device");
         assert!(err.to_string().contains("a character device"), "{err}");
+    }
+
+    #[test]
+    fn open_regular_refuses_a_fifo_without_blocking_and_streams_a_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("fifo");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let err = open_regular(&fifo).expect_err("fifo");
+        assert!(err.to_string().contains("it is a FIFO"), "{err}");
+        let err = open_regular(Path::new("/dev/null")).expect_err("device");
+        assert!(err.to_string().contains("a character device"), "{err}");
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, b"hello").expect("write");
+        let (mut file, meta) = open_regular(&path).expect("regular");
+        assert_eq!(meta.len(), 5);
+        let mut text = String::new();
+        file.read_to_string(&mut text).expect("read");
+        assert_eq!(text, "hello");
     }
 
     #[test]

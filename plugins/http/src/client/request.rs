@@ -258,16 +258,11 @@ async fn multipart_form(parts: Vec<PartSpec>) -> Result<reqwest::multipart::Form
         let mut part = match spec.content {
             PartContent::Value(bytes) => reqwest::multipart::Part::bytes(bytes),
             PartContent::File(path) => {
-                let shown = path.display().to_string();
-                let failed =
-                    |e: std::io::Error| Error::new(format!("multipart: cannot read {shown}: {e}"));
-                let file = tokio::fs::File::open(&path).await.map_err(failed)?;
-                let meta = file.metadata().await.map_err(failed)?;
-                if !meta.is_file() {
-                    return Err(Error::new(format!(
-                        "multipart: cannot read {shown}: it is not a regular file"
-                    )));
-                }
+                // Non-blocking open and a check on the descriptor: a path swapped for a FIFO
+                // since the arguments were read is refused, not waited on.
+                let (file, meta) = assay_sdk::files::open_regular(&path)
+                    .map_err(|e| Error::new(format!("multipart: {e}")))?;
+                let file = tokio::fs::File::from_std(file);
                 let guessed = mime_guess::from_path(&path).first_or_octet_stream();
                 reqwest::multipart::Part::stream_with_length(reqwest::Body::from(file), meta.len())
                     .mime_str(guessed.essence_str())

@@ -146,3 +146,24 @@ fn the_sandbox_refuses_files() {
         run.describe()
     );
 }
+
+/// A FIFO as a multipart file is refused by name at once: opening it for reading would wait
+/// for a writer that never comes, freezing the whole runtime (no timeout fires during an open).
+#[test]
+fn a_fifo_as_a_multipart_file_is_refused_without_waiting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("f");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    let code = r#"
+        local fifo = env.get("FIFO")
+        local ok, err = pcall(http.post, "http://127.0.0.1:1/", nil,
+          {timeout = 2, multipart = {{name = "f", file = fifo}}})
+        assert.eq(ok, false)
+        assert.matches(err, "part 1: cannot read .*/f: it is a FIFO, not a regular file")
+        print("ok")"#;
+    let started = std::time::Instant::now();
+    let run = lua(code, &[("FIFO", &fifo.display().to_string())]);
+    succeeded(&run);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
