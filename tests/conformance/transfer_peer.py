@@ -18,7 +18,8 @@ Routes:
   GET  /basic                     200 {"user"} for Basic USER:PASSWORD (below), else 401
   GET  /bearer                    200 for "Bearer TOKEN", else 401
   POST /form                      the urlencoded body parsed: {"fields": {k: [v, ...]}}
-  POST /multipart                 each part: {name, filename, content_type, size, sha256,
+  POST /multipart                 each part: {name, filename, content_type, disposition (the
+                                  raw Content-Disposition), headers (how many), size, sha256,
                                   text (for small parts)}; files are read in chunks
   GET  /compressed?coding=C       TEXT compressed with C (gzip, br, zstd, deflate); 406 unless
                                   the request's accept-encoding names C
@@ -191,6 +192,8 @@ async def multipart(request: web.Request) -> web.Response:
             "name": part.name,
             "filename": part.filename,
             "content_type": part.headers.get("Content-Type"),
+            "disposition": part.headers.get("Content-Disposition"),
+            "headers": len(part.headers),
             "size": size,
             "sha256": digest.hexdigest(),
             "text": head.decode("utf-8", errors="replace") if size <= 256 else None,

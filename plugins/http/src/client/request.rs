@@ -7,7 +7,9 @@
 //! `application/x-www-form-urlencoded` (a list value repeats the key, as `query` does), and
 //! `multipart` its parts as `multipart/form-data`, files streamed from disk as they are sent
 //! (a file's content type is guessed from its name, as curl's `-F` does, unless given). Only
-//! one of a body, `form` and `multipart` may be given.
+//! one of a body, `form` and `multipart` may be given. A part's `name` and `filename` are
+//! written as browsers write them (WHATWG HTML: `"` as `%22`, CR as `%0D`, LF as `%0A`, UTF-8
+//! as it is), never in RFC 2231's `name*=` form, which RFC 7578 §4.2 rules out.
 //!
 //! `auth` sets the `authorization` header: Basic (user and password, UTF-8, as RFC 7617's
 //! charset says) or Bearer; it may not be given with an `authorization` header of the call's.
@@ -253,7 +255,10 @@ impl Call {
 /// The `multipart/form-data` body of `parts`, its files opened now and streamed as the request
 /// is sent (never read whole).
 async fn multipart_form(parts: Vec<PartSpec>) -> Result<reqwest::multipart::Form> {
-    let mut form = reqwest::multipart::Form::new();
+    // Names are escaped here (see [`form_data_escape`]), so reqwest writes them as they are:
+    // its default would switch a name to RFC 2231's `name*=utf-8''...`, which RFC 7578 §4.2
+    // forbids and servers misread.
+    let mut form = reqwest::multipart::Form::new().percent_encode_noop();
     for spec in parts {
         let mut part = match spec.content {
             PartContent::Value(bytes) => reqwest::multipart::Part::bytes(bytes),
@@ -270,16 +275,33 @@ async fn multipart_form(parts: Vec<PartSpec>) -> Result<reqwest::multipart::Form
             }
         };
         if let Some(name) = spec.filename {
-            part = part.file_name(name);
+            part = part.file_name(form_data_escape(&name));
         }
         if let Some(content_type) = spec.content_type {
             part = part.mime_str(&content_type).map_err(|e| {
                 Error::new(format!("multipart: content_type '{content_type}': {e}"))
             })?;
         }
-        form = form.part(spec.name, part);
+        form = form.part(form_data_escape(&spec.name), part);
     }
     Ok(form)
+}
+
+/// A part's `name` or `filename` as the WHATWG HTML standard writes it in a
+/// `Content-Disposition` (what browsers, and Python's urllib3 in its default "html5" mode,
+/// send): `"` as `%22`, CR as `%0D`, LF as `%0A`, everything else (UTF-8 included) as it is.
+/// A raw CR or LF would end the header line and let a file name inject part headers.
+fn form_data_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("%22"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether `target` starts with a URL scheme (`https:`, `http:`, `ftp:`, ...).
