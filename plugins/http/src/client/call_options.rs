@@ -512,7 +512,7 @@ mod tests {
                 ("name", "a".into()),
                 ("file", "/dev/null".into())
             ]))
-            .contains("cannot read /dev/null: it is not a regular file")
+            .contains("cannot read /dev/null: it is a character device, not a regular file")
         );
         assert!(
             bad(map(vec![
