@@ -52,6 +52,7 @@ mod certs;
 mod download;
 mod errors;
 mod options;
+mod redirects;
 mod request;
 mod response;
 mod stream;
@@ -153,11 +154,7 @@ impl Recipe {
     fn make(&self, decompress: bool, only_ours: bool) -> reqwest::Result<reqwest::Client> {
         let mut builder = reqwest::Client::builder()
             .default_headers(self.headers.clone())
-            .redirect(if self.max_redirects == 0 {
-                reqwest::redirect::Policy::none()
-            } else {
-                reqwest::redirect::Policy::limited(self.max_redirects)
-            })
+            .redirect(redirects::policy(self.max_redirects))
             .tls_danger_accept_invalid_certs(self.insecure)
             .gzip(decompress)
             .brotli(decompress)

@@ -195,15 +195,25 @@ impl Call {
             connect_timeout: client.connect_timeout,
             max_redirects: client.max_redirects,
         };
-        let sent = match (delivery == Delivery::Stream, timeout) {
-            (true, Some(limit)) => tokio::time::timeout(limit, request.send())
-                .await
-                .map_err(|_| stream_context().timed_out("the response headers"))?,
-            _ => request.send().await,
-        };
-        let response = sent.map_err(|e| errors::describe(&e, &cx))?;
+        let (sent, followed) = super::redirects::tracking(async {
+            match (delivery == Delivery::Stream, timeout) {
+                (true, Some(limit)) => tokio::time::timeout(limit, request.send()).await.ok(),
+                _ => Some(request.send().await),
+            }
+        })
+        .await;
+        let sent = sent.ok_or_else(|| stream_context().timed_out("the response headers"))?;
+        let response = sent.map_err(|e| match &followed {
+            // A redirect was followed: the failure is at its target (not for a redirect
+            // error, which is about the chain as a whole).
+            Some(at) if !e.is_redirect() => errors::describe(&e, &Context { url: at, ..cx }),
+            _ => errors::describe(&e, &cx),
+        })?;
         // reqwest keeps the body until the request is done (a 307 resends it): it is gone now.
         drop(self.body_charge);
+        // The body comes from where the redirects led: its failures name that server.
+        let url = response.url().clone();
+        let cx = Context { url: &url, ..cx };
         match delivery {
             Delivery::Buffered => {
                 let limit = BodyLimit::new(max_body, self.memory_limit);
@@ -214,7 +224,10 @@ impl Call {
                 let line_limit = BodyLimit::new(max_body, self.memory_limit);
                 Ok(Value::Object(ResponseStream::open(
                     response,
-                    stream_context(),
+                    StreamContext {
+                        url: url.clone(),
+                        ..stream_context()
+                    },
                     line_limit,
                     self.memory_limit,
                     self.json,
