@@ -24,6 +24,12 @@ Routes:
   GET  /compressed?coding=C       TEXT compressed with C (gzip, br, zstd, deflate); 406 unless
                                   the request's accept-encoding names C
   GET  /bomb?coding=gzip&mib=N    N MiB of zeros, gzip-compressed (a small body that expands)
+  GET  /encoded?codings=A,B       TEXT encoded with A, then B ("Content-Encoding: A, B"), not
+                                  checking accept-encoding; "deflate-raw" is raw deflate (no
+                                  zlib header) sent as "deflate"
+  GET  /zstd-window?log=N&kib=K   K KiB (default 64) of TEXT as one zstd frame whose header asks
+                                  for a window of 2^N bytes (no content size, so the window
+                                  descriptor is what a decoder must honour)
   GET  /cookies/set               two Set-Cookie headers
   GET  /cookies/check             {"cookie": <the Cookie header or null>}
 """
@@ -230,6 +236,33 @@ async def bomb(request: web.Request) -> web.Response:
                                             "Content-Type": "application/octet-stream"})
 
 
+async def encoded(request: web.Request) -> web.Response:
+    data, names = TEXT, []
+    for coding in request.query["codings"].split(","):
+        if coding == "deflate-raw":
+            packer = zlib.compressobj(wbits=-15)
+            data = packer.compress(data) + packer.flush()
+            names.append("deflate")
+        else:
+            data = compress(coding, data)
+            names.append(coding)
+    return web.Response(body=data, headers={"Content-Encoding": ", ".join(names),
+                                            "Content-Type": "text/plain"})
+
+
+async def zstd_window(request: web.Request) -> web.Response:
+    log = int(request.query["log"])
+    size = int(request.query.get("kib", "64")) * 1024
+    data = (TEXT * (size // len(TEXT) + 1))[:size]
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=log,
+                                                            write_content_size=False)
+    packer = zstandard.ZstdCompressor(compression_params=params)
+    stream = packer.compressobj()
+    body = stream.compress(data) + stream.flush()
+    return web.Response(body=body, headers={"Content-Encoding": "zstd",
+                                            "Content-Type": "text/plain"})
+
+
 async def cookies_set(request: web.Request) -> web.Response:
     response = web.json_response({"set": 2})
     response.headers.add("Set-Cookie", "session=abc123; Path=/; HttpOnly")
@@ -254,6 +287,8 @@ async def serve(port: int, lifetime: float) -> None:
     app.router.add_route("*", "/multipart", multipart)
     app.router.add_route("*", "/compressed", compressed)
     app.router.add_route("*", "/bomb", bomb)
+    app.router.add_route("*", "/encoded", encoded)
+    app.router.add_route("*", "/zstd-window", zstd_window)
     app.router.add_route("*", "/cookies/set", cookies_set)
     app.router.add_route("*", "/cookies/check", cookies_check)
     runner = web.AppRunner(app, access_log=None)

@@ -33,29 +33,29 @@ use std::path::{Path, PathBuf};
 use assay_sdk::{Error, Result, Value};
 use tokio::io::AsyncWriteExt as _;
 
+use super::decode::{Body, Plan};
 use super::errors::{self, Context};
 
 /// Writes `response`'s body to `path` (at most `max_body` bytes when given) and returns the
 /// response table with `bytes` instead of `body`.
 pub(crate) async fn save(
-    mut response: reqwest::Response,
+    response: reqwest::Response,
+    plan: Option<Plan>,
     path: &Path,
     max_body: Option<u64>,
+    memory_limit: Option<u64>,
     cx: &Context<'_>,
 ) -> Result<Value> {
     let mut out = super::response::head(&response);
-    if let (Some(max), Some(announced)) = (max_body, response.content_length())
+    let mut body = Body::new(response, plan, memory_limit);
+    if let (Some(max), Some(announced)) = (max_body, body.announced())
         && announced > max
     {
         return Err(too_large(cx, max));
     }
     let mut sink = Sink::open(path).await?;
     let mut written: u64 = 0;
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| errors::describe(&e, cx))?
-    {
+    while let Some(chunk) = body.chunk(cx).await? {
         written += chunk.len() as u64;
         if max_body.is_some_and(|max| written > max) {
             return Err(too_large(cx, max_body.unwrap_or_default()));

@@ -16,7 +16,7 @@
 
 use assay_sdk::{Args, Callback, Error, Result, Value};
 use reqwest::Method;
-use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_TYPE, HeaderValue};
 
 use super::HttpClient;
 use super::call_options::{Auth, Delivery, PartContent, PartSpec, RequestSpec};
@@ -149,9 +149,19 @@ impl Call {
         let (timeout, default_timeout) = total_timeout(self.spec.timeout, client.timeout);
         let max_body = self.spec.max_body.or(client.max_body);
         let delivery = self.spec.delivery;
-        let mut request = client
-            .reqwest(self.spec.decompress)?
-            .request(self.method, url.clone());
+        let decompress = self.spec.decompress;
+        let mut request = client.reqwest()?.request(self.method, url.clone());
+        // The plugin decodes (see `decode`): it says which codings it takes, unless the call or
+        // the client names its own.
+        if decompress
+            && !self.spec.headers.contains_key(ACCEPT_ENCODING)
+            && !client.recipe.headers.contains_key(ACCEPT_ENCODING)
+        {
+            request = request.header(
+                ACCEPT_ENCODING,
+                HeaderValue::from_static(super::decode::ACCEPT_ENCODING),
+            );
+        }
         // A stream's limit is on each wait (see `stream`), not on the whole response.
         if let (Some(t), false) = (timeout, delivery == Delivery::Stream) {
             request = request.timeout(t);
@@ -203,7 +213,7 @@ impl Call {
         })
         .await;
         let sent = sent.ok_or_else(|| stream_context().timed_out("the response headers"))?;
-        let response = sent.map_err(|e| match &followed {
+        let mut response = sent.map_err(|e| match &followed {
             // A redirect was followed: the failure is at its target (not for a redirect
             // error, which is about the chain as a whole).
             Some(at) if !e.is_redirect() => errors::describe(&e, &Context { url: at, ..cx }),
@@ -214,16 +224,21 @@ impl Call {
         // The body comes from where the redirects led: its failures name that server.
         let url = response.url().clone();
         let cx = Context { url: &url, ..cx };
+        let plan = super::decode::prepare(&mut response, decompress, &cx)?;
         match delivery {
             Delivery::Buffered => {
                 let limit = BodyLimit::new(max_body, self.memory_limit);
-                super::response::read(response, limit, self.memory_limit, self.json, &cx).await
+                super::response::read(response, plan, limit, self.memory_limit, self.json, &cx)
+                    .await
             }
-            Delivery::File(path) => super::download::save(response, &path, max_body, &cx).await,
+            Delivery::File(path) => {
+                super::download::save(response, plan, &path, max_body, self.memory_limit, &cx).await
+            }
             Delivery::Stream => {
                 let line_limit = BodyLimit::new(max_body, self.memory_limit);
                 Ok(Value::Object(ResponseStream::open(
                     response,
+                    plan,
                     StreamContext {
                         url: url.clone(),
                         ..stream_context()

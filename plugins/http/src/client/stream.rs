@@ -36,6 +36,7 @@ use reqwest::Url;
 use reqwest::header::HeaderMap;
 use tokio::sync::{Mutex, Notify};
 
+use super::decode::{Body, Plan};
 use super::errors::{self, Context};
 use super::options::BodyLimit;
 use crate::budget::{Buffer, Charge};
@@ -96,7 +97,7 @@ pub struct ResponseStream {
 }
 
 struct State {
-    response: Option<reqwest::Response>,
+    response: Option<Body>,
     /// Bytes read but not yet returned (the start of the next line).
     pending: Vec<u8>,
     /// How much of `pending` is known to hold no newline.
@@ -140,6 +141,7 @@ impl State {
 impl ResponseStream {
     pub(crate) fn open(
         response: reqwest::Response,
+        plan: Option<Plan>,
         context: StreamContext,
         line_limit: BodyLimit,
         memory_limit: Option<u64>,
@@ -154,7 +156,7 @@ impl ResponseStream {
             memory_limit,
             json,
             state: Mutex::new(State {
-                response: Some(response),
+                response: Some(Body::new(response, plan, memory_limit)),
                 pending: Vec::new(),
                 scanned: 0,
                 charge: Charge::new(memory_limit),
@@ -175,14 +177,14 @@ impl ResponseStream {
         let Some(response) = state.response.as_mut() else {
             return Ok(None);
         };
+        let cx = self.context.cx();
         let chunk = async {
             match self.context.timeout {
-                Some(limit) => tokio::time::timeout(limit, response.chunk())
+                Some(limit) => tokio::time::timeout(limit, response.chunk(&cx))
                     .await
                     .map_err(|_| self.context.timed_out("more of the body"))?,
-                None => response.chunk().await,
+                None => response.chunk(&cx).await,
             }
-            .map_err(|e| errors::describe(&e, &self.context.cx()))
         };
         let outcome = tokio::select! {
             got = chunk => Some(got),
