@@ -32,6 +32,7 @@ Routes:
                                   descriptor is what a decoder must honour)
   GET  /cookies/set               two Set-Cookie headers
   GET  /cookies/check             {"cookie": <the Cookie header or null>}
+  GET  /cookies/many?round=K&n=N&size=S   N new cookies r<K>c<i>, each S bytes of value
 """
 
 from __future__ import annotations
@@ -270,6 +271,14 @@ async def cookies_set(request: web.Request) -> web.Response:
     return response
 
 
+async def cookies_many(request: web.Request) -> web.Response:
+    round_, n, size = (int(request.query[k]) for k in ("round", "n", "size"))
+    response = web.json_response({"set": n})
+    for i in range(n):
+        response.headers.add("Set-Cookie", f"r{round_}c{i}={'v' * size}; Path=/")
+    return response
+
+
 async def cookies_check(request: web.Request) -> web.Response:
     return web.json_response({"cookie": request.headers.get("Cookie")})
 
@@ -291,7 +300,10 @@ async def serve(port: int, lifetime: float) -> None:
     app.router.add_route("*", "/zstd-window", zstd_window)
     app.router.add_route("*", "/cookies/set", cookies_set)
     app.router.add_route("*", "/cookies/check", cookies_check)
-    runner = web.AppRunner(app, access_log=None)
+    app.router.add_route("*", "/cookies/many", cookies_many)
+    # Header fields up to 1 MiB (aiohttp's default is 8 KiB): /cookies/many's cookies come back
+    # in one Cookie header of up to 50 x 4 KB.
+    runner = web.AppRunner(app, access_log=None, max_field_size=1 << 20, max_line_size=1 << 20)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()

@@ -39,7 +39,9 @@
 //!   plugin load: reading the system's roots costs milliseconds); its connections are pooled.
 //!   It keeps no cookies; `http.client{cookies = true}` keeps a jar across its own requests
 //!   (RFC 6265 rules: domain, path, expiry, `Secure`; public suffixes refused), as a
-//!   `requests.Session` does. The jar lives as long as the client.
+//!   `requests.Session` does. The jar lives as long as the client, and is bounded as RFC 6265
+//!   §6.1 allows: cookies over 4096 bytes are ignored, and past 50 per domain or 3000 in all
+//!   the least recently used are evicted (see `jar`).
 //! - Compressed responses (gzip, br, deflate, zstd) are decoded, and `accept-encoding` says
 //!   so, unless a call passes `decompress = false`: then no `accept-encoding` is added (set
 //!   one in `headers` to ask for a coding), and the body and its `content-encoding` come as
@@ -53,6 +55,7 @@ mod certs;
 mod decode;
 mod download;
 mod errors;
+mod jar;
 mod options;
 mod redirects;
 mod request;
@@ -144,7 +147,7 @@ struct Recipe {
     identity: Option<reqwest::Identity>,
     proxy: Option<reqwest::Proxy>,
     connect_timeout: Option<Duration>,
-    jar: Option<Arc<reqwest::cookie::Jar>>,
+    jar: Option<Arc<jar::BoundedJar>>,
 }
 
 impl Recipe {
@@ -208,9 +211,7 @@ impl HttpClient {
             identity,
             proxy: spec.proxy.clone(),
             connect_timeout,
-            jar: spec
-                .cookies
-                .then(|| Arc::new(reqwest::cookie::Jar::default())),
+            jar: spec.cookies.then(|| Arc::new(jar::BoundedJar::default())),
         };
         // The platform verifier refuses to start on a system with no root certificates at all;
         // such a system can still reach servers whose CA is in ca_cert (and plain http).
