@@ -212,7 +212,15 @@ impl Call {
             }
         })
         .await;
-        let sent = sent.ok_or_else(|| stream_context().timed_out("the response headers"))?;
+        let sent = sent.ok_or_else(|| {
+            // After a redirect, the server that kept us waiting is the redirect's target.
+            let at = followed.clone().unwrap_or_else(|| url.clone());
+            StreamContext {
+                url: at,
+                ..stream_context()
+            }
+            .timed_out("the response headers")
+        })?;
         let mut response = sent.map_err(|e| match &followed {
             // A redirect was followed: the failure is at its target (not for a redirect
             // error, which is about the chain as a whole).
