@@ -14,6 +14,9 @@
 //!   leaves the whole body as sent, with its `content-encoding`, as `fetch` does.
 //! - A decoded response has no `content-encoding` and no `content-length` (they described the
 //!   bytes sent), as with reqwest, `fetch` and requests.
+//! - A body with no bytes at all is empty whatever its `content-encoding` says: the answer to
+//!   a `HEAD` request (which keeps its `content-encoding` and `content-length`, describing what
+//!   a `GET` would get), a 204, a 304.
 //! - zstd: a frame's window is memory the decoder keeps while it reads the frame (outside the
 //!   script's accounting), so it is bounded: at most 8 MiB, the limit RFC 9659 sets for HTTP
 //!   (Chrome and Firefox enforce it too), and never more than the script's memory limit. The
@@ -28,6 +31,8 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context as TaskContext, Poll, ready};
 
 use assay_sdk::{Error, Result, files::describe_size};
@@ -128,7 +133,9 @@ pub(crate) fn prepare(
     decompress: bool,
     cx: &Context<'_>,
 ) -> Result<Option<Plan>> {
-    if !decompress {
+    // No body (HEAD, 204, 304, `content-length: 0`): nothing to decode, and the headers
+    // still describe what a GET would get.
+    if !decompress || response.content_length() == Some(0) {
         return Ok(None);
     }
     let Some(codings) = codings(response.headers()).map_err(|why| {
@@ -159,6 +166,9 @@ pub(crate) enum Body {
         blocks: ReaderStream<Reader>,
         /// The `content-encoding` undone, for messages.
         named: String,
+        /// Set once a byte of the body has arrived: a body without any is empty, not a
+        /// truncated encoding.
+        arrived: Arc<AtomicBool>,
     },
 }
 
@@ -173,7 +183,16 @@ impl Body {
         let Some(plan) = plan else {
             return Body::AsSent(response);
         };
-        let sent = response.bytes_stream().map_err(io::Error::other);
+        let arrived = Arc::new(AtomicBool::new(false));
+        let seen = arrived.clone();
+        let sent = response
+            .bytes_stream()
+            .inspect_ok(move |bytes| {
+                if !bytes.is_empty() {
+                    seen.store(true, Ordering::Relaxed);
+                }
+            })
+            .map_err(io::Error::other);
         let mut reader: Reader = Box::pin(StreamReader::new(sent));
         // The last coding applied is the first undone.
         for coding in plan.codings.into_iter().rev() {
@@ -182,6 +201,7 @@ impl Body {
         Body::Decoded {
             blocks: ReaderStream::with_capacity(reader, BLOCK),
             named: plan.named,
+            arrived,
         }
     }
 
@@ -198,9 +218,14 @@ impl Body {
     pub(crate) async fn chunk(&mut self, cx: &Context<'_>) -> Result<Option<Bytes>> {
         match self {
             Body::AsSent(response) => response.chunk().await.map_err(|e| errors::describe(&e, cx)),
-            Body::Decoded { blocks, named } => match blocks.next().await {
+            Body::Decoded {
+                blocks,
+                named,
+                arrived,
+            } => match blocks.next().await {
                 None => Ok(None),
                 Some(Ok(block)) => Ok(Some(block)),
+                Some(Err(_)) if !arrived.load(Ordering::Relaxed) => Ok(None),
                 Some(Err(e)) => Err(decode_error(&e, named, cx)),
             },
         }

@@ -18,7 +18,7 @@ use crate::{Peer, succeeded};
 const MIB: usize = 1 << 20;
 
 /// A loopback listener running `handle` for each connection on its own thread; the port.
-fn listen(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
+pub(crate) fn listen(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
     let handle = Arc::new(handle);

@@ -31,6 +31,16 @@ fn stacked_and_raw_deflate_codings_are_decoded() {
           for piece in function() return stream:read() end do pieces[#pieces + 1] = piece end
           assert.eq(table.concat(pieces), text, codings)
         end
+        -- No body at all (HEAD): empty, whatever the content-encoding, which is kept.
+        for _, codings in ipairs({"gzip", "gzip,gzip", "deflate", "deflate-raw", "br", "zstd"}) do
+          local head = http.request("HEAD", base .. "/encoded?codings=" .. codings)
+          assert.eq(head.status, 200, codings)
+          assert.eq(head.body, "", codings)
+          assert(head.headers["content-encoding"], codings)
+          local stream <close> = http.request("HEAD", base .. "/encoded?codings=" .. codings,
+            {stream = true})
+          assert.is_nil(stream:read(), codings)
+        end
         local raw = http.get(base .. "/encoded?codings=gzip,gzip", {decompress = false})
         assert.eq(raw.headers["content-encoding"], "gzip, gzip")
         assert.raises(function() http.get(base .. "/encoded?codings=gzip,gzip,gzip,gzip") end,
@@ -96,4 +106,24 @@ fn zstd_windows_are_bounded() {
         &[("PEER", &peer.url("http"))],
     );
     succeeded(&run);
+}
+
+/// A chunked body with no bytes at all, labelled gzip: empty, not "unexpected end of file".
+#[test]
+fn an_empty_chunked_body_is_empty_whatever_its_coding() {
+    use std::io::{Read as _, Write as _};
+    let port = crate::bounds::listen(|mut stream| {
+        let mut request = [0u8; 4096];
+        let _ = stream.read(&mut request);
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\
+              Connection: close\r\n\r\n0\r\n\r\n",
+        );
+    });
+    let code = r#"
+        local resp = http.get("http://127.0.0.1:" .. env.get("PORT") .. "/")
+        assert.eq(resp.status, 200)
+        assert.eq(resp.body, "")
+        print("ok")"#;
+    succeeded(&lua(code, &[("PORT", &port.to_string())]));
 }
