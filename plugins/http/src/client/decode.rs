@@ -308,24 +308,29 @@ impl AsyncRead for Sniff {
             let Some(source) = this.source.as_mut() else {
                 return Poll::Ready(Err(io::Error::other("the body's decoder was lost")));
             };
-            let mut ended = false;
-            if let Decision::Need(total) = (this.choose)(&this.head, false)? {
-                let mut scratch = [0u8; 32];
-                let want = total
-                    .saturating_sub(this.head.len())
-                    .clamp(1, scratch.len());
-                let mut read = ReadBuf::new(&mut scratch[..want]);
-                ready!(source.as_mut().poll_read(cx, &mut read))?;
-                if !read.filled().is_empty() {
-                    this.head.extend_from_slice(read.filled());
-                    continue;
+            let make = match (this.choose)(&this.head, false)? {
+                Decision::Decode(make) => make,
+                Decision::Need(total) => {
+                    let mut scratch = [0u8; 32];
+                    let want = total
+                        .saturating_sub(this.head.len())
+                        .clamp(1, scratch.len());
+                    let mut read = ReadBuf::new(&mut scratch[..want]);
+                    ready!(source.as_mut().poll_read(cx, &mut read))?;
+                    if !read.filled().is_empty() {
+                        this.head.extend_from_slice(read.filled());
+                        continue;
+                    }
+                    // The body ended first: the chooser decides on what there is.
+                    match (this.choose)(&this.head, true)? {
+                        Decision::Decode(make) => make,
+                        Decision::Need(_) => {
+                            return Poll::Ready(Err(io::Error::other(
+                                "the body ends before its coding's header",
+                            )));
+                        }
+                    }
                 }
-                ended = true;
-            }
-            let Decision::Decode(make) = (this.choose)(&this.head, ended)? else {
-                return Poll::Ready(Err(io::Error::other(
-                    "the body ends before its coding's header",
-                )));
             };
             let source = this
                 .source
