@@ -91,7 +91,8 @@ impl Inner {
         for key in keys {
             self.used.insert(key, now);
         }
-        HeaderValue::from_str(&pairs.join("; ")).ok()
+        // Bytes as received (a value may hold obs-text), as reqwest's own jar sends them.
+        HeaderValue::from_bytes(pairs.join("; ").as_bytes()).ok()
     }
 
     /// Evicts expired cookies, then the least recently used past [`MAX_PER_DOMAIN`] in a
