@@ -10,6 +10,11 @@
 //! type is checked on the open descriptor, so a path swapped between a check and the open
 //! cannot slip through.
 //!
+//! [`special_for_writing`] is the other direction: a path about to be replaced by an atomic
+//! write (temporary file, rename) that names a character device or a FIFO (`/dev/null`,
+//! `/dev/stdout`, a named pipe) is written in place instead, as `> /dev/null` and
+//! `curl -o /dev/null` do; replacing it would put a regular file where the device was.
+//!
 //! [`read_capped`] is for the one place a stream is wanted: the script a user names on the
 //! command line may be a pipe (`assay <(generate)`); it is still never read past its cap.
 
@@ -73,6 +78,73 @@ pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
         return Err(too_large(path, max));
     }
     read_at_most(file, path, max, meta.len())
+}
+
+/// The regular file at `path` (symlinks followed), opened for reading in blocking mode, and its
+/// metadata: for a caller that streams it (an upload, a digest). A FIFO, a device, a socket or
+/// a directory is refused by name without blocking: the type is read from the descriptor
+/// opened non-blocking, so the file streamed is the file checked.
+pub fn open_regular(path: &Path) -> Result<(File, std::fs::Metadata), ReadError> {
+    let (file, meta) = open(path)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular {
+            path: path.to_owned(),
+            kind: kind_of(&meta.file_type()),
+        });
+    }
+    set_blocking(&file).map_err(|source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok((file, meta))
+}
+
+/// When `path` (symlinks followed by the kernel, so `/dev/stdout` reaches the descriptor it
+/// names) is a character device or a FIFO: that file opened for writing, to be written in place
+/// (`/dev/null`, a terminal, a pipe). `None` when it is a regular file or does not exist: the
+/// caller replaces it atomically. A directory, a block device or a socket is an error naming
+/// its type (a block device is never overwritten by a script's write).
+///
+/// A FIFO is opened without waiting for a reader: with none, the error says so, where a plain
+/// open would block the caller (and the runtime with it) until one comes. Once open the file
+/// is in blocking mode: a slow reader slows the writer, as with `>`.
+pub fn special_for_writing(path: &Path) -> std::io::Result<Option<File>> {
+    use std::io::{Error, ErrorKind};
+    use std::os::unix::fs::FileTypeExt;
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return Ok(None);
+    }
+    if kind.is_dir() {
+        return Err(Error::new(ErrorKind::IsADirectory, "it is a directory"));
+    }
+    if !kind.is_char_device() && !kind.is_fifo() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "it is {}; only a regular file, a character device or a FIFO is written",
+                kind_of(&kind)
+            ),
+        ));
+    }
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ENXIO) && kind.is_fifo() {
+                Error::new(ErrorKind::BrokenPipe, "it is a FIFO with no reader")
+            } else {
+                e
+            }
+        })?;
+    set_blocking(&file)?;
+    Ok(Some(file))
 }
 
 /// Like [`read_regular`], as UTF-8 text.
@@ -215,6 +287,67 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
         let err = read_regular(&link, 1 << 20).expect_err("symlink to a device");
         assert!(err.to_string().contains("a character device"), "{err}");
+    }
+
+    #[test]
+    fn open_regular_refuses_a_fifo_without_blocking_and_streams_a_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("fifo");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let err = open_regular(&fifo).expect_err("fifo");
+        assert!(err.to_string().contains("it is a FIFO"), "{err}");
+        let err = open_regular(Path::new("/dev/null")).expect_err("device");
+        assert!(err.to_string().contains("a character device"), "{err}");
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, b"hello").expect("write");
+        let (mut file, meta) = open_regular(&path).expect("regular");
+        assert_eq!(meta.len(), 5);
+        let mut text = String::new();
+        file.read_to_string(&mut text).expect("read");
+        assert_eq!(text, "hello");
+    }
+
+    #[test]
+    fn special_files_are_written_in_place_and_others_replaced() {
+        use std::io::Write as _;
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(
+            special_for_writing(&dir.path().join("new"))
+                .expect("new")
+                .is_none()
+        );
+        let regular = dir.path().join("a.txt");
+        std::fs::write(&regular, b"x").expect("write");
+        assert!(special_for_writing(&regular).expect("regular").is_none());
+        let mut null = special_for_writing(Path::new("/dev/null"))
+            .expect("/dev/null")
+            .expect("in place");
+        null.write_all(b"gone").expect("write");
+        let kind = std::fs::metadata("/dev/null").expect("stat").file_type();
+        assert!(kind.is_char_device());
+        let err = special_for_writing(dir.path()).expect_err("folder");
+        assert_eq!(err.to_string(), "it is a directory");
+        let fifo = dir.path().join("fifo");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let err = special_for_writing(&fifo).expect_err("no reader");
+        assert_eq!(err.to_string(), "it is a FIFO with no reader");
+        let reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .expect("reader");
+        let mut writer = special_for_writing(&fifo).expect("fifo").expect("in place");
+        writer.write_all(b"through").expect("write");
+        drop(writer);
+        let mut got = String::new();
+        set_blocking(&reader).expect("blocking");
+        (&reader).read_to_string(&mut got).expect("read");
+        assert_eq!(got, "through");
     }
 
     #[test]

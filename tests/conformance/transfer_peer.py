@@ -18,13 +18,21 @@ Routes:
   GET  /basic                     200 {"user"} for Basic USER:PASSWORD (below), else 401
   GET  /bearer                    200 for "Bearer TOKEN", else 401
   POST /form                      the urlencoded body parsed: {"fields": {k: [v, ...]}}
-  POST /multipart                 each part: {name, filename, content_type, size, sha256,
+  POST /multipart                 each part: {name, filename, content_type, disposition (the
+                                  raw Content-Disposition), headers (how many), size, sha256,
                                   text (for small parts)}; files are read in chunks
   GET  /compressed?coding=C       TEXT compressed with C (gzip, br, zstd, deflate); 406 unless
                                   the request's accept-encoding names C
   GET  /bomb?coding=gzip&mib=N    N MiB of zeros, gzip-compressed (a small body that expands)
+  GET  /encoded?codings=A,B       TEXT encoded with A, then B ("Content-Encoding: A, B"), not
+                                  checking accept-encoding; "deflate-raw" is raw deflate (no
+                                  zlib header) sent as "deflate"
+  GET  /zstd-window?log=N&kib=K   K KiB (default 64) of TEXT as one zstd frame whose header asks
+                                  for a window of 2^N bytes (no content size, so the window
+                                  descriptor is what a decoder must honour)
   GET  /cookies/set               two Set-Cookie headers
   GET  /cookies/check             {"cookie": <the Cookie header or null>}
+  GET  /cookies/many?round=K&n=N&size=S   N new cookies r<K>c<i>, each S bytes of value
 """
 
 from __future__ import annotations
@@ -191,6 +199,8 @@ async def multipart(request: web.Request) -> web.Response:
             "name": part.name,
             "filename": part.filename,
             "content_type": part.headers.get("Content-Type"),
+            "disposition": part.headers.get("Content-Disposition"),
+            "headers": len(part.headers),
             "size": size,
             "sha256": digest.hexdigest(),
             "text": head.decode("utf-8", errors="replace") if size <= 256 else None,
@@ -227,10 +237,45 @@ async def bomb(request: web.Request) -> web.Response:
                                             "Content-Type": "application/octet-stream"})
 
 
+async def encoded(request: web.Request) -> web.Response:
+    data, names = TEXT, []
+    for coding in request.query["codings"].split(","):
+        if coding == "deflate-raw":
+            packer = zlib.compressobj(wbits=-15)
+            data = packer.compress(data) + packer.flush()
+            names.append("deflate")
+        else:
+            data = compress(coding, data)
+            names.append(coding)
+    return web.Response(body=data, headers={"Content-Encoding": ", ".join(names),
+                                            "Content-Type": "text/plain"})
+
+
+async def zstd_window(request: web.Request) -> web.Response:
+    log = int(request.query["log"])
+    size = int(request.query.get("kib", "64")) * 1024
+    data = (TEXT * (size // len(TEXT) + 1))[:size]
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=log,
+                                                            write_content_size=False)
+    packer = zstandard.ZstdCompressor(compression_params=params)
+    stream = packer.compressobj()
+    body = stream.compress(data) + stream.flush()
+    return web.Response(body=body, headers={"Content-Encoding": "zstd",
+                                            "Content-Type": "text/plain"})
+
+
 async def cookies_set(request: web.Request) -> web.Response:
     response = web.json_response({"set": 2})
     response.headers.add("Set-Cookie", "session=abc123; Path=/; HttpOnly")
     response.headers.add("Set-Cookie", "theme=dark; Expires=Wed, 21 Oct 2037 07:28:00 GMT; Path=/")
+    return response
+
+
+async def cookies_many(request: web.Request) -> web.Response:
+    round_, n, size = (int(request.query[k]) for k in ("round", "n", "size"))
+    response = web.json_response({"set": n})
+    for i in range(n):
+        response.headers.add("Set-Cookie", f"r{round_}c{i}={'v' * size}; Path=/")
     return response
 
 
@@ -251,9 +296,14 @@ async def serve(port: int, lifetime: float) -> None:
     app.router.add_route("*", "/multipart", multipart)
     app.router.add_route("*", "/compressed", compressed)
     app.router.add_route("*", "/bomb", bomb)
+    app.router.add_route("*", "/encoded", encoded)
+    app.router.add_route("*", "/zstd-window", zstd_window)
     app.router.add_route("*", "/cookies/set", cookies_set)
     app.router.add_route("*", "/cookies/check", cookies_check)
-    runner = web.AppRunner(app, access_log=None)
+    app.router.add_route("*", "/cookies/many", cookies_many)
+    # Header fields up to 1 MiB (aiohttp's default is 8 KiB): /cookies/many's cookies come back
+    # in one Cookie header of up to 50 x 4 KB.
+    runner = web.AppRunner(app, access_log=None, max_field_size=1 << 20, max_line_size=1 << 20)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()

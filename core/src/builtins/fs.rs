@@ -130,7 +130,15 @@ pub fn follow_links(path: &Path) -> io::Result<PathBuf> {
 /// Replaces the file `target` with `data` atomically (see the module docs): a temporary file
 /// in its folder, renamed over it. A symlink at `target` would be replaced by the file, not
 /// written through: pass the path [`follow_links`] gives.
+///
+/// The atomic replacement is for regular files (and new ones). An existing character device
+/// or FIFO (`/dev/null`, a terminal, a named pipe) is written in place, as `> /dev/null` does,
+/// never replaced by a regular file; a FIFO with no reader is an error, not a wait. A directory,
+/// a block device or a socket is an error naming it (see `assay_files::special_for_writing`).
 pub fn write_atomic(target: &Path, data: &[u8]) -> io::Result<()> {
+    if let Some(mut special) = assay_files::special_for_writing(target)? {
+        return special.write_all(data);
+    }
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),

@@ -3,13 +3,13 @@
 //! The file is read [`CHUNK`] bytes at a time on a blocking thread of the plugin's runtime,
 //! so a 5 GB image hashes in constant memory (nothing of it reaches Lua) and the calling
 //! coroutine waits while others run, as `sha256sum` would. Only regular files are hashed: a
-//! FIFO or a device (`/dev/zero`) would block or never end, and is refused by name. When the
+//! FIFO or a device (`/dev/zero`) would block or never end, and is refused by name, without
+//! waiting for a FIFO's writer (`cannot read /tmp/f: it is a FIFO, not a regular file`). When the
 //! host drops the call the read stops at the next chunk; a task cancelled with `task:cancel()`
 //! does not drop its plugin call today (the host keeps it), so its hash runs to the end, and
 //! the process's exit ends it in any case. Errors name the path: `crypto.hash_file: cannot read /x: No such file or
 //! directory (os error 2)`.
 
-use std::fs::File;
 use std::io::{ErrorKind, Read as _};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,6 +28,7 @@ pub const CHUNK: usize = 256 * 1024;
 /// a blocking thread.
 pub fn hash_file(args: Args) -> impl Future<Output = Result<Value>> + Send + 'static {
     let read: Result<(PathBuf, Algorithm, Encoding)> = (|| {
+        crate::arity::at_most(&args, 3, 0)?;
         let path = PathBuf::from(args.str(1, "path")?);
         let (alg, opts) = alg_and_options(&args, 2)?;
         Ok((path, alg, Encoding::from_options(&opts)?))
@@ -64,17 +65,10 @@ pub fn digest_file(
 ) -> Result<Vec<u8>> {
     let shown = path.display();
     let failed = |e: std::io::Error| Error::new(format!("cannot read {shown}: {e}"));
-    let mut file = File::open(path).map_err(failed)?;
-    // Checked on the open file, so the file read is the file checked.
-    let kind = file.metadata().map_err(failed)?.file_type();
-    if !kind.is_file() {
-        let what = if kind.is_dir() {
-            "a directory"
-        } else {
-            "not a regular file (a device, FIFO or socket)"
-        };
-        return Err(Error::new(format!("cannot hash {shown}: it is {what}")));
-    }
+    // Opened without blocking and checked on the descriptor: a FIFO is refused by name
+    // instead of waiting for a writer, and the file read is the file checked.
+    let (mut file, _) =
+        assay_sdk::files::open_regular(path).map_err(|e| Error::new(e.to_string()))?;
     let mut hasher = alg.hasher();
     let mut buffer = vec![0u8; CHUNK];
     loop {

@@ -40,7 +40,11 @@ assert.eq(crypto.hash_file(dir .. "/data.bin", {encoding = "base64"}), crypto.ha
 assert.eq(async.spawn(crypto.hash_file, dir .. "/data.bin", "md5"):await(), crypto.hash(data, "md5"))
 assert.raises(function() crypto.hash_file(dir .. "/missing") end,
   [[crypto\.hash_file: cannot read .*/missing: No such file or directory]])
-assert.raises(function() crypto.hash_file(dir) end, [[crypto\.hash_file: cannot hash .*: it is a directory]])
+assert.raises(function() crypto.hash_file(dir) end, [[crypto\.hash_file: cannot read .*: it is a directory, not a regular file]])
+-- A FIFO nobody writes to is refused at once, not waited on (the open would block).
+assert(os.execute("mkfifo '" .. dir .. "/fifo'"))
+assert.raises(function() crypto.hash_file(dir .. "/fifo") end,
+  [[crypto\.hash_file: cannot read .*/fifo: it is a FIFO, not a regular file]])
 assert.raises(function() crypto.hash_file(nil) end, [[crypto\.hash_file: bad argument #1 'path' \(string expected, got nil\)]])
 fs.remove(dir, {recursive = true})
 

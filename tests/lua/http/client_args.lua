@@ -46,7 +46,7 @@ raises(function() http.post(url, nil, {multipart = {{name = "a", value = "v", fi
 raises(function() http.post(url, nil, {multipart = {{name = "a", file = "/nonexistent"}}}) end,
   "part 1: cannot read /nonexistent: No such file or directory")
 raises(function() http.post(url, nil, {multipart = {{name = "a", file = "/dev/zero"}}}) end,
-  "part 1: cannot read /dev/zero: it is not a regular file")
+  "part 1: cannot read /dev/zero: it is a character device, not a regular file")
 raises(function() http.post(url, nil, {multipart = {{name = "a", value = "v", type = "x"}}}) end,
   "part 1: unknown key 'type'; expected name, value, file, filename, content_type")
 raises(function() http.get(url, {output = 1}) end, "field 'output': string expected, got number")

@@ -316,17 +316,12 @@ fn part(map: &Map, sandboxed: bool) -> std::result::Result<PartSpec, String> {
 }
 
 /// A path a part streams from: a regular file that can be opened now (a FIFO would block the
-/// upload, a device never end). Checked again when the request is sent.
+/// upload, a device never end). Checked without blocking (a FIFO is refused by name, not
+/// waited on), and again when the request is sent.
 fn check_readable(path: &std::path::Path) -> std::result::Result<(), String> {
-    let shown = path.display();
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("cannot read {shown}: it is not a regular file"));
-    }
-    Ok(())
+    assay_sdk::files::open_regular(path)
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 /// A media type as a multipart part's `Content-Type` accepts it: `type/subtype` and
@@ -517,7 +512,7 @@ mod tests {
                 ("name", "a".into()),
                 ("file", "/dev/null".into())
             ]))
-            .contains("cannot read /dev/null: it is not a regular file")
+            .contains("cannot read /dev/null: it is a character device, not a regular file")
         );
         assert!(
             bad(map(vec![

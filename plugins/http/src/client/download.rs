@@ -8,6 +8,13 @@
 //! `task:cancel()` does not stop its plugin call today (the host keeps it running), so its
 //! download goes on to its end and then replaces `path` whole, as if it had not been cancelled.
 //!
+//! A target that is a character device or a FIFO (`/dev/null`, `/dev/stdout`, a named pipe)
+//! is written in place, as `curl -o /dev/null` and `> /dev/null` do, never replaced: renaming
+//! a temporary file over `/dev/null` would put a regular file where the device was. There is
+//! no temporary file then, so a failure half-way leaves what was written; a FIFO nobody reads
+//! is an error at once (`it is a FIFO with no reader`), not a wait. A directory, a block device
+//! or a socket is an error naming it.
+//!
 //! A target that is a symlink is written through, as `fs.write` and `curl -o` do: the file it
 //! leads to is replaced (its temporary file beside it) and the link stays a link.
 //!
@@ -26,36 +33,36 @@ use std::path::{Path, PathBuf};
 use assay_sdk::{Error, Result, Value};
 use tokio::io::AsyncWriteExt as _;
 
+use super::decode::{Body, Plan};
 use super::errors::{self, Context};
 
 /// Writes `response`'s body to `path` (at most `max_body` bytes when given) and returns the
 /// response table with `bytes` instead of `body`.
 pub(crate) async fn save(
-    mut response: reqwest::Response,
+    response: reqwest::Response,
+    plan: Option<Plan>,
     path: &Path,
     max_body: Option<u64>,
+    memory_limit: Option<u64>,
     cx: &Context<'_>,
 ) -> Result<Value> {
     let mut out = super::response::head(&response);
-    if let (Some(max), Some(announced)) = (max_body, response.content_length())
+    let mut body = Body::new(response, plan, memory_limit);
+    if let (Some(max), Some(announced)) = (max_body, body.announced())
         && announced > max
     {
         return Err(too_large(cx, max));
     }
-    let mut temp = TempFile::create(path).await?;
+    let mut sink = Sink::open(path).await?;
     let mut written: u64 = 0;
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| errors::describe(&e, cx))?
-    {
+    while let Some(chunk) = body.chunk(cx).await? {
         written += chunk.len() as u64;
         if max_body.is_some_and(|max| written > max) {
             return Err(too_large(cx, max_body.unwrap_or_default()));
         }
-        temp.write(&chunk).await?;
+        sink.write(&chunk).await?;
     }
-    temp.commit().await?;
+    sink.finish().await?;
     out.push(
         "bytes".into(),
         Value::Int(i64::try_from(written).unwrap_or(i64::MAX)),
@@ -73,6 +80,82 @@ fn too_large(cx: &Context<'_>, max: u64) -> Error {
 /// Bytes gathered before one write: each write of a `tokio::fs::File` is a round trip to a
 /// blocking thread, and the body arrives in chunks of a few KiB.
 const WRITE_BUFFER: usize = 1 << 20;
+
+/// Where a download goes: a temporary file renamed over the target, or the target itself when
+/// it is a character device or a FIFO.
+enum Sink {
+    Replace(TempFile),
+    InPlace {
+        file: tokio::fs::File,
+        pending: Vec<u8>,
+        shown: String,
+    },
+}
+
+impl Sink {
+    async fn open(target: &Path) -> Result<Sink> {
+        let shown = target.display().to_string();
+        let special = assay_sdk::files::special_for_writing(target).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::IsADirectory {
+                Error::new(format!("output: {shown} is a directory"))
+            } else {
+                Error::new(format!("output: cannot write {shown}: {e}"))
+            }
+        })?;
+        Ok(match special {
+            Some(file) => Sink::InPlace {
+                file: tokio::fs::File::from_std(file),
+                pending: Vec::with_capacity(WRITE_BUFFER),
+                shown,
+            },
+            None => Sink::Replace(TempFile::create(target).await?),
+        })
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        match self {
+            Sink::Replace(temp) => temp.write(bytes).await,
+            Sink::InPlace {
+                file,
+                pending,
+                shown,
+            } => {
+                pending.extend_from_slice(bytes);
+                if pending.len() >= WRITE_BUFFER {
+                    write_in_place(file, pending, shown).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn finish(self) -> Result<()> {
+        match self {
+            Sink::Replace(temp) => temp.commit().await,
+            Sink::InPlace {
+                mut file,
+                mut pending,
+                shown,
+            } => {
+                write_in_place(&mut file, &mut pending, &shown).await?;
+                // No fsync: a device or a pipe has nothing to flush to disk.
+                file.flush()
+                    .await
+                    .map_err(|e| Error::new(format!("output: cannot write {shown}: {e}")))
+            }
+        }
+    }
+}
+
+async fn write_in_place(
+    file: &mut tokio::fs::File,
+    pending: &mut Vec<u8>,
+    shown: &str,
+) -> Result<()> {
+    let written = file.write_all(pending).await;
+    pending.clear();
+    written.map_err(|e| Error::new(format!("output: cannot write {shown}: {e}")))
+}
 
 /// A temporary file beside the target; removed on drop unless committed.
 struct TempFile {

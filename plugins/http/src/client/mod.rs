@@ -39,19 +39,25 @@
 //!   plugin load: reading the system's roots costs milliseconds); its connections are pooled.
 //!   It keeps no cookies; `http.client{cookies = true}` keeps a jar across its own requests
 //!   (RFC 6265 rules: domain, path, expiry, `Secure`; public suffixes refused), as a
-//!   `requests.Session` does. The jar lives as long as the client.
+//!   `requests.Session` does. The jar lives as long as the client, and is bounded as RFC 6265
+//!   §6.1 allows: cookies over 4096 bytes are ignored, and past 50 per domain or 3000 in all
+//!   the least recently used are evicted (see `jar`).
 //! - Compressed responses (gzip, br, deflate, zstd) are decoded, and `accept-encoding` says
 //!   so, unless a call passes `decompress = false`: then no `accept-encoding` is added (set
 //!   one in `headers` to ask for a coding), and the body and its `content-encoding` come as
 //!   the server sent them. `max_body` bounds the decoded body, so a small compressed body
-//!   cannot expand past it.
+//!   cannot expand past it. The plugin decodes, not reqwest: stacked codings (`gzip, gzip`),
+//!   raw deflate, and zstd windows bounded by RFC 9659 and the memory limit (see `decode`).
 //! - `output`, `stream`, `auth`, `form`, `multipart`: see `download`, `stream`, `request`.
 
 mod call_options;
 mod certs;
+mod decode;
 mod download;
 mod errors;
+mod jar;
 mod options;
+mod redirects;
 mod request;
 mod response;
 mod stream;
@@ -79,8 +85,8 @@ pub fn register(http: &mut Global) {
         });
     }
     http.async_function("client", |args: Args| {
-        let spec = args
-            .options(1, "opts")
+        let spec = crate::arity::at_most(&args, 1, 0)
+            .and_then(|()| args.options(1, "opts"))
             .and_then(|opts| ClientSpec::read(&opts))
             .and_then(|spec| {
                 if assay_sdk::host::sandboxed() {
@@ -117,10 +123,8 @@ fn default_client() -> Result<Arc<HttpClient>> {
 /// An HTTP client: a reqwest client (pooled connections, TLS set-up) and the defaults its
 /// requests start from. Lua sees it as `http.Client`.
 pub struct HttpClient {
-    /// Decodes compressed responses (and says so in `accept-encoding`).
+    /// Never decodes bodies itself: the plugin does (see `decode`).
     inner: reqwest::Client,
-    /// The same client without decoding, for `decompress = false`: made at its first use.
-    raw: OnceLock<reqwest::Client>,
     recipe: Recipe,
     base_url: Option<Url>,
     /// The client's `timeout` (each call's own wins; unset, the default applies).
@@ -134,8 +138,7 @@ pub struct HttpClient {
     has_content_type: bool,
 }
 
-/// What a reqwest client of this `HttpClient` is made from: both (decoding and raw) share it,
-/// and the cookie jar.
+/// What the reqwest client of this `HttpClient` is made from.
 struct Recipe {
     headers: reqwest::header::HeaderMap,
     max_redirects: usize,
@@ -144,25 +147,21 @@ struct Recipe {
     identity: Option<reqwest::Identity>,
     proxy: Option<reqwest::Proxy>,
     connect_timeout: Option<Duration>,
-    jar: Option<Arc<reqwest::cookie::Jar>>,
-    /// Trust `roots` only: the system has no root certificates (see [`HttpClient::build`]).
-    only_ours: std::sync::atomic::AtomicBool,
+    jar: Option<Arc<jar::BoundedJar>>,
 }
 
 impl Recipe {
-    fn make(&self, decompress: bool, only_ours: bool) -> reqwest::Result<reqwest::Client> {
+    fn make(&self, only_ours: bool) -> reqwest::Result<reqwest::Client> {
         let mut builder = reqwest::Client::builder()
             .default_headers(self.headers.clone())
-            .redirect(if self.max_redirects == 0 {
-                reqwest::redirect::Policy::none()
-            } else {
-                reqwest::redirect::Policy::limited(self.max_redirects)
-            })
+            .redirect(redirects::policy(self.max_redirects))
             .tls_danger_accept_invalid_certs(self.insecure)
-            .gzip(decompress)
-            .brotli(decompress)
-            .zstd(decompress)
-            .deflate(decompress);
+            // The plugin decodes bodies (see `decode`): reqwest's decoder would leave stacked
+            // codings encoded, refuse raw deflate and let zstd windows ignore the memory limit.
+            .gzip(false)
+            .brotli(false)
+            .zstd(false)
+            .deflate(false);
         builder = if only_ours {
             builder.tls_certs_only(self.roots.clone())
         } else {
@@ -181,13 +180,6 @@ impl Recipe {
             builder = builder.cookie_provider(jar.clone());
         }
         builder.build()
-    }
-
-    /// A client as `decompress` says, trusting what the first one could.
-    fn make_like_first(&self, decompress: bool) -> Result<reqwest::Client> {
-        let only_ours = self.only_ours.load(std::sync::atomic::Ordering::Acquire);
-        self.make(decompress, only_ours)
-            .map_err(|e| Error::new(errors::build_reason(&e)))
     }
 }
 
@@ -219,27 +211,18 @@ impl HttpClient {
             identity,
             proxy: spec.proxy.clone(),
             connect_timeout,
-            jar: spec
-                .cookies
-                .then(|| Arc::new(reqwest::cookie::Jar::default())),
-            only_ours: std::sync::atomic::AtomicBool::new(false),
+            jar: spec.cookies.then(|| Arc::new(jar::BoundedJar::default())),
         };
         // The platform verifier refuses to start on a system with no root certificates at all;
         // such a system can still reach servers whose CA is in ca_cert (and plain http).
-        let inner = match recipe.make(true, false) {
+        let inner = match recipe.make(false) {
             Ok(client) => client,
-            Err(first) => {
-                recipe
-                    .only_ours
-                    .store(true, std::sync::atomic::Ordering::Release);
-                recipe
-                    .make(true, true)
-                    .map_err(|_| Error::new(errors::build_reason(&first)))?
-            }
+            Err(first) => recipe
+                .make(true)
+                .map_err(|_| Error::new(errors::build_reason(&first)))?,
         };
         Ok(Self {
             inner,
-            raw: OnceLock::new(),
             recipe,
             has_content_type: spec.headers.contains_key(CONTENT_TYPE),
             base_url: spec.base_url,
@@ -250,16 +233,9 @@ impl HttpClient {
         })
     }
 
-    /// The reqwest client for a call: decoding compressed bodies, or not.
-    fn reqwest(&self, decompress: bool) -> Result<&reqwest::Client> {
-        if decompress {
-            return Ok(&self.inner);
-        }
-        if let Some(raw) = self.raw.get() {
-            return Ok(raw);
-        }
-        let made = self.recipe.make_like_first(false)?;
-        Ok(self.raw.get_or_init(|| made))
+    /// The reqwest client for a call.
+    fn reqwest(&self) -> Result<&reqwest::Client> {
+        Ok(&self.inner)
     }
 }
 

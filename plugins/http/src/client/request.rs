@@ -7,14 +7,16 @@
 //! `application/x-www-form-urlencoded` (a list value repeats the key, as `query` does), and
 //! `multipart` its parts as `multipart/form-data`, files streamed from disk as they are sent
 //! (a file's content type is guessed from its name, as curl's `-F` does, unless given). Only
-//! one of a body, `form` and `multipart` may be given.
+//! one of a body, `form` and `multipart` may be given. A part's `name` and `filename` are
+//! written as browsers write them (WHATWG HTML: `"` as `%22`, CR as `%0D`, LF as `%0A`, UTF-8
+//! as it is), never in RFC 2231's `name*=` form, which RFC 7578 §4.2 rules out.
 //!
 //! `auth` sets the `authorization` header: Basic (user and password, UTF-8, as RFC 7617's
 //! charset says) or Bearer; it may not be given with an `authorization` header of the call's.
 
 use assay_sdk::{Args, Callback, Error, Result, Value};
 use reqwest::Method;
-use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_TYPE, HeaderValue};
 
 use super::HttpClient;
 use super::call_options::{Auth, Delivery, PartContent, PartSpec, RequestSpec};
@@ -96,6 +98,7 @@ impl Call {
             Verb::Patch => (Method::PATCH, 1, Some(2), 3),
             Verb::Request => (method(args)?, 2, None, 3),
         };
+        crate::arity::at_most(args, opts_pos, 0)?;
         let target = args.str(url_pos, "url")?.to_owned();
         let opts = args.options(opts_pos, "opts")?;
         let mut spec = RequestSpec::read(&opts, body_pos.is_none())?;
@@ -146,9 +149,19 @@ impl Call {
         let (timeout, default_timeout) = total_timeout(self.spec.timeout, client.timeout);
         let max_body = self.spec.max_body.or(client.max_body);
         let delivery = self.spec.delivery;
-        let mut request = client
-            .reqwest(self.spec.decompress)?
-            .request(self.method, url.clone());
+        let decompress = self.spec.decompress;
+        let mut request = client.reqwest()?.request(self.method, url.clone());
+        // The plugin decodes (see `decode`): it says which codings it takes, unless the call or
+        // the client names its own.
+        if decompress
+            && !self.spec.headers.contains_key(ACCEPT_ENCODING)
+            && !client.recipe.headers.contains_key(ACCEPT_ENCODING)
+        {
+            request = request.header(
+                ACCEPT_ENCODING,
+                HeaderValue::from_static(super::decode::ACCEPT_ENCODING),
+            );
+        }
         // A stream's limit is on each wait (see `stream`), not on the whole response.
         if let (Some(t), false) = (timeout, delivery == Delivery::Stream) {
             request = request.timeout(t);
@@ -192,28 +205,55 @@ impl Call {
             connect_timeout: client.connect_timeout,
             max_redirects: client.max_redirects,
         };
-        let sent = match (delivery == Delivery::Stream, timeout) {
-            (true, Some(limit)) => tokio::time::timeout(limit, request.send())
-                .await
-                .map_err(|_| stream_context().timed_out("the response headers"))?,
-            _ => request.send().await,
-        };
-        let response = sent.map_err(|e| errors::describe(&e, &cx))?;
+        let (sent, followed) = super::redirects::tracking(async {
+            match (delivery == Delivery::Stream, timeout) {
+                (true, Some(limit)) => tokio::time::timeout(limit, request.send()).await.ok(),
+                _ => Some(request.send().await),
+            }
+        })
+        .await;
+        let sent = sent.ok_or_else(|| {
+            // After a redirect, the server that kept us waiting is the redirect's target.
+            let at = followed.clone().unwrap_or_else(|| url.clone());
+            StreamContext {
+                url: at,
+                ..stream_context()
+            }
+            .timed_out("the response headers")
+        })?;
+        let mut response = sent.map_err(|e| match &followed {
+            // A redirect was followed: the failure is at its target (not for a redirect
+            // error, which is about the chain as a whole).
+            Some(at) if !e.is_redirect() => errors::describe(&e, &Context { url: at, ..cx }),
+            _ => errors::describe(&e, &cx),
+        })?;
         // reqwest keeps the body until the request is done (a 307 resends it): it is gone now.
         drop(self.body_charge);
+        // The body comes from where the redirects led: its failures name that server.
+        let url = response.url().clone();
+        let cx = Context { url: &url, ..cx };
+        let plan = super::decode::prepare(&mut response, decompress, &cx)?;
         match delivery {
             Delivery::Buffered => {
                 let limit = BodyLimit::new(max_body, self.memory_limit);
-                super::response::read(response, limit, self.memory_limit, self.json, &cx).await
+                super::response::read(response, plan, limit, self.memory_limit, self.json, &cx)
+                    .await
             }
-            Delivery::File(path) => super::download::save(response, &path, max_body, &cx).await,
+            Delivery::File(path) => {
+                super::download::save(response, plan, &path, max_body, self.memory_limit, &cx).await
+            }
             Delivery::Stream => {
                 let line_limit = BodyLimit::new(max_body, self.memory_limit);
                 Ok(Value::Object(ResponseStream::open(
                     response,
-                    stream_context(),
+                    plan,
+                    StreamContext {
+                        url: url.clone(),
+                        ..stream_context()
+                    },
                     line_limit,
                     self.memory_limit,
+                    self.json,
                 )))
             }
         }
@@ -253,21 +293,19 @@ impl Call {
 /// The `multipart/form-data` body of `parts`, its files opened now and streamed as the request
 /// is sent (never read whole).
 async fn multipart_form(parts: Vec<PartSpec>) -> Result<reqwest::multipart::Form> {
-    let mut form = reqwest::multipart::Form::new();
+    // Names are escaped here (see [`form_data_escape`]), so reqwest writes them as they are:
+    // its default would switch a name to RFC 2231's `name*=utf-8''...`, which RFC 7578 §4.2
+    // forbids and servers misread.
+    let mut form = reqwest::multipart::Form::new().percent_encode_noop();
     for spec in parts {
         let mut part = match spec.content {
             PartContent::Value(bytes) => reqwest::multipart::Part::bytes(bytes),
             PartContent::File(path) => {
-                let shown = path.display().to_string();
-                let failed =
-                    |e: std::io::Error| Error::new(format!("multipart: cannot read {shown}: {e}"));
-                let file = tokio::fs::File::open(&path).await.map_err(failed)?;
-                let meta = file.metadata().await.map_err(failed)?;
-                if !meta.is_file() {
-                    return Err(Error::new(format!(
-                        "multipart: cannot read {shown}: it is not a regular file"
-                    )));
-                }
+                // Non-blocking open and a check on the descriptor: a path swapped for a FIFO
+                // since the arguments were read is refused, not waited on.
+                let (file, meta) = assay_sdk::files::open_regular(&path)
+                    .map_err(|e| Error::new(format!("multipart: {e}")))?;
+                let file = tokio::fs::File::from_std(file);
                 let guessed = mime_guess::from_path(&path).first_or_octet_stream();
                 reqwest::multipart::Part::stream_with_length(reqwest::Body::from(file), meta.len())
                     .mime_str(guessed.essence_str())
@@ -275,16 +313,33 @@ async fn multipart_form(parts: Vec<PartSpec>) -> Result<reqwest::multipart::Form
             }
         };
         if let Some(name) = spec.filename {
-            part = part.file_name(name);
+            part = part.file_name(form_data_escape(&name));
         }
         if let Some(content_type) = spec.content_type {
             part = part.mime_str(&content_type).map_err(|e| {
                 Error::new(format!("multipart: content_type '{content_type}': {e}"))
             })?;
         }
-        form = form.part(spec.name, part);
+        form = form.part(form_data_escape(&spec.name), part);
     }
     Ok(form)
+}
+
+/// A part's `name` or `filename` as the WHATWG HTML standard writes it in a
+/// `Content-Disposition` (what browsers, and Python's urllib3 in its default "html5" mode,
+/// send): `"` as `%22`, CR as `%0D`, LF as `%0A`, everything else (UTF-8 included) as it is.
+/// A raw CR or LF would end the header line and let a file name inject part headers.
+fn form_data_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("%22"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Whether `target` starts with a URL scheme (`https:`, `http:`, `ftp:`, ...).

@@ -23,6 +23,7 @@ use std::sync::OnceLock;
 use assay_sdk::{Args, Callback, Error, List, Map, Result, Value};
 use reqwest::header::{HeaderMap, HeaderName};
 
+use super::decode::{Body, Plan};
 use super::errors::{self, Context};
 use super::options::BodyLimit;
 use crate::budget::{Buffer, Refused};
@@ -30,7 +31,8 @@ use crate::budget::{Buffer, Refused};
 /// Reads the whole response, at most `limit` bytes of body, its buffer charged to the bytes in
 /// flight under `memory_limit` (see [`crate::budget`]); `json` becomes `resp.json`.
 pub(crate) async fn read(
-    mut response: reqwest::Response,
+    response: reqwest::Response,
+    plan: Option<Plan>,
     limit: BodyLimit,
     memory_limit: Option<u64>,
     json: Callback,
@@ -38,13 +40,9 @@ pub(crate) async fn read(
 ) -> Result<Value> {
     let mut out = head(&response);
     let refused = refusal(limit, cx);
-    let mut body =
-        Buffer::new(limit.bytes, response.content_length(), memory_limit).map_err(&refused)?;
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| errors::describe(&e, cx))?
-    {
+    let mut source = Body::new(response, plan, memory_limit);
+    let mut body = Buffer::new(limit.bytes, source.announced(), memory_limit).map_err(&refused)?;
+    while let Some(chunk) = source.chunk(cx).await? {
         body.push(&chunk).map_err(&refused)?;
     }
     // Lua gets a copy of the body, counted by the VM: this one is released with the charge.
@@ -128,6 +126,7 @@ fn header_values_method() -> Callback {
     METHOD
         .get_or_init(|| {
             Callback::from_fn(|args: Args| {
+                crate::arity::at_most(&args, 1, 1)?;
                 let name = header_name(&args, 2)?;
                 let this = args.map(1, "self")?;
                 let listed = this

@@ -10,6 +10,10 @@
 //!   line without a newline is returned too. Empty lines are returned (server-sent events
 //!   separate events with them). `resp:lines()` is an iterator over them:
 //!   `for line in resp:lines() do ... end`.
+//! - `resp:json()`: the rest of the body (what `read`/`read_line` have not taken) read to its
+//!   end and decoded as JSON, as a buffered response's `resp:json()` decodes `resp.body`;
+//!   bounded as a buffered body is (`max_body`, default 64 MiB, and the script's memory limit).
+//!   The stream is then at its end. For a long-lived stream (a watch), read lines instead.
 //! - Each of them yields the calling coroutine while it waits: other coroutines run.
 //! - `resp:close()` ends the response and closes the connection; so does `<close>`
 //!   (`local resp <close> = http.get(url, {stream = true})`), and so does the garbage
@@ -27,14 +31,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use assay_sdk::{Args, Error, Methods, Object, ObjectType, Result, Value};
+use assay_sdk::{Args, Callback, Error, Map, Methods, Object, ObjectType, Result, Value};
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 use tokio::sync::{Mutex, Notify};
 
+use super::decode::{Body, Plan};
 use super::errors::{self, Context};
 use super::options::BodyLimit;
-use crate::budget::Charge;
+use crate::budget::{Buffer, Charge};
 
 /// Makes `resp:lines()`'s iterator on the Lua side: a closure over the response.
 const LINES_GLUE: &str = "return function(resp) return function() return resp:read_line() end end";
@@ -82,6 +87,9 @@ pub struct ResponseStream {
     url: String,
     context: StreamContext,
     line_limit: BodyLimit,
+    memory_limit: Option<u64>,
+    /// The host's JSON decoder (`resp:json()` of a buffered response), made on the Lua thread.
+    json: Callback,
     state: Mutex<State>,
     /// Set by `close()`; a read in progress is woken through `closing` and gives up.
     closed: AtomicBool,
@@ -89,7 +97,7 @@ pub struct ResponseStream {
 }
 
 struct State {
-    response: Option<reqwest::Response>,
+    response: Option<Body>,
     /// Bytes read but not yet returned (the start of the next line).
     pending: Vec<u8>,
     /// How much of `pending` is known to hold no newline.
@@ -133,9 +141,11 @@ impl State {
 impl ResponseStream {
     pub(crate) fn open(
         response: reqwest::Response,
+        plan: Option<Plan>,
         context: StreamContext,
         line_limit: BodyLimit,
         memory_limit: Option<u64>,
+        json: Callback,
     ) -> Object {
         Object::new(ResponseStream {
             status: response.status().as_u16(),
@@ -143,8 +153,10 @@ impl ResponseStream {
             url: response.url().to_string(),
             context,
             line_limit,
+            memory_limit,
+            json,
             state: Mutex::new(State {
-                response: Some(response),
+                response: Some(Body::new(response, plan, memory_limit)),
                 pending: Vec::new(),
                 scanned: 0,
                 charge: Charge::new(memory_limit),
@@ -165,14 +177,14 @@ impl ResponseStream {
         let Some(response) = state.response.as_mut() else {
             return Ok(None);
         };
+        let cx = self.context.cx();
         let chunk = async {
             match self.context.timeout {
-                Some(limit) => tokio::time::timeout(limit, response.chunk())
+                Some(limit) => tokio::time::timeout(limit, response.chunk(&cx))
                     .await
                     .map_err(|_| self.context.timed_out("more of the body"))?,
-                None => response.chunk().await,
+                None => response.chunk(&cx).await,
             }
-            .map_err(|e| errors::describe(&e, &self.context.cx()))
         };
         let outcome = tokio::select! {
             got = chunk => Some(got),
@@ -250,6 +262,28 @@ impl ResponseStream {
         }
     }
 
+    /// The rest of the body, read to its end (bounded as a buffered body), decoded as JSON.
+    async fn json(&self) -> Result<Value> {
+        self.check_open()?;
+        let mut state = self.state.lock().await;
+        let cx = self.context.cx();
+        let refused = super::response::refusal(self.line_limit, &cx);
+        let mut body =
+            Buffer::new(self.line_limit.bytes, None, self.memory_limit).map_err(&refused)?;
+        let pending = state.take_all();
+        body.push(&pending).map_err(&refused)?;
+        drop(pending);
+        while let Some(chunk) = self.next_chunk(&mut state).await? {
+            body.push(&chunk).map_err(&refused)?;
+        }
+        drop(state);
+        let (bytes, _charge) = body.finish();
+        let mut table = Map::with_capacity(1);
+        table.push("body".into(), Value::from(bytes));
+        let decoded = self.json.call(vec![Value::Map(table)]).await?;
+        Ok(decoded.into_iter().next().unwrap_or(Value::Nil))
+    }
+
     fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.closing.notify_waiters();
@@ -264,15 +298,19 @@ impl ObjectType for ResponseStream {
     const TYPE_NAME: &'static str = "http.Response";
 
     fn methods(m: &mut Methods<Self>) {
-        m.async_method("read", |this: Arc<Self>, _args: Args| async move {
+        m.async_method("read", |this: Arc<Self>, args: Args| async move {
+            crate::arity::at_most(&args, 0, 0)?;
             this.read().await
         });
-        m.async_method("read_line", |this: Arc<Self>, _args: Args| async move {
+        m.async_method("read_line", |this: Arc<Self>, args: Args| async move {
+            crate::arity::at_most(&args, 0, 0)?;
             this.read_line().await
         });
-        m.async_method("lines", |this: Arc<Self>, _args: Args| {
+        m.async_method("lines", |this: Arc<Self>, args: Args| {
+            let extra = crate::arity::at_most(&args, 0, 0);
             let glue = assay_sdk::host::lua_function("http.lines", LINES_GLUE);
             async move {
+                extra?;
                 let glue = glue.ok_or_else(|| {
                     Error::new("resp:lines() needs a newer assay; call resp:read_line() instead")
                 })??;
@@ -284,11 +322,17 @@ impl ObjectType for ResponseStream {
                     .ok_or_else(|| Error::new("resp:lines(): the iterator was not made"))
             }
         });
-        m.method("close", |this: &Self, _args: Args| {
+        m.async_method("json", |this: Arc<Self>, args: Args| async move {
+            crate::arity::at_most(&args, 0, 0)?;
+            this.json().await
+        });
+        m.method("close", |this: &Self, args: Args| {
+            crate::arity::at_most(&args, 0, 0)?;
             this.close();
             Ok(())
         });
         m.method("header_values", |this: &Self, args: Args| {
+            crate::arity::at_most(&args, 1, 0)?;
             super::response::header_values(&this.headers, &args, 1)
         });
     }

@@ -13,10 +13,12 @@ use std::time::{Duration, Instant};
 
 use assay_tests::{Run, assay_with_plugin, run};
 
+use crate::{Peer, succeeded};
+
 const MIB: usize = 1 << 20;
 
 /// A loopback listener running `handle` for each connection on its own thread; the port.
-fn listen(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
+pub(crate) fn listen(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
     let handle = Arc::new(handle);
@@ -474,4 +476,38 @@ fn concurrent_request_bodies_share_the_memory_limit() {
         &run,
         "(38.1 MiB held by other requests; make fewer requests at once",
     );
+}
+
+/// A server setting 20 new 4 KB cookies on each of 300 responses: the jar keeps the 50 most
+/// recently used of the domain (RFC 6265 §6.1), so the `Cookie` header sent stays near 200 KB
+/// and the process under `--memory-limit 16M` far below the 24 MB of cookies sent to it.
+#[test]
+fn the_cookie_jar_is_bounded() {
+    let peer = Peer::start("transfer_peer.py", &[]);
+    let code = r#"
+        local base = env.get("PEER")
+        local session = http.client{cookies = true}
+        for round = 1, 300 do
+          local resp = session:get(base .. "/cookies/many?n=20&size=4000&round=" .. round)
+          assert.eq(resp.status, 200, resp.body)
+        end
+        local sent = session:get(base .. "/cookies/check"):json().cookie
+        local names = {}
+        for name in sent:gmatch("(r%d+c%d+)=") do names[#names + 1] = name end
+        assert.eq(#names, 50)
+        -- The last rounds' cookies are the ones kept.
+        assert(sent:find("r300c19=", 1, true), "the newest cookie is kept")
+        assert(not sent:find("r1c0=", 1, true), "the oldest cookie is evicted")
+        -- A cookie over 4096 bytes is ignored.
+        session:get(base .. "/cookies/many?n=1&size=4100&round=0")
+        assert(not session:get(base .. "/cookies/check"):json().cookie:find("r0c0=", 1, true))
+        print("ok")"#;
+    let (run, peak) = measured(
+        &["--memory-limit", "16M"],
+        code,
+        &[("PEER", &peer.url("http"))],
+    );
+    succeeded(&run);
+    println!("300 responses of 20 new 4 KB cookies under --memory-limit 16M: peak RSS {peak} MiB");
+    assert!(peak < 64, "peak RSS {peak} MiB: the cookie jar grew");
 }

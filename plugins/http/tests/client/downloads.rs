@@ -278,3 +278,64 @@ fn set_cookie_headers_and_the_cookie_jar() {
     let run = lua(code, &[("PEER", &peer.url("http"))]);
     succeeded(&run);
 }
+
+/// `output` naming a character device or a FIFO writes in place, as `curl -o /dev/null` does:
+/// `/dev/null` stays the device, a FIFO stays a FIFO and its reader gets the body,
+/// `/dev/stdout` reaches the (piped) standard output, a FIFO nobody reads is an error at once.
+#[test]
+fn output_to_a_device_or_a_fifo_writes_in_place() {
+    use std::io::Read as _;
+    use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+    let peer = Peer::start("transfer_peer.py", &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("pipe");
+    let nobody = dir.path().join("nobody");
+    for path in [&fifo, &nobody] {
+        let made = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success(), "mkfifo failed");
+    }
+    // The reader is open before the download starts (non-blocking: no writer yet); the body
+    // fits in the pipe's buffer, read once the run is over.
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .expect("reader");
+    let code = r#"
+        local base = env.get("PEER")
+        local resp = http.get(base .. "/download?size=1000", {output = "/dev/null"})
+        assert.eq(resp.bytes, 1000)
+        resp = http.get(base .. "/download?size=50000", {output = env.get("FIFO")})
+        assert.eq(resp.bytes, 50000)
+        assert.raises(function()
+          http.get(base .. "/download?size=10", {output = env.get("NOBODY")})
+        end, "output: cannot write .*/nobody: it is a FIFO with no reader")
+        resp = http.get(base .. "/download?size=10", {output = "/dev/stdout"})
+        assert.eq(resp.bytes, 10)
+        print("|ok")"#;
+    let run = lua(
+        code,
+        &[
+            ("PEER", &peer.url("http")),
+            ("FIFO", &fifo.display().to_string()),
+            ("NOBODY", &nobody.display().to_string()),
+        ],
+    );
+    succeeded(&run);
+    let pattern =
+        |n: usize| -> Vec<u8> { (0..n).map(|i| ((i * 7 + i / 251) % 256) as u8).collect() };
+    let mut expected_stdout = pattern(10);
+    expected_stdout.extend_from_slice(b"|ok\n");
+    assert_eq!(run.stdout.as_bytes(), expected_stdout, "{}", run.describe());
+    let mut got = Vec::new();
+    reader.read_to_end(&mut got).expect("read the fifo");
+    assert_eq!(got, pattern(50000));
+    let kind = std::fs::metadata("/dev/null").expect("stat").file_type();
+    assert!(kind.is_char_device(), "/dev/null is no longer a device");
+    let kind = std::fs::metadata(&fifo).expect("stat").file_type();
+    assert!(kind.is_fifo(), "the FIFO was replaced");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 2);
+}

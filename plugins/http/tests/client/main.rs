@@ -8,6 +8,7 @@
 
 mod api;
 mod bounds;
+mod decoding;
 mod downloads;
 mod failures;
 mod tls;

@@ -146,3 +146,52 @@ fn the_sandbox_refuses_files() {
         run.describe()
     );
 }
+
+/// A FIFO as a multipart file is refused by name at once: opening it for reading would wait
+/// for a writer that never comes, freezing the whole runtime (no timeout fires during an open).
+#[test]
+fn a_fifo_as_a_multipart_file_is_refused_without_waiting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("f");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success(), "mkfifo failed");
+    let code = r#"
+        local fifo = env.get("FIFO")
+        local ok, err = pcall(http.post, "http://127.0.0.1:1/", nil,
+          {timeout = 2, multipart = {{name = "f", file = fifo}}})
+        assert.eq(ok, false)
+        assert.matches(err, "part 1: cannot read .*/f: it is a FIFO, not a regular file")
+        print("ok")"#;
+    let started = std::time::Instant::now();
+    let run = lua(code, &[("FIFO", &fifo.display().to_string())]);
+    succeeded(&run);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+/// Part names and file names are escaped as browsers do (WHATWG HTML: `"` -> %22, CR -> %0D,
+/// LF -> %0A, UTF-8 as it is, never `name*=`): a CRLF in a file name cannot add a part header.
+/// aiohttp's parser sees one header per part and the Content-Disposition exactly as written.
+#[test]
+fn multipart_names_cannot_inject_part_headers() {
+    let peer = Peer::start("transfer_peer.py", &[]);
+    let code = r#"
+        local resp = http.post(env.get("PEER") .. "/multipart", nil, {multipart = {
+          {name = "n", value = "v", filename = "a\r\nContent-Type: text/evil"},
+          {name = 'q"uo\nte', value = "w"},
+          {name = "clé", value = "x", filename = "résumé \"v2\".txt"},
+        }})
+        assert.eq(resp.status, 200, resp.body)
+        local parts = resp:json().parts
+        assert.eq(#parts, 3)
+        assert.eq(parts[1].headers, 1)
+        assert.eq(parts[1].content_type, json.null)
+        assert.eq(parts[1].disposition,
+          'form-data; name="n"; filename="a%0D%0AContent-Type: text/evil"')
+        assert.eq(parts[1].text, "v")
+        assert.eq(parts[2].disposition, 'form-data; name="q%22uo%0Ate"')
+        assert.eq(parts[3].disposition,
+          'form-data; name="clé"; filename="résumé %22v2%22.txt"')
+        assert.eq(parts[3].name, "clé")
+        print("ok")"#;
+    succeeded(&lua(code, &[("PEER", &peer.url("http"))]));
+}
