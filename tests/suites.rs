@@ -21,6 +21,7 @@ mod conformance;
 mod lua_testes;
 mod plugins;
 mod safety;
+mod test_runner;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -179,5 +180,6 @@ fn main() {
     trials.extend(lua_testes::trials());
     trials.extend(plugins::trials());
     trials.extend(safety::trials());
+    trials.extend(test_runner::trials());
     libtest_mimic::run(&args, trials).exit();
 }

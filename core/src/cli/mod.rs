@@ -7,6 +7,7 @@ mod plugins;
 mod repl;
 mod run;
 mod spec;
+mod test;
 mod version;
 
 use std::io::IsTerminal;
@@ -142,6 +143,7 @@ fn subcommand(cli: &args::Options, command: &args::Command) -> Result<u8, Failur
             },
         },
         "check" => check::run(cli, matches),
+        "test" => test::run(cli, matches),
         other => Err(Failure::usage(format!("{other}: not built yet"))),
     }
 }

@@ -62,7 +62,9 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() {
             if !name.starts_with('.') && !SKIPPED_FOLDERS.contains(&name.as_str()) {
                 walk(&path, files);
@@ -90,7 +92,10 @@ pub fn run(files: &[PathBuf], options: &Options) -> Run {
                     };
                     let Some(file) = files.get(i) else { break };
                     let cases = run_file(file, options);
-                    results.lock().unwrap_or_else(|p| p.into_inner()).push((i, cases));
+                    results
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((i, cases));
                 }
             });
         }
@@ -125,7 +130,15 @@ fn case(file: &str, name: String, outcome: Outcome, message: String, duration: D
 fn run_file(path: &Path, options: &Options) -> Vec<Case> {
     let file = path.display().to_string();
     let started = Instant::now();
-    let errored = |message: String| vec![case(&file, file.clone(), Outcome::Error, message, started.elapsed())];
+    let errored = |message: String| {
+        vec![case(
+            &file,
+            file.clone(),
+            Outcome::Error,
+            message,
+            started.elapsed(),
+        )]
+    };
     let runtime = match RuntimeBuilder::default()
         .memory_limit(options.memory_limit)
         .timeout(options.timeout)
@@ -178,8 +191,18 @@ fn run_file(path: &Path, options: &Options) -> Vec<Case> {
             let passed: bool = entry.get("passed").map_err(|e| e.to_string())?;
             let message: String = entry.get("message").unwrap_or_default();
             let ms: f64 = entry.get("ms").unwrap_or_default();
-            let outcome = if passed { Outcome::Passed } else { Outcome::Failed };
-            Ok(case(&file, name, outcome, message, Duration::from_secs_f64(ms.max(0.0) / 1000.0)))
+            let outcome = if passed {
+                Outcome::Passed
+            } else {
+                Outcome::Failed
+            };
+            Ok(case(
+                &file,
+                name,
+                outcome,
+                message,
+                Duration::from_secs_f64(ms.max(0.0) / 1000.0),
+            ))
         })
         .collect::<Result<Vec<_>, String>>()
         .unwrap_or_else(errored)

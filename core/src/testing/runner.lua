@@ -64,6 +64,11 @@ after_each = hook("after_each", "after")
 -- its diff), as a string.
 local function failure(err)
   if type(err) == "string" then return err end
+  local mt = getmetatable(err)
+  if type(err) == "table" and not (type(mt) == "table" and mt.__tostring) then
+    local ok, shown = pcall(json.encode, err)
+    if ok then return "error value " .. shown end
+  end
   local ok, shown = pcall(tostring, err)
   return ok and shown or "(an error value that cannot be shown)"
 end
@@ -75,6 +80,7 @@ if not ok then
   return {{name = file_name, passed = false, message = err, ms = (monotonic() - started) * 1000}}
 end
 if #cases == 0 then
+  if filter ~= nil and not file_name:find(filter, 1, true) then return {} end
   return {{name = file_name, passed = true, message = "", ms = (monotonic() - started) * 1000}}
 end
 

@@ -1,0 +1,94 @@
+//! `assay test [PATH...] [--format F] [--output FILE] [--parallel N] [--filter TEXT]`: the test
+//! runner (see `crate::testing`), reported as check mode reports. Exit 0 when every case
+//! passed, 1 when one failed, 2 for usage or when no test file is found.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use super::spec::Matches;
+use super::{Failure, args};
+use crate::report::{self, Format, Style};
+use crate::testing::{self, Options};
+use crate::vm::memory::parse_size;
+
+/// A test file's time limit unless `--timeout` says otherwise.
+const DEFAULT_FILE_TIMEOUT: f64 = 60.0;
+
+pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
+    let paths: Vec<PathBuf> = if matches.positionals.is_empty() {
+        vec![PathBuf::from("tests")]
+    } else {
+        matches.positionals.iter().map(PathBuf::from).collect()
+    };
+    let format = match matches.value("format") {
+        Some(name) => {
+            Format::parse(name).map_err(|e| Failure::usage(format!("test: --format: {e}")))?
+        }
+        None if matches.value("output").is_none() && std::io::stdout().is_terminal() => {
+            Format::Text
+        }
+        None => Format::Json,
+    };
+    let parallel = match matches.value("parallel") {
+        None => 1,
+        Some(n) => match n.parse::<usize>() {
+            Ok(n) if (1..=1024).contains(&n) => n,
+            _ => {
+                return Err(Failure::usage(format!(
+                    "test: --parallel '{n}' is not a number from 1 to 1024"
+                )));
+            }
+        },
+    };
+    let timeout = match matches.value("timeout") {
+        None => Some(std::time::Duration::from_secs_f64(DEFAULT_FILE_TIMEOUT)),
+        Some(text) => {
+            super::parse_timeout(text).map_err(|e| Failure::usage(format!("test: {e}")))?
+        }
+    };
+    let memory = matches.value("memory-limit").unwrap_or(&cli.memory_limit);
+    let memory_limit =
+        parse_size(memory).map_err(|e| Failure::usage(format!("test: --memory-limit: {e}")))?;
+    let lib_path = matches
+        .value("lib-path")
+        .or(cli.lib_path.as_deref())
+        .map_or_else(crate::LibPath::from_env, crate::LibPath::parse);
+    let files = testing::discover(&paths).map_err(|e| Failure::usage(format!("test: {e}")))?;
+    if files.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(Failure::usage(format!(
+            "test: no test files (*_test.lua, test_*.lua) under {}",
+            shown.join(", ")
+        )));
+    }
+    let options = Options {
+        filter: matches.value("filter").map(str::to_owned),
+        parallel,
+        lib_path,
+        memory_limit,
+        timeout,
+    };
+    let result = testing::run(&files, &options);
+    let style = Style {
+        colour: format == Format::Text
+            && matches.value("output").is_none()
+            && std::io::stdout().is_terminal(),
+        verbose: matches.has("verbose") || cli.verbose,
+        mask: report::Mask::default(),
+    };
+    let mut text = Vec::new();
+    report::write(&result, format, &style, &mut text)
+        .map_err(|e| Failure::usage(format!("test: {e}")))?;
+    match matches.value("output") {
+        Some(path) => crate::builtins::fs::write_atomic(std::path::Path::new(path), &text)
+            .map_err(|e| Failure::usage(format!("test: --output {path}: {e}")))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&text)
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Failure::usage(format!("test: {e}")))?;
+        }
+    }
+    Ok(if result.passed() { 0 } else { 1 })
+}
