@@ -38,3 +38,9 @@ assert.eq(kind(fifo), "fifo")
 
 assert.raises(function() fs.write(dir, "x") end, "fs.write: .*: it is a directory")
 print("ok")
+
+-- /dev/stdout when stdout is a pipe: written through, not resolved to a pipe's non-path.
+local first = -1
+while arg[first - 1] do first = first - 1 end
+local through = process.run({arg[first], "-e", 'fs.write("/dev/stdout", "to the pipe")'})
+assert.eq({through.status, through.stdout}, {0, "to the pipe"})
