@@ -178,8 +178,11 @@ fn write(_: &Lua, args: Args) -> BuiltinResult<()> {
     let data = args.bytes(2, "data")?;
     // A device or FIFO is written through the path as given: resolving `/dev/stdout` gives
     // `/proc/self/fd/1` and then a pipe's `pipe:[N]`, which is no path at all.
-    if let Some(mut special) = assay_files::special_for_writing(&p).map_err(|e| io_error(&p, e))? {
-        return special.write_all(&data.as_bytes()).map_err(|e| io_error(&p, e));
+    // (Its errors come again, worded for the path, from the same check in `write_atomic`.)
+    if let Ok(Some(mut special)) = assay_files::special_for_writing(&p) {
+        return special
+            .write_all(&data.as_bytes())
+            .map_err(|e| io_error(&p, e));
     }
     let target = follow_links(&p).map_err(|e| io_error(&p, e))?;
     write_atomic(&target, &data.as_bytes()).map_err(|e| {
