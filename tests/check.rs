@@ -49,6 +49,66 @@ impl Drop for Peer {
     }
 }
 
+/// A real Prometheus (Debian's, from `scripts/services`) on a free loopback port, scraping
+/// itself every second; stopped when dropped.
+struct Prometheus {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    fn start() -> Result<Prometheus, Failed> {
+        let dir = tempfile::tempdir()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global: {{scrape_interval: 1s}}\nscrape_configs:\n  - job_name: self\n    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n"
+            ),
+        )?;
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start prometheus: {e} (scripts/services install)"))?;
+        let server = Prometheus {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        };
+        // Ready once its first scrape of itself is stored: `up` has a sample.
+        let query = format!("{}/api/v1/query?query=up", server.url);
+        for _ in 0..300 {
+            let mut ask = Command::new("python3");
+            ask.args(["-c", "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode())", &query]);
+            if let Ok(out) = run(ask, None, Duration::from_secs(5))
+                && out.stdout.contains("\"value\"")
+            {
+                return Ok(server);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err("prometheus stored no sample of itself within 30 s".into())
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Writes `files` into a new folder and runs `assay <args>` there.
 fn check(files: &[(&str, &str)], args: &[&str]) -> Result<(tempfile::TempDir, Run), Failed> {
     let dir = tempfile::tempdir()?;
@@ -330,6 +390,62 @@ fn bad_files_exit_2_naming_the_line() -> Result<(), Failed> {
     exit(&out, 2)
 }
 
+fn prometheus_checks_query_a_real_server() -> Result<(), Failed> {
+    let server = Prometheus::start()?;
+    let file = format!(
+        "vars: {{prom: '{}'}}\nchecks:\n\
+         \x20 - {{name: up, type: prometheus, url: '${{prom}}', query: 'up{{job=\"self\"}}', expect: {{equals: 1}}}}\n\
+         \x20 - {{name: enough, type: prometheus, url: '${{prom}}', query: 'count(up)', expect: {{min: 1, max: 1}}}}\n\
+         \x20 - {{name: none, type: prometheus, url: '${{prom}}', query: 'up{{job=\"nope\"}}', expect: {{empty: true}}}}\n\
+         \x20 - {{name: too few, type: prometheus, url: '${{prom}}', query: 'sum(up)', expect: {{min: 5}}}}\n\
+         \x20 - {{name: bad query, type: prometheus, url: '${{prom}}', query: 'sum(', expect: {{min: 1}}}}\n",
+        server.url
+    );
+    let (_dir, out) = check(&[("c.yaml", &file)], &["c.yaml", "--format", "json"])?;
+    exit(&out, 1)?;
+    let report = json(&out)?;
+    for name in ["up", "enough", "none"] {
+        if case(&report, name)?["passed"] != true {
+            return Err(format!("'{name}' should pass: {report}").into());
+        }
+    }
+    let too_few = case(&report, "too few")?["message"].as_str().unwrap_or("");
+    let bad = case(&report, "bad query")?["message"]
+        .as_str()
+        .unwrap_or("");
+    if !too_few.contains("is 1, expected at least 5") || !bad.contains("Prometheus answered 400") {
+        return Err(format!("failures name what was seen: {report}").into());
+    }
+    Ok(())
+}
+
+fn tcp_and_dns_checks() -> Result<(), Failed> {
+    let peer = Peer::start()?;
+    let port = peer.url.rsplit(':').next().unwrap_or("0");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let file = format!(
+        "checks:\n\
+         \x20 - {{name: open, type: tcp, host: 127.0.0.1, port: {port}}}\n\
+         \x20 - {{name: closed, type: tcp, address: '127.0.0.1:{closed}', timeout: 2s}}\n\
+         \x20 - {{name: localhost, type: dns, host: localhost, expect: {{addresses: [127.0.0.1]}}}}\n\
+         \x20 - {{name: unknown, type: dns, host: no-such-host.invalid, timeout: 5s}}\n"
+    );
+    let (_dir, out) = check(&[("c.yaml", &file)], &["c.yaml", "--format", "json"])?;
+    exit(&out, 1)?;
+    let report = json(&out)?;
+    let passed = |name: &str| case(&report, name).map(|c| c["passed"] == true);
+    if !passed("open")? || !passed("localhost")? || passed("closed")? || passed("unknown")? {
+        return Err(format!("open and localhost pass, closed and unknown fail: {report}").into());
+    }
+    let closed_message = case(&report, "closed")?["message"].as_str().unwrap_or("");
+    if !closed_message.contains(&format!("cannot connect to 127.0.0.1:{closed}")) {
+        return Err(format!("the failure names the address: {report}").into());
+    }
+    Ok(())
+}
+
 /// Each running check has a thread; plugin calls from the ninth such thread crashed the
 /// process in mimalloc 3's thread set-up (the http plugin's allocator).
 fn many_http_checks_on_many_threads() -> Result<(), Failed> {
@@ -392,5 +508,10 @@ pub fn trials() -> Vec<Trial> {
             "check::many_http_checks_on_many_threads",
             many_http_checks_on_many_threads,
         ),
+        Trial::test(
+            "check::prometheus_checks_query_a_real_server",
+            prometheus_checks_query_a_real_server,
+        ),
+        Trial::test("check::tcp_and_dns_checks", tcp_and_dns_checks),
     ]
 }

@@ -14,7 +14,8 @@
 //!   (no series). A vector with no series fails min/max/equals.
 //! - `script`: `file` (beside the check file) or `lua` (inline); runs in a fresh sandboxed VM.
 //! - `tcp`: `host` and `port`, or `address: host:port`: connects within the attempt's time.
-//! - `dns`: `name`; `expect: {addresses: [...]}` (each must be among the answers).
+//! - `dns`: `host` (the name to resolve); `expect: {addresses: [...]}` (each must be among the
+//!   answers).
 //!
 //! Every string may use `${name}` (see `template`).
 
@@ -194,7 +195,7 @@ pub fn keys(fields: &Fields<'_>, kind: &str) -> Result<&'static [&'static str], 
         "prometheus" => Ok(PROMETHEUS_KEYS),
         "script" => Ok(&["file", "lua"]),
         "tcp" => Ok(&["host", "port", "address"]),
-        "dns" => Ok(&["name", "expect"]),
+        "dns" => Ok(&["host", "expect"]),
         other => Err(fields.error(
             fields.line,
             format!("unknown type '{other}' (one of {})", NAMES.join(", ")),
@@ -589,8 +590,8 @@ fn tcp(fields: &Fields<'_>) -> Result<Tcp, ConfigError> {
 
 fn dns(fields: &Fields<'_>) -> Result<Dns, ConfigError> {
     let name = fields
-        .template("name")?
-        .ok_or_else(|| fields.error(fields.line, "'name' is missing (the host name to resolve)"))?;
+        .template("host")?
+        .ok_or_else(|| fields.error(fields.line, "'host' is missing (the name to resolve)"))?;
     let mut addresses = Vec::new();
     if let Some(node) = fields.get("expect") {
         let expect = Fields::of(fields.file(), format!("{}: expect", fields.what), node)?;
