@@ -256,6 +256,53 @@ fn readme_process_runs() -> Result<(), Failed> {
     expect(&r, 0, "false\t2\t3\n3a6eb0790f39\n15\n", "")
 }
 
+/// Runs `script` in `shell` with the completions `assay completions <shell>` prints loaded.
+fn in_shell(shell: &str, script: &str) -> Result<Run, Failed> {
+    let completions = assay_with(&["completions", shell], None)?;
+    expect(&completions, 0, "", "")?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join(format!("assay.{shell}"));
+    std::fs::write(&file, &completions.stdout)?;
+    let mut cmd = Command::new(shell);
+    match shell {
+        "zsh" => cmd.arg("-fc"),
+        _ => cmd.arg("-c"),
+    };
+    cmd.arg(script.replace("FILE", &file.display().to_string()));
+    cmd.current_dir(dir.path());
+    Ok(run(cmd, None, TIMEOUT)?)
+}
+
+/// The completion scripts load in real bash, zsh and fish and offer the subcommands, their
+/// flags and their values (bash and fish answer without a terminal; zsh is loaded and its
+/// function registered).
+fn completions_load_in_their_shells() -> Result<(), Failed> {
+    let bash = in_shell(
+        "bash",
+        "source FILE\n\
+         t() { COMP_WORDS=(\"$@\"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _assay; echo \"${COMPREPLY[*]}\"; }\n\
+         t assay ch; t assay check --fo; t assay check --format ''; t assay completions ''; t assay plugins --",
+    )?;
+    expect(
+        &bash,
+        0,
+        "check\n--format\ntext json junit tap\nbash zsh fish\n--json --lib-path --help\n",
+        "",
+    )?;
+    let fish = in_shell(
+        "fish",
+        "source FILE; complete -C 'assay check --fo'; complete -C 'assay test --format '; complete -C 'assay compl'",
+    )?;
+    expect(&fish, 0, "--format\tReport as text, json, junit or tap", "")?;
+    expect(&fish, 0, "junit", "")?;
+    expect(&fish, 0, "completions\tPrint shell completions", "")?;
+    let zsh = in_shell(
+        "zsh",
+        "autoload -U compinit && compinit -u -d ./zcompdump && source FILE && print -r -- $_comps[assay]",
+    )?;
+    expect(&zsh, 0, "_assay", "")
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("cli::version", version),
@@ -284,6 +331,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "cli::syntax_error_names_file_and_line",
             syntax_error_names_file_and_line,
+        ),
+        Trial::test(
+            "cli::completions_load_in_their_shells",
+            completions_load_in_their_shells,
         ),
         Trial::test("embed::example_runs", embed_example),
         Trial::test("readme::tour_runs", readme_tour_runs),

@@ -170,7 +170,9 @@ fn zsh() -> String {
         out.push_str(" ;;\n");
     }
     out.push_str(
-        "                *) _files ;;\n            esac ;;\n    esac\n}\n\n_assay \"$@\"\n",
+        // Autoloaded from $fpath, the file is the function's body and runs it; sourced
+        // (`source <(assay completions zsh)`), it registers the function instead.
+        "                *) _files ;;\n            esac ;;\n    esac\n}\n\nif [[ \"${funcstack[1]}\" = \"_assay\" ]]; then\n    _assay \"$@\"\nelse\n    compdef _assay assay\nfi\n",
     );
     out
 }
