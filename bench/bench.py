@@ -32,10 +32,11 @@ from typing import NoReturn
 
 import http_server  # bench/http_server.py: assay's http.server against nginx + Lua
 
-from http_client_bench import BenchError, bench_http_client
+from http_client_bench import BenchError, bench_http_client, ensure_python
 from json_docs import generate_document, generate_records
 import embed_bench
 import download_bench
+import check_bench
 import process_bench
 import sizes
 
@@ -516,6 +517,13 @@ def main() -> int:
     except BenchError as e:
         die(str(e))
 
+    log("check mode: 100 http checks and a 1-check file, against Python requests")
+    try:
+        ck = check_bench.bench_check(assay, find_plugin_lib(assay),
+                                     ensure_python(), 2 if args.quick else 5, log)
+    except BenchError as e:
+        die(str(e))
+
     log("download: a 1 GiB file to disk, assay's http.get {output} against curl -o")
     try:
         dl = download_bench.bench_download(assay, find_plugin_lib(assay),
@@ -585,6 +593,11 @@ def main() -> int:
     print("Processes (see bench/process_bench.py):")
     print(table(pr.rows()))
     for line in pr.notes():
+        print(line)
+    print()
+    print("Check mode (see bench/check_bench.py):")
+    print(table(ck.rows()))
+    for line in ck.notes():
         print(line)
     print()
     print("Downloads (see bench/download_bench.py):")
