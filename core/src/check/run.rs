@@ -1,4 +1,4 @@
-//! Running the checks of a [`Config`]: up to `parallel` at once, each on a thread of its own
+//! Running the checks of a [`Config`]: up to `parallel` at once, on as many worker threads
 //! (a script check that computes does not hold the others up), in file order as far as
 //! `depends_on` allows. A check runs once every check it depends on has passed, and is
 //! reported skipped when one did not. A check that uses `${name}` that another check
@@ -61,7 +61,34 @@ pub fn run(
     let mut states: Vec<State> = vec![State::Waiting; config.checks.len()];
     let mut cases: Vec<Option<Case>> = vec![None; config.checks.len()];
     let (tx, rx) = mpsc::channel::<(usize, Case)>();
+    let (jobs, queue) = mpsc::channel::<(usize, Context)>();
+    let queue = std::sync::Mutex::new(queue);
     std::thread::scope(|scope| -> Result<(), String> {
+        for n in 0..parallel.min(config.checks.len()) {
+            let (tx, queue) = (tx.clone(), &queue);
+            let run_timeout = config.timeout;
+            std::thread::Builder::new()
+                .name(format!("assay-check-{n}"))
+                .spawn_scoped(scope, move || {
+                    let mut worker = attempt::Worker::default();
+                    loop {
+                        let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        let Ok((i, context)) = job else { break };
+                        let case = run_check(
+                            &config.checks[i],
+                            &context,
+                            deadline,
+                            run_timeout,
+                            progress,
+                            &mut worker,
+                        );
+                        if tx.send((i, case)).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .map_err(|e| format!("cannot start a worker thread: {e}"))?;
+        }
         let mut running = 0;
         loop {
             // Skip what a failed dependency blocks; fail what the deadline left unstarted.
@@ -94,7 +121,7 @@ pub fn run(
                     cases[i] = Some(case);
                 }
             }
-            // Start what is ready, in file order.
+            // Hand what is ready to the workers, in file order.
             for i in 0..config.checks.len() {
                 if running >= parallel {
                     break;
@@ -109,24 +136,14 @@ pub fn run(
                 }
                 states[i] = State::Running;
                 running += 1;
-                let check = &config.checks[i];
                 let context = Context {
                     lib_path: options.lib_path.clone(),
                     memory_limit: options.memory_limit,
                     env: config.env.clone(),
                     values: snapshot(config, &values),
                 };
-                let tx = tx.clone();
-                let run_timeout = config.timeout;
-                std::thread::Builder::new()
-                    .name(format!("assay-check-{i}"))
-                    .spawn_scoped(scope, move || {
-                        let case = run_check(check, &context, deadline, run_timeout, progress);
-                        let _ = tx.send((i, case));
-                    })
-                    .map_err(|e| {
-                        format!("cannot start a thread for check '{}': {e}", check.name)
-                    })?;
+                jobs.send((i, context))
+                    .map_err(|_| "the worker threads are gone".to_owned())?;
             }
             if running == 0 {
                 break;
@@ -141,6 +158,8 @@ pub fn run(
             states[i] = State::Done(case.outcome);
             cases[i] = Some(case);
         }
+        // No more jobs: the workers end.
+        drop(jobs);
         Ok(())
     })?;
     Ok(Run {
@@ -233,6 +252,7 @@ fn run_check(
     deadline: Option<Instant>,
     run_timeout: Option<Duration>,
     progress: &(dyn Fn(&Check, usize, &Attempt) + Sync),
+    worker: &mut attempt::Worker,
 ) -> Case {
     let started = Instant::now();
     let mut case = unrun(check, Outcome::Failed, String::new());
@@ -264,7 +284,7 @@ fn run_check(
         let cut = left.is_some_and(|l| l < own);
         let limit = left.map_or(own, |l| l.min(own));
         let attempt_started = Instant::now();
-        let outcome = attempt::run(&check.name, &check.kind, context, limit);
+        let outcome = attempt::run(&check.name, &check.kind, context, limit, worker);
         let mut message = outcome.message;
         if !outcome.passed && cut && deadline.is_some_and(|d| Instant::now() >= d) {
             message = format!("{} ({message})", timed_out());

@@ -5,14 +5,20 @@ use std::time::Duration;
 
 use mlua::{Lua, MultiValue, Value};
 
-use super::Context;
+use super::{Context, Worker};
 use crate::check::expect::{self, Response};
 use crate::check::kinds::{Auth, Body, Http, JsonTemplate, Prometheus};
 
 /// Makes the request and returns what the core judges: status, body, headers, latency.
 const REQUEST: &str = r#"
 local method, url, opts, client_opts = ...
-local client = http.client(client_opts)
+-- One client per kind, kept in the worker's VM: pooled connections, roots loaded once.
+local key = client_opts.insecure and "insecure" or "verified"
+local client = __check_clients[key]
+if not client then
+  client = http.client(client_opts)
+  __check_clients[key] = client
+end
 local started = time.monotonic()
 local resp = client:request(method, url, opts)
 return resp.status, resp.body, resp.headers, (time.monotonic() - started) * 1000
@@ -27,11 +33,25 @@ struct Request {
     insecure: bool,
 }
 
-fn send(request: &Request, context: &Context, limit: Duration) -> Result<Response, String> {
-    // The VM's own deadline a little after the request's, so the request's timeout (with its
-    // clearer message) ends first.
-    let runtime = context.vm(limit + Duration::from_millis(500))?;
+fn send(
+    request: &Request,
+    context: &Context,
+    limit: Duration,
+    worker: &mut Worker,
+) -> Result<Response, String> {
+    // The request's own timeout bounds the run (the worker's VM has no deadline of its own).
+    let runtime = worker.http_vm(context)?;
     let lua = runtime.lua();
+    if lua
+        .globals()
+        .raw_get::<Value>("__check_clients")
+        .map_or(true, |v| v.is_nil())
+    {
+        let clients = lua.create_table().map_err(|e| e.to_string())?;
+        lua.globals()
+            .raw_set("__check_clients", clients)
+            .map_err(|e| e.to_string())?;
+    }
     let args =
         arguments(lua, request, limit).map_err(|e| format!("cannot build the request: {e}"))?;
     let values = runtime
@@ -138,6 +158,7 @@ pub fn http(
     check: &Http,
     context: &Context,
     limit: Duration,
+    worker: &mut Worker,
 ) -> Result<Vec<(String, String)>, String> {
     let mut headers = check
         .headers
@@ -172,7 +193,7 @@ pub fn http(
         auth,
         insecure: check.insecure,
     };
-    let response = send(&request, context, limit)?;
+    let response = send(&request, context, limit, worker)?;
     expect::http(&check.expect, &response, &|t| context.render(t))?;
     expect::captures(&check.capture, &response)
 }
@@ -181,6 +202,7 @@ pub fn prometheus(
     check: &Prometheus,
     context: &Context,
     limit: Duration,
+    worker: &mut Worker,
 ) -> Result<Vec<(String, String)>, String> {
     let base = context.render(&check.url)?;
     let query = context.render(&check.query)?;
@@ -209,7 +231,7 @@ pub fn prometheus(
         auth: None,
         insecure: false,
     };
-    let response = send(&request, context, limit)?;
+    let response = send(&request, context, limit, worker)?;
     if response.status != 200 {
         return Err(format!(
             "Prometheus answered {}: {}",

@@ -26,7 +26,7 @@ pub fn run(
         ),
         Script::Inline(code) => (code.clone().into_bytes(), format!("=[check '{name}']")),
     };
-    let runtime = context.vm(limit)?;
+    let runtime = context.vm(Some(limit))?;
     let lua = runtime.lua();
     let setup = || -> mlua::Result<()> {
         let vars = lua.create_table()?;
