@@ -56,6 +56,26 @@ impl Args {
         self.values.into_vec()
     }
 
+    /// Refuses arguments past the first `most`, with the core builtins' message
+    /// (`bad argument #3 (at most 2 arguments expected, got 3)`): a script's mistake such as
+    /// `resp:read(2)` must not run as if the extra argument were not there. `skip` leading
+    /// arguments are neither counted nor numbered (the `self` of a method). Trailing nils are
+    /// what Lua passes for `f(a, nil)`: harmless.
+    pub fn at_most(&self, most: usize, skip: usize) -> Result<()> {
+        let given = (skip + 1..=self.len())
+            .rev()
+            .find(|&pos| !self.get(pos).is_nil())
+            .map_or(0, |pos| pos - skip);
+        if given > most {
+            return Err(Error::new(format!(
+                "bad argument #{} (at most {most} argument{} expected, got {given})",
+                most + 1,
+                if most == 1 { "" } else { "s" }
+            )));
+        }
+        Ok(())
+    }
+
     /// An error about the argument's type.
     pub fn bad(&self, pos: usize, name: &str, expected: &str) -> Error {
         let got = match pos.checked_sub(1).and_then(|i| self.values.get(i)) {
@@ -285,5 +305,33 @@ impl<'a> Options<'a> {
                 .map(Some),
             Some(v) => Err(self.bad(key, "string or list of strings", v)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_arguments_are_refused_and_trailing_nils_ignored() {
+        let args = |values: Vec<Value>| Args::from_vec(values);
+        assert!(
+            args(vec![Value::from("a"), Value::Nil])
+                .at_most(1, 0)
+                .is_ok()
+        );
+        assert!(args(vec![]).at_most(0, 0).is_ok());
+        let err = args(vec![Value::Int(2)]).at_most(0, 0).expect_err("extra");
+        assert_eq!(
+            err.message(),
+            "bad argument #1 (at most 0 arguments expected, got 1)"
+        );
+        let err = args(vec![Value::Nil, Value::from("x"), Value::from("y")])
+            .at_most(1, 1)
+            .expect_err("extra after self");
+        assert_eq!(
+            err.message(),
+            "bad argument #2 (at most 1 argument expected, got 2)"
+        );
     }
 }

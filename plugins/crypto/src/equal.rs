@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq as _;
 
 /// `crypto.equal(a, b)` -> boolean.
 pub fn equal(args: Args) -> Result<bool> {
-    crate::arity::at_most(&args, 2, 0)?;
+    args.at_most(2, 0)?;
     let a = args.bytes(1, "a")?;
     let b = args.bytes(2, "b")?;
     Ok(a.len() == b.len() && bool::from(a.ct_eq(b)))

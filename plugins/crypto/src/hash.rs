@@ -141,7 +141,7 @@ pub(crate) fn alg_and_options(args: &Args, pos: usize) -> Result<(Algorithm, Opt
 
 /// `crypto.hash(data, alg, opts)` -> the digest, hex unless `opts.encoding` says otherwise.
 pub fn hash(args: Args) -> Result<Value> {
-    crate::arity::at_most(&args, 3, 0)?;
+    args.at_most(3, 0)?;
     let data = args.bytes(1, "data")?;
     let (alg, opts) = alg_and_options(&args, 2)?;
     let encoding = Encoding::from_options(&opts)?;

@@ -28,7 +28,7 @@ pub const CHUNK: usize = 256 * 1024;
 /// a blocking thread.
 pub fn hash_file(args: Args) -> impl Future<Output = Result<Value>> + Send + 'static {
     let read: Result<(PathBuf, Algorithm, Encoding)> = (|| {
-        crate::arity::at_most(&args, 3, 0)?;
+        args.at_most(3, 0)?;
         let path = PathBuf::from(args.str(1, "path")?);
         let (alg, opts) = alg_and_options(&args, 2)?;
         Ok((path, alg, Encoding::from_options(&opts)?))

@@ -30,7 +30,7 @@ pub fn compute(alg: Algorithm, key: &[u8], data: &[u8]) -> Result<Vec<u8>> {
 
 /// `crypto.hmac(key, data, alg, opts)` -> the MAC, hex unless `opts.encoding` says otherwise.
 pub fn hmac(args: Args) -> Result<Value> {
-    crate::arity::at_most(&args, 4, 0)?;
+    args.at_most(4, 0)?;
     let key = args.bytes(1, "key")?;
     let data = args.bytes(2, "data")?;
     let (alg, opts) = alg_and_options(&args, 3)?;

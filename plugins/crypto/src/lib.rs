@@ -17,7 +17,6 @@
 //! "base64" or "raw". JWT keys are PEM (RSA, EC P-256/P-384, Ed25519) or a shared secret;
 //! without `opts.algs`, `jwt_verify` accepts only the algorithms of the key's type.
 
-mod arity;
 pub mod encoding;
 pub mod equal;
 pub mod hash;

@@ -9,7 +9,7 @@ pub const MAX_BYTES: i64 = 1 << 20;
 
 /// `crypto.random(n, opts)` -> `n` random bytes, hex unless `opts.encoding` says otherwise.
 pub fn random(args: Args) -> Result<Value> {
-    crate::arity::at_most(&args, 2, 0)?;
+    args.at_most(2, 0)?;
     let n = args.int(1, "n")?;
     if !(0..=MAX_BYTES).contains(&n) {
         return Err(args.invalid(

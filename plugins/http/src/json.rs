@@ -51,7 +51,7 @@ pub fn plugin_body_method() -> Callback {
     METHOD
         .get_or_init(|| {
             Callback::from_fn(|args: Args| {
-                crate::arity::at_most(&args, 0, 1)?;
+                args.at_most(0, 1)?;
                 let this = args.map(1, "self")?;
                 let body = match this.get("body") {
                     Some(Value::Str(bytes)) => bytes.as_slice(),

@@ -15,7 +15,6 @@
 //! axum on the Lua thread's reactor (see `assay_sdk::reactor`), with route handlers running as
 //! coroutines on that thread.
 
-mod arity;
 mod budget;
 pub mod client;
 mod headers;

@@ -7,7 +7,7 @@ use super::{Token, claims};
 /// `crypto.jwt_decode(token)`: the parts of a token, trusted blindly (for routing on `kid` or
 /// `iss` before choosing a key, or for debugging).
 pub fn jwt_decode(args: Args) -> Result<Value> {
-    crate::arity::at_most(&args, 1, 0)?;
+    args.at_most(1, 0)?;
     let token = Token::parse(args.str(1, "token")?)?;
     let mut out = Map::with_capacity(2);
     out.insert("header", Value::Map(claims::object_to_map(token.header)));

@@ -34,7 +34,7 @@ fn claims_arg(args: &Args) -> Result<JsonMap<String, Json>> {
 /// (HS256 for a secret, RS256, ES256, ES384 or EdDSA for a PEM key); `opts.kid` sets the
 /// header's `kid`; `opts.header` adds header fields (not `alg`).
 pub fn jwt_sign(args: Args) -> Result<String> {
-    crate::arity::at_most(&args, 3, 0)?;
+    args.at_most(3, 0)?;
     let claims = claims_arg(&args)?;
     let key_bytes = args.bytes(2, "key")?;
     let opts = args.options(3, "opts")?;

@@ -166,7 +166,7 @@ fn check_audience(aud: Option<&Json>, wanted: Option<&[&str]>) -> Result<()> {
 
 /// `crypto.jwt_verify(token, key, opts)` -> the claims table.
 pub fn jwt_verify(args: Args) -> Result<Value> {
-    crate::arity::at_most(&args, 3, 0)?;
+    args.at_most(3, 0)?;
     let token = args.str(1, "token")?;
     let key_bytes = args.bytes(2, "key")?;
     let opts = args.options(3, "opts")?;

@@ -85,7 +85,8 @@ pub fn register(http: &mut Global) {
         });
     }
     http.async_function("client", |args: Args| {
-        let spec = crate::arity::at_most(&args, 1, 0)
+        let spec = args
+            .at_most(1, 0)
             .and_then(|()| args.options(1, "opts"))
             .and_then(|opts| ClientSpec::read(&opts))
             .and_then(|spec| {

@@ -98,7 +98,7 @@ impl Call {
             Verb::Patch => (Method::PATCH, 1, Some(2), 3),
             Verb::Request => (method(args)?, 2, None, 3),
         };
-        crate::arity::at_most(args, opts_pos, 0)?;
+        args.at_most(opts_pos, 0)?;
         let target = args.str(url_pos, "url")?.to_owned();
         let opts = args.options(opts_pos, "opts")?;
         let mut spec = RequestSpec::read(&opts, body_pos.is_none())?;

@@ -126,7 +126,7 @@ fn header_values_method() -> Callback {
     METHOD
         .get_or_init(|| {
             Callback::from_fn(|args: Args| {
-                crate::arity::at_most(&args, 1, 1)?;
+                args.at_most(1, 1)?;
                 let name = header_name(&args, 2)?;
                 let this = args.map(1, "self")?;
                 let listed = this

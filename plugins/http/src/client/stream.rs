@@ -299,15 +299,15 @@ impl ObjectType for ResponseStream {
 
     fn methods(m: &mut Methods<Self>) {
         m.async_method("read", |this: Arc<Self>, args: Args| async move {
-            crate::arity::at_most(&args, 0, 0)?;
+            args.at_most(0, 0)?;
             this.read().await
         });
         m.async_method("read_line", |this: Arc<Self>, args: Args| async move {
-            crate::arity::at_most(&args, 0, 0)?;
+            args.at_most(0, 0)?;
             this.read_line().await
         });
         m.async_method("lines", |this: Arc<Self>, args: Args| {
-            let extra = crate::arity::at_most(&args, 0, 0);
+            let extra = args.at_most(0, 0);
             let glue = assay_sdk::host::lua_function("http.lines", LINES_GLUE);
             async move {
                 extra?;
@@ -323,16 +323,16 @@ impl ObjectType for ResponseStream {
             }
         });
         m.async_method("json", |this: Arc<Self>, args: Args| async move {
-            crate::arity::at_most(&args, 0, 0)?;
+            args.at_most(0, 0)?;
             this.json().await
         });
         m.method("close", |this: &Self, args: Args| {
-            crate::arity::at_most(&args, 0, 0)?;
+            args.at_most(0, 0)?;
             this.close();
             Ok(())
         });
         m.method("header_values", |this: &Self, args: Args| {
-            crate::arity::at_most(&args, 1, 0)?;
+            args.at_most(1, 0)?;
             super::response::header_values(&this.headers, &args, 1)
         });
     }

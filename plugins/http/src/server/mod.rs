@@ -52,13 +52,13 @@ use self::options::ServerOptions;
 
 pub fn register(http: &mut Global) {
     http.function("query_value", |args| {
-        crate::arity::at_most(&args, 2, 0)?;
+        args.at_most(2, 0)?;
         let query = args.map(1, "query")?;
         let name = args.str(2, "name")?;
         Ok(request::query_value(query, name))
     });
     http.function("server", |args| {
-        crate::arity::at_most(&args, 2, 0)?;
+        args.at_most(2, 0)?;
         let routes = args.map(1, "routes")?;
         let opts = ServerOptions::read(&args.options(2, "opts")?, None)?;
         let on_listen = opts.on_listen.clone();
@@ -77,7 +77,7 @@ pub fn register(http: &mut Global) {
     });
     http.async_function("serve", |args| {
         let started = (|| -> Result<(Server, Option<assay_sdk::Callback>)> {
-            crate::arity::at_most(&args, 3, 0)?;
+            args.at_most(3, 0)?;
             let port = args.int(1, "port")?;
             let port = options::port_number(port).ok_or_else(|| {
                 args.invalid(1, "port", format!("{port} is not a port number (0-65535)"))
@@ -115,12 +115,12 @@ impl ObjectType for Server {
 
     fn methods(m: &mut Methods<Self>) {
         m.method("stop", |this, args| {
-            crate::arity::at_most(&args, 0, 0)?;
+            args.at_most(0, 0)?;
             this.lifecycle.stop();
             Ok(())
         });
         m.async_method("wait", |this, args| async move {
-            crate::arity::at_most(&args, 0, 0)?;
+            args.at_most(0, 0)?;
             this.lifecycle.wait().await
         });
     }

@@ -309,22 +309,22 @@ impl ObjectType for Conn {
 
     fn methods(m: &mut Methods<Self>) {
         m.async_method("send", |this, args| async move {
-            crate::arity::at_most(&args, 1, 0)?;
+            args.at_most(1, 0)?;
             let text = args.str(1, "text")?.to_owned();
             this.send(Message::Text(text.into())).await
         });
         m.async_method("send_binary", |this, args| async move {
-            crate::arity::at_most(&args, 1, 0)?;
+            args.at_most(1, 0)?;
             let bytes = args.bytes(1, "data")?.to_vec();
             this.send(Message::Binary(bytes.into())).await
         });
         m.async_method("recv", |this, args| async move {
-            crate::arity::at_most(&args, 1, 0)?;
+            args.at_most(1, 0)?;
             let timeout = timeout_arg(&args, 1)?;
             this.recv(timeout).await
         });
         m.async_method("close", |this, args| async move {
-            crate::arity::at_most(&args, 2, 0)?;
+            args.at_most(2, 0)?;
             let code = match args.opt_int(1, "code")? {
                 None => 1000,
                 Some(n) => u16::try_from(n)
