@@ -3,14 +3,13 @@
 //! output (or `--output`), log lines to standard error. Exit 0 when every check passed, 1 when
 //! one failed, 2 for a bad file or usage.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use super::spec::Matches;
-use super::{Failure, args};
+use super::{Failure, args, report_out};
 use crate::check::config::Config;
 use crate::check::run::{self, Options};
-use crate::report::{self, Format, Mask, Style};
+use crate::report::{self, Mask, Style};
 use crate::vm::memory::parse_size;
 
 pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
@@ -24,24 +23,8 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
             ))),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let format = match matches.value("format") {
-        Some(name) => {
-            Format::parse(name).map_err(|e| Failure::usage(format!("check: --format: {e}")))?
-        }
-        None if matches.value("output").is_none() && std::io::stdout().is_terminal() => {
-            Format::Text
-        }
-        None => Format::Json,
-    };
-    let parallel = matches
-        .value("parallel")
-        .map(|n| match n.parse::<usize>() {
-            Ok(n) if (1..=1024).contains(&n) => Ok(n),
-            _ => Err(Failure::usage(format!(
-                "check: --parallel '{n}' is not a number from 1 to 1024"
-            ))),
-        })
-        .transpose()?;
+    let format = report_out::format(matches, "check")?;
+    let parallel = report_out::parallel(matches, "check")?;
     let memory = matches.value("memory-limit").unwrap_or(&cli.memory_limit);
     let memory_limit =
         parse_size(memory).map_err(|e| Failure::usage(format!("check: --memory-limit: {e}")))?;
@@ -83,26 +66,11 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
         .flat_map(|c| c.captures.clone())
         .collect();
     let style = Style {
-        colour: format == Format::Text
-            && matches.value("output").is_none()
-            && std::io::stdout().is_terminal(),
+        colour: report_out::colour(matches, format),
         verbose,
         mask: Mask::new(secret_values(&config, &captured)),
     };
-    let mut text = Vec::new();
-    report::write(&result, format, &style, &mut text)
-        .map_err(|e| Failure::usage(format!("check: {e}")))?;
-    match matches.value("output") {
-        Some(path) => crate::builtins::fs::write_atomic(std::path::Path::new(path), &text)
-            .map_err(|e| Failure::usage(format!("check: --output {path}: {e}")))?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(&text)
-                .and_then(|()| stdout.flush())
-                .map_err(|e| Failure::usage(format!("check: {e}")))?;
-        }
-    }
+    report_out::emit(&result, format, &style, matches, "check")?;
     Ok(if result.passed() { 0 } else { 1 })
 }
 

@@ -5,6 +5,7 @@ mod check;
 mod completions;
 mod plugins;
 mod repl;
+mod report_out;
 mod run;
 mod spec;
 mod test;

@@ -2,12 +2,11 @@
 //! runner (see `crate::testing`), reported as check mode reports. Exit 0 when every case
 //! passed, 1 when one failed, 2 for usage or when no test file is found.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use super::spec::Matches;
-use super::{Failure, args};
-use crate::report::{self, Format, Style};
+use super::{Failure, args, report_out};
+use crate::report::{self, Style};
 use crate::testing::{self, Options};
 use crate::vm::memory::parse_size;
 
@@ -20,26 +19,8 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
     } else {
         matches.positionals.iter().map(PathBuf::from).collect()
     };
-    let format = match matches.value("format") {
-        Some(name) => {
-            Format::parse(name).map_err(|e| Failure::usage(format!("test: --format: {e}")))?
-        }
-        None if matches.value("output").is_none() && std::io::stdout().is_terminal() => {
-            Format::Text
-        }
-        None => Format::Json,
-    };
-    let parallel = match matches.value("parallel") {
-        None => 1,
-        Some(n) => match n.parse::<usize>() {
-            Ok(n) if (1..=1024).contains(&n) => n,
-            _ => {
-                return Err(Failure::usage(format!(
-                    "test: --parallel '{n}' is not a number from 1 to 1024"
-                )));
-            }
-        },
-    };
+    let format = report_out::format(matches, "test")?;
+    let parallel = report_out::parallel(matches, "test")?.unwrap_or(1);
     let timeout = match matches.value("timeout") {
         None => Some(std::time::Duration::from_secs_f64(DEFAULT_FILE_TIMEOUT)),
         Some(text) => {
@@ -70,25 +51,10 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
     };
     let result = testing::run(&files, &options);
     let style = Style {
-        colour: format == Format::Text
-            && matches.value("output").is_none()
-            && std::io::stdout().is_terminal(),
+        colour: report_out::colour(matches, format),
         verbose: matches.has("verbose") || cli.verbose,
         mask: report::Mask::default(),
     };
-    let mut text = Vec::new();
-    report::write(&result, format, &style, &mut text)
-        .map_err(|e| Failure::usage(format!("test: {e}")))?;
-    match matches.value("output") {
-        Some(path) => crate::builtins::fs::write_atomic(std::path::Path::new(path), &text)
-            .map_err(|e| Failure::usage(format!("test: --output {path}: {e}")))?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(&text)
-                .and_then(|()| stdout.flush())
-                .map_err(|e| Failure::usage(format!("test: {e}")))?;
-        }
-    }
+    report_out::emit(&result, format, &style, matches, "test")?;
     Ok(if result.passed() { 0 } else { 1 })
 }

@@ -1,0 +1,63 @@
+//! What `assay check` and `assay test` share: the report format a command line asks for, and
+//! writing the report to standard output or `--output` (replaced atomically).
+
+use std::io::{IsTerminal, Write};
+
+use super::Failure;
+use super::spec::Matches;
+use crate::report::{self, Format, Run, Style};
+
+/// `--format`, else text on a terminal and JSON otherwise (a file, a pipe, a CI log).
+pub fn format(matches: &Matches, sub: &str) -> Result<Format, Failure> {
+    match matches.value("format") {
+        Some(name) => {
+            Format::parse(name).map_err(|e| Failure::usage(format!("{sub}: --format: {e}")))
+        }
+        None if matches.value("output").is_none() && std::io::stdout().is_terminal() => {
+            Ok(Format::Text)
+        }
+        None => Ok(Format::Json),
+    }
+}
+
+/// Whether the text report may use colours: it goes to a terminal.
+pub fn colour(matches: &Matches, format: Format) -> bool {
+    format == Format::Text && matches.value("output").is_none() && std::io::stdout().is_terminal()
+}
+
+/// `--parallel N`, from 1 to 1024.
+pub fn parallel(matches: &Matches, sub: &str) -> Result<Option<usize>, Failure> {
+    matches
+        .value("parallel")
+        .map(|n| match n.parse::<usize>() {
+            Ok(n) if (1..=1024).contains(&n) => Ok(n),
+            _ => Err(Failure::usage(format!(
+                "{sub}: --parallel '{n}' is not a number from 1 to 1024"
+            ))),
+        })
+        .transpose()
+}
+
+/// Writes `run` as `format` where the command line says.
+pub fn emit(
+    run: &Run,
+    format: Format,
+    style: &Style,
+    matches: &Matches,
+    sub: &str,
+) -> Result<(), Failure> {
+    let mut text = Vec::new();
+    report::write(run, format, style, &mut text)
+        .map_err(|e| Failure::usage(format!("{sub}: {e}")))?;
+    match matches.value("output") {
+        Some(path) => crate::builtins::fs::write_atomic(std::path::Path::new(path), &text)
+            .map_err(|e| Failure::usage(format!("{sub}: --output {path}: {e}"))),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&text)
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Failure::usage(format!("{sub}: {e}")))
+        }
+    }
+}
