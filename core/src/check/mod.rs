@@ -10,6 +10,7 @@ pub mod attempt;
 pub mod config;
 pub mod duration;
 pub mod expect;
+mod expectations;
 pub mod fields;
 pub mod include;
 pub mod jsonpath;
