@@ -299,7 +299,7 @@ fn secrets_never_appear_in_any_format() -> Result<(), Failed> {
 fn junit_and_tap_are_read_by_their_tools() -> Result<(), Failed> {
     let peer = Peer::start()?;
     let file = format!(
-        "checks:\n  - {{name: good, type: http, url: '{0}/token'}}\n  - {{name: bad <&>, type: http, url: '{0}/echo'}}\n  - {{name: skipped, type: tcp, address: '127.0.0.1:1', depends_on: 'bad <&>'}}\n",
+        "checks:\n  - {{name: good, type: http, url: '{0}/token'}}\n  - {{name: bad <&>, type: http, url: '{0}/echo'}}\n  - {{name: skipped, type: tcp, address: '127.0.0.1:1', depends_on: 'bad <&>'}}\n  - {{name: broken, type: script, retries: 3, lua: 'local = 1'}}\n",
         peer.url
     );
     let (dir, out) = check(
@@ -314,7 +314,7 @@ fn junit_and_tap_are_read_by_their_tools() -> Result<(), Failed> {
     ]);
     parse.arg(dir.path().join("out.xml"));
     let parsed = run(parse, None, TIMEOUT)?;
-    let want = "good [] 1\nbad <&> ['Failure'] 1\nskipped ['Skipped'] 0\n";
+    let want = "good [] 1\nbad <&> ['Failure'] 1\nskipped ['Skipped'] 0\nbroken ['Error'] 1\n";
     if parsed.stdout != want {
         return Err(format!("junitparser read:\n{}", parsed.describe()).into());
     }

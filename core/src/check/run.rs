@@ -303,6 +303,10 @@ fn run_check(
             break;
         }
         case.message = message;
+        if outcome.errored {
+            case.outcome = Outcome::Error;
+            break;
+        }
     }
     case.duration = started.elapsed();
     case

@@ -77,6 +77,9 @@ pub struct Outcome {
     pub message: String,
     /// Values taken for later checks (on success).
     pub captures: Vec<(String, String)>,
+    /// The check could not run as written (a script that does not load): reported as an
+    /// error, not a failure, and not retried (nothing will change by the next attempt).
+    pub errored: bool,
 }
 
 impl Outcome {
@@ -85,6 +88,7 @@ impl Outcome {
             passed: true,
             message: String::new(),
             captures,
+            errored: false,
         }
     }
 
@@ -93,6 +97,14 @@ impl Outcome {
             passed: false,
             message: message.into(),
             captures: Vec::new(),
+            errored: false,
+        }
+    }
+
+    pub fn error(message: impl Into<String>) -> Self {
+        Outcome {
+            errored: true,
+            ..Outcome::fail(message)
         }
     }
 }
@@ -117,7 +129,7 @@ pub fn run(
     match kind {
         Kind::Http(check) => http::http(check, context, limit, worker).into(),
         Kind::Prometheus(check) => http::prometheus(check, context, limit, worker).into(),
-        Kind::Script(check) => script::run(name, check, context, limit).into(),
+        Kind::Script(check) => script::run(name, check, context, limit),
         Kind::Tcp(check) => net::tcp(check, context, limit).into(),
         Kind::Dns(check) => net::dns(check, context, limit).into(),
     }

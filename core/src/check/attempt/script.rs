@@ -7,26 +7,42 @@ use std::time::Duration;
 
 use mlua::{MultiValue, Table, Value};
 
-use super::Context;
+use super::{Context, Outcome};
+use crate::RunError;
 use crate::check::kinds::Script;
 
 /// The script's size limit, as for a script `assay` runs.
 const MAX_SCRIPT: u64 = 16 << 20;
 
-pub fn run(
+pub fn run(name: &str, script: &Script, context: &Context, limit: Duration) -> Outcome {
+    match attempt(name, script, context, limit) {
+        Ok(captures) => Outcome::pass(captures),
+        Err(Problem::Fail(message)) => Outcome::fail(message),
+        Err(Problem::Error(message)) => Outcome::error(message),
+    }
+}
+
+/// Why an attempt did not pass: the script failed, or it could not run at all.
+enum Problem {
+    Fail(String),
+    Error(String),
+}
+
+fn attempt(
     name: &str,
     script: &Script,
     context: &Context,
     limit: Duration,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, Problem> {
     let (source, chunk) = match script {
         Script::File(path) => (
-            assay_files::read_capped(path, MAX_SCRIPT).map_err(|e| e.to_string())?,
+            assay_files::read_capped(path, MAX_SCRIPT)
+                .map_err(|e| Problem::Error(e.to_string()))?,
             format!("@{}", path.display()),
         ),
         Script::Inline(code) => (code.clone().into_bytes(), format!("=[check '{name}']")),
     };
-    let runtime = context.vm(Some(limit))?;
+    let runtime = context.vm(Some(limit)).map_err(Problem::Error)?;
     let lua = runtime.lua();
     let setup = || -> mlua::Result<()> {
         let vars = lua.create_table()?;
@@ -49,12 +65,17 @@ pub fn run(
         view.set_metatable(Some(guard))?;
         lua.globals().raw_set("vars", view)
     };
-    setup().map_err(|e| format!("cannot set up the script's VM: {e}"))?;
+    setup().map_err(|e| Problem::Error(format!("cannot set up the script's VM: {e}")))?;
     let values = runtime
         .eval_chunk(&source, &chunk, MultiValue::new())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| match e {
+            RunError::Syntax(_) | RunError::Read(_) | RunError::Setup(_) => {
+                Problem::Error(e.to_string())
+            }
+            e => Problem::Fail(e.to_string()),
+        })?;
     match values.into_iter().next() {
-        Some(Value::Table(t)) => captures(&t),
+        Some(Value::Table(t)) => captures(&t).map_err(Problem::Fail),
         _ => Ok(Vec::new()),
     }
 }
