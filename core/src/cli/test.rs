@@ -42,7 +42,15 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
             shown.join(", ")
         )));
     }
+    let mut log = crate::builtins::log::LogConfig::from_env().map_err(Failure::usage)?;
+    if matches.has("verbose") || cli.verbose {
+        log.level = crate::builtins::log::Level::Debug;
+    }
+    if matches.has("quiet") || cli.quiet {
+        log.level = crate::builtins::log::Level::Error;
+    }
     let options = Options {
+        log,
         filter: matches.value("filter").map(str::to_owned),
         parallel,
         lib_path,

@@ -29,6 +29,8 @@ pub struct Options {
     pub memory_limit: usize,
     /// Each file's time limit (`None`: none).
     pub timeout: Option<Duration>,
+    /// The `log` builtin's level and format in the test VMs (`-v`, `-q`, `ASSAY_LOG`).
+    pub log: crate::builtins::log::LogConfig,
 }
 
 /// Folders never searched for test files.
@@ -143,6 +145,7 @@ fn run_file(path: &Path, options: &Options) -> Vec<Case> {
         .memory_limit(options.memory_limit)
         .timeout(options.timeout)
         .lib_path(options.lib_path.clone())
+        .log(options.log)
         .build()
     {
         Ok(runtime) => runtime,
