@@ -359,6 +359,51 @@ fn script_checks_are_sandboxed() -> Result<(), Failed> {
     Ok(())
 }
 
+/// What script checks print and log goes to standard error, masked (a captured secret from
+/// the moment it is captured), and never into the report on standard output; `-q` quiets
+/// their log lines.
+fn script_output_is_masked_and_off_the_report() -> Result<(), Failed> {
+    let file = r#"secrets: [pw, token]
+vars: {pw: hunter2-pw}
+checks:
+  - name: mint
+    type: script
+    lua: |
+      print("printed " .. vars.pw)
+      log.info("logged " .. vars.pw)
+      return {token = "minted-token-77"}
+  - name: use
+    type: script
+    depends_on: mint
+    lua: |
+      print("using " .. vars.token)
+      log.warn("warned " .. vars.token)
+      error("failed with " .. vars.token)
+"#;
+    for format in ["json", "tap", "junit"] {
+        let (_dir, out) = check(&[("c.yaml", file)], &["c.yaml", "--format", format])?;
+        exit(&out, 1)?;
+        if format == "json" {
+            json(&out)?;
+        }
+        for secret in ["hunter2-pw", "minted-token-77"] {
+            if out.stdout.contains(secret) || out.stderr.contains(secret) {
+                return Err(format!("{format}: {secret} shows\n{}", out.describe()).into());
+            }
+        }
+        for line in ["printed ***", "logged ***", "using ***", "warned ***"] {
+            if !out.stderr.contains(line) || out.stdout.contains(line) {
+                return Err(format!("{line:?} belongs on stderr\n{}", out.describe()).into());
+            }
+        }
+    }
+    let (_dir, out) = check(&[("c.yaml", file)], &["c.yaml", "-q", "--format", "json"])?;
+    if out.stderr.contains("logged") || out.stderr.contains("warned") {
+        return Err(format!("-q quiets the scripts' log lines\n{}", out.describe()).into());
+    }
+    Ok(())
+}
+
 fn bad_files_exit_2_naming_the_line() -> Result<(), Failed> {
     let cases = [
         (
@@ -499,6 +544,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "check::script_checks_are_sandboxed",
             script_checks_are_sandboxed,
+        ),
+        Trial::test(
+            "check::script_output_is_masked_and_off_the_report",
+            script_output_is_masked_and_off_the_report,
         ),
         Trial::test(
             "check::bad_files_exit_2_naming_the_line",

@@ -14,6 +14,9 @@
 //! -- test: stderr <regex>             must match stderr (may repeat)
 //! -- test: no-stderr <regex>          must not match stderr
 //! ```
+//!
+//! A file with no `-- test:` line is a plain test file: it runs through `assay test` (the
+//! runner dogfooding the repo's own tests), whose JSON report must show every case passed.
 
 mod check;
 mod cli;
@@ -41,6 +44,8 @@ struct Expect {
     stdout: Vec<String>,
     stderr: Vec<String>,
     no_stderr: Vec<String>,
+    /// Whether the file has no `-- test:` line (run by `assay test`).
+    plain: bool,
 }
 
 /// Splits on spaces, keeping "quoted words" together.
@@ -66,7 +71,10 @@ fn words(text: &str) -> Vec<String> {
 }
 
 fn parse_expect(source: &str, dir: &Path) -> Result<Expect, String> {
-    let mut e = Expect::default();
+    let mut e = Expect {
+        plain: !source.lines().any(|l| l.starts_with("-- test:")),
+        ..Expect::default()
+    };
     let dir_text = dir.display().to_string();
     for line in source.lines() {
         let Some(rest) = line.strip_prefix("-- test:") else {
@@ -118,6 +126,9 @@ fn run_suite(path: &Path) -> Result<(), Failed> {
     let expect = parse_expect(&source, dir)?;
     // Run as a user would, from the script's folder, so messages read `name.lua:line:`.
     let file_name = path.file_name().ok_or("suite without a file name")?;
+    if expect.plain {
+        return run_plain(file_name, dir);
+    }
     let mut cmd = assay();
     cmd.args(&expect.flags)
         .arg(file_name)
@@ -138,6 +149,23 @@ fn run_suite(path: &Path) -> Result<(), Failed> {
         check_matches("stderr", &result.stderr, &expect.no_stderr, false)
     })();
     checks.map_err(|why| format!("{why}\n{}", result.describe()).into())
+}
+
+/// A plain test file, through `assay test`: exit 0 and every case in the report passed.
+fn run_plain(file_name: &std::ffi::OsStr, dir: &Path) -> Result<(), Failed> {
+    let mut cmd = assay();
+    cmd.args(["test", "--format", "json"])
+        .arg(file_name)
+        .current_dir(dir)
+        .env("ASSAY_LIB_PATH", built_plugins());
+    let result = run(cmd, None, TIMEOUT)?;
+    let report: serde_json::Value = serde_json::from_str(&result.stdout)
+        .map_err(|e| format!("the report is not JSON ({e})\n{}", result.describe()))?;
+    let cases = report["tests"].as_array().map_or(0, Vec::len);
+    if result.code != Some(0) || report["passed"] != true || cases == 0 {
+        return Err(format!("expected every case to pass\n{}", result.describe()).into());
+    }
+    Ok(())
 }
 
 fn lua_files(dir: &Path, out: &mut Vec<PathBuf>) {

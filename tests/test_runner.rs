@@ -100,6 +100,40 @@ fn filters_and_exit_codes() -> Result<(), Failed> {
     Ok(())
 }
 
+/// A test file sees `arg[0]` and requires helpers next to it, as `assay FILE` would; what it
+/// prints goes to standard error, leaving the report on standard output parseable.
+fn files_run_as_scripts_and_print_aside() -> Result<(), Failed> {
+    let test = r#"
+local helper = require("helper")
+print("printed by a test")
+io.write("written by a test\n")
+test("sees its file", function() assert.matches(arg[0], "deep_test\\.lua$") end)
+test("uses its helper", function() assert.eq(helper.twice(21), 42) end)
+"#;
+    let out = assay_test(
+        &[
+            ("tests/sub/deep_test.lua", test),
+            (
+                "tests/sub/helper.lua",
+                "return {twice = function(n) return n * 2 end}",
+            ),
+        ],
+        &["--format", "json"],
+    )?;
+    let got = names(&out)?;
+    let want = [("sees its file", true), ("uses its helper", true)];
+    let want: Vec<(String, bool)> = want.iter().map(|(n, p)| ((*n).to_owned(), *p)).collect();
+    if out.code != Some(0) || got != want {
+        return Err(format!("expected {want:?}, got {got:?}\n{}", out.describe()).into());
+    }
+    for line in ["printed by a test", "written by a test"] {
+        if !out.stderr.contains(line) {
+            return Err(format!("{line:?} belongs on stderr\n{}", out.describe()).into());
+        }
+    }
+    Ok(())
+}
+
 /// The repository's own dogfood: Assay's builtins checked by check mode and by `assay test`.
 fn e2e_dogfood() -> Result<(), Failed> {
     let e2e = tests_dir().join("e2e");
@@ -128,6 +162,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "test_runner::filters_and_exit_codes",
             filters_and_exit_codes,
+        ),
+        Trial::test(
+            "test_runner::files_run_as_scripts_and_print_aside",
+            files_run_as_scripts_and_print_aside,
         ),
         Trial::test("test_runner::e2e_dogfood", e2e_dogfood),
     ]

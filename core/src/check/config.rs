@@ -98,8 +98,16 @@ pub struct Config {
     pub parallel: usize,
     pub env: Vec<(String, String)>,
     pub vars: Vec<(String, String)>,
-    pub secrets: Vec<String>,
+    pub secrets: Vec<Secret>,
     pub checks: Vec<Check>,
+}
+
+/// A name in `secrets`, with where it was written (for the error when it names nothing).
+#[derive(Debug, Clone)]
+pub struct Secret {
+    pub name: String,
+    pub file: PathBuf,
+    pub line: usize,
 }
 
 impl Config {
@@ -225,9 +233,13 @@ fn read(
     for (key, value) in top.string_map("env")? {
         add(&mut config.env, key.name, value);
     }
-    for (_, name) in top.strings("secrets")? {
-        if !config.secrets.contains(&name) {
-            config.secrets.push(name);
+    for (line, name) in top.strings("secrets")? {
+        if !config.secrets.iter().any(|s| s.name == name) {
+            config.secrets.push(Secret {
+                name,
+                file: path.to_owned(),
+                line,
+            });
         }
     }
     let includes = top.strings("include")?;
@@ -494,6 +506,14 @@ mod tests {
                 "checks:\n  - {name: a, type: script}\n",
                 "'file' or 'lua' is missing",
             ),
+            (
+                "secrets: [a, pasword]\nvars: {a: x}\nchecks: []\n",
+                "c.yaml:1: secret 'pasword' is not a var",
+            ),
+            (
+                "checks:\n  - {name: s, type: script, lua: 'return {t = 1}'}\n  - {name: a, type: http, url: '${t}'}\n",
+                "check 'a': '${t}' is not a var, a capture of another check or an environment variable (set it in 'vars', with --var t=..., or in the environment; a script check's capture needs depends_on that check)",
+            ),
             ("", "c.yaml:1: the file is empty"),
             ("vars: {}\n", "c.yaml:1: the file: 'checks' is missing"),
         ];
@@ -504,6 +524,17 @@ mod tests {
                 "{text:?}\n  got:  {got}\n  want: {want}"
             );
         }
+    }
+
+    #[test]
+    fn script_captures_may_be_used_after_the_script() {
+        let config = load(
+            "secrets: [token]\nchecks:\n  - {name: mint, type: script, lua: 'return {token = \"t\"}'}\n\
+             \x20 - {name: wrap, type: tcp, address: 'h:1', depends_on: mint}\n\
+             \x20 - {name: use, type: http, url: 'http://h/${token}', depends_on: wrap}\n",
+        )
+        .expect("a capture of a script check the check runs after");
+        assert_eq!(config.secrets[0].name, "token");
     }
 
     #[test]

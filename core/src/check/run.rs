@@ -33,6 +33,8 @@ pub struct Options {
     pub lib_path: LibPath,
     /// Each VM's memory limit (bytes; 0: none).
     pub memory_limit: usize,
+    /// The `log` builtin's level and format in script checks (`-v`, `-q`, `ASSAY_LOG`).
+    pub log: crate::builtins::log::LogConfig,
 }
 
 /// Where a check is.
@@ -43,12 +45,12 @@ enum State {
     Done(Outcome),
 }
 
-/// Runs the checks; `progress` hears of each attempt as it ends (for `-v`).
-pub fn run(
-    config: &Config,
-    options: &Options,
-    progress: &(dyn Fn(&Check, usize, &Attempt) + Sync),
-) -> Result<Run, String> {
+/// Hears of each attempt as it ends: the check, the attempt's number from 1, how it went and
+/// what it captured (for `-v`, and to mask captured secrets from then on).
+pub type Progress<'a> = dyn Fn(&Check, usize, &Attempt, &[(String, String)]) + Sync + 'a;
+
+/// Runs the checks; `progress` hears of each attempt as it ends.
+pub fn run(config: &Config, options: &Options, progress: &Progress) -> Result<Run, String> {
     let started = Instant::now();
     let deadline = config.timeout.map(|t| started + t);
     let selected = select(config, &options.only)?;
@@ -139,6 +141,7 @@ pub fn run(
                 let context = Context {
                     lib_path: options.lib_path.clone(),
                     memory_limit: options.memory_limit,
+                    log: options.log,
                     env: config.env.clone(),
                     values: snapshot(config, &values),
                 };
@@ -251,7 +254,7 @@ fn run_check(
     context: &Context,
     deadline: Option<Instant>,
     run_timeout: Option<Duration>,
-    progress: &(dyn Fn(&Check, usize, &Attempt) + Sync),
+    progress: &Progress,
     worker: &mut attempt::Worker,
 ) -> Case {
     let started = Instant::now();
@@ -294,7 +297,7 @@ fn run_check(
             message: message.clone(),
             duration: attempt_started.elapsed(),
         };
-        progress(check, n as usize + 1, &attempt);
+        progress(check, n as usize + 1, &attempt, &outcome.captures);
         case.attempts.push(attempt);
         if outcome.passed {
             case.outcome = Outcome::Passed;

@@ -1,10 +1,10 @@
 //! What a check file must satisfy as a whole, once every file of the run is read.
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use super::config::Config;
 use super::fields::{ConfigError, error};
+use super::kinds::Kind;
 
 /// The checks as a whole: unique names, dependencies that exist and do not loop, and every
 /// `${name}` something can give.
@@ -63,42 +63,71 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         .iter()
         .flat_map(|c| c.kind.captures())
         .collect();
-    for check in &config.checks {
+    let known = |name: &str| {
+        config.var(name).is_some()
+            || config.env(name).is_some()
+            || captured.contains(name)
+            || std::env::var_os(name).is_some()
+    };
+    for (i, check) in config.checks.iter().enumerate() {
+        // A script's captures are known only when it returns them: a name may be one if
+        // the check runs after a script check (its value is then checked as it renders).
+        let after_script = || {
+            upstream(config, i)
+                .into_iter()
+                .any(|j| matches!(config.checks[j].kind, Kind::Script(_)))
+        };
         for name in check.kind.names() {
-            let known = config.var(name).is_some()
-                || config.env(name).is_some()
-                || captured.contains(name)
-                || std::env::var_os(name).is_some();
-            if !known {
+            if !known(name) && !after_script() {
                 return Err(error(
                     &check.file,
                     check.line,
                     format!(
                         "check '{}': '${{{name}}}' is not a var, a capture of another check or an \
-                     environment variable (set it in 'vars', with --var {name}=..., or in the environment)",
+                     environment variable (set it in 'vars', with --var {name}=..., or in the \
+                     environment; a script check's capture needs depends_on that check)",
                         check.name
                     ),
                 ));
             }
         }
     }
+    // A secret names something to mask (a typo would leave the real value shown), or what
+    // a script check may capture.
+    let any_script = config
+        .checks
+        .iter()
+        .any(|c| matches!(c.kind, Kind::Script(_)));
     for secret in &config.secrets {
-        if config.var(secret).is_none()
-            && config.env(secret).is_none()
-            && std::env::var_os(secret).is_none()
-            && !captured.contains(secret.as_str())
-        {
-            let file = config.checks.first().map_or(Path::new(""), |c| &c.file);
+        if !known(&secret.name) && !any_script {
             return Err(error(
-                file,
-                0,
+                &secret.file,
+                secret.line,
                 format!(
-                    "secret '{secret}' is not a var, an env variable or a capture (nothing to mask)"
+                    "secret '{}' is not a var, an env variable or a capture (nothing to mask)",
+                    secret.name
                 ),
             ));
         }
     }
     Ok(())
+}
+
+/// The checks check `i` runs after, directly or not (by `depends_on`).
+fn upstream(config: &Config, i: usize) -> Vec<usize> {
+    let mut found: Vec<usize> = Vec::new();
+    let mut todo = vec![i];
+    while let Some(k) = todo.pop() {
+        for dep in &config.checks[k].depends_on {
+            if let Some(j) = config.checks.iter().position(|c| &c.name == dep)
+                && !found.contains(&j)
+            {
+                found.push(j);
+                todo.push(j);
+            }
+        }
+    }
+    found
 }
 
 /// A cycle of `depends_on`, as check indexes, if there is one.

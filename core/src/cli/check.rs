@@ -4,10 +4,12 @@
 //! one failed, 2 for a bad file or usage.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
+use super::console::Console;
 use super::spec::Matches;
 use super::{Failure, args, report_out};
-use crate::check::config::Config;
+use crate::check::config::{Check, Config};
 use crate::check::run::{self, Options};
 use crate::report::{self, Mask, Style};
 use crate::vm::memory::parse_size;
@@ -41,34 +43,37 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
         only: matches.values("only").map(str::to_owned).collect(),
         lib_path,
         memory_limit,
+        log: report_out::log_config(cli, matches)?,
     };
-    let secrets = secret_values(&config, &[]);
     let verbose = matches.has("verbose") || cli.verbose;
     let quiet = matches.has("quiet") || cli.quiet;
-    let log_mask = Mask::new(secrets.clone());
-    let progress =
-        move |check: &crate::check::config::Check, n: usize, attempt: &report::Attempt| {
-            if quiet || (!verbose && attempt.passed) {
-                return;
-            }
-            let how = if attempt.passed {
-                "passed".to_owned()
-            } else {
-                log_mask.apply(&attempt.message)
-            };
-            eprintln!("check '{}' attempt {n}: {how}", log_mask.apply(&check.name));
+    // One mask for the live output and the report, grown by captures named as secrets.
+    let mask = Arc::new(Mutex::new(Mask::new(secret_values(&config, &[]))));
+    let console = Console::divert(mask.clone())
+        .map_err(|e| Failure::usage(format!("check: cannot divert the checks' output: {e}")))?;
+    let progress = |check: &Check, n: usize, attempt: &report::Attempt, captures: &[_]| {
+        if !captures.is_empty() {
+            let learned = secret_values(&config, captures);
+            mask.lock().unwrap_or_else(|p| p.into_inner()).add(learned);
+        }
+        if quiet || (!verbose && attempt.passed) {
+            return;
+        }
+        // The console masks this line on its way out.
+        let how = if attempt.passed {
+            "passed"
+        } else {
+            &attempt.message
         };
-    let result = run::run(&config, &options, &progress)
-        .map_err(|e| Failure::usage(format!("check: {e}")))?;
-    let captured: Vec<(String, String)> = result
-        .cases
-        .iter()
-        .flat_map(|c| c.captures.clone())
-        .collect();
+        eprintln!("check '{}' attempt {n}: {how}", check.name);
+    };
+    let result = run::run(&config, &options, &progress);
+    console.restore();
+    let result = result.map_err(|e| Failure::usage(format!("check: {e}")))?;
     let style = Style {
         colour: report_out::colour(matches, format),
         verbose,
-        mask: Mask::new(secret_values(&config, &captured)),
+        mask: mask.lock().unwrap_or_else(|p| p.into_inner()).clone(),
     };
     report_out::emit(&result, format, &style, matches, "check")?;
     Ok(if result.passed() { 0 } else { 1 })
@@ -78,7 +83,7 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
 /// environment, or a capture.
 fn secret_values(config: &Config, captured: &[(String, String)]) -> Vec<String> {
     let mut values = Vec::new();
-    for name in &config.secrets {
+    for name in config.secrets.iter().map(|s| &s.name) {
         values.extend(config.var(name).map(str::to_owned));
         values.extend(config.env(name).map(str::to_owned));
         values.extend(std::env::var(name).ok());

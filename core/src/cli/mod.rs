@@ -3,6 +3,7 @@
 mod args;
 mod check;
 mod completions;
+mod console;
 mod plugins;
 mod repl;
 mod report_out;

@@ -3,8 +3,9 @@
 
 use std::io::{IsTerminal, Write};
 
-use super::Failure;
 use super::spec::Matches;
+use super::{Failure, args};
+use crate::builtins::log::{Level, LogConfig};
 use crate::report::{self, Format, Run, Style};
 
 /// `--format`, else text on a terminal and JSON otherwise (a file, a pipe, a CI log).
@@ -36,6 +37,19 @@ pub fn parallel(matches: &Matches, sub: &str) -> Result<Option<usize>, Failure> 
             ))),
         })
         .transpose()
+}
+
+/// The `log` builtin's settings for the checks' or tests' VMs: `ASSAY_LOG` and
+/// `ASSAY_LOG_FORMAT`, with `-v` lowering the level to debug and `-q` raising it to error.
+pub fn log_config(cli: &args::Options, matches: &Matches) -> Result<LogConfig, Failure> {
+    let mut log = LogConfig::from_env().map_err(Failure::usage)?;
+    if matches.has("verbose") || cli.verbose {
+        log.level = Level::Debug;
+    }
+    if matches.has("quiet") || cli.quiet {
+        log.level = Level::Error;
+    }
+    Ok(log)
 }
 
 /// Writes `run` as `format` where the command line says.

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::console::Console;
 use super::spec::Matches;
 use super::{Failure, args, report_out};
 use crate::report::{self, Style};
@@ -42,13 +43,7 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
             shown.join(", ")
         )));
     }
-    let mut log = crate::builtins::log::LogConfig::from_env().map_err(Failure::usage)?;
-    if matches.has("verbose") || cli.verbose {
-        log.level = crate::builtins::log::Level::Debug;
-    }
-    if matches.has("quiet") || cli.quiet {
-        log.level = crate::builtins::log::Level::Error;
-    }
+    let log = report_out::log_config(cli, matches)?;
     let options = Options {
         log,
         filter: matches.value("filter").map(str::to_owned),
@@ -57,7 +52,11 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
         memory_limit,
         timeout,
     };
+    // What the tests print goes to standard error; standard output is the report's.
+    let console = Console::divert(Default::default())
+        .map_err(|e| Failure::usage(format!("test: cannot divert the tests' output: {e}")))?;
     let result = testing::run(&files, &options);
+    console.restore();
     let style = Style {
         colour: report_out::colour(matches, format),
         verbose: matches.has("verbose") || cli.verbose,

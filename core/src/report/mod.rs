@@ -104,7 +104,7 @@ pub struct Mask {
 impl Mask {
     pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
         let mut secrets: Vec<String> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
         Mask { secrets }
     }
@@ -117,6 +117,30 @@ impl Mask {
             }
         }
         out
+    }
+
+    /// [`Mask::apply`] on bytes that may not be UTF-8 (what scripts and processes print).
+    pub fn apply_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = bytes.to_vec();
+        for secret in &self.secrets {
+            let secret = secret.as_bytes();
+            let mut masked = Vec::with_capacity(out.len());
+            let mut rest = &out[..];
+            while let Some(at) = rest.windows(secret.len()).position(|w| w == secret) {
+                masked.extend_from_slice(&rest[..at]);
+                masked.extend_from_slice(b"***");
+                rest = &rest[at + secret.len()..];
+            }
+            masked.extend_from_slice(rest);
+            out = masked;
+        }
+        out
+    }
+
+    /// Masks `secrets` too from now on.
+    pub fn add(&mut self, secrets: impl IntoIterator<Item = String>) {
+        let all = std::mem::take(&mut self.secrets).into_iter().chain(secrets);
+        *self = Mask::new(all);
     }
 }
 

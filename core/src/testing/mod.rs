@@ -7,7 +7,8 @@
 //! cases': `group › case`), and `before_each(fn)` / `after_each(fn)` run around every case
 //! of their group, outer ones first before and last after. Cases run in order after the
 //! file's top level; they may wait (`sleep`, http, processes). A file without cases is one
-//! case that passes unless it raises. `--filter TEXT` runs the cases whose full name
+//! case that passes unless it raises. As with `assay FILE`, `arg[0]` is the file and relative
+//! `require`s start from its folder (helpers kept next to the tests). `--filter TEXT` runs the cases whose full name
 //! contains TEXT. A failure's message is what was raised: an `assert.eq` gives its
 //! `file:line` and its diff.
 
@@ -151,6 +152,9 @@ fn run_file(path: &Path, options: &Options) -> Vec<Case> {
         Ok(runtime) => runtime,
         Err(e) => return errored(format!("cannot make a VM: {}", e.report())),
     };
+    if let Err(e) = runtime.set_script_file(path) {
+        return errored(e.report());
+    }
     let source = match assay_files::read_capped(path, 16 << 20) {
         Ok(source) => crate::vm::script::source(source),
         Err(e) => return errored(e.to_string()),

@@ -296,13 +296,16 @@ impl Runtime {
             limit => limit.min(MAX_SCRIPT),
         };
         let source = script::source(assay_files::read_capped(path, cap as u64)?);
-        let dir = path
-            .parent()
-            .map(Path::to_owned)
-            .filter(|d| !d.as_os_str().is_empty());
-        self.set_script(&path.display().to_string(), args, dir)?;
+        self.set_script(&path.display().to_string(), args, script_dir(path))?;
         let chunk_name = format!("@{}", path.display());
         self.run_source(&source, &chunk_name, args)
+    }
+
+    /// Makes `path` the running script without running it: `arg[0]` names it and relative
+    /// `require`s start from its folder. For embedders that load the file themselves, as
+    /// `assay test` does inside its runner.
+    pub fn set_script_file(&self, path: &Path) -> Result<(), RunError> {
+        self.set_script(&path.display().to_string(), &[], script_dir(path))
     }
 
     /// Runs a script's bytes read from elsewhere (standard input) as `lua` loads a file: a
@@ -536,6 +539,13 @@ impl Runtime {
             _ => Ok(values),
         }
     }
+}
+
+/// The folder relative `require`s start from: the script's own (`None`: the current one).
+fn script_dir(path: &Path) -> Option<PathBuf> {
+    path.parent()
+        .map(Path::to_owned)
+        .filter(|d| !d.as_os_str().is_empty())
 }
 
 #[cfg(test)]

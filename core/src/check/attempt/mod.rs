@@ -20,6 +20,8 @@ pub struct Context {
     pub lib_path: LibPath,
     /// Each VM's memory limit (bytes; 0: none).
     pub memory_limit: usize,
+    /// The `log` builtin's level and format in the VMs.
+    pub log: crate::builtins::log::LogConfig,
     /// The files' `env`, which scripts see over the process environment.
     pub env: Vec<(String, String)>,
     /// What `${name}` gives: `--var`s and the files' vars, earlier checks' captures, the
@@ -44,6 +46,7 @@ impl Context {
             .memory_limit(self.memory_limit)
             .timeout(limit)
             .lib_path(self.lib_path.clone())
+            .log(self.log)
             .build()
             .map_err(|e| format!("cannot make a VM: {}", e.report()))?;
         runtime
