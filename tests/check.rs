@@ -404,6 +404,52 @@ checks:
     Ok(())
 }
 
+/// A check stuck where no timeout reaches (a `__gc` finalizer that loops runs with hooks
+/// off) is given up on and reported; the run goes on and writes its report. A closed
+/// standard error (a log shipper gone) costs the log lines, never the run.
+fn stuck_checks_and_a_closed_stderr_do_not_hang_the_run() -> Result<(), Failed> {
+    let file = "parallel: 2\nchecks:\n  - name: stuck\n    type: script\n    timeout: 1s\n    lua: |\n      setmetatable({}, {__gc = function() while true do end end})\n  - {name: after, type: script, depends_on: stuck, lua: 'return'}\n  - {name: beside, type: script, lua: 'log.warn(\"a line\")'}\n";
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("c.yaml"), file)?;
+    // Standard error is a pipe nobody reads any more: every log line meets EPIPE.
+    let (reader, writer) = std::io::pipe()?;
+    drop(reader);
+    let mut child = assay_with_plugin("http")
+        .args(["c.yaml", "-v", "--format", "json", "--output", "out.json"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .stderr(writer)
+        .spawn()?;
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            return Err("the run hung".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let report: Value = serde_json::from_slice(&std::fs::read(dir.path().join("out.json"))?)?;
+    if status.code() != Some(1) {
+        return Err(format!("expected exit 1, got {status}: {report}").into());
+    }
+    let stuck = case(&report, "stuck")?;
+    if stuck["error"] != true
+        || !stuck["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("stuck:")
+    {
+        return Err(format!("the stuck check is an error saying so: {report}").into());
+    }
+    if case(&report, "after")?["skipped"] != true || case(&report, "beside")?["passed"] != true {
+        return Err(format!("the others run or skip as usual: {report}").into());
+    }
+    Ok(())
+}
+
 fn bad_files_exit_2_naming_the_line() -> Result<(), Failed> {
     let cases = [
         (
@@ -421,6 +467,14 @@ fn bad_files_exit_2_naming_the_line() -> Result<(), Failed> {
         (
             "checks:\n  - {name: a, type: http}\n",
             "c.yaml:2: check 'a': 'url' is missing",
+        ),
+        (
+            "checks:\n  - {name: a, type: http, url: 'http://h/${tb}', capture: {ta: $.a}}\n  - {name: b, type: http, url: 'http://h/${ta}', capture: {tb: $.b}}\n",
+            "c.yaml:2: check 'a': its dependencies make a cycle (a -> b -> a;",
+        ),
+        (
+            "secrets: [pasword]\nchecks: []\n",
+            "c.yaml:1: secret 'pasword' is not a var",
         ),
     ];
     for (text, message) in cases {
@@ -548,6 +602,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "check::script_output_is_masked_and_off_the_report",
             script_output_is_masked_and_off_the_report,
+        ),
+        Trial::test(
+            "check::stuck_checks_and_a_closed_stderr_do_not_hang_the_run",
+            stuck_checks_and_a_closed_stderr_do_not_hang_the_run,
         ),
         Trial::test(
             "check::bad_files_exit_2_naming_the_line",

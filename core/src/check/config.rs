@@ -484,7 +484,7 @@ mod tests {
             ),
             (
                 "checks:\n  - {name: a, type: tcp, address: 'h:1', depends_on: b}\n  - {name: b, type: tcp, address: 'h:1', depends_on: a}\n",
-                "depends_on makes a cycle (a -> b -> a)",
+                "its dependencies make a cycle (a -> b -> a;",
             ),
             (
                 "checks:\n  - {name: a, type: http, url: '${nowhere_var_x}'}\n",
@@ -513,6 +513,14 @@ mod tests {
             (
                 "checks:\n  - {name: s, type: script, lua: 'return {t = 1}'}\n  - {name: a, type: http, url: '${t}'}\n",
                 "check 'a': '${t}' is not a var, a capture of another check or an environment variable (set it in 'vars', with --var t=..., or in the environment; a script check's capture needs depends_on that check)",
+            ),
+            (
+                "checks:\n  - {name: a, type: http, url: 'http://h/${tb}', capture: {ta: $.a}}\n  - {name: b, type: http, url: 'http://h/${ta}', capture: {tb: $.b}}\n",
+                "c.yaml:2: check 'a': its dependencies make a cycle (a -> b -> a;",
+            ),
+            (
+                "checks:\n  - {name: a, type: http, url: 'http://h/${ta}', capture: {ta: $.a}}\n",
+                "check 'a': '${ta}' is this check's own capture",
             ),
             ("", "c.yaml:1: the file is empty"),
             ("vars: {}\n", "c.yaml:1: the file: 'checks' is missing"),

@@ -12,6 +12,7 @@ pub mod duration;
 pub mod expect;
 mod expectations;
 pub mod fields;
+pub mod graph;
 pub mod include;
 pub mod jsonpath;
 pub mod kinds;

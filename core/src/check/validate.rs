@@ -1,9 +1,10 @@
 //! What a check file must satisfy as a whole, once every file of the run is read.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::config::Config;
 use super::fields::{ConfigError, error};
+use super::graph;
 use super::kinds::Kind;
 
 /// The checks as a whole: unique names, dependencies that exist and do not loop, and every
@@ -41,7 +42,8 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             }
         }
     }
-    if let Some(cycle) = find_cycle(config) {
+    let needs = graph::dependencies(config);
+    if let Some(cycle) = graph::find_cycle(&needs) {
         let check = &config.checks[cycle[0]];
         let path: Vec<&str> = cycle
             .iter()
@@ -51,45 +53,59 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             &check.file,
             check.line,
             format!(
-                "check '{}': depends_on makes a cycle ({} -> {})",
+                "check '{}': its dependencies make a cycle ({} -> {}; a check waits for those \
+                 its depends_on names and for those capturing a ${{name}} it uses)",
                 check.name,
                 path.join(" -> "),
                 path[0]
             ),
         ));
     }
-    let captured: HashSet<&str> = config
-        .checks
-        .iter()
-        .flat_map(|c| c.kind.captures())
-        .collect();
-    let known = |name: &str| {
-        config.var(name).is_some()
-            || config.env(name).is_some()
-            || captured.contains(name)
-            || std::env::var_os(name).is_some()
-    };
+    let mut capturers: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (j, check) in config.checks.iter().enumerate() {
+        for name in check.kind.captures() {
+            capturers.entry(name).or_default().push(j);
+        }
+    }
     for (i, check) in config.checks.iter().enumerate() {
+        let captured_by_others = |name: &str| {
+            capturers
+                .get(name)
+                .is_some_and(|by| by.iter().any(|j| *j != i))
+        };
+        let given = |name: &str| {
+            config.var(name).is_some()
+                || config.env(name).is_some()
+                || std::env::var_os(name).is_some()
+        };
         // A script's captures are known only when it returns them: a name may be one if
         // the check runs after a script check (its value is then checked as it renders).
         let after_script = || {
-            upstream(config, i)
+            graph::upstream(&needs, i)
                 .into_iter()
                 .any(|j| matches!(config.checks[j].kind, Kind::Script(_)))
         };
         for name in check.kind.names() {
-            if !known(name) && !after_script() {
-                return Err(error(
-                    &check.file,
-                    check.line,
-                    format!(
-                        "check '{}': '${{{name}}}' is not a var, a capture of another check or an \
-                     environment variable (set it in 'vars', with --var {name}=..., or in the \
-                     environment; a script check's capture needs depends_on that check)",
-                        check.name
-                    ),
-                ));
+            if given(name) || captured_by_others(name) {
+                continue;
             }
+            let why = if check.kind.captures().any(|n| n == name) {
+                "is this check's own capture: it has no value before the check has passed"
+                    .to_owned()
+            } else if after_script() {
+                continue;
+            } else {
+                format!(
+                    "is not a var, a capture of another check or an environment variable (set it \
+                     in 'vars', with --var {name}=..., or in the environment; a script check's \
+                     capture needs depends_on that check)"
+                )
+            };
+            return Err(error(
+                &check.file,
+                check.line,
+                format!("check '{}': '${{{name}}}' {why}", check.name),
+            ));
         }
     }
     // A secret names something to mask (a typo would leave the real value shown), or what
@@ -99,7 +115,11 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         .iter()
         .any(|c| matches!(c.kind, Kind::Script(_)));
     for secret in &config.secrets {
-        if !known(&secret.name) && !any_script {
+        let known = config.var(&secret.name).is_some()
+            || config.env(&secret.name).is_some()
+            || capturers.contains_key(secret.name.as_str())
+            || std::env::var_os(&secret.name).is_some();
+        if !known && !any_script {
             return Err(error(
                 &secret.file,
                 secret.line,
@@ -111,64 +131,4 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         }
     }
     Ok(())
-}
-
-/// The checks check `i` runs after, directly or not (by `depends_on`).
-fn upstream(config: &Config, i: usize) -> Vec<usize> {
-    let mut found: Vec<usize> = Vec::new();
-    let mut todo = vec![i];
-    while let Some(k) = todo.pop() {
-        for dep in &config.checks[k].depends_on {
-            if let Some(j) = config.checks.iter().position(|c| &c.name == dep)
-                && !found.contains(&j)
-            {
-                found.push(j);
-                todo.push(j);
-            }
-        }
-    }
-    found
-}
-
-/// A cycle of `depends_on`, as check indexes, if there is one.
-fn find_cycle(config: &Config) -> Option<Vec<usize>> {
-    let index = |name: &str| config.checks.iter().position(|c| c.name == name);
-    // 0 unvisited, 1 on the current path, 2 done.
-    let mut state = vec![0u8; config.checks.len()];
-    let mut path = Vec::new();
-    fn visit(
-        at: usize,
-        config: &Config,
-        index: &dyn Fn(&str) -> Option<usize>,
-        state: &mut [u8],
-        path: &mut Vec<usize>,
-    ) -> Option<Vec<usize>> {
-        state[at] = 1;
-        path.push(at);
-        for dep in &config.checks[at].depends_on {
-            let Some(next) = index(dep) else { continue };
-            match state[next] {
-                1 => {
-                    let from = path.iter().position(|p| *p == next).unwrap_or(0);
-                    return Some(path[from..].to_vec());
-                }
-                0 => {
-                    if let Some(cycle) = visit(next, config, index, state, path) {
-                        return Some(cycle);
-                    }
-                }
-                _ => {}
-            }
-        }
-        path.pop();
-        state[at] = 2;
-        None
-    }
-    (0..config.checks.len()).find_map(|start| {
-        if state[start] == 0 {
-            visit(start, config, &index, &mut state, &mut path)
-        } else {
-            None
-        }
-    })
 }

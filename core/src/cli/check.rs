@@ -3,6 +3,7 @@
 //! output (or `--output`), log lines to standard error. Exit 0 when every check passed, 1 when
 //! one failed, 2 for a bad file or usage.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -51,23 +52,33 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
     let mask = Arc::new(Mutex::new(Mask::new(secret_values(&config, &[]))));
     let console = Console::divert(mask.clone())
         .map_err(|e| Failure::usage(format!("check: cannot divert the checks' output: {e}")))?;
-    let progress = |check: &Check, n: usize, attempt: &report::Attempt, captures: &[_]| {
-        if !captures.is_empty() {
-            let learned = secret_values(&config, captures);
-            mask.lock().unwrap_or_else(|p| p.into_inner()).add(learned);
-        }
+    let secret_names: Vec<String> = config.secrets.iter().map(|s| s.name.clone()).collect();
+    let live_mask = mask.clone();
+    let progress = move |check: &Check, n: usize, attempt: &report::Attempt, captures: &[_]| {
+        let learned = captures
+            .iter()
+            .filter(|(name, _): &&(String, String)| secret_names.contains(name))
+            .map(|(_, value)| value.clone());
+        live_mask
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .add(learned);
         if quiet || (!verbose && attempt.passed) {
             return;
         }
-        // The console masks this line on its way out.
+        // The console masks this line on its way out; a closed stderr loses it, nothing else.
         let how = if attempt.passed {
             "passed"
         } else {
             &attempt.message
         };
-        eprintln!("check '{}' attempt {n}: {how}", check.name);
+        let _ = writeln!(
+            std::io::stderr(),
+            "check '{}' attempt {n}: {how}",
+            check.name
+        );
     };
-    let result = run::run(&config, &options, &progress);
+    let result = run::run(&config, &options, Arc::new(progress));
     console.restore();
     let result = result.map_err(|e| Failure::usage(format!("check: {e}")))?;
     let style = Style {

@@ -38,8 +38,8 @@ impl Console {
     pub fn divert(mask: Arc<Mutex<Mask>>) -> io::Result<Console> {
         flush_buffers();
         let (read, write) = pipe()?;
-        let saved_out = dup(libc::STDOUT_FILENO)?;
-        let saved_err = dup(libc::STDERR_FILENO)?;
+        let saved_out = dup_or_null(libc::STDOUT_FILENO)?;
+        let saved_err = dup_or_null(libc::STDERR_FILENO)?;
         let err_copy = File::from(saved_err.try_clone()?);
         let forwarder = std::thread::Builder::new()
             .name("assay-console".into())
@@ -150,6 +150,17 @@ fn dup(fd: RawFd) -> io::Result<OwnedFd> {
     }
     // SAFETY: a new descriptor that only we own.
     Ok(unsafe { OwnedFd::from_raw_fd(copy) })
+}
+
+/// [`dup`], or `/dev/null` when `fd` is closed (`assay check 2>&-`): what would have gone
+/// there is dropped, as it would have been.
+fn dup_or_null(fd: RawFd) -> io::Result<OwnedFd> {
+    match dup(fd) {
+        Err(e) if e.raw_os_error() == Some(libc::EBADF) => Ok(OwnedFd::from(
+            File::options().write(true).open("/dev/null")?,
+        )),
+        other => other,
+    }
 }
 
 /// Makes `target` (1 or 2) refer to what `source` refers to.
