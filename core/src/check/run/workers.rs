@@ -8,7 +8,7 @@
 //! [`GRACE`]: crate::vm::deadline::GRACE
 
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -95,10 +95,9 @@ impl Pool {
             None => self.events.recv().ok(),
             Some(until) => {
                 let wait = until.saturating_duration_since(Instant::now());
-                match self.events.recv_timeout(wait.max(Duration::from_millis(1))) {
-                    Ok(event) => Some(event),
-                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-                }
+                self.events
+                    .recv_timeout(wait.max(Duration::from_millis(1)))
+                    .ok()
             }
         }
     }
