@@ -296,6 +296,44 @@ fn secrets_never_appear_in_any_format() -> Result<(), Failed> {
     Ok(())
 }
 
+/// A secret stays masked when a message quotes it escaped, carries it percent-encoded in a
+/// URL, or cuts an excerpt of a body in the middle of it.
+fn secrets_masked_when_quoted_encoded_or_cut() -> Result<(), Failed> {
+    let peer = Peer::start()?;
+    let secret = r#"hunter 2\u{fc}"x\y-very-secret"#;
+    let mut file = format!(
+        "vars: {{pw: '{secret}', plain: plainsecretvalue42}}\nsecrets: [pw, plain]\nchecks:\n\
+         \x20 - {{name: url, type: http, url: 'http://127.0.0.1:1/x?pw=${{pw}}', retries: 0}}\n\
+         \x20 - {{name: auth, type: http, url: 'http://u:${{pw}}@127.0.0.1:1/', retries: 0}}\n\
+         \x20 - {{name: quoted, type: http, url: '{0}/token', expect: {{body_contains: '${{pw}}'}}}}\n",
+        peer.url
+    );
+    for pad in [95, 100, 105, 110, 115] {
+        let filler = "p".repeat(pad);
+        file.push_str(&format!(
+            "  - {{name: cut{pad}, type: http, url: '{}/echo?status=500', headers: {{x-a: '{filler}${{plain}}'}}}}\n",
+            peer.url
+        ));
+    }
+    for format in ["json", "junit"] {
+        let (_dir, out) = check(&[("c.yaml", &file)], &["c.yaml", "--format", format, "-v"])?;
+        exit(&out, 1)?;
+        let shown = format!("{}{}", out.stdout, out.stderr);
+        for leak in [
+            "hunter",
+            "%C3%BC",
+            "plainsecr",
+            "cretvalue42",
+            "very-secret",
+        ] {
+            if shown.contains(leak) {
+                return Err(format!("{format}: {leak:?} shows\n{}", out.describe()).into());
+            }
+        }
+    }
+    Ok(())
+}
+
 fn junit_and_tap_are_read_by_their_tools() -> Result<(), Failed> {
     let peer = Peer::start()?;
     let file = format!(
@@ -590,6 +628,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "check::secrets_never_appear_in_any_format",
             secrets_never_appear_in_any_format,
+        ),
+        Trial::test(
+            "check::secrets_masked_when_quoted_encoded_or_cut",
+            secrets_masked_when_quoted_encoded_or_cut,
         ),
         Trial::test(
             "check::junit_and_tap_are_read_by_their_tools",

@@ -3,6 +3,7 @@
 
 use super::kinds::{Capture, HttpExpect, Op};
 use super::template::Template;
+use crate::report::Mask;
 
 /// What an HTTP attempt saw.
 #[derive(Debug, Clone, Default)]
@@ -24,31 +25,35 @@ impl Response {
     }
 
     /// The body as JSON, or why it is not.
-    pub fn json(&self) -> Result<serde_json::Value, String> {
+    pub fn json(&self, mask: &Mask) -> Result<serde_json::Value, String> {
         serde_json::from_slice(&self.body).map_err(|e| {
             format!(
                 "the body is not JSON ({e}): {}",
-                excerpt(&String::from_utf8_lossy(&self.body))
+                excerpt(&String::from_utf8_lossy(&self.body), mask)
             )
         })
     }
 }
 
-/// At most 120 characters of `text`, quoted, for a message.
-pub fn excerpt(text: &str) -> String {
-    let clipped = clip(text);
+/// At most 120 characters of `text`, secrets masked (before the cut, which could otherwise
+/// leave part of one), quoted, for a message.
+pub fn excerpt(text: &str, mask: &Mask) -> String {
+    let text = mask.apply(text);
+    let clipped = clip(&text, &Mask::default());
     match clipped.strip_suffix("...") {
         Some(start) if clipped.len() < text.len() => format!("{start:?}..."),
         _ => format!("{text:?}"),
     }
 }
 
-/// At most 120 characters of `text` (JSON, already quoted where it needs to be).
-fn clip(text: &str) -> String {
+/// At most 120 characters of `text` (JSON, already quoted where it needs to be), secrets
+/// masked first.
+fn clip(text: &str, mask: &Mask) -> String {
     const SHOWN: usize = 120;
+    let text = mask.apply(text);
     match text.char_indices().nth(SHOWN) {
         Some((cut, _)) => format!("{}...", &text[..cut]),
-        None => text.to_owned(),
+        None => text,
     }
 }
 
@@ -57,6 +62,7 @@ pub fn http(
     expect: &HttpExpect,
     response: &Response,
     render: &dyn Fn(&Template) -> Result<String, String>,
+    mask: &Mask,
 ) -> Result<(), String> {
     let allowed: &[(u16, u16)] = if expect.status.is_empty() {
         &[(200, 399)]
@@ -79,7 +85,7 @@ pub fn http(
             "status {}, expected {}; body: {}",
             response.status,
             wanted.join(" or "),
-            excerpt(&String::from_utf8_lossy(&response.body))
+            excerpt(&String::from_utf8_lossy(&response.body), mask)
         ));
     }
     for (name, value) in &expect.headers {
@@ -99,7 +105,7 @@ pub fn http(
             if !body.contains(&needle) {
                 return Err(format!(
                     "the body does not contain {needle:?}: {}",
-                    excerpt(&body)
+                    excerpt(&body, mask)
                 ));
             }
         }
@@ -108,14 +114,14 @@ pub fn http(
         {
             return Err(format!(
                 "the body does not match /{re}/: {}",
-                excerpt(&body)
+                excerpt(&body, mask)
             ));
         }
     }
     if !expect.json.is_empty() {
-        let doc = response.json()?;
+        let doc = response.json(mask)?;
         for (path, op) in &expect.json {
-            judge(&path.to_string(), path.find(&doc), op)?;
+            judge(&path.to_string(), path.find(&doc), op, mask)?;
         }
     }
     if let Some(bound) = expect.latency_ms
@@ -130,9 +136,14 @@ pub fn http(
 }
 
 /// A JSON value found at `path` (or not) against `op`.
-pub fn judge(path: &str, found: Option<&serde_json::Value>, op: &Op) -> Result<(), String> {
+pub fn judge(
+    path: &str,
+    found: Option<&serde_json::Value>,
+    op: &Op,
+    mask: &Mask,
+) -> Result<(), String> {
     let shown = |v: Option<&serde_json::Value>| match v {
-        Some(v) => clip(&v.to_string()),
+        Some(v) => clip(&v.to_string(), mask),
         None => "missing".to_owned(),
     };
     let number = found.and_then(|v| match v {
@@ -159,7 +170,7 @@ pub fn judge(path: &str, found: Option<&serde_json::Value>, op: &Op) -> Result<(
                 Err(format!(
                     "{path} is {}, expected {}",
                     shown(found),
-                    excerpt(&wanted.to_string())
+                    excerpt(&wanted.to_string(), mask)
                 ))
             }
         }
@@ -218,6 +229,7 @@ fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 pub fn captures(
     captures: &[(String, Capture)],
     response: &Response,
+    mask: &Mask,
 ) -> Result<Vec<(String, String)>, String> {
     let mut doc = None;
     let mut out = Vec::new();
@@ -225,7 +237,7 @@ pub fn captures(
         let value = match capture {
             Capture::Json(path) => {
                 if doc.is_none() {
-                    doc = Some(response.json()?);
+                    doc = Some(response.json(mask)?);
                 }
                 let found = doc.as_ref().and_then(|d| path.find(d));
                 match found {
@@ -275,8 +287,8 @@ mod tests {
     fn status_body_json_and_latency() {
         let mut expect = HttpExpect::default();
         let ok = response(200, r#"{"status":"up","n":3,"items":[1]}"#);
-        assert_eq!(http(&expect, &ok, &plain), Ok(()));
-        let err = http(&expect, &response(503, "busy"), &plain).expect_err("503");
+        assert_eq!(http(&expect, &ok, &plain, &Mask::default()), Ok(()));
+        let err = http(&expect, &response(503, "busy"), &plain, &Mask::default()).expect_err("503");
         assert_eq!(err, "status 503, expected 200-399; body: \"busy\"");
         expect.status = vec![(200, 299)];
         expect.json = vec![
@@ -286,18 +298,18 @@ mod tests {
             ),
             (JsonPath::parse("$.n").expect("path"), Op::Gt(2.0)),
         ];
-        assert_eq!(http(&expect, &ok, &plain), Ok(()));
+        assert_eq!(http(&expect, &ok, &plain, &Mask::default()), Ok(()));
         expect
             .json
             .push((JsonPath::parse("$.n").expect("path"), Op::Lt(3.0)));
         assert_eq!(
-            http(&expect, &ok, &plain),
+            http(&expect, &ok, &plain, &Mask::default()),
             Err("$.n is 3, expected < 3".into())
         );
         expect.json.clear();
         expect.latency_ms = Some(5);
         assert_eq!(
-            http(&expect, &ok, &plain),
+            http(&expect, &ok, &plain, &Mask::default()),
             Err("took 12 ms, expected at most 5 ms".into())
         );
     }
@@ -317,7 +329,7 @@ mod tests {
             ("type".to_owned(), Capture::Header("content-type".into())),
         ];
         assert_eq!(
-            captures(&list, &ok).expect("found"),
+            captures(&list, &ok, &Mask::default()).expect("found"),
             [
                 ("token".into(), "t1".into()),
                 ("n".into(), "3".into()),
@@ -329,7 +341,7 @@ mod tests {
             Capture::Json(JsonPath::parse("$.x").expect("path")),
         )];
         assert_eq!(
-            captures(&missing, &ok),
+            captures(&missing, &ok, &Mask::default()),
             Err("capture 'x': $.x is missing".into())
         );
     }

@@ -17,6 +17,7 @@ pub mod include;
 pub mod jsonpath;
 pub mod kinds;
 pub mod run;
+pub mod secrets;
 pub mod template;
 pub mod tree;
 pub mod validate;

@@ -12,7 +12,8 @@ use super::spec::Matches;
 use super::{Failure, args, report_out};
 use crate::check::config::{Check, Config};
 use crate::check::run::{self, Options};
-use crate::report::{self, Mask, Style};
+use crate::check::secrets;
+use crate::report::{self, Style};
 use crate::vm::memory::parse_size;
 
 pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
@@ -49,7 +50,7 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
     let verbose = matches.has("verbose") || cli.verbose;
     let quiet = matches.has("quiet") || cli.quiet;
     // One mask for the live output and the report, grown by captures named as secrets.
-    let mask = Arc::new(Mutex::new(Mask::new(secret_values(&config, &[]))));
+    let mask = Arc::new(Mutex::new(secrets::mask(&config, [])));
     let console = Console::divert(mask.clone())
         .map_err(|e| Failure::usage(format!("check: cannot divert the checks' output: {e}")))?;
     let secret_names: Vec<String> = config.secrets.iter().map(|s| s.name.clone()).collect();
@@ -88,22 +89,4 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
     };
     report_out::emit(&result, format, &style, matches, "check")?;
     Ok(if result.passed() { 0 } else { 1 })
-}
-
-/// The values to mask: each secret's value as a var, the files' env, the process
-/// environment, or a capture.
-fn secret_values(config: &Config, captured: &[(String, String)]) -> Vec<String> {
-    let mut values = Vec::new();
-    for name in config.secrets.iter().map(|s| &s.name) {
-        values.extend(config.var(name).map(str::to_owned));
-        values.extend(config.env(name).map(str::to_owned));
-        values.extend(std::env::var(name).ok());
-        values.extend(
-            captured
-                .iter()
-                .filter(|(k, _)| k == name)
-                .map(|(_, v)| v.clone()),
-        );
-    }
-    values
 }

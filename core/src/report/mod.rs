@@ -102,8 +102,15 @@ pub struct Mask {
 }
 
 impl Mask {
+    /// Masks each secret as written and in the forms a message may quote it in: escaped as
+    /// Rust's `{:?}` and JSON show strings, and percent-encoded as URLs carry it (every byte
+    /// but the unreserved ones, and the WHATWG path, query and userinfo sets).
     pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
-        let mut secrets: Vec<String> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        let mut secrets: Vec<String> = secrets
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .flat_map(|s| quoted_forms(&s).into_iter().chain([s]))
+            .collect();
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
         Mask { secrets }
@@ -142,6 +149,37 @@ impl Mask {
         let all = std::mem::take(&mut self.secrets).into_iter().chain(secrets);
         *self = Mask::new(all);
     }
+}
+
+/// The ways `secret` can appear quoted or encoded in a message (may repeat it).
+fn quoted_forms(secret: &str) -> Vec<String> {
+    let unquote = |s: String| s[1..s.len() - 1].to_owned();
+    let mut forms = vec![
+        unquote(format!("{secret:?}")),
+        unquote(serde_json::Value::from(secret).to_string()),
+    ];
+    // Percent-encoding sets, from the strictest (everything but A-Z a-z 0-9 - . _ ~).
+    let path = |b: u8| b" \"#<>?`{}".contains(&b);
+    let sets: [&dyn Fn(u8) -> bool; 4] = [
+        &|b: u8| !(b.is_ascii_alphanumeric() || b"-._~".contains(&b)),
+        &path,
+        &|b: u8| b" \"#<>'".contains(&b),
+        &|b: u8| path(b) || b"/:;=@[\\]^|".contains(&b),
+    ];
+    for encode in sets {
+        let mut out = String::new();
+        for &b in secret.as_bytes() {
+            if b < 0x21 || b >= 0x7f || encode(b) {
+                out.push_str(&format!("%{b:02X}"));
+            } else {
+                out.push(b as char);
+            }
+        }
+        forms.push(out.replace("%20", "+"));
+        forms.push(out);
+    }
+    forms.retain(|f| f != secret);
+    forms
 }
 
 /// How to write a report.

@@ -194,8 +194,13 @@ pub fn http(
         insecure: check.insecure,
     };
     let response = send(&request, context, limit, worker)?;
-    expect::http(&check.expect, &response, &|t| context.render(t))?;
-    expect::captures(&check.capture, &response)
+    expect::http(
+        &check.expect,
+        &response,
+        &|t| context.render(t),
+        &context.mask,
+    )?;
+    expect::captures(&check.capture, &response, &context.mask)
 }
 
 pub fn prometheus(
@@ -236,10 +241,10 @@ pub fn prometheus(
         return Err(format!(
             "Prometheus answered {}: {}",
             response.status,
-            expect::excerpt(&String::from_utf8_lossy(&response.body))
+            expect::excerpt(&String::from_utf8_lossy(&response.body), &context.mask)
         ));
     }
-    let doc = response.json()?;
+    let doc = response.json(&context.mask)?;
     let values = samples(&doc)?;
     judge_samples(check, &query, &values)?;
     Ok(Vec::new())

@@ -27,6 +27,8 @@ pub struct Context {
     /// What `${name}` gives: `--var`s and the files' vars, earlier checks' captures, the
     /// files' env (the process environment is asked last).
     pub values: HashMap<String, String>,
+    /// The run's secrets so far, masked in messages before they are cut to an excerpt.
+    pub mask: crate::report::Mask,
 }
 
 impl Context {

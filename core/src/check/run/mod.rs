@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use super::attempt::Context;
 use super::config::{Check, Config};
 use super::duration::show;
-use super::graph;
+use super::{graph, secrets};
 use crate::LibPath;
 use crate::report::{Attempt, Case, Outcome, Run};
 use crate::vm::deadline::GRACE;
@@ -138,6 +138,7 @@ pub fn run(
                 log: options.log,
                 env: config.env.clone(),
                 values: snapshot(config, &values),
+                mask: secrets::mask(config, values.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
             };
             pool.send(i, context)?;
         }
