@@ -169,7 +169,7 @@ fn quoted_forms(secret: &str) -> Vec<String> {
     for encode in sets {
         let mut out = String::new();
         for &b in secret.as_bytes() {
-            if b < 0x21 || b >= 0x7f || encode(b) {
+            if !(0x21..0x7f).contains(&b) || encode(b) {
                 out.push_str(&format!("%{b:02X}"));
             } else {
                 out.push(b as char);
