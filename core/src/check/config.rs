@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use super::fields::{ConfigError, Fields, error};
 use super::kinds::{self, Kind};
+use super::pairs::Pairs;
 use super::tree::{self, Node, Value};
 
 /// A check file is refused past this size (they are hand-written).
@@ -96,8 +97,8 @@ pub struct Check {
 pub struct Config {
     pub timeout: Option<Duration>,
     pub parallel: usize,
-    pub env: Vec<(String, String)>,
-    pub vars: Vec<(String, String)>,
+    pub env: Pairs,
+    pub vars: Pairs,
     pub secrets: Vec<Secret>,
     pub checks: Vec<Check>,
 }
@@ -113,13 +114,16 @@ pub struct Secret {
 impl Config {
     /// Reads `paths` (each with what it includes), then checks the whole: unique names,
     /// known dependencies without cycles, and every `${name}` a var, a capture or an
-    /// environment variable. `vars` (from `--var`) win over the files'.
+    /// environment variable. `vars` (from `--var`, the last of a name) win over the files'.
     pub fn load(paths: &[PathBuf], vars: &[(String, String)]) -> Result<Config, ConfigError> {
         let mut config = Config {
             parallel: 1,
-            vars: vars.to_vec(),
             ..Config::default()
         };
+        // The last `--var` of a name wins, as with most command lines.
+        for (name, value) in vars.iter().rev() {
+            config.vars.add(name.clone(), value.clone());
+        }
         let mut seen = HashSet::new();
         for (i, path) in paths.iter().enumerate() {
             read(&mut config, path, i == 0, &Policy::default(), &mut seen)?;
@@ -129,25 +133,11 @@ impl Config {
     }
 
     pub fn var(&self, name: &str) -> Option<&str> {
-        lookup(&self.vars, name)
+        self.vars.get(name)
     }
 
     pub fn env(&self, name: &str) -> Option<&str> {
-        lookup(&self.env, name)
-    }
-}
-
-fn lookup<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// Adds `(name, value)` unless `name` is set already (the first setting wins).
-fn add(pairs: &mut Vec<(String, String)>, name: String, value: String) {
-    if lookup(pairs, &name).is_none() {
-        pairs.push((name, value));
+        self.env.get(name)
     }
 }
 
@@ -228,10 +218,10 @@ fn read(
     }
     let policy = policy(&top, inherited, "attempt_timeout")?;
     for (key, value) in top.string_map("vars")? {
-        add(&mut config.vars, key.name, value);
+        config.vars.add(key.name, value);
     }
     for (key, value) in top.string_map("env")? {
-        add(&mut config.env, key.name, value);
+        config.env.add(key.name, value);
     }
     for (line, name) in top.strings("secrets")? {
         if !config.secrets.iter().any(|s| s.name == name) {

@@ -16,6 +16,7 @@ pub mod graph;
 pub mod include;
 pub mod jsonpath;
 pub mod kinds;
+pub mod pairs;
 pub mod run;
 pub mod secrets;
 pub mod template;

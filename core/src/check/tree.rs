@@ -16,6 +16,9 @@ pub const MAX_NODES: usize = 1_000_000;
 /// How deep collections may nest.
 const MAX_DEPTH: usize = 64;
 
+/// The most text aliases may copy, all together (a 1 MB string aliased 5000 times is 5 GB).
+pub const MAX_ALIAS_BYTES: usize = 16 << 20;
+
 /// A YAML node and the line (1-based) where it starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -98,6 +101,7 @@ struct Builder {
     document: Option<Node>,
     documents: usize,
     nodes: usize,
+    alias_bytes: usize,
 }
 
 enum Open {
@@ -110,6 +114,8 @@ enum Open {
         line: usize,
         anchor: usize,
         entries: Vec<(Key, Node)>,
+        /// Each key's line, to find a duplicate without a scan per entry.
+        lines: HashMap<String, usize>,
         /// The key read, whose value comes next (`None` for `<<`, a merge).
         key: Option<Option<Key>>,
         merges: Vec<Node>,
@@ -190,6 +196,7 @@ impl Builder {
                     line: span.start.line(),
                     anchor,
                     entries: Vec::new(),
+                    lines: HashMap::new(),
                     key: None,
                     merges: Vec::new(),
                 });
@@ -242,20 +249,45 @@ impl Builder {
         node
     }
 
-    /// Counts the nodes an alias adds.
+    /// Counts the nodes and the text an alias adds: a short alias of a big string costs
+    /// what the copy costs.
     fn count(&mut self, node: &Node, span: Span) -> Result<(), SyntaxError> {
-        fn size(node: &Node) -> usize {
-            1 + match &node.value {
-                Value::Seq(items) => items.iter().map(size).sum(),
-                Value::Map(entries) => entries.iter().map(|(_, n)| size(n)).sum(),
-                _ => 0,
+        /// (nodes, bytes of text)
+        fn size(node: &Node) -> (usize, usize) {
+            let (mut nodes, mut bytes) = (1, 0);
+            match &node.value {
+                Value::Str(text) => bytes += text.len(),
+                Value::Seq(items) => {
+                    for (n, b) in items.iter().map(size) {
+                        (nodes, bytes) = (nodes + n, bytes + b);
+                    }
+                }
+                Value::Map(entries) => {
+                    for (key, value) in entries {
+                        let (n, b) = size(value);
+                        (nodes, bytes) = (nodes + n, bytes + b + key.name.len());
+                    }
+                }
+                _ => {}
             }
+            (nodes, bytes)
         }
-        self.nodes += size(node);
+        let (nodes, bytes) = size(node);
+        self.nodes += nodes;
+        self.alias_bytes += bytes;
         if self.nodes > MAX_NODES {
             return Err(at(
                 span,
                 format!("more than {MAX_NODES} nodes once aliases are expanded"),
+            ));
+        }
+        if self.alias_bytes > MAX_ALIAS_BYTES {
+            return Err(at(
+                span,
+                format!(
+                    "aliases copy more than {} MiB of text",
+                    MAX_ALIAS_BYTES >> 20
+                ),
             ));
         }
         Ok(())
@@ -272,20 +304,22 @@ impl Builder {
             Some(Open::Seq { items, .. }) => items.push(node),
             Some(Open::Map {
                 entries,
+                lines,
                 key,
                 merges,
                 ..
             }) => match key.take() {
                 Some(Some(key)) => {
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == key.name) {
+                    if let Some(first) = lines.get(&key.name) {
                         return Err(SyntaxError {
                             line: key.line,
                             message: format!(
-                                "duplicate key '{}' (first at line {})",
-                                key.name, first.line
+                                "duplicate key '{}' (first at line {first})",
+                                key.name
                             ),
                         });
                     }
+                    lines.insert(key.name.clone(), key.line);
                     entries.push((key, node));
                 }
                 Some(None) => merges.push(node),
@@ -319,9 +353,11 @@ fn merged(
             _ => return Err(at(span, "'<<' merges mappings only")),
         }
     }
+    let mut set: std::collections::HashSet<String> =
+        entries.iter().map(|(k, _)| k.name.clone()).collect();
     for source in sources {
         for (key, node) in source {
-            if !entries.iter().any(|(k, _)| k.name == key.name) {
+            if set.insert(key.name.clone()) {
                 entries.push((key, node));
             }
         }
@@ -402,5 +438,20 @@ mod tests {
                     c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n\
                     e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
         assert!(parse(bomb).expect_err("bomb").message.contains("nodes"));
+        // Few nodes, but each alias copies a megabyte.
+        let big = format!(
+            "s: &s {}\nl: [{}]\n",
+            "x".repeat(1 << 20),
+            vec!["*s"; 20].join(", ")
+        );
+        let copied = parse(&big).expect_err("text bomb");
+        assert!(
+            copied.message.contains("aliases copy more than 16 MiB"),
+            "{}",
+            copied.message
+        );
+        // Many keys stay linear (a scan per key made 100k keys take 25 s).
+        let keys: String = (0..200_000).map(|i| format!("k{i}: {i}\n")).collect();
+        assert!(parse(&keys).is_ok());
     }
 }

@@ -136,7 +136,7 @@ pub fn run(
                 lib_path: options.lib_path.clone(),
                 memory_limit: options.memory_limit,
                 log: options.log,
-                env: config.env.clone(),
+                env: config.env.to_vec(),
                 values: snapshot(config, &values),
                 mask: secrets::mask(config, values.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
             };
