@@ -241,6 +241,7 @@ fn depends_on_skips_and_captures_flow() -> Result<(), Failed> {
          \x20 - {{name: token, type: http, url: '${{base}}/token', capture: {{token: $.token, n: $.n}}}}\n\
          \x20 - {{name: use it, type: http, url: '${{base}}/needs-token', headers: {{authorization: 'Bearer ${{token}}'}}}}\n\
          \x20 - {{name: in a script, type: script, depends_on: token, lua: 'assert(vars.n == \"7\", vars.n) return {{twice = vars.n * 2}}'}}\n\
+         \x20 - {{name: in an expectation, type: http, url: '${{base}}/token', depends_on: in a script, expect: {{json: {{$.token: '${{token}}', $.n: {{'!=': '${{twice}}'}}}}}}}}\n\
          \x20 - {{name: broken, type: http, url: '${{base}}/nowhere'}}\n\
          \x20 - {{name: after broken, type: tcp, address: '127.0.0.1:1', depends_on: [broken]}}\n",
         peer.url
@@ -249,7 +250,11 @@ fn depends_on_skips_and_captures_flow() -> Result<(), Failed> {
     exit(&out, 1)?;
     let report = json(&out)?;
     let passed = |name: &str| case(&report, name).map(|c| c["passed"] == true);
-    if !passed("token")? || !passed("use it")? || !passed("in a script")? {
+    if !passed("token")?
+        || !passed("use it")?
+        || !passed("in a script")?
+        || !passed("in an expectation")?
+    {
         return Err(format!("the captured token must reach the later checks: {report}").into());
     }
     if case(&report, "token")?["captures"]["token"] != "tok-123"

@@ -121,7 +121,7 @@ pub fn http(
     if !expect.json.is_empty() {
         let doc = response.json(mask)?;
         for (path, op) in &expect.json {
-            judge(&path.to_string(), path.find(&doc), op, mask)?;
+            judge(&path.to_string(), path.find(&doc), op, render, mask)?;
         }
     }
     if let Some(bound) = expect.latency_ms
@@ -140,6 +140,7 @@ pub fn judge(
     path: &str,
     found: Option<&serde_json::Value>,
     op: &Op,
+    render: &dyn Fn(&Template) -> Result<String, String>,
     mask: &Mask,
 ) -> Result<(), String> {
     let shown = |v: Option<&serde_json::Value>| match v {
@@ -164,6 +165,7 @@ pub fn judge(
     };
     match op {
         Op::Eq(wanted) => {
+            let wanted = &wanted.render(render)?;
             if found.is_some_and(|v| same(v, wanted)) {
                 Ok(())
             } else {
@@ -175,6 +177,7 @@ pub fn judge(
             }
         }
         Op::Ne(unwanted) => {
+            let unwanted = &unwanted.render(render)?;
             if found.is_some_and(|v| same(v, unwanted)) {
                 Err(format!(
                     "{path} is {}, expected anything else",
@@ -269,6 +272,7 @@ pub fn captures(
 mod tests {
     use super::*;
     use crate::check::jsonpath::JsonPath;
+    use crate::check::kinds::JsonTemplate;
 
     fn response(status: u16, body: &str) -> Response {
         Response {
@@ -294,7 +298,7 @@ mod tests {
         expect.json = vec![
             (
                 JsonPath::parse("$.status").expect("path"),
-                Op::Eq("up".into()),
+                Op::Eq(JsonTemplate::Str(Template::parse("up").expect("text"))),
             ),
             (JsonPath::parse("$.n").expect("path"), Op::Gt(2.0)),
         ];

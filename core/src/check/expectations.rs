@@ -2,7 +2,7 @@
 
 use super::fields::{ConfigError, Fields};
 use super::jsonpath::JsonPath;
-use super::kinds::{Capture, HttpExpect, Op};
+use super::kinds::{Capture, HttpExpect, Op, json_template};
 use super::template::Template;
 use super::tree::{Node, Value};
 
@@ -92,34 +92,16 @@ fn status_range(text: &str) -> Option<(u16, u16)> {
     valid(n).then_some((n, n))
 }
 
-/// A node as a JSON value (for `==` and `!=`).
-fn json_value(node: &Node) -> serde_json::Value {
-    match &node.value {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => (*b).into(),
-        Value::Int(i) => (*i).into(),
-        Value::Float(f) => {
-            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
-        }
-        Value::Str(s) => s.clone().into(),
-        Value::Seq(items) => items.iter().map(json_value).collect(),
-        Value::Map(entries) => entries
-            .iter()
-            .map(|(k, v)| (k.name.clone(), json_value(v)))
-            .collect(),
-    }
-}
-
 const OPS: &[&str] = &["==", "!=", "<", "<=", ">", ">=", "exists", "matches"];
 
 fn op(fields: &Fields<'_>, node: &Node) -> Result<Op, ConfigError> {
     let Value::Map(entries) = &node.value else {
-        return Ok(Op::Eq(json_value(node)));
+        return Ok(Op::Eq(json_template(fields, node)?));
     };
     let is_op = entries.len() == 1 && OPS.contains(&entries[0].0.name.as_str());
     if !is_op {
         // A mapping that is not one operator is a value to compare whole.
-        return Ok(Op::Eq(json_value(node)));
+        return Ok(Op::Eq(json_template(fields, node)?));
     }
     let (key, value) = &entries[0];
     let number = || match value.value {
@@ -131,8 +113,8 @@ fn op(fields: &Fields<'_>, node: &Node) -> Result<Op, ConfigError> {
         )),
     };
     Ok(match key.name.as_str() {
-        "==" => Op::Eq(json_value(value)),
-        "!=" => Op::Ne(json_value(value)),
+        "==" => Op::Eq(json_template(fields, value)?),
+        "!=" => Op::Ne(json_template(fields, value)?),
         "<" => Op::Lt(number()?),
         "<=" => Op::Le(number()?),
         ">" => Op::Gt(number()?),

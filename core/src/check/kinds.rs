@@ -67,6 +67,33 @@ pub enum JsonTemplate {
     Object(Vec<(String, JsonTemplate)>),
 }
 
+impl JsonTemplate {
+    /// The JSON value, each string rendered by `render`.
+    pub fn render(
+        &self,
+        render: &dyn Fn(&Template) -> Result<String, String>,
+    ) -> Result<serde_json::Value, String> {
+        Ok(match self {
+            JsonTemplate::Null => serde_json::Value::Null,
+            JsonTemplate::Bool(b) => (*b).into(),
+            JsonTemplate::Int(i) => (*i).into(),
+            JsonTemplate::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+            }
+            JsonTemplate::Str(t) => render(t)?.into(),
+            JsonTemplate::List(items) => items
+                .iter()
+                .map(|i| i.render(render))
+                .collect::<Result<_, _>>()?,
+            JsonTemplate::Object(entries) => entries
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), v.render(render)?)))
+                .collect::<Result<serde_json::Map<_, _>, String>>()?
+                .into(),
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Auth {
     Basic { user: Template, password: Template },
@@ -87,8 +114,9 @@ pub struct HttpExpect {
 /// A comparison of a JSON value.
 #[derive(Debug, Clone)]
 pub enum Op {
-    Eq(serde_json::Value),
-    Ne(serde_json::Value),
+    /// Equal to the value, its strings' `${name}`s filled in as the check runs.
+    Eq(JsonTemplate),
+    Ne(JsonTemplate),
     Lt(f64),
     Le(f64),
     Gt(f64),
@@ -162,6 +190,11 @@ impl Kind {
                 }
                 templates.extend(h.expect.headers.iter().map(|(_, t)| t));
                 templates.extend(&h.expect.body_contains);
+                for (_, op) in &h.expect.json {
+                    if let Op::Eq(j) | Op::Ne(j) = op {
+                        json_templates(j, &mut templates);
+                    }
+                }
             }
             Kind::Prometheus(p) => {
                 templates.extend([&p.url, &p.query]);
@@ -290,7 +323,7 @@ fn http(fields: &Fields<'_>) -> Result<Http, ConfigError> {
     })
 }
 
-fn json_template(fields: &Fields<'_>, node: &Node) -> Result<JsonTemplate, ConfigError> {
+pub(super) fn json_template(fields: &Fields<'_>, node: &Node) -> Result<JsonTemplate, ConfigError> {
     Ok(match &node.value {
         Value::Null => JsonTemplate::Null,
         Value::Bool(b) => JsonTemplate::Bool(*b),

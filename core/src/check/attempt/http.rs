@@ -7,7 +7,7 @@ use mlua::{Lua, MultiValue, Value};
 
 use super::{Context, Worker};
 use crate::check::expect::{self, Response};
-use crate::check::kinds::{Auth, Body, Http, JsonTemplate, Prometheus};
+use crate::check::kinds::{Auth, Body, Http, Prometheus};
 
 /// Makes the request and returns what the core judges: status, body, headers, latency.
 const REQUEST: &str = r#"
@@ -133,27 +133,6 @@ fn response(values: MultiValue) -> Result<Response, String> {
     })
 }
 
-fn render_json(json: &JsonTemplate, context: &Context) -> Result<serde_json::Value, String> {
-    Ok(match json {
-        JsonTemplate::Null => serde_json::Value::Null,
-        JsonTemplate::Bool(b) => (*b).into(),
-        JsonTemplate::Int(i) => (*i).into(),
-        JsonTemplate::Float(f) => {
-            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
-        }
-        JsonTemplate::Str(t) => context.render(t)?.into(),
-        JsonTemplate::List(items) => items
-            .iter()
-            .map(|i| render_json(i, context))
-            .collect::<Result<_, _>>()?,
-        JsonTemplate::Object(entries) => entries
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), render_json(v, context)?)))
-            .collect::<Result<serde_json::Map<_, _>, String>>()?
-            .into(),
-    })
-}
-
 pub fn http(
     check: &Http,
     context: &Context,
@@ -175,7 +154,7 @@ pub fn http(
             {
                 headers.push(("content-type".into(), "application/json".into()));
             }
-            Some(render_json(j, context)?.to_string())
+            Some(j.render(&|t| context.render(t))?.to_string())
         }
     };
     let auth = match &check.auth {
