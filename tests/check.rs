@@ -493,6 +493,28 @@ fn stuck_checks_and_a_closed_stderr_do_not_hang_the_run() -> Result<(), Failed> 
     Ok(())
 }
 
+/// Judging a response (a regex over a big body) ends with the attempt's time, not when the
+/// regex engine is done (a word-boundary pattern over 24 MiB of non-ASCII text takes many
+/// seconds).
+fn judging_a_body_keeps_the_attempt_timeout() -> Result<(), Failed> {
+    let peer = Peer::start()?;
+    let file = format!(
+        "checks:\n  - name: slow regex\n    type: http\n    url: {}/words/24\n    timeout: 1s\n    retries: 0\n    expect: {{body_matches: '(?:\\b\\w+\\b\\s*){{20}}Z'}}\n",
+        peer.url
+    );
+    let (_dir, out) = check(&[("c.yaml", &file)], &["c.yaml", "--format", "json"])?;
+    exit(&out, 1)?;
+    let report = json(&out)?;
+    let message = case(&report, "slow regex")?["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    if !message.contains("was still running when the attempt's 1 s ran out") {
+        return Err(format!("the attempt ends at its limit: {report}").into());
+    }
+    Ok(())
+}
+
 fn bad_files_exit_2_naming_the_line() -> Result<(), Failed> {
     let cases = [
         (
@@ -653,6 +675,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "check::stuck_checks_and_a_closed_stderr_do_not_hang_the_run",
             stuck_checks_and_a_closed_stderr_do_not_hang_the_run,
+        ),
+        Trial::test(
+            "check::judging_a_body_keeps_the_attempt_timeout",
+            judging_a_body_keeps_the_attempt_timeout,
         ),
         Trial::test(
             "check::bad_files_exit_2_naming_the_line",

@@ -8,6 +8,7 @@ Prints "PORT <n>" once it listens; exits after --lifetime seconds (default 120).
   GET /token             {"token": "tok-123"}
   GET /needs-token       200 when Authorization is "Bearer tok-123", else 401
   GET /echo?status=N     the request's headers as JSON, with status N (default 500)
+  GET /words/<n>         n MiB of non-ASCII words, text/plain
 """
 
 import argparse
@@ -58,6 +59,10 @@ class Handler(BaseHTTPRequestHandler):
         elif parts == ["echo"]:
             status = int(urllib.parse.parse_qs(url.query).get("status", ["500"])[0])
             self.send(status, dict(self.headers.items()))
+        elif parts[0] == "words" and len(parts) == 2:
+            unit = "héllo wörld ".encode()
+            data = unit * ((int(parts[1]) << 20) // len(unit))
+            self.send(200, data, "text/plain; charset=utf-8")
         else:
             self.send(404, {"error": "no such path"})
 

@@ -1,11 +1,12 @@
 //! `http` and `prometheus` attempts: the request is made by the http plugin in a sandboxed VM
 //! (the core has no HTTP client of its own: DESIGN.md), and judged here.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mlua::{Lua, MultiValue, Value};
 
 use super::{Context, Worker};
+use crate::check::duration::show;
 use crate::check::expect::{self, Response};
 use crate::check::kinds::{Auth, Body, Http, Prometheus};
 
@@ -172,14 +173,45 @@ pub fn http(
         auth,
         insecure: check.insecure,
     };
+    let started = Instant::now();
     let response = send(&request, context, limit, worker)?;
-    expect::http(
-        &check.expect,
-        &response,
-        &|t| context.render(t),
-        &context.mask,
-    )?;
-    expect::captures(&check.capture, &response, &context.mask)
+    let (expectations, captures) = (check.expect.clone(), check.capture.clone());
+    let context = context.clone();
+    within(started + limit, limit, move || {
+        expect::http(
+            &expectations,
+            &response,
+            &|t| context.render(t),
+            &context.mask,
+        )?;
+        expect::captures(&captures, &response, &context.mask)
+    })
+}
+
+/// Runs `judge` (regexes and JSON over a body of up to 64 MiB, which can take many seconds
+/// on a crafted body and pattern) on a thread of its own, so the attempt ends by its limit
+/// whatever the body. A judge still running then goes on in the background until it ends:
+/// the regex engine runs in linear time, so it does end, and nothing waits for it.
+fn within<T: Send + 'static>(
+    deadline: Instant,
+    limit: Duration,
+    judge: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("assay-check-judge".into())
+        .spawn(move || {
+            let _ = tx.send(judge());
+        })
+        .map_err(|e| format!("cannot start a thread to judge the response: {e}"))?;
+    let left = deadline.saturating_duration_since(Instant::now());
+    rx.recv_timeout(left).unwrap_or_else(|_| {
+        Err(format!(
+            "judging the response (its expectations and captures) was still running when the \
+             attempt's {} ran out",
+            show(limit)
+        ))
+    })
 }
 
 pub fn prometheus(
