@@ -538,7 +538,7 @@ fn bad_files_exit_2_naming_the_line() -> Result<(), Failed> {
             "c.yaml:2: check 'a': its dependencies make a cycle (a -> b -> a;",
         ),
         (
-            "secrets: [pasword]\nchecks: []\n",
+            "secrets: [pasword]\nchecks: [{name: t, type: tcp, address: 'h:1'}]\n",
             "c.yaml:1: secret 'pasword' is not a var",
         ),
     ];

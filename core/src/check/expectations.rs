@@ -106,10 +106,14 @@ fn op(fields: &Fields<'_>, node: &Node) -> Result<Op, ConfigError> {
     let (key, value) = &entries[0];
     let number = || match value.value {
         Value::Int(i) => Ok(i as f64),
-        Value::Float(f) => Ok(f),
+        Value::Float(f) if f.is_finite() => Ok(f),
         _ => Err(fields.error(
             value.line,
-            format!("'{}': a number expected, got {}", key.name, value.kind()),
+            format!(
+                "'{}': a finite number expected, got {}",
+                key.name,
+                value.kind()
+            ),
         )),
     };
     Ok(match key.name.as_str() {

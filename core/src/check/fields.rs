@@ -182,7 +182,7 @@ impl<'a> Fields<'a> {
         match node.value {
             Value::Int(i) => Ok(Some(i as f64)),
             Value::Float(f) if f.is_finite() => Ok(Some(f)),
-            _ => Err(self.wrong(name, node, "a number")),
+            _ => Err(self.wrong(name, node, "a finite number")),
         }
     }
 

@@ -10,6 +10,8 @@ pub fn expand(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
     if !pattern.contains(['*', '?']) {
         return if full.is_file() {
             Ok(vec![full])
+        } else if full.is_dir() {
+            Err("a folder, not a file (to include what it holds, write a glob: dir/*.yaml)".into())
         } else {
             Err("no such file".to_owned())
         };

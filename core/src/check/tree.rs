@@ -51,6 +51,8 @@ impl Node {
         match self.value {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
+            Value::Float(f) if f.is_nan() => "not a number (.nan)",
+            Value::Float(f) if f.is_infinite() => "an infinite number",
             Value::Int(_) | Value::Float(_) => "a number",
             Value::Str(_) => "a string",
             Value::Seq(_) => "a list",

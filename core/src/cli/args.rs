@@ -87,10 +87,9 @@ fn subcommand(word: &std::ffi::OsStr) -> Option<&'static Subcommand> {
 /// A path that names a YAML file: run as a check file.
 fn is_check_file(word: &std::ffi::OsStr) -> bool {
     let path = std::path::Path::new(word);
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
-    )
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 fn text(value: OsString, what: &str) -> Result<String, String> {
@@ -243,6 +242,7 @@ mod tests {
 
     #[test]
     fn a_yaml_script_is_a_check_file() {
+        assert!(is_check_file("PASS.YAML".as_ref()) && is_check_file("a.Yml".as_ref()));
         let o = parse_strs(&["--lib-path", "/l", "checks.yaml", "--format", "tap"]).expect("valid");
         let command = o.command.expect("check");
         assert_eq!(command.sub.name, "check");

@@ -14,7 +14,7 @@ use crate::check::config::{Check, Config};
 use crate::check::run::{self, Options};
 use crate::check::secrets;
 use crate::report::{self, Style};
-use crate::vm::memory::parse_size;
+use crate::vm::memory::parse_limit;
 
 pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
     let files: Vec<PathBuf> = matches.positionals.iter().map(PathBuf::from).collect();
@@ -31,7 +31,7 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
     let parallel = report_out::parallel(matches, "check")?;
     let memory = matches.value("memory-limit").unwrap_or(&cli.memory_limit);
     let memory_limit =
-        parse_size(memory).map_err(|e| Failure::usage(format!("check: --memory-limit: {e}")))?;
+        parse_limit(memory).map_err(|e| Failure::usage(format!("check: --memory-limit: {e}")))?;
     let lib_path = matches
         .value("lib-path")
         .or(cli.lib_path.as_deref())
@@ -40,6 +40,12 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
         message: format!("assay: {e}"),
         code: 2,
     })?;
+    let inputs = files.iter().map(PathBuf::as_path);
+    report_out::output_is_not_an_input(
+        matches,
+        "check",
+        inputs.chain(config.checks.iter().map(|c| c.file.as_path())),
+    )?;
     let options = Options {
         parallel,
         only: matches.values("only").map(str::to_owned).collect(),

@@ -16,7 +16,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use crate::builtins::log::{Level, LogConfig};
-use crate::vm::memory::parse_size;
+use crate::vm::memory::parse_limit;
 use crate::{LibPath, Runtime, RuntimeBuilder};
 
 /// Parses the command line, runs, and maps the outcome to an exit code.
@@ -197,7 +197,7 @@ fn lib_path(cli: &args::Options) -> LibPath {
 }
 
 fn build_runtime(cli: &args::Options) -> Result<Runtime, Failure> {
-    let memory = parse_size(&cli.memory_limit)
+    let memory = parse_limit(&cli.memory_limit)
         .map_err(|e| Failure::usage(format!("--memory-limit: {e}")))?;
     let mut log = LogConfig::from_env().map_err(Failure::usage)?;
     if cli.verbose {

@@ -52,6 +52,30 @@ pub fn log_config(cli: &args::Options, matches: &Matches) -> Result<LogConfig, F
     Ok(log)
 }
 
+/// Refuses an `--output` that names one of the run's own files, which the report would
+/// replace.
+pub fn output_is_not_an_input<'a>(
+    matches: &Matches,
+    sub: &str,
+    inputs: impl IntoIterator<Item = &'a std::path::Path>,
+) -> Result<(), Failure> {
+    let Some(output) = matches.value("output") else {
+        return Ok(());
+    };
+    let Ok(output) = std::fs::canonicalize(output) else {
+        return Ok(()); // not there yet: not an input
+    };
+    for input in inputs {
+        if std::fs::canonicalize(input).is_ok_and(|i| i == output) {
+            return Err(Failure::usage(format!(
+                "{sub}: --output {} is one of the files this run reads",
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Writes `run` as `format` where the command line says.
 pub fn emit(
     run: &Run,

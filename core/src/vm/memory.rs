@@ -129,6 +129,21 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
     Ok(bytes as usize)
 }
 
+/// The smallest memory limit a VM starts with (its own state and the builtins' tables take
+/// about 40 KiB).
+pub const MIN_LIMIT: usize = 64 << 10;
+
+/// A `--memory-limit`: a size of at least [`MIN_LIMIT`], or 0 for none.
+pub fn parse_limit(text: &str) -> Result<usize, String> {
+    match parse_size(text)? {
+        n if n > 0 && n < MIN_LIMIT => Err(format!(
+            "'{text}' is less than a VM needs to start (at least {}; 0 for no limit)",
+            format_size(MIN_LIMIT)
+        )),
+        n => Ok(n),
+    }
+}
+
 /// `67108864` -> `64 MiB`, for messages.
 pub fn format_size(bytes: usize) -> String {
     assay_files::describe_size(bytes as u64)
@@ -146,6 +161,9 @@ mod tests {
         assert_eq!(parse_size("1.5M"), Ok(3 << 19));
         assert_eq!(parse_size("1048576"), Ok(1 << 20));
         assert_eq!(parse_size("0"), Ok(0));
+        assert_eq!(parse_limit("0"), Ok(0));
+        assert_eq!(parse_limit("64K"), Ok(64 << 10));
+        assert!(parse_limit("1").is_err_and(|e| e.contains("less than a VM needs")));
     }
 
     #[test]

@@ -39,7 +39,9 @@ pub fn run_check(
                     busy_until(Instant::now() + left);
                     std::thread::sleep(left);
                 }
-                case.message = format!("{}; last attempt: {}", timed_out(), case.message);
+                if !case.message.starts_with(&timed_out()) {
+                    case.message = format!("{}; last attempt: {}", timed_out(), case.message);
+                }
                 break;
             }
             busy_until(Instant::now() + wait);
