@@ -515,6 +515,25 @@ fn judging_a_body_keeps_the_attempt_timeout() -> Result<(), Failed> {
     Ok(())
 }
 
+/// Checks running at once each have their own VM and memory limit, so each has its own
+/// budget for bodies in flight: three 24 MiB bodies at once under a 48 MiB limit all pass
+/// (one budget for the process refused one of them).
+fn parallel_checks_each_have_their_own_body_budget() -> Result<(), Failed> {
+    let peer = Peer::start()?;
+    let mut file = "parallel: 3\nchecks:\n".to_owned();
+    for n in 1..=3 {
+        file.push_str(&format!(
+            "  - {{name: big{n}, type: http, url: '{}/words/24?pause=0.5', retries: 0, expect: {{body_contains: wörld}}}}\n",
+            peer.url
+        ));
+    }
+    let (_dir, out) = check(
+        &[("c.yaml", &file)],
+        &["c.yaml", "--format", "json", "--memory-limit", "48M"],
+    )?;
+    exit(&out, 0)
+}
+
 fn bad_files_exit_2_naming_the_line() -> Result<(), Failed> {
     let cases = [
         (
@@ -679,6 +698,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "check::judging_a_body_keeps_the_attempt_timeout",
             judging_a_body_keeps_the_attempt_timeout,
+        ),
+        Trial::test(
+            "check::parallel_checks_each_have_their_own_body_budget",
+            parallel_checks_each_have_their_own_body_budget,
         ),
         Trial::test(
             "check::bad_files_exit_2_naming_the_line",

@@ -8,7 +8,8 @@ Prints "PORT <n>" once it listens; exits after --lifetime seconds (default 120).
   GET /token             {"token": "tok-123"}
   GET /needs-token       200 when Authorization is "Bearer tok-123", else 401
   GET /echo?status=N     the request's headers as JSON, with status N (default 500)
-  GET /words/<n>         n MiB of non-ASCII words, text/plain
+  GET /words/<n>         n MiB of non-ASCII words, text/plain; ?pause=S sends the first
+                         half, waits S seconds, then the rest
 """
 
 import argparse
@@ -62,7 +63,19 @@ class Handler(BaseHTTPRequestHandler):
         elif parts[0] == "words" and len(parts) == 2:
             unit = "héllo wörld ".encode()
             data = unit * ((int(parts[1]) << 20) // len(unit))
-            self.send(200, data, "text/plain; charset=utf-8")
+            pause = float(urllib.parse.parse_qs(url.query).get("pause", ["0"])[0])
+            if not pause:
+                self.send(200, data, "text/plain; charset=utf-8")
+                return
+            self.send_response(200)
+            self.send_header("content-type", "text/plain; charset=utf-8")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            half = len(data) // 2
+            self.wfile.write(data[:half])
+            self.wfile.flush()
+            time.sleep(pause)
+            self.wfile.write(data[half:])
         else:
             self.send(404, {"error": "no such path"})
 

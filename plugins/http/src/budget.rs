@@ -1,11 +1,16 @@
-//! Body bytes this plugin buffers outside Lua's heap, summed over every request in flight.
+//! Body bytes this plugin buffers outside Lua's heap, summed over every request in flight of
+//! one script.
 //!
 //! Each body is bounded on its own (`max_body`, clamped to the script's memory limit), but
 //! many at once add up: twenty tasks each reading 60 MB from a slow server would buffer 1.2 GB
 //! under a 64 MiB limit, and the process would abort instead of the script getting an error.
 //! So every body buffered here (request bodies the client sends, responses it reads, request
-//! bodies the server reads) is charged to one count for the process, which a charge may not
-//! take past the memory limit of the script that asks. Like the limit itself, this is a bound
+//! bodies the server reads) is charged to one count for the script, which a charge may not
+//! take past the script's memory limit. "The script" is the Lua thread that made the call
+//! (read into a [`Budget`] there, and carried to the tasks that read the bodies): a process
+//! running several VMs on threads of their own (check mode, `assay test`, an embedder) gives
+//! each its own count, as each has its own limit; VMs taking turns on one thread share one,
+//! which only errs on the safe side. Like the limit itself, this is a bound
 //! on what one script can make the process hold, not an exact account: a body that reached
 //! Lua is counted by the VM instead, and the charge drops once it is handed over.
 //!
@@ -16,10 +21,45 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Bytes held by every [`Charge`] of this process.
-static IN_FLIGHT: Pool = Pool::new();
+thread_local! {
+    /// Bytes held by the charges of the scripts on this (Lua) thread. Leaked: a few bytes per
+    /// thread that ever called the plugin, so a charge may outlive its thread.
+    static IN_FLIGHT: &'static Pool = Box::leak(Box::new(Pool::new()));
+}
+
+/// What a script's bodies may hold: its memory limit, and the count its charges share.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    limit: Option<u64>,
+    pool: &'static Pool,
+}
+
+impl Budget {
+    /// The calling script's budget; call it on the Lua thread, during a call.
+    pub(crate) fn of_caller() -> Self {
+        Self {
+            limit: assay_sdk::host::memory_limit(),
+            pool: IN_FLIGHT.with(|pool| *pool),
+        }
+    }
+
+    /// The script's memory limit (`None`: none known).
+    pub(crate) fn limit(&self) -> Option<u64> {
+        self.limit
+    }
+
+    /// No limit, in a count of its own (tests).
+    #[cfg(test)]
+    pub(crate) fn unlimited() -> Self {
+        Self {
+            limit: None,
+            pool: Box::leak(Box::new(Pool::new())),
+        }
+    }
+}
 
 /// A count of bytes held, shared by charges.
+#[derive(Debug)]
 pub(crate) struct Pool {
     used: AtomicU64,
 }
@@ -41,10 +81,9 @@ pub(crate) struct Charge {
 }
 
 impl Charge {
-    /// An empty charge against the process's count, which may not grow past `cap`: the
-    /// calling script's memory limit, read on the Lua thread.
-    pub(crate) fn new(cap: Option<u64>) -> Self {
-        Self::in_pool(&IN_FLIGHT, cap)
+    /// An empty charge against the script's count, which may not grow past its limit.
+    pub(crate) fn new(budget: Budget) -> Self {
+        Self::in_pool(budget.pool, budget.limit)
     }
 
     fn in_pool(pool: &'static Pool, cap: Option<u64>) -> Self {
@@ -123,16 +162,12 @@ impl From<Exhausted> for Refused {
 
 impl Buffer {
     /// An empty buffer for a body of at most `max` bytes, `announced` long by its peer, read
-    /// for a script whose memory limit is `memory_limit`.
-    pub(crate) fn new(
-        max: u64,
-        announced: Option<u64>,
-        memory_limit: Option<u64>,
-    ) -> Result<Self, Refused> {
+    /// within `budget`.
+    pub(crate) fn new(max: u64, announced: Option<u64>, budget: Budget) -> Result<Self, Refused> {
         if announced.is_some_and(|len| len > max) {
             return Err(Refused::TooLarge);
         }
-        let mut charge = Charge::new(memory_limit);
+        let mut charge = Charge::new(budget);
         let reserve = announced.unwrap_or(0).min(MAX_PREALLOCATE);
         charge.grow_to(reserve)?;
         Ok(Self {
@@ -257,7 +292,7 @@ mod tests {
 
     #[test]
     fn a_buffer_refuses_past_its_max_and_keeps_its_charge() {
-        let mut buffer = Buffer::new(10, None, None).expect("empty");
+        let mut buffer = Buffer::new(10, None, Budget::unlimited()).expect("empty");
         buffer.push(b"12345678").expect("fits");
         assert!(matches!(buffer.push(b"abc"), Err(Refused::TooLarge)));
         buffer.push(b"90").expect("exactly max");
@@ -265,7 +300,7 @@ mod tests {
         assert_eq!(bytes, b"1234567890");
         assert_eq!(charge.bytes, 10);
         assert!(matches!(
-            Buffer::new(10, Some(11), None),
+            Buffer::new(10, Some(11), Budget::unlimited()),
             Err(Refused::TooLarge)
         ));
     }

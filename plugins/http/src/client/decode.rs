@@ -46,7 +46,7 @@ use tokio::io::{AsyncRead, AsyncReadExt as _, BufReader, ReadBuf};
 use tokio_util::io::{ReaderStream, StreamReader};
 
 use super::errors::{self, Context};
-use crate::budget::Charge;
+use crate::budget::{Budget, Charge};
 
 /// The most content codings undone on one body.
 pub(crate) const MAX_CODINGS: usize = 3;
@@ -174,12 +174,8 @@ pub(crate) enum Body {
 
 impl Body {
     /// The body of `response`, decoded by `plan` (`None`: as sent) with zstd windows bounded
-    /// by `memory_limit`.
-    pub(crate) fn new(
-        response: reqwest::Response,
-        plan: Option<Plan>,
-        memory_limit: Option<u64>,
-    ) -> Body {
+    /// by `budget`.
+    pub(crate) fn new(response: reqwest::Response, plan: Option<Plan>, budget: Budget) -> Body {
         let Some(plan) = plan else {
             return Body::AsSent(response);
         };
@@ -196,7 +192,7 @@ impl Body {
         let mut reader: Reader = Box::pin(StreamReader::new(sent));
         // The last coding applied is the first undone.
         for coding in plan.codings.into_iter().rev() {
-            reader = layer(coding, reader, memory_limit);
+            reader = layer(coding, reader, budget);
         }
         Body::Decoded {
             blocks: ReaderStream::with_capacity(reader, BLOCK),
@@ -249,7 +245,7 @@ fn decode_error(e: &io::Error, codings: &str, cx: &Context<'_>) -> Error {
 }
 
 /// `source` decoded from `coding`.
-fn layer(coding: Coding, source: Reader, memory_limit: Option<u64>) -> Reader {
+fn layer(coding: Coding, source: Reader, budget: Budget) -> Reader {
     match coding {
         Coding::Gzip => {
             let mut decoder = GzipDecoder::new(BufReader::new(source));
@@ -260,7 +256,7 @@ fn layer(coding: Coding, source: Reader, memory_limit: Option<u64>) -> Reader {
         Coding::Deflate => Box::pin(Sniff::new(source, Box::new(choose_deflate))),
         Coding::Zstd => Box::pin(Sniff::new(
             source,
-            Box::new(move |head: &[u8], ended: bool| choose_zstd(head, ended, memory_limit)),
+            Box::new(move |head: &[u8], ended: bool| choose_zstd(head, ended, budget)),
         )),
     }
 }
@@ -371,8 +367,8 @@ fn zstd_window_limit(memory_limit: Option<u64>) -> (u64, &'static str) {
 
 /// `zstd`: the first frame's window read from its header and checked against the limit (and
 /// charged to the bytes in flight) before libzstd allocates it.
-fn choose_zstd(head: &[u8], ended: bool, memory_limit: Option<u64>) -> io::Result<Decision> {
-    let (limit, why) = zstd_window_limit(memory_limit);
+fn choose_zstd(head: &[u8], ended: bool, budget: Budget) -> io::Result<Decision> {
+    let (limit, why) = zstd_window_limit(budget.limit());
     let window = match zstd_frame_window(head) {
         FrameWindow::Need(n) if !ended => return Ok(Decision::Need(n)),
         FrameWindow::Need(_) | FrameWindow::NotAFrame => 0,
@@ -385,7 +381,7 @@ fn choose_zstd(head: &[u8], ended: bool, memory_limit: Option<u64>) -> io::Resul
             describe_size(limit)
         )));
     }
-    let mut charge = Charge::new(memory_limit);
+    let mut charge = Charge::new(budget);
     charge
         .grow_to(window)
         .map_err(|e| io::Error::other(format!("cannot hold a zstd window: {e}")))?;

@@ -35,6 +35,7 @@ use tokio::io::AsyncWriteExt as _;
 
 use super::decode::{Body, Plan};
 use super::errors::{self, Context};
+use crate::budget::Budget;
 
 /// Writes `response`'s body to `path` (at most `max_body` bytes when given) and returns the
 /// response table with `bytes` instead of `body`.
@@ -43,11 +44,11 @@ pub(crate) async fn save(
     plan: Option<Plan>,
     path: &Path,
     max_body: Option<u64>,
-    memory_limit: Option<u64>,
+    budget: Budget,
     cx: &Context<'_>,
 ) -> Result<Value> {
     let mut out = super::response::head(&response);
-    let mut body = Body::new(response, plan, memory_limit);
+    let mut body = Body::new(response, plan, budget);
     if let (Some(max), Some(announced)) = (max_body, body.announced())
         && announced > max
     {

@@ -23,7 +23,7 @@ use super::call_options::{Auth, Delivery, PartContent, PartSpec, RequestSpec};
 use super::errors::{self, Context};
 use super::options::{BodyLimit, absolute_url, total_timeout};
 use super::stream::{ResponseStream, StreamContext};
-use crate::budget::Charge;
+use crate::budget::{Budget, Charge};
 
 /// Which function was called: it decides where the arguments are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,7 +81,7 @@ pub(crate) struct Call {
     body_charge: Charge,
     spec: RequestSpec,
     /// The calling script's memory limit, read on the Lua thread (`None`: none known).
-    memory_limit: Option<u64>,
+    budget: Budget,
     /// The `json` method the response gets (the host's decoder when it offers one).
     json: Callback,
 }
@@ -125,8 +125,8 @@ impl Call {
                 (None, None) => Body::None,
             };
         }
-        let memory_limit = assay_sdk::host::memory_limit();
-        let mut body_charge = Charge::new(memory_limit);
+        let budget = Budget::of_caller();
+        let mut body_charge = Charge::new(budget);
         body_charge
             .grow_to(body.len() as u64)
             .map_err(|e| Error::new(format!("cannot send the request body: {e}")))?;
@@ -137,7 +137,7 @@ impl Call {
             body,
             body_charge,
             spec,
-            memory_limit,
+            budget,
             json: crate::json::body_method(),
         })
     }
@@ -235,15 +235,14 @@ impl Call {
         let plan = super::decode::prepare(&mut response, decompress, &cx)?;
         match delivery {
             Delivery::Buffered => {
-                let limit = BodyLimit::new(max_body, self.memory_limit);
-                super::response::read(response, plan, limit, self.memory_limit, self.json, &cx)
-                    .await
+                let limit = BodyLimit::new(max_body, self.budget.limit());
+                super::response::read(response, plan, limit, self.budget, self.json, &cx).await
             }
             Delivery::File(path) => {
-                super::download::save(response, plan, &path, max_body, self.memory_limit, &cx).await
+                super::download::save(response, plan, &path, max_body, self.budget, &cx).await
             }
             Delivery::Stream => {
-                let line_limit = BodyLimit::new(max_body, self.memory_limit);
+                let line_limit = BodyLimit::new(max_body, self.budget.limit());
                 Ok(Value::Object(ResponseStream::open(
                     response,
                     plan,
@@ -252,7 +251,7 @@ impl Call {
                         ..stream_context()
                     },
                     line_limit,
-                    self.memory_limit,
+                    self.budget,
                     self.json,
                 )))
             }

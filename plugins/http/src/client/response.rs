@@ -26,22 +26,22 @@ use reqwest::header::{HeaderMap, HeaderName};
 use super::decode::{Body, Plan};
 use super::errors::{self, Context};
 use super::options::BodyLimit;
-use crate::budget::{Buffer, Refused};
+use crate::budget::{Budget, Buffer, Refused};
 
 /// Reads the whole response, at most `limit` bytes of body, its buffer charged to the bytes in
-/// flight under `memory_limit` (see [`crate::budget`]); `json` becomes `resp.json`.
+/// flight within `budget` (see [`crate::budget`]); `json` becomes `resp.json`.
 pub(crate) async fn read(
     response: reqwest::Response,
     plan: Option<Plan>,
     limit: BodyLimit,
-    memory_limit: Option<u64>,
+    budget: Budget,
     json: Callback,
     cx: &Context<'_>,
 ) -> Result<Value> {
     let mut out = head(&response);
     let refused = refusal(limit, cx);
-    let mut source = Body::new(response, plan, memory_limit);
-    let mut body = Buffer::new(limit.bytes, source.announced(), memory_limit).map_err(&refused)?;
+    let mut source = Body::new(response, plan, budget);
+    let mut body = Buffer::new(limit.bytes, source.announced(), budget).map_err(&refused)?;
     while let Some(chunk) = source.chunk(cx).await? {
         body.push(&chunk).map_err(&refused)?;
     }

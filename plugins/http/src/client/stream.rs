@@ -39,7 +39,7 @@ use tokio::sync::{Mutex, Notify};
 use super::decode::{Body, Plan};
 use super::errors::{self, Context};
 use super::options::BodyLimit;
-use crate::budget::{Buffer, Charge};
+use crate::budget::{Budget, Buffer, Charge};
 
 /// Makes `resp:lines()`'s iterator on the Lua side: a closure over the response.
 const LINES_GLUE: &str = "return function(resp) return function() return resp:read_line() end end";
@@ -87,7 +87,7 @@ pub struct ResponseStream {
     url: String,
     context: StreamContext,
     line_limit: BodyLimit,
-    memory_limit: Option<u64>,
+    budget: Budget,
     /// The host's JSON decoder (`resp:json()` of a buffered response), made on the Lua thread.
     json: Callback,
     state: Mutex<State>,
@@ -144,7 +144,7 @@ impl ResponseStream {
         plan: Option<Plan>,
         context: StreamContext,
         line_limit: BodyLimit,
-        memory_limit: Option<u64>,
+        budget: Budget,
         json: Callback,
     ) -> Object {
         Object::new(ResponseStream {
@@ -153,13 +153,13 @@ impl ResponseStream {
             url: response.url().to_string(),
             context,
             line_limit,
-            memory_limit,
+            budget,
             json,
             state: Mutex::new(State {
-                response: Some(Body::new(response, plan, memory_limit)),
+                response: Some(Body::new(response, plan, budget)),
                 pending: Vec::new(),
                 scanned: 0,
-                charge: Charge::new(memory_limit),
+                charge: Charge::new(budget),
             }),
             closed: AtomicBool::new(false),
             closing: Notify::new(),
@@ -268,8 +268,7 @@ impl ResponseStream {
         let mut state = self.state.lock().await;
         let cx = self.context.cx();
         let refused = super::response::refusal(self.line_limit, &cx);
-        let mut body =
-            Buffer::new(self.line_limit.bytes, None, self.memory_limit).map_err(&refused)?;
+        let mut body = Buffer::new(self.line_limit.bytes, None, self.budget).map_err(&refused)?;
         let pending = state.take_all();
         body.push(&pending).map_err(&refused)?;
         drop(pending);
@@ -362,7 +361,7 @@ mod tests {
             response: None,
             pending: pending.to_vec(),
             scanned: 0,
-            charge: Charge::new(None),
+            charge: Charge::new(Budget::unlimited()),
         }
     }
 

@@ -29,7 +29,7 @@ pub struct App {
     pub max_body: usize,
     pub max_message: usize,
     /// The script's memory limit: request bodies being read at once may not hold more.
-    pub memory_limit: Option<u64>,
+    pub budget: crate::budget::Budget,
     /// `req.json` (see `options::ServerOptions::json`).
     pub json: Callback,
     /// Calls a handler with the `req` the glue makes (`request.rs`); `None` on a host that
@@ -87,7 +87,7 @@ pub enum Failure {
 
 pub async fn handle(route: Arc<Route>, req: Request) -> HttpResponse {
     let (mut parts, body) = req.into_parts();
-    let (body, charge) = match body::read(body, route.app.max_body, route.app.memory_limit).await {
+    let (body, charge) = match body::read(body, route.app.max_body, route.app.budget).await {
         Ok((bytes, charge)) => (Bytes::from(bytes), charge),
         Err(response) => return response,
     };

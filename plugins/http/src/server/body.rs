@@ -8,14 +8,14 @@ use http_body_util::BodyExt as _;
 
 use super::log;
 use super::response::{self, HttpResponse};
-use crate::budget::{Buffer, Charge, Refused};
+use crate::budget::{Budget, Buffer, Charge, Refused};
 
 /// Reads `body` whole, at most `max` bytes, for a script whose memory limit is
-/// `memory_limit`: the bytes and the charge that holds them, or a response to send instead.
+/// `budget`: the bytes and the charge that holds them, or a response to send instead.
 pub async fn read(
     mut body: Body,
     max: usize,
-    memory_limit: Option<u64>,
+    budget: Budget,
 ) -> Result<(Vec<u8>, Charge), HttpResponse> {
     let refused = |why: Refused| match why {
         Refused::TooLarge => response::error(StatusCode::PAYLOAD_TOO_LARGE),
@@ -29,7 +29,7 @@ pub async fn read(
         }
     };
     let announced = body.size_hint().exact();
-    let mut buffer = Buffer::new(max as u64, announced, memory_limit).map_err(refused)?;
+    let mut buffer = Buffer::new(max as u64, announced, budget).map_err(refused)?;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             response::text(

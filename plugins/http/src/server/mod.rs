@@ -146,7 +146,7 @@ fn start(routes: &Map, mut opts: ServerOptions) -> Result<Server> {
         after: opts.after.take(),
         max_body: opts.max_body,
         max_message: opts.max_message,
-        memory_limit: opts.memory_limit,
+        budget: opts.budget,
         json: opts.json.clone(),
         handler_glue: assay_sdk::host::lua_function("http.request", request::HANDLER_GLUE)
             .transpose()?,

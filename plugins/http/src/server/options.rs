@@ -55,7 +55,7 @@ pub struct ServerOptions {
     /// The largest WebSocket message or frame (1009 beyond), at most the memory limit.
     pub max_message: usize,
     /// The script's memory limit (`None`: none known), read on the Lua thread.
-    pub memory_limit: Option<u64>,
+    pub budget: crate::budget::Budget,
     /// `req.json`: the host's JSON decoder for this script when it offers one (fetched here,
     /// inside the call, where the host knows the script; requests are built in server tasks).
     pub json: Callback,
@@ -109,8 +109,9 @@ impl ServerOptions {
         };
         // A body or message larger than the script's memory limit could never become a Lua
         // string, and would be buffered outside that limit first: the limit caps both.
-        let memory_limit = assay_sdk::host::memory_limit();
-        let cap = memory_limit
+        let budget = crate::budget::Budget::of_caller();
+        let cap = budget
+            .limit()
             .and_then(|l| usize::try_from(l).ok())
             .unwrap_or(usize::MAX);
         let size = |key: &str, default: usize| -> Result<usize> {
@@ -136,7 +137,7 @@ impl ServerOptions {
                 .transpose()?,
             max_body,
             max_message,
-            memory_limit,
+            budget,
             json: crate::json::body_method(),
             timeout: seconds(opts, "timeout")?,
             grace: seconds(opts, "grace")?.unwrap_or(DEFAULT_GRACE),
