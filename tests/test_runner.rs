@@ -330,6 +330,26 @@ fn invalid_utf8_is_shown_lossily() -> Result<(), Failed> {
     Ok(())
 }
 
+/// A `--filter` that matches no case is a usage error naming it; a positive `--timeout`
+/// too small to count is still a timeout, not none.
+fn filter_matching_nothing_and_tiny_timeout() -> Result<(), Failed> {
+    let files = [("tests/math_test.lua", MATH)];
+    let out = assay_test(&files, &["--filter", "typo"])?;
+    if out.code != Some(2) || !out.stderr.contains("'typo'") {
+        return Err(format!("--filter typo matches nothing\n{}", out.describe()).into());
+    }
+    let files = [(
+        "tests/slow_test.lua",
+        r#"test("waits", function() sleep(0.5) end)"#,
+    )];
+    let out = assay_test(&files, &["--format", "json", "--timeout", "1e-12"])?;
+    let got = cases(&out)?;
+    if out.code != Some(1) || !got.iter().all(|(_, passed, _)| !passed) {
+        return Err(format!("--timeout 1e-12 is a (tiny) timeout\n{}", out.describe()).into());
+    }
+    Ok(())
+}
+
 /// The repository's own dogfood: Assay's builtins checked by check mode and by `assay test`.
 fn e2e_dogfood() -> Result<(), Failed> {
     let e2e = tests_dir().join("e2e");
@@ -386,6 +406,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "test_runner::invalid_utf8_is_shown_lossily",
             invalid_utf8_is_shown_lossily,
+        ),
+        Trial::test(
+            "test_runner::filter_matching_nothing_and_tiny_timeout",
+            filter_matching_nothing_and_tiny_timeout,
         ),
         Trial::test("test_runner::e2e_dogfood", e2e_dogfood),
     ]
