@@ -277,20 +277,51 @@ fn stuck_file_is_reported() -> Result<(), Failed> {
                 "setmetatable({}, {__gc = function() while true do end end})",
             ),
             ("tests/ok_test.lua", r#"test("fine", function() end)"#),
+            (
+                "tests/unhook_test.lua",
+                r#"test("first", function() end)
+test("unhooks", function() debug.sethook() while true do end end)
+test("never reached", function() end)"#,
+            ),
         ],
-        &["--format", "json", "--timeout", "1"],
+        &["--format", "json", "--timeout", "1", "--parallel", "3"],
     )?;
     let got = cases(&out)?;
-    expect_case(
-        &got,
-        "tests/gc_test.lua",
-        false,
-        "could not be interrupted",
-        &out,
-    )?;
+    let stuck = "could not be interrupted";
+    expect_case(&got, "tests/gc_test.lua", false, stuck, &out)?;
     expect_case(&got, "fine", true, "", &out)?;
+    expect_case(&got, "first", true, "", &out)?;
+    expect_case(&got, "unhooks", false, stuck, &out)?;
+    expect_case(&got, "never reached", false, "not run", &out)?;
     if out.code != Some(1) {
         return Err(format!("a stuck file fails the run\n{}", out.describe()).into());
+    }
+    Ok(())
+}
+
+/// What the runner keeps of a file's cases counts against the VM's memory limit: endless
+/// failing cases with big messages end the file with "not enough memory", keeping what came
+/// before, instead of growing the process without bound.
+fn kept_results_count_against_the_memory_limit() -> Result<(), Failed> {
+    let file = r#"
+local big = string.rep("x", 60000)
+for i = 1, 5000 do test("case " .. i, function() error(big, 0) end) end
+"#;
+    let out = assay_test(
+        &[("tests/big_test.lua", file)],
+        &["--format", "json", "--memory-limit", "16M"],
+    )?;
+    let got = cases(&out)?;
+    expect_case(&got, "case 1", false, "xxxx", &out)?;
+    let ended = got
+        .iter()
+        .any(|(_, _, message)| message.starts_with("not enough memory"));
+    let skipped = got
+        .iter()
+        .filter(|(_, _, m)| m.starts_with("not run"))
+        .count();
+    if !ended || skipped == 0 || got.len() != 5000 {
+        return Err(format!("the file should end short of memory\n{}", out.describe()).into());
     }
     Ok(())
 }
@@ -410,6 +441,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "test_runner::filter_matching_nothing_and_tiny_timeout",
             filter_matching_nothing_and_tiny_timeout,
+        ),
+        Trial::test(
+            "test_runner::kept_results_count_against_the_memory_limit",
+            kept_results_count_against_the_memory_limit,
         ),
         Trial::test("test_runner::e2e_dogfood", e2e_dogfood),
     ]

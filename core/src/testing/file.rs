@@ -33,6 +33,10 @@ pub struct Progress {
     next: usize,
     running: Option<(String, Instant)>,
     finished: Vec<Case>,
+    /// Bytes of names and messages kept here, outside Lua's allocator: charged against the
+    /// VM's memory limit, so a file of endless failing cases cannot grow the report without
+    /// bound.
+    kept: usize,
     /// When the file's run passes its deadline (`vm::deadline`), for the waiting thread.
     watch: Option<Watch>,
 }
@@ -54,6 +58,7 @@ impl Progress {
             next: 0,
             running: None,
             finished: Vec::new(),
+            kept: 0,
             watch: None,
         }
     }
@@ -237,9 +242,13 @@ fn syntax(e: &mlua::Error) -> RunError {
 fn host(lua: &Lua, progress: &Shared) -> mlua::Result<Table> {
     let host = lua.create_table()?;
     let p = progress.clone();
-    let planned = lua.create_function(move |_, name: mlua::LuaString| {
-        lock(&p).planned.push(text(&name));
-        Ok(())
+    let planned = lua.create_function(move |lua, name: mlua::LuaString| {
+        let name = text(&name);
+        if !keep(lua, &p, name.len()) {
+            return Ok(false);
+        }
+        lock(&p).planned.push(name);
+        Ok(true)
     })?;
     let p = progress.clone();
     let started = lua.create_function(move |_, name: mlua::LuaString| {
@@ -250,7 +259,14 @@ fn host(lua: &Lua, progress: &Shared) -> mlua::Result<Table> {
     })?;
     let p = progress.clone();
     let finished = lua.create_function(
-        move |_, (name, passed, message): (mlua::LuaString, bool, mlua::LuaString)| {
+        move |lua, (name, passed, message): (mlua::LuaString, bool, mlua::LuaString)| {
+            let (name, message) = (text(&name), text(&message));
+            // The case holds the message twice (its attempt's too) and the file's name.
+            let file = lock(&p).file.len();
+            let cost = size_of::<Case>() + size_of::<Attempt>() + file + name.len();
+            if !keep(lua, &p, cost + 2 * message.len()) {
+                return Ok(false);
+            }
             let mut p = lock(&p);
             let since = p.running.take().map_or(p.started, |(_, since)| since);
             let outcome = if passed {
@@ -258,15 +274,9 @@ fn host(lua: &Lua, progress: &Shared) -> mlua::Result<Table> {
             } else {
                 Outcome::Failed
             };
-            let case = case(
-                &p.file,
-                text(&name),
-                outcome,
-                text(&message),
-                since.elapsed(),
-            );
+            let case = case(&p.file, name, outcome, message, since.elapsed());
             p.finished.push(case);
-            Ok(())
+            Ok(true)
         },
     )?;
     let mark = lua.create_function(|lua, ()| Ok(pending(lua).map_or(0, |p| p.mark())))?;
@@ -284,6 +294,19 @@ fn host(lua: &Lua, progress: &Shared) -> mlua::Result<Table> {
     host.raw_set("settle", settle)?;
     host.raw_set("cancel_rest", cancel_rest)?;
     Ok(host)
+}
+
+/// Charges `bytes` more of kept text against the VM's memory limit; whether they fit (the
+/// runner raises "not enough memory" when not). The lock is not held meanwhile: making room
+/// may run finalizers, and one that never returns must not keep the waiting thread from
+/// reading the progress.
+fn keep(lua: &Lua, progress: &Shared, bytes: usize) -> bool {
+    let kept = lock(progress).kept + bytes;
+    if crate::vm::memory::ensure_room(lua, kept).is_err() {
+        return false;
+    }
+    lock(progress).kept = kept;
+    true
 }
 
 fn pending(lua: &Lua) -> Option<Pending> {

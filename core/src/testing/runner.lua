@@ -12,7 +12,15 @@ local tointeger = math.tointeger
 local string_find, concat = string.find, table.concat
 local json_encode = json.encode
 local getinfo = debug and debug.getinfo
-local planned, started, finished = host.planned, host.started, host.finished
+local started, keep_planned, keep_finished = host.started, host.planned, host.finished
+-- The host keeps names and messages outside Lua, charged against the memory limit: it says
+-- when they no longer fit, and the file ends as if Lua's own allocator had failed.
+local function planned(name)
+  if not keep_planned(name) then error("not enough memory", 0) end
+end
+local function finished(name, passed, message)
+  if not keep_finished(name, passed, message) then error("not enough memory", 0) end
+end
 local mark, settle, cancel_rest = host.mark, host.settle, host.cancel_rest
 
 local cases, scopes = {}, {{name = nil, before = {}, after = {}}}
