@@ -240,6 +240,8 @@ test("spawns and forgets", function() async.spawn(sleep, 30) end)
 test("cancels its interval", function() async.interval(0.5, function() end):cancel() end)
 test("awaits its task", function() async.spawn(sleep, 0.01):await() end)
 test("plain", function() assert(1 == 1) end)
+test("loses a failure", function() async.spawn(error, "boom", 0) sleep(0.01) end)
+test("ticks into an error", function() async.interval(0.01, function() error("tick", 0) end) sleep(0.05) end)
 "#;
     for timeout in ["60", "0"] {
         let started = std::time::Instant::now();
@@ -257,6 +259,20 @@ test("plain", function() assert(1 == 1) end)
             &out,
         )?;
         expect_case(&got, "spawns and forgets", false, "async.spawn", &out)?;
+        expect_case(
+            &got,
+            "loses a failure",
+            false,
+            "nobody awaited them: boom",
+            &out,
+        )?;
+        expect_case(
+            &got,
+            "ticks into an error",
+            false,
+            "stopping the interval: tick",
+            &out,
+        )?;
         for name in ["cancels its interval", "awaits its task", "plain"] {
             expect_case(&got, name, true, "", &out)?;
         }

@@ -73,6 +73,8 @@ pub struct Unobserved {
     tasks: RefCell<Vec<Rc<TaskState>>>,
     /// Interval callbacks that raised (already printed when they happened).
     interval_failures: Cell<usize>,
+    /// The message of the first of them since the last [`Unobserved::take`].
+    first_interval_failure: RefCell<Option<String>>,
     /// Reports of failures as they happen are limited to [`REPORTS_PER_WINDOW`] per
     /// [`REPORT_WINDOW`] (a loop spawning failing tasks must not flood the log): when this
     /// window began, how many it printed, and how many were held back since the last print.
@@ -105,7 +107,8 @@ impl Unobserved {
     }
 
     /// What failed unseen: the number of failed tasks nobody awaited, the reports of those
-    /// not reported when they failed, and the number of intervals stopped by an error.
+    /// not reported when they failed, the number of intervals stopped by an error, and the
+    /// first message of each kind.
     pub fn take(&self) -> Unseen {
         let failed: Vec<_> = self
             .tasks
@@ -122,10 +125,16 @@ impl Unobserved {
                 _ => None,
             })
             .collect();
+        let first_task_failure = failed.first().and_then(|t| match &*t.outcome.borrow() {
+            Some(Outcome::Failed(f)) => Some(f.report.message.clone()),
+            _ => None,
+        });
         Unseen {
             tasks: failed.len(),
             unreported,
             intervals: self.interval_failures.replace(0),
+            first_task_failure,
+            first_interval_failure: self.first_interval_failure.take(),
         }
     }
 }
@@ -136,6 +145,8 @@ pub struct Unseen {
     pub tasks: usize,
     pub unreported: Vec<Report>,
     pub intervals: usize,
+    pub first_task_failure: Option<String>,
+    pub first_interval_failure: Option<String>,
 }
 
 struct Task(Rc<TaskState>);
@@ -445,6 +456,8 @@ fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
                 unobserved
                     .interval_failures
                     .set(unobserved.interval_failures.get() + 1);
+                let mut first = unobserved.first_interval_failure.borrow_mut();
+                first.get_or_insert(failure.message);
             }
             return;
         }

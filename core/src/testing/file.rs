@@ -329,18 +329,16 @@ fn settle(lua: &Lua, since: u64) -> Option<String> {
     }
     if let Some(unseen) = lua.app_data_ref::<Unobserved>().map(|u| u.take()) {
         if unseen.tasks > 0 {
-            let first = unseen.unreported.first().map_or_else(
-                || "its error is in the log".to_owned(),
-                |r| r.message.clone(),
-            );
+            let first = unseen.first_task_failure.unwrap_or_default();
             problems.push(format!(
                 "{} task(s) it started failed and nobody awaited them: {first}",
                 unseen.tasks
             ));
         }
         if unseen.intervals > 0 {
+            let first = unseen.first_interval_failure.unwrap_or_default();
             problems.push(format!(
-                "{} interval callback(s) raised (see the log)",
+                "{} interval callback(s) raised, stopping the interval: {first}",
                 unseen.intervals
             ));
         }
