@@ -233,13 +233,16 @@ fn timeout_keeps_finished_cases() -> Result<(), Failed> {
 
 /// Async work a test leaves running fails that test, naming what was left and where it
 /// started, and is cancelled: the file ends once its cases are done, with or without a
-/// timeout.
+/// timeout, even with a plugin's server still listening.
 fn leaked_async_work_fails_its_test() -> Result<(), Failed> {
     let file = r#"test("starts an interval", function() async.interval(0.5, function() end) end)
 test("spawns and forgets", function() async.spawn(sleep, 30) end)
 test("cancels its interval", function() async.interval(0.5, function() end):cancel() end)
 test("awaits its task", function() async.spawn(sleep, 0.01):await() end)
 test("plain", function() assert(1 == 1) end)
+test("starts a server", function() http.server({GET = {["/"] = function() return "x" end}}) end)
+test("leaves a process", function() process.spawn({"sleep", "30"}) end)
+test("waits for its process", function() process.spawn({"true"}):wait() end)
 test("loses a failure", function() async.spawn(error, "boom", 0) sleep(0.01) end)
 test("ticks into an error", function() async.interval(0.01, function() error("tick", 0) end) sleep(0.05) end)
 "#;
@@ -273,7 +276,20 @@ test("ticks into an error", function() async.interval(0.01, function() error("ti
             "stopping the interval: tick",
             &out,
         )?;
-        for name in ["cancels its interval", "awaits its task", "plain"] {
+        expect_case(
+            &got,
+            "leaves a process",
+            false,
+            "process.spawn of 'sleep'",
+            &out,
+        )?;
+        let done = [
+            "cancels its interval",
+            "awaits its task",
+            "waits for its process",
+            "plain",
+        ];
+        for name in done {
             expect_case(&got, name, true, "", &out)?;
         }
         if started.elapsed() > Duration::from_secs(10) {

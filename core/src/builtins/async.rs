@@ -238,7 +238,7 @@ fn spawn(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
     let runner = state.clone();
     let task_lua = lua.clone();
     let hold = crate::vm::keepalive::hold(lua);
-    let ticket = crate::vm::pending::register(lua, "async.spawn");
+    let ticket = crate::vm::pending::register(lua, "async.spawn".into());
     let registered = ticket.as_ref().map(|t| t.id());
     state.pending.set(registered);
     let handle = tokio::task::spawn_local(async move {
@@ -426,7 +426,7 @@ fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
     crate::vm::keepalive::ensure_room_for_task(lua)?;
     let task_lua = lua.clone();
     let hold = crate::vm::keepalive::hold(lua);
-    let ticket = crate::vm::pending::register(lua, "async.interval");
+    let ticket = crate::vm::pending::register(lua, "async.interval".into());
     let registered = ticket.as_ref().map(|t| t.id());
     let handle = tokio::task::spawn_local(async move {
         let _hold = hold;
@@ -472,6 +472,6 @@ fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
 /// Lets the registry of work in flight stop the work `id` (see `vm::pending`).
 fn set_abort(lua: &Lua, id: Option<u64>, abort: AbortHandle) {
     if let (Some(id), Some(pending)) = (id, lua.app_data_ref::<crate::vm::pending::Pending>()) {
-        pending.set_abort(id, abort);
+        pending.set_stop(id, abort);
     }
 }

@@ -281,9 +281,14 @@ fn host(lua: &Lua, progress: &Shared) -> mlua::Result<Table> {
     )?;
     let mark = lua.create_function(|lua, ()| Ok(pending(lua).map_or(0, |p| p.mark())))?;
     let settle = lua.create_function(|lua, since: u64| Ok(settle(lua, since)))?;
+    // After the last case: the work the file's top level started is cancelled, and the run
+    // does not wait for what else holds it (a plugin's server, a process): it goes with the VM.
     let cancel_rest = lua.create_function(|lua, ()| {
         if let Some(pending) = pending(lua) {
             pending.cancel_since(0);
+        }
+        if let Some(keepalive) = lua.app_data_ref::<crate::vm::keepalive::KeepAlive>() {
+            keepalive.stop_waiting();
         }
         Ok(())
     })?;
@@ -322,8 +327,8 @@ fn settle(lua: &Lua, since: u64) -> Option<String> {
         .unwrap_or_default();
     if !left.is_empty() {
         problems.push(format!(
-            "left async work running (cancelled; await tasks and cancel intervals before a \
-             test ends): {}",
+            "left running when it ended (now stopped; await tasks, cancel intervals and wait \
+             for processes before a test returns): {}",
             left.join(", ")
         ));
     }

@@ -16,11 +16,14 @@
 //!
 //! - **Exit**: `os.exit` in a test file raises "tried to exit with code N" and fails the test
 //!   that called it, even if the test catches the error; the run goes on.
-//! - **Leave async work behind**: an `async.spawn` task or `async.interval` a test (or its
-//!   hooks) started and left running when it ended fails that test, naming the work and
-//!   where it started, and is cancelled; so does a task it started that failed unawaited.
-//!   Work started by the file's top level (a server its cases use) is cancelled once the
-//!   file's cases are done. A file without cases waits for its work, as a script does.
+//! - **Leave work behind**: an `async.spawn` task, `async.interval` or `process.spawn`
+//!   process a test (or its hooks) started and left running when it ended fails that test,
+//!   naming the work and the line that started it, and is stopped (cancelled, or the process
+//!   terminated); so does a task it started that failed unawaited or an interval stopped by
+//!   an error (as Deno's sanitizers do). What the file's top level started (a server its cases
+//!   use) is stopped once the file's cases are done, and the file ends then, whatever else
+//!   still runs (a plugin's server is not tracked per test: it ends with the file). A file
+//!   without cases waits for its work, as a script does.
 //! - **Change the runner**: the runner keeps its own copies of the globals it uses; a file
 //!   replacing `xpcall` or `string.find` changes nothing about how its cases are judged.
 //! - **Run forever**: `--timeout` bounds each file (60 s unless set). A file that runs out of

@@ -1,6 +1,7 @@
-//! The async work in flight (`async.spawn` tasks, `async.interval`s), each with what it is and
-//! where it started: for a host that must say what a script left running and stop it.
-//! `assay test` fails the test that leaves work behind (see `crate::testing`).
+//! The async work in flight (`async.spawn` tasks, `async.interval`s, `process.spawn`
+//! processes), each with what it is and where it started: for a host that must say what a
+//! script left running and stop it. `assay test` fails the test that leaves work behind (see
+//! `crate::testing`).
 //!
 //! Work is registered when it starts and forgotten when it finishes or is cancelled. Ids only
 //! grow, so [`Pending::mark`] before a piece of code and [`Pending::cancel_since`] after it
@@ -13,12 +14,27 @@ use std::rc::Rc;
 use mlua::Lua;
 use tokio::task::AbortHandle;
 
+/// How to stop a piece of work, and whether it has in fact ended (a process that exited
+/// while its watcher has not yet noticed).
+pub trait Stop {
+    fn stop(&self);
+    fn done(&self) -> bool {
+        false
+    }
+}
+
+impl Stop for AbortHandle {
+    fn stop(&self) {
+        self.abort();
+    }
+}
+
 struct Entry {
-    /// `async.spawn` or `async.interval`.
-    what: &'static str,
+    /// `async.spawn`, `async.interval`, `process.spawn of 'prog'`.
+    what: String,
     /// `file:line` of the call, or empty.
     at: String,
-    abort: Option<AbortHandle>,
+    stop: Option<Box<dyn Stop>>,
 }
 
 #[derive(Default)]
@@ -51,7 +67,7 @@ impl Drop for Ticket {
 
 impl Pending {
     /// Registers work `what` started at `at` (`file:line`).
-    pub fn register(&self, what: &'static str, at: String) -> Ticket {
+    pub fn register(&self, what: String, at: String) -> Ticket {
         let id = self.0.next.get();
         self.0.next.set(id + 1);
         self.0.live.borrow_mut().insert(
@@ -59,7 +75,7 @@ impl Pending {
             Entry {
                 what,
                 at,
-                abort: None,
+                stop: None,
             },
         );
         Ticket {
@@ -68,10 +84,10 @@ impl Pending {
         }
     }
 
-    /// The handle that stops the work `id`, once it is spawned.
-    pub fn set_abort(&self, id: u64, abort: AbortHandle) {
+    /// How to stop the work `id`, once it is spawned.
+    pub fn set_stop(&self, id: u64, stop: impl Stop + 'static) {
         if let Some(entry) = self.0.live.borrow_mut().get_mut(&id) {
-            entry.abort = Some(abort);
+            entry.stop = Some(Box::new(stop));
         }
     }
 
@@ -88,6 +104,7 @@ impl Pending {
     /// Stops the work started since `mark` that is still running, and says what it was:
     /// `async.interval at t_test.lua:3`, one per piece of work, oldest first.
     pub fn cancel_since(&self, mark: u64) -> Vec<String> {
+        // Out of the registry first: stopping may drop other work, which unregisters itself.
         let stopped: Vec<Entry> = {
             let mut live = self.0.live.borrow_mut();
             let later = live.split_off(&mark);
@@ -95,12 +112,13 @@ impl Pending {
         };
         stopped
             .into_iter()
+            .filter(|entry| !entry.stop.as_ref().is_some_and(|s| s.done()))
             .map(|entry| {
-                if let Some(abort) = entry.abort {
-                    abort.abort();
+                if let Some(stop) = entry.stop {
+                    stop.stop();
                 }
                 match entry.at.as_str() {
-                    "" => entry.what.to_owned(),
+                    "" => entry.what,
                     at => format!("{} at {at}", entry.what),
                 }
             })
@@ -109,7 +127,7 @@ impl Pending {
 }
 
 /// Registers work on `lua` (nothing when the VM keeps no registry).
-pub fn register(lua: &Lua, what: &'static str) -> Option<Ticket> {
+pub fn register(lua: &Lua, what: String) -> Option<Ticket> {
     let pending = lua.app_data_ref::<Pending>()?.clone();
     let at = crate::builtins::function::caller_position(lua);
     let at = at.trim_end_matches(": ").to_owned();
