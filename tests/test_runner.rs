@@ -248,11 +248,22 @@ test("ticks into an error", function() async.interval(0.01, function() error("ti
 "#;
     for timeout in ["60", "0"] {
         let started = std::time::Instant::now();
+        let broken = "async.interval(0.1, function() end)\nerror('top level broke', 0)";
         let out = assay_test(
-            &[("tests/interval_test.lua", file)],
+            &[
+                ("tests/interval_test.lua", file),
+                ("tests/broken_test.lua", broken),
+            ],
             &["--format", "json", "--timeout", timeout],
         )?;
         let got = cases(&out)?;
+        expect_case(
+            &got,
+            "tests/broken_test.lua",
+            false,
+            "top level broke",
+            &out,
+        )?;
         expect_case(&got, "starts an interval", false, "async.interval", &out)?;
         expect_case(
             &got,

@@ -13,6 +13,7 @@ local string_find, concat = string.find, table.concat
 local json_encode = json.encode
 local getinfo = debug and debug.getinfo
 local started, keep_planned, keep_finished = host.started, host.planned, host.finished
+local mark, settle, cancel_rest = host.mark, host.settle, host.cancel_rest
 -- The host keeps names and messages outside Lua, charged against the memory limit: it says
 -- when they no longer fit, and the file ends as if Lua's own allocator had failed.
 local function planned(name)
@@ -21,7 +22,6 @@ end
 local function finished(name, passed, message)
   if not keep_finished(name, passed, message) then error("not enough memory", 0) end
 end
-local mark, settle, cancel_rest = host.mark, host.settle, host.cancel_rest
 
 local cases, scopes = {}, {{name = nil, before = {}, after = {}}}
 local collecting = true
@@ -138,6 +138,8 @@ if not ok then
   planned(file_name)
   started(file_name)
   finished(file_name, false, failure(err))
+  -- As a script that raises ends without waiting for what it started.
+  cancel_rest()
   return #cases
 end
 
