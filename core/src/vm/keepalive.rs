@@ -44,7 +44,8 @@ impl KeepAlive {
 
     /// The run ends once its main chunk returns, whatever still holds it (a server a plugin
     /// runs, a process left running): what is left goes with the run. For hosts that decide
-    /// when a run is over, as `assay test` does once a file's cases are done.
+    /// when a run is over, as `assay test` does once a file's cases are done; it lasts for the
+    /// rest of the VM's life.
     pub fn stop_waiting(&self) {
         self.0.abandoned.set(true);
         self.0.released.notify_waiters();
