@@ -141,7 +141,9 @@ fn text(s: &mlua::LuaString) -> String {
 /// Runs the file at `path`, reporting to `progress`; returns its cases.
 pub fn run(path: &Path, options: &Options, progress: &Shared) -> Vec<Case> {
     let outcome = run_vm(path, options, progress);
-    let p = lock(progress);
+    let mut p = lock(progress);
+    // The VM is closed: nothing of it can be stuck any more.
+    p.watch = None;
     match outcome {
         // A plain file (no cases) is one case, passed once it and what it spawned finished.
         Ok(0) if p.finished.is_empty() => {
