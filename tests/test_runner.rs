@@ -240,6 +240,7 @@ test("spawns and forgets", function() async.spawn(sleep, 30) end)
 test("cancels its interval", function() async.interval(0.5, function() end):cancel() end)
 test("awaits its task", function() async.spawn(sleep, 0.01):await() end)
 test("plain", function() assert(1 == 1) end)
+test("starts many", function() for i = 1, 1000 do async.interval(1, function() end) end end)
 test("starts a server", function() http.server({GET = {["/"] = function() return "x" end}}) end)
 test("leaves a process", function() process.spawn({"sleep", "30"}) end)
 test("waits for its process", function() process.spawn({"true"}):wait() end)
@@ -273,6 +274,7 @@ test("ticks into an error", function() async.interval(0.01, function() error("ti
             &out,
         )?;
         expect_case(&got, "spawns and forgets", false, "async.spawn", &out)?;
+        expect_case(&got, "starts many", false, "and 990 more", &out)?;
         expect_case(
             &got,
             "loses a failure",

@@ -20,6 +20,9 @@ use crate::{RunError, RuntimeBuilder};
 /// rest is cut, saying how much.
 const MAX_TEXT: usize = 64 << 10;
 
+/// The most pieces of leftover work a failure lists by name.
+const MAX_LISTED: usize = 10;
+
 /// The largest test file read.
 const MAX_SOURCE: u64 = 16 << 20;
 
@@ -328,6 +331,11 @@ fn settle(lua: &Lua, since: u64) -> Option<String> {
         .map(|p| p.cancel_since(since))
         .unwrap_or_default();
     if !left.is_empty() {
+        let more = left.len().saturating_sub(MAX_LISTED);
+        let mut left: Vec<String> = left.into_iter().take(MAX_LISTED).collect();
+        if more > 0 {
+            left.push(format!("and {more} more"));
+        }
         problems.push(format!(
             "left running when it ended (now stopped; await tasks, cancel intervals and wait \
              for processes before a test returns): {}",
