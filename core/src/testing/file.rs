@@ -184,14 +184,18 @@ pub fn run(path: &Path, options: &Options, progress: &Shared) -> Vec<Case> {
 /// `report` without the traceback lines of the runner's own chunk (a timeout's traceback
 /// starts where the runner caught it), and without the traceback header if nothing is left.
 fn without_runner_frames(report: &str) -> String {
-    let mut lines: Vec<&str> = report
+    let (message, traceback) = match report.split_once("\nstack traceback:") {
+        Some((message, traceback)) => (message, traceback),
+        None => return report.to_owned(),
+    };
+    let frames: Vec<&str> = traceback
         .lines()
-        .filter(|line| !line.contains("[assay test]"))
+        .filter(|line| !line.trim().is_empty() && !line.contains("[assay test]"))
         .collect();
-    if lines.last().is_some_and(|l| l.trim() == "stack traceback:") {
-        lines.pop();
+    if frames.is_empty() {
+        return message.to_owned();
     }
-    lines.join("\n")
+    format!("{message}\nstack traceback:\n{}", frames.join("\n"))
 }
 
 /// Runs the file in a VM of its own (dropped here, finalizers and all); returns how many cases
