@@ -52,6 +52,8 @@ struct TaskState {
     /// Told when it finishes, besides `finished`: the `async.all` calls waiting for it.
     watchers: RefCell<Vec<Rc<Notify>>>,
     abort: RefCell<Option<AbortHandle>>,
+    /// Its entry among the VM's work in flight (`vm::pending`).
+    pending: Cell<Option<u64>>,
 }
 
 impl TaskState {
@@ -71,6 +73,8 @@ pub struct Unobserved {
     tasks: RefCell<Vec<Rc<TaskState>>>,
     /// Interval callbacks that raised (already printed when they happened).
     interval_failures: Cell<usize>,
+    /// The message of the first of them since the last [`Unobserved::take`].
+    first_interval_failure: RefCell<Option<String>>,
     /// Reports of failures as they happen are limited to [`REPORTS_PER_WINDOW`] per
     /// [`REPORT_WINDOW`] (a loop spawning failing tasks must not flood the log): when this
     /// window began, how many it printed, and how many were held back since the last print.
@@ -103,7 +107,8 @@ impl Unobserved {
     }
 
     /// What failed unseen: the number of failed tasks nobody awaited, the reports of those
-    /// not reported when they failed, and the number of intervals stopped by an error.
+    /// not reported when they failed, the number of intervals stopped by an error, and the
+    /// first message of each kind.
     pub fn take(&self) -> Unseen {
         let failed: Vec<_> = self
             .tasks
@@ -120,10 +125,16 @@ impl Unobserved {
                 _ => None,
             })
             .collect();
+        let first_task_failure = failed.first().and_then(|t| match &*t.outcome.borrow() {
+            Some(Outcome::Failed(f)) => Some(f.report.message.clone()),
+            _ => None,
+        });
         Unseen {
             tasks: failed.len(),
             unreported,
             intervals: self.interval_failures.replace(0),
+            first_task_failure,
+            first_interval_failure: self.first_interval_failure.take(),
         }
     }
 }
@@ -134,6 +145,8 @@ pub struct Unseen {
     pub tasks: usize,
     pub unreported: Vec<Report>,
     pub intervals: usize,
+    pub first_task_failure: Option<String>,
+    pub first_interval_failure: Option<String>,
 }
 
 struct Task(Rc<TaskState>);
@@ -169,7 +182,8 @@ impl UserData for Task {
     }
 }
 
-struct Interval(RefCell<Option<AbortHandle>>);
+/// An interval's stop handle (taken by `cancel`) and its entry among the work in flight.
+struct Interval(RefCell<Option<AbortHandle>>, Option<u64>);
 
 impl UserData for Interval {
     fn add_fields<F: UserDataFields<Self>>(fields: &mut F) {
@@ -177,14 +191,17 @@ impl UserData for Interval {
             let methods = lua.create_table()?;
             methods.raw_set(
                 "cancel",
-                function(lua, "interval:cancel", |_, args| {
-                    let handle = match args.value(1) {
-                        Value::UserData(ud) => ud
-                            .borrow::<Interval>()
-                            .ok()
-                            .and_then(|i| i.0.borrow_mut().take()),
+                function(lua, "interval:cancel", |lua, args| {
+                    let (handle, id) = match args.value(1) {
+                        Value::UserData(ud) => match ud.borrow::<Interval>() {
+                            Ok(i) => (i.0.borrow_mut().take(), i.1),
+                            Err(_) => return Err(args.bad(1, "self", "interval")),
+                        },
                         _ => return Err(args.bad(1, "self", "interval")),
                     };
+                    if let (Some(_), Some(id)) = (&handle, id) {
+                        crate::vm::pending::forget(lua, id);
+                    }
                     Ok(handle.map(|h| h.abort()).is_some())
                 })?,
             )?;
@@ -221,8 +238,12 @@ fn spawn(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
     let runner = state.clone();
     let task_lua = lua.clone();
     let hold = crate::vm::keepalive::hold(lua);
+    let ticket = crate::vm::pending::register(lua, "async.spawn".into());
+    let registered = ticket.as_ref().map(|t| t.id());
+    state.pending.set(registered);
     let handle = tokio::task::spawn_local(async move {
         let _hold = hold;
+        let _ticket = ticket;
         let outcome = match call.run(&task_lua).await {
             Ok(Ok(values)) => Outcome::Values(values),
             Ok(Err(failure)) => Outcome::Failed(failure),
@@ -253,6 +274,7 @@ fn spawn(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
         runner.finish(outcome);
     });
     *state.abort.borrow_mut() = Some(handle.abort_handle());
+    set_abort(lua, registered, handle.abort_handle());
     Ok(lua.create_userdata(Task(state))?)
 }
 
@@ -299,12 +321,15 @@ async fn task_await(_: Lua, args: Args) -> BuiltinResult<MultiValue> {
     outcome_of(&state)
 }
 
-fn task_cancel(_: &Lua, args: Args) -> BuiltinResult<bool> {
+fn task_cancel(lua: &Lua, args: Args) -> BuiltinResult<bool> {
     let state = task_arg(&args, 1)?;
     let handle = state.abort.borrow_mut().take();
     match handle {
         Some(handle) if state.outcome.borrow().is_none() => {
             handle.abort();
+            if let Some(id) = state.pending.take() {
+                crate::vm::pending::forget(lua, id);
+            }
             state.finish(Outcome::Cancelled);
             Ok(true)
         }
@@ -401,8 +426,11 @@ fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
     crate::vm::keepalive::ensure_room_for_task(lua)?;
     let task_lua = lua.clone();
     let hold = crate::vm::keepalive::hold(lua);
+    let ticket = crate::vm::pending::register(lua, "async.interval".into());
+    let registered = ticket.as_ref().map(|t| t.id());
     let handle = tokio::task::spawn_local(async move {
         let _hold = hold;
+        let _ticket = ticket;
         let mut next = std::time::Instant::now() + period;
         loop {
             crate::vm::timers::sleep_until(next).await;
@@ -428,9 +456,22 @@ fn interval(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
                 unobserved
                     .interval_failures
                     .set(unobserved.interval_failures.get() + 1);
+                let mut first = unobserved.first_interval_failure.borrow_mut();
+                first.get_or_insert(failure.message);
             }
             return;
         }
     });
-    Ok(lua.create_userdata(Interval(RefCell::new(Some(handle.abort_handle()))))?)
+    set_abort(lua, registered, handle.abort_handle());
+    Ok(lua.create_userdata(Interval(
+        RefCell::new(Some(handle.abort_handle())),
+        registered,
+    ))?)
+}
+
+/// Lets the registry of work in flight stop the work `id` (see `vm::pending`).
+fn set_abort(lua: &Lua, id: Option<u64>, abort: AbortHandle) {
+    if let (Some(id), Some(pending)) = (id, lua.app_data_ref::<crate::vm::pending::Pending>()) {
+        pending.set_stop(id, abort);
+    }
 }

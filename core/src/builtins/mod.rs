@@ -43,6 +43,7 @@ pub fn install(lua: &Lua, options: BuiltinOptions) -> mlua::Result<()> {
     lua.set_app_data(options.log);
     lua.set_app_data(r#async::Unobserved::default());
     lua.set_app_data(crate::vm::keepalive::KeepAlive::default());
+    lua.set_app_data(crate::vm::pending::Pending::default());
     function::install(lua)?;
     codec::install(lua)?;
     lazy::install(lua)?;

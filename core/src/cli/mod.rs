@@ -219,7 +219,8 @@ fn build_runtime(cli: &args::Options) -> Result<Runtime, Failure> {
         .map_err(Failure::from)
 }
 
-/// `--timeout SECONDS`: a non-negative number of seconds; 0 turns the deadline off.
+/// `--timeout SECONDS`: a non-negative number of seconds; 0 turns the deadline off (a positive
+/// number too small to count is the smallest deadline, not none).
 fn parse_timeout(text: &str) -> Result<Option<std::time::Duration>, String> {
     let seconds: f64 =
         text.trim().trim_end_matches('s').parse().map_err(|_| {
@@ -230,7 +231,11 @@ fn parse_timeout(text: &str) -> Result<Option<std::time::Duration>, String> {
             "--timeout: '{text}' is out of range (0 to 1e9 seconds; 0 for none)"
         ));
     }
-    Ok(Some(std::time::Duration::from_secs_f64(seconds)).filter(|d| !d.is_zero()))
+    if seconds == 0.0 {
+        return Ok(None);
+    }
+    let timeout = std::time::Duration::from_secs_f64(seconds);
+    Ok(Some(timeout.max(std::time::Duration::from_nanos(1))))
 }
 
 /// Ends the process when a run stays past its deadline by [`GRACE`]: the run is stuck where no

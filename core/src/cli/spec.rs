@@ -206,7 +206,8 @@ pub const TEST: Subcommand = Subcommand {
 Runs each test file found under the PATHs (files or folders; default `tests/`) in a fresh VM.
 In a file, `test(name, fn)` and `describe(name, fn)` define cases, `before_each(fn)` and
 `after_each(fn)` wrap them; a file without cases is one case that passes unless it raises.
-Exit codes: 0 all passed, 1 any failed, 2 usage.",
+A test fails if it calls os.exit or leaves tasks, intervals or processes running.
+Exit codes: 0 all passed, 1 any failed, 2 usage (or a --filter that matches no test).",
     flags: &[
         FORMAT,
         OUTPUT,
@@ -214,13 +215,14 @@ Exit codes: 0 all passed, 1 any failed, 2 usage.",
         valued(
             "filter",
             "PATTERN",
-            "Run only the cases whose full name contains PATTERN",
+            "Run only the cases whose full name contains PATTERN (none matching: exit 2)",
             Complete::Nothing,
         ),
         valued(
             "timeout",
             "SECONDS",
-            "End a test file that runs longer than SECONDS (default: 60; 0 for none)",
+            "End a test file that runs longer than SECONDS, keeping its finished cases \
+             (default: 60; 0 for none)",
             Complete::Nothing,
         ),
         LIB_PATH,

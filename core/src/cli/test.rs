@@ -1,6 +1,7 @@
 //! `assay test [PATH...] [--format F] [--output FILE] [--parallel N] [--filter TEXT]`: the test
 //! runner (see `crate::testing`), reported as check mode reports. Exit 0 when every case
-//! passed, 1 when one failed, 2 for usage or when no test file is found.
+//! passed, 1 when one failed, 2 for usage, when no test file is found, or when `--filter`
+//! matches no test (a typo must not pass as a green run).
 
 use std::path::PathBuf;
 
@@ -57,6 +58,14 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
         .map_err(|e| Failure::usage(format!("test: cannot divert the tests' output: {e}")))?;
     let result = testing::run(&files, &options);
     console.restore();
+    if let Some(filter) = &options.filter
+        && result.cases.is_empty()
+    {
+        return Err(Failure::usage(format!(
+            "test: --filter '{filter}' matches no test in {} file(s)",
+            files.len()
+        )));
+    }
     let style = Style {
         colour: report_out::colour(matches, format),
         verbose: matches.has("verbose") || cli.verbose,

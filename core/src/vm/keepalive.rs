@@ -13,6 +13,8 @@ use tokio::sync::Notify;
 struct Count {
     holds: Cell<usize>,
     released: Notify,
+    /// Set by [`KeepAlive::stop_waiting`]: the run ends without waiting for the holds left.
+    abandoned: Cell<bool>,
 }
 
 /// The VM's count of live holds.
@@ -33,11 +35,20 @@ impl KeepAlive {
         self.0.holds.get()
     }
 
-    /// Completes once no hold is left.
+    /// Completes once no hold is left (or the host stopped waiting for them).
     pub async fn idle(&self) {
-        while self.0.holds.get() > 0 {
+        while self.0.holds.get() > 0 && !self.0.abandoned.get() {
             self.0.released.notified().await;
         }
+    }
+
+    /// The run ends once its main chunk returns, whatever still holds it (a server a plugin
+    /// runs, a process left running): what is left goes with the run. For hosts that decide
+    /// when a run is over, as `assay test` does once a file's cases are done; it lasts for the
+    /// rest of the VM's life.
+    pub fn stop_waiting(&self) {
+        self.0.abandoned.set(true);
+        self.0.released.notify_waiters();
     }
 }
 

@@ -18,6 +18,7 @@ pub mod id_map;
 pub mod interrupt;
 pub mod keepalive;
 pub mod memory;
+pub mod pending;
 pub(crate) mod sandbox;
 pub mod script;
 pub mod timers;

@@ -37,6 +37,22 @@ struct Process {
     outcome: Rc<RefCell<Option<Rc<Outcome>>>>,
 }
 
+/// A spawned process as the registry of work in flight sees it (`vm::pending`): stopped by
+/// terminating it, done once it exited. Weak, so a collected handle still ends its process.
+struct Running(std::rc::Weak<Child>);
+
+impl crate::vm::pending::Stop for Running {
+    fn stop(&self) {
+        if let Some(child) = self.0.upgrade() {
+            child.terminate();
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.0.upgrade().is_none_or(|child| child.exited())
+    }
+}
+
 /// The methods every handle of a VM shares, made on first spawn.
 struct Methods(Table);
 
@@ -45,11 +61,21 @@ pub fn spawn(lua: &Lua, args: Args) -> BuiltinResult<AnyUserData> {
     let child = Rc::new(Child::start(&mut spec).map_err(Raise::msg)?);
     // The program lives while the process runs, whoever holds the handle.
     let hold = crate::vm::keepalive::hold(lua);
+    let what = format!("process.spawn of '{}'", child.program);
+    let ticket = crate::vm::pending::register(lua, what);
+    let registered = ticket.as_ref().map(|t| t.id());
     let shared = child.shared().clone();
     tokio::task::spawn_local(async move {
         let _hold = hold;
+        let _ticket = ticket;
         shared.until(|s| s.exited().then_some(())).await;
     });
+    if let (Some(id), Some(pending)) = (
+        registered,
+        lua.app_data_ref::<crate::vm::pending::Pending>(),
+    ) {
+        pending.set_stop(id, Running(Rc::downgrade(&child)));
+    }
     Ok(lua.create_userdata(Process {
         child,
         check: spec.check,
