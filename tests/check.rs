@@ -451,7 +451,7 @@ checks:
 /// off) is given up on and reported; the run goes on and writes its report. A closed
 /// standard error (a log shipper gone) costs the log lines, never the run.
 fn stuck_checks_and_a_closed_stderr_do_not_hang_the_run() -> Result<(), Failed> {
-    let file = "parallel: 2\nchecks:\n  - name: stuck\n    type: script\n    timeout: 1s\n    lua: |\n      setmetatable({}, {__gc = function() while true do end end})\n  - {name: after, type: script, depends_on: stuck, lua: 'return'}\n  - {name: beside, type: script, lua: 'log.warn(\"a line\")'}\n";
+    let file = "parallel: 2\nchecks:\n  - name: stuck\n    type: script\n    timeout: 1s\n    lua: |\n      setmetatable({}, {__gc = function()\n        local t = os.clock()\n        while true do if os.clock() - t > 0.2 then print('late noise') t = os.clock() end end\n      end})\n  - {name: after, type: script, depends_on: stuck, lua: 'return'}\n  - {name: beside, type: script, lua: 'log.warn(\"a line\")'}\n";
     let dir = tempfile::tempdir()?;
     std::fs::write(dir.path().join("c.yaml"), file)?;
     // Standard error is a pipe nobody reads any more: every log line meets EPIPE.
@@ -489,6 +489,13 @@ fn stuck_checks_and_a_closed_stderr_do_not_hang_the_run() -> Result<(), Failed> 
     }
     if case(&report, "after")?["skipped"] != true || case(&report, "beside")?["passed"] != true {
         return Err(format!("the others run or skip as usual: {report}").into());
+    }
+    // What the abandoned check prints from then on stays out of the report on stdout.
+    let (_dir, out) = check(&[("c.yaml", file)], &["c.yaml", "--format", "json"])?;
+    exit(&out, 1)?;
+    json(&out)?;
+    if !out.stderr.contains("late noise") {
+        return Err(format!("its prints go to stderr\n{}", out.describe()).into());
     }
     Ok(())
 }

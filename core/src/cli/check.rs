@@ -86,13 +86,13 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
         );
     };
     let result = run::run(&config, &options, Arc::new(progress));
-    console.restore();
+    let stdout = console.restore();
     let result = result.map_err(|e| Failure::usage(format!("check: {e}")))?;
     let style = Style {
         colour: report_out::colour(matches, format),
         verbose,
         mask: mask.lock().unwrap_or_else(|p| p.into_inner()).clone(),
     };
-    report_out::emit(&result, format, &style, matches, "check")?;
+    report_out::emit(&result, format, &style, matches, "check", stdout)?;
     Ok(if result.passed() { 0 } else { 1 })
 }

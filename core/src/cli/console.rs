@@ -56,20 +56,29 @@ impl Console {
         diverted.map(|()| console)
     }
 
-    /// Puts standard output and error back, once what was written meanwhile has been
-    /// passed on (for up to [`DRAIN_WAIT`]).
-    pub fn restore(mut self) {
-        self.put_back();
+    /// Ends the diversion once what was written meanwhile has been passed on (for up to
+    /// [`DRAIN_WAIT`]), and returns the real standard output for the report. Standard output
+    /// itself now goes to standard error: a thread left running (a check given up on as
+    /// stuck) that prints later cannot mix text into the report. (`None` only for a console
+    /// already put back.)
+    pub fn restore(mut self) -> Option<File> {
+        self.put_back(true)
     }
 
-    fn put_back(&mut self) {
-        let Some((out, err)) = self.saved.take() else {
-            return;
-        };
+    /// Puts standard error back; standard output too, unless `keep_out` (then the saved
+    /// standard output is returned and descriptor 1 goes to standard error).
+    fn put_back(&mut self, keep_out: bool) -> Option<File> {
+        let (out, err) = self.saved.take()?;
         flush_buffers();
         // Best effort: if this fails the descriptors stay diverted, which loses nothing.
-        let _ = redirect(out.as_raw_fd(), libc::STDOUT_FILENO);
         let _ = redirect(err.as_raw_fd(), libc::STDERR_FILENO);
+        let out = if keep_out {
+            let _ = redirect(err.as_raw_fd(), libc::STDOUT_FILENO);
+            Some(File::from(out))
+        } else {
+            let _ = redirect(out.as_raw_fd(), libc::STDOUT_FILENO);
+            None
+        };
         if let Some(forwarder) = self.forwarder.take() {
             let started = Instant::now();
             while !forwarder.is_finished() && started.elapsed() < DRAIN_WAIT {
@@ -79,12 +88,13 @@ impl Console {
                 let _ = forwarder.join();
             }
         }
+        out
     }
 }
 
 impl Drop for Console {
     fn drop(&mut self) {
-        self.put_back();
+        self.put_back(false);
     }
 }
 

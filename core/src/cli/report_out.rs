@@ -76,13 +76,15 @@ pub fn output_is_not_an_input<'a>(
     Ok(())
 }
 
-/// Writes `run` as `format` where the command line says.
+/// Writes `run` as `format` where the command line says: `--output`, else `stdout` (the
+/// real standard output the console kept, see `console`), else descriptor 1.
 pub fn emit(
     run: &Run,
     format: Format,
     style: &Style,
     matches: &Matches,
     sub: &str,
+    stdout: Option<std::fs::File>,
 ) -> Result<(), Failure> {
     let mut text = Vec::new();
     report::write(run, format, style, &mut text)
@@ -91,11 +93,14 @@ pub fn emit(
         Some(path) => crate::builtins::fs::write_atomic(std::path::Path::new(path), &text)
             .map_err(|e| Failure::usage(format!("{sub}: --output {path}: {e}"))),
         None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(&text)
-                .and_then(|()| stdout.flush())
-                .map_err(|e| Failure::usage(format!("{sub}: {e}")))
+            let written = match stdout {
+                Some(mut file) => file.write_all(&text).and_then(|()| file.flush()),
+                None => {
+                    let mut stdout = std::io::stdout().lock();
+                    stdout.write_all(&text).and_then(|()| stdout.flush())
+                }
+            };
+            written.map_err(|e| Failure::usage(format!("{sub}: {e}")))
         }
     }
 }

@@ -10,7 +10,7 @@ use super::spec::Matches;
 use super::{Failure, args, report_out};
 use crate::report::{self, Style};
 use crate::testing::{self, Options};
-use crate::vm::memory::parse_size;
+use crate::vm::memory::parse_limit;
 
 /// A test file's time limit unless `--timeout` says otherwise.
 const DEFAULT_FILE_TIMEOUT: f64 = 60.0;
@@ -31,12 +31,13 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
     };
     let memory = matches.value("memory-limit").unwrap_or(&cli.memory_limit);
     let memory_limit =
-        parse_size(memory).map_err(|e| Failure::usage(format!("test: --memory-limit: {e}")))?;
+        parse_limit(memory).map_err(|e| Failure::usage(format!("test: --memory-limit: {e}")))?;
     let lib_path = matches
         .value("lib-path")
         .or(cli.lib_path.as_deref())
         .map_or_else(crate::LibPath::from_env, crate::LibPath::parse);
     let files = testing::discover(&paths).map_err(|e| Failure::usage(format!("test: {e}")))?;
+    report_out::output_is_not_an_input(matches, "test", files.iter().map(PathBuf::as_path))?;
     if files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(Failure::usage(format!(
@@ -57,7 +58,7 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
     let console = Console::divert(Default::default())
         .map_err(|e| Failure::usage(format!("test: cannot divert the tests' output: {e}")))?;
     let result = testing::run(&files, &options);
-    console.restore();
+    let stdout = console.restore();
     if let Some(filter) = &options.filter
         && result.cases.is_empty()
     {
@@ -71,6 +72,6 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
         verbose: matches.has("verbose") || cli.verbose,
         mask: report::Mask::default(),
     };
-    report_out::emit(&result, format, &style, matches, "test")?;
+    report_out::emit(&result, format, &style, matches, "test", stdout)?;
     Ok(if result.passed() { 0 } else { 1 })
 }
