@@ -37,19 +37,11 @@ fn assay_test(files: &[(&str, &str)], args: &[&str]) -> Result<Run, Failed> {
     Ok(run(cmd, None, RUN_TIMEOUT)?)
 }
 
+/// The report's cases as (name, passed).
 fn names(run: &Run) -> Result<Vec<(String, bool)>, Failed> {
-    let report: Value = serde_json::from_str(&run.stdout)
-        .map_err(|e| format!("not JSON ({e})\n{}", run.describe()))?;
-    Ok(report["tests"]
-        .as_array()
-        .ok_or_else(|| format!("no tests in {report}"))?
-        .iter()
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap_or("").to_owned(),
-                c["passed"] == true,
-            )
-        })
+    Ok(cases(run)?
+        .into_iter()
+        .map(|(name, passed, _)| (name, passed))
         .collect())
 }
 
