@@ -77,6 +77,8 @@ mod error;
 mod function;
 #[cfg(feature = "plugin")]
 pub mod host;
+#[cfg(feature = "json")]
+pub mod json;
 #[cfg(feature = "plugin")]
 mod keepalive;
 #[cfg(feature = "plugin")]
