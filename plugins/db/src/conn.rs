@@ -1,0 +1,281 @@
+//! `db.connect` and the connection object: a pool of one backend's connections.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use assay_sdk::{Args, Error, List, Map, Methods, Object, ObjectType, Result, Value};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{ConnectOptions, Database, MySqlPool, PgPool, SqlitePool};
+
+use crate::errors::{self, Doing};
+use crate::url::{self, Backend};
+
+/// Connections a pool opens at most unless `max_connections` says otherwise.
+const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+/// How long a statement waits for a free connection unless `timeout` says otherwise.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long SQLite waits for another writer's lock before "database is locked".
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One backend's pool.
+#[derive(Clone)]
+pub enum Db {
+    Postgres(PgPool),
+    MySql(MySqlPool),
+    Sqlite(SqlitePool),
+}
+
+/// A connection object (a pool); clones share it.
+#[derive(Clone)]
+pub struct Conn(Arc<Shared>);
+
+pub struct Shared {
+    /// `None` only while it is dropped.
+    db: Option<Db>,
+    /// The URL with its password hidden, for messages.
+    shown: String,
+}
+
+/// How many rows a query returns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    All,
+    First,
+}
+
+/// `db.connect(url, {max_connections, timeout, idle_timeout})`.
+pub async fn connect(args: Args) -> Result<Object> {
+    args.at_most(2, 0)?;
+    let given = args.str(1, "url")?.to_owned();
+    let options = args.options(2, "opts")?;
+    options.only(&["max_connections", "timeout", "idle_timeout"])?;
+    let max_connections = match options.int("max_connections")? {
+        None => DEFAULT_MAX_CONNECTIONS,
+        Some(n) => u32::try_from(n)
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| options.invalid("max_connections", "a number from 1 to 10000"))?,
+    };
+    let seconds = |key: &str| -> Result<Option<Duration>> {
+        options
+            .float(key)?
+            .map(|s| {
+                Duration::try_from_secs_f64(s)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| options.invalid(key, "a positive number of seconds"))
+            })
+            .transpose()
+    };
+    let timeout = seconds("timeout")?.unwrap_or(DEFAULT_TIMEOUT);
+    let idle_timeout = seconds("idle_timeout")?;
+    let (backend, url) = Backend::of(&given).map_err(Error::new)?;
+    let shown = url::redact(&given);
+    let host = url::host(&url);
+    let doing = Doing {
+        backend,
+        url: &shown,
+        host: host.as_deref(),
+    };
+    let fail = |e: sqlx::Error| Error::new(errors::connecting(&doing, e));
+    let db = match backend {
+        Backend::Postgres => {
+            let options = PgConnectOptions::from_str(&url).map_err(fail)?;
+            // One connection first: through the pool a refused connection would only say
+            // "timed out" after `timeout`.
+            options.connect().await.map_err(fail)?;
+            Db::Postgres(
+                pool::<sqlx::Postgres>(
+                    PgPoolOptions::new(),
+                    max_connections,
+                    timeout,
+                    idle_timeout,
+                )
+                .connect_lazy_with(options),
+            )
+        }
+        Backend::MySql => {
+            let options = MySqlConnectOptions::from_str(&url).map_err(fail)?;
+            options.connect().await.map_err(fail)?;
+            Db::MySql(
+                pool::<sqlx::MySql>(
+                    MySqlPoolOptions::new(),
+                    max_connections,
+                    timeout,
+                    idle_timeout,
+                )
+                .connect_lazy_with(options),
+            )
+        }
+        Backend::Sqlite => {
+            let options = SqliteConnectOptions::from_str(&url)
+                .map_err(fail)?
+                .create_if_missing(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+            let memory = is_memory(&url);
+            // An in-memory database lives as long as a connection to it: one connection, kept.
+            let options = if memory {
+                options
+            } else {
+                options.journal_mode(SqliteJournalMode::Wal)
+            };
+            let pool = if memory {
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .acquire_timeout(timeout)
+            } else {
+                pool::<sqlx::Sqlite>(
+                    SqlitePoolOptions::new(),
+                    max_connections,
+                    timeout,
+                    idle_timeout,
+                )
+            };
+            Db::Sqlite(pool.connect_with(options).await.map_err(fail)?)
+        }
+    };
+    Ok(Object::new(Conn(Arc::new(Shared {
+        db: Some(db),
+        shown,
+    }))))
+}
+
+fn pool<DB: Database>(
+    options: PoolOptions<DB>,
+    max_connections: u32,
+    timeout: Duration,
+    idle_timeout: Option<Duration>,
+) -> PoolOptions<DB> {
+    options
+        .max_connections(max_connections)
+        .acquire_timeout(timeout)
+        .idle_timeout(idle_timeout)
+}
+
+fn is_memory(url: &str) -> bool {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    rest == ":memory:" || rest.is_empty() || url.contains("mode=memory")
+}
+
+impl Conn {
+    fn db(&self) -> Result<&Db> {
+        self.0
+            .db
+            .as_ref()
+            .ok_or_else(|| Error::new(format!("{}: the connection is gone", self.0.shown)))
+    }
+
+    /// `query`/`query_one`: `sql` at `base + 1`, `params` at `base + 2`.
+    pub async fn query(&self, args: Args, rows: Rows, base: usize) -> Result<Value> {
+        args.at_most(base + 2, 0)?;
+        let sql = args.str(base + 1, "sql")?.to_owned();
+        let params = params(&args, base + 2)?;
+        let found = match self.db()? {
+            Db::Postgres(pool) => crate::postgres::query(pool, sql, &params, rows).await,
+            Db::MySql(pool) => crate::mysql::query(pool, sql, &params, rows).await,
+            Db::Sqlite(pool) => crate::sqlite::query(pool, sql, &params, rows).await,
+        }
+        .map_err(|e| Error::new(e.message()))?;
+        Ok(match rows {
+            Rows::First => found.into_iter().next().map_or(Value::Nil, Value::Map),
+            Rows::All => Value::Array(found.into_iter().map(Value::Map).collect::<List>()),
+        })
+    }
+
+    /// `execute`: `{rows_affected, last_insert_id}`.
+    pub async fn execute(&self, args: Args, base: usize) -> Result<Map> {
+        args.at_most(base + 2, 0)?;
+        let sql = args.str(base + 1, "sql")?.to_owned();
+        let params = params(&args, base + 2)?;
+        let (affected, last_id) = match self.db()? {
+            Db::Postgres(pool) => crate::postgres::execute(pool, sql, &params).await,
+            Db::MySql(pool) => crate::mysql::execute(pool, sql, &params).await,
+            Db::Sqlite(pool) => crate::sqlite::execute(pool, sql, &params).await,
+        }
+        .map_err(|e| Error::new(e.message()))?;
+        let mut out = Map::new();
+        out.insert("rows_affected", affected);
+        if let Some(id) = last_id {
+            out.insert("last_insert_id", id);
+        }
+        Ok(out)
+    }
+
+    /// Closes the pool: waits for statements running to end; later calls fail saying so.
+    pub async fn close(&self) {
+        match self.0.db.as_ref() {
+            Some(Db::Postgres(pool)) => pool.close().await,
+            Some(Db::MySql(pool)) => pool.close().await,
+            Some(Db::Sqlite(pool)) => pool.close().await,
+            None => {}
+        }
+    }
+}
+
+/// The `params` list (absent: none).
+fn params(args: &Args, pos: usize) -> Result<Vec<Value>> {
+    match args.get(pos) {
+        Value::Nil => Ok(Vec::new()),
+        Value::Array(list) => Ok(list.as_slice().to_vec()),
+        Value::Map(map) if map.is_empty() => Ok(Vec::new()),
+        _ => Err(args.bad(pos, "params", "list")),
+    }
+}
+
+/// A failure of a statement, said with the function that ran it.
+pub enum Failure {
+    Sql(sqlx::Error),
+    /// A mistake of the call itself (a parameter that cannot be sent, a column that cannot be
+    /// read).
+    Call(String),
+}
+
+impl Failure {
+    fn message(self) -> String {
+        match self {
+            Failure::Sql(e) => errors::statement(e),
+            Failure::Call(message) => message,
+        }
+    }
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Self {
+        Failure::Sql(e)
+    }
+}
+
+impl ObjectType for Conn {
+    const TYPE_NAME: &'static str = "db.Conn";
+
+    fn methods(m: &mut Methods<Self>) {
+        m.async_method("query", |this: Arc<Conn>, args| async move {
+            this.query(args, Rows::All, 0).await
+        });
+        m.async_method("query_one", |this: Arc<Conn>, args| async move {
+            this.query(args, Rows::First, 0).await
+        });
+        m.async_method("execute", |this: Arc<Conn>, args| async move {
+            this.execute(args, 0).await
+        });
+        m.async_method("close", |this: Arc<Conn>, _args| async move {
+            this.close().await;
+            Ok(())
+        });
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // A pool's connections close on its runtime: dropping them elsewhere would panic.
+        let _runtime = assay_sdk::runtime().enter();
+        drop(self.db.take());
+    }
+}

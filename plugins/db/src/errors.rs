@@ -1,0 +1,74 @@
+//! sqlx's errors as messages a user can act on: what failed, where (the redacted URL or the
+//! host), and the server's own words with its error code. No message holds a password: sqlx's
+//! own never print the URL (the `any` driver's would, so it is not used), and ours show the
+//! redacted one.
+
+use std::fmt::Write as _;
+
+use crate::url::Backend;
+
+/// What was being done, for the message's start.
+pub struct Doing<'a> {
+    pub backend: Backend,
+    /// The redacted URL.
+    pub url: &'a str,
+    /// `host:port`, if the database is on the network.
+    pub host: Option<&'a str>,
+}
+
+/// `error` while connecting.
+pub fn connecting(doing: &Doing<'_>, error: sqlx::Error) -> String {
+    let place = doing.host.unwrap_or(doing.url);
+    match &error {
+        sqlx::Error::Io(e) => format!("cannot connect to {} at {place}: {e}", doing.backend.name()),
+        sqlx::Error::Tls(e) => format!("TLS with {place} failed: {e}"),
+        sqlx::Error::Configuration(e) => format!("{}: {e}", doing.url),
+        sqlx::Error::Database(db) if doing.backend == Backend::Sqlite => {
+            let mut message = format!(
+                "cannot open the SQLite database {}: {}",
+                doing.url,
+                db.message()
+            );
+            code(&mut message, db.as_ref());
+            message
+        }
+        sqlx::Error::Database(db) => {
+            let mut message = format!(
+                "{} at {place} refused the connection: {}",
+                doing.backend.name(),
+                db.message()
+            );
+            code(&mut message, db.as_ref());
+            message
+        }
+        other => format!("{}: {other}", doing.url),
+    }
+}
+
+/// `error` from a statement (the SDK puts the function's name before it).
+pub fn statement(error: sqlx::Error) -> String {
+    match &error {
+        sqlx::Error::Database(db) => {
+            let mut message = db.message().to_owned();
+            code(&mut message, db.as_ref());
+            message
+        }
+        sqlx::Error::PoolTimedOut => "no connection became free in time (the pool's timeout; \
+                                      raise max_connections or timeout in db.connect's options)"
+            .to_owned(),
+        sqlx::Error::PoolClosed => "the connection was closed (conn:close())".to_owned(),
+        sqlx::Error::Io(e) => format!("the connection to the database failed: {e}"),
+        other => other.to_string(),
+    }
+}
+
+/// Appends the server's error code and the constraint, when it says them.
+fn code(message: &mut String, db: &dyn sqlx::error::DatabaseError) {
+    if let Some(code) = db.code() {
+        let _ = write!(message, " (code {code}");
+        if let Some(constraint) = db.constraint() {
+            let _ = write!(message, ", constraint {constraint}");
+        }
+        message.push(')');
+    }
+}

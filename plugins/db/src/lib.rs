@@ -1,0 +1,81 @@
+//! The `db` plugin: SQL against PostgreSQL, MySQL/MariaDB and SQLite, through sqlx.
+//!
+//! ```lua
+//! local conn = db.connect("postgres://app:pw@db:5432/app", {max_connections = 5, timeout = 10})
+//! conn:execute("insert into users (name, admin) values ($1, $2)", {"ada", true})
+//! for _, user in ipairs(conn:query("select id, name from users where admin = $1", {true})) do
+//!   print(user.id, user.name)
+//! end
+//! local one = conn:query_one("select count(*) as n from users")   --> {n = 1}, or nil
+//! local lite = db.connect("sqlite::memory:")                       -- zero setup
+//! ```
+//!
+//! **Parameters are always bound, never put into the SQL text**: `$1, $2, ...` for
+//! PostgreSQL, `?` for MySQL/MariaDB and SQLite. `params` is a list; `json.null` is SQL NULL
+//! (a Lua list cannot hold nil).
+//!
+//! **Values keep their types both ways.** Integers stay integers (64-bit), floats floats,
+//! booleans booleans; text is a string, bytes (bytea, blob) a string of those bytes; NULL is
+//! `json.null`; JSON columns are tables, and a table bound to a parameter is sent as JSON;
+//! numeric/decimal values are strings (never a lossy float); dates, times and timestamps are
+//! RFC 3339 strings; UUIDs are strings; PostgreSQL arrays are lists. A column of a type the
+//! plugin cannot convert is an error naming the column and its type, never a silent nil.
+//!
+//! The connection object is a pool (`max_connections`, default 10; `timeout`, seconds to wait
+//! for a free connection, default 30; `idle_timeout`, seconds); `db.connect` opens one
+//! connection first, so a refused connection, a wrong password or an unknown database is
+//! said at once with the server's words. Credentials never appear in messages: URLs are
+//! shown with `***` for the password. Queries run on the plugin's runtime: coroutines
+//! querying at once share the pool, and the script goes on meanwhile.
+
+mod bind;
+mod conn;
+mod errors;
+mod mysql;
+mod postgres;
+mod sqlite;
+mod url;
+
+use assay_sdk::{Args, Error, Result};
+
+pub use conn::Conn;
+
+/// Registers the `db` global: `connect`, and the connection's methods as functions taking
+/// the connection first (`db.query(conn, sql, params)` is `conn:query(sql, params)`).
+pub fn register(plugin: &mut assay_sdk::Plugin) {
+    plugin
+        .global("db")
+        .async_function("connect", conn::connect)
+        .async_function("query", |args: Args| {
+            let conn = first(&args);
+            async move { conn?.query(args, conn::Rows::All, 1).await }
+        })
+        .async_function("query_one", |args: Args| {
+            let conn = first(&args);
+            async move { conn?.query(args, conn::Rows::First, 1).await }
+        })
+        .async_function("execute", |args: Args| {
+            let conn = first(&args);
+            async move { conn?.execute(args, 1).await }
+        })
+        .async_function("close", |args: Args| {
+            let conn = first(&args);
+            async move {
+                conn?.close().await;
+                Ok(())
+            }
+        });
+}
+
+/// The connection a `db.*` function was given first, with the other arguments after it.
+fn first(args: &Args) -> Result<Conn> {
+    let object = args.object(1, "conn")?;
+    object.downcast_ref::<Conn>().cloned().ok_or_else(|| {
+        Error::new(format!(
+            "bad argument #1 'conn' (a db connection expected, got {})",
+            object.type_name()
+        ))
+    })
+}
+
+assay_sdk::plugin!(register);

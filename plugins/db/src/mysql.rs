@@ -1,0 +1,138 @@
+//! MySQL and MariaDB: statements and rows, each column read by the type the server reports.
+//! DECIMAL is a string (exact), JSON a table (MariaDB stores JSON as text and reports it as
+//! text: a string there), DATE `YYYY-MM-DD`, DATETIME `YYYY-MM-DDTHH:MM:SS[.ffffff]` (no
+//! zone: MySQL stores none), TIMESTAMP the same in UTC with `Z`, TIME `HH:MM:SS[.ffffff]`
+//! (possibly negative or past 24 h, as MySQL allows), BIGINT UNSIGNED past 2^63 a string.
+
+use assay_sdk::{Map, Value};
+use sqlx::mysql::{MySql, MySqlRow, MySqlValueRef};
+use sqlx::{AssertSqlSafe, Column, Decode, Either, Executor, MySqlPool, Row, SqlSafeStr};
+use sqlx::{Statement, Type, TypeInfo, ValueRef};
+use time::{Date, PrimitiveDateTime};
+
+use crate::bind;
+use crate::conn::{Failure, Rows};
+
+pub async fn query(
+    pool: &MySqlPool,
+    sql: String,
+    params: &[Value],
+    rows: Rows,
+) -> Result<Vec<Map>, Failure> {
+    let arguments = prepare(pool, &sql, params).await?;
+    let query = sqlx::query_with(AssertSqlSafe(sql), arguments);
+    let found = match rows {
+        Rows::First => query.fetch_optional(pool).await?.into_iter().collect(),
+        Rows::All => query.fetch_all(pool).await?,
+    };
+    found.iter().map(row).collect()
+}
+
+/// Rows affected and the last AUTO_INCREMENT id (none when the statement made none).
+pub async fn execute(
+    pool: &MySqlPool,
+    sql: String,
+    params: &[Value],
+) -> Result<(u64, Option<i64>), Failure> {
+    let arguments = prepare(pool, &sql, params).await?;
+    let done = sqlx::query_with(AssertSqlSafe(sql), arguments)
+        .execute(pool)
+        .await?;
+    let id = i64::try_from(done.last_insert_id())
+        .ok()
+        .filter(|id| *id != 0);
+    Ok((done.rows_affected(), id))
+}
+
+async fn prepare(
+    pool: &MySqlPool,
+    sql: &str,
+    params: &[Value],
+) -> Result<<MySql as sqlx::Database>::Arguments, Failure> {
+    let statement = pool
+        .prepare(AssertSqlSafe(sql.to_owned()).into_sql_str())
+        .await?;
+    let expected = match statement.parameters() {
+        Some(Either::Left(types)) => types.len(),
+        Some(Either::Right(count)) => count,
+        None => 0,
+    };
+    bind::check_count(expected, params.len())?;
+    bind::by_lua_type::<MySql>(params)
+}
+
+fn row(row: &MySqlRow) -> Result<Map, Failure> {
+    let mut map = Map::with_capacity(row.columns().len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let raw = row.try_get_raw(i)?;
+        let value = if raw.is_null() {
+            Value::Null
+        } else {
+            let type_name = column.type_info().name();
+            value(raw, type_name).map_err(|e| {
+                Failure::Call(format!("column '{}' ({type_name}): {e}", column.name()))
+            })?
+        };
+        map.insert(column.name(), value);
+    }
+    Ok(map)
+}
+
+type Decoded = Result<Value, sqlx::error::BoxDynError>;
+
+fn value(raw: MySqlValueRef<'_>, type_name: &str) -> Decoded {
+    fn get<'r, T: Decode<'r, MySql>>(
+        raw: MySqlValueRef<'r>,
+    ) -> Result<T, sqlx::error::BoxDynError> {
+        T::decode(raw)
+    }
+    Ok(match type_name {
+        "BOOLEAN" => Value::Bool(get::<bool>(raw)?),
+        "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" => Value::Int(get::<i64>(raw)?),
+        "TINYINT UNSIGNED" | "SMALLINT UNSIGNED" | "MEDIUMINT UNSIGNED" | "INT UNSIGNED"
+        | "BIGINT UNSIGNED" | "BIT" => {
+            let n = get::<u64>(raw)?;
+            i64::try_from(n).map_or_else(|_| Value::from(n.to_string()), Value::Int)
+        }
+        "YEAR" => Value::Int(i64::from(get::<u16>(raw)?)),
+        "FLOAT" => Value::Float(f64::from(get::<f32>(raw)?)),
+        "DOUBLE" => Value::Float(get::<f64>(raw)?),
+        // Exact: the server sends the digits.
+        "DECIMAL" => Value::from(get::<&str>(raw)?.to_owned()),
+        "JSON" => assay_sdk::json::decode(get::<&str>(raw)?.as_bytes())
+            .map_err(|e| e.message().to_owned())?,
+        "DATE" => Value::from(date(get::<Date>(raw)?)),
+        "DATETIME" => Value::from(datetime(get::<PrimitiveDateTime>(raw)?, "")),
+        "TIMESTAMP" => Value::from(datetime(get::<PrimitiveDateTime>(raw)?, "Z")),
+        "TIME" => Value::from(get::<sqlx::mysql::types::MySqlTime>(raw)?.to_string()),
+        _ if <str as Type<MySql>>::compatible(&raw.type_info()) => {
+            Value::from(get::<&str>(raw)?.to_owned())
+        }
+        _ if <[u8] as Type<MySql>>::compatible(&raw.type_info()) => {
+            Value::from(get::<&[u8]>(raw)?.to_vec())
+        }
+        other => return Err(format!("the db plugin cannot read a {other}").into()),
+    })
+}
+
+pub fn date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// RFC 3339 without or with a zone suffix; fractions only when there are some.
+pub fn datetime(t: PrimitiveDateTime, zone: &str) -> String {
+    let nanos = t.nanosecond();
+    let fraction = if nanos == 0 {
+        String::new()
+    } else {
+        let digits = format!("{nanos:09}");
+        format!(".{}", digits.trim_end_matches('0'))
+    };
+    format!(
+        "{}T{:02}:{:02}:{:02}{fraction}{zone}",
+        date(t.date()),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}

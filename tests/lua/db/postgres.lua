@@ -1,0 +1,66 @@
+-- PostgreSQL (real server from scripts/db-servers): strictly typed parameters, every type of
+-- the API both ways, errors naming what failed, queries overlapping on the pool.
+local url = require("fixtures.server")("ASSAY_TEST_POSTGRES_URL")
+local common = require("fixtures.common")
+local conn = db.connect(url, {max_connections = 5, timeout = 30})
+common(conn, function(i) return "$" .. i end)
+
+local row = conn:query_one([[select 12345678901234567890.123::numeric as n, 'NaN'::numeric as nan,
+  '2024-01-02T03:04:05.5Z'::timestamptz as tz, '2024-01-02 03:04:05'::timestamp as ts,
+  '2024-02-03'::date as d, array[1, 2, null] as a, array['x', 'y'] as s,
+  '{"k": [1, 2.5, null]}'::jsonb as j, '\x00ff'::bytea as b,
+  'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid as u, 2::int2 as small]])
+assert.eq(row.n, "12345678901234567890.123")
+assert.eq(row.nan, "NaN")
+assert.eq(row.tz, "2024-01-02T03:04:05.5Z")
+assert.eq(row.ts, "2024-01-02T03:04:05")
+assert.eq(row.d, "2024-02-03")
+assert.eq(row.a, {1, 2, json.null})
+assert.eq(row.s, {"x", "y"})
+assert.eq(row.j, {k = {1, 2.5, json.null}})
+assert.eq(row.b, "\0\255")
+assert.eq(row.u, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
+assert.eq(math.type(row.small), "integer")
+
+-- parameters encoded as the type each one needs
+local back = conn:query_one("select $1::numeric as n, $2::jsonb as j, $3::timestamptz as t, $4::uuid as u, $5::bytea as b, $6::date as d",
+  {"-0.001", {a = {1, 2}}, "2024-01-02T03:04:05Z", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "\0\1", "2024-02-03"})
+assert.eq(back, {n = "-0.001", j = {a = {1, 2}}, t = "2024-01-02T03:04:05Z",
+  u = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", b = "\0\1", d = "2024-02-03"})
+local ok, err = pcall(conn.query, conn, "select $1::int as i", {"7"})
+assert.matches(err, "parameter 1 is a string, but PostgreSQL expects INT4 there")
+ok, err = pcall(conn.query, conn, "select $1::int2 as i", {40000})
+assert.matches(err, "40000 does not fit a INT2")
+
+-- constraint violations name the constraint and the SQLSTATE
+pcall(conn.execute, conn, "drop table k")
+conn:execute("create table k (id int primary key)")
+conn:execute("insert into k values ($1)", {1})
+ok, err = pcall(conn.execute, conn, "insert into k values ($1)", {1})
+assert.matches(err, [[duplicate key value violates unique constraint "k_pkey" \(code 23505, constraint k_pkey\)]])
+conn:execute("drop table k")
+
+-- 20 queries of 0.5 s on a pool of 5 overlap: about 2 s, not 10
+local started = time.monotonic()
+local tasks = {}
+for i = 1, 20 do
+  tasks[i] = async.spawn(function() return conn:query_one("select pg_sleep(0.5), $1::int as i", {i}).i end)
+end
+for i = 1, 20 do assert.eq(tasks[i]:await(), i) end
+local took = time.monotonic() - started
+assert.lt(took, 6, "20 queries on a pool of 5 should overlap")
+
+-- connection errors: refused, wrong password, unknown database, and no password shown
+local host = url:match("@(.*)/")
+ok, err = pcall(db.connect, "postgres://assay:wrong@" .. host .. "/postgres")
+assert.matches(err, [[password authentication failed for user "assay" \(code 28P01\)]])
+assert.eq(err:find("wrong", 1, true), nil)
+ok, err = pcall(db.connect, "postgres://assay:assay-test-pw@" .. host .. "/nodb")
+assert.matches(err, [[database "nodb" does not exist \(code 3D000\)]])
+ok, err = pcall(db.connect, "postgres://assay:assay-test-pw@127.0.0.1:1/x")
+assert.matches(err, [[cannot connect to PostgreSQL at 127\.0\.0\.1:1: ]])
+assert.eq(err:find("assay-test-pw", 1, true), nil)
+conn:close()
+ok, err = pcall(conn.query, conn, "select 1")
+assert.matches(err, "closed")
+print("postgres ok")

@@ -1,0 +1,27 @@
+-- SQLite: a typed round trip, a file database that persists, errors.
+local common = require("fixtures.common")
+local conn = db.connect("sqlite::memory:")
+common(conn, function() return "?" end)
+conn:execute("create table t (b blob, d text, j text)")
+conn:execute("insert into t values (?, ?, ?)", {"\0\1\255", "2024-01-02T03:04:05Z", {a = {1, 2}}})
+local row = conn:query_one("select b, d, j from t")
+assert.eq(row.b, "\0\1\255")
+assert.eq(row.d, "2024-01-02T03:04:05Z")
+assert.eq(json.parse(row.j), {a = {1, 2}})
+local last = conn:execute("insert into t (d) values (?)", {"x"})
+assert.eq(last.last_insert_id, 2)
+
+local path = os.tmpname() .. ".db"
+local file = db.connect("sqlite://" .. path)
+file:execute("create table kept (v integer)")
+file:execute("insert into kept values (?)", {7})
+file:close()
+local again = db.connect("sqlite://" .. path)
+assert.eq(again:query_one("select v from kept").v, 7)
+again:close()
+os.remove(path)
+
+local ok, err = pcall(db.connect, "sqlite:///nonexistent-dir/x/y.db")
+assert.eq(ok, false)
+assert.matches(err, [[db\.connect: cannot open the SQLite database sqlite:///nonexistent-dir/x/y\.db: unable to open database file]])
+print("sqlite ok")
