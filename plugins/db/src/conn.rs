@@ -4,7 +4,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use assay_sdk::{Args, Error, List, Map, Methods, Object, ObjectType, Result, Value};
+use assay_sdk::{Args, Error, List, Map, Methods, Multi, Object, ObjectType, Result, Value};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -45,6 +45,35 @@ pub struct Shared {
 pub enum Rows {
     All,
     First,
+}
+
+impl Rows {
+    /// The rows as the script gets them: a list, or the first row (`nil` for none).
+    pub fn value(self, found: Vec<Map>) -> Value {
+        match self {
+            Rows::First => found.into_iter().next().map_or(Value::Nil, Value::Map),
+            Rows::All => Value::Array(found.into_iter().map(Value::Map).collect::<List>()),
+        }
+    }
+}
+
+/// What a statement is run for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Query(Rows),
+    Execute,
+}
+
+impl Action {
+    /// `execute`'s result: `{rows_affected, last_insert_id}`.
+    pub fn result(affected: u64, last_insert_id: Option<i64>) -> Value {
+        let mut out = Map::new();
+        out.insert("rows_affected", affected);
+        if let Some(id) = last_insert_id {
+            out.insert("last_insert_id", id);
+        }
+        Value::Map(out)
+    }
 }
 
 /// `db.connect(url, {max_connections, timeout, idle_timeout})`.
@@ -172,40 +201,32 @@ impl Conn {
             .ok_or_else(|| Error::new(format!("{}: the connection is gone", self.0.shown)))
     }
 
-    /// `query`/`query_one`: `sql` at `base + 1`, `params` at `base + 2`.
-    pub async fn query(&self, args: Args, rows: Rows, base: usize) -> Result<Value> {
-        args.at_most(base + 2, 0)?;
-        let sql = args.str(base + 1, "sql")?.to_owned();
-        let params = params(&args, base + 2)?;
-        let found = match self.db()? {
-            Db::Postgres(pool) => crate::postgres::query(pool, sql, &params, rows).await,
-            Db::MySql(pool) => crate::mysql::query(pool, sql, &params, rows).await,
-            Db::Sqlite(pool) => crate::sqlite::query(pool, sql, &params, rows).await,
-        }
-        .map_err(|e| Error::new(e.message()))?;
-        Ok(match rows {
-            Rows::First => found.into_iter().next().map_or(Value::Nil, Value::Map),
-            Rows::All => Value::Array(found.into_iter().map(Value::Map).collect::<List>()),
-        })
+    /// Runs a statement on a connection of the pool: `sql` at `base + 1`, `params` at
+    /// `base + 2`.
+    pub async fn run(&self, args: Args, base: usize, action: Action) -> Result<Value> {
+        let (sql, params) = sql_and_params(&args, base)?;
+        let done = match self.db()? {
+            Db::Postgres(pool) => match pool.acquire().await {
+                Ok(mut c) => crate::postgres::run(&mut c, sql, &params, action).await,
+                Err(e) => Err(e.into()),
+            },
+            Db::MySql(pool) => match pool.acquire().await {
+                Ok(mut c) => crate::mysql::run(&mut c, sql, &params, action).await,
+                Err(e) => Err(e.into()),
+            },
+            Db::Sqlite(pool) => match pool.acquire().await {
+                Ok(mut c) => crate::sqlite::run(&mut c, sql, &params, action).await,
+                Err(e) => Err(e.into()),
+            },
+        };
+        done.map_err(|e| Error::new(e.message()))
     }
 
-    /// `execute`: `{rows_affected, last_insert_id}`.
-    pub async fn execute(&self, args: Args, base: usize) -> Result<Map> {
-        args.at_most(base + 2, 0)?;
-        let sql = args.str(base + 1, "sql")?.to_owned();
-        let params = params(&args, base + 2)?;
-        let (affected, last_id) = match self.db()? {
-            Db::Postgres(pool) => crate::postgres::execute(pool, sql, &params).await,
-            Db::MySql(pool) => crate::mysql::execute(pool, sql, &params).await,
-            Db::Sqlite(pool) => crate::sqlite::execute(pool, sql, &params).await,
-        }
-        .map_err(|e| Error::new(e.message()))?;
-        let mut out = Map::new();
-        out.insert("rows_affected", affected);
-        if let Some(id) = last_id {
-            out.insert("last_insert_id", id);
-        }
-        Ok(out)
+    /// `conn:transaction(fn)`: see `crate::tx`.
+    pub async fn transaction(&self, args: Args, base: usize) -> Result<Multi> {
+        args.at_most(base + 1, 0)?;
+        let f = args.callback(base + 1, "fn")?;
+        crate::tx::run(self.db()?, f).await
     }
 
     /// Closes the pool: waits for statements running to end; later calls fail saying so.
@@ -217,6 +238,15 @@ impl Conn {
             None => {}
         }
     }
+}
+
+/// `sql` at `base + 1` and the `params` list at `base + 2`, nothing after.
+pub fn sql_and_params(args: &Args, base: usize) -> Result<(String, Vec<Value>)> {
+    args.at_most(base + 2, 0)?;
+    Ok((
+        args.str(base + 1, "sql")?.to_owned(),
+        params(args, base + 2)?,
+    ))
 }
 
 /// The `params` list (absent: none).
@@ -238,7 +268,7 @@ pub enum Failure {
 }
 
 impl Failure {
-    fn message(self) -> String {
+    pub fn message(self) -> String {
         match self {
             Failure::Sql(e) => errors::statement(e),
             Failure::Call(message) => message,
@@ -257,13 +287,16 @@ impl ObjectType for Conn {
 
     fn methods(m: &mut Methods<Self>) {
         m.async_method("query", |this: Arc<Conn>, args| async move {
-            this.query(args, Rows::All, 0).await
+            this.run(args, 0, Action::Query(Rows::All)).await
         });
         m.async_method("query_one", |this: Arc<Conn>, args| async move {
-            this.query(args, Rows::First, 0).await
+            this.run(args, 0, Action::Query(Rows::First)).await
         });
         m.async_method("execute", |this: Arc<Conn>, args| async move {
-            this.execute(args, 0).await
+            this.run(args, 0, Action::Execute).await
+        });
+        m.async_method("transaction", |this: Arc<Conn>, args| async move {
+            this.transaction(args, 0).await
         });
         m.async_method("close", |this: Arc<Conn>, _args| async move {
             this.close().await;

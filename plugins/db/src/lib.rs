@@ -8,6 +8,10 @@
 //! end
 //! local one = conn:query_one("select count(*) as n from users")   --> {n = 1}, or nil
 //! local lite = db.connect("sqlite::memory:")                       -- zero setup
+//! conn:transaction(function(tx)                    -- commits when it returns, rolls back
+//!   tx:execute("update accounts set n = n - 1 where id = $1", {1})   -- when it raises
+//!   tx:transaction(function(inner) ... end)        -- a savepoint
+//! end)
 //! ```
 //!
 //! **Parameters are always bound, never put into the SQL text**: `$1, $2, ...` for
@@ -34,11 +38,13 @@ mod errors;
 mod mysql;
 mod postgres;
 mod sqlite;
+mod tx;
 mod url;
 
 use assay_sdk::{Args, Error, Result};
 
 pub use conn::Conn;
+use conn::{Action, Rows};
 
 /// Registers the `db` global: `connect`, and the connection's methods as functions taking
 /// the connection first (`db.query(conn, sql, params)` is `conn:query(sql, params)`).
@@ -48,15 +54,19 @@ pub fn register(plugin: &mut assay_sdk::Plugin) {
         .async_function("connect", conn::connect)
         .async_function("query", |args: Args| {
             let conn = first(&args);
-            async move { conn?.query(args, conn::Rows::All, 1).await }
+            async move { conn?.run(args, 1, Action::Query(Rows::All)).await }
         })
         .async_function("query_one", |args: Args| {
             let conn = first(&args);
-            async move { conn?.query(args, conn::Rows::First, 1).await }
+            async move { conn?.run(args, 1, Action::Query(Rows::First)).await }
         })
         .async_function("execute", |args: Args| {
             let conn = first(&args);
-            async move { conn?.execute(args, 1).await }
+            async move { conn?.run(args, 1, Action::Execute).await }
+        })
+        .async_function("transaction", |args: Args| {
+            let conn = first(&args);
+            async move { conn?.transaction(args, 1).await }
         })
         .async_function("close", |args: Args| {
             let conn = first(&args);

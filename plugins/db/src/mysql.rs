@@ -5,38 +5,58 @@
 //! (possibly negative or past 24 h, as MySQL allows), BIGINT UNSIGNED past 2^63 a string.
 
 use assay_sdk::{Map, Value};
-use sqlx::mysql::{MySql, MySqlRow, MySqlValueRef};
-use sqlx::{AssertSqlSafe, Column, Decode, Either, Executor, MySqlPool, Row, SqlSafeStr};
+use sqlx::mysql::{MySql, MySqlConnection, MySqlRow, MySqlValueRef};
+use sqlx::{AssertSqlSafe, Column, Decode, Either, Executor, Row, SqlSafeStr};
 use sqlx::{Statement, Type, TypeInfo, ValueRef};
 use time::{Date, PrimitiveDateTime};
 
 use crate::bind;
-use crate::conn::{Failure, Rows};
+use crate::conn::{Action, Failure, Rows};
 
-pub async fn query(
-    pool: &MySqlPool,
+/// Runs `sql` with `params` on `conn`, as `statement` says.
+pub async fn run(
+    conn: &mut MySqlConnection,
+    sql: String,
+    params: &[Value],
+    action: Action,
+) -> Result<Value, Failure> {
+    match action {
+        Action::Query(rows) => Ok(rows.value(query(conn, sql, params, rows).await?)),
+        Action::Execute => {
+            let (affected, id) = execute(conn, sql, params).await?;
+            Ok(Action::result(affected, id))
+        }
+    }
+}
+
+async fn query(
+    conn: &mut MySqlConnection,
     sql: String,
     params: &[Value],
     rows: Rows,
 ) -> Result<Vec<Map>, Failure> {
-    let arguments = prepare(pool, &sql, params).await?;
+    let arguments = prepare(&mut *conn, &sql, params).await?;
     let query = sqlx::query_with(AssertSqlSafe(sql), arguments);
     let found = match rows {
-        Rows::First => query.fetch_optional(pool).await?.into_iter().collect(),
-        Rows::All => query.fetch_all(pool).await?,
+        Rows::First => query
+            .fetch_optional(&mut *conn)
+            .await?
+            .into_iter()
+            .collect(),
+        Rows::All => query.fetch_all(&mut *conn).await?,
     };
     found.iter().map(row).collect()
 }
 
 /// Rows affected and the last AUTO_INCREMENT id (none when the statement made none).
-pub async fn execute(
-    pool: &MySqlPool,
+async fn execute(
+    conn: &mut MySqlConnection,
     sql: String,
     params: &[Value],
 ) -> Result<(u64, Option<i64>), Failure> {
-    let arguments = prepare(pool, &sql, params).await?;
+    let arguments = prepare(&mut *conn, &sql, params).await?;
     let done = sqlx::query_with(AssertSqlSafe(sql), arguments)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?;
     let id = i64::try_from(done.last_insert_id())
         .ok()
@@ -45,11 +65,11 @@ pub async fn execute(
 }
 
 async fn prepare(
-    pool: &MySqlPool,
+    conn: &mut MySqlConnection,
     sql: &str,
     params: &[Value],
 ) -> Result<<MySql as sqlx::Database>::Arguments, Failure> {
-    let statement = pool
+    let statement = conn
         .prepare(AssertSqlSafe(sql.to_owned()).into_sql_str())
         .await?;
     let expected = match statement.parameters() {

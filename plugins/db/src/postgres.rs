@@ -9,46 +9,72 @@ use assay_sdk::{Map, Value};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::types::Oid;
-use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgRow, PgTypeInfo, PgValueRef, Postgres};
+use sqlx::postgres::{
+    PgArgumentBuffer, PgArguments, PgConnection, PgRow, PgTypeInfo, PgValueRef, Postgres,
+};
 use sqlx::types::Uuid;
-use sqlx::{Arguments, AssertSqlSafe, Column, Decode, Either, Encode, Executor, PgPool, Row};
+use sqlx::{Arguments, AssertSqlSafe, Column, Decode, Either, Encode, Executor, Row};
 use sqlx::{SqlSafeStr, Statement, Type, TypeInfo, ValueRef};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
 use crate::bind;
-use crate::conn::{Failure, Rows};
+use crate::conn::{Action, Failure, Rows};
 use crate::mysql::{date, datetime};
 
-pub async fn query(
-    pool: &PgPool,
+/// Runs `sql` with `params` on `conn`, as `statement` says.
+pub async fn run(
+    conn: &mut PgConnection,
+    sql: String,
+    params: &[Value],
+    action: Action,
+) -> Result<Value, Failure> {
+    match action {
+        Action::Query(rows) => Ok(rows.value(query(conn, sql, params, rows).await?)),
+        Action::Execute => {
+            let (affected, id) = execute(conn, sql, params).await?;
+            Ok(Action::result(affected, id))
+        }
+    }
+}
+
+async fn query(
+    conn: &mut PgConnection,
     sql: String,
     params: &[Value],
     rows: Rows,
 ) -> Result<Vec<Map>, Failure> {
-    let arguments = prepare(pool, &sql, params).await?;
+    let arguments = prepare(&mut *conn, &sql, params).await?;
     let query = sqlx::query_with(AssertSqlSafe(sql), arguments);
     let found = match rows {
-        Rows::First => query.fetch_optional(pool).await?.into_iter().collect(),
-        Rows::All => query.fetch_all(pool).await?,
+        Rows::First => query
+            .fetch_optional(&mut *conn)
+            .await?
+            .into_iter()
+            .collect(),
+        Rows::All => query.fetch_all(&mut *conn).await?,
     };
     found.iter().map(row).collect()
 }
 
 /// Rows affected (PostgreSQL has no last insert id: use `returning id` with `query_one`).
-pub async fn execute(
-    pool: &PgPool,
+async fn execute(
+    conn: &mut PgConnection,
     sql: String,
     params: &[Value],
 ) -> Result<(u64, Option<i64>), Failure> {
-    let arguments = prepare(pool, &sql, params).await?;
+    let arguments = prepare(&mut *conn, &sql, params).await?;
     let done = sqlx::query_with(AssertSqlSafe(sql), arguments)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?;
     Ok((done.rows_affected(), None))
 }
 
-async fn prepare(pool: &PgPool, sql: &str, params: &[Value]) -> Result<PgArguments, Failure> {
-    let statement = pool
+async fn prepare(
+    conn: &mut PgConnection,
+    sql: &str,
+    params: &[Value],
+) -> Result<PgArguments, Failure> {
+    let statement = conn
         .prepare(AssertSqlSafe(sql.to_owned()).into_sql_str())
         .await?;
     let types: Vec<PgTypeInfo> = match statement.parameters() {

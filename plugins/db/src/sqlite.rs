@@ -2,39 +2,57 @@
 //! integer, real, text, blob), except that a column declared BOOLEAN gives booleans.
 
 use assay_sdk::{Map, Value};
-use sqlx::sqlite::{Sqlite, SqliteRow};
-use sqlx::{
-    AssertSqlSafe, Column, Decode, Either, Executor, Row, SqlSafeStr, SqlitePool, Statement,
-};
+use sqlx::sqlite::{Sqlite, SqliteConnection, SqliteRow};
+use sqlx::{AssertSqlSafe, Column, Decode, Either, Executor, Row, SqlSafeStr, Statement};
 use sqlx::{TypeInfo, ValueRef};
 
 use crate::bind;
-use crate::conn::{Failure, Rows};
+use crate::conn::{Action, Failure, Rows};
 
-pub async fn query(
-    pool: &SqlitePool,
+/// Runs `sql` with `params` on `conn`, as `statement` says.
+pub async fn run(
+    conn: &mut SqliteConnection,
+    sql: String,
+    params: &[Value],
+    action: Action,
+) -> Result<Value, Failure> {
+    match action {
+        Action::Query(rows) => Ok(rows.value(query(conn, sql, params, rows).await?)),
+        Action::Execute => {
+            let (affected, id) = execute(conn, sql, params).await?;
+            Ok(Action::result(affected, id))
+        }
+    }
+}
+
+async fn query(
+    conn: &mut SqliteConnection,
     sql: String,
     params: &[Value],
     rows: Rows,
 ) -> Result<Vec<Map>, Failure> {
-    let arguments = prepare(pool, &sql, params).await?;
+    let arguments = prepare(&mut *conn, &sql, params).await?;
     let query = sqlx::query_with(AssertSqlSafe(sql), arguments);
     let found = match rows {
-        Rows::First => query.fetch_optional(pool).await?.into_iter().collect(),
-        Rows::All => query.fetch_all(pool).await?,
+        Rows::First => query
+            .fetch_optional(&mut *conn)
+            .await?
+            .into_iter()
+            .collect(),
+        Rows::All => query.fetch_all(&mut *conn).await?,
     };
     found.iter().map(row).collect()
 }
 
 /// Rows affected and the last inserted row id.
-pub async fn execute(
-    pool: &SqlitePool,
+async fn execute(
+    conn: &mut SqliteConnection,
     sql: String,
     params: &[Value],
 ) -> Result<(u64, Option<i64>), Failure> {
-    let arguments = prepare(pool, &sql, params).await?;
+    let arguments = prepare(&mut *conn, &sql, params).await?;
     let done = sqlx::query_with(AssertSqlSafe(sql), arguments)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?;
     Ok((done.rows_affected(), Some(done.last_insert_rowid())))
 }
@@ -42,11 +60,11 @@ pub async fn execute(
 /// The arguments, once the statement is known to take that many (SQLite itself would
 /// silently read a missing one as NULL and ignore an extra one).
 async fn prepare(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     sql: &str,
     params: &[Value],
 ) -> Result<<Sqlite as sqlx::Database>::Arguments, Failure> {
-    let statement = pool
+    let statement = conn
         .prepare(AssertSqlSafe(sql.to_owned()).into_sql_str())
         .await?;
     let expected = match statement.parameters() {
