@@ -194,7 +194,7 @@ fn is_memory(url: &str) -> bool {
 }
 
 impl Conn {
-    fn db(&self) -> Result<&Db> {
+    pub fn db(&self) -> Result<&Db> {
         self.0
             .db
             .as_ref()
@@ -297,6 +297,9 @@ impl ObjectType for Conn {
         });
         m.async_method("transaction", |this: Arc<Conn>, args| async move {
             this.transaction(args, 0).await
+        });
+        m.async_method("migrate", |this: Arc<Conn>, args| async move {
+            crate::migrate::migrate((*this).clone(), args, 0).await
         });
         m.async_method("close", |this: Arc<Conn>, _args| async move {
             this.close().await;

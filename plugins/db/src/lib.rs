@@ -35,6 +35,7 @@
 mod bind;
 mod conn;
 mod errors;
+mod migrate;
 mod mysql;
 mod postgres;
 mod sqlite;
@@ -67,6 +68,10 @@ pub fn register(plugin: &mut assay_sdk::Plugin) {
         .async_function("transaction", |args: Args| {
             let conn = first(&args);
             async move { conn?.transaction(args, 1).await }
+        })
+        .async_function("migrate", |args: Args| {
+            let conn = first(&args);
+            async move { migrate::migrate(conn?, args, 1).await }
         })
         .async_function("close", |args: Args| {
             let conn = first(&args);
