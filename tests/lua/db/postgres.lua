@@ -63,4 +63,25 @@ assert.eq(err:find("assay-test-pw", 1, true), nil)
 conn:close()
 ok, err = pcall(conn.query, conn, "select 1")
 assert.matches(err, "closed")
+
+-- <close> gives the connections back to the server: a second pool sees them go
+local monitor = db.connect(url, {max_connections = 1})
+local function ours()
+  return monitor:query_one("select count(*) as n from pg_stat_activity where usename = 'assay'").n
+end
+local before = ours()
+do
+  local scoped <close> = db.connect(url, {max_connections = 3})
+  local t = {}
+  for i = 1, 3 do t[i] = async.spawn(function() return scoped:query_one("select pg_sleep(0.2), 1 as x").x end) end
+  for i = 1, 3 do assert.eq(t[i]:await(), 1) end
+  assert.gt(ours(), before)
+end
+local left = ours()
+for _ = 1, 50 do
+  if left <= before then break end
+  sleep(0.1)
+  left = ours()
+end
+assert.eq(left, before, "the closed pool's connections are gone")
 print("postgres ok")
