@@ -84,4 +84,15 @@ for _ = 1, 50 do
   left = ours()
 end
 assert.eq(left, before, "the closed pool's connections are gone")
+
+-- a slow query never holds up an http.server handler beside it
+local server = http.server({GET = {["/ping"] = function() return "pong" end}},
+  {host = "127.0.0.1", port = 0})
+local slow = async.spawn(function() return monitor:query_one("select pg_sleep(1), 1 as x").x end)
+sleep(0.1)
+local t0 = time.monotonic()
+assert.eq(http.get("http://127.0.0.1:" .. server.port .. "/ping").body, "pong")
+assert.lt(time.monotonic() - t0, 0.5, "the handler answered while the query ran")
+assert.eq(slow:await(), 1)
+server:stop()
 print("postgres ok")
