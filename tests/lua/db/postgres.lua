@@ -95,4 +95,12 @@ assert.eq(http.get("http://127.0.0.1:" .. server.port .. "/ping").body, "pong")
 assert.lt(time.monotonic() - t0, 0.5, "the handler answered while the query ran")
 assert.eq(slow:await(), 1)
 server:stop()
+
+-- a pool with no free connection within `timeout` says so
+local tight = db.connect(url, {max_connections = 1, timeout = 0.3})
+local holder = async.spawn(function() return tight:query_one("select pg_sleep(1), 1 as x").x end)
+sleep(0.1)
+ok, err = pcall(tight.query, tight, "select 1")
+assert.matches(err, "no connection became free in time")
+assert.eq(holder:await(), 1)
 print("postgres ok")
