@@ -39,6 +39,7 @@ mod migrate;
 mod mysql;
 mod postgres;
 mod sqlite;
+mod statements;
 mod tx;
 mod url;
 

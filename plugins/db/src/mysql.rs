@@ -11,57 +11,15 @@ use sqlx::{Statement, Type, TypeInfo, ValueRef};
 use time::{Date, PrimitiveDateTime};
 
 use crate::bind;
-use crate::conn::{Action, Failure, Rows};
+use crate::conn::Failure;
 
-/// Runs `sql` with `params` on `conn`, as `statement` says.
-pub async fn run(
-    conn: &mut MySqlConnection,
-    sql: String,
-    params: &[Value],
-    action: Action,
-) -> Result<Value, Failure> {
-    match action {
-        Action::Query(rows) => Ok(rows.value(query(conn, sql, params, rows).await?)),
-        Action::Execute => {
-            let (affected, id) = execute(conn, sql, params).await?;
-            Ok(Action::result(affected, id))
-        }
-    }
-}
+crate::statements::statements!(MySqlConnection);
 
-async fn query(
-    conn: &mut MySqlConnection,
-    sql: String,
-    params: &[Value],
-    rows: Rows,
-) -> Result<Vec<Map>, Failure> {
-    let arguments = prepare(&mut *conn, &sql, params).await?;
-    let query = sqlx::query_with(AssertSqlSafe(sql), arguments);
-    let found = match rows {
-        Rows::First => query
-            .fetch_optional(&mut *conn)
-            .await?
-            .into_iter()
-            .collect(),
-        Rows::All => query.fetch_all(&mut *conn).await?,
-    };
-    found.iter().map(row).collect()
-}
-
-/// Rows affected and the last AUTO_INCREMENT id (none when the statement made none).
-async fn execute(
-    conn: &mut MySqlConnection,
-    sql: String,
-    params: &[Value],
-) -> Result<(u64, Option<i64>), Failure> {
-    let arguments = prepare(&mut *conn, &sql, params).await?;
-    let done = sqlx::query_with(AssertSqlSafe(sql), arguments)
-        .execute(&mut *conn)
-        .await?;
-    let id = i64::try_from(done.last_insert_id())
+/// The last AUTO_INCREMENT id (none when the statement made none).
+fn last_id(done: &sqlx::mysql::MySqlQueryResult) -> Option<i64> {
+    i64::try_from(done.last_insert_id())
         .ok()
-        .filter(|id| *id != 0);
-    Ok((done.rows_affected(), id))
+        .filter(|id| *id != 0)
 }
 
 async fn prepare(

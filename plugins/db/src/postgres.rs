@@ -18,55 +18,14 @@ use sqlx::{SqlSafeStr, Statement, Type, TypeInfo, ValueRef};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
 use crate::bind;
-use crate::conn::{Action, Failure, Rows};
+use crate::conn::Failure;
 use crate::mysql::{date, datetime};
 
-/// Runs `sql` with `params` on `conn`, as `statement` says.
-pub async fn run(
-    conn: &mut PgConnection,
-    sql: String,
-    params: &[Value],
-    action: Action,
-) -> Result<Value, Failure> {
-    match action {
-        Action::Query(rows) => Ok(rows.value(query(conn, sql, params, rows).await?)),
-        Action::Execute => {
-            let (affected, id) = execute(conn, sql, params).await?;
-            Ok(Action::result(affected, id))
-        }
-    }
-}
+crate::statements::statements!(PgConnection);
 
-async fn query(
-    conn: &mut PgConnection,
-    sql: String,
-    params: &[Value],
-    rows: Rows,
-) -> Result<Vec<Map>, Failure> {
-    let arguments = prepare(&mut *conn, &sql, params).await?;
-    let query = sqlx::query_with(AssertSqlSafe(sql), arguments);
-    let found = match rows {
-        Rows::First => query
-            .fetch_optional(&mut *conn)
-            .await?
-            .into_iter()
-            .collect(),
-        Rows::All => query.fetch_all(&mut *conn).await?,
-    };
-    found.iter().map(row).collect()
-}
-
-/// Rows affected (PostgreSQL has no last insert id: use `returning id` with `query_one`).
-async fn execute(
-    conn: &mut PgConnection,
-    sql: String,
-    params: &[Value],
-) -> Result<(u64, Option<i64>), Failure> {
-    let arguments = prepare(&mut *conn, &sql, params).await?;
-    let done = sqlx::query_with(AssertSqlSafe(sql), arguments)
-        .execute(&mut *conn)
-        .await?;
-    Ok((done.rows_affected(), None))
+/// PostgreSQL has no last insert id: `returning id` with `query_one` gives it.
+fn last_id(_: &sqlx::postgres::PgQueryResult) -> Option<i64> {
+    None
 }
 
 async fn prepare(

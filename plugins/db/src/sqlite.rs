@@ -7,54 +7,13 @@ use sqlx::{AssertSqlSafe, Column, Decode, Either, Executor, Row, SqlSafeStr, Sta
 use sqlx::{TypeInfo, ValueRef};
 
 use crate::bind;
-use crate::conn::{Action, Failure, Rows};
+use crate::conn::Failure;
 
-/// Runs `sql` with `params` on `conn`, as `statement` says.
-pub async fn run(
-    conn: &mut SqliteConnection,
-    sql: String,
-    params: &[Value],
-    action: Action,
-) -> Result<Value, Failure> {
-    match action {
-        Action::Query(rows) => Ok(rows.value(query(conn, sql, params, rows).await?)),
-        Action::Execute => {
-            let (affected, id) = execute(conn, sql, params).await?;
-            Ok(Action::result(affected, id))
-        }
-    }
-}
+crate::statements::statements!(SqliteConnection);
 
-async fn query(
-    conn: &mut SqliteConnection,
-    sql: String,
-    params: &[Value],
-    rows: Rows,
-) -> Result<Vec<Map>, Failure> {
-    let arguments = prepare(&mut *conn, &sql, params).await?;
-    let query = sqlx::query_with(AssertSqlSafe(sql), arguments);
-    let found = match rows {
-        Rows::First => query
-            .fetch_optional(&mut *conn)
-            .await?
-            .into_iter()
-            .collect(),
-        Rows::All => query.fetch_all(&mut *conn).await?,
-    };
-    found.iter().map(row).collect()
-}
-
-/// Rows affected and the last inserted row id.
-async fn execute(
-    conn: &mut SqliteConnection,
-    sql: String,
-    params: &[Value],
-) -> Result<(u64, Option<i64>), Failure> {
-    let arguments = prepare(&mut *conn, &sql, params).await?;
-    let done = sqlx::query_with(AssertSqlSafe(sql), arguments)
-        .execute(&mut *conn)
-        .await?;
-    Ok((done.rows_affected(), Some(done.last_insert_rowid())))
+/// SQLite's last inserted row id.
+fn last_id(done: &sqlx::sqlite::SqliteQueryResult) -> Option<i64> {
+    Some(done.last_insert_rowid())
 }
 
 /// The arguments, once the statement is known to take that many (SQLite itself would
