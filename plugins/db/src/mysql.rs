@@ -4,16 +4,15 @@
 //! zone: MySQL stores none), TIMESTAMP the same in UTC with `Z`, TIME `HH:MM:SS[.ffffff]`
 //! (possibly negative or past 24 h, as MySQL allows), BIGINT UNSIGNED past 2^63 a string.
 
-use assay_sdk::{Map, Value};
-use sqlx::mysql::{MySql, MySqlConnection, MySqlRow, MySqlValueRef};
-use sqlx::{AssertSqlSafe, Column, Decode, Either, Executor, Row, SqlSafeStr};
-use sqlx::{Statement, Type, TypeInfo, ValueRef};
+use assay_sdk::Value;
+use sqlx::mysql::{MySql, MySqlColumn, MySqlConnection, MySqlRow, MySqlValueRef};
+use sqlx::{Column, Decode, Type, TypeInfo, ValueRef};
 use time::{Date, PrimitiveDateTime};
 
 use crate::bind;
 use crate::conn::Failure;
 
-crate::statements::statements!(MySqlConnection);
+crate::statements::statements!(MySqlConnection, MySqlRow);
 
 /// The last AUTO_INCREMENT id (none when the statement made none).
 fn last_id(done: &sqlx::mysql::MySqlQueryResult) -> Option<i64> {
@@ -27,44 +26,20 @@ async fn prepare(
     sql: &str,
     params: &[Value],
 ) -> Result<<MySql as sqlx::Database>::Arguments, Failure> {
-    let statement = conn
-        .prepare(AssertSqlSafe(sql.to_owned()).into_sql_str())
-        .await?;
-    let expected = match statement.parameters() {
-        Some(Either::Left(types)) => types.len(),
-        Some(Either::Right(count)) => count,
-        None => 0,
-    };
+    let expected = crate::statements::parameter_count::<MySql>(conn, sql).await?;
     bind::check_count(expected, params.len())?;
     bind::by_lua_type::<MySql>(params)
 }
 
-fn row(row: &MySqlRow) -> Result<Map, Failure> {
-    let mut map = Map::with_capacity(row.columns().len());
-    for (i, column) in row.columns().iter().enumerate() {
-        let raw = row.try_get_raw(i)?;
-        let value = if raw.is_null() {
-            Value::Null
-        } else {
-            let type_name = column.type_info().name();
-            value(raw, type_name).map_err(|e| {
-                Failure::Call(format!("column '{}' ({type_name}): {e}", column.name()))
-            })?
-        };
-        map.insert(column.name(), value);
-    }
-    Ok(map)
-}
-
 type Decoded = Result<Value, sqlx::error::BoxDynError>;
 
-fn value(raw: MySqlValueRef<'_>, type_name: &str) -> Decoded {
+fn value(raw: MySqlValueRef<'_>, column: &MySqlColumn) -> Decoded {
     fn get<'r, T: Decode<'r, MySql>>(
         raw: MySqlValueRef<'r>,
     ) -> Result<T, sqlx::error::BoxDynError> {
         T::decode(raw)
     }
-    Ok(match type_name {
+    Ok(match column.type_info().name() {
         "BOOLEAN" => Value::Bool(get::<bool>(raw)?),
         "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" => Value::Int(get::<i64>(raw)?),
         "TINYINT UNSIGNED" | "SMALLINT UNSIGNED" | "MEDIUMINT UNSIGNED" | "INT UNSIGNED"
@@ -89,7 +64,12 @@ fn value(raw: MySqlValueRef<'_>, type_name: &str) -> Decoded {
         _ if <[u8] as Type<MySql>>::compatible(&raw.type_info()) => {
             Value::from(get::<&[u8]>(raw)?.to_vec())
         }
-        other => return Err(format!("the db plugin cannot read a {other}").into()),
+        other => {
+            return Err(format!(
+                "the db plugin cannot read type {other}; select it as text (CAST(column AS CHAR))"
+            )
+            .into());
+        }
     })
 }
 

@@ -5,15 +5,15 @@
 //! for text, bytea, uuid, date and timestamp ones (RFC 3339), a table or any value for json
 //! and jsonb ones. Rows come back in the binary format and are read by their type's oid.
 
-use assay_sdk::{Map, Value};
+use assay_sdk::Value;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::{
-    PgArgumentBuffer, PgArguments, PgConnection, PgRow, PgTypeInfo, PgValueRef, Postgres,
+    PgArgumentBuffer, PgArguments, PgColumn, PgConnection, PgRow, PgTypeInfo, PgValueRef, Postgres,
 };
 use sqlx::types::Uuid;
-use sqlx::{Arguments, AssertSqlSafe, Column, Decode, Either, Encode, Executor, Row};
+use sqlx::{Arguments, AssertSqlSafe, Decode, Either, Encode, Executor};
 use sqlx::{SqlSafeStr, Statement, Type, TypeInfo, ValueRef};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
@@ -21,7 +21,7 @@ use crate::bind;
 use crate::conn::Failure;
 use crate::mysql::{date, datetime};
 
-crate::statements::statements!(PgConnection);
+crate::statements::statements!(PgConnection, PgRow);
 
 /// PostgreSQL has no last insert id: `returning id` with `query_one` gives it.
 fn last_id(_: &sqlx::postgres::PgQueryResult) -> Option<i64> {
@@ -260,24 +260,7 @@ impl Encode<'_, Postgres> for Param {
     }
 }
 
-fn row(row: &PgRow) -> Result<Map, Failure> {
-    let mut map = Map::with_capacity(row.columns().len());
-    for (i, column) in row.columns().iter().enumerate() {
-        let raw = row.try_get_raw(i)?;
-        let value = if raw.is_null() {
-            Value::Null
-        } else {
-            let type_name = column.type_info().name().to_owned();
-            value(raw).map_err(|e| {
-                Failure::Call(format!("column '{}' ({type_name}): {e}", column.name()))
-            })?
-        };
-        map.insert(column.name(), value);
-    }
-    Ok(map)
-}
-
-fn value(raw: PgValueRef<'_>) -> Result<Value, BoxDynError> {
+fn value(raw: PgValueRef<'_>, _column: &PgColumn) -> Result<Value, BoxDynError> {
     fn get<'r, T: Decode<'r, Postgres>>(raw: PgValueRef<'r>) -> Result<T, BoxDynError> {
         T::decode(raw)
     }
@@ -309,7 +292,13 @@ fn value(raw: PgValueRef<'_>) -> Result<Value, BoxDynError> {
         }
         _ if info.name().ends_with("[]") => array(raw, &info)?,
         _ if <str as Type<Postgres>>::compatible(&info) => Value::from(raw.as_str()?.to_owned()),
-        _ => return Err(format!("the db plugin cannot read a {}", info.name()).into()),
+        _ => {
+            return Err(format!(
+                "the db plugin cannot read type {}; select it as text (column::text)",
+                info.name()
+            )
+            .into());
+        }
     })
 }
 
@@ -336,7 +325,12 @@ fn array(raw: PgValueRef<'_>, info: &PgTypeInfo) -> Result<Value, BoxDynError> {
         "UUID[]" => list(Vec::<Option<Uuid>>::decode(raw)?, |u| {
             Value::from(u.to_string())
         }),
-        other => return Err(format!("the db plugin cannot read a {other}").into()),
+        other => {
+            return Err(format!(
+                "the db plugin cannot read type {other}; select it as text (column::text)"
+            )
+            .into());
+        }
     })
 }
 

@@ -1,12 +1,58 @@
 //! What every backend does alike with a statement, written once: the backend's module gives
-//! `prepare` (the arguments, once the statement is known to take that many), `row` (a row as
-//! a map) and `last_id` (what `execute` reports as `last_insert_id`), and this makes its
-//! `run`.
+//! `prepare` (the arguments, once the statement is known to take that many), `value` (a
+//! column's value that is not NULL) and `last_id` (what `execute` reports as
+//! `last_insert_id`), and this makes its `run` and `row`.
 
-/// `pub async fn run(conn, sql, params, action)` for a backend whose connection type is
-/// `$connection`.
+use sqlx::{Database, Either, Executor, SqlSafeStr, Statement};
+
+use crate::conn::Failure;
+
+/// How many parameters `sql` takes, as the database reads it (MySQL, SQLite: their own count;
+/// PostgreSQL reads types too and has its own `prepare`).
+pub async fn parameter_count<DB: Database>(
+    conn: &mut DB::Connection,
+    sql: &str,
+) -> Result<usize, Failure>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let statement = conn
+        .prepare(sqlx::AssertSqlSafe(sql.to_owned()).into_sql_str())
+        .await?;
+    Ok(match statement.parameters() {
+        Some(Either::Left(types)) => types.len(),
+        Some(Either::Right(count)) => count,
+        None => 0,
+    })
+}
+
+/// `pub async fn run(conn, sql, params, action)` and `fn row(row)` for a backend whose
+/// connection and row types are `$connection` and `$row`.
 macro_rules! statements {
-    ($connection:ty) => {
+    ($connection:ty, $row:ty) => {
+        /// A row as a map of column names to values (`json.null` for NULL); a value that
+        /// cannot be read names its column and type.
+        fn row(row: &$row) -> Result<assay_sdk::Map, $crate::conn::Failure> {
+            use sqlx::{Column, Row, TypeInfo, ValueRef};
+            let mut map = assay_sdk::Map::with_capacity(row.columns().len());
+            for (i, column) in row.columns().iter().enumerate() {
+                let raw = row.try_get_raw(i)?;
+                let cell = if raw.is_null() {
+                    assay_sdk::Value::Null
+                } else {
+                    value(raw, column).map_err(|e| {
+                        $crate::conn::Failure::Call(format!(
+                            "column '{}' ({}): {e}",
+                            column.name(),
+                            column.type_info().name()
+                        ))
+                    })?
+                };
+                map.insert(column.name(), cell);
+            }
+            Ok(map)
+        }
+
         /// Runs `sql` with `params` on `conn`, as `action` says.
         pub async fn run(
             conn: &mut $connection,
