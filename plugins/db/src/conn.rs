@@ -60,11 +60,24 @@ impl Rows {
 /// What a statement is run for.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    Query(Rows),
+    /// Rows, whose values may take at most `limit` bytes outside Lua (the calling script's
+    /// memory limit): a query returning millions of rows is an error, not an unbounded buffer.
+    Query {
+        rows: Rows,
+        limit: Option<u64>,
+    },
     Execute,
 }
 
 impl Action {
+    /// A query for the calling script: call it on the Lua thread (it reads the memory limit).
+    pub fn query(rows: Rows) -> Action {
+        Action::Query {
+            rows,
+            limit: assay_sdk::host::memory_limit(),
+        }
+    }
+
     /// `execute`'s result: `{rows_affected, last_insert_id}`.
     pub fn result(affected: u64, last_insert_id: Option<i64>) -> Value {
         let mut out = Map::new();
@@ -286,11 +299,13 @@ impl ObjectType for Conn {
     const TYPE_NAME: &'static str = "db.Conn";
 
     fn methods(m: &mut Methods<Self>) {
-        m.async_method("query", |this: Arc<Conn>, args| async move {
-            this.run(args, 0, Action::Query(Rows::All)).await
+        m.async_method("query", |this: Arc<Conn>, args| {
+            let action = Action::query(Rows::All);
+            async move { this.run(args, 0, action).await }
         });
-        m.async_method("query_one", |this: Arc<Conn>, args| async move {
-            this.run(args, 0, Action::Query(Rows::First)).await
+        m.async_method("query_one", |this: Arc<Conn>, args| {
+            let action = Action::query(Rows::First);
+            async move { this.run(args, 0, action).await }
         });
         m.async_method("execute", |this: Arc<Conn>, args| async move {
             this.run(args, 0, Action::Execute).await
@@ -313,5 +328,15 @@ impl Drop for Shared {
         // A pool's connections close on its runtime: dropping them elsewhere would panic.
         let _runtime = assay_sdk::runtime().enter();
         drop(self.db.take());
+    }
+}
+
+/// About how many bytes `value` holds (strings, and a little per value and entry).
+pub fn size(value: &Value) -> u64 {
+    16 + match value {
+        Value::Str(bytes) => bytes.len() as u64,
+        Value::Array(items) => items.iter().map(size).sum(),
+        Value::Map(map) => map.iter().map(|(k, v)| size(k) + size(v)).sum(),
+        _ => 0,
     }
 }

@@ -55,12 +55,12 @@ pub fn register(plugin: &mut assay_sdk::Plugin) {
         .global("db")
         .async_function("connect", conn::connect)
         .async_function("query", |args: Args| {
-            let conn = first(&args);
-            async move { conn?.run(args, 1, Action::Query(Rows::All)).await }
+            let (conn, action) = (first(&args), Action::query(Rows::All));
+            async move { conn?.run(args, 1, action).await }
         })
         .async_function("query_one", |args: Args| {
-            let conn = first(&args);
-            async move { conn?.run(args, 1, Action::Query(Rows::First)).await }
+            let (conn, action) = (first(&args), Action::query(Rows::First));
+            async move { conn?.run(args, 1, action).await }
         })
         .async_function("execute", |args: Args| {
             let conn = first(&args);

@@ -34,7 +34,10 @@ pub async fn migrate(conn: Conn, args: Args, base: usize) -> Result<List> {
         db,
         "SELECT version FROM assay_migrations".into(),
         &[],
-        Action::Query(crate::conn::Rows::All),
+        Action::Query {
+            rows: crate::conn::Rows::All,
+            limit: None,
+        },
     )
     .await
     .map_err(fail)?;

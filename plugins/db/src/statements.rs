@@ -64,16 +64,30 @@ macro_rules! statements {
             let arguments = prepare(&mut *conn, &sql, params).await?;
             let statement = sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments);
             match action {
-                Action::Query(rows) => {
-                    let found = match rows {
-                        Rows::First => statement
-                            .fetch_optional(&mut *conn)
-                            .await?
-                            .into_iter()
-                            .collect(),
-                        Rows::All => statement.fetch_all(&mut *conn).await?,
-                    };
-                    Ok(rows.value(found.iter().map(row).collect::<Result<Vec<_>, _>>()?))
+                Action::Query { rows, limit } => {
+                    let mut found = Vec::new();
+                    let mut held = 0u64;
+                    let mut stream = statement.fetch(&mut *conn);
+                    while let Some(next) = futures_util::TryStreamExt::try_next(&mut stream).await?
+                    {
+                        let map = row(&next)?;
+                        held += map
+                            .iter()
+                            .map(|(k, v)| $crate::conn::size(k) + $crate::conn::size(v))
+                            .sum::<u64>();
+                        if let Some(limit) = limit.filter(|l| held > *l) {
+                            return Err($crate::conn::Failure::Call(format!(
+                                "the rows take more than the memory limit of {} MiB: ask for \
+                                 fewer (LIMIT, a narrower select) or raise --memory-limit",
+                                limit >> 20
+                            )));
+                        }
+                        found.push(map);
+                        if rows == Rows::First {
+                            break;
+                        }
+                    }
+                    Ok(rows.value(found))
                 }
                 Action::Execute => {
                     let done = statement.execute(&mut *conn).await?;

@@ -156,11 +156,13 @@ impl ObjectType for Tx {
     const TYPE_NAME: &'static str = "db.Transaction";
 
     fn methods(m: &mut Methods<Self>) {
-        m.async_method("query", |this: Arc<Tx>, args| async move {
-            this.run(args, Action::Query(Rows::All)).await
+        m.async_method("query", |this: Arc<Tx>, args| {
+            let action = Action::query(Rows::All);
+            async move { this.run(args, action).await }
         });
-        m.async_method("query_one", |this: Arc<Tx>, args| async move {
-            this.run(args, Action::Query(Rows::First)).await
+        m.async_method("query_one", |this: Arc<Tx>, args| {
+            let action = Action::query(Rows::First);
+            async move { this.run(args, action).await }
         });
         m.async_method("execute", |this: Arc<Tx>, args| async move {
             this.run(args, Action::Execute).await
