@@ -8,8 +8,7 @@ use assay_sdk::{Args, Error, List, Map, Methods, Multi, Object, ObjectType, Resu
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::{ConnectOptions, Database, MySqlPool, PgPool, SqlitePool};
+use sqlx::{ConnectOptions, Database, MySqlPool, PgPool};
 
 use crate::errors::{self, Doing};
 use crate::url::{self, Backend};
@@ -18,15 +17,13 @@ use crate::url::{self, Backend};
 const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 /// How long a statement waits for a free connection unless `timeout` says otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long SQLite waits for another writer's lock before "database is locked".
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One backend's pool.
 #[derive(Clone)]
 pub enum Db {
     Postgres(PgPool),
     MySql(MySqlPool),
-    Sqlite(SqlitePool),
+    Sqlite(Arc<crate::sqlite::Pool>),
 }
 
 /// A connection object (a pool); clones share it.
@@ -153,35 +150,10 @@ pub async fn connect(args: Args) -> Result<Object> {
                 .connect_lazy_with(options),
             )
         }
-        Backend::Sqlite => {
-            let options = SqliteConnectOptions::from_str(&url)
-                .map_err(fail)?
-                .create_if_missing(true)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT);
-            let memory = is_memory(&url);
-            // An in-memory database lives as long as a connection to it: one connection, kept.
-            let options = if memory {
-                options
-            } else {
-                options.journal_mode(SqliteJournalMode::Wal)
-            };
-            let pool = if memory {
-                SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-                    .acquire_timeout(timeout)
-            } else {
-                pool::<sqlx::Sqlite>(
-                    SqlitePoolOptions::new(),
-                    max_connections,
-                    timeout,
-                    idle_timeout,
-                )
-            };
-            Db::Sqlite(pool.connect_with(options).await.map_err(fail)?)
-        }
+        Backend::Sqlite => Db::Sqlite(
+            crate::sqlite::Pool::open(&url, max_connections, timeout, idle_timeout)
+                .map_err(|e| Error::new(format!("cannot open the SQLite database {shown}: {e}")))?,
+        ),
     };
     Ok(Object::new(Conn(Arc::new(Shared {
         db: Some(db),
@@ -199,11 +171,6 @@ fn pool<DB: Database>(
         .max_connections(max_connections)
         .acquire_timeout(timeout)
         .idle_timeout(idle_timeout)
-}
-
-fn is_memory(url: &str) -> bool {
-    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    rest == ":memory:" || rest.is_empty() || url.contains("mode=memory")
 }
 
 impl Conn {
@@ -229,7 +196,7 @@ impl Conn {
             },
             Db::Sqlite(pool) => match pool.acquire().await {
                 Ok(mut c) => crate::sqlite::run(&mut c, sql, &params, action).await,
-                Err(e) => Err(e.into()),
+                Err(e) => Err(e),
             },
         };
         done.map_err(|e| Error::new(e.message()))
@@ -247,7 +214,7 @@ impl Conn {
         match self.0.db.as_ref() {
             Some(Db::Postgres(pool)) => pool.close().await,
             Some(Db::MySql(pool)) => pool.close().await,
-            Some(Db::Sqlite(pool)) => pool.close().await,
+            Some(Db::Sqlite(pool)) => pool.close(),
             None => {}
         }
     }
@@ -275,6 +242,7 @@ fn params(args: &Args, pos: usize) -> Result<Vec<Value>> {
 /// A failure of a statement, said with the function that ran it.
 pub enum Failure {
     Sql(sqlx::Error),
+    Sqlite(rusqlite::Error),
     /// A mistake of the call itself (a parameter that cannot be sent, a column that cannot be
     /// read).
     Call(String),
@@ -284,6 +252,7 @@ impl Failure {
     pub fn message(self) -> String {
         match self {
             Failure::Sql(e) => errors::statement(e),
+            Failure::Sqlite(e) => errors::sqlite(e),
             Failure::Call(message) => message,
         }
     }
@@ -331,8 +300,33 @@ impl Drop for Shared {
     }
 }
 
+/// The bytes the rows of a query hold so far, against the calling script's memory limit.
+pub struct Held {
+    bytes: u64,
+    limit: Option<u64>,
+}
+
+impl Held {
+    pub fn new(limit: Option<u64>) -> Held {
+        Held { bytes: 0, limit }
+    }
+
+    /// Counts one more row: an error once the rows take more than the limit.
+    pub fn add(&mut self, row: &Map) -> Result<(), Failure> {
+        self.bytes += row.iter().map(|(k, v)| size(k) + size(v)).sum::<u64>();
+        match self.limit {
+            Some(limit) if self.bytes > limit => Err(Failure::Call(format!(
+                "the rows take more than the memory limit of {} MiB: ask for fewer (LIMIT, a \
+                 narrower select) or raise --memory-limit",
+                limit >> 20
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// About how many bytes `value` holds (strings, and a little per value and entry).
-pub fn size(value: &Value) -> u64 {
+fn size(value: &Value) -> u64 {
     16 + match value {
         Value::Str(bytes) => bytes.len() as u64,
         Value::Array(items) => items.iter().map(size).sum(),

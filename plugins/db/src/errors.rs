@@ -45,6 +45,28 @@ pub fn connecting(doing: &Doing<'_>, error: sqlx::Error) -> String {
     }
 }
 
+pub const POOL_TIMED_OUT: &str = "no connection became free in time (the pool's timeout; \
+                                  raise max_connections or timeout in db.connect's options)";
+pub const POOL_CLOSED: &str = "the connection was closed (conn:close())";
+
+/// A SQLite error: SQLite's words and its extended result code.
+pub fn sqlite(error: rusqlite::Error) -> String {
+    match error {
+        rusqlite::Error::SqliteFailure(e, message) => format!(
+            "{} (code {})",
+            message.unwrap_or_else(|| e.to_string()),
+            e.extended_code
+        ),
+        rusqlite::Error::SqlInputError { error, msg, .. } => {
+            format!("{msg} (code {})", error.extended_code)
+        }
+        rusqlite::Error::MultipleStatement => "the SQL holds more than one statement: run one \
+                                                per call (db.migrate runs files of several)"
+            .to_owned(),
+        other => other.to_string(),
+    }
+}
+
 /// `error` from a statement (the SDK puts the function's name before it).
 pub fn statement(error: sqlx::Error) -> String {
     match &error {
@@ -53,10 +75,8 @@ pub fn statement(error: sqlx::Error) -> String {
             code(&mut message, db.as_ref());
             message
         }
-        sqlx::Error::PoolTimedOut => "no connection became free in time (the pool's timeout; \
-                                      raise max_connections or timeout in db.connect's options)"
-            .to_owned(),
-        sqlx::Error::PoolClosed => "the connection was closed (conn:close())".to_owned(),
+        sqlx::Error::PoolTimedOut => POOL_TIMED_OUT.to_owned(),
+        sqlx::Error::PoolClosed => POOL_CLOSED.to_owned(),
         sqlx::Error::Io(e) => format!("the connection to the database failed: {e}"),
         other => other.to_string(),
     }

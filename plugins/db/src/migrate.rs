@@ -130,11 +130,15 @@ async fn apply(
             "INSERT INTO assay_migrations VALUES ($1, $2, $3)"
         ),
         Db::MySql(pool) => on!(pool, mysql, "INSERT INTO assay_migrations VALUES (?, ?, ?)"),
-        Db::Sqlite(pool) => on!(
-            pool,
-            sqlite,
-            "INSERT INTO assay_migrations VALUES (?, ?, ?)"
-        ),
+        Db::Sqlite(pool) => {
+            let mut guard = pool.acquire().await?;
+            crate::sqlite::command(&mut guard, pool.begin()).await?;
+            crate::sqlite::command(&mut guard, sql).await?;
+            let insert = "INSERT INTO assay_migrations VALUES (?, ?, ?)".to_owned();
+            crate::sqlite::run(&mut guard, insert, &record, Action::Execute).await?;
+            // Dropped without COMMIT on a failure above, the guard rolls back.
+            crate::sqlite::command(&mut guard, "COMMIT").await
+        }
     }
 }
 
@@ -153,7 +157,7 @@ async fn run_on(
             crate::mysql::run(&mut *pool.acquire().await?, sql, params, action).await
         }
         Db::Sqlite(pool) => {
-            crate::sqlite::run(&mut *pool.acquire().await?, sql, params, action).await
+            crate::sqlite::run(&mut pool.acquire().await?, sql, params, action).await
         }
     }
 }

@@ -66,22 +66,12 @@ macro_rules! statements {
             match action {
                 Action::Query { rows, limit } => {
                     let mut found = Vec::new();
-                    let mut held = 0u64;
+                    let mut held = $crate::conn::Held::new(limit);
                     let mut stream = statement.fetch(&mut *conn);
                     while let Some(next) = futures_util::TryStreamExt::try_next(&mut stream).await?
                     {
                         let map = row(&next)?;
-                        held += map
-                            .iter()
-                            .map(|(k, v)| $crate::conn::size(k) + $crate::conn::size(v))
-                            .sum::<u64>();
-                        if let Some(limit) = limit.filter(|l| held > *l) {
-                            return Err($crate::conn::Failure::Call(format!(
-                                "the rows take more than the memory limit of {} MiB: ask for \
-                                 fewer (LIMIT, a narrower select) or raise --memory-limit",
-                                limit >> 20
-                            )));
-                        }
+                        held.add(&map)?;
                         found.push(map);
                         if rows == Rows::First {
                             break;

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use assay_sdk::tokio::sync::Mutex;
 use assay_sdk::{Args, Callback, Error, Methods, Multi, Object, ObjectType, Result, Value};
-use sqlx::{AssertSqlSafe, Executor, MySql, Postgres, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Executor, MySql, Postgres, Transaction};
 
 use crate::conn::{Action, Db, Failure, Rows, sql_and_params};
 
@@ -19,7 +19,7 @@ use crate::conn::{Action, Db, Failure, Rows, sql_and_params};
 enum Open {
     Postgres(Transaction<'static, Postgres>),
     MySql(Transaction<'static, MySql>),
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(crate::sqlite::Guard),
 }
 
 /// The `tx` a transaction's function gets.
@@ -36,7 +36,14 @@ pub async fn run(db: &Db, f: Callback) -> Result<Multi> {
     let open = match db {
         Db::Postgres(pool) => Open::Postgres(pool.begin().await.map_err(fail)?),
         Db::MySql(pool) => Open::MySql(pool.begin().await.map_err(fail)?),
-        Db::Sqlite(pool) => Open::Sqlite(pool.begin().await.map_err(fail)?),
+        Db::Sqlite(pool) => {
+            let fail = |e: Failure| Error::new(e.message());
+            let mut guard = pool.acquire().await.map_err(fail)?;
+            crate::sqlite::command(&mut guard, pool.begin())
+                .await
+                .map_err(fail)?;
+            Open::Sqlite(guard)
+        }
     };
     let tx = Arc::new(Tx {
         open: Mutex::new(Some(open)),
@@ -52,25 +59,25 @@ pub async fn run(db: &Db, f: Callback) -> Result<Multi> {
     match outcome {
         Ok(values) => {
             match open {
-                Open::Postgres(t) => t.commit().await,
-                Open::MySql(t) => t.commit().await,
-                Open::Sqlite(t) => t.commit().await,
+                Open::Postgres(t) => t.commit().await.map_err(Failure::Sql),
+                Open::MySql(t) => t.commit().await.map_err(Failure::Sql),
+                Open::Sqlite(mut g) => crate::sqlite::command(&mut g, "COMMIT").await,
             }
-            .map_err(|e| Error::new(format!("commit: {}", Failure::Sql(e).message())))?;
+            .map_err(|e| Error::new(format!("commit: {}", e.message())))?;
             Ok(Multi(values))
         }
         Err(raised) => {
             let rolled_back = match open {
-                Open::Postgres(t) => t.rollback().await,
-                Open::MySql(t) => t.rollback().await,
-                Open::Sqlite(t) => t.rollback().await,
+                Open::Postgres(t) => t.rollback().await.map_err(Failure::Sql),
+                Open::MySql(t) => t.rollback().await.map_err(Failure::Sql),
+                Open::Sqlite(mut g) => crate::sqlite::command(&mut g, "ROLLBACK").await,
             };
             match rolled_back {
                 Ok(()) => Err(raised),
                 Err(e) => Err(Error::new(format!(
                     "{} (and the rollback failed: {})",
                     raised.message(),
-                    Failure::Sql(e).message()
+                    e.message()
                 ))),
             }
         }
@@ -106,16 +113,20 @@ impl Tx {
     /// Runs plain SQL (a savepoint command) on the transaction's connection.
     async fn command(&self, sql: String) -> std::result::Result<(), Failure> {
         let mut open = self.open.lock().await;
-        let sql = AssertSqlSafe(sql);
         match open.as_mut() {
-            None => {
-                return Err(Failure::Call("the transaction has ended".into()));
-            }
-            Some(Open::Postgres(t)) => t.execute(sql).await.map(drop),
-            Some(Open::MySql(t)) => t.execute(sql).await.map(drop),
-            Some(Open::Sqlite(t)) => t.execute(sql).await.map(drop),
+            None => Err(Failure::Call("the transaction has ended".into())),
+            Some(Open::Postgres(t)) => t
+                .execute(AssertSqlSafe(sql))
+                .await
+                .map(drop)
+                .map_err(Failure::Sql),
+            Some(Open::MySql(t)) => t
+                .execute(AssertSqlSafe(sql))
+                .await
+                .map(drop)
+                .map_err(Failure::Sql),
+            Some(Open::Sqlite(g)) => crate::sqlite::command(g, &sql).await,
         }
-        .map_err(Failure::Sql)
     }
 
     /// `tx:transaction(fn)`: a savepoint around `fn(tx)`.

@@ -1,5 +1,6 @@
 -- SQLite: a typed round trip, a file database that persists, errors.
 local common = require("fixtures.common")
+local ok, err, kept
 local conn = db.connect("sqlite::memory:")
 common(conn, function() return "?" end)
 conn:execute("create table t (b blob, d text, j text)")
@@ -21,7 +22,92 @@ assert.eq(again:query_one("select v from kept").v, 7)
 again:close()
 os.remove(path)
 
-local ok, err = pcall(db.connect, "sqlite:///nonexistent-dir/x/y.db")
+ok, err = pcall(db.connect, "sqlite:///nonexistent-dir/x/y.db")
 assert.eq(ok, false)
 assert.matches(err, [[db\.connect: cannot open the SQLite database sqlite:///nonexistent-dir/x/y\.db: unable to open database file]])
+
+-- one statement per call, said plainly; URL parameters SQLite does not know are refused
+ok, err = pcall(conn.execute, conn, "create table a (x int); create table b (x int)")
+assert.matches(err, "more than one statement")
+ok, err = pcall(db.connect, "sqlite:///tmp/x.db?journal=wal")
+assert.matches(err, "unknown parameter 'journal'")
+
+-- a file database's pool of 5: 20 queries at once each get their own result
+local dir = fs.tempdir()
+local pool = db.connect("sqlite://" .. dir .. "/pool.db", {max_connections = 5})
+local function counting(n)
+  return ("with recursive n(i) as (select 1 union all select i + 1 from n where i < %d) "
+    .. "select count(*) + ? as c from n"):format(n)
+end
+local slow = counting(200000)
+local tasks = {}
+for i = 1, 20 do tasks[i] = async.spawn(function() return pool:query_one(slow, {i}).c end) end
+for i = 1, 20 do assert.eq(tasks[i]:await(), 200000 + i) end
+
+-- a long query moves off the script's thread: a ticker goes on while it runs (run on the
+-- script's thread, it would not tick once)
+local ticks, finished = 0, false
+local ticker = async.spawn(function()
+  while not finished do ticks = ticks + 1; sleep(0.005) end
+end)
+sleep(0.01)
+local before = ticks
+assert.eq(pool:query_one(counting(3000000), {0}).c, 3000000)
+finished = true
+ticker:await()
+assert.gt(ticks - before, 5, "the script went on while the query ran")
+
+-- a writer finds the database locked by another coroutine's transaction: it waits for the
+-- commit by yielding (the holder goes on), then writes
+pool:execute("create table w (v integer)")
+local order = {}
+local holder = async.spawn(function()
+  pool:transaction(function(tx)
+    tx:execute("insert into w values (1)")
+    order[#order + 1] = "holder in"
+    sleep(0.3)
+    order[#order + 1] = "holder out"
+  end)
+end)
+sleep(0.05)
+pool:execute("insert into w values (2)")
+order[#order + 1] = "writer"
+holder:await()
+assert.eq(order, {"holder in", "holder out", "writer"})
+assert.eq(pool:query("select v from w order by rowid"), {{v = 1}, {v = 2}})
+
+-- a slow query inside a transaction moves off the thread and back: the transaction goes on
+pool:transaction(function(tx)
+  assert.eq(tx:query_one(slow, {0}).c, 200000)
+  tx:execute("insert into w values (3)")
+end)
+assert.eq(pool:query_one("select count(*) as n from w").n, 3)
+
+-- read-only: writes are refused by SQLite
+local ro = db.connect("sqlite://" .. dir .. "/pool.db?mode=ro")
+assert.eq(ro:query_one("select count(*) as n from w").n, 3)
+ok, err = pcall(ro.execute, ro, "insert into w values (4)")
+assert.matches(err, "readonly")
+ro:close()
+
+-- a cancelled slow query gives its connection back: the one connection of a memory
+-- database, with the database in it
+local mem = db.connect("sqlite::memory:")
+mem:execute("create table kept (v integer)")
+mem:execute("insert into kept values (42)")
+local doomed = async.spawn(function() return mem:query_one(slow, {0}) end)
+sleep(0.02)
+doomed:cancel()
+assert.eq(mem:query_one("select v from kept").v, 42)
+
+-- <close> closes the pool
+do
+  local scoped <close> = db.connect("sqlite://" .. dir .. "/pool.db")
+  assert.eq(scoped:query_one("select count(*) as n from w").n, 3)
+  kept = scoped
+end
+ok, err = pcall(kept.query, kept, "select 1")
+assert.matches(err, "closed")
+pool:close()
+fs.remove(dir, {recursive = true})
 print("sqlite ok")
