@@ -83,12 +83,16 @@ pub mod json;
 mod keepalive;
 #[cfg(feature = "plugin")]
 mod object;
+#[cfg(feature = "pem")]
+pub mod pem;
 #[cfg(feature = "plugin")]
 mod plugin;
 #[cfg(feature = "plugin")]
 pub mod reactor;
 #[cfg(feature = "plugin")]
 mod runtime;
+#[cfg(feature = "tls")]
+pub mod tls;
 #[cfg(feature = "plugin")]
 mod value;
 

@@ -86,12 +86,12 @@ impl Action {
     }
 }
 
-/// `db.connect(url, {max_connections, timeout, idle_timeout})`.
+/// `db.connect(url, {max_connections, timeout, idle_timeout, ca_cert})`.
 pub async fn connect(args: Args) -> Result<Object> {
     args.at_most(2, 0)?;
     let given = args.str(1, "url")?.to_owned();
     let options = args.options(2, "opts")?;
-    options.only(&["max_connections", "timeout", "idle_timeout"])?;
+    options.only(&["max_connections", "timeout", "idle_timeout", "ca_cert"])?;
     let max_connections = match options.int("max_connections")? {
         None => DEFAULT_MAX_CONNECTIONS,
         Some(n) => u32::try_from(n)
@@ -112,7 +112,14 @@ pub async fn connect(args: Args) -> Result<Object> {
     };
     let timeout = seconds("timeout")?.unwrap_or(DEFAULT_TIMEOUT);
     let idle_timeout = seconds("idle_timeout")?;
+    let ca = options
+        .str("ca_cert")?
+        .map(crate::tls::ca_cert)
+        .transpose()?;
     let (backend, url) = Backend::of(&given).map_err(Error::new)?;
+    if backend == Backend::Sqlite && ca.is_some() {
+        return Err(options.invalid("ca_cert", "SQLite is a file, not a server: it has no TLS"));
+    }
     let shown = url::redact(&given);
     let host = url::host(&url);
     let doing = Doing {
@@ -124,6 +131,7 @@ pub async fn connect(args: Args) -> Result<Object> {
     let db = match backend {
         Backend::Postgres => {
             let options = PgConnectOptions::from_str(&url).map_err(fail)?;
+            let options = crate::tls::postgres(options, ca)?;
             // One connection first: through the pool a refused connection would only say
             // "timed out" after `timeout`.
             options.connect().await.map_err(fail)?;
@@ -139,6 +147,7 @@ pub async fn connect(args: Args) -> Result<Object> {
         }
         Backend::MySql => {
             let options = MySqlConnectOptions::from_str(&url).map_err(fail)?;
+            let options = crate::tls::mysql(options, ca)?;
             options.connect().await.map_err(fail)?;
             Db::MySql(
                 pool::<sqlx::MySql>(

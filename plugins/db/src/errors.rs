@@ -16,9 +16,20 @@ pub struct Doing<'a> {
     pub host: Option<&'a str>,
 }
 
+/// How a URL turns certificate checks off, for messages that suggest it.
+const SKIP_VERIFYING: &str =
+    "connect with sslmode=require (PostgreSQL) or ssl-mode=REQUIRED (MySQL) to skip verification";
+
 /// `error` while connecting.
 pub fn connecting(doing: &Doing<'_>, error: sqlx::Error) -> String {
     let place = doing.host.unwrap_or(doing.url);
+    if let Some(tls) = assay_sdk::tls::find(&error) {
+        let name = place.rsplit_once(':').map_or(place, |(name, _)| name);
+        return format!(
+            "TLS handshake with {place} failed: {}",
+            assay_sdk::tls::reason(tls, name, SKIP_VERIFYING)
+        );
+    }
     match &error {
         sqlx::Error::Io(e) => format!("cannot connect to {} at {place}: {e}", doing.backend.name()),
         sqlx::Error::Tls(e) => format!("TLS with {place} failed: {e}"),

@@ -26,7 +26,8 @@
 //! plugin cannot convert is an error naming the column and its type, never a silent nil.
 //!
 //! The connection object is a pool (`max_connections`, default 10; `timeout`, seconds to wait
-//! for a free connection, default 30; `idle_timeout`, seconds); `db.connect` opens one
+//! for a free connection, default 30; `idle_timeout`, seconds); `ca_cert` verifies TLS to a
+//! server (see `tls`); `db.connect` opens one
 //! connection first, so a refused connection, a wrong password or an unknown database is
 //! said at once with the server's words. Credentials never appear in messages: URLs are
 //! shown with `***` for the password. Queries run on the plugin's runtime: coroutines
@@ -40,6 +41,7 @@ mod mysql;
 mod postgres;
 mod sqlite;
 mod statements;
+mod tls;
 mod tx;
 mod url;
 

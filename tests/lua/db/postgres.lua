@@ -103,4 +103,23 @@ sleep(0.1)
 ok, err = pcall(tight.query, tight, "select 1")
 assert.matches(err, "no connection became free in time")
 assert.eq(holder:await(), 1)
+
+-- idle_timeout: connections unused that long are closed; the server sees them go
+local idle = db.connect(url .. (url:find("?", 1, true) and "&" or "?") .. "application_name=assay_idle",
+  {max_connections = 3, idle_timeout = 0.5})
+local busy = {}
+for i = 1, 3 do busy[i] = async.spawn(function() return idle:query_one("select pg_sleep(0.2), 1 as x").x end) end
+for i = 1, 3 do assert.eq(busy[i]:await(), 1) end
+local function idle_ones()
+  return monitor:query_one("select count(*) as n from pg_stat_activity where application_name = 'assay_idle'").n
+end
+assert.eq(idle_ones(), 3)
+local n = idle_ones()
+for _ = 1, 50 do
+  if n == 0 then break end
+  sleep(0.1)
+  n = idle_ones()
+end
+assert.eq(n, 0, "the idle connections were closed")
+assert.eq(idle:query_one("select 1 as x").x, 1)
 print("postgres ok")

@@ -109,5 +109,27 @@ end
 ok, err = pcall(kept.query, kept, "select 1")
 assert.matches(err, "closed")
 pool:close()
+
+-- idle_timeout: connections unused that long are closed (their files seen from outside)
+local idle = db.connect("sqlite://" .. dir .. "/idle.db", {max_connections = 3, idle_timeout = 0.3})
+local function open_files()
+  local listing = process.run({"sh", "-c", "ls -l /proc/$PPID/fd"}).stdout
+  local n = 0
+  for _ in listing:gmatch("/idle%.db\n") do n = n + 1 end
+  return n
+end
+local three = {}
+for i = 1, 3 do three[i] = async.spawn(function() return idle:query_one(slow, {i}).c end) end
+for i = 1, 3 do assert.eq(three[i]:await(), 200000 + i) end
+assert.eq(open_files(), 3)
+local n = open_files()
+for _ = 1, 30 do
+  if n == 0 then break end
+  sleep(0.1)
+  n = open_files()
+end
+assert.eq(n, 0, "the idle connections were closed")
+assert.eq(idle:query_one("select 1 as x").x, 1)
+idle:close()
 fs.remove(dir, {recursive = true})
 print("sqlite ok")

@@ -1,49 +1,19 @@
 //! PEM inputs of `http.client`: `ca_cert`, `client_cert` and `client_key`.
 //!
-//! Each is a file path or the PEM text itself: text containing `-----BEGIN` is PEM (no path
-//! looks like that), anything else is read as a path. Certificates are parsed here rather than
-//! left to reqwest so that a mistake is reported when the client is made, naming the option
-//! ("no certificate found in ca_cert"), instead of surfacing later as a handshake failure.
+//! Each is a file path or the PEM text itself (`assay_sdk::pem`). Certificates are parsed here
+//! rather than left to reqwest so that a mistake is reported when the client is made, naming
+//! the option, instead of surfacing later as a handshake failure.
 
 use std::path::Path;
 
+use assay_sdk::pem::{certificates, io_reason, source as pem_source};
 use assay_sdk::{Error, Result, files};
 use reqwest::{Certificate, Identity};
+use rustls::pki_types::PrivateKeyDer;
 use rustls::pki_types::pem::{self, PemObject, SectionKind};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-
-/// PEM files larger than this are refused: a certificate, a key or a CA bundle is a few KiB
-/// to a few hundred (Debian's whole bundle is about 220 KiB), and the bytes are read outside
-/// the Lua memory limit.
-const MAX_PEM_BYTES: u64 = 1 << 20;
 
 /// `SSL_CERT_FILE` may name the system's bundle, or a larger one with a company's CAs added.
 const MAX_SSL_CERT_FILE_BYTES: u64 = 4 << 20;
-
-/// Whether an option's value is the PEM text itself rather than a path.
-pub(crate) fn is_pem_text(source: &str) -> bool {
-    source.contains("-----BEGIN")
-}
-
-/// The PEM bytes an option names: the text itself, or the contents of the regular file it
-/// names (a device, a FIFO or a file over [`MAX_PEM_BYTES`] is an error naming it).
-pub(crate) fn pem_source(option: &str, source: &str) -> Result<Vec<u8>> {
-    if is_pem_text(source) {
-        return Ok(source.as_bytes().to_vec());
-    }
-    files::read_regular(Path::new(source), MAX_PEM_BYTES)
-        .map_err(|e| Error::new(format!("{option}: {}", read_reason(&e))))
-}
-
-/// A read error as one line naming the file, without the "(os error N)" suffix std adds.
-fn read_reason(e: &files::ReadError) -> String {
-    match e {
-        files::ReadError::Io { path, source } => {
-            format!("cannot read {}: {}", path.display(), io_reason(source))
-        }
-        other => other.to_string(),
-    }
-}
 
 /// `SSL_CERT_FILE`, when set, names the bundle the system roots are read from (by the TLS
 /// library, which would read a device or a FIFO forever): it must be a regular file of at most
@@ -72,15 +42,6 @@ pub(crate) fn check_ssl_cert_file() -> Result<()> {
     Ok(())
 }
 
-/// An I/O error's text without the "(os error N)" suffix std adds.
-pub(crate) fn io_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" (os error ") {
-        Some(at) => text[..at].to_owned(),
-        None => text,
-    }
-}
-
 /// Every certificate in `ca_cert` (a bundle may hold several), to add to the system roots.
 pub(crate) fn ca_certs(source: &str) -> Result<Vec<Certificate>> {
     let bytes = pem_source("ca_cert", source)?;
@@ -91,19 +52,6 @@ pub(crate) fn ca_certs(source: &str) -> Result<Vec<Certificate>> {
                 .map_err(|e| Error::new(format!("ca_cert: {}", super::errors::root_cause(&e))))
         })
         .collect()
-}
-
-/// The certificates in `bytes`; none is an error naming `option`.
-fn certificates(option: &str, bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
-    let ders = CertificateDer::pem_slice_iter(bytes)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::new(format!("{option}: bad PEM: {}", pem_reason(&e))))?;
-    if ders.is_empty() {
-        return Err(Error::new(format!(
-            "no certificate found in {option} (expected a -----BEGIN CERTIFICATE----- block)"
-        )));
-    }
-    Ok(ders)
 }
 
 /// The client identity for mutual TLS: `client_cert` (certificate chain, possibly with the key
@@ -142,7 +90,7 @@ pub(crate) fn identity(cert: Option<&str>, key: Option<&str>) -> Result<Option<I
         Err(e) => {
             return Err(Error::new(format!(
                 "{key_option}: bad PEM: {}",
-                pem_reason(&e)
+                assay_sdk::pem::reason(&e)
             )));
         }
     }
@@ -179,7 +127,12 @@ fn append_sections(
                 }
             }
             Ok(None) => return Ok(()),
-            Err(e) => return Err(Error::new(format!("bad PEM: {}", pem_reason(&e)))),
+            Err(e) => {
+                return Err(Error::new(format!(
+                    "bad PEM: {}",
+                    assay_sdk::pem::reason(&e)
+                )));
+            }
         }
     }
 }
@@ -225,21 +178,6 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
-/// A PEM parse error in a few words.
-fn pem_reason(e: &pem::Error) -> String {
-    match e {
-        pem::Error::MissingSectionEnd { end_marker } => format!(
-            "a section has no end line {}",
-            String::from_utf8_lossy(end_marker)
-        ),
-        pem::Error::IllegalSectionStart { line } => {
-            format!("malformed section start {}", String::from_utf8_lossy(line))
-        }
-        pem::Error::Base64Decode(why) => format!("invalid base64 ({why})"),
-        other => other.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,34 +189,6 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(&[0xfb, 0xff]), "+/8=");
-    }
-
-    #[test]
-    fn text_without_a_pem_header_is_a_path() {
-        let err = pem_source("ca_cert", "/nonexistent/ca.pem").expect_err("missing file");
-        assert_eq!(
-            err.message(),
-            "ca_cert: cannot read /nonexistent/ca.pem: No such file or directory"
-        );
-    }
-
-    #[test]
-    fn devices_fifos_and_large_files_are_refused() {
-        let err = pem_source("ca_cert", "/dev/zero").expect_err("a device");
-        assert_eq!(
-            err.message(),
-            "ca_cert: cannot read /dev/zero: it is a character device, not a regular file"
-        );
-        let dir = tempfile::tempdir().expect("tempdir");
-        let big = dir.path().join("big.pem");
-        std::fs::File::create(&big)
-            .and_then(|f| f.set_len(MAX_PEM_BYTES + 1))
-            .expect("a sparse file");
-        let err = pem_source("client_key", big.to_str().expect("utf-8")).expect_err("too large");
-        assert!(
-            err.message().ends_with("big.pem: larger than 1 MiB"),
-            "{err}"
-        );
     }
 
     #[test]

@@ -240,7 +240,7 @@ fn decode_error(e: &io::Error, codings: &str, cx: &Context<'_>) -> Error {
     Error::new(format!(
         "cannot decode the {codings} response body from {}: {}",
         errors::authority(cx.url),
-        super::certs::io_reason(e)
+        assay_sdk::pem::io_reason(e)
     ))
 }
 

@@ -181,7 +181,7 @@ impl ClientSpec {
         for (option, value) in pem_options {
             if value
                 .as_deref()
-                .is_some_and(|v| !super::certs::is_pem_text(v))
+                .is_some_and(|v| !assay_sdk::pem::is_pem_text(v))
             {
                 return Err(Error::new(format!(
                     "{option}: reading a file is not available in sandbox (pass the PEM text)"
