@@ -65,6 +65,7 @@ struct Protocol {
 }
 
 static FAIL_MARKER: u8 = 0;
+static PENDING_MARKER: u8 = 0;
 
 /// Registry field of `materialize(t)`, which fills a lazy module's table: nothing back when it
 /// could, `(FAIL, message)` when it could not (see `lazy`).
@@ -94,7 +95,8 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     let key = MATERIALIZE_KEY.to_str().map_err(mlua::Error::external)?;
     lua.set_named_registry_value(key, &materialize)?;
     let type_of: Function = lua.globals().raw_get("type")?;
-    let glue: Table = load_glue(lua)?.call((fail, error, next, materialize, type_of))?;
+    let pending = LightUserData(std::ptr::addr_of!(PENDING_MARKER) as *mut _);
+    let glue: Table = load_glue(lua)?.call((fail, error, next, materialize, type_of, pending))?;
     let wrap = glue.raw_get("wrap")?;
     super::coroutine::install(lua, glue.raw_get("patch_coroutines")?)?;
     let out_of_memory = lua.create_string("not enough memory")?;
@@ -198,6 +200,62 @@ where
         })
     })?;
     wrap.call(raw)
+}
+
+/// What a [`ready_or_async_function`] call gives at first: its results, or a future to await.
+pub enum Started<R, Fut> {
+    Ready(R),
+    Pending(Fut),
+}
+
+/// A pending call's future, handed from the plain call to its awaiting half.
+type Parked<R> =
+    std::cell::RefCell<Option<std::pin::Pin<Box<dyn Future<Output = BuiltinResult<R>>>>>>;
+
+/// Creates the Lua function `name` from a Rust function that completes at once or gives a
+/// future: a call that completes at once costs a plain call (no future boxed for mlua, no
+/// coroutine machinery: a third of an async call's cost); only a pending one goes on to an
+/// async function, which yields the calling coroutine until the future completes.
+pub fn ready_or_async_function<F, Fut, R>(
+    lua: &Lua,
+    name: &'static str,
+    f: F,
+) -> mlua::Result<Function>
+where
+    F: Fn(&Lua, Args) -> BuiltinResult<Started<R, Fut>> + 'static,
+    Fut: Future<Output = BuiltinResult<R>> + 'static,
+    R: IntoLuaMulti + 'static,
+{
+    let (fail, _) = protocol(lua)?;
+    let pending = LightUserData(std::ptr::addr_of!(PENDING_MARKER) as *mut _);
+    let raw = lua.create_function(move |lua, values: MultiValue| {
+        crate::vm::ensure_open()?;
+        match f(lua, Args::new(name, values)) {
+            Ok(Started::Ready(values)) => finish(lua, name, fail, Ok(values)),
+            Ok(Started::Pending(future)) => {
+                let parked: Parked<R> = std::cell::RefCell::new(Some(Box::pin(future)));
+                (pending, lua.create_any_userdata(parked)?).into_lua_multi(lua)
+            }
+            Err(raised) => finish::<R>(lua, name, fail, Err(raised)),
+        }
+    })?;
+    let awaiting = async_function(lua, name, move |_lua, args| {
+        let parked = match args.value(1) {
+            mlua::Value::UserData(ud) => ud
+                .borrow::<Parked<R>>()
+                .ok()
+                .and_then(|p| p.borrow_mut().take()),
+            _ => None,
+        };
+        async move {
+            match parked {
+                Some(future) => future.await,
+                None => Err(Raise::msg("internal error: no pending call to await")),
+            }
+        }
+    })?;
+    let wrap: Function = glue(lua, "wrap_ready_or_async")?;
+    wrap.call((raw, awaiting))
 }
 
 /// A builtin's future, freed as soon as it completes.

@@ -1,6 +1,6 @@
 -- Assay's own Lua glue, loaded once per VM as the chunk "[assay]": frames from this chunk are
 -- hidden from error positions and tracebacks. One chunk, so start-up parses Lua only once.
-local FAIL, error, next, materialize, type = ...
+local FAIL, error, next, materialize, type, PENDING = ...
 
 local glue = {}
 
@@ -24,6 +24,22 @@ function glue.wrap(raw)
   return function(...)
     if closing then error(CLOSING, 0) end
     return check(raw(...))
+  end
+end
+
+-- A call that completes at once returns its results (or FAIL, message); one that does not
+-- returns (PENDING, handle), and `await(handle)` (an async builtin, itself wrapped) yields
+-- until it completes (see `ready_or_async_function` in function.rs).
+local function settle(await, first, ...)
+  if first == PENDING then return await((...)) end
+  if first == FAIL then error((...), 0) end
+  return first, ...
+end
+
+function glue.wrap_ready_or_async(raw, await)
+  return function(...)
+    if closing then error(CLOSING, 0) end
+    return settle(await, raw(...))
   end
 end
 

@@ -2,6 +2,9 @@
 //! its errors read `x.lua:3: crypto.hash: bad argument #1 'data' (...)` like any builtin's.
 
 use std::ffi::c_void;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 
 use abi_stable::std_types::RResult;
 use assay_sdk::abi::{Callable, ObjectClass};
@@ -11,7 +14,7 @@ use super::bridge;
 use super::host::Calling;
 use super::object::PluginObject;
 use crate::builtins::args::Args;
-use crate::builtins::function::{BuiltinResult, Raise, async_function, function};
+use crate::builtins::function::{BuiltinResult, Raise, Started, function, ready_or_async_function};
 
 /// What a call is made on: nothing (a free function) or an object of `class`.
 #[derive(Clone, Copy)]
@@ -39,16 +42,24 @@ pub fn lua_function(
                 finish(lua, result)
             })
         }
-        Callable::Async { data, call } => async_function(lua, name, move |lua, args| {
+        // The plugin's async functions complete at once more often than not (the SDK runs
+        // one on this thread up to its first pending await): those cost a plain call.
+        Callable::Async { data, call } => ready_or_async_function(lua, name, move |lua, args| {
             // The plugin takes its own reference to the object before `call` returns, so the
             // userdata may be collected while the future runs.
-            let future = prepare(&lua, &args, receiver).map(|(this, values)| {
-                let _calling = Calling::enter(&lua);
+            let (this, values) = prepare(lua, &args, receiver)?;
+            let mut future = {
+                let _calling = Calling::enter(lua);
                 call(data, this.pointer(), values)
-            });
-            async move {
-                let result = future?.await;
-                finish(&lua, result)
+            };
+            drop(this);
+            let mut cx = Context::from_waker(Waker::noop());
+            match Pin::new(&mut future).poll(&mut cx) {
+                Poll::Ready(result) => Ok(Started::Ready(finish(lua, result)?)),
+                Poll::Pending => {
+                    let lua = lua.clone();
+                    Ok(Started::Pending(async move { finish(&lua, future.await) }))
+                }
             }
         }),
     }
