@@ -37,6 +37,7 @@ from json_docs import generate_document, generate_records
 import embed_bench
 import download_bench
 import check_bench
+import db_bench
 import process_bench
 import sizes
 
@@ -524,6 +525,14 @@ def main() -> int:
     except BenchError as e:
         die(str(e))
 
+    log("db: SQLite and PostgreSQL, against Python's sqlite3 and psycopg 3")
+    try:
+        db = db_bench.bench_db(assay, find_plugin_lib(assay), ensure_python(),
+                               1 if args.quick else 5, 20_000 if args.quick else 100_000,
+                               1.0 if args.quick else 2.0, log)
+    except BenchError as e:
+        die(str(e))
+
     log("download: a 1 GiB file to disk, assay's http.get {output} against curl -o")
     try:
         dl = download_bench.bench_download(assay, find_plugin_lib(assay),
@@ -598,6 +607,11 @@ def main() -> int:
     print("Check mode (see bench/check_bench.py):")
     print(table(ck.rows()))
     for line in ck.notes():
+        print(line)
+    print()
+    print("db plugin (see bench/db_bench.py):")
+    print(table(db.rows()))
+    for line in db.notes():
         print(line)
     print()
     print("Downloads (see bench/download_bench.py):")

@@ -18,6 +18,10 @@ const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 /// How long a statement waits for a free connection unless `timeout` says otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A pooled connection unused for this long is checked (pinged) before it is handed out; a
+/// dead one is dropped and another taken.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// One backend's pool.
 #[derive(Clone)]
 pub enum Db {
@@ -180,6 +184,17 @@ fn pool<DB: Database>(
         .max_connections(max_connections)
         .acquire_timeout(timeout)
         .idle_timeout(idle_timeout)
+        // sqlx pings every connection it hands out, a round trip per statement; like
+        // HikariCP, check only one that sat idle a while (the server may have closed it).
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for < PING_IF_IDLE_FOR {
+                    return Ok(true);
+                }
+                Ok(sqlx::Connection::ping(conn).await.is_ok())
+            })
+        })
 }
 
 impl Conn {
@@ -194,6 +209,7 @@ impl Conn {
     /// `base + 2`.
     pub async fn run(&self, args: Args, base: usize, action: Action) -> Result<Value> {
         let (sql, params) = sql_and_params(&args, base)?;
+        crate::control::refuse(&sql, false).map_err(Error::new)?;
         let done = match self.db()? {
             Db::Postgres(pool) => match pool.acquire().await {
                 Ok(mut c) => crate::postgres::run(&mut c, sql, &params, action).await,

@@ -35,6 +35,7 @@
 
 mod bind;
 mod conn;
+mod control;
 mod errors;
 mod migrate;
 mod mysql;
@@ -53,6 +54,7 @@ use conn::{Action, Rows};
 /// Registers the `db` global: `connect`, and the connection's methods as functions taking
 /// the connection first (`db.query(conn, sql, params)` is `conn:query(sql, params)`).
 pub fn register(plugin: &mut assay_sdk::Plugin) {
+    plugin.io_on_lua_thread();
     plugin
         .global("db")
         .async_function("connect", conn::connect)

@@ -88,6 +88,7 @@ impl Tx {
     /// Runs a statement on the transaction's connection.
     async fn run(&self, args: Args, action: Action) -> Result<Value> {
         let (sql, params) = sql_and_params(&args, 0)?;
+        crate::control::refuse(&sql, true).map_err(Error::new)?;
         self.on_connection(sql, &params, action)
             .await
             .map_err(|e| Error::new(e.message()))
