@@ -43,6 +43,16 @@ function glue.wrap_ready_or_async(raw, await)
   end
 end
 
+-- `__index` of plugin objects: the method from the object's method table (a C function, no
+-- Rust call), else `field(ud, key)` in Rust (see plugin/object.rs).
+function glue.object_index(method_of, field)
+  return function(ud, key)
+    local found = method_of(ud, key)
+    if found ~= nil then return found end
+    return field(ud, key)
+  end
+end
+
 -- Metatable of a lazy module's table until first use (see lazy.rs). Filling it can fail (a
 -- plugin that is refused); that failure comes back as (FAIL, message) like a builtin's. The
 -- check is inline: one more Lua call frame here could be the allocation that fails when a

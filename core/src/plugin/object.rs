@@ -1,4 +1,5 @@
-//! Plugin objects as userdata: `__index` finds methods (made once per class and VM) and then
+//! Plugin objects as userdata: `__index` finds methods (made once per class and VM, kept as
+//! the userdata's user value so the lookup is a table read, not a Rust call) and then
 //! fields, `__tostring` describes, `__close` releases the object at once (`local c <close> =
 //! db.connect(...)`), and `__gc` releases it when Lua collects it. The plugin's drop hook runs
 //! when its last reference goes.
@@ -7,7 +8,7 @@ use std::cell::{Ref, RefCell};
 
 use assay_sdk::Object;
 use assay_sdk::abi::ObjectClass;
-use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataMethods};
+use mlua::{AnyUserData, Lua, MetaMethod, Table, UserData, UserDataFields, UserDataMethods, ffi};
 
 use super::call::{Receiver, lua_function};
 
@@ -60,6 +61,7 @@ pub fn wrap(lua: &Lua, obj: Object) -> mlua::Result<AnyUserData> {
         object: RefCell::new(Some(obj)),
         class,
     })?;
+    ud.set_user_value(methods(lua, class)?)?;
     identities.raw_set(key, &ud)?;
     Ok(ud)
 }
@@ -92,32 +94,60 @@ fn methods(lua: &Lua, class: &'static ObjectClass) -> mlua::Result<Table> {
     Ok(table)
 }
 
+/// `method_of(ud, key)`: the method `key` of a plugin object, read from the method table
+/// `wrap` keeps as its user value (mlua keeps user values in a table, at 1); nothing when
+/// there is none. A C function: the common case of `__index` never enters Rust.
+unsafe extern "C-unwind" fn method_of(state: *mut ffi::lua_State) -> std::ffi::c_int {
+    // SAFETY: called by Lua with its arguments at 1 and 2 and LUA_MINSTACK free slots; each
+    // step checks the type it reads.
+    unsafe {
+        if ffi::lua_type(state, 1) != ffi::LUA_TUSERDATA
+            || ffi::lua_getiuservalue(state, 1, 1) != ffi::LUA_TTABLE
+            || ffi::lua_rawgeti(state, -1, 1) != ffi::LUA_TTABLE
+        {
+            return 0;
+        }
+        ffi::lua_pushvalue(state, 2);
+        ffi::lua_rawget(state, -2);
+        1
+    }
+}
+
+/// `__index` when `method_of` found nothing: a method (of an object made without its user
+/// value), else a field the plugin gives.
+fn index(lua: &Lua, (ud, key): (AnyUserData, mlua::Value)) -> mlua::Result<mlua::Value> {
+    crate::vm::ensure_open()?;
+    let this = ud.borrow::<PluginObject>()?;
+    let class = this.class();
+    let found: mlua::Value = methods(lua, class)?.raw_get(&key)?;
+    if !found.is_nil() {
+        return Ok(found);
+    }
+    let mlua::Value::String(name) = &key else {
+        return Ok(mlua::Value::Nil);
+    };
+    let obj = this.get().map_err(mlua::Error::runtime)?;
+    let name = name.to_string_lossy();
+    match (class.field)(obj.raw().this, name.as_str().into()).into_result() {
+        Ok(value) => super::bridge::to_lua(lua, value),
+        Err(e) => Err(mlua::Error::runtime(format!(
+            "{}.{name}: {e}",
+            class.type_name
+        ))),
+    }
+}
+
 impl UserData for PluginObject {
+    fn add_fields<F: UserDataFields<Self>>(f: &mut F) {
+        f.add_meta_field_with(MetaMethod::Index, |lua| {
+            // SAFETY: `method_of` follows the Lua C API protocol.
+            let method_of = unsafe { lua.create_c_function(method_of)? };
+            let make: mlua::Function = crate::builtins::function::glue(lua, "object_index")?;
+            make.call::<mlua::Function>((method_of, lua.create_function(index)?))
+        });
+    }
+
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_meta_function(
-            MetaMethod::Index,
-            |lua, (ud, key): (AnyUserData, mlua::Value)| {
-                crate::vm::ensure_open()?;
-                let this = ud.borrow::<PluginObject>()?;
-                let class = this.class();
-                let found: mlua::Value = methods(lua, class)?.raw_get(&key)?;
-                if !found.is_nil() {
-                    return Ok(found);
-                }
-                let mlua::Value::String(name) = &key else {
-                    return Ok(mlua::Value::Nil);
-                };
-                let obj = this.get().map_err(mlua::Error::runtime)?;
-                let name = name.to_string_lossy();
-                match (class.field)(obj.raw().this, name.as_str().into()).into_result() {
-                    Ok(value) => super::bridge::to_lua(lua, value),
-                    Err(e) => Err(mlua::Error::runtime(format!(
-                        "{}.{name}: {e}",
-                        class.type_name
-                    ))),
-                }
-            },
-        );
         m.add_meta_method(MetaMethod::ToString, |_, this, ()| {
             crate::vm::ensure_open()?;
             Ok(match this.get() {
