@@ -9,15 +9,14 @@
 /// An error when `sql` begins or ends a transaction itself.
 pub fn refuse(sql: &str, in_transaction: bool) -> Result<(), String> {
     let mut words = words(sql);
-    let first = words.next().unwrap_or_default().to_ascii_lowercase();
-    let second = words.next().unwrap_or_default().to_ascii_lowercase();
-    let control = match first.as_str() {
-        "begin" => true,
-        "start" => second == "transaction",
-        "commit" | "end" => true,
-        "rollback" => second != "to",
-        _ => false,
-    };
+    let first = words.next().unwrap_or_default();
+    let second = words.next().unwrap_or_default();
+    let is = |word: &str, name: &str| word.eq_ignore_ascii_case(name);
+    let control = is(first, "begin")
+        || is(first, "commit")
+        || is(first, "end")
+        || (is(first, "start") && is(second, "transaction"))
+        || (is(first, "rollback") && !is(second, "to"));
     if !control {
         return Ok(());
     }

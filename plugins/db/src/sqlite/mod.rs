@@ -67,27 +67,49 @@ pub struct Lite {
     deadline: Arc<Deadline>,
 }
 
-/// When the statement running must stop (checked every 1000 SQLite VM instructions).
+/// When the statement running must stop (checked every 1000 SQLite VM instructions). The
+/// clock starts at the first check, not when the statement does: most statements never
+/// reach one, and so never read the clock.
 struct Deadline {
     base: Instant,
-    /// Nanoseconds after `base`; `u64::MAX`: never.
+    /// The budget in nanoseconds; `u64::MAX`: none.
+    budget: AtomicU64,
+    /// Nanoseconds after `base`; `UNSTARTED` until the first check; `u64::MAX`: never.
     at: AtomicU64,
     /// The statement was stopped for its deadline.
     fired: AtomicBool,
 }
 
+const UNSTARTED: u64 = u64::MAX - 1;
+
 impl Deadline {
-    fn set(&self, after: Option<Duration>) {
-        let at = after.map_or(u64::MAX, |d| {
-            u64::try_from((self.base.elapsed() + d).as_nanos()).unwrap_or(u64::MAX)
+    fn set(&self, budget: Option<Duration>) {
+        let budget = budget.map_or(u64::MAX, |d| {
+            u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
         });
         self.fired.store(false, Ordering::Relaxed);
-        self.at.store(at, Ordering::Relaxed);
+        self.budget.store(budget, Ordering::Relaxed);
+        self.at.store(UNSTARTED, Ordering::Relaxed);
+    }
+
+    /// Stops the statement running at its next check (its caller went away).
+    fn stop_now(&self) {
+        self.budget.store(0, Ordering::Relaxed);
+        self.at.store(0, Ordering::Relaxed);
     }
 
     fn passed(&self) -> bool {
+        let budget = self.budget.load(Ordering::Relaxed);
+        if budget == u64::MAX {
+            return false;
+        }
+        let now = self.base.elapsed().as_nanos() as u64;
         let at = self.at.load(Ordering::Relaxed);
-        if at == u64::MAX || (self.base.elapsed().as_nanos() as u64) < at {
+        if at == UNSTARTED {
+            self.at.store(now.saturating_add(budget), Ordering::Relaxed);
+            return false;
+        }
+        if now < at {
             return false;
         }
         self.fired.store(true, Ordering::Relaxed);
@@ -172,7 +194,8 @@ impl Pool {
         }
         let deadline = Arc::new(Deadline {
             base: Instant::now(),
-            at: AtomicU64::new(u64::MAX),
+            budget: AtomicU64::new(u64::MAX),
+            at: AtomicU64::new(UNSTARTED),
             fired: AtomicBool::new(false),
         });
         let watched = deadline.clone();

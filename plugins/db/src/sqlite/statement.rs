@@ -106,7 +106,7 @@ async fn offloaded(
     impl Drop for StopOnDrop {
         fn drop(&mut self) {
             if let Some(d) = &self.0 {
-                d.at.store(0, std::sync::atomic::Ordering::Relaxed);
+                d.stop_now();
             }
         }
     }
@@ -167,7 +167,11 @@ fn attempt(
             sql_error(e)
         }
     };
-    let columns = values::Columns::of(&statement);
+    // Column names are read only for rows to make (a query), not for `execute`.
+    let columns = match action {
+        Action::Query { .. } => values::Columns::of(&statement),
+        Action::Execute => values::Columns::default(),
+    };
     let changes_before = conn.total_changes();
     let id_before = conn.last_insert_rowid();
     let mut rows = statement.raw_query();

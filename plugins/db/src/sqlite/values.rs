@@ -35,6 +35,7 @@ pub fn bind(statement: &mut Statement<'_>, params: &[Value]) -> Result<(), Failu
 }
 
 /// A statement's columns: names, and which are declared boolean.
+#[derive(Default)]
 pub struct Columns {
     names: Vec<String>,
     boolean: Vec<bool>,
