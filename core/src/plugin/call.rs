@@ -112,6 +112,9 @@ fn prepare(
 fn finish(lua: &Lua, result: assay_sdk::abi::CallResult) -> BuiltinResult<MultiValue> {
     match result {
         RResult::ROk(values) => Ok(bridge::to_lua_values(lua, values)?),
-        RResult::RErr(message) => Err(Raise::Message(message.into_string())),
+        RResult::RErr(message) => match super::passed_back::take(lua, &message) {
+            Some(value) => Err(Raise::Value(value)),
+            None => Err(Raise::Message(message.into_string())),
+        },
     }
 }

@@ -577,6 +577,7 @@ fn finish(
             } else {
                 format!("{}\n{}", report.message, report.traceback)
             };
+            super::passed_back::remember(lua, &text, failure.value);
             RErr(RString::from(text))
         }
         Err(e) => RErr(RString::from(error_message(&e))),

@@ -22,6 +22,7 @@ mod glue;
 mod host;
 pub mod load;
 mod object;
+mod passed_back;
 mod reactor;
 mod report;
 
