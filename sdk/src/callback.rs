@@ -3,7 +3,10 @@
 //! A [`Callback`] is `Send + Sync` and cheap to clone. Calling it from any thread queues the
 //! call onto the Lua thread, where the function runs as a coroutine (it may sleep or wait on
 //! I/O without blocking other calls); the returned future completes with its results, or with
-//! its error (message and traceback). Callbacks do not keep a script running: the run ends when
+//! its error (message and traceback). A plugin that returns that error unchanged as its own
+//! (`Err(e)` as it came) has the host raise what the function raised, as it was: the value,
+//! without the plugin's name or the traceback, as Lua's `table.sort` passes a comparator's
+//! error on. Callbacks do not keep a script running: the run ends when
 //! the script and its tasks are done (a plugin that will call back later holds a
 //! [`crate::KeepAlive`]). A call that arrives between runs waits for the VM's next
 //! run (the REPL's next line, an embedder's next `run_*`), and fails once the VM is dropped.

@@ -14,10 +14,13 @@ local slow = probe.hammer(function(i) sleep(0.001) return "s" .. i end, 20)
 assert.eq(slow[1], "s1")
 assert.eq(slow[20], "s20")
 
--- Its error reaches the plugin with the traceback, and the plugin's caller as an error.
+-- Its error reaches the plugin with the traceback; the plugin passing it on unchanged, its
+-- caller gets what the function raised, as it was (as from Lua's table.sort or gsub).
 local ok, err = pcall(probe.hammer, function(i) error("bad " .. i) end, 3)
 assert.eq(ok, false)
-assert.matches(err, [[probe\.hammer: callbacks\.lua:\d+: bad 1\nstack traceback:]])
+assert.matches(err, [[^callbacks\.lua:\d+: bad 1$]])
+ok, err = pcall(probe.hammer, function(i) error({i = i}) end, 3)
+assert.eq(err, {i = 1})
 
 -- A function the plugin made itself runs and fails like a builtin: a plain string message at
 -- the caller's position, no traceback inside it.
