@@ -23,4 +23,45 @@ assert.eq(err:find("wrong", 1, true), nil)
 ok, err = pcall(db.connect, "mysql://assay:assay-test-pw@" .. host .. "/nodb")
 assert.matches(err, "Unknown database 'nodb'")
 assert.eq(err:find("assay-test-pw", 1, true), nil)
+ok, err = pcall(db.connect, "mysql://assay:assay-test-pw@127.0.0.1:1/assay")
+assert.matches(err, [[cannot connect to MySQL at 127\.0\.0\.1:1: ]])
+
+-- mariadb:// is MySQL's protocol too; TIMESTAMP is UTC with Z, JSON is text on MariaDB
+local maria = db.connect((url:gsub("^mysql:", "mariadb:")))
+maria:execute("create table ts (t timestamp(3))")
+maria:execute("insert into ts values (?)", {"2024-01-02 03:04:05.123"})
+assert.eq(maria:query_one("select t from ts").t, "2024-01-02T03:04:05.123Z")
+maria:execute("drop table ts")
+row = maria:query_one("select json_object('k', 1) as j, cast(1 as unsigned) as one, true as t")
+assert.eq(row.j, '{"k": 1}')
+assert.eq(row.one, 1)
+assert.eq(row.t, 1)
+
+-- a constraint violation names the key
+pcall(maria.execute, maria, "drop table k")
+maria:execute("create table k (id int primary key)")
+maria:execute("insert into k values (1)")
+ok, err = pcall(maria.execute, maria, "insert into k values (1)")
+assert.matches(err, [[Duplicate entry '1' for key 'PRIMARY' \(code 23000\)]])
+maria:execute("drop table k")
+maria:close()
+
+-- 20 queries of 0.5 s on a pool of 5 overlap: about 2 s, not 10
+local pool = db.connect(url, {max_connections = 5})
+local started = time.monotonic()
+local tasks = {}
+for i = 1, 20 do
+  tasks[i] = async.spawn(function() return pool:query_one("select sleep(0.5) as s, ? as i", {i}).i end)
+end
+for i = 1, 20 do assert.eq(tasks[i]:await(), i) end
+assert.lt(time.monotonic() - started, 6, "20 queries on a pool of 5 should overlap")
+
+-- <close> closes the pool
+do
+  local scoped <close> = db.connect(url)
+  assert.eq(scoped:query_one("select 1 as x").x, 1)
+  pool = scoped
+end
+ok, err = pcall(pool.query, pool, "select 1")
+assert.matches(err, "closed")
 print("mysql ok")
