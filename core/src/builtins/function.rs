@@ -96,7 +96,17 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     lua.set_named_registry_value(key, &materialize)?;
     let type_of: Function = lua.globals().raw_get("type")?;
     let pending = LightUserData(std::ptr::addr_of!(PENDING_MARKER) as *mut _);
-    let glue: Table = load_glue(lua)?.call((fail, error, next, materialize, type_of, pending))?;
+    let coroutine: Table = lua.globals().raw_get("coroutine")?;
+    let isyieldable: Function = coroutine.raw_get("isyieldable")?;
+    let glue: Table = load_glue(lua)?.call((
+        fail,
+        error,
+        next,
+        materialize,
+        type_of,
+        pending,
+        isyieldable,
+    ))?;
     let wrap = glue.raw_get("wrap")?;
     super::coroutine::install(lua, glue.raw_get("patch_coroutines")?)?;
     let out_of_memory = lua.create_string("not enough memory")?;
@@ -215,7 +225,9 @@ type Parked<R> =
 /// Creates the Lua function `name` from a Rust function that completes at once or gives a
 /// future: a call that completes at once costs a plain call (no future boxed for mlua, no
 /// coroutine machinery: a third of an async call's cost); only a pending one goes on to an
-/// async function, which yields the calling coroutine until the future completes.
+/// async function, which yields the calling coroutine until the future completes. Where the
+/// caller cannot yield, the function is refused before it starts, whether or not it would
+/// have completed at once: the same call behaves the same whatever the timing.
 pub fn ready_or_async_function<F, Fut, R>(
     lua: &Lua,
     name: &'static str,
@@ -254,8 +266,17 @@ where
             }
         }
     })?;
+    // Called instead of `raw` where the caller cannot yield (inside table.sort, string.gsub,
+    // a __tostring...): refused before anything starts, so a call that would have to wait is
+    // never begun there (its statement sent, its request made) and then abandoned.
+    let cannot_wait = function(lua, name, |_, _| -> BuiltinResult<()> {
+        Err(Raise::msg(
+            "cannot be called here: it may have to wait, and code run by a C function \
+             (table.sort, string.gsub, tostring, a finalizer) cannot; call it outside",
+        ))
+    })?;
     let wrap: Function = glue(lua, "wrap_ready_or_async")?;
-    wrap.call((raw, awaiting))
+    wrap.call((raw, awaiting, cannot_wait))
 }
 
 /// A builtin's future, freed as soon as it completes.

@@ -1,6 +1,6 @@
 -- Assay's own Lua glue, loaded once per VM as the chunk "[assay]": frames from this chunk are
 -- hidden from error positions and tracebacks. One chunk, so start-up parses Lua only once.
-local FAIL, error, next, materialize, type, PENDING = ...
+local FAIL, error, next, materialize, type, PENDING, isyieldable = ...
 
 local glue = {}
 
@@ -36,9 +36,10 @@ local function settle(await, first, ...)
   return first, ...
 end
 
-function glue.wrap_ready_or_async(raw, await)
+function glue.wrap_ready_or_async(raw, await, cannot_wait)
   return function(...)
     if closing then error(CLOSING, 0) end
+    if not isyieldable() then return check(cannot_wait()) end
     return settle(await, raw(...))
   end
 end
