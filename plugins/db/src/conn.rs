@@ -18,6 +18,9 @@ const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 /// How long a statement waits for a free connection unless `timeout` says otherwise.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The longest `timeout` or `idle_timeout` (larger values mean this: for ever, in practice).
+const LONGEST_WAIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// A pooled connection unused for this long is checked (pinged) before it is handed out; a
 /// dead one is dropped and another taken.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
@@ -107,8 +110,11 @@ pub async fn connect(args: Args) -> Result<Object> {
         options
             .float(key)?
             .map(|s| {
-                Duration::try_from_secs_f64(s)
-                    .ok()
+                // Past a century (math.huge too) is for ever; it must still be addable to a
+                // clock.
+                (!s.is_nan())
+                    .then(|| Duration::try_from_secs_f64(s.min(LONGEST_WAIT.as_secs_f64())))
+                    .and_then(std::result::Result::ok)
                     .filter(|d| !d.is_zero())
                     .ok_or_else(|| options.invalid(key, "a positive number of seconds"))
             })
@@ -138,7 +144,7 @@ pub async fn connect(args: Args) -> Result<Object> {
             let options = crate::tls::postgres(options, ca)?;
             // One connection first: through the pool a refused connection would only say
             // "timed out" after `timeout`.
-            options.connect().await.map_err(fail)?;
+            first_connection(options.connect(), timeout, &doing).await?;
             Db::Postgres(
                 pool::<sqlx::Postgres>(
                     PgPoolOptions::new(),
@@ -152,7 +158,7 @@ pub async fn connect(args: Args) -> Result<Object> {
         Backend::MySql => {
             let options = MySqlConnectOptions::from_str(&url).map_err(fail)?;
             let options = crate::tls::mysql(options, ca)?;
-            options.connect().await.map_err(fail)?;
+            first_connection(options.connect(), timeout, &doing).await?;
             Db::MySql(
                 pool::<sqlx::MySql>(
                     MySqlPoolOptions::new(),
@@ -172,6 +178,25 @@ pub async fn connect(args: Args) -> Result<Object> {
         db: Some(db),
         shown,
     }))))
+}
+
+/// The first connection, made within `timeout`: a server that accepts and never answers
+/// is an error, not a wait for ever.
+async fn first_connection<C>(
+    connecting: impl std::future::Future<Output = sqlx::Result<C>>,
+    timeout: Duration,
+    doing: &Doing<'_>,
+) -> Result<()> {
+    match assay_sdk::tokio::time::timeout(timeout, connecting).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(Error::new(errors::connecting(doing, e))),
+        Err(_) => Err(Error::new(format!(
+            "cannot connect to {} at {}: no answer within {} s (the timeout option)",
+            doing.backend.name(),
+            doing.host.unwrap_or(doing.url),
+            timeout.as_secs_f64()
+        ))),
+    }
 }
 
 fn pool<DB: Database>(
@@ -234,15 +259,24 @@ impl Conn {
         crate::tx::run(self.db()?, f).await
     }
 
-    /// Closes the pool: waits for statements running to end; later calls fail saying so.
+    /// Closes the pool at once: later calls fail saying so; idle connections close now and
+    /// those in use as they come back (one held by a `conn:transaction` running, which may
+    /// be the caller's own, when that ends), so closing never waits.
     pub async fn close(&self) {
         match self.0.db.as_ref() {
-            Some(Db::Postgres(pool)) => pool.close().await,
-            Some(Db::MySql(pool)) => pool.close().await,
+            Some(Db::Postgres(pool)) => close_in_background(pool.clone()),
+            Some(Db::MySql(pool)) => close_in_background(pool.clone()),
             Some(Db::Sqlite(pool)) => pool.close(),
             None => {}
         }
     }
+}
+
+/// Marks a sqlx pool closed now (sqlx does that as `close` is called) and lets its
+/// connections close as they come back.
+fn close_in_background<DB: Database>(pool: sqlx::Pool<DB>) {
+    drop(pool.close());
+    assay_sdk::runtime().spawn(async move { pool.close().await });
 }
 
 /// `sql` at `base + 1` and the `params` list at `base + 2`, nothing after.
@@ -260,6 +294,12 @@ fn params(args: &Args, pos: usize) -> Result<Vec<Value>> {
         Value::Nil => Ok(Vec::new()),
         Value::Array(list) => Ok(list.as_slice().to_vec()),
         Value::Map(map) if map.is_empty() => Ok(Vec::new()),
+        // {1, nil, 3} is not a list to Lua: the usual slip for NULL.
+        Value::Map(map) if map.iter().all(|(k, _)| k.as_int().is_some()) => Err(args.invalid(
+            pos,
+            "params",
+            "a list with a hole: a nil in a list ends it; write json.null for NULL",
+        )),
         _ => Err(args.bad(pos, "params", "list")),
     }
 }
@@ -338,7 +378,12 @@ impl Held {
 
     /// Counts one more row: an error once the rows take more than the limit.
     pub fn add(&mut self, row: &Map) -> Result<(), Failure> {
-        self.bytes += row.iter().map(|(k, v)| size(k) + size(v)).sum::<u64>();
+        self.count(row.iter().map(|(k, v)| size(k) + size(v)).sum::<u64>())
+    }
+
+    /// Counts `bytes` more, before they are copied: an error once past the limit.
+    pub fn count(&mut self, bytes: u64) -> Result<(), Failure> {
+        self.bytes += bytes;
         match self.limit {
             Some(limit) if self.bytes > limit => Err(Failure::Call(format!(
                 "the rows take more than the memory limit of {} MiB: ask for fewer (LIMIT, a \
@@ -348,6 +393,26 @@ impl Held {
             _ => Ok(()),
         }
     }
+}
+
+/// The first name that appears twice in `names`, if any.
+pub fn repeated<'a>(names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for name in names {
+        if seen.contains(&name) {
+            return Some(name);
+        }
+        seen.push(name);
+    }
+    None
+}
+
+/// The error for a result with two columns of one name.
+pub fn repeated_column(name: &str) -> Failure {
+    Failure::Call(format!(
+        "two columns are named '{name}' (a row is a table by column name): name them apart \
+         with AS"
+    ))
 }
 
 /// About how many bytes `value` holds (strings, and a little per value and entry).

@@ -63,6 +63,13 @@ pub const POOL_CLOSED: &str = "the connection was closed (conn:close())";
 /// A SQLite error: SQLite's words and its extended result code.
 pub fn sqlite(error: rusqlite::Error) -> String {
     match error {
+        rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::OutOfMemory => {
+            format!(
+                "SQLite ran out of memory: its memory counts against the script's memory limit \
+                 (--memory-limit) (code {})",
+                e.extended_code
+            )
+        }
         rusqlite::Error::SqliteFailure(e, message) => format!(
             "{} (code {})",
             message.unwrap_or_else(|| e.to_string()),

@@ -5,7 +5,9 @@
 //! (MySQL/MariaDB commit DDL statements at once whatever the transaction: there a failed file
 //! may leave the statements before the failing one). Returns the names of the files applied.
 //!
-//! A file may hold several statements. Two files with the same number, or a name that does
+//! A file may hold several statements, but no transaction control: on SQLite a COMMIT or
+//! ROLLBACK in a file is an error (the file is not recorded); on PostgreSQL and MySQL it
+//! would end the file's transaction early, so keep it out. Two files with the same number, or a name that does
 //! not start with a number, are errors before anything runs.
 
 use std::path::{Path, PathBuf};
@@ -134,6 +136,14 @@ async fn apply(
             let mut guard = pool.acquire().await?;
             crate::sqlite::command(&mut guard, pool.begin()).await?;
             crate::sqlite::command(&mut guard, sql).await?;
+            if !guard.in_transaction() {
+                return Err(Failure::Call(
+                    "the file ended the migration's transaction itself (a COMMIT or ROLLBACK \
+                     in it): what ran before that stays, and the file is not recorded; take \
+                     transaction control out of migration files"
+                        .into(),
+                ));
+            }
             let insert = "INSERT INTO assay_migrations VALUES (?, ?, ?)".to_owned();
             crate::sqlite::run(&mut guard, insert, &record, Action::Execute).await?;
             // Dropped without COMMIT on a failure above, the guard rolls back.

@@ -34,6 +34,9 @@ macro_rules! statements {
         /// cannot be read names its column and type.
         fn row(row: &$row) -> Result<assay_sdk::Map, $crate::conn::Failure> {
             use sqlx::{Column, Row, TypeInfo, ValueRef};
+            if let Some(twice) = $crate::conn::repeated(row.columns().iter().map(|c| c.name())) {
+                return Err($crate::conn::repeated_column(twice));
+            }
             let mut map = assay_sdk::Map::with_capacity(row.columns().len());
             for (i, column) in row.columns().iter().enumerate() {
                 let raw = row.try_get_raw(i)?;

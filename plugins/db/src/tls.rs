@@ -16,7 +16,12 @@ use sqlx::postgres::{PgConnectOptions, PgSslMode};
 /// The PEM of `ca_cert`, once it is known to hold a certificate.
 pub fn ca_cert(source: &str) -> Result<Vec<u8>> {
     let pem = assay_sdk::pem::source("ca_cert", source)?;
-    assay_sdk::pem::certificates("ca_cert", &pem)?;
+    let option = if assay_sdk::pem::is_pem_text(source) {
+        "ca_cert".to_owned()
+    } else {
+        format!("ca_cert ({source})")
+    };
+    assay_sdk::pem::certificates(&option, &pem)?;
     Ok(pem)
 }
 

@@ -49,6 +49,7 @@ pub async fn run(db: &Db, f: Callback) -> Result<Multi> {
         open: Mutex::new(Some(open)),
         savepoints: AtomicUsize::new(0),
     });
+    let _ends = EndsWithCall(tx.clone());
     let outcome = f
         .call(vec![Value::Object(Object::from_arc(tx.clone()))])
         .await;
@@ -79,6 +80,25 @@ pub async fn run(db: &Db, f: Callback) -> Result<Multi> {
                     raised.message(),
                     e.message()
                 ))),
+            }
+        }
+    }
+}
+
+/// Ends the transaction (rolling it back) if its `conn:transaction` call goes away before it
+/// finishes (the task was cancelled): the `tx` object may live on until the collector frees
+/// it, and its locks and connection with it.
+struct EndsWithCall(Arc<Tx>);
+
+impl Drop for EndsWithCall {
+    fn drop(&mut self) {
+        let _runtime = assay_sdk::runtime().enter();
+        match self.0.open.try_lock() {
+            Ok(mut open) => drop(open.take()),
+            // A statement of the transaction holds it: end it once that lets go.
+            Err(_) => {
+                let tx = self.0.clone();
+                assay_sdk::runtime().spawn(async move { drop(tx.open.lock().await.take()) });
             }
         }
     }

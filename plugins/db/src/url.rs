@@ -43,32 +43,54 @@ impl Backend {
     }
 }
 
-/// `url` with the password of its user info replaced by `***`, and its query (which may hold
-/// `password=`) dropped.
+/// `url` with the password of its user info replaced by `***`, and its query and fragment
+/// (which may hold `password=`) dropped. The user info ends at the *last* `@`: a password
+/// written into a URL unencoded may hold `/`, `?`, `#` or `@`, and must not show for it.
 pub fn redact(url: &str) -> String {
-    let url = url.split_once('?').map_or(url, |(base, _)| base);
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+    let (scheme, rest) = split_scheme(url);
+    let (info, after) = match rest.rfind('@') {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
     };
-    let (authority, path) = match rest.find('/') {
-        Some(at) => rest.split_at(at),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((info, host)) => {
-            let user = info.split_once(':').map_or(info, |(user, _)| user);
-            let hidden = if info.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{host}{path}")
+    let after = after.split(['?', '#']).next().unwrap_or_default();
+    match info {
+        Some(info) => {
+            let (user, hidden) = match info.split_once(':') {
+                Some((user, _)) => (user, ":***"),
+                None => (info, ""),
+            };
+            format!("{scheme}{user}{hidden}@{after}")
         }
-        None => url.to_owned(),
+        None => format!("{scheme}{after}"),
     }
+}
+
+/// `scheme:` with the slashes after it (`postgres://`, `postgresql:/`, `sqlite:`), and the
+/// rest of `url`.
+fn split_scheme(url: &str) -> (&str, &str) {
+    let Some(colon) = url.find(':').filter(|&i| {
+        url[..i]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    }) else {
+        return ("", url);
+    };
+    let after = &url[colon + 1..];
+    let slashes = after.len() - after.trim_start_matches('/').len();
+    url.split_at(colon + 1 + slashes)
 }
 
 /// `host:port` of a network URL, for messages (`None` for SQLite).
 pub fn host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?']).next()?;
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if url
+        .get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("sqlite:"))
+    {
+        return None;
+    }
+    let (_, rest) = split_scheme(url);
+    let rest = rest.rfind('@').map_or(rest, |at| &rest[at + 1..]);
+    let host = rest.split(['/', '?', '#']).next()?;
     (!host.is_empty()).then(|| host.to_owned())
 }
 
@@ -108,5 +130,26 @@ mod tests {
         assert_eq!(redact("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
         assert_eq!(host("postgres://u:p@db:5432/x").as_deref(), Some("db:5432"));
         assert_eq!(host("sqlite::memory:"), None);
+        // an unencoded password with / ? # @ in it never shows
+        for url in [
+            "postgres://assay:pa/ss-SECRET@127.0.0.1:5432/postgres",
+            "postgres://assay:pa?SECRET@127.0.0.1:5432/postgres",
+            "postgresql:/assay:SECRET@127.0.0.1:5432/postgres",
+            "mysql://assay:pa/SECRET@h:1/x",
+            "redis://u:pa/SECRET@h",
+            "postgres://assay:p@ss#SECRET@h/d",
+        ] {
+            let shown = redact(url);
+            assert!(!shown.contains("SECRET"), "{url} -> {shown}");
+            assert!(shown.contains(":***@"), "{url} -> {shown}");
+        }
+        assert_eq!(
+            redact("postgresql:/assay:SECRET@127.0.0.1:5432/postgres"),
+            "postgresql:/assay:***@127.0.0.1:5432/postgres"
+        );
+        assert_eq!(
+            host("postgres://a:pa/ss@db:5432/x").as_deref(),
+            Some("db:5432")
+        );
     }
 }

@@ -104,6 +104,35 @@ ok, err = pcall(tight.query, tight, "select 1")
 assert.matches(err, "no connection became free in time")
 assert.eq(holder:await(), 1)
 
+-- a task cancelled inside its transaction rolls back at once: its row lock is free and its
+-- write gone (before, the lock stayed until the collector freed the tx object)
+local locks = db.connect(url, {max_connections = 2, timeout = 5})
+locks:execute("drop table if exists held")
+locks:execute("create table held (id int primary key, n int)")
+locks:execute("insert into held values (1, 0)")
+local holder = async.spawn(function()
+  locks:transaction(function(tx)
+    tx:execute("update held set n = n + 1 where id = 1")
+    sleep(5)
+  end)
+end)
+sleep(0.2)
+holder:cancel()
+local t1 = time.monotonic()
+locks:execute("update held set n = n + 10 where id = 1")
+assert.lt(time.monotonic() - t1, 2, "the cancelled transaction's lock was released")
+assert.eq(locks:query_one("select n from held where id = 1").n, 10)
+locks:execute("drop table held")
+-- closing a pool inside its own transaction returns (the transaction's connection closes
+-- when it ends)
+assert.eq(locks:transaction(function(tx)
+  tx:query("select 1")
+  locks:close()
+  return "closed"
+end), "closed")
+ok, err = pcall(locks.query, locks, "select 1")
+assert.matches(err, "closed")
+
 -- idle_timeout: connections unused that long are closed; the server sees them go
 local idle = db.connect(url .. (url:find("?", 1, true) and "&" or "?") .. "application_name=assay_idle",
   {max_connections = 3, idle_timeout = 0.5})

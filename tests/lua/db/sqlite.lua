@@ -32,6 +32,43 @@ assert.matches(err, "more than one statement")
 ok, err = pcall(db.connect, "sqlite:///tmp/x.db?journal=wal")
 assert.matches(err, "unknown parameter 'journal'")
 
+-- rows_affected counts the statement's own rows, not its triggers' or cascades';
+-- last_insert_id is there only when the statement inserted a row id
+local counts = db.connect("sqlite::memory:")
+counts:execute("create table p (id integer primary key, k text unique, n integer)")
+counts:execute("create table ch (id integer primary key, p integer references p(id) on delete cascade)")
+counts:execute("create table audit (x)")
+counts:execute("create table w (k text primary key, v) without rowid")
+counts:execute("create trigger tr after update on p begin insert into audit values (new.id); end")
+assert.eq(counts:execute("insert into p (k, n) values ('a', 1)").last_insert_id, 1)
+assert.eq(counts:execute("insert into p (k, n) values ('b', 1)").last_insert_id, 2)
+for _ = 1, 3 do counts:execute("insert into ch (p) values (1)") end
+assert.eq(counts:execute("update p set n = 2 where id = 1"), {rows_affected = 1})
+local up = counts:execute("insert into p (k, n) values ('a', 1) on conflict (k) do update set n = n + 1")
+assert.eq(up, {rows_affected = 1})
+assert.eq(counts:execute("insert into w values ('x', 1)"), {rows_affected = 1})
+assert.eq(counts:execute("delete from p where id = 1"), {rows_affected = 1})
+assert.eq(counts:query_one("select count(*) as n from ch").n, 0)
+-- NaN would be stored as NULL: refused
+ok, err = pcall(counts.query, counts, "select ? as x", {0/0})
+assert.matches(err, "parameter 1 is NaN")
+-- a migration that commits by itself is an error, and not recorded
+local mig = fs.tempdir()
+fs.write(mig .. "/001_c.sql", "create table c (x int); COMMIT; create table d (x int);")
+ok, err = pcall(counts.migrate, counts, mig)
+assert.matches(err, "ended the migration's transaction itself")
+assert.eq(counts:query("select version from assay_migrations"), {})
+fs.remove(mig, {recursive = true})
+-- conn used inside its own transaction on a memory database: said plainly
+local lone = db.connect("sqlite::memory:", {timeout = 0.2})
+ok, err = pcall(lone.transaction, lone, function() return lone:query_one("select 1 as x") end)
+assert.matches(err, "inside conn:transaction, run statements on tx, not conn")
+-- URLs: a '#' would cut the file name, an empty path is no file
+ok, err = pcall(db.connect, "sqlite:///tmp/a#b.db")
+assert.matches(err, "write it as %23")
+ok, err = pcall(db.connect, "sqlite://")
+assert.matches(err, "names no file")
+
 -- a file database's pool of 5: 20 queries at once each get their own result
 local dir = fs.tempdir()
 local pool = db.connect("sqlite://" .. dir .. "/pool.db", {max_connections = 5})
@@ -89,6 +126,20 @@ assert.eq(ro:query_one("select count(*) as n from w").n, 3)
 ok, err = pcall(ro.execute, ro, "insert into w values (4)")
 assert.matches(err, "readonly")
 ro:close()
+
+-- a task cancelled inside its transaction rolls it back at once: the write lock is free
+-- and the write gone, without waiting for the collector
+local cancelled = async.spawn(function()
+  pool:transaction(function(tx)
+    tx:execute("insert into w values (100)")
+    sleep(5)
+  end)
+end)
+sleep(0.1)
+cancelled:cancel()
+pool:execute("insert into w values (101)")
+assert.eq(pool:query_one("select count(*) as n from w where v >= 100").n, 1)
+pool:execute("delete from w where v >= 100")
 
 -- a cancelled slow query gives its connection back: the one connection of a memory
 -- database, with the database in it

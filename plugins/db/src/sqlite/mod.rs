@@ -120,7 +120,10 @@ impl Deadline {
 impl Pool {
     /// A pool for `url` (`sqlite::memory:`, `sqlite://path`, `sqlite:path`, with SQLite's
     /// `mode`, `cache`, `immutable` and `vfs` parameters), with one connection opened now, so
-    /// a database that cannot be opened is said at once.
+    /// a database that cannot be opened is said at once. The path is percent-decoded as in
+    /// any URL (`%20` is a space); a `#` is refused (SQLite would end the name there), and so
+    /// is an empty path (`"sqlite://" .. os.getenv("DB")` with `DB` unset is not a database
+    /// in memory that vanishes at exit).
     pub fn open(
         url: &str,
         max_connections: u32,
@@ -128,6 +131,7 @@ impl Pool {
         idle_timeout: Option<Duration>,
     ) -> Result<Arc<Pool>, String> {
         let target = Target::of(url)?;
+        bound_heap(assay_sdk::host::memory_limit());
         let max = if target.memory {
             1
         } else {
@@ -216,6 +220,14 @@ impl Pool {
                 {
                     Ok(Ok(permit)) => permit,
                     Ok(Err(_)) => return Err(Failure::Call(crate::errors::POOL_CLOSED.into())),
+                    Err(_) if self.target.memory => {
+                        return Err(Failure::Call(
+                            "the one connection of sqlite::memory: stayed in use past the \
+                             pool's timeout: inside conn:transaction, run statements on tx, \
+                             not conn"
+                                .into(),
+                        ));
+                    }
                     Err(_) => return Err(Failure::Call(crate::errors::POOL_TIMED_OUT.into())),
                 }
             }
@@ -276,6 +288,29 @@ impl Pool {
     }
 }
 
+/// SQLite's own memory (memory databases, the page cache, sorts) counts against the script's
+/// memory limit: past it a statement fails with SQLite's "out of memory", as a table past it
+/// fails in Lua. SQLite's heap limit is one for the process, so with several scripts in one
+/// process (check mode's workers) it is the largest of their limits, and none once a script
+/// without a limit opens a database.
+fn bound_heap(limit: Option<u64>) {
+    /// The heap limit set so far: `None` before the first database, `Some(0)` for none.
+    static SET: Mutex<Option<i64>> = Mutex::new(None);
+    let mut set = SET.lock().unwrap_or_else(|e| e.into_inner());
+    let wanted = limit.map_or(0, |l| i64::try_from(l).unwrap_or(i64::MAX));
+    let next = match *set {
+        None => wanted,
+        Some(0) => return,
+        Some(_) if wanted == 0 => 0,
+        Some(current) => current.max(wanted),
+    };
+    if *set != Some(next) {
+        // SAFETY: sqlite3_hard_heap_limit64 may be called from any thread at any time.
+        unsafe { rusqlite::ffi::sqlite3_hard_heap_limit64(next) };
+        *set = Some(next);
+    }
+}
+
 /// A connection taken from the pool, with its place in it; it goes back when dropped.
 struct Checkout {
     /// `None` only while it is dropped.
@@ -298,6 +333,11 @@ impl Drop for Checkout {
 pub struct Guard(Option<Checkout>);
 
 impl Guard {
+    /// Whether the connection is inside a transaction.
+    pub fn in_transaction(&mut self) -> bool {
+        self.lite().is_ok_and(|lite| !lite.conn.is_autocommit())
+    }
+
     fn lite(&mut self) -> Result<&mut Lite, Failure> {
         self.0
             .as_mut()
@@ -312,15 +352,20 @@ impl Target {
     fn of(url: &str) -> Result<Target, String> {
         let rest = &url["sqlite:".len()..];
         let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let shown = crate::url::redact(url);
+        if rest.contains('#') {
+            return Err(format!(
+                "{shown}: a '#' in a SQLite URL would end its file name; write it as %23"
+            ));
+        }
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         let mut read_only = false;
-        let mut memory = path.is_empty() || path == ":memory:";
+        let mut memory = path == ":memory:";
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             if !KNOWN_PARAMETERS.contains(&key) {
                 return Err(format!(
-                    "{}: unknown parameter '{key}' (SQLite URLs take {})",
-                    crate::url::redact(url),
+                    "{shown}: unknown parameter '{key}' (SQLite URLs take {})",
                     KNOWN_PARAMETERS.join(", ")
                 ));
             }
@@ -329,6 +374,12 @@ impl Target {
                 ("mode", "memory") => memory = true,
                 _ => {}
             }
+        }
+        if path.is_empty() && !memory {
+            return Err(format!(
+                "{shown} names no file: give a path (sqlite:///var/lib/app.db, \
+                 sqlite://relative.db) or sqlite::memory: for a database in memory"
+            ));
         }
         let path = if path.is_empty() || path == ":memory:" {
             if query.is_empty() {

@@ -40,12 +40,18 @@ pub async fn run(
 ) -> Result<Value, Failure> {
     let give_up = Instant::now() + BUSY_TIMEOUT;
     let mut pause = Duration::from_millis(1);
+    // Before any try: a stopped try may move the last row id, and its rollback does not put
+    // it back.
+    let id_before = guard.lite()?.conn.last_insert_rowid();
+    let budget = Some(INLINE_BUDGET);
     loop {
-        match attempt(guard.lite()?, &sql, params, action, Some(INLINE_BUDGET)) {
+        match attempt(guard.lite()?, &sql, params, action, budget, id_before) {
             Ok(value) => return Ok(value),
             Err(Stop::Failed(f)) => return Err(f),
             Err(Stop::Busy(e)) => wait(e, give_up, &mut pause).await?,
-            Err(Stop::Long) => return offloaded(guard, sql, params.to_vec(), action).await,
+            Err(Stop::Long) => {
+                return offloaded(guard, sql, params.to_vec(), action, id_before).await;
+            }
         }
     }
 }
@@ -95,6 +101,7 @@ async fn offloaded(
     sql: String,
     params: Vec<Value>,
     action: Action,
+    id_before: i64,
 ) -> Result<Value, Failure> {
     let mut checkout = guard.0.take();
     let deadline = checkout
@@ -118,7 +125,7 @@ async fn offloaded(
             let Some(lite) = checkout.as_mut().and_then(|c| c.lite.as_mut()) else {
                 break Err(Failure::Call("the connection was lost".into()));
             };
-            match attempt(lite, &sql, &params, action, None) {
+            match attempt(lite, &sql, &params, action, None, id_before) {
                 Ok(value) => break Ok(value),
                 Err(Stop::Failed(f)) => break Err(f),
                 Err(Stop::Long) => {
@@ -146,12 +153,17 @@ async fn offloaded(
 }
 
 /// One try of the statement, stopped after `budget` when stopping it loses nothing.
+/// `execute`'s `rows_affected` counts the rows the statement itself changed (not those of
+/// triggers or foreign-key actions, as PostgreSQL and MySQL count); `last_insert_id` is the
+/// row id the statement inserted, absent when it inserted none (an upsert that updated, a
+/// `WITHOUT ROWID` table).
 fn attempt(
     lite: &mut Lite,
     sql: &str,
     params: &[Value],
     action: Action,
     budget: Option<Duration>,
+    id_before: i64,
 ) -> Result<Value, Stop> {
     let Lite { conn, deadline } = lite;
     let mut statement = conn.prepare_cached(sql).map_err(sql_error)?;
@@ -169,11 +181,10 @@ fn attempt(
     };
     // Column names are read only for rows to make (a query), not for `execute`.
     let columns = match action {
-        Action::Query { .. } => values::Columns::of(&statement),
+        Action::Query { .. } => values::Columns::of(&statement)?,
         Action::Execute => values::Columns::default(),
     };
     let changes_before = conn.total_changes();
-    let id_before = conn.last_insert_rowid();
     let mut rows = statement.raw_query();
     match action {
         Action::Query {
@@ -183,8 +194,7 @@ fn attempt(
             let mut found = Vec::new();
             let mut held = Held::new(limit);
             while let Some(row) = rows.next().map_err(stopped)? {
-                let map = columns.row(row)?;
-                held.add(&map)?;
+                let map = columns.row(row, &mut held)?;
                 found.push(map);
                 if wanted == crate::conn::Rows::First {
                     break;
@@ -199,20 +209,18 @@ fn attempt(
             while rows.next().map_err(stopped)?.is_some() {}
             drop(rows);
             deadline.set(None);
-            let affected = conn.total_changes() - changes_before;
+            // `changes()` is the last finished INSERT, UPDATE or DELETE's own count: this
+            // statement's, if it changed anything at all.
+            let affected = if conn.total_changes() == changes_before {
+                0
+            } else {
+                conn.changes()
+            };
             let id = conn.last_insert_rowid();
-            let id = (affected > 0 && (id != id_before || inserts(sql))).then_some(id);
+            let id = (affected > 0 && id != id_before).then_some(id);
             Ok(Action::result(affected, id))
         }
     }
-}
-
-/// Whether `sql` is an INSERT or REPLACE (whose row id `execute` reports even when it is
-/// the one the previous insert made).
-fn inserts(sql: &str) -> bool {
-    let word: String = sql.trim_start().chars().take(7).collect();
-    let word = word.to_ascii_lowercase();
-    word.starts_with("insert") || word.starts_with("replace")
 }
 
 fn sql_error(e: rusqlite::Error) -> Stop {

@@ -9,7 +9,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Row, Statement};
 
 use crate::bind;
-use crate::conn::Failure;
+use crate::conn::{Failure, Held};
 
 /// Binds `params` (already counted) to `statement`.
 pub fn bind(statement: &mut Statement<'_>, params: &[Value]) -> Result<(), Failure> {
@@ -19,6 +19,12 @@ pub fn bind(statement: &mut Statement<'_>, params: &[Value]) -> Result<(), Failu
             Value::Nil | Value::Null => statement.raw_bind_parameter(at, rusqlite::types::Null),
             Value::Bool(b) => statement.raw_bind_parameter(at, i64::from(*b)),
             Value::Int(n) => statement.raw_bind_parameter(at, *n),
+            Value::Float(f) if f.is_nan() => {
+                return Err(Failure::Call(format!(
+                    "parameter {at} is NaN, which SQLite would store as NULL; pass json.null \
+                     for NULL"
+                )));
+            }
             Value::Float(f) => statement.raw_bind_parameter(at, *f),
             Value::Str(bytes) => match bytes.to_str() {
                 Some(text) => statement.raw_bind_parameter(at, text),
@@ -42,7 +48,9 @@ pub struct Columns {
 }
 
 impl Columns {
-    pub fn of(statement: &Statement<'_>) -> Columns {
+    /// The columns of `statement`; two of the same name are an error (a row is a map: one
+    /// would silently replace the other).
+    pub fn of(statement: &Statement<'_>) -> Result<Columns, Failure> {
         let (names, boolean) = statement
             .columns()
             .map(|c| {
@@ -52,14 +60,25 @@ impl Columns {
                 (c.name().to_owned(), boolean)
             })
             .unzip();
-        Columns { names, boolean }
+        let names: Vec<String> = names;
+        if let Some(twice) = crate::conn::repeated(names.iter().map(String::as_str)) {
+            return Err(crate::conn::repeated_column(twice));
+        }
+        Ok(Columns { names, boolean })
     }
 
-    /// A row as a map of column names to values (`json.null` for NULL).
-    pub fn row(&self, row: &Row<'_>) -> Result<Map, Failure> {
+    /// A row as a map of column names to values (`json.null` for NULL), each value counted
+    /// in `held` before it is copied (one huge blob is refused before it is copied whole).
+    pub fn row(&self, row: &Row<'_>, held: &mut Held) -> Result<Map, Failure> {
         let mut map = Map::with_capacity(self.names.len());
         for (i, name) in self.names.iter().enumerate() {
-            let cell = match row.get_ref(i).map_err(Failure::Sqlite)? {
+            let raw = row.get_ref(i).map_err(Failure::Sqlite)?;
+            let bytes = match raw {
+                ValueRef::Text(b) | ValueRef::Blob(b) => b.len(),
+                _ => 0,
+            };
+            held.count((32 + name.len() + bytes) as u64)?;
+            let cell = match raw {
                 ValueRef::Null => Value::Null,
                 ValueRef::Integer(n) if self.boolean[i] => Value::Bool(n != 0),
                 ValueRef::Integer(n) => Value::Int(n),
