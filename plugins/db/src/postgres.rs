@@ -398,25 +398,92 @@ mod numeric {
         Ok(out)
     }
 
+    /// The digits of a number as PostgreSQL reads one: white space around it, an exponent
+    /// (`1.5e3`, `1E-20`), spelled out as plain decimal digits with the scale PostgreSQL
+    /// gives it (the fraction's digits less the exponent, at least 0).
+    fn plain(text: &str) -> Option<String> {
+        let text = text.trim();
+        let (mantissa, exponent) = match text.find(['e', 'E']) {
+            Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
+            None => (text, 0),
+        };
+        // PostgreSQL's own bounds: 131072 digits before the point, 16383 after.
+        if !(-16383..=131072).contains(&exponent) {
+            return None;
+        }
+        let (sign, unsigned) = match mantissa.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", mantissa.strip_prefix('+').unwrap_or(mantissa)),
+        };
+        let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+        if (int.is_empty() && frac.is_empty())
+            || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        if exponent == 0 {
+            return Some(
+                format!("{sign}{int}.{frac}")
+                    .trim_end_matches('.')
+                    .to_owned(),
+            );
+        }
+        let digits = format!("{int}{frac}");
+        let point = int.len() as i64 + i64::from(exponent);
+        let (int, frac) = if point <= 0 {
+            (
+                String::new(),
+                format!("{}{digits}", "0".repeat(point.unsigned_abs() as usize)),
+            )
+        } else if point as usize >= digits.len() {
+            (
+                format!("{digits}{}", "0".repeat(point as usize - digits.len())),
+                String::new(),
+            )
+        } else {
+            (
+                digits[..point as usize].to_owned(),
+                digits[point as usize..].to_owned(),
+            )
+        };
+        Some(if frac.is_empty() {
+            format!("{sign}{int}")
+        } else {
+            format!("{sign}{int}.{frac}")
+        })
+    }
+
     pub fn encode(text: &str) -> Result<Vec<u8>, String> {
         let bad = || format!("'{text}' is not a number");
         let word = |out: &mut Vec<u8>, w: u16| out.extend(w.to_be_bytes());
         let mut out = Vec::new();
-        let special = match text {
-            "NaN" => Some(NAN),
-            "Infinity" | "inf" => Some(PLUS_INFINITY),
-            "-Infinity" | "-inf" => Some(MINUS_INFINITY),
-            _ => None,
-        };
+        let trimmed = text.trim();
+        let special = [
+            "nan",
+            "infinity",
+            "+infinity",
+            "inf",
+            "+inf",
+            "-infinity",
+            "-inf",
+        ]
+        .iter()
+        .position(|w| trimmed.eq_ignore_ascii_case(w))
+        .map(|i| match i {
+            0 => NAN,
+            1..=4 => PLUS_INFINITY,
+            _ => MINUS_INFINITY,
+        });
         if let Some(sign) = special {
             for w in [0, 0, sign, 0] {
                 word(&mut out, w);
             }
             return Ok(out);
         }
-        let (negative, unsigned) = match text.strip_prefix('-') {
+        let plain = plain(text).ok_or_else(bad)?;
+        let (negative, unsigned) = match plain.strip_prefix('-') {
             Some(rest) => (true, rest),
-            None => (false, text.strip_prefix('+').unwrap_or(text)),
+            None => (false, plain.as_str()),
         };
         let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
         if (int.is_empty() && frac.is_empty())

@@ -40,6 +40,16 @@ ok, err = pcall(conn.execute, conn, "insert into k values ($1)", {1})
 assert.matches(err, [[duplicate key value violates unique constraint "k_pkey" \(code 23505, constraint k_pkey\)]])
 conn:execute("drop table k")
 
+-- a string bound to a numeric parameter is read as PostgreSQL reads one: exponents, white
+-- space, NaN and infinities spelled any way it takes, the same scale
+for _, text in ipairs({"1e-20", "1.23e5", " 1", "nan", "+Infinity", "-inf", "1.5E3",
+  "-0.00120e2", "1.", ".5", "0e5", "1.000e1", "-0", "0.000", "123456789.123456789e-3"}) do
+  local r = conn:query_one("select $1::numeric::text as ours, $2::text::numeric::text as theirs", {text, text})
+  assert.eq(r.ours, r.theirs, text)
+end
+ok, err = pcall(conn.query, conn, "select $1::numeric", {"1e99999999"})
+assert.matches(err, "parameter 1: '1e99999999' is not a number")
+
 -- 20 queries of 0.5 s on a pool of 5 overlap: about 2 s, not 10
 local started = time.monotonic()
 local tasks = {}
