@@ -8,7 +8,7 @@ use assay_sdk::{Args, Error, List, Map, Methods, Multi, Object, ObjectType, Resu
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Database, MySqlPool, PgPool};
+use sqlx::{ConnectOptions, Database, Executor, MySqlPool, PgPool};
 
 use crate::errors::{self, Doing};
 use crate::url::{self, Backend};
@@ -147,7 +147,18 @@ pub async fn connect(args: Args) -> Result<Object> {
             first_connection(options.connect(), timeout, &doing).await?;
             Db::Postgres(
                 pool::<sqlx::Postgres>(
-                    PgPoolOptions::new(),
+                    // PostgreSQL 14+ stops a statement whose client went away (an abandoned
+                    // statement's connection is closed: `CloseIfAbandoned`) within a second,
+                    // instead of running it to its end.
+                    PgPoolOptions::new().after_connect(|conn, _| {
+                        Box::pin(async move {
+                            if conn.server_version_num().is_some_and(|v| v >= 140_000) {
+                                conn.execute("SET client_connection_check_interval = 1000")
+                                    .await?;
+                            }
+                            Ok(())
+                        })
+                    }),
                     max_connections,
                     timeout,
                     idle_timeout,
@@ -237,11 +248,27 @@ impl Conn {
         crate::control::refuse(&sql, false).map_err(Error::new)?;
         let done = match self.db()? {
             Db::Postgres(pool) => match pool.acquire().await {
-                Ok(mut c) => crate::postgres::run(&mut c, sql, &params, action).await,
+                Ok(c) => {
+                    let mut c = CloseIfAbandoned(Some(c));
+                    let done = match c.get() {
+                        Ok(conn) => crate::postgres::run(conn, sql, &params, action).await,
+                        Err(e) => Err(e),
+                    };
+                    c.finished();
+                    done
+                }
                 Err(e) => Err(e.into()),
             },
             Db::MySql(pool) => match pool.acquire().await {
-                Ok(mut c) => crate::mysql::run(&mut c, sql, &params, action).await,
+                Ok(c) => {
+                    let mut c = CloseIfAbandoned(Some(c));
+                    let done = match c.get() {
+                        Ok(conn) => crate::mysql::run(conn, sql, &params, action).await,
+                        Err(e) => Err(e),
+                    };
+                    c.finished();
+                    done
+                }
                 Err(e) => Err(e.into()),
             },
             Db::Sqlite(pool) => match pool.acquire().await {
@@ -277,6 +304,34 @@ impl Conn {
 fn close_in_background<DB: Database>(pool: sqlx::Pool<DB>) {
     drop(pool.close());
     assay_sdk::runtime().spawn(async move { pool.close().await });
+}
+
+/// A pooled connection running a statement. If the statement's caller goes away before it
+/// ends (its task cancelled), the connection is closed instead of going back to the pool,
+/// where it would hold its slot until the server finished the abandoned statement;
+/// PostgreSQL then stops that statement too (see `pool`).
+struct CloseIfAbandoned<DB: Database>(Option<sqlx::pool::PoolConnection<DB>>);
+
+impl<DB: Database> CloseIfAbandoned<DB> {
+    fn get(&mut self) -> std::result::Result<&mut DB::Connection, Failure> {
+        self.0
+            .as_deref_mut()
+            .ok_or_else(|| Failure::Call("the connection is gone".into()))
+    }
+
+    fn finished(mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl<DB: Database> Drop for CloseIfAbandoned<DB> {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            c.close_on_drop();
+            let _runtime = assay_sdk::runtime().enter();
+            drop(c);
+        }
+    }
 }
 
 /// `sql` at `base + 1` and the `params` list at `base + 2`, nothing after.

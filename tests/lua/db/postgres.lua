@@ -143,6 +143,24 @@ end), "closed")
 ok, err = pcall(locks.query, locks, "select 1")
 assert.matches(err, "closed")
 
+-- a cancelled statement gives its pool slot back at once, and the server stops it
+local one = db.connect(url, {max_connections = 1, timeout = 3})
+local long = async.spawn(function() return one:query("select pg_sleep(20) /* assay-cancelled */") end)
+sleep(0.3)
+long:cancel()
+local t2 = time.monotonic()
+assert.eq(one:query_one("select 1 as x").x, 1)
+assert.lt(time.monotonic() - t2, 2, "the slot came back")
+local running = 1
+for _ = 1, 40 do
+  running = monitor:query_one([[select count(*) as n from pg_stat_activity
+    where query like '%assay-cancelled%' and pid <> pg_backend_pid()]]).n
+  if running == 0 then break end
+  sleep(0.1)
+end
+assert.eq(running, 0, "the server stopped the cancelled statement")
+one:close()
+
 -- idle_timeout: connections unused that long are closed; the server sees them go
 local idle = db.connect(url .. (url:find("?", 1, true) and "&" or "?") .. "application_name=assay_idle",
   {max_connections = 3, idle_timeout = 0.5})
