@@ -21,13 +21,24 @@ enum Kind {
 
 /// An error when `sql` controls transactions itself.
 pub fn refuse(sql: &str, in_transaction: bool) -> Result<(), String> {
-    let words: Vec<&str> = words(sql).collect();
+    // Four words at most, on the stack: this runs before every statement.
+    let mut found = [""; 4];
+    let mut n = 0;
+    for (slot, word) in found.iter_mut().zip(words(sql)) {
+        *slot = word;
+        n += 1;
+    }
+    let words = &found[..n];
+    let kind = kind(words);
+    if kind == Kind::Other {
+        return Ok(());
+    }
     let first = words
         .first()
         .copied()
         .unwrap_or_default()
         .to_ascii_uppercase();
-    match (kind(&words), in_transaction) {
+    match (kind, in_transaction) {
         (Kind::Other, _) | (Kind::Savepoint, true) => Ok(()),
         (Kind::Control, true) => Err(format!(
             "{first} inside conn:transaction: the transaction commits when its function returns \
