@@ -246,31 +246,26 @@ impl Conn {
     pub async fn run(&self, args: Args, base: usize, action: Action) -> Result<Value> {
         let (sql, params) = sql_and_params(&args, base)?;
         crate::control::refuse(&sql, false).map_err(Error::new)?;
+        // The statement on a connection of a sqlx pool, closed if abandoned.
+        macro_rules! pooled {
+            ($pool:expr, $backend:ident) => {
+                match $pool.acquire().await {
+                    Ok(c) => {
+                        let mut c = CloseIfAbandoned(Some(c));
+                        let done = match c.get() {
+                            Ok(conn) => crate::$backend::run(conn, sql, &params, action).await,
+                            Err(e) => Err(e),
+                        };
+                        c.finished();
+                        done
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            };
+        }
         let done = match self.db()? {
-            Db::Postgres(pool) => match pool.acquire().await {
-                Ok(c) => {
-                    let mut c = CloseIfAbandoned(Some(c));
-                    let done = match c.get() {
-                        Ok(conn) => crate::postgres::run(conn, sql, &params, action).await,
-                        Err(e) => Err(e),
-                    };
-                    c.finished();
-                    done
-                }
-                Err(e) => Err(e.into()),
-            },
-            Db::MySql(pool) => match pool.acquire().await {
-                Ok(c) => {
-                    let mut c = CloseIfAbandoned(Some(c));
-                    let done = match c.get() {
-                        Ok(conn) => crate::mysql::run(conn, sql, &params, action).await,
-                        Err(e) => Err(e),
-                    };
-                    c.finished();
-                    done
-                }
-                Err(e) => Err(e.into()),
-            },
+            Db::Postgres(pool) => pooled!(pool, postgres),
+            Db::MySql(pool) => pooled!(pool, mysql),
             Db::Sqlite(pool) => match pool.acquire().await {
                 Ok(mut c) => crate::sqlite::run(&mut c, sql, &params, action).await,
                 Err(e) => Err(e),
