@@ -57,6 +57,8 @@ impl Settings {
     /// The environment: templates loaded from `dirs` (in order) by relative name.
     pub fn environment(&self) -> Environment<'static> {
         let mut env = Environment::new();
+        // Keeps the template source on errors, for the line they show.
+        env.set_debug(true);
         env.set_recursion_limit(RECURSION_LIMIT);
         env.set_undefined_behavior(if self.strict {
             UndefinedBehavior::Strict
@@ -103,7 +105,9 @@ fn load(dirs: &[PathBuf], name: &str) -> std::result::Result<Option<String>, min
     {
         return Err(minijinja::Error::new(
             ErrorKind::InvalidOperation,
-            format!("template name '{name}' leaves the template folders (no '..', no absolute path)"),
+            format!(
+                "template name '{name}' leaves the template folders (no '..', no absolute path)"
+            ),
         ));
     }
     for dir in dirs {
@@ -148,10 +152,10 @@ pub fn describe(e: &minijinja::Error) -> Error {
     let mut at: &minijinja::Error = e;
     let mut next = std::error::Error::source(e);
     while let Some(inner) = next {
-        if let Some(inner) = inner.downcast_ref::<minijinja::Error>() {
-            if inner.line().is_some() {
-                at = inner;
-            }
+        if let Some(inner) = inner.downcast_ref::<minijinja::Error>()
+            && inner.line().is_some()
+        {
+            at = inner;
         }
         next = inner.source();
     }
@@ -164,10 +168,10 @@ pub fn describe(e: &minijinja::Error) -> Error {
         (Some(name), None) => format!("{name}: {what}"),
         _ => what,
     };
-    if let (Some(source), Some(line)) = (at.template_source(), at.line()) {
-        if let Some(code) = source.lines().nth(line.saturating_sub(1)) {
-            text.push_str(&format!("\n    {}", code.trim_end()));
-        }
+    if let (Some(source), Some(line)) = (at.template_source(), at.line())
+        && let Some(code) = source.lines().nth(line.saturating_sub(1))
+    {
+        text.push_str(&format!("\n    {}", code.trim_end()));
     }
     Error::new(text)
 }

@@ -20,10 +20,16 @@ pub fn add_builtin(env: &mut Environment<'static>) {
     });
     env.add_filter("b64decode", |value: &str| -> Result<String, Error> {
         let bytes = STANDARD.decode(value.trim()).map_err(|e| {
-            Error::new(ErrorKind::InvalidOperation, format!("b64decode: not base64 ({e})"))
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("b64decode: not base64 ({e})"),
+            )
         })?;
         String::from_utf8(bytes).map_err(|_| {
-            Error::new(ErrorKind::InvalidOperation, "b64decode: the decoded bytes are not text")
+            Error::new(
+                ErrorKind::InvalidOperation,
+                "b64decode: the decoded bytes are not text",
+            )
         })
     });
     env.add_filter("to_yaml", |value: Jv| -> Result<String, Error> {

@@ -46,7 +46,9 @@ pub fn register(plugin: &mut assay_sdk::Plugin) {
         .global("template")
         .async_function("render", |args: Args| render::file(args))
         .async_function("render_string", |args: Args| render::string(args))
-        .function("env", |args: Args| -> Result<assay_sdk::Object> { render::env(args) });
+        .function("env", |args: Args| -> Result<assay_sdk::Object> {
+            render::env(args)
+        });
 }
 
 assay_sdk::plugin!(register);

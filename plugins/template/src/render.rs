@@ -47,9 +47,14 @@ pub async fn file(args: Args) -> Result<String> {
         .ok_or_else(|| args.invalid(1, "path", "a template file's path"))?
         .to_owned();
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    settings.dirs.insert(0, dir.unwrap_or(Path::new(".")).to_owned());
+    settings
+        .dirs
+        .insert(0, dir.unwrap_or(Path::new(".")).to_owned());
     if !path.is_file() {
-        return Err(Error::new(format!("{}: no such template file", path.display())));
+        return Err(Error::new(format!(
+            "{}: no such template file",
+            path.display()
+        )));
     }
     Job::new(&settings, Source::Name(name), vars).run().await
 }

@@ -128,7 +128,11 @@ fn scalar(value: &Value) -> String {
         Value::Float(f) if f.is_infinite() => if *f > 0.0 { ".inf" } else { "-.inf" }.to_owned(),
         Value::Float(f) => {
             let text = format!("{f:?}");
-            if text.contains(['.', 'e', 'E']) { text } else { format!("{text}.0") }
+            if text.contains(['.', 'e', 'E']) {
+                text
+            } else {
+                format!("{text}.0")
+            }
         }
         Value::Str(bytes) => match bytes.to_str() {
             Some(text) if plain(text) => text.to_owned(),
@@ -220,7 +224,9 @@ mod tests {
 
     #[test]
     fn scalars_that_need_quotes() {
-        for s in ["", "on", "No", "~", "0x1F", "1e3", ".5", "- x", "a: b", "a #b", "1:30", "@x"] {
+        for s in [
+            "", "on", "No", "~", "0x1F", "1e3", ".5", "- x", "a: b", "a #b", "1:30", "@x",
+        ] {
             assert!(scalar(&Value::from(s)).starts_with('"'), "{s}");
         }
         for s in ["web", "nginx:1.25", "a-b", "http://x/y", "v1.2.3x"] {
