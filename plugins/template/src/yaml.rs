@@ -98,6 +98,8 @@ fn child(out: &mut String, value: &Value, indent: usize, in_map: bool) {
                 out.push('\n');
             }
         }
+        Value::Map(_) => out.push_str(" {}\n"),
+        Value::Array(_) => out.push_str(" []\n"),
         _ => {
             out.push(' ');
             out.push_str(&scalar(value));
@@ -217,7 +219,7 @@ mod tests {
         spec.insert("empty", Value::Map(Map::new()));
         assert_eq!(
             to_yaml(&Value::Map(spec)),
-            "enabled: \"yes\"\nempty: {}\nlabels:\n  app: web\n  version: \"1.0\"\nports:\n- \
+            "empty: {}\nenabled: \"yes\"\nlabels:\n  app: web\n  version: \"1.0\"\nports:\n- \
              containerPort: 8080\n  name: http\nscript: |\n  echo a\n  echo b"
         );
     }
