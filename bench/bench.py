@@ -38,6 +38,7 @@ import embed_bench
 import download_bench
 import check_bench
 import db_bench
+import template_bench
 import process_bench
 import sizes
 
@@ -533,6 +534,14 @@ def main() -> int:
     except BenchError as e:
         die(str(e))
 
+    log("template: a 200-line page with 500 rows, against Jinja2")
+    try:
+        tp = template_bench.bench_template(assay, find_plugin_lib(assay), ensure_python(),
+                                           1 if args.quick else 5, 1.0 if args.quick else 2.0,
+                                           log)
+    except BenchError as e:
+        die(str(e))
+
     log("download: a 1 GiB file to disk, assay's http.get {output} against curl -o")
     try:
         dl = download_bench.bench_download(assay, find_plugin_lib(assay),
@@ -612,6 +621,11 @@ def main() -> int:
     print("db plugin (see bench/db_bench.py):")
     print(table(db.rows()))
     for line in db.notes():
+        print(line)
+    print()
+    print("template plugin (see bench/template_bench.py):")
+    print(table(tp.rows()))
+    for line in tp.notes():
         print(line)
     print()
     print("Downloads (see bench/download_bench.py):")
