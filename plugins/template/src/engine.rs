@@ -54,9 +54,11 @@ impl Settings {
         })
     }
 
-    /// The environment: templates loaded from `dirs` (in order) by relative name.
-    pub fn environment(&self) -> Environment<'static> {
+    /// The environment: templates loaded from `dirs` (in order) by relative name, a render
+    /// allowed `fuel` steps (minijinja's fuel: instructions, and bytes made / 64).
+    pub fn environment(&self, fuel: u64) -> Environment<'static> {
         let mut env = Environment::new();
+        env.set_fuel(Some(fuel));
         // Keeps the template source on errors, for the line they show.
         env.set_debug(true);
         env.set_recursion_limit(RECURSION_LIMIT);
@@ -194,6 +196,7 @@ fn kind(kind: ErrorKind) -> &'static str {
         ErrorKind::BadInclude => "bad include",
         ErrorKind::EvalBlock => "bad block",
         ErrorKind::WriteFailure => "output failed",
+        ErrorKind::OutOfFuel => "the render did more work than one may (a loop that does not end?)",
         _ => "invalid operation",
     }
 }

@@ -11,9 +11,34 @@ use minijinja::value::Value as Jv;
 use crate::engine::{self, Settings};
 use crate::values;
 
+/// How much a render may do on the script's thread (minijinja fuel: about 5 ms, measured at
+/// ~20 ns a step; a 200-line page over 500 rows fits) before it starts again on a thread of
+/// its own, where the script goes on meanwhile and its `--timeout` holds.
+const INLINE_FUEL: u64 = 250_000;
+/// How much a render may do at all: a template that loops without end fails after some
+/// seconds instead of spinning for ever (minijinja fuel: about 10^8 steps, or 6 GB made).
+const FULL_FUEL: u64 = 100_000_000;
+
+/// The two environments of one set of options: one for the first try of a render on the
+/// script's thread, one for the render on a thread of its own.
+#[derive(Clone)]
+struct Envs {
+    inline: Arc<Environment<'static>>,
+    full: Arc<Environment<'static>>,
+}
+
+impl Envs {
+    fn new(settings: &Settings) -> Envs {
+        Envs {
+            inline: Arc::new(settings.environment(INLINE_FUEL)),
+            full: Arc::new(settings.environment(FULL_FUEL)),
+        }
+    }
+}
+
 /// A kept environment (`template.env`): parsed templates are cached in it.
 pub struct Env {
-    env: Arc<Environment<'static>>,
+    envs: Envs,
     lua_filters: bool,
 }
 
@@ -27,7 +52,7 @@ enum Source {
 
 /// One render, ready to run.
 struct Job {
-    env: Arc<Environment<'static>>,
+    envs: Envs,
     source: Source,
     vars: Jv,
     /// The script's memory limit, which the output may not pass.
@@ -73,7 +98,7 @@ pub fn env(args: Args) -> Result<Object> {
     args.at_most(1, 0)?;
     let settings = Settings::read(&args.options(1, "opts")?)?;
     Ok(Object::new(Env {
-        env: Arc::new(settings.environment()),
+        envs: Envs::new(&settings),
         lua_filters: !settings.filters.is_empty(),
     }))
 }
@@ -91,7 +116,7 @@ fn vars(args: &Args, pos: usize) -> Result<Jv> {
 impl Job {
     fn new(settings: &Settings, source: Source, vars: Jv) -> Job {
         Job {
-            env: Arc::new(settings.environment()),
+            envs: Envs::new(settings),
             source,
             vars,
             limit: assay_sdk::host::memory_limit(),
@@ -99,23 +124,29 @@ impl Job {
         }
     }
 
-    /// Renders where it is called, or, with Lua filters, on a thread of its own (the filters
-    /// then run on the script's thread while it waits).
+    /// Renders where it is called; a render that runs long (out of its inline fuel), or one
+    /// with Lua filters (which run on the script's thread while it waits), starts again on a
+    /// thread of its own. A render has no effect but its output, so starting again is safe.
     async fn run(self) -> Result<String> {
         if !self.lua_filters {
-            return self.render();
+            match self.render(&self.envs.inline) {
+                Err(Stop::OutOfFuel) => {}
+                done => return done.map_err(Stop::into_error),
+            }
         }
-        assay_sdk::tokio::task::spawn_blocking(move || self.render())
-            .await
-            .map_err(|e| Error::new(format!("the render failed: {e}")))?
+        assay_sdk::tokio::task::spawn_blocking(move || {
+            self.render(&self.envs.full).map_err(Stop::into_error)
+        })
+        .await
+        .map_err(|e| Error::new(format!("the render failed: {e}")))?
     }
 
-    fn render(&self) -> Result<String> {
+    fn render(&self, env: &Environment<'static>) -> std::result::Result<String, Stop> {
         let template = match &self.source {
-            Source::Name(name) => self.env.get_template(name),
-            Source::Text(text) => self.env.template_from_named_str("<string>", text),
+            Source::Name(name) => env.get_template(name),
+            Source::Text(text) => env.template_from_named_str("<string>", text),
         }
-        .map_err(|e| engine::describe(&e))?;
+        .map_err(Stop::Failed)?;
         let mut out = Capped {
             buf: Vec::new(),
             limit: self.limit.unwrap_or(u64::MAX),
@@ -123,12 +154,34 @@ impl Job {
         };
         match template.render_captured_to(self.vars.clone(), &mut out) {
             Ok(_) => String::from_utf8(out.buf)
-                .map_err(|_| Error::new("the template's output is not UTF-8")),
-            Err(_) if out.over => Err(Error::new(format!(
+                .map_err(|_| Stop::Message("the template's output is not UTF-8".into())),
+            Err(_) if out.over => Err(Stop::Message(format!(
                 "the output passes the memory limit of {} MiB (--memory-limit)",
                 out.limit >> 20
             ))),
-            Err(e) => Err(engine::describe(&e)),
+            Err(e) if e.kind() == minijinja::ErrorKind::OutOfFuel => Err(Stop::OutOfFuel),
+            Err(e) => Err(Stop::Failed(e)),
+        }
+    }
+}
+
+/// Why a render stopped.
+enum Stop {
+    /// It used up its fuel.
+    OutOfFuel,
+    Failed(minijinja::Error),
+    Message(String),
+}
+
+impl Stop {
+    fn into_error(self) -> Error {
+        match self {
+            Stop::OutOfFuel => Error::new(
+                "the render did more work than one may (about 10^8 steps): a loop that does \
+                 not end?",
+            ),
+            Stop::Failed(e) => engine::describe(&e),
+            Stop::Message(text) => Error::new(text),
         }
     }
 }
@@ -177,7 +230,7 @@ impl ObjectType for Env {
 impl Env {
     fn job(&self, source: Source, vars: Jv) -> Job {
         Job {
-            env: self.env.clone(),
+            envs: self.envs.clone(),
             source,
             vars,
             limit: assay_sdk::host::memory_limit(),
