@@ -12,6 +12,8 @@ use crate::values;
 
 /// The largest template file read.
 const MAX_TEMPLATE: u64 = 4 << 20;
+/// How much of the offending line an error shows.
+const SHOWN_LINE: usize = 200;
 /// Nesting of includes, macros and blocks.
 const RECURSION_LIMIT: usize = 100;
 
@@ -36,9 +38,14 @@ impl Settings {
         let mut filters = Vec::new();
         if let Some(map) = options.map("filters")? {
             for (name, f) in map.iter() {
+                // What the template syntax can name: ASCII letters, digits and `_`, not a
+                // digit first.
                 let name = name
                     .as_str()
-                    .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                    .filter(|n| {
+                        n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                            && n.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    })
                     .ok_or_else(|| options.invalid("filters", "names that are identifiers"))?;
                 let Value::Function(f) = f else {
                     return Err(options.invalid("filters", format!("'{name}' is not a function")));
@@ -114,12 +121,30 @@ fn load(dirs: &[PathBuf], name: &str) -> std::result::Result<Option<String>, min
     }
     for dir in dirs {
         let path = dir.join(relative);
-        if !path.is_file() {
+        let Ok(meta) = std::fs::metadata(&path) else {
             continue;
+        };
+        let fail = |why: String| minijinja::Error::new(ErrorKind::InvalidOperation, why);
+        if !meta.is_file() {
+            return Err(fail(format!(
+                "template '{name}' ({}) is not a regular file",
+                path.display()
+            )));
+        }
+        // A link inside the folder may point out of it: the file must be inside too.
+        let inside = match (path.canonicalize(), dir.canonicalize()) {
+            (Ok(file), Ok(folder)) => file.starts_with(folder),
+            _ => false,
+        };
+        if !inside {
+            return Err(fail(format!(
+                "template '{name}' is a link out of its folder {}",
+                dir.display()
+            )));
         }
         return assay_sdk::files::read_regular_text(&path, MAX_TEMPLATE)
             .map(Some)
-            .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string()));
+            .map_err(|e| fail(format!("template '{name}': {e}")));
     }
     Ok(None)
 }
@@ -173,7 +198,11 @@ pub fn describe(e: &minijinja::Error) -> Error {
     if let (Some(source), Some(line)) = (at.template_source(), at.line())
         && let Some(code) = source.lines().nth(line.saturating_sub(1))
     {
-        text.push_str(&format!("\n    {}", code.trim_end()));
+        // A long line is shown by its start.
+        let code = code.trim_end();
+        let shown: String = code.chars().take(SHOWN_LINE).collect();
+        let more = if shown.len() < code.len() { " ..." } else { "" };
+        text.push_str(&format!("\n    {shown}{more}"));
     }
     Error::new(text)
 }

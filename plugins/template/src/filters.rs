@@ -10,14 +10,30 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use minijinja::value::{Kwargs, Value as Jv, ValueKind};
+use minijinja::value::{Kwargs, Rest, Value as Jv, ValueKind, ValueOrKwargs};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State};
 
 use crate::values;
 
 pub fn add_builtin(env: &mut Environment<'static>) {
     minijinja_contrib::add_to_environment(env);
-    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_unknown_method_callback(|state, value, method, args| {
+        if method == "format" {
+            refuse_huge_width(value.as_str().unwrap_or_default())?;
+        }
+        minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
+    });
+    env.add_filter(
+        "format",
+        |state: &mut State<'_, '_>, spec: &Jv, args: Rest<ValueOrKwargs>| {
+            refuse_huge_width(spec.as_str().unwrap_or_default())?;
+            minijinja::filters::format(state, spec, args)
+        },
+    );
+    env.add_filter("indent", indent);
+    env.add_filter("forceescape", |value: &Jv| {
+        Jv::from_safe_string(markupsafe(&value.to_string()))
+    });
     env.set_formatter(format);
     env.add_filter("escape", escape);
     env.add_filter("e", escape);
@@ -82,6 +98,8 @@ fn format(out: &mut Output<'_>, state: &mut State<'_, '_>, value: &Jv) -> Result
         "None".to_owned()
     } else if value.is_undefined() {
         String::new()
+    } else if value.kind() == ValueKind::Number && !value.is_integer() {
+        f64::try_from(value.clone()).map_or_else(|_| value.to_string(), python_float)
     } else {
         value.to_string()
     };
@@ -116,26 +134,48 @@ fn int(value: &Jv, default: Option<Jv>, kwargs: Kwargs) -> Result<Jv, Error> {
             Ok(n) => Jv::from(n),
             Err(_) => f64::try_from(value.clone()).map_or(default, |f| Jv::from(f.trunc() as i64)),
         },
-        ValueKind::String => {
-            let text = value.as_str().unwrap_or_default().trim().replace('_', "");
-            match base {
-                Some(b) if b != 10 => {
-                    let digits = text
-                        .trim_start_matches("0x")
-                        .trim_start_matches("0o")
-                        .trim_start_matches("0b");
-                    i64::from_str_radix(digits, b).map_or(default, Jv::from)
-                }
-                _ => match text.parse::<i64>() {
-                    Ok(n) => Jv::from(n),
-                    Err(_) => text
-                        .parse::<f64>()
-                        .map_or(default, |f| Jv::from(f.trunc() as i64)),
-                },
-            }
-        }
+        ValueKind::String => python_int(value.as_str().unwrap_or_default(), base.unwrap_or(10))
+            .map_or(default, Jv::from),
         _ => default,
     })
+}
+
+/// Python's `int(text, base)` for what fits in 64 bits (base 0: by the prefix; `0x`, `0o`,
+/// `0b` allowed for their bases; `_` between digits), then `float(text)` truncated for base 10
+/// (Jinja2 tries that next); `None` where Python raises, or past 64 bits.
+fn python_int(text: &str, base: u32) -> Option<i64> {
+    let t = text.trim();
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let lower = digits.to_ascii_lowercase();
+    let prefixed = |p: &str| lower.strip_prefix(p).map(str::to_owned);
+    let (base, body) = match base {
+        0 => match (prefixed("0x"), prefixed("0o"), prefixed("0b")) {
+            (Some(b), _, _) => (16, b),
+            (_, Some(b), _) => (8, b),
+            (_, _, Some(b)) => (2, b),
+            _ => (10, lower.clone()),
+        },
+        16 => (16, prefixed("0x").unwrap_or_else(|| lower.clone())),
+        8 => (8, prefixed("0o").unwrap_or_else(|| lower.clone())),
+        2 => (2, prefixed("0b").unwrap_or_else(|| lower.clone())),
+        b @ 2..=36 => (b, lower.clone()),
+        _ => return None,
+    };
+    if body.is_empty() || body.starts_with('_') || body.ends_with('_') || body.contains("__") {
+        return None;
+    }
+    let clean = body.replace('_', "");
+    let parsed = i64::from_str_radix(&clean, base)
+        .ok()
+        .map(|n| if negative { -n } else { n });
+    if parsed.is_some() || base != 10 {
+        return parsed;
+    }
+    let f: f64 = t.parse().ok()?;
+    (f.is_finite() && f.abs() < 9.2e18).then(|| f.trunc() as i64)
 }
 
 /// Jinja2's `float(value, default=0.0)`.
@@ -155,13 +195,195 @@ fn float(value: &Jv, default: Option<Jv>) -> Jv {
     }
 }
 
+/// Widths past this are refused: the padding would be allocated at once, and an allocation
+/// that fails ends the process (a width from data must not).
+const MAX_WIDTH: usize = 1 << 20;
+
+fn too_wide(width: usize) -> Error {
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("a width of {width} is more than {MAX_WIDTH}"),
+    )
+}
+
+/// A format string (printf-style or `str.format`) whose width or precision has 7 digits or
+/// more is refused, for the same reason.
+fn refuse_huge_width(spec: &str) -> Result<(), Error> {
+    let bytes = spec.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        i += 1;
+        if c != b'%' && c != b':' {
+            continue;
+        }
+        while i < bytes.len() && b"-+ #0<>^=._,".contains(&bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i - start >= 7 {
+            return Err(too_wide(spec[start..i].parse().unwrap_or(usize::MAX)));
+        }
+    }
+    Ok(())
+}
+
+/// Jinja2's `indent(width=4, first=False, blank=False)`: `width` may be the text to indent
+/// with; lines are split as Python's `splitlines` splits them at `\n`, `\r\n` and `\r`.
+fn indent(
+    value: &Jv,
+    width: Option<Jv>,
+    first: Option<bool>,
+    blank: Option<bool>,
+) -> Result<Jv, Error> {
+    let indention = match &width {
+        Some(w) if w.as_str().is_some() => w.as_str().unwrap_or_default().to_owned(),
+        Some(w) => {
+            let n = usize::try_from(w.clone()).map_err(|_| {
+                Error::new(
+                    ErrorKind::InvalidOperation,
+                    "indent: the width is a number or a string",
+                )
+            })?;
+            if n > MAX_WIDTH {
+                return Err(too_wide(n));
+            }
+            " ".repeat(n)
+        }
+        None => "    ".to_owned(),
+    };
+    let text = value.to_string();
+    let lines: Vec<&str> = text.split('\n').flat_map(|l| l.split('\r')).collect();
+    let lines = if text.ends_with(['\n', '\r']) {
+        &lines[..lines.len() - 1]
+    } else {
+        &lines[..]
+    };
+    let mut out = String::with_capacity(text.len() + lines.len() * indention.len());
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+            if blank.unwrap_or(false) || !line.is_empty() {
+                out.push_str(&indention);
+            }
+        } else if first.unwrap_or(false) {
+            out.push_str(&indention);
+        }
+        out.push_str(line);
+    }
+    Ok(if value.is_safe() {
+        Jv::from_safe_string(out)
+    } else {
+        Jv::from(out)
+    })
+}
+
 /// Python's `str.center`: the odd space goes where Python puts it.
-fn center(value: &str, width: usize) -> String {
+fn center(value: &str, width: usize) -> Result<String, Error> {
+    if width > MAX_WIDTH {
+        return Err(too_wide(width));
+    }
     let len = value.chars().count();
     if width <= len {
-        return value.to_owned();
+        return Ok(value.to_owned());
     }
     let margin = width - len;
     let left = margin / 2 + (margin & width & 1);
-    format!("{}{value}{}", " ".repeat(left), " ".repeat(margin - left))
+    Ok(format!(
+        "{}{value}{}",
+        " ".repeat(left),
+        " ".repeat(margin - left)
+    ))
+}
+
+/// A float as Python prints it (`repr`): the shortest digits, in exponent form below 1e-4 and
+/// from 1e16 (`1e+20`, `1e-07`), `nan`, `inf`, and `.0` on integral values.
+fn python_float(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".to_owned();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.to_owned();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0.0" } else { "0.0" }.to_owned();
+    }
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let sign = if f < 0.0 { "-" } else { "" };
+    if (-4..16).contains(&exp) {
+        let point = exp + 1;
+        let body = if point <= 0 {
+            format!("0.{}{digits}", "0".repeat((-point) as usize))
+        } else if point as usize >= digits.len() {
+            format!("{digits}{}.0", "0".repeat(point as usize - digits.len()))
+        } else {
+            format!(
+                "{}.{}",
+                &digits[..point as usize],
+                &digits[point as usize..]
+            )
+        };
+        format!("{sign}{body}")
+    } else {
+        let mantissa = if digits.len() > 1 {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        } else {
+            digits
+        };
+        format!(
+            "{sign}{mantissa}e{}{:02}",
+            if exp < 0 { "-" } else { "+" },
+            exp.abs()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_as_python_prints_them() {
+        for (f, want) in [
+            (1e20, "1e+20"),
+            (1e-7, "1e-07"),
+            (1.5, "1.5"),
+            (3.0, "3.0"),
+            (0.0001, "0.0001"),
+            (123456789012345.6, "123456789012345.6"),
+            (1e16, "1e+16"),
+            (-2.5e-5, "-2.5e-05"),
+            (f64::NAN, "nan"),
+            (0.1, "0.1"),
+        ] {
+            assert_eq!(python_float(f), want, "{f}");
+        }
+    }
+
+    #[test]
+    fn ints_parse_as_python_parses_them() {
+        assert_eq!(python_int("0b101", 16), Some(0xb101));
+        assert_eq!(python_int("-0x1F", 16), Some(-31));
+        assert_eq!(python_int("0o17", 0), Some(15));
+        assert_eq!(python_int("1_000", 10), Some(1000));
+        assert_eq!(python_int("4.7", 10), Some(4));
+        assert_eq!(python_int("x", 10), None);
+        assert_eq!(python_int("12", 1), None);
+        assert_eq!(python_int("12", 37), None);
+        assert_eq!(python_int("99999999999999999999", 10), None);
+    }
+
+    #[test]
+    fn huge_widths_are_refused() {
+        assert!(refuse_huge_width("{:>999999999999}").is_err());
+        assert!(refuse_huge_width("%9999999d").is_err());
+        assert!(refuse_huge_width("{:>10} %5d").is_ok());
+        assert!(center("x", usize::MAX).is_err());
+    }
 }

@@ -28,11 +28,46 @@ struct Envs {
 }
 
 impl Envs {
-    fn new(settings: &Settings) -> Envs {
+    /// Fuel also bounds what a render makes (about 64 bytes a step, outputs and every string
+    /// in between: `{% set %}` captures, macros, filters): with a memory limit, a render may
+    /// make eight times the limit in all (the peak stays below that), and that many steps
+    /// (for the default 128 MiB, 16.7 M steps: a few tenths of a second); no more than
+    /// `FULL_FUEL` steps either way.
+    fn new(settings: &Settings, limit: Option<u64>) -> Envs {
+        let full = limit.map_or(FULL_FUEL, |l| (l / 8).clamp(INLINE_FUEL, FULL_FUEL));
         Envs {
-            inline: Arc::new(settings.environment(INLINE_FUEL)),
-            full: Arc::new(settings.environment(FULL_FUEL)),
+            inline: Arc::new(settings.environment(INLINE_FUEL.min(full))),
+            full: Arc::new(settings.environment(full)),
         }
+    }
+}
+
+/// Renders running on threads of their own at once. Each holds a thread of a bounded pool
+/// (Lua filters that render templates that call Lua filters ... would hold them all and wait
+/// on each other): past this, a render is refused.
+const MAX_THREADED_RENDERS: usize = 64;
+static THREADED_RENDERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One threaded render counted while it lives.
+struct Counted;
+
+impl Counted {
+    fn enter() -> Result<Counted> {
+        use std::sync::atomic::Ordering;
+        if THREADED_RENDERS.fetch_add(1, Ordering::SeqCst) >= MAX_THREADED_RENDERS {
+            THREADED_RENDERS.fetch_sub(1, Ordering::SeqCst);
+            return Err(Error::new(format!(
+                "more than {MAX_THREADED_RENDERS} renders at once (a Lua filter that renders \
+                 templates with Lua filters, without end?)"
+            )));
+        }
+        Ok(Counted)
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        THREADED_RENDERS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -98,7 +133,7 @@ pub fn env(args: Args) -> Result<Object> {
     args.at_most(1, 0)?;
     let settings = Settings::read(&args.options(1, "opts")?)?;
     Ok(Object::new(Env {
-        envs: Envs::new(&settings),
+        envs: Envs::new(&settings, assay_sdk::host::memory_limit()),
         lua_filters: !settings.filters.is_empty(),
     }))
 }
@@ -115,11 +150,12 @@ fn vars(args: &Args, pos: usize) -> Result<Jv> {
 
 impl Job {
     fn new(settings: &Settings, source: Source, vars: Jv) -> Job {
+        let limit = assay_sdk::host::memory_limit();
         Job {
-            envs: Envs::new(settings),
+            envs: Envs::new(settings, limit),
             source,
             vars,
-            limit: assay_sdk::host::memory_limit(),
+            limit,
             lua_filters: !settings.filters.is_empty(),
         }
     }
@@ -134,7 +170,9 @@ impl Job {
                 done => return done.map_err(Stop::into_error),
             }
         }
+        let counted = Counted::enter()?;
         assay_sdk::tokio::task::spawn_blocking(move || {
+            let _counted = counted;
             self.render(&self.envs.full).map_err(Stop::into_error)
         })
         .await
@@ -177,8 +215,8 @@ impl Stop {
     fn into_error(self) -> Error {
         match self {
             Stop::OutOfFuel => Error::new(
-                "the render did more work than one may (about 10^8 steps): a loop that does \
-                 not end?",
+                "the render did more work or made more than one may (minijinja's fuel: steps, \
+                 and bytes made against the memory limit): a loop that does not end?",
             ),
             Stop::Failed(e) => engine::describe(&e),
             Stop::Message(text) => Error::new(text),

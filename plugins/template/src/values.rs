@@ -44,10 +44,11 @@ pub fn to_lua(value: &Jv) -> Result<Value, minijinja::Error> {
     Ok(match value.kind() {
         ValueKind::Undefined | ValueKind::None => Value::Null,
         ValueKind::Bool => Value::Bool(value.is_true()),
-        ValueKind::Number => match i64::try_from(value.clone()) {
-            Ok(n) if value.as_i64().is_some() => Value::Int(n),
-            _ => Value::Float(f64::try_from(value.clone())?),
+        ValueKind::Number if value.is_integer() => match i64::try_from(value.clone()) {
+            Ok(n) => Value::Int(n),
+            Err(_) => Value::Float(f64::try_from(value.clone())?),
         },
+        ValueKind::Number => Value::Float(f64::try_from(value.clone())?),
         ValueKind::String => Value::from(value.as_str().unwrap_or_default()),
         ValueKind::Bytes => Value::from(value.as_bytes().unwrap_or_default()),
         ValueKind::Map => {

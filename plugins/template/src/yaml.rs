@@ -2,11 +2,27 @@
 //! mappings with sorted keys, sequences not indented under their key, two spaces a level, no
 //! trailing newline (so `{{ spec | to_yaml | indent(4) }}` nests it). A string is written plain
 //! only when YAML 1.1 and 1.2 readers both read it back as that string (`"yes"`, `"1.0"`,
-//! `"on"`, `"null"`, `"0x1F"` are quoted); a string of several lines is a literal block.
+//! `"on"`, `"null"`, `"0x1F"`, a date are quoted); a string of several lines without a final
+//! line break is a literal block (`|-`), one with it double-quoted (a block at the end of
+//! the output could not keep it); a key longer than YAML's 1024 characters for a simple key
+//! is written as an explicit `? key`. Floats keep a `.` and a signed exponent (`1.0e+20`),
+//! which YAML 1.1 readers need to see a float.
 
 use std::fmt::Write as _;
 
 use assay_sdk::Value;
+
+/// YAML's limit on a simple (implicit) key.
+const MAX_SIMPLE_KEY: usize = 1000;
+
+/// The key before `:`, or nothing when it was written as `? key` above.
+fn key_or_nothing(key: &str) -> String {
+    if key.chars().count() > MAX_SIMPLE_KEY {
+        String::new()
+    } else {
+        key.to_owned()
+    }
+}
 
 pub fn to_yaml(value: &Value) -> String {
     let mut out = String::new();
@@ -30,7 +46,13 @@ fn node(out: &mut String, value: &Value, indent: usize) {
                     pad(out, indent);
                 }
                 first = false;
-                out.push_str(&key);
+                if key.chars().count() > MAX_SIMPLE_KEY {
+                    out.push_str("? ");
+                    out.push_str(&key);
+                    out.push('\n');
+                    pad(out, indent);
+                }
+                out.push_str(&key_or_nothing(&key));
                 out.push(':');
                 child(out, item, indent, true);
             }
@@ -81,16 +103,8 @@ fn child(out: &mut String, value: &Value, indent: usize, in_map: bool) {
             node(out, value, at);
         }
         Value::Str(bytes) if bytes.to_str().is_some_and(block_worthy) => {
-            let text = bytes.to_str().unwrap_or_default();
-            let chomp = if text.ends_with("\n\n") {
-                "+"
-            } else if text.ends_with('\n') {
-                ""
-            } else {
-                "-"
-            };
-            let _ = writeln!(out, " |{chomp}");
-            for line in text.strip_suffix('\n').unwrap_or(text).split('\n') {
+            out.push_str(" |-\n");
+            for line in bytes.to_str().unwrap_or_default().split('\n') {
                 if !line.is_empty() {
                     pad(out, indent + 2);
                     out.push_str(line);
@@ -116,7 +130,9 @@ fn pad(out: &mut String, n: usize) {
 /// line starting with a space, which a block's indentation would swallow).
 fn block_worthy(text: &str) -> bool {
     text.contains('\n')
-        && !text.starts_with([' ', '\n'])
+        && !text.ends_with('\n')
+        && !text.starts_with([' ', '\n', '\t'])
+        && !text.chars().any(unprintable)
         && !text.chars().any(|c| c.is_control() && c != '\n')
         && !text.split('\n').any(|l| l.ends_with(' '))
 }
@@ -130,10 +146,18 @@ fn scalar(value: &Value) -> String {
         Value::Float(f) if f.is_infinite() => if *f > 0.0 { ".inf" } else { "-.inf" }.to_owned(),
         Value::Float(f) => {
             let text = format!("{f:?}");
-            if text.contains(['.', 'e', 'E']) {
-                text
-            } else {
-                format!("{text}.0")
+            match text.split_once('e') {
+                Some((mantissa, exp)) => {
+                    let mantissa = if mantissa.contains('.') {
+                        mantissa.to_owned()
+                    } else {
+                        format!("{mantissa}.0")
+                    };
+                    let sign = if exp.starts_with('-') { "" } else { "+" };
+                    format!("{mantissa}e{sign}{exp}")
+                }
+                None if text.contains('.') => text,
+                None => format!("{text}.0"),
             }
         }
         Value::Str(bytes) => match bytes.to_str() {
@@ -148,9 +172,13 @@ fn scalar(value: &Value) -> String {
 /// Whether `text` reads back as this string when written plain.
 fn plain(text: &str) -> bool {
     const SPECIAL: &[&str] = &[
-        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", "<<", "=",
     ];
     !text.is_empty()
+        && !text.starts_with("---")
+        && !text.starts_with("...")
+        && !text.starts_with(|c: char| c.is_ascii_digit())
+        && !text.chars().any(unprintable)
         && !text.starts_with([
             '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%',
             '@', '`', ' ',
@@ -176,6 +204,15 @@ fn numeric(text: &str) -> bool {
             .all(|c| c.is_ascii_hexdigit() || "._:xXoOeE+-".contains(c))
 }
 
+/// Characters YAML does not allow printed as they are (besides control characters), or
+/// that readers take for line breaks or a byte-order mark.
+fn unprintable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+    )
+}
+
 fn quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
@@ -186,7 +223,7 @@ fn quoted(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => {
+            c if c.is_control() || unprintable(c) => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
             c => out.push(c),
@@ -215,13 +252,21 @@ mod tests {
         spec.insert("labels", Value::Map(labels));
         spec.insert("ports", Value::Array(ports));
         spec.insert("enabled", "yes");
-        spec.insert("script", "echo a\necho b\n");
+        spec.insert("script", "echo a\necho b");
         spec.insert("empty", Value::Map(Map::new()));
         assert_eq!(
             to_yaml(&Value::Map(spec)),
             "empty: {}\nenabled: \"yes\"\nlabels:\n  app: web\n  version: \"1.0\"\nports:\n- \
-             containerPort: 8080\n  name: http\nscript: |\n  echo a\n  echo b"
+             containerPort: 8080\n  name: http\nscript: |-\n  echo a\n  echo b"
         );
+    }
+
+    #[test]
+    fn floats_read_as_floats() {
+        assert_eq!(scalar(&Value::Float(1e20)), "1.0e+20");
+        assert_eq!(scalar(&Value::Float(1e-7)), "1.0e-7");
+        assert_eq!(scalar(&Value::Float(3.0)), "3.0");
+        assert_eq!(scalar(&Value::Float(2.5e-9)), "2.5e-9");
     }
 
     #[test]

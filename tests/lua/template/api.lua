@@ -32,9 +32,9 @@ assert.matches(err, "\n    \\{\\{ broken\\($")
 assert.eq(template.render_string("{{ s | b64encode }} {{ 'aGk=' | b64decode }}", {s = "hé"}), "aMOp hi")
 assert.eq(template.render_string("{{ v | to_json }}", {v = {a = {1, 2}, b = "<x>"}}), '{"a":[1,2],"b":"<x>"}')
 local yaml = template.render_string("spec:\n  {{ spec | to_yaml | indent(2) }}", {spec = {
-  replicas = 3, selector = {app = "web"}, tags = {"a", "yes"}, empty = {}, note = "line 1\nline 2\n",
+  replicas = 3, selector = {app = "web"}, tags = {"a", "yes"}, empty = {}, note = "line 1\nline 2", nl = "ends\n",
 }})
-assert.eq(yaml, "spec:\n  empty: {}\n  note: |\n    line 1\n    line 2\n  replicas: 3\n  selector:\n    app: web\n  tags:\n  - a\n  - \"yes\"")
+assert.eq(yaml, "spec:\n  empty: {}\n  nl: \"ends\\n\"\n  note: |-\n    line 1\n    line 2\n  replicas: 3\n  selector:\n    app: web\n  tags:\n  - a\n  - \"yes\"")
 
 -- Lua filters: called with the value and the arguments; an error names the filter
 local calls = 0

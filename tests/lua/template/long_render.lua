@@ -15,5 +15,5 @@ assert.gt(ticks - before, 3, "the script went on while the render ran")
 local ok, err = pcall(template.render_string,
   "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
 assert.eq(ok, false)
-assert.matches(err, "the render did more work than one may")
+assert.matches(err, "the render did more work or made more than one may")
 print("long render ok")
