@@ -31,6 +31,18 @@ pub fn add_builtin(env: &mut Environment<'static>) {
         },
     );
     env.add_filter("indent", indent);
+    // Jinja2 takes these arguments by position too.
+    env.add_filter(
+        "truncate",
+        |state: &mut State<'_, '_>, value: &Jv, args: Rest<Jv>, kwargs: Kwargs| {
+            let names = ["length", "killwords", "end", "leeway"];
+            minijinja_contrib::filters::truncate(state, value, positional(&names, &args, kwargs)?)
+        },
+    );
+    env.add_filter("dictsort", |value: &Jv, args: Rest<Jv>, kwargs: Kwargs| {
+        let names = ["case_sensitive", "by", "reverse"];
+        minijinja::filters::dictsort(value, positional(&names, &args, kwargs)?)
+    });
     env.add_filter("forceescape", |value: &Jv| {
         Jv::from_safe_string(markupsafe(&value.to_string()))
     });
@@ -193,6 +205,33 @@ fn float(value: &Jv, default: Option<Jv>) -> Jv {
             .map_or(default, Jv::from),
         _ => default,
     }
+}
+
+/// Keyword arguments from positional ones (named in order by `names`) and the keywords given.
+fn positional(names: &[&str], args: &[Jv], kwargs: Kwargs) -> Result<Kwargs, Error> {
+    if args.len() > names.len() {
+        return Err(Error::new(
+            ErrorKind::TooManyArguments,
+            format!("at most {} arguments", names.len()),
+        ));
+    }
+    let mut all: Vec<(&str, Jv)> = names.iter().copied().zip(args.iter().cloned()).collect();
+    for key in kwargs.args() {
+        if all.iter().any(|(k, _)| *k == key) {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("'{key}' given twice"),
+            ));
+        }
+        let name = names.iter().copied().find(|n| *n == key).ok_or_else(|| {
+            Error::new(
+                ErrorKind::TooManyArguments,
+                format!("unknown argument '{key}'"),
+            )
+        })?;
+        all.push((name, kwargs.get::<Jv>(key)?));
+    }
+    Ok(all.into_iter().collect())
 }
 
 /// Widths past this are refused: the padding would be allocated at once, and an allocation

@@ -216,7 +216,8 @@ impl Stop {
         match self {
             Stop::OutOfFuel => Error::new(
                 "the render did more work or made more than one may (minijinja's fuel: steps, \
-                 and bytes made against the memory limit): a loop that does not end?",
+                 and bytes made against the memory limit): a loop that does not end, or a value too \
+                 large?",
             ),
             Stop::Failed(e) => engine::describe(&e),
             Stop::Message(text) => Error::new(text),
