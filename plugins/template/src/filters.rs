@@ -103,22 +103,54 @@ fn markupsafe(text: &str) -> String {
     out
 }
 
-/// How a value prints: `None` for none (Python's), escaped as MarkupSafe escapes under
-/// autoescaping.
+/// How a value prints: `None` for none (Python's), floats as Python's `repr`, escaped as
+/// MarkupSafe escapes under autoescaping. Strings are written (and escaped) where they are,
+/// without a copy: this runs for every `{{ }}`.
 fn format(out: &mut Output<'_>, state: &mut State<'_, '_>, value: &Jv) -> Result<(), Error> {
+    let escape = matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe();
+    let failed = |e: std::fmt::Error| Error::new(ErrorKind::WriteFailure, e.to_string());
+    if let Some(text) = value.as_str().filter(|_| value.kind() == ValueKind::String) {
+        return if escape {
+            write_escaped(out, text)
+        } else {
+            out.write_str(text)
+        }
+        .map_err(failed);
+    }
     let text = if value.is_none() {
         "None".to_owned()
     } else if value.is_undefined() {
-        String::new()
+        return Ok(());
     } else if value.kind() == ValueKind::Number && !value.is_integer() {
         f64::try_from(value.clone()).map_or_else(|_| value.to_string(), python_float)
     } else {
         value.to_string()
     };
-    let escape = matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe();
-    let text = if escape { markupsafe(&text) } else { text };
-    out.write_str(&text)
-        .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))
+    if escape {
+        write_escaped(out, &text)
+    } else {
+        out.write_str(&text)
+    }
+    .map_err(failed)
+}
+
+/// MarkupSafe's escaping, written out in runs between the characters it replaces.
+fn write_escaped(out: &mut Output<'_>, text: &str) -> std::fmt::Result {
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&#34;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.write_str(&text[start..i])?;
+        out.write_str(entity)?;
+        start = i + 1;
+    }
+    out.write_str(&text[start..])
 }
 
 fn escape(value: &Jv) -> Jv {

@@ -96,10 +96,10 @@ struct Job {
 }
 
 /// `template.render(path, vars, opts)`.
-pub async fn file(args: Args) -> Result<String> {
+pub async fn file(mut args: Args) -> Result<String> {
     args.at_most(3, 0)?;
-    let path = Path::new(args.str(1, "path")?);
-    let vars = vars(&args, 2)?;
+    let path = Path::new(args.str(1, "path")?).to_owned();
+    let vars = vars(&mut args, 2)?;
     let mut settings = Settings::read(&args.options(3, "opts")?)?;
     let name = path
         .file_name()
@@ -120,10 +120,10 @@ pub async fn file(args: Args) -> Result<String> {
 }
 
 /// `template.render_string(src, vars, opts)`.
-pub async fn string(args: Args) -> Result<String> {
+pub async fn string(mut args: Args) -> Result<String> {
     args.at_most(3, 0)?;
     let src = args.str(1, "src")?.to_owned();
-    let vars = vars(&args, 2)?;
+    let vars = vars(&mut args, 2)?;
     let settings = Settings::read(&args.options(3, "opts")?)?;
     Job::new(&settings, Source::Text(src), vars).run().await
 }
@@ -138,12 +138,12 @@ pub fn env(args: Args) -> Result<Object> {
     }))
 }
 
-/// The variables: a table of names (absent: none).
-fn vars(args: &Args, pos: usize) -> Result<Jv> {
+/// The variables: a table of names (absent: none), taken from the arguments as they are.
+fn vars(args: &mut Args, pos: usize) -> Result<Jv> {
     match args.get(pos) {
         Value::Nil => Ok(Jv::from_pairs(Vec::<(Jv, Jv)>::new())),
         Value::Array(items) if items.is_empty() => Ok(Jv::from_pairs(Vec::<(Jv, Jv)>::new())),
-        Value::Map(_) => values::to_template(args.get(pos), "vars").map_err(Error::new),
+        Value::Map(_) => values::to_template(&args.take(pos), "vars").map_err(Error::new),
         _ => Err(args.bad(pos, "vars", "table of names")),
     }
 }
@@ -251,16 +251,16 @@ impl ObjectType for Env {
     const TYPE_NAME: &'static str = "template.Env";
 
     fn methods(m: &mut Methods<Self>) {
-        m.async_method("render", |this: Arc<Env>, args| async move {
+        m.async_method("render", |this: Arc<Env>, mut args| async move {
             args.at_most(2, 0)?;
             let name = args.str(1, "name")?.to_owned();
-            let vars = vars(&args, 2)?;
+            let vars = vars(&mut args, 2)?;
             this.job(Source::Name(name), vars).run().await
         });
-        m.async_method("render_string", |this: Arc<Env>, args| async move {
+        m.async_method("render_string", |this: Arc<Env>, mut args| async move {
             args.at_most(2, 0)?;
             let src = args.str(1, "src")?.to_owned();
-            let vars = vars(&args, 2)?;
+            let vars = vars(&mut args, 2)?;
             this.job(Source::Text(src), vars).run().await
         });
     }
