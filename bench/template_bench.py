@@ -87,22 +87,10 @@ def bench_template(assay: Path, plugin_lib: Path, python: str, rounds: int, seco
 
 
 def main() -> int:
-    import argparse
+    import standalone
 
-    from bench import find_assay, find_plugin_lib, table
-    from http_client_bench import ensure_python
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one short round")
-    args = parser.parse_args()
-    assay = find_assay()
-    result = bench_template(assay, find_plugin_lib(assay), ensure_python(),
-                            1 if args.quick else 5, 1.0 if args.quick else 2.0,
-                            lambda m: print(m, file=sys.stderr, flush=True))
-    print(table(result.rows()))
-    for line in result.notes():
-        print(line)
-    return 0
+    return standalone.run(__doc__, lambda assay, lib, python, quick, log: bench_template(
+        assay, lib, python, 1 if quick else 5, 1.0 if quick else 2.0, log))
 
 
 if __name__ == "__main__":
