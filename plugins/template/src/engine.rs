@@ -18,6 +18,7 @@ const SHOWN_LINE: usize = 200;
 const RECURSION_LIMIT: usize = 100;
 
 /// What `opts` can say, for `render`, `render_string` and `env`.
+#[derive(Clone)]
 pub struct Settings {
     pub dirs: Vec<PathBuf>,
     pub filters: Vec<(String, Callback)>,

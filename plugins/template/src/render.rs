@@ -20,11 +20,14 @@ const INLINE_FUEL: u64 = 250_000;
 const FULL_FUEL: u64 = 100_000_000;
 
 /// The two environments of one set of options: one for the first try of a render on the
-/// script's thread, one for the render on a thread of its own.
+/// script's thread, and one for the render on a thread of its own, made the first time a
+/// render needs it (most never do).
 #[derive(Clone)]
 struct Envs {
     inline: Arc<Environment<'static>>,
-    full: Arc<Environment<'static>>,
+    full: Arc<std::sync::OnceLock<Environment<'static>>>,
+    settings: Arc<Settings>,
+    full_fuel: u64,
 }
 
 impl Envs {
@@ -34,11 +37,18 @@ impl Envs {
     /// (for the default 128 MiB, 16.7 M steps: a few tenths of a second); no more than
     /// `FULL_FUEL` steps either way.
     fn new(settings: &Settings, limit: Option<u64>) -> Envs {
-        let full = limit.map_or(FULL_FUEL, |l| (l / 8).clamp(INLINE_FUEL, FULL_FUEL));
+        let full_fuel = limit.map_or(FULL_FUEL, |l| (l / 8).clamp(INLINE_FUEL, FULL_FUEL));
         Envs {
-            inline: Arc::new(settings.environment(INLINE_FUEL.min(full))),
-            full: Arc::new(settings.environment(full)),
+            inline: Arc::new(settings.environment(INLINE_FUEL.min(full_fuel))),
+            full: Arc::new(std::sync::OnceLock::new()),
+            settings: Arc::new(settings.clone()),
+            full_fuel,
         }
+    }
+
+    fn full(&self) -> &Environment<'static> {
+        self.full
+            .get_or_init(|| self.settings.environment(self.full_fuel))
     }
 }
 
@@ -173,7 +183,7 @@ impl Job {
         let counted = Counted::enter()?;
         assay_sdk::tokio::task::spawn_blocking(move || {
             let _counted = counted;
-            self.render(&self.envs.full).map_err(Stop::into_error)
+            self.render(self.envs.full()).map_err(Stop::into_error)
         })
         .await
         .map_err(|e| Error::new(format!("the render failed: {e}")))?
