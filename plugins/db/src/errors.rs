@@ -52,7 +52,11 @@ pub fn connecting(doing: &Doing<'_>, error: sqlx::Error) -> String {
             code(&mut message, db.as_ref());
             message
         }
-        other => format!("{}: {other}", doing.url),
+        other => format!(
+            "{}: {}",
+            doing.url,
+            without_source_location(&other.to_string())
+        ),
     }
 }
 
@@ -96,7 +100,16 @@ pub fn statement(error: sqlx::Error) -> String {
         sqlx::Error::PoolTimedOut => POOL_TIMED_OUT.to_owned(),
         sqlx::Error::PoolClosed => POOL_CLOSED.to_owned(),
         sqlx::Error::Io(e) => format!("the connection to the database failed: {e}"),
-        other => other.to_string(),
+        other => without_source_location(&other.to_string()).to_owned(),
+    }
+}
+
+/// sqlx ends some messages with where in its source they were made
+/// (`(sqlx_postgres::connection::tls:109)`): of no use to a script's author.
+fn without_source_location(text: &str) -> &str {
+    match text.rfind(" (sqlx_") {
+        Some(at) if text.ends_with(')') && text[at..].contains("::") => &text[..at],
+        _ => text,
     }
 }
 
@@ -108,5 +121,21 @@ fn code(message: &mut String, db: &dyn sqlx::error::DatabaseError) {
             let _ = write!(message, ", constraint {constraint}");
         }
         message.push(')');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlx_source_locations_are_dropped() {
+        assert_eq!(
+            without_source_location(
+                "unexpected response from SSLRequest: 0x64 (sqlx_postgres::connection::tls:109)"
+            ),
+            "unexpected response from SSLRequest: 0x64"
+        );
+        assert_eq!(without_source_location("plain (words)"), "plain (words)");
     }
 }
