@@ -1,4 +1,5 @@
-//! The `db` plugin: SQL against PostgreSQL, MySQL/MariaDB and SQLite, through sqlx.
+//! The `db` plugin: SQL against PostgreSQL and MySQL/MariaDB (through sqlx) and SQLite
+//! (through rusqlite, on the script's thread: see `sqlite`).
 //!
 //! ```lua
 //! local conn = db.connect("postgres://app:pw@db:5432/app", {max_connections = 5, timeout = 10})
@@ -27,11 +28,12 @@
 //!
 //! The connection object is a pool (`max_connections`, default 10; `timeout`, seconds to wait
 //! for a free connection, default 30; `idle_timeout`, seconds); `ca_cert` verifies TLS to a
-//! server (see `tls`); `db.connect` opens one
-//! connection first, so a refused connection, a wrong password or an unknown database is
-//! said at once with the server's words. Credentials never appear in messages: URLs are
-//! shown with `***` for the password. Queries run on the plugin's runtime: coroutines
-//! querying at once share the pool, and the script goes on meanwhile.
+//! server (see `tls`); `db.connect` opens one connection first, within `timeout`, so a
+//! refused connection, a wrong password or an unknown database is said at once with the
+//! server's words. Credentials never appear in messages: URLs are shown with `***` for the
+//! password. Server queries run on the plugin's I/O, on the script's thread: coroutines
+//! querying at once share the pool and wait by yielding, and the script goes on meanwhile.
+//! `conn:close()` never waits; transaction control written as SQL is refused (`control`).
 
 mod bind;
 mod conn;
