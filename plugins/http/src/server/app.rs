@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use assay_sdk::{Bytes, Callback, Value};
+use assay_websocket::Role;
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::middleware::Next;
+use hyper_util::rt::TokioIo;
 
 use super::body;
 use super::handshake;
@@ -294,7 +296,9 @@ async fn upgrade(
                 return;
             }
         };
-        let conn = Arc::new(Conn::new(upgraded, protocol, max_message).await);
+        let io = TokioIo::new(upgraded);
+        let conn = Conn::from_raw(io, Role::Server, protocol, max_message).await;
+        let conn = Arc::new(conn);
         let object = assay_sdk::Object::from_arc(conn.clone());
         let call = function.call(vec![Value::Object(object)]);
         tokio::pin!(call);

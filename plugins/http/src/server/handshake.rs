@@ -22,8 +22,7 @@ pub struct Accepted {
     pub protocol: Option<String>,
 }
 
-/// Checks `parts` as RFC 6455 4.2.1 asks and chooses the first subprotocol the client offers
-/// that `protocols` (the route's) names. A request that is not a valid handshake gets the
+/// Checks `parts` as RFC 6455 4.2.1 asks and chooses the subprotocol (see [`choose`]). A request that is not a valid handshake gets the
 /// response that says why: 405 for a method other than GET, 426 (with the version we speak)
 /// for a version other than 13, 400 for anything else.
 pub fn accept(parts: &mut Parts, protocols: &[String]) -> Result<Accepted, Box<HttpResponse>> {
@@ -75,6 +74,10 @@ pub fn accept(parts: &mut Parts, protocols: &[String]) -> Result<Accepted, Box<H
             "'sec-websocket-key' must be a base64-encoded 16-byte nonce",
         ));
     };
+    let protocol = match choose(protocols, &parts.headers) {
+        Ok(protocol) => protocol,
+        Err(why) => return Err(refuse(StatusCode::BAD_REQUEST, &why)),
+    };
     // hyper offers no upgrade on a request it will not let go of (HTTP/1.0, say).
     let Some(upgrade) = parts.extensions.remove::<OnUpgrade>() else {
         return Err(refuse(
@@ -82,9 +85,6 @@ pub fn accept(parts: &mut Parts, protocols: &[String]) -> Result<Accepted, Box<H
             "this connection cannot be upgraded (HTTP/1.1 is needed)",
         ));
     };
-    let protocol = offered(&parts.headers)
-        .find(|offer| protocols.iter().any(|p| p == offer))
-        .map(str::to_owned);
     let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
@@ -111,6 +111,31 @@ fn has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .any(|item| item.trim().eq_ignore_ascii_case(token))
+}
+
+/// The subprotocol to speak: the first of the route's `protocols` (its order of preference)
+/// the client offers; none when the route names none. A route that names some refuses a client
+/// offering none of them, as Python websockets' server does (HTTP 400): its handler was
+/// written for those protocols only.
+fn choose(protocols: &[String], headers: &HeaderMap) -> Result<Option<String>, String> {
+    if protocols.is_empty() {
+        return Ok(None);
+    }
+    if let Some(chosen) = protocols
+        .iter()
+        .find(|p| offered(headers).any(|offer| offer == p.as_str()))
+    {
+        return Ok(Some(chosen.clone()));
+    }
+    let offers: Vec<&str> = offered(headers).collect();
+    let offers = match offers.is_empty() {
+        true => "the client offers none".to_owned(),
+        false => format!("the client offers {}", offers.join(", ")),
+    };
+    Err(format!(
+        "no subprotocol in common: {offers}; this route speaks {}",
+        protocols.join(", ")
+    ))
 }
 
 /// The subprotocols the client offers, in its order of preference.
@@ -173,7 +198,29 @@ mod tests {
     }
 
     #[test]
-    fn the_first_offered_protocol_the_route_speaks_is_chosen() {
+    fn the_route_s_preference_wins_and_no_overlap_is_refused() {
+        let route = ["chat".to_owned(), "superchat".to_owned()];
+        let offer = |value: &str| parts(&[("sec-websocket-protocol", value)]).headers;
+        assert_eq!(
+            choose(&route, &offer("superchat, chat")),
+            Ok(Some("chat".into()))
+        );
+        assert_eq!(
+            choose(&route, &offer("superchat")),
+            Ok(Some("superchat".into()))
+        );
+        assert_eq!(choose(&[], &offer("chat")), Ok(None));
+        let refused = choose(&route, &offer("other")).expect_err("no overlap");
+        assert_eq!(
+            refused,
+            "no subprotocol in common: the client offers other; this route speaks chat, superchat"
+        );
+        let none = parts(&[]).headers;
+        assert!(choose(&route, &none).is_err_and(|why| why.contains("offers none")));
+    }
+
+    #[test]
+    fn offers_are_read_across_header_lines() {
         let mut headers = parts(&[("sec-websocket-protocol", "a, b"), ("x", "y")]).headers;
         headers.append(
             header::SEC_WEBSOCKET_PROTOCOL,

@@ -15,8 +15,8 @@ use super::middleware::Middleware;
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
 /// The largest WebSocket message (and frame) a connection accepts when `max_message` is not
-/// given: Python `websockets`' default. A larger one closes the connection with 1009.
-pub const DEFAULT_MAX_MESSAGE: usize = 1024 * 1024;
+/// given (1 MiB, Python `websockets`' default). A larger one closes the connection with 1009.
+pub use assay_websocket::DEFAULT_MAX_MESSAGE;
 
 /// The listen queue's length when `backlog` is not given.
 pub const DEFAULT_BACKLOG: u32 = 1024;

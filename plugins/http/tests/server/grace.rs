@@ -64,7 +64,7 @@ fn sigterm_honours_grace() {
     polite
         .write_all(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe9])
         .expect("a close frame");
-    server.wait_line("WS closed", Duration::from_secs(2));
+    server.wait_line("WS closed 1001", Duration::from_secs(2));
     // The stubborn client never answers the close: its connection ends after the close
     // handshake's bound (1 s), though its handler runs on.
     let gone = closed_within(&mut stubborn, Duration::from_secs(4)).expect("closed");

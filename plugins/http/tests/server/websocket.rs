@@ -38,15 +38,22 @@ fn connect(port: u16) -> (TcpStream, String) {
     connect_to(port, "/ws")
 }
 
-/// Connects to `path` of `port`, does the handshake; the stream and the server's answer.
+/// Connects to `path` of `port`, does the handshake offering the subprotocol "chat" (what
+/// `/ws` speaks; routes without `protocols` ignore it); the stream and the server's answer.
 pub fn connect_to(port: u16, path: &str) -> (TcpStream, String) {
+    connect_offering(port, path, "chat")
+}
+
+/// Connects to `path` of `port`, does the handshake offering `protocols`.
+fn connect_offering(port: u16, path: &str, protocols: &str) -> (TcpStream, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .expect("set a timeout");
     let handshake = format!(
         "GET {path} HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: {protocols}\r\n\r\n"
     );
     stream
         .write_all(handshake.as_bytes())
@@ -119,7 +126,7 @@ fn message_over_max_message_closes_with_1009() {
     let mut server = Server::start();
     let (mut stream, response) = connect(server.port);
     assert!(response.starts_with("HTTP/1.1 101"), "{response}");
-    assert_eq!(read_frame(&mut stream), b"protocol:nil");
+    assert_eq!(read_frame(&mut stream), b"protocol:chat");
     stream
         .write_all(&frame_header(true, 2, 60_000_000))
         .expect("send a header");
@@ -130,7 +137,7 @@ fn message_over_max_message_closes_with_1009() {
     let end = server.wait_line("WS END", Duration::from_secs(10));
     assert_eq!(
         end.trim(),
-        "closed message larger than max_message (1 MiB)",
+        "closed 1009 message larger than max_message (1 MiB)",
         "{}",
         server.describe()
     );
@@ -148,18 +155,18 @@ fn protocol_errors_close_with_1002_and_bad_text_with_1007() {
         (
             &[0x81, 0x02, b'h', b'i'],
             1002,
-            "closed WebSocket protocol error",
+            "closed 1002 WebSocket protocol error",
         ),
         (
             &[0x81, 0x82, 0, 0, 0, 0, 0xff, 0xfe],
             1007,
-            "closed UTF-8 encoding error",
+            "closed 1007 UTF-8 encoding error",
         ),
     ];
     for (frame, code, reason) in cases {
         let (mut stream, response) = connect(server.port);
         assert!(response.starts_with("HTTP/1.1 101"), "{response}");
-        assert_eq!(read_frame(&mut stream), b"protocol:nil");
+        assert_eq!(read_frame(&mut stream), b"protocol:chat");
         stream.write_all(frame).expect("send the frame");
         assert_eq!(close_code(&mut stream), code);
         let mut rest = [0u8; 16];
@@ -211,7 +218,7 @@ fn large_fragmented_messages_are_not_buffered() {
         let end = server.wait_line("WS END", Duration::from_secs(20));
         assert_eq!(
             end.trim(),
-            "closed message larger than max_message (1 MiB)",
+            "closed 1009 message larger than max_message (1 MiB)",
             "{}",
             server.describe()
         );
@@ -224,6 +231,24 @@ fn large_fragmented_messages_are_not_buffered() {
     );
 }
 
+/// A route that speaks subprotocols refuses a client offering none of them (400, saying
+/// which), as Python websockets' server does; of several, the route's preference wins.
+#[test]
+fn subprotocols_follow_the_route_s_preference() {
+    let server = Server::start();
+    let (_stream, response) = connect_offering(server.port, "/ws", "other, superchat");
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    let (mut stream, response) = connect_offering(server.port, "/ws", "superchat, chat");
+    assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("sec-websocket-protocol: chat\r\n"),
+        "{response}"
+    );
+    assert_eq!(read_frame(&mut stream), b"protocol:chat");
+}
+
 #[test]
 fn peer_vanishing_without_close_frame_is_closed() {
     let mut server = Server::start();
@@ -234,14 +259,15 @@ fn peer_vanishing_without_close_frame_is_closed() {
         response.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
         "{response}"
     );
-    assert_eq!(read_frame(&mut stream), b"protocol:nil");
+    assert_eq!(read_frame(&mut stream), b"protocol:chat");
     stream.write_all(&text_frame("hi")).expect("send a frame");
     assert_eq!(read_frame(&mut stream), b"echo:hi");
     drop(stream); // no close frame: the TCP connection just ends
 
-    // The rest of the line after "WS END": `closed <reason>`.
+    // The rest of the line after "WS END": `closed 1006 <reason>` (RFC 6455 7.1.5: ended
+    // without a close frame).
     let end = server.wait_line("WS END", Duration::from_secs(10));
-    assert!(end.trim_start().starts_with("closed "), "{end}");
+    assert!(end.trim_start().starts_with("closed 1006 "), "{end}");
     assert!(!end.ends_with(" nil"), "a reason is given: {end}");
     // The server goes on.
     let r = curl(&[&server.url("/hello")]);
@@ -272,7 +298,7 @@ fn close_while_a_recv_waits_ends_without_the_peers_answer() {
     let end = server.wait_line("WAITER", Duration::from_secs(5));
     assert_eq!(
         end,
-        " closed the peer did not answer our close frame within 1 s",
+        " closed 1006 the peer did not answer our close frame within 1 s",
         "{}",
         server.describe()
     );

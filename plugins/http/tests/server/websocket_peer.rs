@@ -216,9 +216,9 @@ fn echo_then_client_close() {
     );
     let seconds = report["close_seconds"].as_f64().expect("close_seconds");
     assert!(seconds < PROMPT, "close() took {seconds} s: {report}");
-    // The handler saw a clean close (no reason: the peer said goodbye).
+    // The handler saw the client's close frame: 1000 "done".
     let end = server.wait_line("ECHO closed", Duration::from_secs(5));
-    assert_eq!(end, " nil", "{}", server.describe());
+    assert_eq!(end, " 1000 done", "{}", server.describe());
     assert_connections_gone(&server, listening);
 }
 
@@ -282,7 +282,7 @@ fn message_over_max_message_closes_with_1009() {
         let end = server.wait_line("ECHO closed", Duration::from_secs(5));
         assert_eq!(
             end,
-            " message larger than max_message (64 KiB)",
+            " 1009 message larger than max_message (64 KiB)",
             "{}",
             server.describe()
         );
@@ -331,9 +331,11 @@ fn sigterm_closes_with_1001_and_exits_within_grace() {
         after >= Duration::from_millis(2800) && after < Duration::from_secs(4),
         "exited {after:?} after SIGTERM with grace 3"
     );
-    // The echo handler saw a clean close (before or after the script's last line).
-    if !server.describe().contains("ECHO closed nil") {
+    // The echo handler saw the client's reply to our 1001 (before or after the script's last
+    // line): Python websockets answers with the code and reason it received.
+    let answered = "ECHO closed 1001 server shutting down";
+    if !server.describe().contains(answered) {
         let end = server.wait_line("ECHO closed", Duration::from_secs(1));
-        assert_eq!(end, " nil", "{}", server.describe());
+        assert_eq!(end, " 1001 server shutting down", "{}", server.describe());
     }
 }
