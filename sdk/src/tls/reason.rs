@@ -1,8 +1,6 @@
-//! TLS failures in words a script author can act on, for every plugin that makes TLS
-//! connections through rustls (the http client, the db plugin, WebSocket clients): the error
-//! chain is walked to the rustls error, and each usual failure (unknown CA, wrong name,
-//! expired, a self-signed server certificate, a client certificate refused) is said with
-//! what to do.
+//! TLS failures in words a script author can act on: the error chain is walked to the rustls
+//! error, and each usual failure (unknown CA, wrong name, expired, a self-signed server
+//! certificate, a client certificate refused) is said with what to do.
 
 use std::error::Error as StdError;
 
