@@ -20,7 +20,6 @@ pub mod client;
 mod headers;
 pub mod json;
 pub mod server;
-mod tls;
 
 /// Registers the `http` global: the client functions and the server.
 pub fn register(plugin: &mut assay_sdk::Plugin) {

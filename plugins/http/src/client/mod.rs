@@ -186,8 +186,8 @@ impl Recipe {
 
 impl HttpClient {
     fn build(spec: ClientSpec) -> Result<Self> {
-        crate::tls::install_provider();
-        certs::check_ssl_cert_file()?;
+        assay_sdk::tls::install_ring();
+        assay_sdk::tls::check_ssl_cert_file()?;
         let connect_timeout = spec.connect_timeout.resolve(DEFAULT_CONNECT_TIMEOUT);
         let roots = match &spec.ca_cert {
             Some(source) => certs::ca_certs(source)?,
