@@ -28,11 +28,11 @@
 //!   working, except a server that can only sign with a scheme ring lacks (SHA-1, Ed448),
 //!   which reqwest would accept and this refuses.
 //! - ALPN offers `http/1.1` alone: a WebSocket opens with an HTTP/1.1 upgrade (RFC 6455; the
-//!   HTTP/2 bootstrap of RFC 8441 is not used), so that is the only protocol the connection can
-//!   speak, and saying so is what browsers do for a WebSocket's own connection. A server or a
-//!   front end that negotiates ALPN then picks HTTP/1.1 rather than h2; one that does not
-//!   ignores the extension. (Python's websockets and Node's ws send none, which every server
-//!   also takes as HTTP/1.1.) A caller speaking something else sets
+//!   HTTP/2 bootstrap of RFC 8441 is not used), the only protocol the connection can speak.
+//!   A server or a front end that negotiates ALPN then picks HTTP/1.1, never h2; one that does
+//!   not ignores the extension; one that speaks h2 only refuses at the handshake (RFC 7301:
+//!   alert `no_application_protocol`) instead of after it. (Python's websockets and Node's ws
+//!   send no ALPN, which servers also take as HTTP/1.1.) A caller speaking something else sets
 //!   `ClientConfig::alpn_protocols` on the result.
 //! - `SSL_CERT_FILE` is checked ([`check_ssl_cert_file`]) before anything reads it, so a caller
 //!   cannot forget to.
@@ -42,8 +42,9 @@ use std::sync::Arc;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore};
-use rustls::{SignatureScheme, client::WantsClientCert};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use rustls_platform_verifier::Verifier;
 
 use super::{check_ssl_cert_file, one_line};
@@ -85,7 +86,7 @@ pub fn client_config(
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(ClientConfigError::Provider)?;
-    let builder: rustls::ConfigBuilder<ClientConfig, WantsClientCert> = if insecure {
+    let builder = if insecure {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AnyCertificate { provider }))
