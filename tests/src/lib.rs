@@ -5,6 +5,9 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub mod pki;
+pub mod sockets;
+
 /// The `assay` binary under test: `$ASSAY_BIN`, else the one built beside this test binary.
 pub fn assay_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("ASSAY_BIN") {

@@ -10,6 +10,7 @@ assert.raises(function() probe.noop() end, "probe.noop is not available in sandb
 assert.raises(function() db.connect("sqlite::memory:") end, "db.connect is not available in sandbox")
 assert.raises(function() db.migrate({}, "/tmp") end, "db.migrate is not available in sandbox")
 assert.raises(function() template.render_string("x") end, "template.render_string is not available in sandbox")
+assert.raises(function() ws.connect("ws://127.0.0.1:1/") end, "ws.connect is not available in sandbox")
 -- No file is read for the client either: its PEM options take the text itself.
 for _, option in ipairs({"ca_cert", "client_cert", "client_key"}) do
   assert.raises(function() http.client({[option] = "/etc/passwd"}) end,

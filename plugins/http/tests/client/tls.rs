@@ -3,119 +3,33 @@
 //! refusing without it, skipping checks with `insecure`, and presenting a client certificate
 //! to a server that requires one.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use tempfile::TempDir;
+use assay_tests::pki::Pki;
 
 use crate::{Peer, failed_with, lua, succeeded};
 
-/// A CA and certificates signed by it, in a temporary folder.
-struct Pki {
-    dir: TempDir,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pki = Pki { dir };
-        pki.ca("ca", "assay-test-ca");
-        pki.ca("ca2", "assay-other-ca");
-        let local = "DNS:localhost,IP:127.0.0.1";
-        pki.issue("server", "localhost", local, "serverAuth", "ca");
-        pki.issue("other", "localhost", local, "serverAuth", "ca2");
-        let wrong = "DNS:wrong.example";
-        pki.issue("wrong", "wrong.example", wrong, "serverAuth", "ca");
-        let client = "DNS:client.example";
-        pki.issue("client", "assay-test-client", client, "clientAuth", "ca");
-        pki
+/// An HTTPS peer serving `name`'s certificate; with `require_client_cert`, it requires a
+/// client certificate signed by the CA.
+fn serve(pki: &Pki, name: &str, require_client_cert: bool) -> Peer {
+    let cert = pki.text(&format!("{name}.pem"));
+    let key = pki.text(&format!("{name}.key"));
+    let ca = pki.text("ca.pem");
+    let mut args = vec!["--cert", cert.as_str(), "--key", key.as_str()];
+    if require_client_cert {
+        args.extend(["--client-ca", ca.as_str()]);
     }
-
-    /// A self-signed CA: `<name>.pem` and `<name>.key`.
-    fn ca(&self, name: &str, cn: &str) {
-        self.openssl(&format!(
-            "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-             -keyout {name}.key -out {name}.pem -subj /CN={cn} \
-             -addext basicConstraints=critical,CA:TRUE \
-             -addext keyUsage=critical,keyCertSign,cRLSign"
-        ));
-    }
-
-    /// A self-signed certificate for localhost (`<name>.pem`, `<name>.key`) as `openssl req
-    /// -x509` makes one for a server: with `ca`, marked as a CA (basicConstraints CA:TRUE, what
-    /// OpenSSL's default configuration writes), else as an end entity (CA:FALSE).
-    fn self_signed(&self, name: &str, ca: bool) {
-        let constraints = if ca { "CA:TRUE" } else { "CA:FALSE" };
-        self.openssl(&format!(
-            "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-             -keyout {name}.key -out {name}.pem -subj /CN=localhost \
-             -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
-             -addext basicConstraints=critical,{constraints}"
-        ));
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn text(&self, name: &str) -> String {
-        self.path(name).display().to_string()
-    }
-
-    /// A key and a certificate for `cn` (`<name>.key`, `<name>.pem`), signed by the CA `ca`.
-    fn issue(&self, name: &str, cn: &str, san: &str, usage: &str, ca: &str) {
-        let ext = format!(
-            "subjectAltName={san}\nbasicConstraints=critical,CA:FALSE\n\
-             keyUsage=critical,digitalSignature\nextendedKeyUsage={usage}\n"
-        );
-        std::fs::write(self.path(&format!("{name}.ext")), ext).expect("write ext");
-        self.openssl(&format!(
-            "req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-             -keyout {name}.key -out {name}.csr -subj /CN={cn}"
-        ));
-        self.openssl(&format!(
-            "x509 -req -in {name}.csr -CA {ca}.pem -CAkey {ca}.key -CAcreateserial -days 2 \
-             -out {name}.pem -extfile {name}.ext"
-        ));
-    }
-
-    /// Runs `openssl` with the words of `command_line` in the PKI's folder.
-    fn openssl(&self, command_line: &str) {
-        let args: Vec<&str> = command_line.split_whitespace().collect();
-        let out = Command::new("openssl")
-            .args(&args)
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap_or_else(|e| panic!("the openssl command is required for the TLS tests: {e}"));
-        assert!(
-            out.status.success(),
-            "openssl {command_line}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// An HTTPS peer serving `name`'s certificate; with `require_client_cert`, it requires a
-    /// client certificate signed by the CA.
-    fn serve(&self, name: &str, require_client_cert: bool) -> Peer {
-        let cert = self.text(&format!("{name}.pem"));
-        let key = self.text(&format!("{name}.key"));
-        let ca = self.text("ca.pem");
-        let mut args = vec!["--cert", cert.as_str(), "--key", key.as_str()];
-        if require_client_cert {
-            args.extend(["--client-ca", ca.as_str()]);
-        }
-        Peer::start("http_peer.py", &args)
-    }
+    Peer::start("http_peer.py", &args)
 }
 
 fn dir_of(pki: &Pki) -> &Path {
-    pki.dir.path()
+    pki.dir()
 }
 
 #[test]
 fn ca_cert_as_path_or_text_is_trusted_and_nothing_else() {
-    let pki = Pki::new();
-    let peer = pki.serve("server", false);
+    let pki = Pki::create();
+    let peer = serve(&pki, "server", false);
     let url = peer.url("https");
     let localhost = format!("https://localhost:{}", peer.port);
     let ca = pki.text("ca.pem");
@@ -155,9 +69,9 @@ fn ca_cert_as_path_or_text_is_trusted_and_nothing_else() {
 /// reads as the system store), not put in their place.
 #[test]
 fn ca_cert_is_added_to_the_system_roots() {
-    let pki = Pki::new();
-    let ours = pki.serve("server", false);
-    let systems = pki.serve("other", false);
+    let pki = Pki::create();
+    let ours = serve(&pki, "server", false);
+    let systems = serve(&pki, "other", false);
     let run = lua_env(
         r#"
         local ours, systems, ca = env.get("OURS"), env.get("SYSTEMS"), env.get("CA")
@@ -181,8 +95,8 @@ fn ca_cert_is_added_to_the_system_roots() {
 /// works, and HTTPS to servers whose CA is in `ca_cert`.
 #[test]
 fn no_system_roots_still_works_with_ca_cert() {
-    let pki = Pki::new();
-    let tls = pki.serve("server", false);
+    let pki = Pki::create();
+    let tls = serve(&pki, "server", false);
     let plain = Peer::start("http_peer.py", &[]);
     let empty = pki.path("empty.pem");
     std::fs::write(&empty, "").expect("write");
@@ -211,8 +125,8 @@ fn lua_env(code: &str, vars: &[(&str, &str)]) -> assay_tests::Run {
 
 #[test]
 fn certificate_for_another_name_is_refused() {
-    let pki = Pki::new();
-    let peer = pki.serve("wrong", false);
+    let pki = Pki::create();
+    let peer = serve(&pki, "wrong", false);
     let run = lua(
         r#"http.client{ca_cert = env.get("CA")}:get(env.get("URL"))"#,
         &[("URL", &peer.url("https")), ("CA", &pki.text("ca.pem"))],
@@ -222,8 +136,8 @@ fn certificate_for_another_name_is_refused() {
 
 #[test]
 fn client_certificate_when_the_server_requires_one() {
-    let pki = Pki::new();
-    let peer = pki.serve("server", true);
+    let pki = Pki::create();
+    let peer = serve(&pki, "server", true);
     let url = peer.url("https");
     let dir = dir_of(&pki).display().to_string();
     let run = lua(
@@ -256,7 +170,7 @@ fn client_certificate_when_the_server_requires_one() {
 
 #[test]
 fn bad_pem_inputs_name_the_option() {
-    let pki = Pki::new();
+    let pki = Pki::create();
     let dir = dir_of(&pki).display().to_string();
     let run = lua(
         r#"
@@ -293,9 +207,9 @@ fn bad_pem_inputs_name_the_option() {
 /// them), given as `ca_cert`: rustls' `CaUsedAsEndEntity` becomes what is wrong and what to do.
 #[test]
 fn self_signed_ca_certificate_as_ca_cert_says_what_to_do() {
-    let pki = Pki::new();
+    let pki = Pki::create();
     pki.self_signed("selfsigned", true);
-    let peer = pki.serve("selfsigned", false);
+    let peer = serve(&pki, "selfsigned", false);
     let run = lua(
         r#"
         local url, cert = env.get("URL"), env.get("CERT")
@@ -339,9 +253,9 @@ fn self_signed_ca_certificate_as_ca_cert_says_what_to_do() {
 /// as `ca_cert`, is trusted (for its own names only).
 #[test]
 fn self_signed_end_entity_certificate_as_ca_cert_is_trusted() {
-    let pki = Pki::new();
+    let pki = Pki::create();
     pki.self_signed("selfsigned", false);
-    let peer = pki.serve("selfsigned", false);
+    let peer = serve(&pki, "selfsigned", false);
     let run = lua(
         r#"
         local url, cert = env.get("URL"), env.get("CERT")
@@ -362,13 +276,13 @@ fn self_signed_end_entity_certificate_as_ca_cert_is_trusted() {
 /// (a dump of OIDs) becomes what it means.
 #[test]
 fn a_different_ca_of_the_same_name_is_named_as_such() {
-    let pki = Pki::new();
+    let pki = Pki::create();
     pki.openssl(
         "req -x509 -newkey rsa:2048 -nodes -days 2 -keyout impostor.key -out impostor.pem \
          -subj /CN=assay-test-ca -addext basicConstraints=critical,CA:TRUE \
          -addext keyUsage=critical,keyCertSign,cRLSign",
     );
-    let peer = pki.serve("server", false);
+    let peer = serve(&pki, "server", false);
     let run = lua(
         r#"http.client{ca_cert = env.get("CA")}:get(env.get("URL"))"#,
         &[

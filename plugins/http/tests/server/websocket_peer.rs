@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use assay_tests::conformance_python;
 use serde_json::{Value, json};
 
-use crate::{Server, fixtures, repo, require_tool, run_tool};
+use crate::{Server, fixtures, repo};
 
 /// The fixture's `max_message`.
 const MAX_MESSAGE: usize = 64 * 1024;
@@ -143,16 +143,7 @@ fn assert_close_frame(closed: &Value, kind: &str, code: u16, reason: &str, withi
 
 /// The server's sockets on `port` (their local side) in TCP `state`, as `ss` lists them.
 fn sockets(port: u16, state: &str) -> Vec<String> {
-    let mut cmd = Command::new(require_tool("ss"));
-    let port = format!(":{port}");
-    cmd.args(["-tanH", "state", state, "sport", "=", &port]);
-    let out = run_tool(cmd, Duration::from_secs(5));
-    assert_eq!(out.code, Some(0), "{}", out.describe());
-    out.stdout
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(str::to_owned)
-        .collect()
+    assay_tests::sockets::tcp_sockets(state, &format!("sport = :{port}"))
 }
 
 /// How many sockets the process `pid` holds open.
