@@ -26,6 +26,12 @@ connection. Scenarios:
   opening when none came).
 - oversized: sends a binary message of --size bytes to /echo, then receives. Prints {"closed":
   {...}} with seconds from the send.
+- features: what a client sees of the conn API's other parts, each one a field of one report:
+  "fragments" (a text sent in 3 frames and bytes in 2, echoed whole: [text, hex]), "big" (a
+  message of --size bytes, text then binary, echoed intact: [bool, bool]), "ping" (our ping's
+  pong came: bool), "server_ping" (/ping pings us and sends "rtt <seconds>"), "chat" (the
+  subprotocol /chat chose among ["superchat", "chat"]), "no_overlap" (offering ["irc"]: the
+  HTTP status), "server_close" (/close4000's close frame: {...}).
 - sigterm: opens /echo and /stubborn, prints {"event": "open"}, then waits (5 s each) for both
   to end (the test sends SIGTERM to the server). Prints {"path": ..., "closed": {...}} for each,
   seconds from the "open" line.
@@ -132,6 +138,39 @@ def oversized(port: int, size: int) -> None:
     report(closed=closed)
 
 
+def features(port: int, size: int) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    found: dict[str, object] = {}
+    with open_ws(port, "/echo") as ws:
+        ws.send(["ab", "cd", "ef"])  # an iterable: one message in several frames
+        text = ws.recv(timeout=RECV_TIMEOUT)
+        ws.send([b"\x01", b"\x02"])
+        data = ws.recv(timeout=RECV_TIMEOUT)
+        found["fragments"] = [text, printable(data)]
+        big_text, big_bytes = "y" * size, b"z" * size
+        ws.send(big_text)
+        same_text = ws.recv(timeout=10) == big_text
+        ws.send(big_bytes)
+        found["big"] = [same_text, ws.recv(timeout=10) == big_bytes]
+        found["ping"] = ws.ping().wait(RECV_TIMEOUT)
+    with open_ws(port, "/ping") as ws:
+        # The sync client answers pings in its background thread while we wait here.
+        found["server_ping"] = ws.recv(timeout=RECV_TIMEOUT)
+    with connect(f"ws://127.0.0.1:{port}/chat", subprotocols=["superchat", "chat"],
+                 open_timeout=5, close_timeout=5) as ws:
+        found["chat"] = ws.subprotocol
+    try:
+        with connect(f"ws://127.0.0.1:{port}/chat", subprotocols=["irc"], open_timeout=5):
+            found["no_overlap"] = "accepted"
+    except InvalidStatus as exc:
+        found["no_overlap"] = exc.response.status_code
+    with open_ws(port, "/close4000") as ws:
+        ws.send("go")
+        _, found["server_close"] = receive_until_closed(ws, time.monotonic())
+    report(**found)
+
+
 def sigterm(port: int) -> None:
     with contextlib.ExitStack() as stack:
         conns = {path: stack.enter_context(open_ws(port, path)) for path in ["/echo", "/stubborn"]}
@@ -149,7 +188,7 @@ def sigterm(port: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("port", type=int)
-    parser.add_argument("scenario", choices=["echo", "close", "oversized", "sigterm"])
+    parser.add_argument("scenario", choices=["echo", "close", "oversized", "features", "sigterm"])
     parser.add_argument("path", nargs="?", default="/echo")
     parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--lifetime", type=int, default=30)
@@ -161,6 +200,8 @@ def main() -> None:
         close(args.port, args.path)
     elif args.scenario == "oversized":
         oversized(args.port, args.size)
+    elif args.scenario == "features":
+        features(args.port, args.size)
     else:
         sigterm(args.port)
 

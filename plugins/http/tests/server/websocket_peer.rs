@@ -330,3 +330,42 @@ fn sigterm_closes_with_1001_and_exits_within_grace() {
         assert_eq!(end, " 1001 server shutting down", "{}", server.describe());
     }
 }
+
+/// The rest of the conn API as Python's client sees it, on a server whose `max_message` is
+/// 8 MiB: messages it sends in frames arrive whole and keep their kind, 4 MiB text and binary
+/// come back intact, its ping is answered, ours (`conn:ping`) is answered by it, the route's
+/// subprotocol preference wins and no overlap is a 400, and `conn:close(4000, "bye")` reaches
+/// it as such, the TCP connection ended at once.
+#[test]
+fn fragments_big_messages_pings_subprotocols_and_close_codes() {
+    let max = (8 * 1024 * 1024).to_string();
+    let mut server = Server::start_script(&fixtures().join("ws_peer.lua"), &[&max]);
+    let listening = listening(&server);
+    let size = (4 * 1024 * 1024).to_string();
+    let report = play(server.port, &["features", "--size", &size]);
+    assert_eq!(
+        report["fragments"],
+        json!(["abcdef", "bytes:0102"]),
+        "{report}"
+    );
+    assert_eq!(report["big"], json!([true, true]), "{report}");
+    assert_eq!(report["ping"], true, "{report}");
+    let rtt = report["server_ping"].as_str().unwrap_or_default();
+    let seconds: f64 = rtt
+        .strip_prefix("rtt ")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("conn:ping() gave no round trip: {report}"));
+    assert!((0.0..5.0).contains(&seconds), "{report}");
+    assert_eq!(report["chat"], "chat", "{report}");
+    assert_eq!(report["no_overlap"], 400, "{report}");
+    // websockets calls a close with a code other than 1000 or 1001 an error; it was clean.
+    assert_closed(
+        &report["server_close"],
+        "ConnectionClosedError",
+        4000,
+        "bye",
+        PROMPT,
+    );
+    server.wait_line("ECHO closed 1000", Duration::from_secs(5));
+    assert_connections_gone(&server, listening);
+}
