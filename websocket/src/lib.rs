@@ -70,8 +70,16 @@ pub trait Side: Send + Sync + 'static {
 /// The library's settings for a connection that refuses messages and frames over
 /// `max_message`: a frame's header announces its length, so one over the limit is refused
 /// before its payload is read, and a message of many frames once their total passes it.
+///
+/// Reads take at most [`READ_CHUNK`] at a time: tungstenite zeroes the part of its buffer a
+/// read may fill before each read, and its default (128 KiB) made that memset the largest
+/// cost of a small message's round trip.
 pub fn config(max_message: usize) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(max_message))
         .max_frame_size(Some(max_message))
+        .read_buffer_size(READ_CHUNK)
 }
+
+/// The most one read from the socket takes (see [`config`]).
+const READ_CHUNK: usize = 16 * 1024;
