@@ -36,6 +36,15 @@ const MAX_DRIVE: Duration = Duration::from_secs(1);
 /// its other connections are served at least this often.
 const SLICE: Duration = Duration::from_millis(5);
 
+/// How long the thread polls the reactor without sleeping before it waits in it, when the
+/// last wait ended soon (a conversation: a reply on loopback or in the same zone comes within
+/// tens of microseconds). Falling asleep and being woken costs the kernel about as much again
+/// on every round trip; a script at rest, whose waits are long, never polls like this.
+const SPIN: Duration = Duration::from_micros(50);
+
+/// A wait that ended within this long makes the next one start with [`SPIN`].
+const SHORT_WAIT: Duration = Duration::from_millis(1);
+
 /// Plugins offering a reactor, in load order (for the process: plugins load once).
 static REACTORS: Mutex<Vec<&'static ReactorV1>> = Mutex::new(Vec::new());
 
@@ -107,6 +116,8 @@ thread_local! {
     static LAST_DRIVE: Cell<Option<Instant>> = const { Cell::new(None) };
     /// Set while the thread is inside the bound reactor's `drive`.
     static IN_DRIVE: Cell<bool> = const { Cell::new(false) };
+    /// Whether the last wait in the reactor ended within [`SHORT_WAIT`].
+    static CONVERSING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The run under way on this thread; binds a reactor if a plugin offers one. Ends (unbinds)
@@ -196,13 +207,34 @@ pub fn idle() {
     let timeout = crate::vm::timers::next_deadline()
         .map_or(MAX_DRIVE, |at| at.saturating_duration_since(now))
         .min(MAX_DRIVE);
-    let nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+    if CONVERSING.with(Cell::get) && spin(reactor, &wake, now + SPIN.min(timeout)) {
+        wake.driving.store(false, Ordering::SeqCst);
+        wake.wake_executor();
+        return;
+    }
+    let nanos = u64::try_from(timeout.saturating_sub(now.elapsed()).as_nanos()).unwrap_or(u64::MAX);
+    let waited = Instant::now();
     let drove = drive(reactor, nanos, true);
+    CONVERSING.with(|c| c.set(waited.elapsed() < SHORT_WAIT && wake.woken.load(Ordering::SeqCst)));
     wake.driving.store(false, Ordering::SeqCst);
     if drove != 0 {
         // The executor is about to sleep; it must first see its timers and what the drive
         // woke, then come back here.
         wake.wake_executor();
+    }
+}
+
+/// Gives the reactor turns that do not wait until the host is woken (true) or `until`.
+fn spin(reactor: &'static ReactorV1, wake: &HostWake, until: Instant) -> bool {
+    loop {
+        drive(reactor, 0, true);
+        if wake.woken.load(Ordering::SeqCst) {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        std::hint::spin_loop();
     }
 }
 
