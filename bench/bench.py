@@ -39,6 +39,7 @@ import download_bench
 import check_bench
 import db_bench
 import template_bench
+import ws_bench
 import process_bench
 import sizes
 
@@ -542,6 +543,13 @@ def main() -> int:
     except BenchError as e:
         die(str(e))
 
+    log("ws: echo round trips, the ws plugin against Python websockets' client")
+    try:
+        wsr = ws_bench.bench_ws(assay, find_plugin_lib(assay), ensure_python(),
+                                1 if args.quick else 5, 1.0 if args.quick else 2.0, log)
+    except BenchError as e:
+        die(str(e))
+
     log("download: a 1 GiB file to disk, assay's http.get {output} against curl -o")
     try:
         dl = download_bench.bench_download(assay, find_plugin_lib(assay),
@@ -626,6 +634,11 @@ def main() -> int:
     print("template plugin (see bench/template_bench.py):")
     print(table(tp.rows()))
     for line in tp.notes():
+        print(line)
+    print()
+    print("ws plugin (see bench/ws_bench.py):")
+    print(table(wsr.rows()))
+    for line in wsr.notes():
         print(line)
     print()
     print("Downloads (see bench/download_bench.py):")
