@@ -1,10 +1,9 @@
-//! What the TLS tests share: certificates made with the `openssl` command (as the http
-//! plugin's TLS tests and scripts/db-servers make theirs) in a temporary folder, servers using
-//! them, and handshakes between a client and a server pumped through memory, no socket.
+//! What the TLS tests share: the tests' PKI (certificates made with the `openssl` command,
+//! `assay_tests::pki`), servers using them, and handshakes between a client and a server
+//! pumped through memory, no socket.
 
 use std::ops::DerefMut;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
@@ -13,50 +12,23 @@ use rustls::server::ResolvesServerCert;
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{ClientConfig, ClientConnection, ConnectionCommon, ServerConfig, ServerConnection};
 use rustls::{SupportedProtocolVersion, version};
-use tempfile::TempDir;
 
-/// A CA (`ca`), a server certificate for `localhost` it signed (`server`), and a self-signed
-/// certificate for `localhost` as `openssl req -x509` makes one (`self-signed`, a CA
-/// certificate), each as `<name>.pem` and `<name>.key`.
+/// The tests' PKI (`assay_tests::pki`: a CA `ca` and a server certificate for localhost it
+/// signed, `server`, among others) plus a self-signed certificate for localhost as `openssl req
+/// -x509` makes one (`self-signed`, a CA certificate), each as `<name>.pem` and `<name>.key`.
 pub struct Pki {
-    dir: TempDir,
+    inner: assay_tests::pki::Pki,
 }
 
 impl Pki {
     pub fn new() -> Pki {
-        let pki = Pki {
-            dir: tempfile::tempdir().expect("tempdir"),
-        };
-        pki.openssl(
-            "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-             -keyout ca.key -out ca.pem -subj /CN=assay-sdk-test-ca \
-             -addext basicConstraints=critical,CA:TRUE \
-             -addext keyUsage=critical,keyCertSign,cRLSign",
-        );
-        std::fs::write(
-            pki.path("server.ext"),
-            "subjectAltName=DNS:localhost\nbasicConstraints=critical,CA:FALSE\n\
-             keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
-        )
-        .expect("write server.ext");
-        pki.openssl(
-            "req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-             -keyout server.key -out server.csr -subj /CN=localhost",
-        );
-        pki.openssl(
-            "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-             -out server.pem -extfile server.ext",
-        );
-        pki.openssl(
-            "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-             -keyout self-signed.key -out self-signed.pem -subj /CN=localhost \
-             -addext subjectAltName=DNS:localhost",
-        );
-        pki
+        let inner = assay_tests::pki::Pki::create();
+        inner.self_signed("self-signed", true);
+        Pki { inner }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.inner.path(name)
     }
 
     /// The certificates of `<name>.pem`.
@@ -98,21 +70,6 @@ impl Pki {
     /// A server presenting `<name>.pem` with its own key, over TLS 1.3 and 1.2.
     pub fn serve(&self, name: &str) -> Arc<ServerConfig> {
         self.server(name, name, &[&version::TLS13, &version::TLS12])
-    }
-
-    /// Runs `openssl` with the words of `command_line` in the folder.
-    fn openssl(&self, command_line: &str) {
-        let args: Vec<&str> = command_line.split_whitespace().collect();
-        let out = Command::new("openssl")
-            .args(&args)
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap_or_else(|e| panic!("the openssl command is required for the TLS tests: {e}"));
-        assert!(
-            out.status.success(),
-            "openssl {command_line}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
     }
 }
 

@@ -23,7 +23,7 @@ mod timeouts;
 mod websocket;
 mod websocket_peer;
 
-use std::io::{BufRead as _, Read as _};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -97,15 +97,7 @@ impl Server {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", script.display()));
         let stdout = child.stdout.take().expect("piped stdout");
         let mut stderr_pipe = child.stderr.take().expect("piped stderr");
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = assay_tests::lines::lines(stdout);
         let stderr = Arc::new(Mutex::new(String::new()));
         let sink = stderr.clone();
         let stderr_reader = std::thread::spawn(move || {

@@ -8,7 +8,6 @@
 //! afterwards nothing left of the connections: `ss` shows none of the server's sockets in
 //! CLOSE-WAIT or ESTABLISHED and the process holds no socket but its listener.
 
-use std::io::BufRead as _;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -50,15 +49,7 @@ impl Client {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", script.display()));
         let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = assay_tests::lines::lines(stdout);
         Client {
             child,
             lines,

@@ -2,7 +2,6 @@
 //! that ended. Killed when dropped; it also ends by itself when its stdin (a pipe held here)
 //! closes, so a test that dies leaves nothing running.
 
-use std::io::BufRead as _;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -36,15 +35,7 @@ impl Peer {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", script.display()));
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = assay_tests::lines::lines(stdout);
         let first = lines
             .recv_timeout(Duration::from_secs(20))
             .unwrap_or_else(|e| panic!("ws_server_peer.py said nothing ({e}); see its stderr"));
