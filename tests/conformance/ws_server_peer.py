@@ -38,6 +38,10 @@ type (text as text, bytes as bytes) until the client closes.
 - /idle: after the first message, waits 1 s, sends "late", then echoes.
 - /headers: sends a JSON object {"path": <path with query>, "headers": {<lower-cased name>:
   <value>}} (a repeated header joined with ", "), then echoes.
+- /deaf: never reads (websockets stops reading the socket once 16 messages wait in its
+  queue), until the connection ends.
+- /heartbeat: sends an unsolicited pong carrying 8 bytes ff (what a ping number of ours
+  looks like), then echoes.
 - /reject: refused with HTTP 403 and the body "go away\\n"; any other path gets 404.
 
 No compression is offered, and the server sends no keepalive pings of its own (the only ping
@@ -146,6 +150,18 @@ async def headers(conn: Connection) -> None:
     await conn.echo()
 
 
+async def deaf(conn: Connection) -> None:
+    # Never reads: websockets stops reading the socket once its queue holds max_queue
+    # messages, and the client's sends then fill the kernel's buffers and block.
+    await conn.ws.wait_closed()
+
+
+async def heartbeat(conn: Connection) -> None:
+    # An unsolicited pong whose payload looks like a ping number (8 bytes), then echoes.
+    await conn.ws.pong(b"\xff" * 8)
+    await conn.echo()
+
+
 SCENARIOS: dict[str, Callable[[Connection], Awaitable[None]]] = {
     "/echo": echo,
     "/big": echo,
@@ -156,6 +172,8 @@ SCENARIOS: dict[str, Callable[[Connection], Awaitable[None]]] = {
     "/vanish": vanish,
     "/idle": idle,
     "/headers": headers,
+    "/deaf": deaf,
+    "/heartbeat": heartbeat,
 }
 
 

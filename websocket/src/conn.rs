@@ -105,15 +105,59 @@ impl<S: Side> Conn<S> {
         self.protocol.as_deref()
     }
 
+    /// Sends `message`. Once the connection is closing, a send still waiting (for the lock,
+    /// or for a peer that stopped reading to take the bytes) gives up when the close handshake's
+    /// time is over, dropping the sending half: the socket is closed then, not left to a peer
+    /// that never reads.
     pub(crate) async fn send(&self, message: Message) -> Result<()> {
-        let mut sending = self.sink.lock().await;
-        let closed = sending.closed;
-        let Some(sink) = sending.half.as_mut().filter(|_| !closed) else {
-            return Err(Error::new("the connection is closed"));
+        let closed = || Error::new("the connection is closed");
+        if self.closing.borrow().is_some() {
+            return Err(closed());
+        }
+        let mut sending = tokio::select! {
+            biased;
+            sending = self.sink.lock() => sending,
+            () = self.close_deadline() => return Err(closed()),
         };
-        sink.send(message)
-            .await
-            .map_err(|e| Error::new(format!("the connection is closed ({e})")))
+        let closed_already = sending.closed;
+        let Some(sink) = sending.half.as_mut().filter(|_| !closed_already) else {
+            return Err(closed());
+        };
+        let sent = tokio::select! {
+            biased;
+            sent = sink.send(message) => sent,
+            () = self.close_deadline() => {
+                sending.half = None;
+                sending.closed = true;
+                return Err(Error::new(
+                    "the connection is closed (the peer stopped reading what we sent)",
+                ));
+            }
+        };
+        sent.map_err(|e| Error::new(format!("the connection is closed ({e})")))
+    }
+
+    /// Resolves [`CLOSE_HANDSHAKE`] after our close frame went (or was due to go); never
+    /// before it.
+    fn close_deadline(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut closing = self.closing.subscribe();
+        async move {
+            let sent = match closing.wait_for(Option::is_some).await {
+                Ok(sent) => *sent,
+                Err(_) => None,
+            };
+            match sent {
+                Some(sent) => tokio::time::sleep_until(sent + CLOSE_HANDSHAKE).await,
+                None => std::future::pending().await,
+            }
+        }
+    }
+
+    /// Whether the close handshake's time is over.
+    fn close_overdue(&self) -> bool {
+        self.closing
+            .borrow()
+            .is_some_and(|sent| sent.elapsed() >= CLOSE_HANDSHAKE)
     }
 
     /// The next message, or how the connection ended, or `nil, "timeout"` past `timeout`.
@@ -152,8 +196,11 @@ impl<S: Side> Conn<S> {
         let start = Instant::now();
         let deadline = start.checked_add(timeout);
         let ping = Message::Ping(number.to_be_bytes().to_vec().into());
-        if self.send(ping).await.is_err() {
-            return self.ended().await.values();
+        // A send stuck behind a peer that stopped reading is what a ping is there to notice.
+        match within(deadline, self.send(ping)).await {
+            None => return vec![Value::Nil, "timeout".into()],
+            Some(Err(_)) => return self.ended().await.values(),
+            Some(Ok(())) => {}
         }
         let mut pongs = self.pongs.subscribe();
         let answered = async {
@@ -230,7 +277,15 @@ impl<S: Side> Conn<S> {
                 self.send_close(close_frame(1000, String::new())).await;
                 continue;
             }
-            match self.next_event(stream).await {
+            // A peer that goes on sending after our close frame is not read forever.
+            let event = match self.close_overdue() {
+                true => Event::End(Failure {
+                    ended: unanswered(),
+                    owed: None,
+                }),
+                false => self.next_event(stream).await,
+            };
+            match event {
                 Event::Message(message, kind) if receiving.queued_bytes < self.max_message => {
                     receiving.queue(message, kind);
                 }
@@ -259,8 +314,8 @@ impl<S: Side> Conn<S> {
                         Event::Message((&bytes[..]).into(), "binary")
                     }
                     Some(Ok(Message::Pong(payload))) => {
-                        if let Ok(number) = <[u8; 8]>::try_from(&payload[..]) {
-                            let number = u64::from_be_bytes(number);
+                        let sent = self.pings.load(Ordering::Relaxed);
+                        if let Some(number) = answered_ping(&payload, sent) {
                             self.pongs.send_if_modified(|last| {
                                 let newer = number > *last;
                                 *last = (*last).max(number);
@@ -274,23 +329,12 @@ impl<S: Side> Conn<S> {
                 };
             }
         };
-        let mut closing = self.closing.subscribe();
-        let unanswered = async move {
-            let sent = match closing.wait_for(Option::is_some).await {
-                Ok(sent) => *sent,
-                Err(_) => None,
-            };
-            if let Some(sent) = sent {
-                tokio::time::sleep_until(sent + CLOSE_HANDSHAKE).await;
-            }
-        };
+        // What has arrived is read first: the peer's close reply may be waiting already.
         tokio::select! {
+            biased;
             event = read => event,
-            () = unanswered => Event::End(Failure {
-                ended: Ended::abnormally(format!(
-                    "the peer did not answer our close frame within {} s",
-                    CLOSE_HANDSHAKE.as_secs()
-                )),
+            () = self.close_deadline() => Event::End(Failure {
+                ended: unanswered(),
                 owed: None,
             }),
         }
@@ -349,7 +393,14 @@ impl<S: Side> Conn<S> {
     /// another coroutine gets the peer's close itself, and ends the connection then.
     pub async fn close(&self, code: u16, reason: String) {
         self.send_close(close_frame(code, reason)).await;
-        if let Ok(mut receiving) = self.stream.try_lock() {
+        // A `recv` waiting in another coroutine reads the reply and ends the connection; if it
+        // stops waiting first (its timeout), we read it.
+        let reading = tokio::select! {
+            biased;
+            receiving = self.stream.lock() => Some(receiving),
+            () = self.close_deadline() => None,
+        };
+        if let Some(mut receiving) = reading {
             self.read_to_end(&mut receiving).await;
         }
     }
@@ -360,6 +411,22 @@ impl Receiving {
         self.queued_bytes += message.as_bytes().map_or(0, <[u8]>::len);
         self.queued.push_back((message, kind));
     }
+}
+
+/// The number of the ping of ours a pong's `payload` answers, if it does: our pings carry their
+/// number (8 bytes), and only one we sent (`1..=sent`) counts. An unsolicited pong (a peer's
+/// heartbeat) proves nothing about the pings.
+fn answered_ping(payload: &[u8], sent: u64) -> Option<u64> {
+    let number = u64::from_be_bytes(<[u8; 8]>::try_from(payload).ok()?);
+    (1..=sent).contains(&number).then_some(number)
+}
+
+/// How a connection ended whose peer did not answer our close frame in time.
+fn unanswered() -> Ended {
+    Ended::abnormally(format!(
+        "the peer did not answer our close frame within {} s",
+        CLOSE_HANDSHAKE.as_secs()
+    ))
 }
 
 fn close_frame(code: u16, reason: String) -> Message {
@@ -418,5 +485,20 @@ impl<S: Side> Drop for Conn<S> {
             Ok(handle) => drop(handle.spawn(close)),
             Err(_) => drop(assay_sdk::runtime().spawn(close)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_pongs_carrying_a_number_we_sent_answer() {
+        assert_eq!(answered_ping(&3u64.to_be_bytes(), 5), Some(3));
+        assert_eq!(answered_ping(&5u64.to_be_bytes(), 5), Some(5));
+        assert_eq!(answered_ping(&6u64.to_be_bytes(), 5), None);
+        assert_eq!(answered_ping(&[0xff; 8], 5), None);
+        assert_eq!(answered_ping(&0u64.to_be_bytes(), 5), None);
+        assert_eq!(answered_ping(b"short", 5), None);
     }
 }

@@ -2,7 +2,11 @@
 //! client conn and the conn an http route's `{websocket = function(conn) ... end}` runs with
 //! are the same [`Conn`], so one function can serve either end.
 //!
-//! - `conn:send(text)`, `conn:send_binary(bytes)`: raise once the connection is closed.
+//! - `conn:send(text)`, `conn:send_binary(bytes)`: raise once the connection is closed. A send
+//!   waits while the peer is not reading (its buffers full), as Python websockets' does; once
+//!   the connection is closing (our `close`, a server stopping) such a send gives up after the
+//!   close handshake's second and the socket is closed, so a peer that stopped reading cannot
+//!   hold a conn, a coroutine or a server's stop.
 //! - `conn:recv(timeout)` -> the next message (a string) and its kind, `"text"` or `"binary"`;
 //!   `nil, "timeout"` when `timeout` seconds pass without one (the conn stays usable: polling
 //!   loops use it); `nil, "closed", code, reason` once the connection ended, on every later
@@ -12,8 +16,9 @@
 //!   ours left unanswered), and the code we sent, with why, when we refused a message (see
 //!   below).
 //! - `conn:ping(timeout)` sends a ping and waits for its pong: the round trip in seconds, or
-//!   `nil, "timeout"` after `timeout` seconds (default 20, websockets' `ping_timeout`), or
-//!   `nil, "closed", code, reason`. The peer's pings are answered by the library.
+//!   `nil, "timeout"` after `timeout` seconds (default 20, websockets' `ping_timeout`; the
+//!   wait to send the ping counts), or `nil, "closed", code, reason`. Only a pong carrying the
+//!   number of one of our pings answers; the peer's pings are answered by the library.
 //! - `conn:close(code, reason)` (default 1000, `""`) sends our close frame, waits for the peer's
 //!   (1 s at most, [`CLOSE_HANDSHAKE`]) and closes the TCP connection. Codes are those RFC 6455
 //!   7.4 lets an endpoint send (1000-1003, 1007-1014, 3000-4999), the reason at most 123 bytes
@@ -26,8 +31,10 @@
 //! meets for the next `recv`s (at most about `max_message` bytes of them; past that it waits for
 //! a `recv` to make room).
 //!
+//! Timeouts are seconds; `math.huge` waits as long as it takes.
+//!
 //! Messages are bounded: one (or one frame) over `max_message` (default 1 MiB, as Python
-//! websockets; see [`config`]) is not read: the connection is closed with 1009 and `recv`
+//! websockets; at most [`MAX_MAX_MESSAGE`]; see [`config`]) is not read: the connection is closed with 1009 and `recv`
 //! returns `nil, "closed", 1009, "message larger than max_message (1 MiB)"`. A frame announcing
 //! a larger length is refused from its header, before its payload arrives. Text that is not
 //! UTF-8 closes with 1007, any other breach of the protocol with 1002.
@@ -51,6 +58,21 @@ pub use tokio_tungstenite::tungstenite::protocol::Role;
 /// The largest message (and frame) a connection accepts when `max_message` is not given:
 /// Python websockets' default.
 pub const DEFAULT_MAX_MESSAGE: usize = 1024 * 1024;
+
+/// The largest `max_message` a script may ask for. The library reserves a frame's announced
+/// length (up to `max_message`) before its payload arrives, outside the script's memory limit:
+/// a peer announcing a huge frame must not get the process to ask for more than this.
+pub const MAX_MAX_MESSAGE: usize = 1 << 30;
+
+/// A `max_message` option's value checked: a positive size of at most [`MAX_MAX_MESSAGE`], or
+/// why not.
+pub fn max_message(n: i64) -> Result<usize, String> {
+    match usize::try_from(n) {
+        Ok(0) | Err(_) => Err(format!("{n} is not a positive size")),
+        Ok(n) if n > MAX_MAX_MESSAGE => Err(format!("{n} is larger than 1 GiB")),
+        Ok(n) => Ok(n),
+    }
+}
 
 /// A byte stream a WebSocket runs on: a TCP stream, a TLS stream, an upgraded HTTP connection.
 /// Erased behind a box so that [`Conn`] is one type whatever carries it (one indirect call per

@@ -66,6 +66,10 @@ fn timeout_arg(args: &Args, pos: usize) -> Result<Option<Duration>> {
         return Ok(None);
     }
     let seconds = args.float(pos, "timeout")?;
+    // `math.huge`: wait as long as it takes.
+    if seconds == f64::INFINITY {
+        return Ok(None);
+    }
     Duration::try_from_secs_f64(seconds)
         .map(Some)
         .map_err(|_| args.invalid(pos, "timeout", format!("{seconds} is not a duration")))

@@ -26,9 +26,12 @@ pub async fn connect(args: Args) -> Result<Object> {
         false => None,
     };
     let opening = open(&url, &target, request, tls, &opts);
-    let conn = tokio::time::timeout(opts.timeout, opening)
-        .await
-        .map_err(|_| errors::timed_out(&url, opts.timeout))??;
+    let conn = match opts.timeout {
+        None => opening.await?,
+        Some(limit) => tokio::time::timeout(limit, opening)
+            .await
+            .map_err(|_| errors::timed_out(&url, limit))??,
+    };
     Ok(Object::new(conn))
 }
 

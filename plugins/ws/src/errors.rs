@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use assay_sdk::Error;
 use tokio_tungstenite::tungstenite::Error as WsError;
-use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
+use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError, SubProtocolError};
+use tokio_tungstenite::tungstenite::handshake::headers::MAX_HEADERS;
 
 use crate::request::Target;
 
@@ -18,9 +19,34 @@ const MAX_BODY_SHOWN: usize = 200;
 
 pub fn timed_out(url: &str, limit: Duration) -> Error {
     Error::new(format!(
-        "cannot connect to {url}: timed out after {}s (timeout)",
-        limit.as_secs_f64()
+        "cannot connect to {}: timed out after {} (timeout)",
+        shown(url),
+        seconds(limit.as_secs_f64())
     ))
+}
+
+/// Seconds as a script gave them, short: `0.3s`, `10s`, `1e+300s`.
+pub fn seconds(seconds: f64) -> String {
+    match seconds.abs() >= 1e9 {
+        true => format!("{seconds:e}s"),
+        false => format!("{seconds}s"),
+    }
+}
+
+/// `url` as messages show it: a password in it (`ws://user:secret@host/`) replaced by `***`.
+pub fn shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+        None => url.to_owned(),
+    }
 }
 
 pub fn unresolved(target: &Target, e: &std::io::Error) -> Error {
@@ -56,6 +82,7 @@ pub fn tls_failed(target: &Target, e: &std::io::Error) -> Error {
 }
 
 pub fn handshake_failed(url: &str, target: &Target, offered: &[String], e: WsError) -> Error {
+    let url = shown(url);
     let text = match e {
         WsError::Http(response) => {
             let status = response.status();
@@ -85,6 +112,14 @@ pub fn handshake_failed(url: &str, target: &Target, offered: &[String], e: WsErr
                 }
             }
         }
+        WsError::AttackAttempt => format!(
+            "WebSocket handshake with {} failed: the server's response headers are over 64 KiB",
+            target.authority()
+        ),
+        WsError::Capacity(CapacityError::TooManyHeaders) => format!(
+            "WebSocket handshake with {} failed: the server's response has over {MAX_HEADERS} headers",
+            target.authority()
+        ),
         other => format!(
             "WebSocket handshake with {} failed: {}",
             target.authority(),
@@ -92,4 +127,18 @@ pub fn handshake_failed(url: &str, target: &Target, offered: &[String], e: WsErr
         ),
     };
     Error::new(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(shown("ws://bob:hunter2@h:1/x?y"), "ws://bob:***@h:1/x?y");
+        assert_eq!(shown("wss://a:b@c@h/"), "wss://a:***@h/");
+        assert_eq!(shown("ws://bob@h/"), "ws://bob@h/");
+        assert_eq!(shown("ws://h/a@b"), "ws://h/a@b");
+        assert_eq!(shown("not a url"), "not a url");
+    }
 }

@@ -24,9 +24,12 @@
 //! - `ca_cert` (a PEM path or text: CAs added to the system's) and `insecure` (no certificate
 //!   checks): as the http client, with the same verifier, so failures read the same.
 //! - `timeout`: seconds for the whole opening (DNS, TCP, TLS, the HTTP upgrade); default 10, as
-//!   Python websockets' `open_timeout`.
+//!   Python websockets' `open_timeout`; `math.huge` for none.
 //! - `max_message`: the largest message or frame accepted (default 1 MiB, never more than the
-//!   script's memory limit); a larger one closes with 1009.
+//!   script's memory limit; at most 1 GiB: the library sets aside a frame's announced length
+//!   before it arrives); a larger one closes with 1009.
+//!
+//! Messages show a URL's password as `***`.
 //!
 //! Failures raise with what went wrong: `cannot connect to 127.0.0.1:9: connection refused`,
 //! `handshake rejected by ws://...: HTTP 403 Forbidden (go away)`, `TLS handshake with

@@ -36,7 +36,8 @@ pub struct ConnectOptions {
     /// CAs trusted besides the system's (`ca_cert`).
     pub roots: Vec<CertificateDer<'static>>,
     pub insecure: bool,
-    pub timeout: Duration,
+    /// `None`: no limit.
+    pub timeout: Option<Duration>,
     pub max_message: usize,
 }
 
@@ -127,24 +128,37 @@ fn subprotocols(opts: &Options<'_>) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn timeout(opts: &Options<'_>) -> Result<Duration> {
+/// `math.huge` is no limit (the OS's own connect timeouts still apply).
+fn timeout(opts: &Options<'_>) -> Result<Option<Duration>> {
     let Some(seconds) = opts.float("timeout")? else {
-        return Ok(DEFAULT_TIMEOUT);
+        return Ok(Some(DEFAULT_TIMEOUT));
     };
+    if seconds == f64::INFINITY {
+        return Ok(None);
+    }
     Duration::try_from_secs_f64(seconds)
         .ok()
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| opts.invalid("timeout", format!("{seconds} is not a positive duration")))
+        .map(Some)
+        .ok_or_else(|| {
+            let shown = crate::errors::seconds(seconds);
+            match seconds > 0.0 {
+                true => opts.invalid(
+                    "timeout",
+                    format!("{shown} is too long (math.huge: no limit)"),
+                ),
+                false => opts.invalid("timeout", format!("{shown} is not a positive duration")),
+            }
+        })
 }
 
 /// At most the script's memory limit: a larger message could never become a Lua string.
 fn max_message(opts: &Options<'_>) -> Result<usize> {
     let given = match opts.int("max_message")? {
         None => assay_websocket::DEFAULT_MAX_MESSAGE,
-        Some(n) => usize::try_from(n)
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| opts.invalid("max_message", format!("{n} is not a positive size")))?,
+        Some(n) => {
+            assay_websocket::max_message(n).map_err(|why| opts.invalid("max_message", why))?
+        }
     };
     let cap = assay_sdk::host::memory_limit()
         .and_then(|limit| usize::try_from(limit).ok())

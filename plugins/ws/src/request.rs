@@ -35,30 +35,52 @@ impl Target {
 /// the URL's `user:password@`.
 pub fn build(url: &str, opts: &ConnectOptions) -> Result<(Target, Request)> {
     let bad = |why: &str| Error::new(format!("bad argument #1 'url' ({why})"));
+    let shown = crate::errors::shown(url);
     let uri: Uri = url
         .parse()
-        .map_err(|e| bad(&format!("{url:?} is not a URL: {e}")))?;
+        .map_err(|e| bad(&format!("{shown:?} is not a URL: {e}")))?;
     let tls = match uri.scheme_str() {
         Some("ws") => false,
         Some("wss") => true,
         Some(other) => return Err(bad(&format!("scheme '{other}' is not ws or wss"))),
-        None => return Err(bad(&format!("{url:?} has no scheme (ws:// or wss://)"))),
+        None => return Err(bad(&format!("{shown:?} has no scheme (ws:// or wss://)"))),
     };
     let Some(host) = uri.host().filter(|h| !h.is_empty()) else {
-        return Err(bad(&format!("{url:?} has no host")));
+        return Err(bad(&format!("{shown:?} has no host")));
     };
     let host = host
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_owned();
-    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    // Read from the authority's text: `Uri::port` is `None` for a port that is no u16, which
+    // would quietly become the default port.
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let port_text = match host_port.rsplit_once(':') {
+        Some((host, port)) if !host.starts_with('[') || host.ends_with(']') => Some(port),
+        _ => None,
+    };
+    let port = match port_text {
+        None | Some("") => {
+            if tls {
+                443
+            } else {
+                80
+            }
+        }
+        Some(port) => port
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p > 0)
+            .ok_or_else(|| bad(&format!("port {port} is not a port number (1-65535)")))?,
+    };
     let userinfo = uri
         .authority()
         .and_then(|a| a.as_str().rsplit_once('@'))
         .map(|(userinfo, _)| userinfo.to_owned());
     let mut request = uri
         .into_client_request()
-        .map_err(|e| bad(&format!("{url:?}: {e}")))?;
+        .map_err(|e| bad(&format!("{shown:?}: {e}")))?;
     let headers = request.headers_mut();
     if let Some(userinfo) = userinfo {
         let decoded = percent_decode_str(&userinfo).collect::<Vec<u8>>();

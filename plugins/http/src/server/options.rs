@@ -124,7 +124,13 @@ impl ServerOptions {
             Ok(given.min(cap))
         };
         let max_body = size("max_body", DEFAULT_MAX_BODY)?;
-        let max_message = size("max_message", DEFAULT_MAX_MESSAGE)?;
+        let max_message = match opts.int("max_message")? {
+            None => DEFAULT_MAX_MESSAGE,
+            Some(n) => {
+                assay_websocket::max_message(n).map_err(|why| opts.invalid("max_message", why))?
+            }
+        }
+        .min(cap);
         Ok(Self {
             host,
             port,

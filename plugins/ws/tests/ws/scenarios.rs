@@ -100,3 +100,16 @@ fn headers_path_and_credentials_reach_the_server() {
     peer.reports(2);
     peer.assert_no_close_wait();
 }
+
+#[test]
+fn a_peer_that_stops_reading_cannot_hold_the_conn() {
+    let peer = play("deaf.lua");
+    peer.assert_no_close_wait();
+}
+
+#[test]
+fn unsolicited_pongs_answer_no_ping() {
+    let peer = play("heartbeat.lua");
+    let report = peer.report_of(1, "/heartbeat");
+    assert_eq!(report["rcvd"], json!([1000, ""]), "{report}");
+}
