@@ -93,7 +93,7 @@ pub trait Side: Send + Sync + 'static {
 /// `max_message`: a frame's header announces its length, so one over the limit is refused
 /// before its payload is read, and a message of many frames once their total passes it.
 ///
-/// Reads take at most [`READ_CHUNK`] at a time: tungstenite zeroes the part of its buffer a
+/// Reads take at most 16 KiB at a time: tungstenite zeroes the part of its buffer a
 /// read may fill before each read, and its default (128 KiB) made that memset the largest
 /// cost of a small message's round trip.
 pub fn config(max_message: usize) -> WebSocketConfig {
