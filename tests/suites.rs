@@ -7,8 +7,9 @@
 //! ```lua
 //! -- test: flags --sandbox            extra command-line flags, before the script
 //! -- test: args a "b c"               arguments after the script
-//! -- test: env ASSAY_LIB_PATH={dir}/lib    an environment variable ({dir}: the file's folder);
-//!                                    ASSAY_LIB_PATH defaults to the plugins cargo built
+//! -- test: env ASSAY_LIB_PATH={dir}/lib    an environment variable ({dir}: the file's folder;
+//!                                    {plugins}: the plugins cargo built, ASSAY_LIB_PATH's
+//!                                    default)
 //! -- test: exit 1                     the expected exit code
 //! -- test: stdout <regex>             must match stdout (may repeat)
 //! -- test: stderr <regex>             must match stderr (may repeat)
@@ -83,7 +84,10 @@ fn parse_expect(source: &str, dir: &Path) -> Result<Expect, String> {
             }
             break;
         };
-        let rest = rest.trim().replace("{dir}", &dir_text);
+        let rest = rest
+            .trim()
+            .replace("{dir}", &dir_text)
+            .replace("{plugins}", &built_plugins().display().to_string());
         let (key, value) = rest.split_once(' ').unwrap_or((rest.as_str(), ""));
         let value = value.trim().to_owned();
         match key {

@@ -18,11 +18,13 @@ pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
         .app_data_ref::<super::BuiltinOptions>()
         .is_some_and(|o| o.sandbox);
     let set = if sandbox {
-        function(lua, "env.set", |_, _| -> BuiltinResult<()> {
+        let refusal = function(lua, "env.set", |_, _| -> BuiltinResult<()> {
             Err(Raise::Positioned(
                 "env.set is not available in sandbox".into(),
             ))
-        })?
+        })?;
+        crate::vm::sandbox::mark_refusal(lua, &refusal)?;
+        refusal
     } else {
         function(lua, "env.set", set)?
     };

@@ -170,11 +170,17 @@ fn fill(
         let name = intern(&format!("{global}.{}", function.name));
         let f = match allowed {
             Some(allowed) if !allowed.contains(&function.name.as_str()) => {
-                crate::builtins::function::function(lua, name, move |_, _| -> Result<(), Raise> {
-                    Err(Raise::Positioned(format!(
-                        "{name} is not available in sandbox"
-                    )))
-                })?
+                let refusal = crate::builtins::function::function(
+                    lua,
+                    name,
+                    move |_, _| -> Result<(), Raise> {
+                        Err(Raise::Positioned(format!(
+                            "{name} is not available in sandbox"
+                        )))
+                    },
+                )?;
+                crate::vm::sandbox::mark_refusal(lua, &refusal)?;
+                refusal
             }
             _ => call::lua_function(lua, name, function.callable, call::Receiver::None)?,
         };

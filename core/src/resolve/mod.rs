@@ -1,6 +1,7 @@
 //! Where Lua packages come from: the lib path, and the `require` searcher over it.
 
 mod lib_path;
+mod requirements;
 mod searcher;
 
 pub use lib_path::LibPath;

@@ -3,7 +3,8 @@
 //! `require("assay.X")` loads `X/init.lua`, then `X.lua`, from the first lib-path root that has
 //! package `X` (a later root never fills in for an earlier one: no mixing of versions);
 //! `require("assay.X.Y")` loads `X/Y.lua` (or `X/Y/init.lua`). A package folder with a
-//! `manifest.yaml` is checked against the core's version before any of its code runs.
+//! `manifest.yaml` is checked before any of its code runs: the core's version, the builtins it
+//! needs, the packages it depends on (`requirements.rs`).
 //! Other names are looked up in the script's folder (`a.b` -> `a/b.lua`, `a/b/init.lua`), then
 //! by Lua's own searchers (`package.path`). A missing module's error lists every path tried,
 //! after saying so when the name is a plugin's global (`require("crypto")`; see
@@ -15,9 +16,8 @@
 //! has left. In the sandbox, names are dotted words (letters, digits, `_`, `-`) everywhere, and
 //! modules load as text only (a binary chunk is refused); see `vm::sandbox`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use assay_manifest::{MANIFEST_FILE, PackageManifest};
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table};
 
 use super::LibPath;
@@ -54,7 +54,7 @@ fn first_existing(candidates: Vec<PathBuf>) -> Found {
 /// The largest module source read when the VM has no memory limit.
 const MAX_SOURCE: usize = 256 << 20;
 
-fn sandboxed(lua: &Lua) -> bool {
+pub(super) fn sandboxed(lua: &Lua) -> bool {
     lua.app_data_ref::<crate::builtins::BuiltinOptions>()
         .is_some_and(|o| o.sandbox)
 }
@@ -63,7 +63,7 @@ fn search(lua: &Lua, args: &Args, lib_path: &LibPath) -> BuiltinResult<MultiValu
     let name = args.string(1, "name")?;
     let sandbox = sandboxed(lua);
     let found = match name.strip_prefix("assay.") {
-        Some(rest) => search_packages(rest, lib_path)?,
+        Some(rest) => search_packages(lua, rest, lib_path)?,
         None if sandbox => {
             segments(&name, "")?;
             search_script_dir(lua, &name)
@@ -148,7 +148,7 @@ fn segments<'a>(rest: &'a str, prefix: &str) -> BuiltinResult<Vec<&'a str>> {
     Ok(parts)
 }
 
-fn search_packages(rest: &str, lib_path: &LibPath) -> BuiltinResult<Found> {
+fn search_packages(lua: &Lua, rest: &str, lib_path: &LibPath) -> BuiltinResult<Found> {
     let parts = segments(rest, "assay.")?;
     let Some((package, sub)) = parts.split_first() else {
         return Ok(Found::Missing(Vec::new()));
@@ -157,7 +157,7 @@ fn search_packages(rest: &str, lib_path: &LibPath) -> BuiltinResult<Found> {
     for root in lib_path.roots() {
         let dir = root.join(package);
         if dir.is_dir() {
-            check_manifest(&dir)?;
+            super::requirements::check(lua, &dir, lib_path).map_err(Raise::Message)?;
             let candidates = if sub.is_empty() {
                 vec![dir.join("init.lua")]
             } else {
@@ -182,17 +182,6 @@ fn search_packages(rest: &str, lib_path: &LibPath) -> BuiltinResult<Found> {
         }
     }
     Ok(Found::Missing(tried))
-}
-
-fn check_manifest(dir: &Path) -> BuiltinResult<()> {
-    let path = dir.join(MANIFEST_FILE);
-    if !path.is_file() {
-        return Ok(());
-    }
-    let manifest = PackageManifest::read(&path).map_err(|e| Raise::Message(e.to_string()))?;
-    manifest
-        .check_core(&crate::core_version())
-        .map_err(|e| Raise::Message(format!("{e} ({})", dir.display())))
 }
 
 /// Whether the running script's folder is the current folder.

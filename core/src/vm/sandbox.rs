@@ -41,10 +41,56 @@ fn refused(name: &str) -> Raise {
 
 /// A function that refuses by `name` (`os.execute`).
 fn refusal(lua: &Lua, name: &'static str) -> mlua::Result<Function> {
-    function(lua, name, move |_, _| -> Result<(), Raise> {
+    let f = function(lua, name, move |_, _| -> Result<(), Raise> {
         Err(refused(name))
-    })
+    })?;
+    mark_refusal(lua, &f)?;
+    Ok(f)
 }
+
+/// Where a sandboxed VM keeps its refusing functions (weak keys), so that `require` can tell a
+/// package needing one that it is refused ([`refuses`]) without calling it.
+const REFUSALS_KEY: &str = "assay.sandbox.refusals";
+
+/// Records `f` as a function the sandbox put in place of a refused one.
+pub fn mark_refusal(lua: &Lua, f: &Function) -> mlua::Result<()> {
+    let refusals: Table = match lua.named_registry_value::<Option<Table>>(REFUSALS_KEY)? {
+        Some(t) => t,
+        None => {
+            let t = lua.create_table()?;
+            let mt = lua.create_table()?;
+            mt.raw_set("__mode", "k")?;
+            t.set_metatable(Some(mt))?;
+            lua.set_named_registry_value(REFUSALS_KEY, &t)?;
+            t
+        }
+    };
+    refusals.raw_set(f, true)
+}
+
+/// Whether `value` is something the sandbox refuses: a refusing function, or a refusing
+/// library (whose every field refuses).
+pub fn refuses(lua: &Lua, value: &Value) -> bool {
+    match value {
+        Value::Function(f) => lua
+            .named_registry_value::<Option<Table>>(REFUSALS_KEY)
+            .ok()
+            .flatten()
+            .is_some_and(|t| t.raw_get::<bool>(f).unwrap_or(false)),
+        Value::Table(t) => is_refusing_library(t),
+        _ => false,
+    }
+}
+
+/// Whether `t` is a library [`refusing_library`] made.
+pub fn is_refusing_library(t: &Table) -> bool {
+    t.metatable()
+        .and_then(|mt| mt.raw_get::<Option<String>>("__name").ok().flatten())
+        .is_some_and(|name| name.ends_with(REFUSING_SUFFIX))
+}
+
+/// The end of a refusing library's `__name`.
+const REFUSING_SUFFIX: &str = " (not available in sandbox)";
 
 /// A table whose every field refuses by name, so `io.open(...)` fails as "io.open is not
 /// available in sandbox" rather than "attempt to index a nil value"; calling it or assigning
@@ -61,7 +107,7 @@ fn refusing_library(lua: &Lua, library: &'static str) -> mlua::Result<Table> {
     mt.raw_set("__index", handlers.index)?;
     mt.raw_set("__newindex", handlers.newindex)?;
     mt.raw_set("__call", handlers.call)?;
-    mt.raw_set("__name", format!("{library} (not available in sandbox)"))?;
+    mt.raw_set("__name", format!("{library}{REFUSING_SUFFIX}"))?;
     mt.raw_set(LIBRARY_KEY, library)?;
     // Scripts cannot reach the metatable (nor so the library key): `getmetatable` gives false.
     mt.raw_set("__metatable", false)?;
