@@ -151,6 +151,85 @@ fn help_subcommand() -> Result<(), Failed> {
     expect(&r, 2, "", "help:")
 }
 
+/// `assay packages --json`: each package of the resolver's fixtures with its verdict, as
+/// `require` would give it; a shadowed one names what hides it; `--sandbox` checks as a
+/// sandboxed script would load them.
+fn packages_listing() -> Result<(), Failed> {
+    let fixtures = assay_tests::tests_dir().join("lua/resolver/fixtures");
+    let lib_path = format!(
+        "{}:{}:{}",
+        fixtures.join("lib").display(),
+        fixtures.join("lib2").display(),
+        assay_tests::built_plugins().display()
+    );
+    let verdicts = |sandbox: bool| -> Result<serde_json::Value, Failed> {
+        let mut args = vec!["packages", "--json", "--lib-path", lib_path.as_str()];
+        if sandbox {
+            args.push("--sandbox");
+        }
+        let r = assay_with(&args, None)?;
+        expect(&r, 0, "\"packages\"", "")?;
+        let listing: serde_json::Value = serde_json::from_str(&r.stdout)?;
+        let mut out = serde_json::Map::new();
+        for p in listing["packages"].as_array().ok_or("no packages")? {
+            let key = format!("{} {}", p["name"].as_str().unwrap_or("?"), p["root"]);
+            let reason = p["reason"]
+                .as_str()
+                .or(p["shadowed_by"].as_str())
+                .unwrap_or("");
+            out.insert(key, serde_json::json!([p["status"], reason, p["version"]]));
+        }
+        Ok(serde_json::Value::Object(out))
+    };
+    let plain = verdicts(false)?;
+    let find = |v: &serde_json::Value, name: &str| -> Result<serde_json::Value, Failed> {
+        let (_, verdict) = v
+            .as_object()
+            .and_then(|m| m.iter().find(|(k, _)| k.starts_with(&format!("{name} "))))
+            .ok_or_else(|| format!("{name} not listed: {v:#}"))?;
+        Ok(verdict.clone())
+    };
+    let check = |v: &serde_json::Value, name: &str, status: &str, reason: &str| {
+        let verdict = find(v, name)?;
+        if verdict[0] != status || !verdict[1].as_str().unwrap_or("").contains(reason) {
+            return Err(Failed::from(format!("{name}: {verdict} in {v:#}")));
+        }
+        Ok(())
+    };
+    check(&plain, "pkg", "usable", "")?;
+    check(
+        &plain,
+        "wants_newer",
+        "refused",
+        "needs package 'pkg' ^9, but pkg 1.2.0 is installed",
+    )?;
+    check(
+        &plain,
+        "needs_unknown",
+        "refused",
+        "json.parse_fast, which this core does not provide",
+    )?;
+    check(&plain, "future", "refused", "requires assay >=99")?;
+    check(&plain, "needs_fs", "usable", "")?;
+    check(&plain, "other", "usable", "")?;
+    let shadowed = plain.as_object().map(|m| {
+        m.iter()
+            .filter(|(k, v)| k.starts_with("pkg ") && v[0] == "shadowed")
+            .count()
+    });
+    if shadowed != Some(1) {
+        return Err(format!("lib2's pkg should be shadowed: {plain:#}").into());
+    }
+    let sandboxed = verdicts(true)?;
+    check(
+        &sandboxed,
+        "needs_fs",
+        "refused",
+        "fs.read, which is not available in sandbox",
+    )?;
+    check(&sandboxed, "needs_http", "usable", "")
+}
+
 fn missing_script_is_a_usage_error() -> Result<(), Failed> {
     let r = assay_with(&["/nonexistent/x.lua"], None)?;
     expect(&r, 2, "", "assay: cannot read /nonexistent/x.lua")
@@ -319,6 +398,7 @@ pub fn trials() -> Vec<Trial> {
         ),
         Trial::test("cli::arg_as_lua_sets_it", arg_as_lua_sets_it),
         Trial::test("cli::help_subcommand", help_subcommand),
+        Trial::test("cli::packages_listing", packages_listing),
         Trial::test(
             "cli::missing_script_is_a_usage_error",
             missing_script_is_a_usage_error,

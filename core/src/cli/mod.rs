@@ -4,6 +4,7 @@ mod args;
 mod check;
 mod completions;
 mod console;
+mod packages;
 mod plugins;
 mod repl;
 mod report_out;
@@ -117,6 +118,18 @@ fn subcommand(cli: &args::Options, command: &args::Command) -> Result<u8, Failur
                 .value("lib-path")
                 .map_or_else(|| lib_path(cli), LibPath::parse);
             plugins::list(&roots, matches.has("json"));
+            Ok(0)
+        }
+        "packages" => {
+            let roots = matches
+                .value("lib-path")
+                .map_or_else(|| lib_path(cli), LibPath::parse);
+            let runtime = Runtime::builder()
+                .lib_path(roots.clone())
+                .sandbox(matches.has("sandbox"))
+                .build()
+                .map_err(|e| Failure::usage(e.to_string()))?;
+            packages::list(&runtime, &roots, matches.has("json"));
             Ok(0)
         }
         "completions" => {

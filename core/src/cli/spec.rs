@@ -249,6 +249,28 @@ be used (or why not). Each usable plugin's library is opened, so a broken one sh
     ],
 };
 
+pub const PACKAGES: Subcommand = Subcommand {
+    name: "packages",
+    positionals: "",
+    arity: (0, Some(0)),
+    complete: Complete::Nothing,
+    summary: "List the Lua packages on the lib path, usable or not",
+    about: "\
+Lists every Lua package found on the lib path: its version, and whether a script can require
+it here (the core versions its manifest accepts, the builtins and plugins it needs, the
+packages it depends on), or why not. With --sandbox, as a sandboxed script would see them.",
+    flags: &[
+        switch("json", None, "Print the listing as JSON"),
+        switch(
+            "sandbox",
+            None,
+            "Check the packages as a sandboxed script would load them",
+        ),
+        LIB_PATH,
+        HELP_FLAG,
+    ],
+};
+
 pub const COMPLETIONS: Subcommand = Subcommand {
     name: "completions",
     positionals: "SHELL",
@@ -267,13 +289,20 @@ pub const HELP: Subcommand = Subcommand {
     name: "help",
     positionals: "[SUBCOMMAND]",
     arity: (0, Some(1)),
-    complete: Complete::Words(&["check", "test", "plugins", "completions", "help"]),
+    complete: Complete::Words(&[
+        "check",
+        "test",
+        "plugins",
+        "packages",
+        "completions",
+        "help",
+    ]),
     summary: "Print this help, or a subcommand's",
     about: "Prints the usage of assay, or of SUBCOMMAND.",
     flags: &[HELP_FLAG],
 };
 
-pub const SUBCOMMANDS: &[&Subcommand] = &[&CHECK, &TEST, &PLUGINS, &COMPLETIONS, &HELP];
+pub const SUBCOMMANDS: &[&Subcommand] = &[&CHECK, &TEST, &PLUGINS, &PACKAGES, &COMPLETIONS, &HELP];
 
 /// The subcommand named `name`.
 pub fn find(name: &str) -> Option<&'static Subcommand> {

@@ -5,4 +5,5 @@ mod requirements;
 mod searcher;
 
 pub use lib_path::LibPath;
+pub use requirements::check as check_requirements;
 pub use searcher::{ScriptDir, install};
