@@ -370,6 +370,8 @@ function Client:create_silence(spec)
   local ends = spec.endsAt
   if ends == nil then
     if type(starts) ~= "number" then starts = time.parse(starts) end
+    -- Whole milliseconds, so endsAt - startsAt is the duration exactly.
+    starts = math.floor(starts * 1000 + 0.5) / 1000
     ends = starts + seconds("create_silence", "duration", spec.duration or 3600)
   end
   local doc = self:_api("create_silence", "POST", "/api/v2/silences", {body = {

@@ -1,18 +1,22 @@
--- prometheus.client() reads PROMETHEUS_URL (set here before any plugin call: the
--- environment cannot change once the http plugin has started).
+-- prometheus.client() reads PROMETHEUS_URL. The environment cannot change once the http plugin
+-- has started (and other test files start it in this process), so a child assay reads it.
 
 local URL = env.get("ASSAY_TEST_PROMETHEUS_URL")
-if URL then env.set("PROMETHEUS_URL", URL .. "/") end
-
-local prometheus = require("assay.prometheus")
+local INIT = arg[0]:gsub("tests/[^/]*$", "init.lua")
 
 test("the default URL comes from PROMETHEUS_URL, without its trailing slash", function()
   if not URL then
     error("ASSAY_TEST_PROMETHEUS_URL is not set: start the servers with "
       .. "`scripts/obs-servers start DIR` and source DIR/env", 0)
   end
-  local c = prometheus.client()
-  assert.eq(c.url, URL)
-  assert.eq(c:query_scalar("1"), 1)
-  assert.eq(prometheus.client({url = "http://other:9090"}).url, "http://other:9090")
+  local code = ([[
+    local prometheus = dofile(%q)
+    local c = prometheus.client()
+    print(c.url, c:query_scalar("1 + 1"))
+  ]]):format(INIT)
+  local env_vars = env.list()
+  env_vars.PROMETHEUS_URL = URL .. "/"
+  local r = process.run({arg[-1], "-e", code}, {env = env_vars, timeout = 20})
+  assert.eq(r.stderr, "")
+  assert.eq(r.stdout, URL .. "\t2\n")
 end)
