@@ -89,12 +89,12 @@ end)
 
 test("query_scalar: a number, nil for no series, an error for several", function()
   local c = client()
-  assert.eq(c:query_scalar("count(up)"), 2)
+  assert.eq(c:query_scalar('count(up{job=~"prometheus|alertmanager"})'), 2)
   assert.eq(c:query_scalar('up{job="prometheus"}'), 1)
   assert.eq(c:query_scalar("scalar(vector(4.5))"), 4.5)
   assert.is_nil(c:query_scalar('up{job="nope"}'))
-  assert.raises(function() c:query_scalar("up") end,
-    [[prometheus\.query_scalar: up gave 2 series, expected at most one]])
+  assert.raises(function() c:query_scalar('up{job=~"prometheus|alertmanager"}') end,
+    [[prometheus\.query_scalar: up\{job=~"prometheus\|alertmanager"\} gave 2 series, expected at most one]])
   assert.raises(function() c:query_scalar("up[5s]") end, [[gave a matrix]])
 end)
 
@@ -145,10 +145,12 @@ end)
 test("targets, targets_metadata and metadata", function()
   local c = client()
   local t = c:targets()
-  assert.eq(#t.activeTargets, 2)
-  for _, target in ipairs(t.activeTargets) do assert.eq(target.health, "up") end
+  local jobs = {}
+  for _, target in ipairs(t.activeTargets) do jobs[target.labels.job] = target.health end
+  assert.eq(jobs.prometheus, "up")
+  assert.eq(jobs.alertmanager, "up")
   assert.eq(t.droppedTargets, {})
-  assert.eq(#c:targets({state = "active"}).activeTargets, 2)
+  assert.eq(c:targets({state = "dropped"}).activeTargets, {})
 
   local meta = c:targets_metadata({metric = "prometheus_build_info", match_target = '{job="prometheus"}'})
   assert.eq(#meta, 1)
@@ -178,7 +180,59 @@ test("healthy, ready, wait_ready and reload", function()
   assert.eq(c:wait_ready({timeout = 5}), true)
   assert.eq(c:reload(), true)
   -- Still answering after the reload.
-  assert.eq(c:query_scalar("count(up)"), 2)
+  assert.eq(c:query_scalar('count(up{job=~"prometheus|alertmanager"})'), 2)
+end)
+
+test("Prometheus scrapes an http.server exposing metrics; its series, labels, metadata", function()
+  local c = client()
+  local dir = env.get("ASSAY_TEST_PROMETHEUS_TARGETS")
+  assert.not_nil(dir, "ASSAY_TEST_PROMETHEUS_TARGETS is not set (scripts/obs-servers start DIR)")
+  local run = uuid.v4()
+  local scrapes = 0
+  local server = http.server({GET = {["/metrics"] = function()
+    scrapes = scrapes + 1
+    return {headers = {["content-type"] = "text/plain; version=0.0.4"}, body = table.concat({
+      "# HELP assay_test_widgets_total Widgets made, by colour.",
+      "# TYPE assay_test_widgets_total counter",
+      'assay_test_widgets_total{color="blue"} 7',
+      'assay_test_widgets_total{color="red \\"quoted\\""} 2.5',
+      "# TYPE assay_test_temperature gauge",
+      "assay_test_temperature NaN",
+      "",
+    }, "\n")}
+  end}}, {host = "127.0.0.1", port = 0})
+  local file = ("%s/%s.json"):format(dir, run)
+  local ok, err = pcall(function()
+    fs.write(file, json.encode({{targets = {"127.0.0.1:" .. server.port}, labels = {run = run}}}))
+    local blue = ('assay_test_widgets_total{run="%s", color="blue"}'):format(run)
+    local value
+    for _ = 1, 150 do
+      value = c:query_scalar(blue)
+      if value then break end
+      sleep(0.1)
+    end
+    assert.eq(value, 7, "the http.server's metric within 15 s")
+    assert.gt(scrapes, 0)
+    local red = c:query(('assay_test_widgets_total{run="%s", color=~"red.*"}'):format(run))
+    assert.eq(red.result[1].metric.color, 'red "quoted"')
+    assert.eq(red.result[1].value[2], 2.5)
+    local temp = c:query_scalar(('assay_test_temperature{run="%s"}'):format(run))
+    assert.ne(temp, temp)
+    -- Its 3 series, and the 5 Prometheus adds per target: up, scrape_duration_seconds, ...
+    assert.eq(#c:series(('{run="%s"}'):format(run)), 8)
+    assert.eq(c:label_values("color", {match = ('{run="%s"}'):format(run)}), {"blue", 'red "quoted"'})
+    local meta = c:targets_metadata({match_target = ('{run="%s"}'):format(run), metric = "assay_test_widgets_total"})
+    assert.eq(#meta, 1)
+    assert.eq({meta[1].type, meta[1].help}, {"counter", "Widgets made, by colour."})
+    local found
+    for _, t in ipairs(c:targets().activeTargets) do
+      if t.labels.run == run then found = t end
+    end
+    assert.eq({found.labels.job, found.health}, {"assay", "up"})
+  end)
+  server:stop()
+  fs.remove(file)
+  if not ok then error(err, 0) end
 end)
 
 test("client options: unknown options, bad arguments", function()
