@@ -60,6 +60,11 @@ local function network_error(e)
   return msg
 end
 
+-- A URL fit for a message: a password in it shown as ***.
+local function shown_url(u)
+  return (u:gsub("^(%a[%w+.-]*://[^/@:]*):[^/@]*@", "%1:***@"))
+end
+
 local function excerpt(text, n)
   n = n or 200
   text = tostring(text or "")
@@ -401,7 +406,7 @@ function M.http(opts)
   local timeout = opts.timeout
   if timeout == nil then timeout = 10 end
   local self = setmetatable({
-    name = opts.name or opts.url,
+    name = opts.name or shown_url(opts.url),
     _url = opts.url,
     _method = (opts.method or "GET"):upper(),
     _headers = opts.headers,

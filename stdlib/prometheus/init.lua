@@ -119,6 +119,11 @@ local function network_error(e)
   return msg
 end
 
+-- A URL fit for a message: a password in it shown as ***.
+local function shown_url(u)
+  return (u:gsub("^(%a[%w+.-]*://[^/@:]*):[^/@]*@", "%1:***@"))
+end
+
 local function excerpt(text)
   text = (text or ""):gsub("%s+$", "")
   if #text > 500 then text = text:sub(1, 500) .. "..." end
@@ -430,7 +435,7 @@ function Client:wait_ready(opts)
     if time.monotonic() + interval > deadline then break end
     sleep(interval)
   end
-  fail(("prometheus.wait_ready: %s not ready after %gs: %s"):format(self.url, timeout, last))
+  fail(("prometheus.wait_ready: %s not ready after %gs: %s"):format(shown_url(self.url), timeout, last))
 end
 
 --- Reloads the configuration and rule files (`POST /-/reload`; needs Prometheus started with

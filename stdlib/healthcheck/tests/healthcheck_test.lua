@@ -154,6 +154,12 @@ test("a refused connection or a timeout is a failed check, not an error", functi
   end)
 end)
 
+test("a password in the URL is not in the check's name", function()
+  local r = healthcheck.http("http://probe:s3cret@127.0.0.1:1/health"):run()
+  assert.eq(r.name, "http://probe:***@127.0.0.1:1/health")
+  assert.eq(r.message:find("s3cret", 1, true), nil, r.message)
+end)
+
 test("custom checks from functions", function()
   assert.eq(healthcheck.check("yes", function() return true end):run().ok, true)
   local no = healthcheck.check("no", function() return false, "queue is 900 deep" end):run()
