@@ -28,13 +28,16 @@ Client.__index = Client
 local OPTIONS = {url = true, timeout = true, ca_cert = true, insecure = true, headers = true}
 
 -- The package's own source, to raise errors at the caller's line.
-local SOURCE = debug and debug.getinfo and debug.getinfo(1, "S").source
+-- (debug.getinfo raises under --sandbox: then errors carry no position.)
+local getinfo = select(2, pcall(function() return debug.getinfo end))
+if type(getinfo) ~= "function" then getinfo = nil end
+local SOURCE = getinfo and getinfo(1, "S").source
 
 local function fail(msg)
   local level = 0
   if SOURCE then
     for l = 2, 40 do
-      local info = debug.getinfo(l, "S")
+      local info = getinfo(l, "S")
       if not info then break end
       if info.source ~= SOURCE then
         level = info.what == "C" and 0 or l

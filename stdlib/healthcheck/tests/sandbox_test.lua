@@ -1,0 +1,20 @@
+-- Under --sandbox (where debug.getinfo raises and errors carry no position) the package loads
+-- and works: a child assay runs it, its lib path this package's root then the binary's own
+-- roots (a dist tree's lib/assay, a cargo build's assay-lib) for the http plugin.
+
+local ROOT = arg[0]:gsub("/healthcheck/tests/[^/]*$", "")
+local BIN_DIR = arg[-1]:match("^(.*)/[^/]*$") or "."
+
+test("require and use under --sandbox", function()
+  local code = [[
+    local healthcheck = require("assay.healthcheck")
+    local report = healthcheck.all({healthcheck.http({url = "http://127.0.0.1:1/", name = "gone"}),
+      healthcheck.check("ok", function() return true end)})
+    print(report.passed, report.failed, report.message)
+  ]]
+  local lib_path = table.concat({ROOT, BIN_DIR .. "/../lib/assay", BIN_DIR .. "/assay-lib"}, ":")
+  local r = process.run({arg[-1], "--sandbox", "-e", code},
+    {env = {ASSAY_LIB_PATH = lib_path}, timeout = 20})
+  assert.eq(r.stderr, "")
+  assert.eq(r.stdout, "1\t1\tgone: cannot connect to 127.0.0.1:1: connection refused\n")
+end)
