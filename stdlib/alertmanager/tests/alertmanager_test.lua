@@ -201,3 +201,16 @@ test("network failures keep the http client's message", function()
   assert.raises(function() c:wait_ready({timeout = 0.3, interval = 0.1}) end,
     [[alertmanager\.wait_ready: http://127\.0\.0\.1:1 not ready after 0\.3s: cannot connect]])
 end)
+
+-- Behind a reverse proxy under a path (https://host/alertmanager): the prefix stays.
+test("a path prefix in the URL is kept", function()
+  local seen
+  local server = http.server({GET = {["/am/api/v2/receivers"] = function(req)
+    seen = req.path
+    return {json = {{name = "default"}}}
+  end}}, {host = "127.0.0.1", port = 0})
+  local c = alertmanager.client({url = "http://127.0.0.1:" .. server.port .. "/am"})
+  local ok, v = pcall(c.receivers, c)
+  server:stop()
+  assert.eq({ok, v, seen}, {true, {{name = "default"}}, "/am/api/v2/receivers"})
+end)

@@ -309,3 +309,16 @@ test("a password in the URL is never in a message", function()
   assert.eq(ok2, false)
   assert.eq(err2:find("s3cret", 1, true), nil, err2)
 end)
+
+-- Behind a reverse proxy under a path (https://host/prometheus): the prefix stays.
+test("a path prefix in the URL is kept", function()
+  local seen
+  local server = http.server({POST = {["/prom/api/v1/query"] = function(req)
+    seen = req.path
+    return {json = {status = "success", data = {resultType = "scalar", result = {1, "5"}}}}
+  end}}, {host = "127.0.0.1", port = 0})
+  local c = prometheus.client({url = "http://127.0.0.1:" .. server.port .. "/prom/"})
+  local ok, v = pcall(c.query_scalar, c, "x")
+  server:stop()
+  assert.eq({ok, v, seen}, {true, 5, "/prom/api/v1/query"})
+end)
