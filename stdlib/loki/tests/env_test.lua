@@ -1,0 +1,62 @@
+-- loki.client's defaults from the environment. The environment cannot change once the http
+-- plugin runs, so each case runs a child assay (this same binary, with this run's lib path)
+-- with the variables set.
+
+local function lib_path()
+  local args = {}
+  for a in fs.read("/proc/self/cmdline"):gmatch("[^%z]+") do args[#args + 1] = a end
+  for i, a in ipairs(args) do
+    if a == "--lib-path" then return args[i + 1] end
+    local v = a:match("^%-%-lib%-path=(.*)$")
+    if v then return v end
+  end
+  return env.get("ASSAY_LIB_PATH")
+end
+
+local LIB = lib_path()
+
+-- Runs `code` in a child assay with exactly these LOKI_* variables; returns its stdout or raises
+-- with its stderr.
+local function child(code, vars)
+  local e = {LOKI_URL = "", LOKI_ADDR = "", LOKI_ORG_ID = "", LOKI_USERNAME = "", LOKI_PASSWORD = "",
+    LOKI_BEARER_TOKEN = ""}
+  for k, v in pairs(vars) do e[k] = v end
+  local argv = {"/proc/self/exe"}
+  if LIB then argv[#argv + 1] = "--lib-path"; argv[#argv + 1] = LIB end
+  argv[#argv + 1] = "-e"
+  argv[#argv + 1] = 'local loki = require("assay.loki")\n' .. code
+  local r = process.run(argv, {env = e, timeout = 20})
+  if r.status ~= 0 then error("child failed: " .. r.stderr, 0) end
+  return r.stdout
+end
+
+test("without url nor LOKI_URL the error says how to give one", function()
+  local ok, err = pcall(child, "loki.client()", {})
+  assert.eq(ok, false)
+  assert.matches(err, [[loki\.client: no url: pass \{url = "http://loki:3100"\} or set LOKI_URL]])
+end)
+
+test("LOKI_URL, LOKI_ORG_ID and LOKI_USERNAME/LOKI_PASSWORD are the defaults", function()
+  local out = child([[
+    local c = loki.client()
+    print(c.url, c.tenant, c._auth.user, c._auth.password)
+  ]], {LOKI_URL = "http://127.0.0.1:1/loki", LOKI_ORG_ID = "team-env", LOKI_USERNAME = "envuser",
+    LOKI_PASSWORD = "envpw"})
+  assert.eq(out, "http://127.0.0.1:1/loki\tteam-env\tenvuser\tenvpw\n")
+end)
+
+test("LOKI_ADDR (logcli's) when LOKI_URL is unset; LOKI_BEARER_TOKEN", function()
+  local out = child([[
+    local c = loki.client()
+    print(c.url, c._auth.bearer)
+  ]], {LOKI_ADDR = "http://127.0.0.1:2", LOKI_BEARER_TOKEN = "tok"})
+  assert.eq(out, "http://127.0.0.1:2\ttok\n")
+end)
+
+test("explicit options win over the environment", function()
+  local out = child([[
+    local c = loki.client{url = "http://127.0.0.1:3", tenant = "explicit", auth = {bearer = "t"}}
+    print(c.url, c.tenant, c._auth.bearer, c._auth.user)
+  ]], {LOKI_URL = "http://127.0.0.1:1", LOKI_ORG_ID = "env", LOKI_USERNAME = "u"})
+  assert.eq(out, "http://127.0.0.1:3\texplicit\tt\tnil\n")
+end)
