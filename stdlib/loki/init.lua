@@ -489,6 +489,36 @@ function Client:ready()
   self:_fail("ready", "GET", "/ready", resp)
 end
 
+--- Waits until Loki is ready (`GET /ready` answers 200), polling with `sleep` so other
+--- coroutines run. Connection failures count as "not ready" until the timeout.
+---@param opts? {timeout?: number, interval?: number} seconds: timeout (default 60), interval between polls (default 1)
+---@return string text Loki's answer ("ready")
+function Client:wait_ready(opts)
+  opts = check_options("wait_ready", opts, { "timeout", "interval" }, 1, "opts")
+  local timeout, interval = opts.timeout or 60, opts.interval or 1
+  if type(timeout) ~= "number" or timeout < 0 or timeout ~= timeout then
+    error(("loki.wait_ready: bad timeout (seconds expected, got %s)"):format(tostring(timeout)), 2)
+  end
+  if type(interval) ~= "number" or interval <= 0 or interval ~= interval then
+    error(("loki.wait_ready: bad interval (positive seconds expected, got %s)"):format(tostring(interval)), 2)
+  end
+  local deadline = time.monotonic() + timeout
+  local last
+  for _ = 1, math.max(1, math.ceil(timeout / interval) + 1) do
+    local ok, ready, text = pcall(self.ready, self)
+    if ok and ready then return text end
+    if ok then
+      last = ("%s"):format(text ~= "" and text or "503")
+    else
+      last = tostring(ready):gsub("^loki%.ready: ", "")
+    end
+    local left = deadline - time.monotonic()
+    if left <= 0 then break end
+    sleep(math.min(interval, left))
+  end
+  error(("loki.wait_ready: %s not ready after %gs: %s"):format(self.url, timeout, last), 0)
+end
+
 -- Selector builder ----------------------------------------------------------------------------
 
 local OPERATORS = { ["="] = true, ["!="] = true, ["=~"] = true, ["!~"] = true }

@@ -189,3 +189,34 @@ describe("ready", function()
     assert.eq(text, "Ingester not ready: waiting for 15s after being ready")
   end)
 end)
+
+describe("wait_ready", function()
+  test("returns once Loki turns ready", function()
+    fake.not_ready = true
+    local flip = async.spawn(function() sleep(0.3); fake.not_ready = false end)
+    local t0 = time.monotonic()
+    assert.eq(c:wait_ready{timeout = 5, interval = 0.1}, "ready")
+    assert.ge(time.monotonic() - t0, 0.25)
+    flip:await()
+  end)
+
+  test("times out with the last state in the message", function()
+    fake.not_ready = true
+    local t0 = time.monotonic()
+    assert.raises(function() c:wait_ready{timeout = 0.5, interval = 0.1} end,
+      [[^loki\.wait_ready: http://127\.0\.0\.1:\d+ not ready after 0\.5s: Ingester not ready: waiting for 15s after being ready$]])
+    assert.lt(time.monotonic() - t0, 2)
+  end)
+
+  test("an unreachable Loki: the connection error is the last state", function()
+    local dead = loki.client{url = "http://127.0.0.1:1", timeout = 1}
+    assert.raises(function() dead:wait_ready{timeout = 0.3, interval = 0.1} end,
+      [[^loki\.wait_ready: http://127\.0\.0\.1:1 not ready after 0\.3s: http\.Client:request: cannot connect]])
+  end)
+
+  test("bad options raise", function()
+    assert.raises(function() c:wait_ready{timeout = "1m"} end, "bad timeout")
+    assert.raises(function() c:wait_ready{interval = 0} end, "bad interval")
+    assert.raises(function() c:wait_ready{every = 1} end, "unknown option 'every'; expected timeout, interval")
+  end)
+end)
