@@ -134,7 +134,8 @@ function fake.start(opts)
         return msg(400, "invalid X-Grafana-Org-Id")
       end
       if not orgs[org] then
-        return msg(401, "user is not a member of the organization " .. org)
+        -- not documented; Grafana refuses credentials outside the org as unauthenticated
+        return answer(401, { message = "Unauthorized", messageId = "auth.unauthorized", statusCode = 401, traceID = "" })
       end
     end
     local accept = req.headers.accept

@@ -51,7 +51,7 @@ test("400 with LogQL's parse error", function()
   fake.violations = {}
 end)
 
-test("an instant log query is refused as Loki 3 refuses it", function()
+test("an instant log query is refused as Loki >= 3.2 refuses it", function()
   local c = client{tenant = "t1", auth = {bearer = "writer-token"}}
   assert.raises(function() c:query('{app="web"}') end,
     [[^loki\.query: GET /loki/api/v1/query: 400 log queries are not supported as an instant query type]])
