@@ -21,6 +21,21 @@ local CLIENT_OPTIONS = { "url", "token", "user", "password", "org_id", "timeout"
 
 -- Helpers -------------------------------------------------------------------------------------
 
+-- Raises `msg` at the caller's position: the first frame outside this file (the user's call).
+local SOURCE = debug and debug.getinfo(1, "S").source
+local function raise(msg)
+  local level = 2
+  if SOURCE then
+    for _ = 1, 20 do
+      local info = debug.getinfo(level + 1, "S")
+      if not info or info.source ~= SOURCE then break end
+      level = level + 1
+    end
+  end
+  error(msg, level + 1)
+end
+
+
 local function set_of(list)
   local s = {}
   for _, v in ipairs(list) do s[v] = true end
@@ -30,14 +45,14 @@ end
 local function check_options(fname, opts, allowed, argn, argname)
   if opts == nil then return {} end
   if type(opts) ~= "table" then
-    error(("grafana.%s: bad argument #%d '%s' (table expected, got %s)"):format(
-      fname, argn, argname, type(opts)), 3)
+    raise(("grafana.%s: bad argument #%d '%s' (table expected, got %s)"):format(
+      fname, argn, argname, type(opts)))
   end
   local set = set_of(allowed)
   for k in pairs(opts) do
     if not set[k] then
-      error(("grafana.%s: bad argument #%d '%s' (unknown option '%s'; expected %s)"):format(
-        fname, argn, argname, tostring(k), table.concat(allowed, ", ")), 3)
+      raise(("grafana.%s: bad argument #%d '%s' (unknown option '%s'; expected %s)"):format(
+        fname, argn, argname, tostring(k), table.concat(allowed, ", ")))
     end
   end
   return opts
@@ -45,8 +60,8 @@ end
 
 local function check_string(fname, argn, argname, v)
   if type(v) ~= "string" or v == "" then
-    error(("grafana.%s: bad argument #%d '%s' (non-empty string expected, got %s)"):format(
-      fname, argn, argname, type(v) == "string" and "an empty string" or type(v)), 3)
+    raise(("grafana.%s: bad argument #%d '%s' (non-empty string expected, got %s)"):format(
+      fname, argn, argname, type(v) == "string" and "an empty string" or type(v)))
   end
 end
 
@@ -54,8 +69,8 @@ local function check_id(fname, argn, argname, v)
   if math.type(v) == "float" and v == math.floor(v) then v = math.floor(v) end
   if type(v) == "string" and v:match("^%d+$") then v = math.tointeger(tonumber(v)) end
   if math.type(v) ~= "integer" or v < 0 then
-    error(("grafana.%s: bad argument #%d '%s' (integer id expected, got %s)"):format(
-      fname, argn, argname, type(v) == "string" and ("%q"):format(v) or tostring(v)), 3)
+    raise(("grafana.%s: bad argument #%d '%s' (integer id expected, got %s)"):format(
+      fname, argn, argname, type(v) == "string" and ("%q"):format(v) or tostring(v)))
   end
   return v
 end
@@ -108,32 +123,32 @@ local function seg(s) return url.encode(tostring(s)) end
 local function to_ms(fname, what, v)
   if type(v) == "number" then
     if v ~= v or v < 0 or v == math.huge then
-      error(("grafana.%s: bad %s (seconds since the epoch expected, got %s)"):format(fname, what, tostring(v)), 4)
+      raise(("grafana.%s: bad %s (seconds since the epoch expected, got %s)"):format(fname, what, tostring(v)))
     end
     if v >= 1e11 then
-      error(("grafana.%s: bad %s (seconds since the epoch expected; %s looks like milliseconds)"):format(
-        fname, what, ("%.0f"):format(v)), 4)
+      raise(("grafana.%s: bad %s (seconds since the epoch expected; %s looks like milliseconds)"):format(
+        fname, what, ("%.0f"):format(v)))
     end
     return math.floor(v * 1000 + 0.5)
   elseif type(v) == "string" then
     local ok, t = pcall(time.parse, v)
     if not ok then
-      error(("grafana.%s: bad %s (seconds or RFC 3339 expected, got %q)"):format(fname, what, v), 4)
+      raise(("grafana.%s: bad %s (seconds or RFC 3339 expected, got %q)"):format(fname, what, v))
     end
     return math.floor(t * 1000 + 0.5)
   end
-  error(("grafana.%s: bad %s (number or string expected, got %s)"):format(fname, what, type(v)), 4)
+  raise(("grafana.%s: bad %s (number or string expected, got %s)"):format(fname, what, type(v)))
 end
 
 local function list_of_strings(fname, what, v)
   if type(v) == "string" then return { v } end
   if type(v) ~= "table" then
-    error(("grafana.%s: bad %s (string or list of strings expected, got %s)"):format(fname, what, type(v)), 4)
+    raise(("grafana.%s: bad %s (string or list of strings expected, got %s)"):format(fname, what, type(v)))
   end
   local out = {}
   for i, s in ipairs(v) do
     if type(s) ~= "string" then
-      error(("grafana.%s: bad %s (item %d: string expected, got %s)"):format(fname, what, i, type(s)), 4)
+      raise(("grafana.%s: bad %s (item %d: string expected, got %s)"):format(fname, what, i, type(s)))
     end
     out[i] = s
   end
@@ -143,7 +158,7 @@ end
 local function scalar_param(fname, what, v)
   if type(v) == "boolean" or type(v) == "number" then return tostring(v) end
   if type(v) == "string" then return v end
-  error(("grafana.%s: bad %s (string, number or boolean expected, got %s)"):format(fname, what, type(v)), 4)
+  raise(("grafana.%s: bad %s (string, number or boolean expected, got %s)"):format(fname, what, type(v)))
 end
 
 local function shallow_copy(t)
@@ -203,33 +218,33 @@ end
 ---@return grafana.Client
 function M.client(opts)
   if opts ~= nil and type(opts) ~= "table" then
-    error(("grafana.client: bad argument #1 'opts' (table expected, got %s)"):format(type(opts)), 2)
+    raise(("grafana.client: bad argument #1 'opts' (table expected, got %s)"):format(type(opts)))
   end
   opts = opts or {}
   local allowed = set_of(CLIENT_OPTIONS)
   for k in pairs(opts) do
     if not allowed[k] then
-      error(("grafana.client: bad argument #1 'opts' (unknown option '%s'; expected %s)"):format(
-        tostring(k), table.concat(CLIENT_OPTIONS, ", ")), 2)
+      raise(("grafana.client: bad argument #1 'opts' (unknown option '%s'; expected %s)"):format(
+        tostring(k), table.concat(CLIENT_OPTIONS, ", ")))
     end
   end
   local raw = opts.url or nonempty_env("GRAFANA_URL")
   if type(raw) ~= "string" or raw == "" then
-    error("grafana.client: no url: pass {url = \"http://grafana:3000\"} or set GRAFANA_URL", 2)
+    raise("grafana.client: no url: pass {url = \"http://grafana:3000\"} or set GRAFANA_URL")
   end
   local ok, parts = pcall(url.parse, raw)
   if not ok or not parts.scheme or not parts.host then
-    error(("grafana.client: bad url (an http(s) URL expected, got %q)"):format(raw), 2)
+    raise(("grafana.client: bad url (an http(s) URL expected, got %q)"):format(raw))
   end
   if opts.token ~= nil and (opts.user ~= nil or opts.password ~= nil) then
-    error("grafana.client: give either 'token' or 'user'/'password', not both", 2)
+    raise("grafana.client: give either 'token' or 'user'/'password', not both")
   end
   if opts.password ~= nil and opts.user == nil then
-    error("grafana.client: option 'password' without 'user'", 2)
+    raise("grafana.client: option 'password' without 'user'")
   end
   for _, k in ipairs({ "token", "user", "password" }) do
     if opts[k] ~= nil and type(opts[k]) ~= "string" then
-      error(("grafana.client: bad option '%s' (string expected, got %s)"):format(k, type(opts[k])), 2)
+      raise(("grafana.client: bad option '%s' (string expected, got %s)"):format(k, type(opts[k])))
     end
   end
   local auth
@@ -253,7 +268,7 @@ function M.client(opts)
     if type(org) == "string" and org:match("^%d+$") then org = math.tointeger(tonumber(org)) end
     if math.type(org) == "float" and org == math.floor(org) then org = math.floor(org) end
     if math.type(org) ~= "integer" or org <= 0 then
-      error(("grafana.client: bad option 'org_id' (positive integer expected, got %s)"):format(tostring(org)), 2)
+      raise(("grafana.client: bad option 'org_id' (positive integer expected, got %s)"):format(tostring(org)))
     end
   end
   local headers = { accept = "application/json" }
@@ -265,7 +280,7 @@ function M.client(opts)
   if opts.ca_cert ~= nil then hopts.ca_cert = opts.ca_cert end
   if opts.insecure ~= nil then hopts.insecure = opts.insecure end
   local hok, hc = pcall(http.client, hopts)
-  if not hok then error("grafana.client: " .. strip_location(hc), 2) end
+  if not hok then raise("grafana.client: " .. strip_location(hc)) end
 
   return setmetatable({ url = base .. prefix, org_id = org, _http = hc, _prefix = prefix, _auth = auth }, Client)
 end
@@ -311,7 +326,7 @@ function Client:search(opts)
     end
   end
   if q.type and q.type ~= "dash-db" and q.type ~= "dash-folder" then
-    error(("grafana.search: bad type (\"dash-db\" or \"dash-folder\" expected, got %q)"):format(q.type), 2)
+    raise(("grafana.search: bad type (\"dash-db\" or \"dash-folder\" expected, got %q)"):format(q.type))
   end
   return self:_call("search", "GET", "/api/search", { query = q }) or json.array({})
 end
@@ -344,8 +359,8 @@ end
 ---@return table result `{id, uid, url, status, version, slug}`
 function Client:dashboard_upsert(dashboard, opts)
   if type(dashboard) ~= "table" then
-    error(("grafana.dashboard_upsert: bad argument #1 'dashboard' (table expected, got %s)"):format(
-      type(dashboard)), 2)
+    raise(("grafana.dashboard_upsert: bad argument #1 'dashboard' (table expected, got %s)"):format(
+      type(dashboard)))
   end
   opts = check_options("dashboard_upsert", opts, { "folderUid", "message", "overwrite" }, 2, "opts")
   local d = shallow_copy(dashboard)
@@ -488,7 +503,7 @@ function Client:annotations(opts)
     end
   end
   if q.type and q.type ~= "alert" and q.type ~= "annotation" then
-    error(("grafana.annotations: bad type (\"alert\" or \"annotation\" expected, got %q)"):format(q.type), 2)
+    raise(("grafana.annotations: bad type (\"alert\" or \"annotation\" expected, got %q)"):format(q.type))
   end
   return self:_call("annotations", "GET", "/api/annotations", { query = q }) or json.array({})
 end
@@ -507,13 +522,13 @@ end
 ---@return {id: integer, message: string}
 function Client:annotation_create(annotation)
   if type(annotation) ~= "table" then
-    error(("grafana.annotation_create: bad argument #1 'annotation' (table expected, got %s)"):format(
-      type(annotation)), 2)
+    raise(("grafana.annotation_create: bad argument #1 'annotation' (table expected, got %s)"):format(
+      type(annotation)))
   end
   check_options("annotation_create", annotation, { "text", "tags", "time", "timeEnd", "dashboardUID",
     "panelId", "data" }, 1, "annotation")
   if type(annotation.text) ~= "string" or annotation.text == "" then
-    error("grafana.annotation_create: bad argument #1 'annotation' (field 'text': non-empty string expected)", 2)
+    raise("grafana.annotation_create: bad argument #1 'annotation' (field 'text': non-empty string expected)")
   end
   local body = {}
   for k, v in pairs(annotation) do body[k] = v end
@@ -551,7 +566,7 @@ end
 ---@return table rule as Grafana stored it
 function Client:alert_rule_upsert(rule, opts)
   if type(rule) ~= "table" then
-    error(("grafana.alert_rule_upsert: bad argument #1 'rule' (table expected, got %s)"):format(type(rule)), 2)
+    raise(("grafana.alert_rule_upsert: bad argument #1 'rule' (table expected, got %s)"):format(type(rule)))
   end
   opts = check_options("alert_rule_upsert", opts, { "disable_provenance" }, 2, "opts")
   local headers

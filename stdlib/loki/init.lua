@@ -20,6 +20,21 @@ local CLIENT_OPTIONS = { "url", "tenant", "timeout", "ca_cert", "insecure", "hea
 
 -- Helpers -------------------------------------------------------------------------------------
 
+-- Raises `msg` at the caller's position: the first frame outside this file (the user's call).
+local SOURCE = debug and debug.getinfo(1, "S").source
+local function raise(msg)
+  local level = 2
+  if SOURCE then
+    for _ = 1, 20 do
+      local info = debug.getinfo(level + 1, "S")
+      if not info or info.source ~= SOURCE then break end
+      level = level + 1
+    end
+  end
+  error(msg, level + 1)
+end
+
+
 local function set_of(list)
   local s = {}
   for _, v in ipairs(list) do s[v] = true end
@@ -29,14 +44,14 @@ end
 local function check_options(fname, opts, allowed, argn, argname)
   if opts == nil then return {} end
   if type(opts) ~= "table" then
-    error(("loki.%s: bad argument #%d '%s' (table expected, got %s)"):format(
-      fname, argn, argname, type(opts)), 3)
+    raise(("loki.%s: bad argument #%d '%s' (table expected, got %s)"):format(
+      fname, argn, argname, type(opts)))
   end
   local set = set_of(allowed)
   for k in pairs(opts) do
     if not set[k] then
-      error(("loki.%s: bad argument #%d '%s' (unknown option '%s'; expected %s)"):format(
-        fname, argn, argname, tostring(k), table.concat(allowed, ", ")), 3)
+      raise(("loki.%s: bad argument #%d '%s' (unknown option '%s'; expected %s)"):format(
+        fname, argn, argname, tostring(k), table.concat(allowed, ", ")))
     end
   end
   return opts
@@ -79,8 +94,8 @@ end
 local function to_ns(fname, what, v)
   if type(v) == "number" then
     if v ~= v or v < 0 or v == math.huge then
-      error(("loki.%s: bad %s (a time in seconds since the epoch expected, got %s)"):format(
-        fname, what, tostring(v)), 4)
+      raise(("loki.%s: bad %s (a time in seconds since the epoch expected, got %s)"):format(
+        fname, what, tostring(v)))
     end
     local s = math.floor(v)
     local us = math.floor((v - s) * 1e6 + 0.5)
@@ -91,41 +106,41 @@ local function to_ns(fname, what, v)
     if v:match("^%d+$") then return v end
     local ok, t = pcall(time.parse, v)
     if not ok then
-      error(("loki.%s: bad %s (seconds, nanoseconds as a string of digits or RFC 3339 expected, got %q)"):format(
-        fname, what, v), 4)
+      raise(("loki.%s: bad %s (seconds, nanoseconds as a string of digits or RFC 3339 expected, got %q)"):format(
+        fname, what, v))
     end
     local frac = v:match("%d%d:%d%d:%d%d[.,](%d+)")
     local ns = frac and tonumber((frac .. "000000000"):sub(1, 9)) or 0
     local s = math.floor(t - ns / 1e9 + 0.5)
     if s < 0 then
-      error(("loki.%s: bad %s (before 1970: %q)"):format(fname, what, v), 4)
+      raise(("loki.%s: bad %s (before 1970: %q)"):format(fname, what, v))
     end
     if s == 0 then return tostring(ns) end
     return ("%d%09d"):format(s, ns)
   end
-  error(("loki.%s: bad %s (number or string expected, got %s)"):format(fname, what, type(v)), 4)
+  raise(("loki.%s: bad %s (number or string expected, got %s)"):format(fname, what, type(v)))
 end
 
 -- A duration for `since` (Loki reads it as a Prometheus duration such as "1h" or "90s").
 local function to_duration(fname, what, v)
   if type(v) == "number" then
     if v ~= v or v < 0 or v == math.huge then
-      error(("loki.%s: bad %s (seconds expected, got %s)"):format(fname, what, tostring(v)), 4)
+      raise(("loki.%s: bad %s (seconds expected, got %s)"):format(fname, what, tostring(v)))
     end
     if v == math.floor(v) then return ("%ds"):format(math.floor(v)) end
     return ("%dms"):format(math.floor(v * 1000 + 0.5))
   elseif type(v) == "string" and v:match("^%d") then
     return v
   end
-  error(("loki.%s: bad %s (seconds or a duration such as \"1h\" expected, got %s)"):format(
-    fname, what, type(v) == "string" and ("%q"):format(v) or type(v)), 4)
+  raise(("loki.%s: bad %s (seconds or a duration such as \"1h\" expected, got %s)"):format(
+    fname, what, type(v) == "string" and ("%q"):format(v) or type(v)))
 end
 
 -- `step` and `interval`: Loki reads float seconds or a duration.
 local function to_step(fname, what, v)
   if type(v) == "number" then
     if v ~= v or v <= 0 or v == math.huge then
-      error(("loki.%s: bad %s (positive seconds expected, got %s)"):format(fname, what, tostring(v)), 4)
+      raise(("loki.%s: bad %s (positive seconds expected, got %s)"):format(fname, what, tostring(v)))
     end
     if v == math.floor(v) then return ("%d"):format(math.floor(v)) end
     return ("%.6g"):format(v)
@@ -136,23 +151,23 @@ end
 local function to_limit(fname, v)
   if math.type(v) == "float" and v == math.floor(v) then v = math.floor(v) end
   if math.type(v) ~= "integer" or v <= 0 then
-    error(("loki.%s: bad limit (positive integer expected, got %s)"):format(fname, tostring(v)), 4)
+    raise(("loki.%s: bad limit (positive integer expected, got %s)"):format(fname, tostring(v)))
   end
   return tostring(v)
 end
 
 local function to_direction(fname, v)
   if v ~= "forward" and v ~= "backward" then
-    error(("loki.%s: bad direction (\"forward\" or \"backward\" expected, got %s)"):format(
-      fname, tostring(v)), 4)
+    raise(("loki.%s: bad direction (\"forward\" or \"backward\" expected, got %s)"):format(
+      fname, tostring(v)))
   end
   return v
 end
 
 local function check_string(fname, argn, argname, v)
   if type(v) ~= "string" or v == "" then
-    error(("loki.%s: bad argument #%d '%s' (non-empty string expected, got %s)"):format(
-      fname, argn, argname, type(v) == "string" and "an empty string" or type(v)), 3)
+    raise(("loki.%s: bad argument #%d '%s' (non-empty string expected, got %s)"):format(
+      fname, argn, argname, type(v) == "string" and "an empty string" or type(v)))
   end
 end
 
@@ -229,23 +244,23 @@ end
 ---@return loki.Client
 function M.client(opts)
   if opts ~= nil and type(opts) ~= "table" then
-    error(("loki.client: bad argument #1 'opts' (table expected, got %s)"):format(type(opts)), 2)
+    raise(("loki.client: bad argument #1 'opts' (table expected, got %s)"):format(type(opts)))
   end
   opts = opts or {}
   local allowed = set_of(CLIENT_OPTIONS)
   for k in pairs(opts) do
     if not allowed[k] then
-      error(("loki.client: bad argument #1 'opts' (unknown option '%s'; expected %s)"):format(
-        tostring(k), table.concat(CLIENT_OPTIONS, ", ")), 2)
+      raise(("loki.client: bad argument #1 'opts' (unknown option '%s'; expected %s)"):format(
+        tostring(k), table.concat(CLIENT_OPTIONS, ", ")))
     end
   end
   local raw = opts.url or nonempty_env("LOKI_URL") or nonempty_env("LOKI_ADDR")
   if type(raw) ~= "string" or raw == "" then
-    error("loki.client: no url: pass {url = \"http://loki:3100\"} or set LOKI_URL", 2)
+    raise("loki.client: no url: pass {url = \"http://loki:3100\"} or set LOKI_URL")
   end
   local ok, parts = pcall(url.parse, raw)
   if not ok or not parts.scheme or not parts.host then
-    error(("loki.client: bad url (an http(s) URL expected, got %q)"):format(raw), 2)
+    raise(("loki.client: bad url (an http(s) URL expected, got %q)"):format(raw))
   end
   local auth = opts.auth
   if parts.user and parts.user ~= "" then
@@ -261,8 +276,8 @@ function M.client(opts)
     end
   end
   if auth ~= nil and type(auth) ~= "table" then
-    error(("loki.client: bad option 'auth' ({user, password} or {bearer = token} expected, got %s)"):format(
-      type(auth)), 2)
+    raise(("loki.client: bad option 'auth' ({user, password} or {bearer = token} expected, got %s)"):format(
+      type(auth)))
   end
   local prefix = (parts.path or ""):gsub("/+$", "")
   parts.path, parts.query, parts.fragment = nil, nil, nil
@@ -270,7 +285,7 @@ function M.client(opts)
 
   local tenant = opts.tenant or nonempty_env("LOKI_ORG_ID")
   if tenant ~= nil and (type(tenant) ~= "string" or tenant == "") then
-    error("loki.client: bad option 'tenant' (non-empty string expected)", 2)
+    raise("loki.client: bad option 'tenant' (non-empty string expected)")
   end
   local headers = { accept = "application/json" }
   for k, v in pairs(opts.headers or {}) do headers[k] = v end
@@ -281,7 +296,7 @@ function M.client(opts)
   if opts.ca_cert ~= nil then hopts.ca_cert = opts.ca_cert end
   if opts.insecure ~= nil then hopts.insecure = opts.insecure end
   local hok, hc = pcall(http.client, hopts)
-  if not hok then error("loki.client: " .. strip_location(hc), 2) end
+  if not hok then raise("loki.client: " .. strip_location(hc)) end
 
   return setmetatable({
     url = base .. prefix,
@@ -305,24 +320,24 @@ local LABEL_NAME = "^[%a_][%w_]*$"
 ---@return true
 function Client:push(labels, lines)
   if type(labels) ~= "table" or next(labels) == nil then
-    error(("loki.push: bad argument #1 'labels' (non-empty table expected, got %s)"):format(
-      type(labels) == "table" and "an empty table" or type(labels)), 2)
+    raise(("loki.push: bad argument #1 'labels' (non-empty table expected, got %s)"):format(
+      type(labels) == "table" and "an empty table" or type(labels)))
   end
   local stream = {}
   for k, v in pairs(labels) do
     if type(k) ~= "string" or not k:match(LABEL_NAME) then
-      error(("loki.push: bad argument #1 'labels' (invalid label name %s)"):format(tostring(k)), 2)
+      raise(("loki.push: bad argument #1 'labels' (invalid label name %s)"):format(tostring(k)))
     end
     if type(v) == "number" or type(v) == "boolean" then v = tostring(v) end
     if type(v) ~= "string" then
-      error(("loki.push: bad argument #1 'labels' (label '%s': string expected, got %s)"):format(k, type(v)), 2)
+      raise(("loki.push: bad argument #1 'labels' (label '%s': string expected, got %s)"):format(k, type(v)))
     end
     stream[k] = v
   end
   if type(lines) == "string" then lines = { lines } end
   if type(lines) ~= "table" or #lines == 0 then
-    error(("loki.push: bad argument #2 'lines' (string or non-empty list expected, got %s)"):format(
-      type(lines) == "table" and "an empty table" or type(lines)), 2)
+    raise(("loki.push: bad argument #2 'lines' (string or non-empty list expected, got %s)"):format(
+      type(lines) == "table" and "an empty table" or type(lines)))
   end
   local now = time()
   local base_s = math.floor(now)
@@ -336,7 +351,7 @@ function Client:push(labels, lines)
       ts, line, meta = item.ts or item[1], item.line or item[2], item.metadata or item[3]
     end
     if type(line) ~= "string" then
-      error(("loki.push: bad argument #2 'lines' (item %d: a string, {ts, line} or {ts = .., line = ..} expected)"):format(i), 2)
+      raise(("loki.push: bad argument #2 'lines' (item %d: a string, {ts, line} or {ts = .., line = ..} expected)"):format(i))
     end
     if ts == nil then
       -- now, to the microsecond, plus i-1 ns: distinct and in order
@@ -348,7 +363,7 @@ function Client:push(labels, lines)
     local entry = { ts, line }
     if meta ~= nil then
       if type(meta) ~= "table" then
-        error(("loki.push: bad argument #2 'lines' (item %d: metadata must be a table)"):format(i), 2)
+        raise(("loki.push: bad argument #2 'lines' (item %d: metadata must be a table)"):format(i))
       end
       local m = {}
       for k, v in pairs(meta) do m[tostring(k)] = tostring(v) end
@@ -423,17 +438,17 @@ end
 ---@field since? number|string
 ---@field query? string a stream selector restricting the streams looked at
 
-local function range_query(fname, opts, with_query)
+local function range_query(fname, opts, with_query, argn)
   local allowed = { "start", "end", "since" }
   if with_query then allowed[#allowed + 1] = "query" end
-  opts = check_options(fname, opts, allowed, with_query and 1 or 2, "opts")
+  opts = check_options(fname, opts, allowed, argn, "opts")
   local q = {}
   if opts.start ~= nil then q.start = to_ns(fname, "start", opts.start) end
   if opts["end"] ~= nil then q["end"] = to_ns(fname, "end", opts["end"]) end
   if opts.since ~= nil then q.since = to_duration(fname, "since", opts.since) end
   if opts.query ~= nil then
     if type(opts.query) ~= "string" then
-      error(("loki.%s: bad query (string expected, got %s)"):format(fname, type(opts.query)), 3)
+      raise(("loki.%s: bad query (string expected, got %s)"):format(fname, type(opts.query)))
     end
     q.query = opts.query
   end
@@ -444,7 +459,7 @@ end
 ---@param opts? loki.LabelOptions
 ---@return string[]
 function Client:labels(opts)
-  local q = range_query("labels", opts, true)
+  local q = range_query("labels", opts, true, 1)
   return self:_get_data("labels", "/loki/api/v1/labels", q) or json.array({})
 end
 
@@ -454,7 +469,7 @@ end
 ---@return string[]
 function Client:label_values(name, opts)
   check_string("label_values", 1, "name", name)
-  local q = range_query("label_values", opts, true)
+  local q = range_query("label_values", opts, true, 2)
   local path = "/loki/api/v1/label/" .. url.encode(name) .. "/values"
   return self:_get_data("label_values", path, q) or json.array({})
 end
@@ -466,15 +481,15 @@ end
 function Client:series(match, opts)
   if type(match) == "string" then match = { match } end
   if type(match) ~= "table" or #match == 0 then
-    error(("loki.series: bad argument #1 'match' (selector or non-empty list of selectors expected, got %s)"):format(
-      type(match)), 2)
+    raise(("loki.series: bad argument #1 'match' (selector or non-empty list of selectors expected, got %s)"):format(
+      type(match)))
   end
   for i, m in ipairs(match) do
     if type(m) ~= "string" or m == "" then
-      error(("loki.series: bad argument #1 'match' (item %d: non-empty string expected)"):format(i), 2)
+      raise(("loki.series: bad argument #1 'match' (item %d: non-empty string expected)"):format(i))
     end
   end
-  local q = range_query("series", opts, false)
+  local q = range_query("series", opts, false, 2)
   q["match[]"] = match
   return self:_get_data("series", "/loki/api/v1/series", q) or json.array({})
 end
@@ -497,10 +512,10 @@ function Client:wait_ready(opts)
   opts = check_options("wait_ready", opts, { "timeout", "interval" }, 1, "opts")
   local timeout, interval = opts.timeout or 60, opts.interval or 1
   if type(timeout) ~= "number" or timeout < 0 or timeout ~= timeout then
-    error(("loki.wait_ready: bad timeout (seconds expected, got %s)"):format(tostring(timeout)), 2)
+    raise(("loki.wait_ready: bad timeout (seconds expected, got %s)"):format(tostring(timeout)))
   end
   if type(interval) ~= "number" or interval <= 0 or interval ~= interval then
-    error(("loki.wait_ready: bad interval (positive seconds expected, got %s)"):format(tostring(interval)), 2)
+    raise(("loki.wait_ready: bad interval (positive seconds expected, got %s)"):format(tostring(interval)))
   end
   local deadline = time.monotonic() + timeout
   local last
@@ -542,13 +557,13 @@ end
 ---@return string
 function M.selector(labels)
   if type(labels) ~= "table" or next(labels) == nil then
-    error(("loki.selector: bad argument #1 'labels' (non-empty table expected, got %s)"):format(
-      type(labels) == "table" and "an empty table" or type(labels)), 2)
+    raise(("loki.selector: bad argument #1 'labels' (non-empty table expected, got %s)"):format(
+      type(labels) == "table" and "an empty table" or type(labels)))
   end
   local names = {}
   for k in pairs(labels) do
     if type(k) ~= "string" or not k:match(LABEL_NAME) then
-      error(("loki.selector: bad argument #1 'labels' (invalid label name %s)"):format(tostring(k)), 2)
+      raise(("loki.selector: bad argument #1 'labels' (invalid label name %s)"):format(tostring(k)))
     end
     names[#names + 1] = k
   end
@@ -559,13 +574,13 @@ function M.selector(labels)
     if type(v) == "table" then
       op, v = v[1], v[2]
       if not OPERATORS[op] then
-        error(("loki.selector: bad argument #1 'labels' (label '%s': operator =, !=, =~ or !~ expected, got %s)"):format(
-          name, tostring(op)), 2)
+        raise(("loki.selector: bad argument #1 'labels' (label '%s': operator =, !=, =~ or !~ expected, got %s)"):format(
+          name, tostring(op)))
       end
     end
     if type(v) == "number" or type(v) == "boolean" then v = tostring(v) end
     if type(v) ~= "string" then
-      error(("loki.selector: bad argument #1 'labels' (label '%s': string expected, got %s)"):format(name, type(v)), 2)
+      raise(("loki.selector: bad argument #1 'labels' (label '%s': string expected, got %s)"):format(name, type(v)))
     end
     parts[i] = name .. op .. quote(v)
   end
