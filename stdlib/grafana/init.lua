@@ -22,10 +22,16 @@ local CLIENT_OPTIONS = { "url", "token", "user", "password", "org_id", "timeout"
 -- Helpers -------------------------------------------------------------------------------------
 
 -- Raises `msg` at the caller's position: the first frame outside this file (the user's call).
-local SOURCE = debug and debug.getinfo(1, "S").source
+-- Without debug.getinfo (the sandbox), without a position.
+local SOURCE
+do
+  local ok, info = pcall(function() return debug.getinfo(1, "S") end)
+  if ok and type(info) == "table" then SOURCE = info.source end
+end
 local function raise(msg)
+  if not SOURCE then error(msg, 0) end
   local level = 2
-  if SOURCE then
+  do
     for _ = 1, 20 do
       local info = debug.getinfo(level + 1, "S")
       if not info or info.source ~= SOURCE then break end

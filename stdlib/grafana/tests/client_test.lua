@@ -119,3 +119,19 @@ test("without url nor GRAFANA_URL the error says how to give one", function()
   assert.eq(ok, false)
   assert.matches(err, [[grafana\.client: no url: pass \{url = "http://grafana:3000"\} or set GRAFANA_URL]])
 end)
+
+test("the package works under --sandbox (check-mode scripts run there)", function()
+  local argv = {"/proc/self/exe", "--sandbox"}
+  local lib = lib_path()
+  if lib then argv[#argv + 1] = "--lib-path"; argv[#argv + 1] = lib end
+  argv[#argv + 1] = "-e"
+  argv[#argv + 1] = ([[
+    local grafana = require("assay.grafana")
+    local c = grafana.client{url = %q, token = "admin-token"}
+    print(c:datasource_health("prom-main").status)
+    print(select(2, pcall(c.dashboard_get, c, "")))
+  ]]):format(fake.url)
+  local r = process.run(argv, {timeout = 20})
+  assert.eq(r.stderr, "")
+  assert.eq(r.stdout, "OK\ngrafana.dashboard_get: bad argument #1 'uid' (non-empty string expected, got an empty string)\n")
+end)

@@ -60,3 +60,23 @@ test("explicit options win over the environment", function()
   ]], {LOKI_URL = "http://127.0.0.1:1", LOKI_ORG_ID = "env", LOKI_USERNAME = "u"})
   assert.eq(out, "http://127.0.0.1:3\texplicit\tt\tnil\n")
 end)
+
+test("the package works under --sandbox (check-mode scripts run there)", function()
+  local fake = dofile((arg[0]:match("^(.*)/") or ".") .. "/fake_loki.lua").start{tenant = "t"}
+  local argv = {"/proc/self/exe", "--sandbox"}
+  if LIB then argv[#argv + 1] = "--lib-path"; argv[#argv + 1] = LIB end
+  argv[#argv + 1] = "-e"
+  argv[#argv + 1] = ([[
+    local loki = require("assay.loki")
+    local c = loki.client{url = %q, tenant = "t"}
+    c:push({app = "sandboxed"}, "hello")
+    local r = c:query_range(loki.selector{app = "sandboxed"}, {since = "5m"})
+    print(r.result[1].values[1][2])
+    print(select(2, pcall(loki.selector, {})))
+  ]]):format(fake.url)
+  local r = process.run(argv, {timeout = 20})
+  assert.eq(r.stderr, "")
+  assert.eq(r.stdout, "hello\nloki.selector: bad argument #1 'labels' (non-empty table expected, got an empty table)\n")
+  assert.eq(fake.violations, {})
+  fake:stop()
+end)
