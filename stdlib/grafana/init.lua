@@ -195,7 +195,13 @@ function Client:_call(fname, method, path, opts)
   opts = opts or {}
   local resp = self:_request(fname, method, path, opts)
   if resp.status >= 200 and resp.status < 300 then
-    return decode(resp), resp
+    local body = decode(resp)
+    if type(body) == "string" then
+      -- a proxy's login page or the like: not Grafana's API answering
+      error(("grafana.%s: %s %s: %d answer is not JSON: %s"):format(fname, method, path, resp.status,
+        error_text(resp)), 0)
+    end
+    return body, resp
   end
   if resp.status == 404 and opts.absent_ok then
     return nil, decode(resp)
@@ -259,7 +265,7 @@ function M.client(opts)
   elseif opts.user then
     auth = { user = opts.user, password = opts.password or "" }
   elseif parts.user and parts.user ~= "" then
-    auth = { user = url.decode(parts.user), password = url.decode(parts.password or "") }
+    auth = { user = parts.user, password = parts.password or "" } -- url.parse decoded them
   elseif nonempty_env("GRAFANA_TOKEN") then
     auth = { bearer = nonempty_env("GRAFANA_TOKEN") }
   end

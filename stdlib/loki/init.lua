@@ -270,7 +270,8 @@ function M.client(opts)
   end
   local auth = opts.auth
   if parts.user and parts.user ~= "" then
-    if auth == nil then auth = { user = url.decode(parts.user), password = url.decode(parts.password or "") } end
+    -- url.parse has decoded them already
+    if auth == nil then auth = { user = parts.user, password = parts.password or "" } end
     parts.user, parts.password = nil, nil
   end
   if auth == nil then

@@ -69,6 +69,16 @@ test("a 500 with a text body keeps the text; a JSON body without message is show
   srv:stop()
 end)
 
+test("a 200 that is not JSON (a proxy's login page) raises", function()
+  local srv = http.server({GET = {["/api/folders"] = function()
+    return {status = 200, headers = {["content-type"] = "text/html"}, body = "<html>Sign in</html>"}
+  end}}, {host = "127.0.0.1", port = 0})
+  local c = grafana.client{url = "http://127.0.0.1:" .. srv.port, token = "t"}
+  assert.raises(function() c:folders() end,
+    [[^grafana\.folders: GET /api/folders: 200 answer is not JSON: <html>Sign in</html>$]])
+  srv:stop()
+end)
+
 describe("the fake is strict", function()
   local H = {authorization = "Bearer admin-token"}
 

@@ -43,6 +43,14 @@ test("credentials in the url become basic auth and leave the url", function()
   gw:stop()
 end)
 
+test("percent-escapes in url credentials are decoded once", function()
+  local gw = dofile(here .. "/fake_loki.lua").start{auth = {"lo ki", "p@ss:%20"}}
+  loki.client{url = gw.url:gsub("http://", "http://lo%%20ki:p%%40ss%%3A%%2520@")}:push({a = "b"}, "x")
+  assert.eq(gw:last().headers.authorization, "Basic " .. base64.encode("lo ki:p@ss:%20"))
+  assert.eq(gw.violations, {})
+  gw:stop()
+end)
+
 test("auth = {user, password} and {bearer = token}", function()
   local basic = dofile(here .. "/fake_loki.lua").start{auth = {"u", "p"}}
   loki.client{url = basic.url, auth = {"u", "p"}}:push({a = "b"}, "x")
