@@ -207,7 +207,8 @@ function Client:_call(fname, method, path, opts)
     return nil, decode(resp)
   end
   if opts.data_status and opts.data_status[resp.status] then
-    return decode(resp), resp
+    local body = decode(resp)
+    if type(body) == "table" then return body, resp end
   end
   self:_fail(fname, method, path, resp)
 end

@@ -60,12 +60,15 @@ test("a 500 with a text body keeps the text; a JSON body without message is show
       ["/api/folders"] = function() return {status = 502, body = "Bad Gateway\n"} end,
       ["/api/datasources"] = function() return {status = 500, json = {status = "broken"}} end,
       ["/api/health"] = function() return {status = 500, json = {message = "db down", error = "dial tcp: refused"}} end,
+      ["/sub/api/health"] = function() return {status = 503, body = "Service Unavailable"} end,
     },
   }, {host = "127.0.0.1", port = 0})
   local c = grafana.client{url = "http://127.0.0.1:" .. srv.port, token = "t"}
   assert.raises(function() c:folders() end, [[^grafana\.folders: GET /api/folders: 502 Bad Gateway$]])
   assert.raises(function() c:datasources() end, [[^grafana\.datasources: GET /api/datasources: 500 \{"status":"broken"\}$]])
   assert.raises(function() c:health() end, [[^grafana\.health: GET /api/health: 500 db down: dial tcp: refused$]])
+  local sub = grafana.client{url = "http://127.0.0.1:" .. srv.port .. "/sub"}
+  assert.raises(function() sub:health() end, [[^grafana\.health: GET /api/health: 503 Service Unavailable$]])
   srv:stop()
 end)
 
