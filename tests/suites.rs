@@ -18,6 +18,7 @@
 //!
 //! A file with no `-- test:` line is a plain test file: it runs through `assay test` (the
 //! runner dogfooding the repo's own tests), whose JSON report must show every case passed.
+//! The stdlib packages' tests (`stdlib/<name>/tests/*_test.lua`) run the same way (`stdlib.rs`).
 
 mod check;
 mod cli;
@@ -25,6 +26,7 @@ mod conformance;
 mod lua_testes;
 mod plugins;
 mod safety;
+mod stdlib;
 mod test_runner;
 
 use std::path::{Path, PathBuf};
@@ -157,11 +159,16 @@ fn run_suite(path: &Path) -> Result<(), Failed> {
 
 /// A plain test file, through `assay test`: exit 0 and every case in the report passed.
 fn run_plain(file_name: &std::ffi::OsStr, dir: &Path) -> Result<(), Failed> {
+    run_test_file(file_name.as_ref(), dir, &built_plugins().display().to_string())
+}
+
+/// `assay test <file>` run from `dir` with `lib_path`: exit 0 and every case passed.
+fn run_test_file(file: &Path, dir: &Path, lib_path: &str) -> Result<(), Failed> {
     let mut cmd = assay();
     cmd.args(["test", "--format", "json"])
-        .arg(file_name)
+        .arg(file)
         .current_dir(dir)
-        .env("ASSAY_LIB_PATH", built_plugins());
+        .env("ASSAY_LIB_PATH", lib_path);
     let result = run(cmd, None, TIMEOUT)?;
     let report: serde_json::Value = serde_json::from_str(&result.stdout)
         .map_err(|e| format!("the report is not JSON ({e})\n{}", result.describe()))?;
@@ -212,6 +219,7 @@ fn main() {
     trials.extend(lua_testes::trials());
     trials.extend(plugins::trials());
     trials.extend(safety::trials());
+    trials.extend(stdlib::trials());
     trials.extend(test_runner::trials());
     libtest_mimic::run(&args, trials).exit();
 }

@@ -64,13 +64,23 @@ pub const DEFAULT_MAX_MESSAGE: usize = 1024 * 1024;
 /// a peer announcing a huge frame must not get the process to ask for more than this.
 pub const MAX_MAX_MESSAGE: usize = 1 << 30;
 
-/// A `max_message` option's value checked: a positive size of at most [`MAX_MAX_MESSAGE`], or
-/// why not.
+/// A `max_message` option's value checked: a positive size, capped at [`MAX_MAX_MESSAGE`] (as
+/// the memory limit caps it: a large value means "as much as allowed"), or why not.
 pub fn max_message(n: i64) -> Result<usize, String> {
     match usize::try_from(n) {
         Ok(0) | Err(_) => Err(format!("{n} is not a positive size")),
-        Ok(n) if n > MAX_MAX_MESSAGE => Err(format!("{n} is larger than 1 GiB")),
-        Ok(n) => Ok(n),
+        Ok(n) => Ok(n.min(MAX_MAX_MESSAGE)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn max_message_is_positive_and_capped() {
+        assert_eq!(super::max_message(1), Ok(1));
+        assert_eq!(super::max_message(1 << 40), Ok(super::MAX_MAX_MESSAGE));
+        assert!(super::max_message(0).is_err());
+        assert!(super::max_message(-1).is_err());
     }
 }
 

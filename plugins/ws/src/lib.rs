@@ -26,7 +26,7 @@
 //! - `timeout`: seconds for the whole opening (DNS, TCP, TLS, the HTTP upgrade); default 10, as
 //!   Python websockets' `open_timeout`; `math.huge` for none.
 //! - `max_message`: the largest message or frame accepted (default 1 MiB, never more than the
-//!   script's memory limit; at most 1 GiB: the library sets aside a frame's announced length
+//!   script's memory limit, nor than 1 GiB: the library sets aside a frame's announced length
 //!   before it arrives); a larger one closes with 1009.
 //!
 //! Messages show a URL's password as `***`.

@@ -29,7 +29,9 @@ assert.raises(function() http.server({}, {host = "127.0.0.1", before = "yes"}) e
 assert.raises(function() http.server({}, {host = "127.0.0.1", max_body = -1}) end,
   "max_body")
 assert.raises(function() http.server({}, {host = "127.0.0.1", max_message = -1}) end,
-  "field 'max_message': must not be negative")
+  "field 'max_message': -1 is not a positive size")
+assert.raises(function() http.server({}, {host = "127.0.0.1", max_message = 0}) end,
+  "field 'max_message': 0 is not a positive size")
 assert.raises(function() http.server({}, {host = "127.0.0.1", max_message = "1M"}) end,
   "field 'max_message': integer expected, got string")
 assert.raises(function() http.server({}, {host = "127.0.0.1", timeout = -1}) end, "timeout")
