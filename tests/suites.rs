@@ -159,7 +159,11 @@ fn run_suite(path: &Path) -> Result<(), Failed> {
 
 /// A plain test file, through `assay test`: exit 0 and every case in the report passed.
 fn run_plain(file_name: &std::ffi::OsStr, dir: &Path) -> Result<(), Failed> {
-    run_test_file(file_name.as_ref(), dir, &built_plugins().display().to_string())
+    run_test_file(
+        file_name.as_ref(),
+        dir,
+        &built_plugins().display().to_string(),
+    )
 }
 
 /// `assay test <file>` run from `dir` with `lib_path`: exit 0 and every case passed.
