@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use assay_tests::{built_plugins, tests_dir};
-use libtest_mimic::Trial;
+use assay_tests::{assay, built_plugins, run, tests_dir};
+use libtest_mimic::{Failed, Trial};
 
 fn test_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -26,7 +26,28 @@ fn test_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// `stdlib/bundle.yaml` is what `scripts/stdlib-bundle.lua` makes of the package manifests.
+fn bundle_manifest_matches() -> Result<(), Failed> {
+    let mut cmd = assay();
+    cmd.args(["scripts/stdlib-bundle.lua", "--check"])
+        .current_dir(tests_dir().join(".."));
+    let result = run(cmd, None, std::time::Duration::from_secs(30))?;
+    if result.code != Some(0) {
+        return Err(result.describe().into());
+    }
+    Ok(())
+}
+
 pub fn trials() -> Vec<Trial> {
+    let mut trials = vec![Trial::test(
+        "stdlib::bundle_manifest_matches",
+        bundle_manifest_matches,
+    )];
+    trials.extend(package_tests());
+    trials
+}
+
+fn package_tests() -> Vec<Trial> {
     let repo = tests_dir().join("..");
     let stdlib = repo.join("stdlib");
     let lib_path = format!("{}:{}", stdlib.display(), built_plugins().display());
