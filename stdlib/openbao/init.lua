@@ -1,0 +1,32 @@
+--- assay.openbao: the vault package for OpenBao (API-compatible with Vault). Everything is
+--- assay.vault's; only the client's defaults differ: BAO_ADDR, BAO_TOKEN, BAO_CACERT,
+--- BAO_NAMESPACE and BAO_SKIP_VERIFY (each falling back to its VAULT_* name, as the bao CLI
+--- does), and error messages start with "openbao." instead of "vault.".
+---
+--- local bao = require("assay.openbao")
+--- local c = bao.client()                       -- $BAO_ADDR, $BAO_TOKEN
+--- c:kv_put("secret", "app", {password = "s3cret"})
+
+local vault = require("assay.vault")
+
+local ENV = {
+  pkg = "openbao",
+  addr = {"BAO_ADDR", "VAULT_ADDR"},
+  token = {"BAO_TOKEN", "VAULT_TOKEN"},
+  cacert = {"BAO_CACERT", "VAULT_CACERT"},
+  namespace = {"BAO_NAMESPACE", "VAULT_NAMESPACE"},
+  skip_verify = {"BAO_SKIP_VERIFY", "VAULT_SKIP_VERIFY"},
+}
+
+---@class openbao: table
+local M = {}
+
+--- Makes a client (see assay.vault's client) with OpenBao's environment defaults.
+---@param opts? vault.ClientOptions url (default $BAO_ADDR, then $VAULT_ADDR), token ($BAO_TOKEN, then $VAULT_TOKEN), ...
+---@return vault.Client
+function M.client(opts)
+  return vault.client(opts, ENV)
+end
+
+-- Everything else (pki, transit, ...) is the vault module's.
+return setmetatable(M, {__index = vault})

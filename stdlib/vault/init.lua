@@ -1,0 +1,977 @@
+--- assay.vault: a client for HashiCorp Vault and OpenBao (API-compatible) over their HTTP API.
+---
+--- local vault = require("assay.vault")
+--- local c = vault.client{url = "https://vault:8200", token = os.getenv("VAULT_TOKEN")}
+--- c:kv_put("secret", "app/db", {password = "s3cret"})
+--- print(c:kv_get("secret", "app/db").password)
+--- print(c.transit:encrypt("transit", "app", "hello"))   -- vault/transit.lua, loaded on first use
+--- print(c.pki:issue("pki", "web", {common_name = "web.example.com"}).certificate)
+---
+--- Every operation is a method on the client. Errors raise one string
+--- "vault.<method>: <HTTP method> <path>: <status> <Vault's own error text>"; a 404 on a read
+--- returns nil and the decoded error body. The token never appears in a message.
+--- See stdlib/vault/README.md for the reference.
+
+local M = {}
+
+--- The client's methods.
+---@class vault.Client
+---@field url string the server's address, e.g. "https://vault:8200"
+---@field token string|nil the token sent as X-Vault-Token (a login replaces it)
+---@field namespace string|nil sent as X-Vault-Namespace when set
+---@field pki vault.PKI PKI secrets engine operations (vault/pki.lua, loaded on first use)
+---@field transit vault.Transit Transit secrets engine operations (vault/transit.lua, loaded on first use)
+local Client = {}
+
+-- Submodules reached as fields of the client (c.pki, c.transit) and of the module (vault.pki):
+-- required on first access only.
+local SUBMODULES = {pki = true, transit = true}
+
+local client_mt = {
+  __index = function(self, key)
+    local method = Client[key]
+    if method ~= nil then return method end
+    if SUBMODULES[key] then
+      local sub = require("assay.vault." .. key).new(self)
+      rawset(self, key, sub)
+      return sub
+    end
+    return nil
+  end,
+  __tostring = function(self)
+    return rawget(self, "_pkg") .. ".client(" .. rawget(self, "url") .. ")"
+  end,
+}
+
+setmetatable(M, {
+  __index = function(self, key)
+    if SUBMODULES[key] then
+      local sub = require("assay.vault." .. key)
+      rawset(self, key, sub)
+      return sub
+    end
+    return nil
+  end,
+})
+
+---------------------------------------------------------------------------------------------
+-- helpers shared with the submodules (M._internal)
+---------------------------------------------------------------------------------------------
+
+local function typename(v)
+  return type(v)
+end
+
+--- Raises "<pkg>.<fn>: bad argument #n 'name' (<want> expected, got <type>)" unless v has one
+--- of the wanted types ("string", "table", "number", "boolean"; "?x" allows nil).
+local function check_arg(pkg, fn, n, name, v, want)
+  local optional = want:sub(1, 1) == "?"
+  if optional then want = want:sub(2) end
+  if v == nil and optional then return end
+  for w in want:gmatch("[^|]+") do
+    if typename(v) == w then return end
+  end
+  error(string.format("%s.%s: bad argument #%d '%s' (%s expected, got %s)", pkg, fn, n, name,
+    want, typename(v)), 0)
+end
+
+--- Raises naming the first option of opts not in the allowed set.
+local function check_opts(pkg, fn, n, opts, allowed)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(string.format("%s.%s: bad argument #%d 'opts' (table expected, got %s)", pkg, fn, n,
+      type(opts)), 0)
+  end
+  for k in pairs(opts) do
+    if not allowed[k] then
+      error(string.format("%s.%s: bad argument #%d 'opts' (unknown option '%s')", pkg, fn, n,
+        tostring(k)), 0)
+    end
+  end
+  return opts
+end
+
+--- Encodes a Vault path segment by segment (slashes kept, everything else percent-encoded).
+local function enc_path(p)
+  local out = {}
+  for seg in (p .. "/"):gmatch("([^/]*)/") do
+    out[#out + 1] = url.encode(seg)
+  end
+  return table.concat(out, "/")
+end
+
+--- Strips leading and trailing slashes of a mount or path.
+local function trim_slashes(s)
+  return (s:gsub("^/+", ""):gsub("/+$", ""))
+end
+
+--- Vault's error list as one line: go-multierror's "1 error occurred:\n\t* x\n\n" becomes "x".
+local function error_text(body, raw)
+  local parts = {}
+  if type(body) == "table" and type(body.errors) == "table" then
+    for _, e in ipairs(body.errors) do
+      local s = tostring(e)
+      local items = s:match("^%d+ errors? occurred:%s*(.*)$")
+      if items then
+        for item in items:gmatch("%*%s*([^\n]+)") do
+          parts[#parts + 1] = item:gsub("%s+$", "")
+        end
+      else
+        parts[#parts + 1] = (s:gsub("%s+$", ""))
+      end
+    end
+  end
+  if #parts == 0 and raw and raw ~= "" then
+    parts[1] = (raw:sub(1, 500):gsub("%s+$", ""))
+  end
+  return table.concat(parts, "; ")
+end
+
+M._internal = {check_arg = check_arg, check_opts = check_opts, enc_path = enc_path,
+  trim_slashes = trim_slashes}
+
+---------------------------------------------------------------------------------------------
+-- the client
+---------------------------------------------------------------------------------------------
+
+local CLIENT_OPTIONS = {url = true, token = true, namespace = true, timeout = true,
+  ca_cert = true, insecure = true, headers = true}
+
+local function truthy_env(v)
+  return v ~= nil and v ~= "" and v ~= "0" and v:lower() ~= "false"
+end
+
+--- Reads the token the vault CLI's token helper left in ~/.vault-token, if any.
+local function token_file()
+  local home = env.get("HOME")
+  if not home or home == "" then return nil end
+  local p = home .. "/.vault-token"
+  if not fs.exists(p) then return nil end
+  local ok, t = pcall(fs.read, p)
+  if not ok then return nil end
+  t = t:gsub("%s+$", "")
+  if t == "" then return nil end
+  return t
+end
+
+--- The environment variables a package's client reads, first found wins.
+M._env = {
+  pkg = "vault",
+  addr = {"VAULT_ADDR"},
+  token = {"VAULT_TOKEN"},
+  cacert = {"VAULT_CACERT"},
+  namespace = {"VAULT_NAMESPACE"},
+  skip_verify = {"VAULT_SKIP_VERIFY"},
+}
+
+local function first_env(names)
+  for _, n in ipairs(names) do
+    local v = env.get(n)
+    if v ~= nil and v ~= "" then return v end
+  end
+  return nil
+end
+
+---@class vault.ClientOptions
+---@field url? string server address (default $VAULT_ADDR, else "https://127.0.0.1:8200")
+---@field token? string (default $VAULT_TOKEN, else ~/.vault-token)
+---@field namespace? string Vault Enterprise / OpenBao namespace (default $VAULT_NAMESPACE)
+---@field timeout? number seconds per request (passed to http.client)
+---@field ca_cert? string PEM file path or PEM text (default $VAULT_CACERT)
+---@field insecure? boolean skip TLS verification (default $VAULT_SKIP_VERIFY)
+---@field headers? table<string,string> extra headers on every request
+
+--- Makes a client: one pooled http.client per client object.
+---@param opts? vault.ClientOptions
+---@param envspec? table internal: which environment variables (the openbao package's)
+---@return vault.Client
+function M.client(opts, envspec)
+  local e = envspec or M._env
+  local pkg = e.pkg
+  if opts ~= nil and type(opts) ~= "table" then
+    error(pkg .. ".client: bad argument #1 'opts' (table expected, got " .. type(opts) .. ")", 0)
+  end
+  opts = opts or {}
+  for k in pairs(opts) do
+    if not CLIENT_OPTIONS[k] then
+      error(pkg .. ".client: unknown option '" .. tostring(k) .. "' (known: ca_cert, headers, "
+        .. "insecure, namespace, timeout, token, url)", 0)
+    end
+  end
+  for _, k in ipairs({"url", "token", "namespace", "ca_cert"}) do
+    check_arg(pkg, "client", 1, k, opts[k], "?string")
+  end
+  check_arg(pkg, "client", 1, "timeout", opts.timeout, "?number|boolean")
+  check_arg(pkg, "client", 1, "insecure", opts.insecure, "?boolean")
+  check_arg(pkg, "client", 1, "headers", opts.headers, "?table")
+
+  local addr = opts.url or first_env(e.addr) or "https://127.0.0.1:8200"
+  addr = addr:gsub("/+$", "")
+  if not addr:match("^https?://") then
+    error(pkg .. ".client: url must start with http:// or https:// (got '" .. addr .. "')", 0)
+  end
+  local token = opts.token or first_env(e.token) or token_file()
+  local insecure = opts.insecure
+  if insecure == nil then insecure = truthy_env(first_env(e.skip_verify)) end
+  local http_opts = {
+    base_url = addr,
+    timeout = opts.timeout,
+    ca_cert = opts.ca_cert or first_env(e.cacert),
+    insecure = insecure or nil,
+    headers = opts.headers,
+  }
+  local self = {
+    _pkg = pkg,
+    _http = http.client(http_opts),
+    url = addr,
+    token = token,
+    namespace = opts.namespace or first_env(e.namespace),
+  }
+  return setmetatable(self, client_mt)
+end
+
+--- Hides the client's token wherever it occurs in a message.
+local function scrub(self, msg)
+  local t = rawget(self, "token")
+  if t and #t >= 4 then
+    local s, e = 1, nil
+    local out = {}
+    while true do
+      local i, j = msg:find(t, s, true)
+      if not i then break end
+      out[#out + 1] = msg:sub(s, i - 1) .. "***"
+      s = j + 1
+    end
+    out[#out + 1] = msg:sub(s)
+    msg = table.concat(out)
+  end
+  return msg
+end
+
+--- Sends one request; returns status, decoded body (or nil), raw body.
+--- spec: {body = table|string, query = table, raw = bool (don't decode), headers = table,
+---        ok = {status = true, ...} extra statuses that are not errors, get = bool (404 -> nil)}
+---@private
+function Client:_call(fname, method, path, spec)
+  spec = spec or {}
+  local headers = {}
+  if self.token then headers["x-vault-token"] = self.token end
+  if self.namespace then headers["x-vault-namespace"] = self.namespace end
+  headers["x-vault-request"] = "true"
+  local req = {headers = headers, query = spec.query}
+  if spec.body ~= nil then
+    if type(spec.body) == "table" then
+      local b = spec.body
+      if next(b) == nil then b = json.object({}) end
+      req.body = json.encode(b)
+    else
+      req.body = spec.body
+    end
+    headers["content-type"] = spec.content_type or "application/json"
+  end
+  local ok, resp = pcall(self._http.request, self._http, method, path, req)
+  if not ok then
+    error(scrub(self, self._pkg .. "." .. fname .. ": " .. tostring(resp)), 0)
+  end
+  local raw = resp.body or ""
+  local decoded
+  if raw ~= "" and not spec.raw then
+    local okj, v = pcall(json.parse, raw)
+    if okj then decoded = v end
+  end
+  local status = resp.status
+  if status >= 200 and status < 300 then return status, decoded, raw end
+  if spec.ok and spec.ok[status] then return status, decoded, raw end
+  if status == 404 and spec.get then return status, nil, raw, decoded end
+  local text = error_text(decoded, raw)
+  error(scrub(self, string.format("%s.%s: %s %s: %d%s", self._pkg, fname, method, path, status,
+    text ~= "" and (" " .. text) or "")), 0)
+end
+
+--- Like _call, for a read: returns the decoded body, or nil and the decoded error body on 404.
+---@private
+function Client:_get(fname, path, query)
+  local status, body, _, errbody = self:_call(fname, "GET", path, {get = true, query = query})
+  if status == 404 then return nil, errbody end
+  return body
+end
+
+--- A LIST request (GET ?list=true): the keys, or an empty list when Vault answers 404 (no keys).
+---@private
+function Client:_list(fname, path)
+  local status, body = self:_call(fname, "GET", path, {get = true, query = {list = "true"}})
+  if status == 404 or not body or not body.data then return json.array({}) end
+  return body.data.keys or json.array({})
+end
+
+local function mpath(mount, ...)
+  local parts = {"/v1/" .. enc_path(trim_slashes(mount))}
+  for _, p in ipairs({...}) do
+    p = trim_slashes(p)
+    if p ~= "" then parts[#parts + 1] = enc_path(p) end
+  end
+  return table.concat(parts, "/")
+end
+M._internal.mpath = mpath
+
+local PKG_OF = function(self) return rawget(self, "_pkg") end
+
+---------------------------------------------------------------------------------------------
+-- token and logins
+---------------------------------------------------------------------------------------------
+
+--- Replaces the token the client sends.
+---@param token string|nil
+---@return vault.Client self
+function Client:set_token(token)
+  check_arg(PKG_OF(self), "set_token", 1, "token", token, "?string")
+  self.token = token
+  return self
+end
+
+local function keep_auth(self, body)
+  local auth = body and body.auth
+  if not auth or not auth.client_token then
+    error(PKG_OF(self) .. ".login: the server's answer has no auth.client_token", 0)
+  end
+  self.token = auth.client_token
+  return auth
+end
+
+--- Logs in with AppRole; the client keeps the new token.
+---@param role_id string
+---@param secret_id? string (nil when the role does not bind a secret_id)
+---@param opts? {mount?: string} auth mount (default "approle")
+---@return table auth {client_token, accessor, policies, lease_duration, renewable, ...}
+function Client:login_approle(role_id, secret_id, opts)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "login_approle", 1, "role_id", role_id, "string")
+  check_arg(pkg, "login_approle", 2, "secret_id", secret_id, "?string")
+  opts = check_opts(pkg, "login_approle", 3, opts, {mount = true})
+  local _, body = self:_call("login_approle", "POST", mpath("auth/" .. (opts.mount or "approle"), "login"),
+    {body = {role_id = role_id, secret_id = secret_id}})
+  return keep_auth(self, body)
+end
+
+--- Logs in with the Kubernetes auth method; the client keeps the new token.
+---@param role string the Vault role
+---@param jwt? string the service account token (default: read from
+---  /var/run/secrets/kubernetes.io/serviceaccount/token)
+---@param opts? {mount?: string} auth mount (default "kubernetes")
+---@return table auth
+function Client:login_kubernetes(role, jwt, opts)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "login_kubernetes", 1, "role", role, "string")
+  check_arg(pkg, "login_kubernetes", 2, "jwt", jwt, "?string")
+  opts = check_opts(pkg, "login_kubernetes", 3, opts, {mount = true})
+  if jwt == nil then
+    local p = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    local ok, t = pcall(fs.read, p)
+    if not ok then
+      error(pkg .. ".login_kubernetes: no jwt given and " .. p .. " cannot be read", 0)
+    end
+    jwt = t:gsub("%s+$", "")
+  end
+  local _, body = self:_call("login_kubernetes", "POST",
+    mpath("auth/" .. (opts.mount or "kubernetes"), "login"), {body = {role = role, jwt = jwt}})
+  return keep_auth(self, body)
+end
+
+--- Logs in with userpass; the client keeps the new token.
+---@param username string
+---@param password string
+---@param opts? {mount?: string} auth mount (default "userpass")
+---@return table auth
+function Client:login_userpass(username, password, opts)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "login_userpass", 1, "username", username, "string")
+  check_arg(pkg, "login_userpass", 2, "password", password, "string")
+  opts = check_opts(pkg, "login_userpass", 3, opts, {mount = true})
+  local _, body = self:_call("login_userpass", "POST",
+    mpath("auth/" .. (opts.mount or "userpass"), "login", username), {body = {password = password}})
+  return keep_auth(self, body)
+end
+
+--- Creates a token (POST auth/token/create). Returns the auth block; the client's own token is
+--- unchanged.
+---@param opts? table Vault's parameters: policies, ttl, renewable, period, no_parent, meta, ...
+---@return table auth {client_token, accessor, policies, lease_duration, renewable}
+function Client:token_create(opts)
+  check_arg(PKG_OF(self), "token_create", 1, "opts", opts, "?table")
+  local _, body = self:_call("token_create", "POST", "/v1/auth/token/create", {body = opts or {}})
+  return body.auth
+end
+
+--- Looks up the client's own token.
+---@return table data {id, policies, ttl, renewable, accessor, ...}
+function Client:token_lookup_self()
+  local _, body = self:_call("token_lookup_self", "GET", "/v1/auth/token/lookup-self")
+  return body.data
+end
+
+--- Looks up another token (POST auth/token/lookup).
+---@param token string
+---@return table data
+function Client:token_lookup(token)
+  check_arg(PKG_OF(self), "token_lookup", 1, "token", token, "string")
+  local _, body = self:_call("token_lookup", "POST", "/v1/auth/token/lookup", {body = {token = token}})
+  return body.data
+end
+
+--- Renews the client's own token.
+---@param opts? {increment?: string|number} requested TTL ("1h" or seconds)
+---@return table auth
+function Client:token_renew_self(opts)
+  opts = check_opts(PKG_OF(self), "token_renew_self", 1, opts, {increment = true})
+  local _, body = self:_call("token_renew_self", "POST", "/v1/auth/token/renew-self",
+    {body = {increment = opts.increment}})
+  return body.auth
+end
+
+--- Renews another token.
+---@param token string
+---@param opts? {increment?: string|number}
+---@return table auth
+function Client:token_renew(token, opts)
+  check_arg(PKG_OF(self), "token_renew", 1, "token", token, "string")
+  opts = check_opts(PKG_OF(self), "token_renew", 2, opts, {increment = true})
+  local _, body = self:_call("token_renew", "POST", "/v1/auth/token/renew",
+    {body = {token = token, increment = opts.increment}})
+  return body.auth
+end
+
+--- Revokes the client's own token (and its children); the client forgets it.
+function Client:token_revoke_self()
+  self:_call("token_revoke_self", "POST", "/v1/auth/token/revoke-self")
+  self.token = nil
+end
+
+--- Revokes another token (and its children).
+---@param token string
+function Client:token_revoke(token)
+  check_arg(PKG_OF(self), "token_revoke", 1, "token", token, "string")
+  self:_call("token_revoke", "POST", "/v1/auth/token/revoke", {body = {token = token}})
+end
+
+---------------------------------------------------------------------------------------------
+-- AppRole and Kubernetes auth configuration
+---------------------------------------------------------------------------------------------
+
+--- Creates or updates an AppRole role (POST auth/<mount>/role/<name>).
+---@param name string
+---@param params? table Vault's parameters: token_policies, token_ttl, secret_id_ttl, bind_secret_id, ...
+---@param opts? {mount?: string} (default "approle")
+function Client:approle_write_role(name, params, opts)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "approle_write_role", 1, "name", name, "string")
+  check_arg(pkg, "approle_write_role", 2, "params", params, "?table")
+  opts = check_opts(pkg, "approle_write_role", 3, opts, {mount = true})
+  self:_call("approle_write_role", "POST", mpath("auth/" .. (opts.mount or "approle"), "role", name),
+    {body = params or {}})
+end
+
+--- The role's role_id.
+---@param name string
+---@param opts? {mount?: string}
+---@return string role_id
+function Client:approle_role_id(name, opts)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "approle_role_id", 1, "name", name, "string")
+  opts = check_opts(pkg, "approle_role_id", 2, opts, {mount = true})
+  local _, body = self:_call("approle_role_id", "GET",
+    mpath("auth/" .. (opts.mount or "approle"), "role", name, "role-id"))
+  return body.data.role_id
+end
+
+--- Generates a new secret_id for the role.
+---@param name string
+---@param params? table Vault's parameters: metadata, cidr_list, ttl, ...
+---@param opts? {mount?: string}
+---@return table data {secret_id, secret_id_accessor, secret_id_ttl, ...}
+function Client:approle_secret_id(name, params, opts)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "approle_secret_id", 1, "name", name, "string")
+  check_arg(pkg, "approle_secret_id", 2, "params", params, "?table")
+  opts = check_opts(pkg, "approle_secret_id", 3, opts, {mount = true})
+  local _, body = self:_call("approle_secret_id", "POST",
+    mpath("auth/" .. (opts.mount or "approle"), "role", name, "secret-id"), {body = params or {}})
+  return body.data
+end
+
+--- Configures the Kubernetes auth method (POST auth/<mount>/config).
+---@param params table kubernetes_host, kubernetes_ca_cert, token_reviewer_jwt, disable_local_ca_jwt, ...
+---@param opts? {mount?: string} (default "kubernetes")
+function Client:kubernetes_configure(params, opts)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kubernetes_configure", 1, "params", params, "table")
+  opts = check_opts(pkg, "kubernetes_configure", 2, opts, {mount = true})
+  self:_call("kubernetes_configure", "POST", mpath("auth/" .. (opts.mount or "kubernetes"), "config"),
+    {body = params})
+end
+
+--- Creates or updates a Kubernetes auth role.
+---@param name string
+---@param params table bound_service_account_names, bound_service_account_namespaces, token_policies, ...
+---@param opts? {mount?: string}
+function Client:kubernetes_write_role(name, params, opts)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kubernetes_write_role", 1, "name", name, "string")
+  check_arg(pkg, "kubernetes_write_role", 2, "params", params, "table")
+  opts = check_opts(pkg, "kubernetes_write_role", 3, opts, {mount = true})
+  self:_call("kubernetes_write_role", "POST",
+    mpath("auth/" .. (opts.mount or "kubernetes"), "role", name), {body = params})
+end
+
+---------------------------------------------------------------------------------------------
+-- generic logical API
+---------------------------------------------------------------------------------------------
+
+--- Reads any path (GET /v1/<path>).
+---@param path string e.g. "auth/approle/role/web"
+---@return table|nil data the response's data, or nil on 404
+---@return table|nil body the whole decoded response (lease_id, lease_duration, ...), or the error body
+function Client:read(path)
+  check_arg(PKG_OF(self), "read", 1, "path", path, "string")
+  local body, err = self:_get("read", mpath(path))
+  if not body then return nil, err end
+  return body.data, body
+end
+
+--- Writes any path (POST /v1/<path>).
+---@param path string
+---@param data? table
+---@return table|nil body the decoded response (nil on 204)
+function Client:write(path, data)
+  check_arg(PKG_OF(self), "write", 1, "path", path, "string")
+  check_arg(PKG_OF(self), "write", 2, "data", data, "?table")
+  local _, body = self:_call("write", "POST", mpath(path), {body = data or {}})
+  return body
+end
+
+--- Lists any path: the keys, or an empty list.
+---@param path string
+---@return string[]
+function Client:list(path)
+  check_arg(PKG_OF(self), "list", 1, "path", path, "string")
+  return self:_list("list", mpath(path))
+end
+
+--- Deletes any path (DELETE /v1/<path>).
+---@param path string
+function Client:delete(path)
+  check_arg(PKG_OF(self), "delete", 1, "path", path, "string")
+  self:_call("delete", "DELETE", mpath(path))
+end
+
+---------------------------------------------------------------------------------------------
+-- KV version 2
+---------------------------------------------------------------------------------------------
+
+--- Reads a secret: its data table, or nil (and the error body) when it does not exist or the
+--- version asked for is deleted or destroyed.
+---@param mount string e.g. "secret"
+---@param path string e.g. "app/db"
+---@param opts? {version?: integer}
+---@return table|nil data
+---@return table|nil metadata {version, created_time, deletion_time, destroyed, custom_metadata}
+function Client:kv_get(mount, path, opts)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv_get", 1, "mount", mount, "string")
+  check_arg(pkg, "kv_get", 2, "path", path, "string")
+  opts = check_opts(pkg, "kv_get", 3, opts, {version = true})
+  check_arg(pkg, "kv_get", 3, "version", opts.version, "?number")
+  local q = opts.version and {version = tostring(math.tointeger(opts.version) or opts.version)} or nil
+  local body, err = self:_get("kv_get", mpath(mount, "data", path), q)
+  if not body then return nil, err end
+  local d = body.data or {}
+  if d.data == nil or d.data == json.null then return nil, body end
+  return d.data, d.metadata
+end
+
+--- Writes a new version of a secret.
+---@param mount string
+---@param path string
+---@param data table the secret's fields
+---@param opts? {cas?: integer} check-and-set: 0 = only if absent, n = only if the current version is n
+---@return table metadata {version, created_time, ...}
+function Client:kv_put(mount, path, data, opts)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv_put", 1, "mount", mount, "string")
+  check_arg(pkg, "kv_put", 2, "path", path, "string")
+  check_arg(pkg, "kv_put", 3, "data", data, "table")
+  opts = check_opts(pkg, "kv_put", 4, opts, {cas = true})
+  local body = {data = next(data) == nil and json.object({}) or data}
+  if opts.cas ~= nil then body.options = {cas = opts.cas} end
+  local _, resp = self:_call("kv_put", "POST", mpath(mount, "data", path), {body = body})
+  return resp and resp.data
+end
+
+--- Merges fields into the latest version (JSON merge patch; a field set to json.null is
+--- removed). Raises on 404 (nothing to patch).
+---@param mount string
+---@param path string
+---@param data table
+---@param opts? {cas?: integer}
+---@return table metadata
+function Client:kv_patch(mount, path, data, opts)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv_patch", 1, "mount", mount, "string")
+  check_arg(pkg, "kv_patch", 2, "path", path, "string")
+  check_arg(pkg, "kv_patch", 3, "data", data, "table")
+  opts = check_opts(pkg, "kv_patch", 4, opts, {cas = true})
+  local body = {data = next(data) == nil and json.object({}) or data}
+  if opts.cas ~= nil then body.options = {cas = opts.cas} end
+  local _, resp = self:_call("kv_patch", "PATCH", mpath(mount, "data", path),
+    {body = json.encode(body), content_type = "application/merge-patch+json"})
+  return resp and resp.data
+end
+
+--- Soft-deletes the latest version, or the versions given (undelete brings them back).
+---@param mount string
+---@param path string
+---@param opts? {versions?: integer[]}
+function Client:kv_delete(mount, path, opts)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv_delete", 1, "mount", mount, "string")
+  check_arg(pkg, "kv_delete", 2, "path", path, "string")
+  opts = check_opts(pkg, "kv_delete", 3, opts, {versions = true})
+  if opts.versions then
+    check_arg(pkg, "kv_delete", 3, "versions", opts.versions, "table")
+    self:_call("kv_delete", "POST", mpath(mount, "delete", path),
+      {body = {versions = json.array(opts.versions)}})
+  else
+    self:_call("kv_delete", "DELETE", mpath(mount, "data", path))
+  end
+end
+
+--- Restores soft-deleted versions.
+---@param mount string
+---@param path string
+---@param versions integer[]
+function Client:kv_undelete(mount, path, versions)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv_undelete", 1, "mount", mount, "string")
+  check_arg(pkg, "kv_undelete", 2, "path", path, "string")
+  check_arg(pkg, "kv_undelete", 3, "versions", versions, "table")
+  self:_call("kv_undelete", "POST", mpath(mount, "undelete", path),
+    {body = {versions = json.array(versions)}})
+end
+
+--- Destroys versions for good (their data is removed; metadata stays).
+---@param mount string
+---@param path string
+---@param versions integer[]
+function Client:kv_destroy(mount, path, versions)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv_destroy", 1, "mount", mount, "string")
+  check_arg(pkg, "kv_destroy", 2, "path", path, "string")
+  check_arg(pkg, "kv_destroy", 3, "versions", versions, "table")
+  self:_call("kv_destroy", "POST", mpath(mount, "destroy", path),
+    {body = {versions = json.array(versions)}})
+end
+
+--- Lists the keys under a folder ("app/" style names for sub-folders); empty when none.
+---@param mount string
+---@param path? string folder (default the mount's root)
+---@return string[]
+function Client:kv_list(mount, path)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv_list", 1, "mount", mount, "string")
+  check_arg(pkg, "kv_list", 2, "path", path, "?string")
+  return self:_list("kv_list", mpath(mount, "metadata", path or ""))
+end
+
+--- A secret's metadata (every version's times and state), or nil when there is none.
+---@param mount string
+---@param path string
+---@return table|nil metadata {current_version, oldest_version, max_versions, cas_required, versions = {["1"] = {...}}, ...}
+function Client:kv_metadata(mount, path)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv_metadata", 1, "mount", mount, "string")
+  check_arg(pkg, "kv_metadata", 2, "path", path, "string")
+  local body, err = self:_get("kv_metadata", mpath(mount, "metadata", path))
+  if not body then return nil, err end
+  return body.data
+end
+
+--- Sets a secret's metadata settings (max_versions, cas_required, delete_version_after,
+--- custom_metadata).
+---@param mount string
+---@param path string
+---@param params table
+function Client:kv_metadata_put(mount, path, params)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv_metadata_put", 1, "mount", mount, "string")
+  check_arg(pkg, "kv_metadata_put", 2, "path", path, "string")
+  check_arg(pkg, "kv_metadata_put", 3, "params", params, "table")
+  self:_call("kv_metadata_put", "POST", mpath(mount, "metadata", path), {body = params})
+end
+
+--- Deletes a secret entirely: every version and its metadata.
+---@param mount string
+---@param path string
+function Client:kv_metadata_delete(mount, path)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv_metadata_delete", 1, "mount", mount, "string")
+  check_arg(pkg, "kv_metadata_delete", 2, "path", path, "string")
+  self:_call("kv_metadata_delete", "DELETE", mpath(mount, "metadata", path))
+end
+
+---------------------------------------------------------------------------------------------
+-- KV version 1
+---------------------------------------------------------------------------------------------
+
+--- Reads a KV v1 secret: its data, or nil when absent.
+---@param mount string
+---@param path string
+---@return table|nil data
+function Client:kv1_get(mount, path)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv1_get", 1, "mount", mount, "string")
+  check_arg(pkg, "kv1_get", 2, "path", path, "string")
+  local body, err = self:_get("kv1_get", mpath(mount, path))
+  if not body then return nil, err end
+  return body.data
+end
+
+--- Writes a KV v1 secret (replacing all its fields).
+---@param mount string
+---@param path string
+---@param data table
+function Client:kv1_put(mount, path, data)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv1_put", 1, "mount", mount, "string")
+  check_arg(pkg, "kv1_put", 2, "path", path, "string")
+  check_arg(pkg, "kv1_put", 3, "data", data, "table")
+  self:_call("kv1_put", "POST", mpath(mount, path), {body = data})
+end
+
+--- Lists KV v1 keys under a folder; empty when none.
+---@param mount string
+---@param path? string
+---@return string[]
+function Client:kv1_list(mount, path)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv1_list", 1, "mount", mount, "string")
+  check_arg(pkg, "kv1_list", 2, "path", path, "?string")
+  return self:_list("kv1_list", mpath(mount, path or ""))
+end
+
+--- Deletes a KV v1 secret.
+---@param mount string
+---@param path string
+function Client:kv1_delete(mount, path)
+  local pkg = PKG_OF(self)
+  check_arg(pkg, "kv1_delete", 1, "mount", mount, "string")
+  check_arg(pkg, "kv1_delete", 2, "path", path, "string")
+  self:_call("kv1_delete", "DELETE", mpath(mount, path))
+end
+
+---------------------------------------------------------------------------------------------
+-- policies
+---------------------------------------------------------------------------------------------
+
+--- The ACL policies' names.
+---@return string[]
+function Client:policy_list()
+  return self:_list("policy_list", "/v1/sys/policies/acl")
+end
+
+--- A policy's HCL text, or nil when there is none.
+---@param name string
+---@return string|nil policy
+function Client:policy_read(name)
+  check_arg(PKG_OF(self), "policy_read", 1, "name", name, "string")
+  local body, err = self:_get("policy_read", mpath("sys/policies/acl", name))
+  if not body then return nil, err end
+  return (body.data or body).policy
+end
+
+--- Creates or replaces a policy.
+---@param name string
+---@param policy string HCL text
+function Client:policy_write(name, policy)
+  check_arg(PKG_OF(self), "policy_write", 1, "name", name, "string")
+  check_arg(PKG_OF(self), "policy_write", 2, "policy", policy, "string")
+  self:_call("policy_write", "PUT", mpath("sys/policies/acl", name), {body = {policy = policy}})
+end
+
+--- Deletes a policy (no error when it does not exist).
+---@param name string
+function Client:policy_delete(name)
+  check_arg(PKG_OF(self), "policy_delete", 1, "name", name, "string")
+  self:_call("policy_delete", "DELETE", mpath("sys/policies/acl", name))
+end
+
+---------------------------------------------------------------------------------------------
+-- auth methods and secrets engines
+---------------------------------------------------------------------------------------------
+
+local ENABLE_OPTS = {path = true, description = true, config = true, options = true, local_ = true,
+  seal_wrap = true}
+
+local function enable_body(opts, typ)
+  local body = {type = typ, description = opts.description, config = opts.config,
+    options = opts.options, seal_wrap = opts.seal_wrap}
+  if opts.local_ ~= nil then body["local"] = opts.local_ end
+  return body
+end
+
+--- The enabled auth methods, keyed by path ("token/", "approle/", ...).
+---@return table<string, table>
+function Client:auth_list()
+  local _, body = self:_call("auth_list", "GET", "/v1/sys/auth")
+  return body.data or body
+end
+
+--- Enables an auth method (like `vault auth enable -path=PATH TYPE`).
+---@param type string "approle", "kubernetes", "userpass", ...
+---@param opts? {path?: string, description?: string, config?: table, options?: table, local_?: boolean, seal_wrap?: boolean}
+function Client:auth_enable(type, opts)
+  check_arg(PKG_OF(self), "auth_enable", 1, "type", type, "string")
+  opts = check_opts(PKG_OF(self), "auth_enable", 2, opts, ENABLE_OPTS)
+  self:_call("auth_enable", "POST", mpath("sys/auth", opts.path or type), {body = enable_body(opts, type)})
+end
+
+--- Disables an auth method (its tokens are revoked).
+---@param path string
+function Client:auth_disable(path)
+  check_arg(PKG_OF(self), "auth_disable", 1, "path", path, "string")
+  self:_call("auth_disable", "DELETE", mpath("sys/auth", path))
+end
+
+--- The mounted secrets engines, keyed by path ("secret/", "sys/", ...).
+---@return table<string, table>
+function Client:secrets_list()
+  local _, body = self:_call("secrets_list", "GET", "/v1/sys/mounts")
+  return body.data or body
+end
+
+--- Enables a secrets engine (like `vault secrets enable -path=PATH TYPE`); KV v1 is
+--- `c:secrets_enable("kv", {path = "kv1", options = {version = "1"}})`.
+---@param type string "kv", "transit", "pki", ...
+---@param opts? {path?: string, description?: string, config?: table, options?: table, local_?: boolean, seal_wrap?: boolean}
+function Client:secrets_enable(type, opts)
+  check_arg(PKG_OF(self), "secrets_enable", 1, "type", type, "string")
+  opts = check_opts(PKG_OF(self), "secrets_enable", 2, opts, ENABLE_OPTS)
+  self:_call("secrets_enable", "POST", mpath("sys/mounts", opts.path or type),
+    {body = enable_body(opts, type)})
+end
+
+--- Disables a secrets engine (its data is deleted).
+---@param path string
+function Client:secrets_disable(path)
+  check_arg(PKG_OF(self), "secrets_disable", 1, "path", path, "string")
+  self:_call("secrets_disable", "DELETE", mpath("sys/mounts", path))
+end
+
+---------------------------------------------------------------------------------------------
+-- sys
+---------------------------------------------------------------------------------------------
+
+-- Health statuses that are answers, not failures.
+local HEALTH_STATUSES = {[200] = true, [429] = true, [472] = true, [473] = true, [501] = true,
+  [503] = true}
+
+--- The server's health. Vault says its state with the status code: 200 active, 429 standby,
+--- 472 DR secondary, 473 performance standby, 501 not initialized, 503 sealed; all of these are
+--- returned, never raised.
+---@param opts? {standbyok?: boolean, perfstandbyok?: boolean}
+---@return table body {initialized, sealed, standby, version, cluster_name, ...}
+---@return integer status
+function Client:health(opts)
+  opts = check_opts(PKG_OF(self), "health", 1, opts, {standbyok = true, perfstandbyok = true})
+  local q = {}
+  if opts.standbyok then q.standbyok = "true" end
+  if opts.perfstandbyok then q.perfstandbyok = "true" end
+  local status, body = self:_call("health", "GET", "/v1/sys/health",
+    {query = next(q) and q or nil, ok = HEALTH_STATUSES})
+  return body or {}, status
+end
+
+--- The seal status: {sealed, initialized, t, n, progress, version, ...}.
+---@return table
+function Client:seal_status()
+  local _, body = self:_call("seal_status", "GET", "/v1/sys/seal-status")
+  return body
+end
+
+--- Whether the server is initialized.
+---@return boolean
+function Client:init_status()
+  local _, body = self:_call("init_status", "GET", "/v1/sys/init")
+  return body.initialized
+end
+
+--- Initializes a new server (`vault operator init`).
+---@param opts? {secret_shares?: integer, secret_threshold?: integer, pgp_keys?: string[], root_token_pgp_key?: string, recovery_shares?: integer, recovery_threshold?: integer}
+---@return table body {keys, keys_base64, root_token}
+function Client:init(opts)
+  check_arg(PKG_OF(self), "init", 1, "opts", opts, "?table")
+  opts = opts or {}
+  local body = {}
+  for k, v in pairs(opts) do body[k] = v end
+  if body.secret_shares == nil then body.secret_shares = 1 end
+  if body.secret_threshold == nil then body.secret_threshold = 1 end
+  local _, resp = self:_call("init", "POST", "/v1/sys/init", {body = body})
+  return resp
+end
+
+--- Submits one unseal key share; returns the seal status after it.
+---@param key string
+---@param opts? {reset?: boolean, migrate?: boolean}
+---@return table seal_status
+function Client:unseal(key, opts)
+  check_arg(PKG_OF(self), "unseal", 1, "key", key, "string")
+  opts = check_opts(PKG_OF(self), "unseal", 2, opts, {reset = true, migrate = true})
+  local _, body = self:_call("unseal", "POST", "/v1/sys/unseal",
+    {body = {key = key, reset = opts.reset, migrate = opts.migrate}})
+  return body
+end
+
+--- Seals the server (needs a root or sudo token).
+function Client:seal()
+  self:_call("seal", "POST", "/v1/sys/seal")
+end
+
+--- Polls the seal status until the server is initialized and unsealed.
+---@param opts? {timeout?: number, interval?: number} seconds (defaults 60 and 1)
+---@return table seal_status
+function Client:wait_unsealed(opts)
+  local pkg = PKG_OF(self)
+  opts = check_opts(pkg, "wait_unsealed", 1, opts, {timeout = true, interval = true})
+  check_arg(pkg, "wait_unsealed", 1, "timeout", opts.timeout, "?number")
+  check_arg(pkg, "wait_unsealed", 1, "interval", opts.interval, "?number")
+  local timeout = opts.timeout or 60
+  local interval = opts.interval or 1
+  local deadline = time.monotonic() + timeout
+  local last
+  local max_polls = math.floor(timeout / math.max(interval, 0.001)) + 2
+  for _ = 1, max_polls do
+    local ok, _, body = pcall(self._call, self, "wait_unsealed", "GET", "/v1/sys/seal-status",
+      {ok = {[501] = true, [503] = true}})
+    if ok then
+      last = body
+      if body and body.initialized and body.sealed == false then return body end
+    else
+      last = _  -- the error message: a server not up yet
+    end
+    local left = deadline - time.monotonic()
+    if left <= 0 then break end
+    sleep(math.min(interval, left))
+  end
+  local state
+  if type(last) == "table" then
+    if not last.initialized then
+      state = "not initialized"
+    else
+      state = string.format("sealed, unseal progress %s/%s", tostring(last.progress),
+        tostring(last.t))
+    end
+  else
+    state = tostring(last)
+  end
+  error(string.format("%s.wait_unsealed: not unsealed after %gs: %s", pkg, timeout, state), 0)
+end
+
+return M
