@@ -271,7 +271,9 @@ function Client:_call(fname, method, path, spec)
   end
   local ok, resp = pcall(self._http.request, self._http, method, path, req)
   if not ok then
-    error(scrub(self, self._pkg .. "." .. fname .. ": " .. tostring(resp)), 0)
+    -- the http client's own message, without the position Lua put before it
+    local reason = tostring(resp):gsub("^[^\n]-%.lua:%d+: ", "")
+    error(scrub(self, self._pkg .. "." .. fname .. ": " .. reason), 0)
   end
   local raw = resp.body or ""
   local decoded
