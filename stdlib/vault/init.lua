@@ -272,7 +272,7 @@ end
 function Client:_call(fname, method, path, spec)
   spec = spec or {}
   local headers = {}
-  if self.token then headers["x-vault-token"] = self.token end
+  if self.token and self.token ~= "" then headers["x-vault-token"] = self.token end
   if self.namespace then headers["x-vault-namespace"] = self.namespace end
   headers["x-vault-request"] = "true"
   local req = {headers = headers, query = spec.query}
