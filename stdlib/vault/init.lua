@@ -1,7 +1,7 @@
 --- assay.vault: a client for HashiCorp Vault and OpenBao (API-compatible) over their HTTP API.
 ---
 --- local vault = require("assay.vault")
---- local c = vault.client{url = "https://vault:8200", token = os.getenv("VAULT_TOKEN")}
+--- local c = vault.client{url = "https://vault:8200", token = env.get("VAULT_TOKEN")}
 --- c:kv_put("secret", "app/db", {password = "s3cret"})
 --- print(c:kv_get("secret", "app/db").password)
 --- print(c.transit:encrypt("transit", "app", "hello"))   -- vault/transit.lua, loaded on first use
@@ -158,14 +158,20 @@ local function truthy_env(v)
   return v ~= nil and v ~= "" and v ~= "0" and v:lower() ~= "false"
 end
 
+--- Reads a file, or nil and the reason. fs is optional: under --sandbox it is absent, and the
+--- package still loads (the manifest does not list fs); only these two conveniences are lost.
+local function read_file(p)
+  local ok, data = pcall(function() return fs.read(p) end)
+  if ok and type(data) == "string" then return data end
+  return nil, tostring(data)
+end
+
 --- Reads the token the vault CLI's token helper left in ~/.vault-token, if any.
 local function token_file()
   local home = env.get("HOME")
   if not home or home == "" then return nil end
-  local p = home .. "/.vault-token"
-  if not fs.exists(p) then return nil end
-  local ok, t = pcall(fs.read, p)
-  if not ok then return nil end
+  local t = read_file(home .. "/.vault-token")
+  if not t then return nil end
   t = t:gsub("%s+$", "")
   if t == "" then return nil end
   return t
@@ -251,7 +257,7 @@ end
 local function scrub(self, msg)
   local t = rawget(self, "token")
   if t and #t >= 4 then
-    local s, e = 1, nil
+    local s = 1
     local out = {}
     while true do
       local i, j = msg:find(t, s, true)
@@ -388,8 +394,8 @@ function Client:login_kubernetes(role, jwt, opts)
   opts = check_opts(pkg, "login_kubernetes", 3, opts, {mount = true})
   if jwt == nil then
     local p = "/var/run/secrets/kubernetes.io/serviceaccount/token"
-    local ok, t = pcall(fs.read, p)
-    if not ok then
+    local t = read_file(p)
+    if not t then
       error(pkg .. ".login_kubernetes: no jwt given and " .. p .. " cannot be read", 0)
     end
     jwt = t:gsub("%s+$", "")

@@ -1,5 +1,12 @@
 -- Submodules load lazily: requiring the package reads neither pki.lua nor transit.lua, and costs
 -- well under a millisecond; the first touch of vault.pki / c.pki loads it. No server needed.
+-- The environment first: the http plugin forbids env.set once it has started.
+local home = fs.tempdir()
+fs.write(home .. "/.vault-token", "token-from-helper\n")
+env.set("HOME", home)
+env.set("VAULT_TOKEN", "")
+env.set("VAULT_ADDR", "http://127.0.0.1:1/")
+
 test("require reads no submodule; the first touch does", function()
   -- the http plugin loads on first use of `http`; its start-up is the core's, not the package's
   assert.eq(type(http.client), "function")
@@ -38,4 +45,13 @@ test("clients are independent and print without their token", function()
   assert.ne(a._http, b._http)
   assert.eq(tostring(a), "vault.client(http://127.0.0.1:1)")
   assert.eq(tostring(a):find("token-a", 1, true), nil)
+end)
+
+test("defaults: VAULT_ADDR, then the CLI's token helper file when VAULT_TOKEN is empty", function()
+  local vault = require("assay.vault")
+  local c = vault.client()
+  assert.eq(c.url, "http://127.0.0.1:1")
+  assert.eq(c.token, "token-from-helper")
+  assert.eq(vault.client{token = "given"}.token, "given")
+  fs.remove(home, {recursive = true})
 end)
