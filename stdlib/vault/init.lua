@@ -145,7 +145,10 @@ local function error_text(body, raw)
 end
 
 M._internal = {check_arg = check_arg, check_opts = check_opts, enc_path = enc_path,
-  trim_slashes = trim_slashes}
+  trim_slashes = trim_slashes,
+  -- where the client's defaults come from; tests replace it (env.set is process-wide and
+  -- refused once the http plugin runs)
+  getenv = function(name) return env.get(name) end}
 
 ---------------------------------------------------------------------------------------------
 -- the client
@@ -168,7 +171,7 @@ end
 
 --- Reads the token the vault CLI's token helper left in ~/.vault-token, if any.
 local function token_file()
-  local home = env.get("HOME")
+  local home = M._internal.getenv("HOME")
   if not home or home == "" then return nil end
   local t = read_file(home .. "/.vault-token")
   if not t then return nil end
@@ -189,7 +192,7 @@ M._env = {
 
 local function first_env(names)
   for _, n in ipairs(names) do
-    local v = env.get(n)
+    local v = M._internal.getenv(n)
     if v ~= nil and v ~= "" then return v end
   end
   return nil

@@ -1,18 +1,16 @@
 -- The openbao package against the real OpenBao dev server (scripts/bao-server): the vault
--- module with BAO_* defaults. The environment is set before any http call (the http plugin
--- forbids env.set once it has started).
+-- module with BAO_* defaults. The defaults are read from a pretend environment (env.set is
+-- process-wide, and refused once the http plugin runs in any test file of the run).
 local addr, token = env.get("ASSAY_TEST_BAO_ADDR"), env.get("ASSAY_TEST_BAO_TOKEN")
 if not addr or addr == "" or not token or token == "" then
   error("ASSAY_TEST_BAO_ADDR / ASSAY_TEST_BAO_TOKEN are unset: these tests need a real OpenBao; "
     .. "start it with `scripts/bao-server start DIR` and export the lines it prints (DIR/env)", 0)
 end
-env.set("BAO_ADDR", addr)
-env.set("BAO_TOKEN", token)
-env.set("VAULT_ADDR", "http://127.0.0.1:1")   -- BAO_* wins over VAULT_*
-env.set("VAULT_TOKEN", "not-this-one")
-
 local bao = require("assay.openbao")
 local vault = require("assay.vault")
+local fake_env = {BAO_ADDR = addr, BAO_TOKEN = token,
+  VAULT_ADDR = "http://127.0.0.1:1", VAULT_TOKEN = "not-this-one"}   -- BAO_* wins over VAULT_*
+vault._internal.getenv = function(name) return fake_env[name] end
 
 test("the same module: submodules and functions are vault's", function()
   assert.eq(bao.pki, vault.pki)
@@ -34,6 +32,10 @@ test("client() defaults to BAO_ADDR and BAO_TOKEN", function()
   c:kv_metadata_delete("secret", p)
   -- vault.client still reads VAULT_*
   assert.eq(vault.client().url, "http://127.0.0.1:1")
+  -- and the bao CLI's fallback: VAULT_* when BAO_* is unset
+  fake_env.BAO_ADDR = nil
+  assert.eq(bao.client().url, "http://127.0.0.1:1")
+  fake_env.BAO_ADDR = addr
 end)
 
 test("errors start with openbao.", function()
