@@ -8,7 +8,7 @@ local vault = require("assay.vault")
 local I = vault._internal
 ---@class vault.Client
 local Client = I.Client
-local check_arg, check_opts, mpath = I.check_arg, I.check_opts, I.mpath
+local check_arg, check_opts, check_field, mpath = I.check_arg, I.check_opts, I.check_field, I.mpath
 local PKG_OF = I.pkg_of
 
 ---------------------------------------------------------------------------------------------
@@ -253,8 +253,8 @@ end
 function Client:wait_unsealed(opts)
   local pkg = PKG_OF(self)
   opts = check_opts(pkg, "wait_unsealed", 1, opts, {timeout = true, interval = true})
-  check_arg(pkg, "wait_unsealed", 1, "timeout", opts.timeout, "?number")
-  check_arg(pkg, "wait_unsealed", 1, "interval", opts.interval, "?number")
+  check_field(pkg, "wait_unsealed", 1, "timeout", opts.timeout, "?number")
+  check_field(pkg, "wait_unsealed", 1, "interval", opts.interval, "?number")
   local timeout = opts.timeout or 60
   local interval = opts.interval or 1
   local deadline = time.monotonic() + timeout
@@ -282,7 +282,8 @@ function Client:wait_unsealed(opts)
         tostring(last.t))
     end
   else
-    state = tostring(last)
+    -- the last error, without its "<pkg>.wait_unsealed: " prefix
+    state = tostring(last):gsub("^" .. pkg .. "%.wait_unsealed: ", "")
   end
   error(string.format("%s.wait_unsealed: not unsealed after %gs: %s", pkg, timeout, state), 0)
 end

@@ -92,6 +92,18 @@ local function check_arg(pkg, fn, n, name, v, want)
     want, typename(v)), 0)
 end
 
+--- Like check_arg, for a field of an options table: "bad argument #n 'opts' (field 'f': ...)".
+local function check_field(pkg, fn, n, field, v, want)
+  local optional = want:sub(1, 1) == "?"
+  if optional then want = want:sub(2) end
+  if v == nil and optional then return end
+  for w in want:gmatch("[^|]+") do
+    if type(v) == w then return end
+  end
+  error(string.format("%s.%s: bad argument #%d 'opts' (field '%s': %s expected, got %s)", pkg,
+    fn, n, field, want, type(v)), 0)
+end
+
 --- Raises naming the first option of opts not in the allowed set.
 local function check_opts(pkg, fn, n, opts, allowed)
   if opts == nil then return {} end
@@ -144,7 +156,7 @@ local function error_text(body, raw)
   return table.concat(parts, "; ")
 end
 
-M._internal = {check_arg = check_arg, check_opts = check_opts, enc_path = enc_path,
+M._internal = {check_arg = check_arg, check_opts = check_opts, check_field = check_field, enc_path = enc_path,
   trim_slashes = trim_slashes,
   -- where the client's defaults come from; tests replace it (env.set is process-wide and
   -- refused once the http plugin runs)
@@ -541,7 +553,7 @@ function Client:kv_get(mount, path, opts)
   check_arg(pkg, "kv_get", 1, "mount", mount, "string")
   check_arg(pkg, "kv_get", 2, "path", path, "string")
   opts = check_opts(pkg, "kv_get", 3, opts, {version = true})
-  check_arg(pkg, "kv_get", 3, "version", opts.version, "?number")
+  check_field(pkg, "kv_get", 3, "version", opts.version, "?number")
   local q = opts.version and {version = tostring(math.tointeger(opts.version) or opts.version)} or nil
   local body, err = self:_get("kv_get", mpath(mount, "data", path), q)
   if not body then return nil, err end

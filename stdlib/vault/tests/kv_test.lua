@@ -152,6 +152,10 @@ describe("errors", function()
     assert.eq(ok, false)
     assert.matches(err, "^vault\\.kv_get: ")
     assert.matches(err, "127\\.0\\.0\\.1:" .. port)
+    -- wait_unsealed keeps polling, then names the last failure
+    err = assert.raises(function() gone:wait_unsealed{timeout = 0.3, interval = 0.1} end)
+    assert.matches(err, "^vault\\.wait_unsealed: not unsealed after 0\\.3s: http\\.Client:request: "
+      .. "cannot connect to 127\\.0\\.0\\.1:" .. port)
   end)
 
   test("bad arguments and unknown options raise naming them", function()
@@ -159,6 +163,8 @@ describe("errors", function()
       "^vault\\.kv_get: bad argument #1 'mount' \\(string expected, got nil\\)$")
     assert.raises(function() c:kv_put("secret", "x", "notatable") end, "'data' \\(table expected")
     assert.raises(function() c:kv_get("secret", "x", {versoin = 1}) end, "unknown option 'versoin'")
+    assert.raises(function() c:kv_get("secret", "x", {version = "2"}) end,
+      "^vault\\.kv_get: bad argument #3 'opts' \\(field 'version': number expected, got string\\)$")
     assert.raises(function() vault.client{url = S.addr, tokn = "x"} end,
       "vault.client: unknown option 'tokn'")
     assert.raises(function() vault.client{url = "vault:8200"} end, "url must start with http")
