@@ -212,9 +212,15 @@ fn append(_: &Lua, args: Args) -> BuiltinResult<()> {
         .map_err(|e| io_error(&p, e))
 }
 
+/// False when nothing is there, and when a component of the path is a file (`a.txt/b`, as
+/// Python's `os.path.exists`); an error when the answer cannot be known (permission denied on
+/// a folder on the way), as Deno's `exists`.
 fn exists(_: &Lua, args: Args) -> BuiltinResult<bool> {
     let p = path(&args, 1, "path")?;
-    p.try_exists().map_err(|e| io_error(&p, e))
+    match p.try_exists() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Ok(false),
+        result => result.map_err(|e| io_error(&p, e)),
+    }
 }
 
 fn string_list(lua: &Lua, items: Vec<String>) -> BuiltinResult<Table> {

@@ -50,6 +50,9 @@ assert.raises(function() fs.mkdir(dir, {parents = 1}) end, [[field 'parents' \(b
 -- a failed write leaves the old content whole
 assert.eq(fs.read(file), "replaced")
 
+-- a path through a file names nothing (as Python's os.path.exists)
+assert.eq(fs.exists(file .. "/child"), false)
+
 fs.remove(dir .. "/a", {recursive = true})
 fs.remove(file)
 assert.eq(fs.exists(file), false)
