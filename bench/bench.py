@@ -40,6 +40,7 @@ import check_bench
 import db_bench
 import template_bench
 import ws_bench
+import stdlib_bench
 import process_bench
 import sizes
 
@@ -550,6 +551,12 @@ def main() -> int:
     except BenchError as e:
         die(str(e))
 
+    log("stdlib: require of each package, first in a process")
+    try:
+        sl = stdlib_bench.bench_stdlib(assay, find_plugin_lib(assay), 5 if args.quick else 15, log)
+    except BenchError as e:
+        die(str(e))
+
     log("download: a 1 GiB file to disk, assay's http.get {output} against curl -o")
     try:
         dl = download_bench.bench_download(assay, find_plugin_lib(assay),
@@ -639,6 +646,11 @@ def main() -> int:
     print("ws plugin (see bench/ws_bench.py):")
     print(table(wsr.rows()))
     for line in wsr.notes():
+        print(line)
+    print()
+    print("stdlib packages (see bench/stdlib_bench.py):")
+    print(table(sl.rows()))
+    for line in sl.notes():
         print(line)
     print()
     print("Downloads (see bench/download_bench.py):")
