@@ -73,17 +73,6 @@ pub fn max_message(n: i64) -> Result<usize, String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn max_message_is_positive_and_capped() {
-        assert_eq!(super::max_message(1), Ok(1));
-        assert_eq!(super::max_message(1 << 40), Ok(super::MAX_MAX_MESSAGE));
-        assert!(super::max_message(0).is_err());
-        assert!(super::max_message(-1).is_err());
-    }
-}
-
 /// A byte stream a WebSocket runs on: a TCP stream, a TLS stream, an upgraded HTTP connection.
 /// Erased behind a box so that [`Conn`] is one type whatever carries it (one indirect call per
 /// read or write, nothing next to a system call).
@@ -115,3 +104,14 @@ pub fn config(max_message: usize) -> WebSocketConfig {
 
 /// The most one read from the socket takes (see [`config`]).
 const READ_CHUNK: usize = 16 * 1024;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn max_message_is_positive_and_capped() {
+        assert_eq!(super::max_message(1), Ok(1));
+        assert_eq!(super::max_message(1 << 40), Ok(super::MAX_MAX_MESSAGE));
+        assert!(super::max_message(0).is_err());
+        assert!(super::max_message(-1).is_err());
+    }
+}
