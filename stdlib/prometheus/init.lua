@@ -8,25 +8,28 @@
 ---
 --- Results are Prometheus' `data` with the `{status, data}` envelope removed; sample values are
 --- numbers (`"NaN"`, `"+Inf"`, `"-Inf"` become `0/0`, `math.huge`, `-math.huge`). Failures raise
---- `"prometheus.<method>: <HTTP method> <path>: <status> <errorType>: <error>"`.
+--- `"prometheus.<method>: <HTTP method> <path>: <status> <errorType>: <error>"` (no position);
+--- bad arguments raise at the caller's line.
 local M = {}
 
 ---@class prometheus.ClientOptions
----@field url? string base URL of the server (default: $PROMETHEUS_URL, then http://127.0.0.1:9090)
+---@field url? string base URL of the server (default: $PROMETHEUS_URL, then http://localhost:9090); user:password@ in it becomes basic authorization
 ---@field timeout? number|false seconds per request (the http client's default: 60)
 ---@field ca_cert? string PEM file path or PEM text, added to the system roots
 ---@field insecure? boolean skip TLS verification
 ---@field headers? table<string, string> sent with every request (e.g. authorization)
 
 ---@class prometheus.Client
----@field url string
+---@field url string the base URL, without credentials
 ---@field private _http table
+---@field private _auth? table
+---@field private _timeout? number|false
 local Client = {}
 Client.__index = Client
 
 local OPTIONS = {url = true, timeout = true, ca_cert = true, insecure = true, headers = true}
 
--- The package's own source, to raise errors at the caller's line.
+-- The package's own source, to raise bad-argument errors at the caller's line.
 -- (debug.getinfo raises under --sandbox: then errors carry no position.)
 local getinfo = select(2, pcall(function() return debug.getinfo end))
 if type(getinfo) ~= "function" then getinfo = nil end
@@ -47,84 +50,99 @@ local function fail(msg)
   error(msg, level)
 end
 
-local function check_opts(fn, opts, allowed)
+-- Errors of a call (HTTP status, network, a wait that timed out) carry no position.
+local function call_error(msg)
+  error(msg, 0)
+end
+
+local function check_opts(fn, argn, opts, allowed)
   if opts == nil then return {} end
   if type(opts) ~= "table" then
-    fail(("prometheus.%s: bad argument 'opts' (table or nil expected, got %s)"):format(fn, type(opts)))
+    fail(("prometheus.%s: bad argument #%d 'opts' (table or nil expected, got %s)"):format(fn, argn,
+      type(opts)))
   end
   for k in pairs(opts) do
     if not allowed[k] then
       local names = {}
       for name in pairs(allowed) do names[#names + 1] = name end
       table.sort(names)
-      fail(("prometheus.%s: unknown option '%s' (expected %s)"):format(fn, tostring(k),
-        table.concat(names, ", ")))
+      fail(("prometheus.%s: bad argument #%d 'opts' (unknown option '%s'; expected %s)"):format(fn, argn,
+        tostring(k), table.concat(names, ", ")))
     end
   end
   return opts
 end
 
---- Times as Prometheus reads them: epoch seconds (millisecond precision) or an RFC 3339 string.
-local function time_param(fn, name, v)
-  if v == nil then return nil end
-  if type(v) == "number" then
-    if math.type(v) == "integer" then return tostring(v) end
-    return ("%.3f"):format(v)
-  end
-  if type(v) == "string" then return v end
-  fail(("prometheus.%s: bad argument '%s' (number or string expected, got %s)"):format(fn, name, type(v)))
+-- `what` names the argument in messages: "#2 'opts.time'".
+local function bad(fn, what, expected, v)
+  fail(("prometheus.%s: bad argument %s (%s expected, got %s)"):format(fn, what, expected,
+    type(v) == "string" and ("'" .. v .. "'") or type(v)))
 end
 
---- Durations: seconds (a number) or a Prometheus duration string ("30s", "5m").
-local function duration_param(fn, name, v)
-  if v == nil then return nil end
-  if type(v) == "number" then
-    if v <= 0 then fail(("prometheus.%s: bad argument '%s' (must be positive)"):format(fn, name)) end
-    return math.type(v) == "integer" and tostring(v) or ("%.3f"):format(v)
-  end
-  if type(v) == "string" then return v end
-  fail(("prometheus.%s: bad argument '%s' (number or string expected, got %s)"):format(fn, name, type(v)))
+local function seconds_text(v)
+  if math.type(v) == "integer" then return tostring(v) end
+  return ("%.3f"):format(v)
 end
 
-local function string_arg(fn, name, v)
+--- Times as Prometheus reads them: epoch seconds (a number, millisecond precision) or a string
+--- time.parse reads (RFC 3339, a date, an HTTP date); sent as epoch seconds.
+local function time_param(fn, what, v)
+  if v == nil then return nil end
+  if type(v) == "number" and v == v and v > -math.huge and v < math.huge then return seconds_text(v) end
+  if type(v) == "string" then
+    local ok, t = pcall(time.parse, v)
+    if ok then return seconds_text(t) end
+  end
+  bad(fn, what, "epoch seconds or an RFC 3339 string", v)
+end
+
+--- Durations: seconds (a number) or a Prometheus duration string ("30s", "5m", "1h30m").
+local function duration_param(fn, what, v)
+  if v == nil then return nil end
+  if type(v) == "number" and v > 0 and v < math.huge then return seconds_text(v) end
+  if type(v) == "string" and v:match("^%d[%d.smhdwy]*$") then return v end
+  bad(fn, what, 'positive seconds or a duration like "30s"', v)
+end
+
+local function string_arg(fn, what, v)
   if type(v) ~= "string" or v == "" then
-    fail(("prometheus.%s: bad argument '%s' (non-empty string expected, got %s)"):format(fn, name,
+    fail(("prometheus.%s: bad argument %s (non-empty string expected, got %s)"):format(fn, what,
       v == "" and "an empty string" or type(v)))
   end
   return v
 end
 
 -- A series selector or a list of them -> the list sent as match[].
-local function matchers(fn, name, v, required)
+local function matchers(fn, what, v, required)
   if v == nil then
-    if required then
-      fail(("prometheus.%s: bad argument '%s' (a series selector or a list of them expected)"):format(fn, name))
-    end
+    if required then bad(fn, what, "a series selector or a list of them", v) end
     return nil
   end
   if type(v) == "string" then return {v} end
   if type(v) == "table" and #v > 0 then
     for i, m in ipairs(v) do
       if type(m) ~= "string" then
-        fail(("prometheus.%s: bad argument '%s' (item %d: string expected, got %s)"):format(fn, name, i, type(m)))
+        fail(("prometheus.%s: bad argument %s (item %d: string expected, got %s)"):format(fn, what, i, type(m)))
       end
     end
     return v
   end
-  fail(("prometheus.%s: bad argument '%s' (a series selector or a list of them expected)"):format(fn, name))
+  bad(fn, what, "a series selector or a list of them", v)
 end
 
--- The http client's message without its position and "http.Client:get: " prefix.
+-- The http client's message without the position its raise added.
 local function network_error(e)
-  local msg = tostring(e)
-  msg = msg:gsub("^[^\n]-%.lua:%d+: ", "", 1)
-  msg = msg:gsub("^http%.Client:%a+: ", "", 1)
-  return msg
+  return (tostring(e):gsub("^[^\n]-:%d+: (http%.)", "%1", 1))
 end
 
--- A URL fit for a message: a password in it shown as ***.
+-- A URL fit for a message: the password (or a lone token) in its userinfo shown as ***.
 local function shown_url(u)
-  return (u:gsub("^(%a[%w+.-]*://[^/@:]*):[^/@]*@", "%1:***@"))
+  local scheme, rest = u:match("^(%a[%w+.-]*://)(.*)$")
+  if not scheme then scheme, rest = "", u end
+  local userinfo, after = rest:match("^([^/@]*)@(.*)$")
+  if not userinfo then return u end
+  local user = userinfo:match("^([^:]*):")
+  return scheme .. (user and (user .. ":***") or "***") .. "@" .. after
 end
 
 local function excerpt(text)
@@ -134,11 +152,12 @@ local function excerpt(text)
 end
 
 -- Sends one request; returns the response. `req`: {query, form, timeout}.
+---@private
 function Client:_send(fn, method, path, req)
-  local opts = {query = req.query, form = req.form, timeout = req.timeout}
+  local opts = {query = req.query, form = req.form, timeout = req.timeout, auth = self._auth}
   local ok, resp = pcall(self._http.request, self._http, method, path, opts)
   if not ok then
-    fail(("prometheus.%s: %s %s: %s"):format(fn, method, path, network_error(resp)))
+    call_error(("prometheus.%s: %s"):format(fn, network_error(resp)))
   end
   return resp
 end
@@ -154,6 +173,7 @@ local function reason(resp)
 end
 
 -- One API call: the decoded `data` of a success, or a raise naming method, path and reason.
+---@private
 function Client:_api(fn, method, path, req)
   local resp = self:_send(fn, method, path, req or {})
   -- client_golang's fallback: a server (or proxy) that refuses POST gets the GET.
@@ -162,15 +182,15 @@ function Client:_api(fn, method, path, req)
     resp = self:_send(fn, "GET", path, {query = req.form, timeout = req.timeout})
   end
   if resp.status < 200 or resp.status > 299 then
-    fail(("prometheus.%s: %s %s: %d %s"):format(fn, method, path, resp.status, reason(resp)))
+    call_error(("prometheus.%s: %s %s: %d %s"):format(fn, method, path, resp.status, reason(resp)))
   end
   local ok, doc = pcall(json.parse, resp.body)
   if not ok or type(doc) ~= "table" then
-    fail(("prometheus.%s: %s %s: %d the answer is not JSON: %s"):format(fn, method, path, resp.status,
+    call_error(("prometheus.%s: %s %s: %d the answer is not JSON: %s"):format(fn, method, path, resp.status,
       excerpt(resp.body)))
   end
   if doc.status ~= "success" then
-    fail(("prometheus.%s: %s %s: %d %s"):format(fn, method, path, resp.status, reason(resp)))
+    call_error(("prometheus.%s: %s %s: %d %s"):format(fn, method, path, resp.status, reason(resp)))
   end
   local data = doc.data
   if doc.warnings and type(data) == "table" then data.warnings = doc.warnings end
@@ -240,38 +260,45 @@ end
 ---@param opts? prometheus.QueryOptions
 ---@return prometheus.QueryResult
 function Client:query(promql, opts)
-  string_arg("query", "promql", promql)
-  opts = check_opts("query", opts, {time = true, timeout = true})
+  string_arg("query", "#1 'promql'", promql)
+  opts = check_opts("query", 2, opts, {time = true, timeout = true})
   return numbers(self:_api("query", "POST", "/api/v1/query", {
     form = {
       query = promql,
-      time = time_param("query", "time", opts.time),
-      timeout = duration_param("query", "timeout", opts.timeout),
+      time = time_param("query", "#2 'opts.time'", opts.time),
+      timeout = duration_param("query", "#2 'opts.timeout'", opts.timeout),
     },
     timeout = call_timeout(opts.timeout),
   }))
 end
 
+---@class prometheus.QueryRangeOptions
+---@field start number|string epoch seconds or RFC 3339
+---@field stop number|string epoch seconds or RFC 3339 (the API's `end`)
+---@field step number|string resolution: seconds or a duration ("15s")
+---@field timeout? number|string evaluation timeout: seconds or a duration ("30s")
+
 --- Range query (`POST /api/v1/query_range`).
 ---@param promql string
----@param start number|string epoch seconds or RFC 3339
----@param stop number|string epoch seconds or RFC 3339 (the API's `end`)
----@param step number|string resolution: seconds or a duration ("15s")
----@param opts? {timeout?: number|string}
+---@param opts prometheus.QueryRangeOptions
 ---@return prometheus.QueryResult
-function Client:query_range(promql, start, stop, step, opts)
-  string_arg("query_range", "promql", promql)
-  if start == nil then fail("prometheus.query_range: bad argument 'start' (number or string expected, got nil)") end
-  if stop == nil then fail("prometheus.query_range: bad argument 'stop' (number or string expected, got nil)") end
-  if step == nil then fail("prometheus.query_range: bad argument 'step' (number or string expected, got nil)") end
-  opts = check_opts("query_range", opts, {timeout = true})
+function Client:query_range(promql, opts)
+  string_arg("query_range", "#1 'promql'", promql)
+  if opts == nil then bad("query_range", "#2 'opts'", "a table {start, stop, step}", opts) end
+  opts = check_opts("query_range", 2, opts, {start = true, stop = true, step = true, timeout = true})
+  for _, name in ipairs({"start", "stop", "step"}) do
+    if opts[name] == nil then
+      bad("query_range", "#2 'opts." .. name .. "'", name == "step" and "seconds or a duration"
+        or "epoch seconds or an RFC 3339 string", nil)
+    end
+  end
   return numbers(self:_api("query_range", "POST", "/api/v1/query_range", {
     form = {
       query = promql,
-      start = time_param("query_range", "start", start),
-      ["end"] = time_param("query_range", "stop", stop),
-      step = duration_param("query_range", "step", step),
-      timeout = duration_param("query_range", "timeout", opts.timeout),
+      start = time_param("query_range", "#2 'opts.start'", opts.start),
+      ["end"] = time_param("query_range", "#2 'opts.stop'", opts.stop),
+      step = duration_param("query_range", "#2 'opts.step'", opts.step),
+      timeout = duration_param("query_range", "#2 'opts.timeout'", opts.timeout),
     },
     timeout = call_timeout(opts.timeout),
   }))
@@ -283,13 +310,13 @@ end
 ---@param opts? prometheus.QueryOptions
 ---@return number|nil
 function Client:query_scalar(promql, opts)
-  string_arg("query_scalar", "promql", promql)
-  opts = check_opts("query_scalar", opts, {time = true, timeout = true})
+  string_arg("query_scalar", "#1 'promql'", promql)
+  opts = check_opts("query_scalar", 2, opts, {time = true, timeout = true})
   local data = numbers(self:_api("query_scalar", "POST", "/api/v1/query", {
     form = {
       query = promql,
-      time = time_param("query_scalar", "time", opts.time),
-      timeout = duration_param("query_scalar", "timeout", opts.timeout),
+      time = time_param("query_scalar", "#2 'opts.time'", opts.time),
+      timeout = duration_param("query_scalar", "#2 'opts.timeout'", opts.timeout),
     },
     timeout = call_timeout(opts.timeout),
   }))
@@ -297,9 +324,9 @@ function Client:query_scalar(promql, opts)
   if data.resultType == "vector" then
     if #data.result == 0 then return nil end
     if #data.result == 1 then return data.result[1].value[2] end
-    fail(("prometheus.query_scalar: %s gave %d series, expected at most one"):format(promql, #data.result))
+    call_error(("prometheus.query_scalar: %s gave %d series, expected at most one"):format(promql, #data.result))
   end
-  fail(("prometheus.query_scalar: %s gave a %s, expected a scalar or a vector"):format(promql,
+  call_error(("prometheus.query_scalar: %s gave a %s, expected a scalar or a vector"):format(promql,
     tostring(data.resultType)))
 end
 
@@ -308,11 +335,18 @@ end
 ---@field stop? number|string the API's `end`
 ---@field match? string|string[] series selectors (`match[]`)
 
-local function range_form(fn, opts, match_required)
+-- `argn`: the position of opts; series' match is argument #1.
+local function range_form(fn, argn, opts, match)
+  local m
+  if match ~= nil then
+    m = matchers(fn, "#1 'match'", match, true)
+  else
+    m = matchers(fn, ("#%d 'opts.match'"):format(argn), opts.match)
+  end
   return {
-    ["match[]"] = matchers(fn, "match", opts.match, match_required),
-    start = time_param(fn, "start", opts.start),
-    ["end"] = time_param(fn, "stop", opts.stop),
+    ["match[]"] = m,
+    start = time_param(fn, ("#%d 'opts.start'"):format(argn), opts.start),
+    ["end"] = time_param(fn, ("#%d 'opts.stop'"):format(argn), opts.stop),
   }
 end
 
@@ -321,8 +355,9 @@ end
 ---@param opts? {start?: number|string, stop?: number|string}
 ---@return table<string, string>[]
 function Client:series(match, opts)
-  opts = check_opts("series", opts, {start = true, stop = true})
-  local form = range_form("series", {match = match, start = opts.start, stop = opts.stop}, true)
+  opts = check_opts("series", 2, opts, {start = true, stop = true})
+  if match == nil then bad("series", "#1 'match'", "a series selector or a list of them", match) end
+  local form = range_form("series", 2, opts, match)
   return self:_api("series", "POST", "/api/v1/series", {form = form})
 end
 
@@ -330,8 +365,8 @@ end
 ---@param opts? prometheus.RangeOptions
 ---@return string[]
 function Client:labels(opts)
-  opts = check_opts("labels", opts, {start = true, stop = true, match = true})
-  return self:_api("labels", "POST", "/api/v1/labels", {form = range_form("labels", opts)})
+  opts = check_opts("labels", 1, opts, {start = true, stop = true, match = true})
+  return self:_api("labels", "POST", "/api/v1/labels", {form = range_form("labels", 1, opts)})
 end
 
 --- Values of one label (`GET /api/v1/label/<name>/values`).
@@ -339,10 +374,10 @@ end
 ---@param opts? prometheus.RangeOptions
 ---@return string[]
 function Client:label_values(label, opts)
-  string_arg("label_values", "label", label)
-  opts = check_opts("label_values", opts, {start = true, stop = true, match = true})
+  string_arg("label_values", "#1 'label'", label)
+  opts = check_opts("label_values", 2, opts, {start = true, stop = true, match = true})
   return self:_api("label_values", "GET", "/api/v1/label/" .. url.encode(label) .. "/values",
-    {query = range_form("label_values", opts)})
+    {query = range_form("label_values", 2, opts)})
 end
 
 --- Active alerts (`GET /api/v1/alerts`): the list of `{labels, annotations, state, activeAt, value}`.
@@ -355,7 +390,7 @@ end
 ---@param opts? {type?: "alert"|"record"}
 ---@return table[]
 function Client:rules(opts)
-  opts = check_opts("rules", opts, {type = true})
+  opts = check_opts("rules", 1, opts, {type = true})
   return self:_api("rules", "GET", "/api/v1/rules", {query = {type = opts.type}}).groups
 end
 
@@ -363,7 +398,7 @@ end
 ---@param opts? {state?: "active"|"dropped"|"any"}
 ---@return {activeTargets: table[], droppedTargets: table[]}
 function Client:targets(opts)
-  opts = check_opts("targets", opts, {state = true})
+  opts = check_opts("targets", 1, opts, {state = true})
   return self:_api("targets", "GET", "/api/v1/targets", {query = {state = opts.state}})
 end
 
@@ -371,7 +406,7 @@ end
 ---@param opts? {match_target?: string, metric?: string, limit?: integer}
 ---@return table[] list of {target, metric, type, help, unit}
 function Client:targets_metadata(opts)
-  opts = check_opts("targets_metadata", opts, {match_target = true, metric = true, limit = true})
+  opts = check_opts("targets_metadata", 1, opts, {match_target = true, metric = true, limit = true})
   return self:_api("targets_metadata", "GET", "/api/v1/targets/metadata", {
     query = {match_target = opts.match_target, metric = opts.metric, limit = opts.limit},
   })
@@ -381,7 +416,7 @@ end
 ---@param opts? {metric?: string, limit?: integer, limit_per_metric?: integer}
 ---@return table<string, table[]>
 function Client:metadata(opts)
-  opts = check_opts("metadata", opts, {metric = true, limit = true, limit_per_metric = true})
+  opts = check_opts("metadata", 1, opts, {metric = true, limit = true, limit_per_metric = true})
   return self:_api("metadata", "GET", "/api/v1/metadata", {
     query = {metric = opts.metric, limit = opts.limit, limit_per_metric = opts.limit_per_metric},
   })
@@ -397,13 +432,14 @@ local STATUS = {config = true, flags = true, buildinfo = true, runtimeinfo = tru
 ---@return table
 function Client:status(kind)
   if not STATUS[kind] then
-    fail(("prometheus.status: bad argument 'kind' (config, flags, buildinfo, runtimeinfo, tsdb or walreplay expected, got %s)")
+    fail(("prometheus.status: bad argument #1 'kind' (config, flags, buildinfo, runtimeinfo, tsdb or walreplay expected, got %s)")
       :format(type(kind) == "string" and ("'" .. kind .. "'") or type(kind)))
   end
   return self:_api("status", "GET", "/api/v1/status/" .. kind)
 end
 
 -- /-/healthy and /-/ready: true on 200, false on another status; network failures raise.
+---@private
 function Client:_probe(fn, path)
   local resp = self:_send(fn, "GET", path, {})
   return resp.status == 200
@@ -422,23 +458,35 @@ function Client:ready()
   return self:_probe("ready", "/-/ready")
 end
 
---- Polls `/-/ready` until it answers 200 (connection failures count as not ready yet).
---- Returns true; raises after `timeout` with the last state seen.
+--- Polls `/-/ready` until it answers 200 (connection failures count as not ready yet); each
+--- poll is bounded by the time left. Returns Prometheus' answer ("Prometheus Server is Ready.");
+--- raises after `timeout` with the last state seen.
 ---@param opts? {timeout?: number, interval?: number} seconds (defaults 60 and 1)
----@return boolean
+---@return string
 function Client:wait_ready(opts)
-  opts = check_opts("wait_ready", opts, {timeout = true, interval = true})
+  opts = check_opts("wait_ready", 1, opts, {timeout = true, interval = true})
   local timeout, interval = opts.timeout or 60, opts.interval or 1
+  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 or timeout == math.huge then
+    bad("wait_ready", "#1 'opts.timeout'", "non-negative seconds", timeout)
+  end
+  if type(interval) ~= "number" or interval ~= interval or interval <= 0 or interval == math.huge then
+    bad("wait_ready", "#1 'opts.interval'", "positive seconds", interval)
+  end
   local deadline = time.monotonic() + timeout
   local last
-  while true do
-    local ok, resp = pcall(self._http.get, self._http, "/-/ready", {timeout = math.max(interval, 5)})
-    if ok and resp.status == 200 then return true end
+  for _ = 1, math.ceil(timeout / interval) + 2 do
+    local left = deadline - time.monotonic()
+    local poll = math.max(left, 0.05)
+    if type(self._timeout) == "number" then poll = math.min(poll, self._timeout) end
+    local ok, resp = pcall(self._http.request, self._http, "GET", "/-/ready",
+      {timeout = poll, auth = self._auth})
+    if ok and resp.status == 200 then return (excerpt(resp.body)) end
     last = ok and ("%d %s"):format(resp.status, excerpt(resp.body)) or network_error(resp)
-    if time.monotonic() + interval > deadline then break end
-    sleep(interval)
+    left = deadline - time.monotonic()
+    if left <= 0 then break end
+    sleep(math.min(interval, left))
   end
-  fail(("prometheus.wait_ready: %s not ready after %gs: %s"):format(shown_url(self.url), timeout, last))
+  call_error(("prometheus.wait_ready: %s not ready after %gs: %s"):format(self.url, timeout, last))
 end
 
 --- Reloads the configuration and rule files (`POST /-/reload`; needs Prometheus started with
@@ -448,32 +496,49 @@ end
 function Client:reload()
   local resp = self:_send("reload", "POST", "/-/reload", {})
   if resp.status ~= 200 then
-    fail(("prometheus.reload: POST /-/reload: %d %s"):format(resp.status, excerpt(resp.body)))
+    call_error(("prometheus.reload: POST /-/reload: %d %s"):format(resp.status, excerpt(resp.body)))
   end
   return true
 end
+
+local OPTION_NAMES = "url, timeout, ca_cert, insecure, headers"
 
 --- A client for one Prometheus server; every call is a method on it.
 ---@param opts? prometheus.ClientOptions
 ---@return prometheus.Client
 function M.client(opts)
   if opts ~= nil and type(opts) ~= "table" then
-    fail(("prometheus.client: bad argument 'opts' (table or nil expected, got %s)"):format(type(opts)))
+    fail(("prometheus.client: bad argument #1 'opts' (table or nil expected, got %s)"):format(type(opts)))
   end
   opts = opts or {}
   for k in pairs(opts) do
     if not OPTIONS[k] then
-      fail(("prometheus.client: unknown option '%s' (expected url, timeout, ca_cert, insecure, headers)")
-        :format(tostring(k)))
+      fail(("prometheus.client: bad argument #1 'opts' (unknown option '%s'; expected %s)")
+        :format(tostring(k), OPTION_NAMES))
     end
   end
-  local base = opts.url or env.get("PROMETHEUS_URL") or "http://127.0.0.1:9090"
-  if type(base) ~= "string" or not base:match("^https?://") then
-    fail(("prometheus.client: bad option 'url' (an http:// or https:// URL expected, got %s)"):format(
-      type(base) == "string" and ("'" .. base .. "'") or type(base)))
+  local raw = opts.url
+  if raw == nil then
+    raw = env.get("PROMETHEUS_URL")
+    if raw == "" then raw = nil end
+    raw = raw or "http://localhost:9090"
   end
-  base = base:gsub("/+$", "")
-  local self = setmetatable({url = base}, Client)
+  local ok, parts = false, nil
+  if type(raw) == "string" and raw:match("^[hH][tT][tT][pP][sS]?://") then
+    ok, parts = pcall(url.parse, raw)
+  end
+  if not ok or type(parts) ~= "table" or not parts.host then
+    fail(("prometheus.client: bad argument #1 'opts' (url: an http:// or https:// URL expected, got %s)"):format(
+      type(raw) == "string" and ("'" .. shown_url(raw) .. "'") or type(raw)))
+  end
+  local auth
+  if parts.user and parts.user ~= "" then
+    -- url.parse has decoded them; they become basic authorization on every request.
+    auth = {parts.user, parts.password or ""}
+  end
+  parts.user, parts.password = nil, nil
+  local base = url.build(parts):gsub("/+$", "")
+  local self = setmetatable({url = base, _auth = auth, _timeout = opts.timeout}, Client)
   self._http = http.client{
     base_url = base,
     timeout = opts.timeout,

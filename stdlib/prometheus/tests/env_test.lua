@@ -20,3 +20,15 @@ test("the default URL comes from PROMETHEUS_URL, without its trailing slash", fu
   assert.eq(r.stderr, "")
   assert.eq(r.stdout, URL .. "\t2\n")
 end)
+
+test("an empty PROMETHEUS_URL counts as unset: the default http://localhost:9090", function()
+  local code = ([[
+    local prometheus = dofile(%q)
+    print(prometheus.client().url)
+  ]]):format(INIT)
+  local env_vars = env.list()
+  env_vars.PROMETHEUS_URL = ""
+  local r = process.run({arg[-1], "-e", code}, {env = env_vars, timeout = 20})
+  assert.eq(r.stderr, "")
+  assert.eq(r.stdout, "http://localhost:9090\n")
+end)

@@ -68,13 +68,13 @@ test("a bad PromQL raises Prometheus' 400 with its parse error", function()
   assert.eq(ok, false)
   assert.contains(err, 'prometheus.query: POST /api/v1/query: 400 bad_data: invalid parameter "query": '
     .. "1:5: parse error: unclosed left parenthesis")
-  assert.raises(function() client():query_range("up", 10, 5, 1) end,
+  assert.raises(function() client():query_range("up", {start = 10, stop = 5, step = 1}) end,
     [[prometheus\.query_range: POST /api/v1/query_range: 400 bad_data: .*end timestamp must not be before start time]])
 end)
 
 test("query_range gives a matrix of numbers", function()
   local now = time()
-  local r = client():query_range('up{job="prometheus"}', now - 5, now, 1)
+  local r = client():query_range('up{job="prometheus"}', {start = now - 5, stop = now, step = 1})
   assert.eq(r.resultType, "matrix")
   assert.eq(#r.result, 1)
   assert.ge(#r.result[1].values, 2)
@@ -83,8 +83,15 @@ test("query_range gives a matrix of numbers", function()
     assert.le(pair[1], now + 1)
   end
   -- step as a duration string, times as RFC 3339.
-  local r2 = client():query_range("vector(2)", "2023-11-14T22:13:20Z", "2023-11-14T22:14:20Z", "30s")
+  local r2 = client():query_range("vector(2)",
+    {start = "2023-11-14T22:13:20Z", stop = "2023-11-14T22:14:20Z", step = "30s"})
   assert.eq(r2.result[1].values, {{1700000000, 2}, {1700000030, 2}, {1700000060, 2}})
+  -- time strings are read by time.parse: a digit string is not a time, a fraction is kept.
+  assert.raises(function() client():query_range("vector(2)", {start = "1700000000", stop = 1700000060, step = 30}) end,
+    [[^\S+:\d+: prometheus\.query_range: bad argument #2 'opts\.start' \(epoch seconds or an RFC 3339 string expected, got '1700000000'\)]])
+  assert.raises(function() client():query("1", {time = "yesterday"}) end,
+    [[prometheus\.query: bad argument #2 'opts\.time' \(epoch seconds or an RFC 3339 string expected, got 'yesterday'\)]])
+  assert.eq(client():query("time()", {time = "2023-11-14T22:13:20.5Z"}).result[2], 1700000000.5)
 end)
 
 test("query_scalar: a number, nil for no series, an error for several", function()
@@ -104,7 +111,7 @@ test("series, labels and label_values", function()
   assert.eq(#series, 1)
   assert.eq(series[1].job, "prometheus")
   assert.eq(#c:series({'up{job="prometheus"}', 'up{job="alertmanager"}'}), 2)
-  assert.raises(function() c:series(nil) end, [[prometheus\.series: bad argument 'match']])
+  assert.raises(function() c:series(nil) end, [[prometheus\.series: bad argument #1 'match']])
 
   local labels = c:labels()
   assert.contains(labels, "job")
@@ -170,14 +177,14 @@ test("status: config, flags, buildinfo, runtimeinfo, tsdb", function()
   assert.eq(type(c:status("runtimeinfo").storageRetention), "string")
   assert.gt(c:status("tsdb").headStats.numSeries, 0)
   assert.raises(function() c:status("nope") end,
-    [[prometheus\.status: bad argument 'kind' \(config, flags, .* got 'nope'\)]])
+    [[prometheus\.status: bad argument #1 'kind' \(config, flags, .* got 'nope'\)]])
 end)
 
 test("healthy, ready, wait_ready and reload", function()
   local c = client()
   assert.eq(c:healthy(), true)
   assert.eq(c:ready(), true)
-  assert.eq(c:wait_ready({timeout = 5}), true)
+  assert.eq(c:wait_ready({timeout = 5}), "Prometheus Server is Ready.")
   assert.eq(c:reload(), true)
   -- Still answering after the reload.
   assert.eq(c:query_scalar('count(up{job=~"prometheus|alertmanager"})'), 2)
@@ -238,13 +245,16 @@ end)
 test("client options: unknown options, bad arguments", function()
   local c = client()
   assert.raises(function() prometheus.client({url = URL, tiemout = 5}) end,
-    [[prometheus\.client: unknown option 'tiemout']])
+    [[^\S+:\d+: prometheus\.client: bad argument #1 'opts' \(unknown option 'tiemout'; expected url, timeout, ca_cert, insecure, headers\)$]])
   assert.raises(function() prometheus.client({url = "localhost:9090"}) end,
-    [[prometheus\.client: bad option 'url']])
-  assert.raises(function() c:query(nil) end, [[prometheus\.query: bad argument 'promql']])
-  assert.raises(function() c:query("up", {tme = 1}) end, [[prometheus\.query: unknown option 'tme']])
-  assert.raises(function() c:query("up", {time = true}) end, [[bad argument 'time']])
-  assert.raises(function() c:query_range("up", 1, 2) end, [[bad argument 'step']])
+    [[prometheus\.client: bad argument #1 'opts' \(url: an http:// or https:// URL expected, got 'localhost:9090'\)]])
+  assert.raises(function() c:query(nil) end, [[^\S+:\d+: prometheus\.query: bad argument #1 'promql']])
+  assert.raises(function() c:query("up", {tme = 1}) end,
+    [[prometheus\.query: bad argument #2 'opts' \(unknown option 'tme'; expected time, timeout\)]])
+  assert.raises(function() c:query("up", {time = true}) end, [[bad argument #2 'opts\.time']])
+  assert.raises(function() c:query_range("up", {start = 1, stop = 2}) end, [[bad argument #2 'opts\.step']])
+  assert.raises(function() c:query_range("up", 1, 2, 3) end, [[bad argument #2 'opts' \(table or nil expected, got number\)]])
+  assert.raises(function() c:labels({stop = {}}) end, [[prometheus\.labels: bad argument #1 'opts\.stop']])
   -- headers and timeout reach the http client.
   local h = client({headers = {["x-scope-orgid"] = "t1"}, timeout = 5})
   assert.eq(h:query_scalar("1"), 1)
@@ -252,13 +262,58 @@ end)
 
 test("network failures keep the http client's message, wait_ready reports the last state", function()
   local c = prometheus.client({url = "http://127.0.0.1:1", timeout = 2})
+  -- No position: the error of a call, not of the caller's line.
   assert.raises(function() c:query("up") end,
-    [[^\S+:\d+: prometheus\.query: POST /api/v1/query: cannot connect to 127\.0\.0\.1:1]])
-  assert.raises(function() c:healthy() end, [[prometheus\.healthy: GET /-/healthy: cannot connect]])
+    [[^prometheus\.query: http\.Client:request: cannot connect to 127\.0\.0\.1:1: connection refused$]])
+  assert.raises(function() c:healthy() end, [[^prometheus\.healthy: http\.Client:request: cannot connect]])
   local t0 = time.monotonic()
   assert.raises(function() c:wait_ready({timeout = 0.5, interval = 0.1}) end,
-    [[prometheus\.wait_ready: http://127\.0\.0\.1:1 not ready after 0\.5s: cannot connect]])
+    [[^prometheus\.wait_ready: http://127\.0\.0\.1:1 not ready after 0\.5s: http\.Client:request: cannot connect]])
   assert.lt(time.monotonic() - t0, 3)
+  -- Its options are checked.
+  assert.raises(function() c:wait_ready({timeout = "1m"}) end,
+    [[^\S+:\d+: prometheus\.wait_ready: bad argument #1 'opts\.timeout' \(non-negative seconds expected, got '1m'\)]])
+  assert.raises(function() c:wait_ready({interval = 0}) end, [[bad argument #1 'opts\.interval']])
+  assert.raises(function() c:wait_ready({timeuot = 1}) end, [[unknown option 'timeuot']])
+end)
+
+test("wait_ready bounds each poll by the time left (a server that never answers)", function()
+  local server = http.server({GET = {["/-/ready"] = function()
+    sleep(3)
+    return {status = 200, body = "late"}
+  end}}, {host = "127.0.0.1", port = 0})
+  local c = prometheus.client({url = "http://127.0.0.1:" .. server.port})
+  local t0 = time.monotonic()
+  local ok, err = pcall(c.wait_ready, c, {timeout = 0.5, interval = 0.1})
+  local took = time.monotonic() - t0
+  server:stop()
+  assert.eq(ok, false)
+  assert.matches(err, [[^prometheus\.wait_ready: http://127\.0\.0\.1:\d+ not ready after 0\.5s: ]])
+  assert.lt(took, 1.5)
+end)
+
+-- An authenticating proxy in front of Prometheus answers 401/403 with its own text, not JSON.
+test("an auth proxy's 401 and 403 in plain text", function()
+  local seen = {}
+  local server = http.server({
+    POST = {["/api/v1/query"] = function(req)
+      seen[#seen + 1] = req.headers.authorization or "none"
+      return {status = 401, headers = {["www-authenticate"] = 'Basic realm="prom"'},
+        body = "401 Unauthorized\n"}
+    end},
+    GET = {["/api/v1/alerts"] = function(req)
+      seen[#seen + 1] = req.headers.authorization or "none"
+      return {status = 403, body = "<html><body>Forbidden</body></html>"}
+    end},
+  }, {host = "127.0.0.1", port = 0})
+  local c = prometheus.client({url = "http://alice:hunter2@127.0.0.1:" .. server.port})
+  local ok, err = pcall(c.query, c, "up")
+  local ok2, err2 = pcall(c.alerts, c)
+  server:stop()
+  assert.eq({ok, err}, {false, "prometheus.query: POST /api/v1/query: 401 401 Unauthorized"})
+  assert.eq({ok2, err2}, {false, "prometheus.alerts: GET /api/v1/alerts: 403 <html><body>Forbidden</body></html>"})
+  -- The URL's credentials went as basic authorization.
+  assert.eq(seen, {"Basic YWxpY2U6aHVudGVyMg==", "Basic YWxpY2U6aHVudGVyMg=="})
 end)
 
 -- What the real server cannot show here: a proxy refusing POST (client_golang falls back to
@@ -303,11 +358,18 @@ test("a password in the URL is never in a message", function()
   local c = prometheus.client({url = "http://admin:s3cret@127.0.0.1:1", timeout = 1})
   local ok, err = pcall(c.wait_ready, c, {timeout = 0.2, interval = 0.1})
   assert.eq(ok, false)
-  assert.contains(err, "http://admin:***@127.0.0.1:1 not ready")
+  assert.contains(err, "http://127.0.0.1:1 not ready")
   assert.eq(err:find("s3cret", 1, true), nil)
   local ok2, err2 = pcall(c.query, c, "up")
   assert.eq(ok2, false)
   assert.eq(err2:find("s3cret", 1, true), nil, err2)
+  -- client.url (and so tostring of it) holds no credentials.
+  assert.eq(c.url, "http://127.0.0.1:1")
+  -- A malformed URL is shown with its password masked.
+  local ok3, err3 = pcall(prometheus.client, {url = "admin:s3cret@host:9090"})
+  assert.eq(ok3, false)
+  assert.contains(err3, "got 'admin:***@host:9090'")
+  assert.eq(err3:find("s3cret", 1, true), nil, err3)
 end)
 
 -- Behind a reverse proxy under a path (https://host/prometheus): the prefix stays.

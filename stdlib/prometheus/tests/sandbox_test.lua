@@ -14,5 +14,5 @@ test("require and use under --sandbox", function()
   local r = process.run({arg[-1], "--sandbox", "-e", code},
     {env = {ASSAY_LIB_PATH = lib_path}, timeout = 20})
   assert.eq(r.stderr, "")
-  assert.eq(r.stdout, "prometheus.query: POST /api/v1/query: cannot connect to 127.0.0.1:1: connection refused\n")
+  assert.eq(r.stdout, "prometheus.query: http.Client:request: cannot connect to 127.0.0.1:1: connection refused\n")
 end)
