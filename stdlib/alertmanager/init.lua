@@ -4,24 +4,27 @@
 --- ```lua
 --- local alertmanager = require("assay.alertmanager")
 --- local am = alertmanager.client{url = "http://alertmanager:9093"}
---- local id = am:create_silence{matchers = {alertname = "DiskFull", instance = "db-1"},
+--- local id = am:silence_create{matchers = {alertname = "DiskFull", instance = "db-1"},
 ---   duration = "2h", comment = "resizing the volume"}
 --- ```
 ---
 --- Results are the API's JSON as Alertmanager spells it. Failures raise
---- `"alertmanager.<method>: <HTTP method> <path>: <status> <Alertmanager's message>"`.
+--- `"alertmanager.<method>: <HTTP method> <path>: <status> <Alertmanager's message>"` (no position);
+--- bad arguments raise at the caller's line.
 local M = {}
 
 ---@class alertmanager.ClientOptions
----@field url? string base URL (default: $ALERTMANAGER_URL, then http://127.0.0.1:9093)
+---@field url? string base URL (default: $ALERTMANAGER_URL, then http://localhost:9093); user:password@ in it becomes basic authorization
 ---@field timeout? number|false seconds per request (the http client's default: 60)
 ---@field ca_cert? string PEM file path or PEM text, added to the system roots
 ---@field insecure? boolean skip TLS verification
 ---@field headers? table<string, string> sent with every request
 
 ---@class alertmanager.Client
----@field url string
+---@field url string the base URL, without credentials
 ---@field private _http table
+---@field private _auth? table
+---@field private _timeout? number|false
 local Client = {}
 Client.__index = Client
 
@@ -48,36 +51,46 @@ local function fail(msg)
   error(msg, level)
 end
 
+-- Errors of a call (HTTP status, network, a wait that timed out) carry no position.
+local function call_error(msg)
+  error(msg, 0)
+end
+
+-- `name` names the argument: "#1 'id'", "#1 'spec.comment'".
 local function bad(fn, name, what, v)
-  fail(("alertmanager.%s: bad argument '%s' (%s expected, got %s)"):format(fn, name, what,
+  fail(("alertmanager.%s: bad argument %s (%s expected, got %s)"):format(fn, name, what,
     type(v) == "string" and ("'" .. v .. "'") or type(v)))
 end
 
-local function check_opts(fn, opts, allowed)
+local function check_opts(fn, argn, opts, allowed, argname)
+  argname = argname or "opts"
   if opts == nil then return {} end
-  if type(opts) ~= "table" then bad(fn, "opts", "table or nil", opts) end
+  if type(opts) ~= "table" then bad(fn, ("#%d '%s'"):format(argn, argname), "table or nil", opts) end
   for k in pairs(opts) do
     if not allowed[k] then
       local names = {}
       for name in pairs(allowed) do names[#names + 1] = name end
       table.sort(names)
-      fail(("alertmanager.%s: unknown option '%s' (expected %s)"):format(fn, tostring(k),
-        table.concat(names, ", ")))
+      fail(("alertmanager.%s: bad argument #%d '%s' (unknown option '%s'; expected %s)"):format(fn, argn,
+        argname, tostring(k), table.concat(names, ", ")))
     end
   end
   return opts
 end
 
+-- The http client's message without the position its raise added.
 local function network_error(e)
-  local msg = tostring(e)
-  msg = msg:gsub("^[^\n]-%.lua:%d+: ", "", 1)
-  msg = msg:gsub("^http%.Client:%a+: ", "", 1)
-  return msg
+  return (tostring(e):gsub("^[^\n]-:%d+: (http%.)", "%1", 1))
 end
 
--- A URL fit for a message: a password in it shown as ***.
+-- A URL fit for a message: the password (or a lone token) in its userinfo shown as ***.
 local function shown_url(u)
-  return (u:gsub("^(%a[%w+.-]*://[^/@:]*):[^/@]*@", "%1:***@"))
+  local scheme, rest = u:match("^(%a[%w+.-]*://)(.*)$")
+  if not scheme then scheme, rest = "", u end
+  local userinfo, after = rest:match("^([^/@]*)@(.*)$")
+  if not userinfo then return u end
+  local user = userinfo:match("^([^:]*):")
+  return scheme .. (user and (user .. ":***") or "***") .. "@" .. after
 end
 
 local function excerpt(text)
@@ -96,16 +109,20 @@ local function reason(resp)
   return excerpt(resp.body)
 end
 
+---@private
 function Client:_send(fn, method, path, opts)
-  local ok, resp = pcall(self._http.request, self._http, method, path, opts or {})
+  opts = opts or {}
+  opts.auth = self._auth
+  local ok, resp = pcall(self._http.request, self._http, method, path, opts)
   if not ok then
-    fail(("alertmanager.%s: %s %s: %s"):format(fn, method, path, network_error(resp)))
+    call_error(("alertmanager.%s: %s"):format(fn, network_error(resp)))
   end
   return resp
 end
 
 -- One call: the decoded JSON of a 2xx (nil for an empty body); with `absent`, a 404 returns
 -- nil and the decoded body; anything else raises.
+---@private
 function Client:_api(fn, method, path, opts, absent)
   local resp = self:_send(fn, method, path, opts)
   if resp.status == 404 and absent then
@@ -113,23 +130,31 @@ function Client:_api(fn, method, path, opts, absent)
     return nil, ok and doc or resp.body
   end
   if resp.status < 200 or resp.status > 299 then
-    fail(("alertmanager.%s: %s %s: %d %s"):format(fn, method, path, resp.status, reason(resp)))
+    call_error(("alertmanager.%s: %s %s: %d %s"):format(fn, method, path, resp.status, reason(resp)))
   end
   if resp.body == nil or resp.body:match("^%s*$") then return nil end
   local ok, doc = pcall(json.parse, resp.body)
   if not ok then
-    fail(("alertmanager.%s: %s %s: %d the answer is not JSON: %s"):format(fn, method, path,
+    call_error(("alertmanager.%s: %s %s: %d the answer is not JSON: %s"):format(fn, method, path,
       resp.status, excerpt(resp.body)))
   end
   return doc
 end
 
---- Time as Alertmanager reads it: epoch seconds -> RFC 3339 (milliseconds); strings pass.
+--- Time as Alertmanager reads it: epoch seconds, or a string time.parse reads (RFC 3339) ->
+--- RFC 3339 with milliseconds.
+local function epoch(fn, name, v)
+  if type(v) == "number" and v == v and v > -math.huge and v < math.huge then return v end
+  if type(v) == "string" then
+    local ok, t = pcall(time.parse, v)
+    if ok then return t end
+  end
+  bad(fn, name, "epoch seconds or an RFC 3339 string", v)
+end
+
 local function iso(fn, name, v)
   if v == nil then return nil end
-  if type(v) == "number" then return time.iso(v, {precision = 3}) end
-  if type(v) == "string" then return v end
-  bad(fn, name, "epoch seconds or an RFC 3339 string", v)
+  return time.iso(epoch(fn, name, v), {precision = 3})
 end
 
 local UNITS = {ms = 0.001, s = 1, m = 60, h = 3600, d = 86400, w = 604800}
@@ -209,10 +234,10 @@ local function matcher_list(fn, name, v)
 end
 
 -- Matchers -> the `filter` query values ('name="value"', ...).
-local function filter_param(fn, v)
+local function filter_param(fn, name, v)
   if v == nil then return nil end
   local out = {}
-  for _, m in ipairs(matcher_list(fn, "filter", v)) do
+  for _, m in ipairs(matcher_list(fn, name, v)) do
     local op = m.isRegex and (m.isEqual and "=~" or "!~") or (m.isEqual and "=" or "!=")
     out[#out + 1] = m.name .. op .. quote(m.value)
   end
@@ -229,16 +254,16 @@ local ALERT_FILTERS = {active = true, silenced = true, inhibited = true, unproce
   filter = true, receiver = true}
 
 local function alert_query(fn, opts)
-  opts = check_opts(fn, opts, ALERT_FILTERS)
+  opts = check_opts(fn, 1, opts, ALERT_FILTERS)
   if opts.receiver ~= nil and type(opts.receiver) ~= "string" then
-    bad(fn, "receiver", "a regex string", opts.receiver)
+    bad(fn, "#1 'opts.receiver'", "a regex string", opts.receiver)
   end
   return {
-    active = bool_param(fn, "active", opts.active),
-    silenced = bool_param(fn, "silenced", opts.silenced),
-    inhibited = bool_param(fn, "inhibited", opts.inhibited),
-    unprocessed = bool_param(fn, "unprocessed", opts.unprocessed),
-    filter = filter_param(fn, opts.filter),
+    active = bool_param(fn, "#1 'opts.active'", opts.active),
+    silenced = bool_param(fn, "#1 'opts.silenced'", opts.silenced),
+    inhibited = bool_param(fn, "#1 'opts.inhibited'", opts.inhibited),
+    unprocessed = bool_param(fn, "#1 'opts.unprocessed'", opts.unprocessed),
+    filter = filter_param(fn, "#1 'opts.filter'", opts.filter),
     receiver = opts.receiver,
   }
 end
@@ -289,31 +314,31 @@ end
 --- Returns true.
 ---@param alerts alertmanager.PostableAlert|alertmanager.PostableAlert[]
 ---@return boolean
-function Client:post_alerts(alerts)
-  if type(alerts) ~= "table" then bad("post_alerts", "alerts", "an alert or a list of alerts", alerts) end
+function Client:alerts_post(alerts)
+  if type(alerts) ~= "table" then bad("alerts_post", "#1 'alerts'", "an alert or a list of alerts", alerts) end
   if alerts.labels ~= nil then alerts = {alerts} end
-  if #alerts == 0 then bad("post_alerts", "alerts", "an alert or a list of alerts", alerts) end
+  if #alerts == 0 then bad("alerts_post", "#1 'alerts'", "an alert or a list of alerts", alerts) end
   local body = {}
   for i, a in ipairs(alerts) do
     if type(a) ~= "table" or type(a.labels) ~= "table" then
-      bad("post_alerts", ("alerts[%d]"):format(i), "a table with labels", a)
+      bad("alerts_post", ("#1 'alerts[%d]'"):format(i), "a table with labels", a)
     end
     for k in pairs(a) do
       if k ~= "labels" and k ~= "annotations" and k ~= "startsAt" and k ~= "endsAt"
         and k ~= "generatorURL" then
-        fail(("alertmanager.post_alerts: unknown field '%s' in alerts[%d] (expected labels, "
-          .. "annotations, startsAt, endsAt, generatorURL)"):format(tostring(k), i))
+        fail(("alertmanager.alerts_post: bad argument #1 'alerts[%d]' (unknown field '%s'; expected labels, "
+          .. "annotations, startsAt, endsAt, generatorURL)"):format(i, tostring(k)))
       end
     end
     body[i] = {
       labels = json.object(a.labels),
       annotations = a.annotations and json.object(a.annotations) or nil,
-      startsAt = iso("post_alerts", "startsAt", a.startsAt),
-      endsAt = iso("post_alerts", "endsAt", a.endsAt),
+      startsAt = iso("alerts_post", ("#1 'alerts[%d].startsAt'"):format(i), a.startsAt),
+      endsAt = iso("alerts_post", ("#1 'alerts[%d].endsAt'"):format(i), a.endsAt),
       generatorURL = a.generatorURL,
     }
   end
-  self:_api("post_alerts", "POST", "/api/v2/alerts", {body = json.array(body)})
+  self:_api("alerts_post", "POST", "/api/v2/alerts", {body = json.array(body)})
   return true
 end
 
@@ -331,13 +356,13 @@ end
 ---@param opts? {filter?: string|string[]|table<string, string>}
 ---@return alertmanager.Silence[]
 function Client:silences(opts)
-  opts = check_opts("silences", opts, {filter = true})
+  opts = check_opts("silences", 1, opts, {filter = true})
   return self:_api("silences", "GET", "/api/v2/silences",
-    {query = {filter = filter_param("silences", opts.filter)}})
+    {query = {filter = filter_param("silences", "#1 'opts.filter'", opts.filter)}})
 end
 
 local function silence_id(fn, id)
-  if type(id) ~= "string" or id == "" then bad(fn, "id", "a silence id", id) end
+  if type(id) ~= "string" or id == "" then bad(fn, "#1 'id'", "a silence id", id) end
   return id
 end
 
@@ -345,9 +370,9 @@ end
 ---@param id string
 ---@return alertmanager.Silence|nil
 ---@return any
-function Client:get_silence(id)
-  silence_id("get_silence", id)
-  return self:_api("get_silence", "GET", "/api/v2/silence/" .. url.encode(id), nil, true)
+function Client:silence_get(id)
+  silence_id("silence_get", id)
+  return self:_api("silence_get", "GET", "/api/v2/silence/" .. url.encode(id), nil, true)
 end
 
 ---@class alertmanager.SilenceSpec
@@ -365,41 +390,50 @@ local SILENCE_FIELDS = {matchers = true, comment = true, createdBy = true, start
 --- Creates (or, with `id`, updates) a silence (`POST /api/v2/silences`). Returns its id.
 ---@param spec alertmanager.SilenceSpec
 ---@return string silenceID
-function Client:create_silence(spec)
-  spec = check_opts("create_silence", spec, SILENCE_FIELDS)
-  if spec.matchers == nil then bad("create_silence", "matchers", "a table of matchers", nil) end
+function Client:silence_create(spec)
+  if spec == nil then bad("silence_create", "#1 'spec'", "a table {matchers, comment, ...}", spec) end
+  spec = check_opts("silence_create", 1, spec, SILENCE_FIELDS, "spec")
+  if spec.matchers == nil then bad("silence_create", "#1 'spec.matchers'", "a table of matchers", nil) end
   if type(spec.comment) ~= "string" or spec.comment == "" then
-    bad("create_silence", "comment", "a non-empty string", spec.comment)
+    bad("silence_create", "#1 'spec.comment'", "a non-empty string", spec.comment)
   end
   if spec.endsAt ~= nil and spec.duration ~= nil then
-    fail("alertmanager.create_silence: give endsAt or duration, not both")
+    fail("alertmanager.silence_create: bad argument #1 'spec' (endsAt or duration expected, not both)")
   end
-  local starts = spec.startsAt or time()
+  local starts = spec.startsAt == nil and time() or epoch("silence_create", "#1 'spec.startsAt'", spec.startsAt)
   local ends = spec.endsAt
   if ends == nil then
-    if type(starts) ~= "number" then starts = time.parse(starts) end
     -- Whole milliseconds, so endsAt - startsAt is the duration exactly.
     starts = math.floor(starts * 1000 + 0.5) / 1000
-    ends = starts + seconds("create_silence", "duration", spec.duration or 3600)
+    ends = starts + seconds("silence_create", "#1 'spec.duration'", spec.duration or 3600)
   end
-  local doc = self:_api("create_silence", "POST", "/api/v2/silences", {body = {
+  local doc = self:_api("silence_create", "POST", "/api/v2/silences", {body = {
     id = spec.id,
-    matchers = json.array(matcher_list("create_silence", "matchers", spec.matchers)),
-    startsAt = iso("create_silence", "startsAt", starts),
-    endsAt = iso("create_silence", "endsAt", ends),
+    matchers = json.array(matcher_list("silence_create", "#1 'spec.matchers'", spec.matchers)),
+    startsAt = iso("silence_create", "#1 'spec.startsAt'", starts),
+    endsAt = iso("silence_create", "#1 'spec.endsAt'", ends),
     createdBy = spec.createdBy or "assay",
     comment = spec.comment,
   }})
   return doc.silenceID
 end
 
---- Expires a silence now (`DELETE /api/v2/silence/<id>`). Returns true; an unknown id raises
---- with Alertmanager's answer (0.25 answers 500 "silence not found").
+--- Expires a silence now (`DELETE /api/v2/silence/<id>`). Returns true; an unknown id returns
+--- nil and Alertmanager's answer (0.25+ answers 500 "silence not found", older ones 404).
 ---@param id string
----@return boolean
-function Client:expire_silence(id)
-  silence_id("expire_silence", id)
-  self:_api("expire_silence", "DELETE", "/api/v2/silence/" .. url.encode(id))
+---@return true|nil
+---@return any
+function Client:silence_expire(id)
+  silence_id("silence_expire", id)
+  local path = "/api/v2/silence/" .. url.encode(id)
+  local resp = self:_send("silence_expire", "DELETE", path)
+  if resp.status == 404 or (resp.status == 500 and reason(resp) == "silence not found") then
+    local ok, doc = pcall(json.parse, resp.body or "")
+    return nil, ok and doc or resp.body
+  end
+  if resp.status < 200 or resp.status > 299 then
+    call_error(("alertmanager.silence_expire: DELETE %s: %d %s"):format(path, resp.status, reason(resp)))
+  end
   return true
 end
 
@@ -427,23 +461,34 @@ function Client:ready()
   return self:_send("ready", "GET", "/-/ready").status == 200
 end
 
---- Polls `/-/ready` until it answers 200 (connection failures count as not ready yet).
---- Returns true; raises after `timeout` with the last state seen.
+--- Polls `/-/ready` until it answers 200 (connection failures count as not ready yet); each
+--- poll is bounded by the time left. Returns Alertmanager's answer ("OK"); raises after
+--- `timeout` with the last state seen.
 ---@param opts? {timeout?: number, interval?: number} seconds (defaults 60 and 1)
----@return boolean
+---@return string
 function Client:wait_ready(opts)
-  opts = check_opts("wait_ready", opts, {timeout = true, interval = true})
+  opts = check_opts("wait_ready", 1, opts, {timeout = true, interval = true})
   local timeout, interval = opts.timeout or 60, opts.interval or 1
+  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 or timeout == math.huge then
+    bad("wait_ready", "#1 'opts.timeout'", "non-negative seconds", timeout)
+  end
+  if type(interval) ~= "number" or interval ~= interval or interval <= 0 or interval == math.huge then
+    bad("wait_ready", "#1 'opts.interval'", "positive seconds", interval)
+  end
   local deadline = time.monotonic() + timeout
   local last
-  while true do
-    local ok, resp = pcall(self._http.get, self._http, "/-/ready", {timeout = math.max(interval, 5)})
-    if ok and resp.status == 200 then return true end
+  for _ = 1, math.ceil(timeout / interval) + 2 do
+    local poll = math.max(deadline - time.monotonic(), 0.05)
+    if type(self._timeout) == "number" then poll = math.min(poll, self._timeout) end
+    local ok, resp = pcall(self._http.request, self._http, "GET", "/-/ready",
+      {timeout = poll, auth = self._auth})
+    if ok and resp.status == 200 then return (excerpt(resp.body)) end
     last = ok and ("%d %s"):format(resp.status, excerpt(resp.body)) or network_error(resp)
-    if time.monotonic() + interval > deadline then break end
-    sleep(interval)
+    local left = deadline - time.monotonic()
+    if left <= 0 then break end
+    sleep(math.min(interval, left))
   end
-  fail(("alertmanager.wait_ready: %s not ready after %gs: %s"):format(shown_url(self.url), timeout, last))
+  call_error(("alertmanager.wait_ready: %s not ready after %gs: %s"):format(self.url, timeout, last))
 end
 
 --- Reloads the configuration (`POST /-/reload`). Returns true; raises with the reason.
@@ -451,30 +496,47 @@ end
 function Client:reload()
   local resp = self:_send("reload", "POST", "/-/reload")
   if resp.status ~= 200 then
-    fail(("alertmanager.reload: POST /-/reload: %d %s"):format(resp.status, excerpt(resp.body)))
+    call_error(("alertmanager.reload: POST /-/reload: %d %s"):format(resp.status, excerpt(resp.body)))
   end
   return true
 end
+
+local OPTION_NAMES = "url, timeout, ca_cert, insecure, headers"
 
 --- A client for one Alertmanager; every call is a method on it.
 ---@param opts? alertmanager.ClientOptions
 ---@return alertmanager.Client
 function M.client(opts)
-  if opts ~= nil and type(opts) ~= "table" then bad("client", "opts", "table or nil", opts) end
+  if opts ~= nil and type(opts) ~= "table" then bad("client", "#1 'opts'", "table or nil", opts) end
   opts = opts or {}
   for k in pairs(opts) do
     if not OPTIONS[k] then
-      fail(("alertmanager.client: unknown option '%s' (expected url, timeout, ca_cert, insecure, headers)")
-        :format(tostring(k)))
+      fail(("alertmanager.client: bad argument #1 'opts' (unknown option '%s'; expected %s)")
+        :format(tostring(k), OPTION_NAMES))
     end
   end
-  local base = opts.url or env.get("ALERTMANAGER_URL") or "http://127.0.0.1:9093"
-  if type(base) ~= "string" or not base:match("^https?://") then
-    fail(("alertmanager.client: bad option 'url' (an http:// or https:// URL expected, got %s)"):format(
-      type(base) == "string" and ("'" .. base .. "'") or type(base)))
+  local raw = opts.url
+  if raw == nil then
+    raw = env.get("ALERTMANAGER_URL")
+    if raw == "" then raw = nil end
+    raw = raw or "http://localhost:9093"
   end
-  base = base:gsub("/+$", "")
-  local self = setmetatable({url = base}, Client)
+  local ok, parts = false, nil
+  if type(raw) == "string" and raw:match("^[hH][tT][tT][pP][sS]?://") then
+    ok, parts = pcall(url.parse, raw)
+  end
+  if not ok or type(parts) ~= "table" or not parts.host then
+    fail(("alertmanager.client: bad argument #1 'opts' (url: an http:// or https:// URL expected, got %s)"):format(
+      type(raw) == "string" and ("'" .. shown_url(raw) .. "'") or type(raw)))
+  end
+  local auth
+  if parts.user and parts.user ~= "" then
+    -- url.parse has decoded them; they become basic authorization on every request.
+    auth = {parts.user, parts.password or ""}
+  end
+  parts.user, parts.password = nil, nil
+  local base = url.build(parts):gsub("/+$", "")
+  local self = setmetatable({url = base, _auth = auth, _timeout = opts.timeout}, Client)
   self._http = http.client{
     base_url = base,
     timeout = opts.timeout,

@@ -43,7 +43,7 @@ test("status, receivers, health, reload", function()
   assert.eq(names, {"default", "team-db"})
   assert.eq(c:healthy(), true)
   assert.eq(c:ready(), true)
-  assert.eq(c:wait_ready({timeout = 5}), true)
+  assert.eq(c:wait_ready({timeout = 5}), "OK")
   assert.eq(c:reload(), true)
 end)
 
@@ -61,7 +61,7 @@ end)
 test("post an alert, silence it, see it silenced, expire the silence", function()
   local c = client()
   local started = time() - 60
-  assert.eq(c:post_alerts({
+  assert.eq(c:alerts_post({
     labels = {alertname = "AssayTestPosted", run = RUN, team = "db", severity = "critical"},
     annotations = {summary = "posted by the alertmanager package's tests"},
     startsAt = started, endsAt = started + 660,
@@ -86,10 +86,10 @@ test("post an alert, silence it, see it silenced, expire the silence", function(
   assert.eq(#c:alert_groups({filter = mine, receiver = "^default$"}), 0)
 
   -- Silence it.
-  local id = c:create_silence({matchers = {run = RUN, alertname = "AssayTestPosted"},
+  local id = c:silence_create({matchers = {run = RUN, alertname = "AssayTestPosted"},
     comment = "assay test " .. RUN, duration = "10m"})
   assert.matches(id, [[^[0-9a-f-]{36}$]])
-  local s = c:get_silence(id)
+  local s = c:silence_get(id)
   assert.eq(s.id, id)
   assert.eq(s.status.state, "active")
   assert.eq(s.createdBy, "assay")
@@ -114,8 +114,8 @@ test("post an alert, silence it, see it silenced, expire the silence", function(
   assert.eq(#c:alerts({filter = mine, active = false}), 1)
 
   -- Expire the silence: the silence is expired, the alert active again.
-  assert.eq(c:expire_silence(id), true)
-  assert.eq(c:get_silence(id).status.state, "expired")
+  assert.eq(c:silence_expire(id), true)
+  assert.eq(c:silence_get(id).status.state, "expired")
   alert = eventually("the alert active again", function()
     local list = c:alerts({filter = mine})
     return list[1] and list[1].status.state == "active" and list[1], list
@@ -124,7 +124,7 @@ test("post an alert, silence it, see it silenced, expire the silence", function(
   assert.eq(#c:alerts({filter = mine, silenced = false}), 1)
 
   -- Resolve it: an endsAt in the past; resolved alerts leave the list.
-  c:post_alerts({{labels = alert.labels, startsAt = started, endsAt = time() - 1}})
+  c:alerts_post({{labels = alert.labels, startsAt = started, endsAt = time() - 1}})
   eventually("the alert resolved", function()
     local list = c:alerts({filter = mine})
     return #list == 0, list
@@ -133,11 +133,11 @@ end)
 
 test("silences from matcher strings, regex and negative matchers; updating by id", function()
   local c = client()
-  local id = c:create_silence({
+  local id = c:silence_create({
     matchers = {('run="%s"'):format(RUN), 'severity=~"crit.*|page"', 'team!="web"', [[note!~"a\"b"]]},
     comment = "regex", createdBy = "tests", startsAt = time(), endsAt = time() + 300,
   })
-  local s = c:get_silence(id)
+  local s = c:silence_get(id)
   assert.eq(s.createdBy, "tests")
   assert.eq(s.matchers, {
     {name = "run", value = RUN, isRegex = false, isEqual = true},
@@ -146,14 +146,14 @@ test("silences from matcher strings, regex and negative matchers; updating by id
     {name = "note", value = 'a"b', isRegex = true, isEqual = false},
   })
   -- The API's own matcher objects pass as they are; an id updates that silence.
-  local same = c:create_silence({id = id, comment = "regex, updated", duration = 120,
+  local same = c:silence_create({id = id, comment = "regex, updated", duration = 120,
     matchers = {{name = "run", value = RUN}}})
   assert.eq(type(same), "string")
-  local updated = c:get_silence(same)
+  local updated = c:silence_get(same)
   assert.eq(updated.comment, "regex, updated")
   assert.eq(updated.matchers, {{name = "run", value = RUN, isRegex = false, isEqual = true}})
   for _, sil in ipairs(c:silences({filter = {run = RUN}})) do
-    if sil.status.state ~= "expired" then c:expire_silence(sil.id) end
+    if sil.status.state ~= "expired" then c:silence_expire(sil.id) end
   end
   for _, sil in ipairs(c:silences({filter = {run = RUN}})) do
     assert.eq(sil.status.state, "expired")
@@ -163,43 +163,112 @@ end)
 test("absence and Alertmanager's errors", function()
   local c = client()
   local missing = "6f0f4e8e-2a0c-4c3b-9c6e-5b6a0c1e0d11"
-  assert.is_nil(c:get_silence(missing))
-  assert.raises(function() c:expire_silence(missing) end,
-    "alertmanager\\.expire_silence: DELETE /api/v2/silence/" .. missing .. ": 500 silence not found")
-  assert.raises(function() c:get_silence("nope") end,
-    [[alertmanager\.get_silence: GET /api/v2/silence/nope: 422 silenceID in path must be of type uuid]])
-  assert.raises(function() c:post_alerts({labels = {}}) end,
-    [[alertmanager\.post_alerts: POST /api/v2/alerts: 400 at least one label pair required]])
+  assert.is_nil(c:silence_get(missing))
+  -- An absent silence: nil and Alertmanager's answer, as a get.
+  assert.eq({c:silence_expire(missing)}, {nil, "silence not found"})
+  assert.raises(function() c:silence_get("nope") end,
+    [[alertmanager\.silence_get: GET /api/v2/silence/nope: 422 silenceID in path must be of type uuid]])
+  assert.raises(function() c:alerts_post({labels = {}}) end,
+    [[alertmanager\.alerts_post: POST /api/v2/alerts: 400 at least one label pair required]])
   assert.raises(function() c:alerts({filter = 'job=~"("'}) end,
     [[alertmanager\.alerts: GET /api/v2/alerts: 400 error parsing regexp: missing closing \)]])
   assert.raises(function()
-    c:create_silence({matchers = {run = RUN}, comment = "x", startsAt = time(), endsAt = time() - 60})
-  end, [[alertmanager\.create_silence: POST /api/v2/silences: 400 .*start time must be before end time]])
+    c:silence_create({matchers = {run = RUN}, comment = "x", startsAt = time(), endsAt = time() - 60})
+  end, [[alertmanager\.silence_create: POST /api/v2/silences: 400 .*start time must be before end time]])
 end)
 
 test("bad arguments and options raise naming them", function()
   local c = client()
   assert.raises(function() alertmanager.client({url = URL, tiemout = 1}) end,
-    [[alertmanager\.client: unknown option 'tiemout']])
-  assert.raises(function() c:alerts({activ = true}) end, [[alertmanager\.alerts: unknown option 'activ']])
-  assert.raises(function() c:alerts({active = "yes"}) end, [[bad argument 'active' \(boolean expected]])
-  assert.raises(function() c:alerts({filter = "no operator"}) end, [[bad argument 'filter']])
-  assert.raises(function() c:create_silence({matchers = {run = RUN}}) end, [[bad argument 'comment']])
-  assert.raises(function() c:create_silence({comment = "x"}) end, [[bad argument 'matchers']])
-  assert.raises(function() c:create_silence({matchers = {run = RUN}, comment = "x", duration = "2 hours"}) end,
-    [[bad argument 'duration']])
-  assert.raises(function() c:create_silence({matchers = {run = RUN}, comment = "x", duration = 1, endsAt = 1}) end,
-    [[endsAt or duration, not both]])
-  assert.raises(function() c:post_alerts({labels = {a = "b"}, ends = 1}) end, [[unknown field 'ends']])
-  assert.raises(function() c:get_silence(nil) end, [[bad argument 'id']])
+    [[^\S+:\d+: alertmanager\.client: bad argument #1 'opts' \(unknown option 'tiemout'; expected url, timeout, ca_cert, insecure, headers\)$]])
+  assert.raises(function() c:alerts({activ = true}) end,
+    [[^\S+:\d+: alertmanager\.alerts: bad argument #1 'opts' \(unknown option 'activ'; expected ]])
+  assert.raises(function() c:alerts({active = "yes"}) end, [[bad argument #1 'opts\.active' \(boolean expected]])
+  assert.raises(function() c:alerts({filter = "no operator"}) end, [[bad argument #1 'opts\.filter']])
+  assert.raises(function() c:silence_create({matchers = {run = RUN}}) end, [[bad argument #1 'spec\.comment']])
+  assert.raises(function() c:silence_create({comment = "x"}) end, [[bad argument #1 'spec\.matchers']])
+  assert.raises(function() c:silence_create({matchers = {run = RUN}, comment = "x", duration = "2 hours"}) end,
+    [[bad argument #1 'spec\.duration']])
+  assert.raises(function() c:silence_create({matchers = {run = RUN}, comment = "x", duration = 1, endsAt = 1}) end,
+    [[endsAt or duration expected, not both]])
+  assert.raises(function() c:silence_create({matchers = {run = RUN}, comment = "x", startsAt = "tomorrow"}) end,
+    [[bad argument #1 'spec\.startsAt' \(epoch seconds or an RFC 3339 string expected, got 'tomorrow'\)]])
+  assert.raises(function() c:silence_create({matchers = {run = RUN}, comment = "x", mathcers = 1}) end,
+    [[bad argument #1 'spec' \(unknown option 'mathcers']])
+  assert.raises(function() c:alerts_post({labels = {a = "b"}, ends = 1}) end,
+    [[bad argument #1 'alerts\[1\]' \(unknown field 'ends']])
+  assert.raises(function() c:alerts_post({labels = {a = "b"}, endsAt = "1700000000"}) end,
+    [[bad argument #1 'alerts\[1\]\.endsAt']])
+  assert.raises(function() c:silence_get(nil) end, [[bad argument #1 'id']])
+  assert.raises(function() c:wait_ready({timeout = "1m"}) end,
+    [[^\S+:\d+: alertmanager\.wait_ready: bad argument #1 'opts\.timeout' \(non-negative seconds expected, got '1m'\)]])
+  assert.raises(function() c:wait_ready({interval = -1}) end, [[bad argument #1 'opts\.interval']])
 end)
 
 test("network failures keep the http client's message", function()
   local c = alertmanager.client({url = "http://127.0.0.1:1", timeout = 2})
+  -- No position: the error of a call, not of the caller's line.
   assert.raises(function() c:alerts() end,
-    [[^\S+:\d+: alertmanager\.alerts: GET /api/v2/alerts: cannot connect to 127\.0\.0\.1:1]])
+    [[^alertmanager\.alerts: http\.Client:request: cannot connect to 127\.0\.0\.1:1: connection refused$]])
   assert.raises(function() c:wait_ready({timeout = 0.3, interval = 0.1}) end,
-    [[alertmanager\.wait_ready: http://127\.0\.0\.1:1 not ready after 0\.3s: cannot connect]])
+    [[^alertmanager\.wait_ready: http://127\.0\.0\.1:1 not ready after 0\.3s: http\.Client:request: cannot connect]])
+end)
+
+-- An Alertmanager still starting (or a load balancer in front of none) answers /-/ready with
+-- 503: wait_ready polls until its timeout and names that last answer; each poll is bounded by
+-- the time left even when the server never answers.
+test("wait_ready: a timeout while the server answers 503, and a server that never answers", function()
+  local polls = 0
+  local server = http.server({GET = {
+    ["/-/ready"] = function(req)
+      polls = polls + 1
+      assert.eq(req.headers.authorization, "Basic YWxpY2U6aHVudGVyMg==")
+      return {status = 503, body = "Service Unavailable\n"}
+    end,
+    ["/slow/-/ready"] = function()
+      sleep(3)
+      return {status = 200, body = "OK"}
+    end,
+  }}, {host = "127.0.0.1", port = 0})
+  local base = "http://127.0.0.1:" .. server.port
+  local c = alertmanager.client({url = "http://alice:hunter2@127.0.0.1:" .. server.port})
+  local t0 = time.monotonic()
+  local ok, err = pcall(c.wait_ready, c, {timeout = 0.4, interval = 0.1})
+  local took = time.monotonic() - t0
+  local slow = alertmanager.client({url = base .. "/slow"})
+  local t1 = time.monotonic()
+  local ok2, err2 = pcall(slow.wait_ready, slow, {timeout = 0.5, interval = 0.1})
+  local took2 = time.monotonic() - t1
+  server:stop()
+  assert.eq({ok, err}, {false, ("alertmanager.wait_ready: %s not ready after 0.4s: 503 Service Unavailable"):format(base)})
+  assert.ge(polls, 3)
+  assert.lt(took, 1.5)
+  assert.eq(ok2, false)
+  assert.matches(err2, [[^alertmanager\.wait_ready: http://127\.0\.0\.1:\d+/slow not ready after 0\.5s: ]])
+  assert.lt(took2, 1.5)
+end)
+
+-- An authenticating proxy in front of Alertmanager answers 401/403 with its own text, not JSON.
+test("an auth proxy's 401 and 403 in plain text; credentials never shown", function()
+  local server = http.server({
+    GET = {["/api/v2/alerts"] = function()
+      return {status = 401, headers = {["www-authenticate"] = 'Basic realm="am"'}, body = "Unauthorized\n"}
+    end},
+    POST = {["/api/v2/silences"] = function()
+      return {status = 403, body = "<html><body>403 Forbidden</body></html>"}
+    end},
+  }, {host = "127.0.0.1", port = 0})
+  local c = alertmanager.client({url = "http://bob:s3cret@127.0.0.1:" .. server.port})
+  local ok, err = pcall(c.alerts, c)
+  local ok2, err2 = pcall(c.silence_create, c, {matchers = {a = "b"}, comment = "x"})
+  server:stop()
+  assert.eq({ok, err}, {false, "alertmanager.alerts: GET /api/v2/alerts: 401 Unauthorized"})
+  assert.eq({ok2, err2}, {false, "alertmanager.silence_create: POST /api/v2/silences: 403 <html><body>403 Forbidden</body></html>"})
+  assert.eq(c.url, "http://127.0.0.1:" .. server.port)
+  local ok3, err3 = pcall(alertmanager.client, {url = "bob:s3cret@host:9093"})
+  assert.eq(ok3, false)
+  assert.contains(err3, "got 'bob:***@host:9093'")
+  assert.eq(err3:find("s3cret", 1, true), nil, err3)
 end)
 
 -- Behind a reverse proxy under a path (https://host/alertmanager): the prefix stays.

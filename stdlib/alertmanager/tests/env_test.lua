@@ -20,3 +20,15 @@ test("the default URL comes from ALERTMANAGER_URL, without its trailing slash", 
   assert.eq(r.stderr, "")
   assert.eq(r.stdout, URL .. "\ttrue\n")
 end)
+
+test("an empty ALERTMANAGER_URL counts as unset: the default http://localhost:9093", function()
+  local code = ([[
+    local alertmanager = dofile(%q)
+    print(alertmanager.client().url)
+  ]]):format(INIT)
+  local env_vars = env.list()
+  env_vars.ALERTMANAGER_URL = ""
+  local r = process.run({arg[-1], "-e", code}, {env = env_vars, timeout = 20})
+  assert.eq(r.stderr, "")
+  assert.eq(r.stdout, "http://localhost:9093\n")
+end)

@@ -14,5 +14,5 @@ test("require and use under --sandbox", function()
   local r = process.run({arg[-1], "--sandbox", "-e", code},
     {env = {ASSAY_LIB_PATH = lib_path}, timeout = 20})
   assert.eq(r.stderr, "")
-  assert.eq(r.stdout, "alertmanager.alerts: GET /api/v2/alerts: cannot connect to 127.0.0.1:1: connection refused\n")
+  assert.eq(r.stdout, "alertmanager.alerts: http.Client:request: cannot connect to 127.0.0.1:1: connection refused\n")
 end)
