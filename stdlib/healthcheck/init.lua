@@ -10,10 +10,11 @@
 --- ```
 ---
 --- A check that fails is data (`result.ok == false` with a `message`): a refused connection, a
---- timeout or a wrong status never raises. Bad arguments raise naming them.
+--- timeout or a wrong status never raises. Bad arguments raise naming them, at the caller's line;
+--- `wait`'s timeout raises without a position.
 local M = {}
 
--- The package's own source, to raise errors at the caller's line.
+-- The package's own source, to raise bad-argument errors at the caller's line.
 -- (debug.getinfo raises under --sandbox: then errors carry no position.)
 local getinfo = select(2, pcall(function() return debug.getinfo end))
 if type(getinfo) ~= "function" then getinfo = nil end
@@ -39,18 +40,19 @@ local function show(v)
   return type(v)
 end
 
+-- `name` names the argument: "#1 'opts.url'".
 local function bad(fn, name, what, v)
-  fail(("healthcheck.%s: bad argument '%s' (%s expected, got %s)"):format(fn, name, what, show(v)))
+  fail(("healthcheck.%s: bad argument %s (%s expected, got %s)"):format(fn, name, what, show(v)))
 end
 
-local function check_fields(fn, what, t, allowed)
+local function check_fields(fn, name, t, allowed)
   for k in pairs(t) do
     if not allowed[k] then
       local names = {}
-      for name in pairs(allowed) do names[#names + 1] = name end
+      for n in pairs(allowed) do names[#names + 1] = n end
       table.sort(names)
-      fail(("healthcheck.%s: unknown %s '%s' (expected %s)"):format(fn, what, tostring(k),
-        table.concat(names, ", ")))
+      fail(("healthcheck.%s: bad argument %s (unknown option '%s'; expected %s)"):format(fn, name,
+        tostring(k), table.concat(names, ", ")))
     end
   end
 end
@@ -63,9 +65,14 @@ local function network_error(e)
   return msg
 end
 
--- A URL fit for a message: a password in it shown as ***.
+-- A URL fit for a message: the password (or a lone token) in its userinfo shown as ***.
 local function shown_url(u)
-  return (u:gsub("^(%a[%w+.-]*://[^/@:]*):[^/@]*@", "%1:***@"))
+  local scheme, rest = u:match("^(%a[%w+.-]*://)(.*)$")
+  if not scheme then scheme, rest = "", u end
+  local userinfo, after = rest:match("^([^/@]*)@(.*)$")
+  if not userinfo then return u end
+  local user = userinfo:match("^([^:]*):")
+  return scheme .. (user and (user .. ":***") or "***") .. "@" .. after
 end
 
 local function excerpt(text, n)
@@ -89,12 +96,12 @@ end
 
 local function parse_path(fn, text)
   if type(text) ~= "string" or text:sub(1, 1) ~= "$" then
-    fail(("healthcheck.%s: '%s' is not a JSON path: it must start with '$' (like $.items[0].name)")
+    fail(("healthcheck.%s: bad argument #1 'opts.expect.json' ('%s' is not a JSON path: it must start with '$' (like $.items[0].name))")
       :format(fn, tostring(text)))
   end
   local steps, rest = {}, text:sub(2)
   local function bad_path(why)
-    fail(("healthcheck.%s: '%s' is not a JSON path: %s (like $.items[0].name)"):format(fn, text, why))
+    fail(("healthcheck.%s: bad argument #1 'opts.expect.json' ('%s' is not a JSON path: %s (like $.items[0].name))"):format(fn, text, why))
   end
   while rest ~= "" do
     if rest:sub(1, 1) == "." then
@@ -197,10 +204,10 @@ local function parse_status(fn, v)
       local lo, hi = item:match("^(%d+)%-(%d+)$")
       ranges[#ranges + 1] = {tonumber(lo), tonumber(hi)}
     else
-      bad(fn, "expect.status", 'a status (200), a list of them, "2xx" or "200-299"', item)
+      bad(fn, "#1 'opts.expect.status'", 'a status (200), a list of them, "2xx" or "200-299"', item)
     end
   end
-  if #ranges == 0 then bad(fn, "expect.status", 'a status (200), a list of them, "2xx" or "200-299"', v) end
+  if #ranges == 0 then bad(fn, "#1 'opts.expect.status'", 'a status (200), a list of them, "2xx" or "200-299"', v) end
   local shown = {}
   for _, item in ipairs(items) do shown[#shown + 1] = tostring(item) end
   return ranges, table.concat(shown, " or ")
@@ -227,8 +234,14 @@ Check.__index = Check
 --- Runs the check once. Never raises for a failed check: `ok` is false and `message` says why.
 ---@return healthcheck.Result
 function Check:run()
+  return self:_run_within(nil)
+end
+
+-- One run whose request (an HTTP check's) takes at most `cap` seconds (nil: its own timeout).
+---@private
+function Check:_run_within(cap)
   local t0 = time.monotonic()
-  local ok, result = pcall(self._run, self)
+  local ok, result = pcall(self._run, self, cap)
   local latency = (time.monotonic() - t0) * 1000
   if not ok then
     result = {ok = false, failures = {network_error(result)}}
@@ -270,11 +283,14 @@ local EXPECT_FIELDS = {status = true, headers = true, body_contains = true, body
 local HttpCheck = setmetatable({}, {__index = Check})
 HttpCheck.__index = HttpCheck
 
-function HttpCheck:_run()
+---@private
+function HttpCheck:_run(cap)
   local e = self._expect
+  local timeout = self._timeout
+  if cap and (type(timeout) ~= "number" or cap < timeout) then timeout = cap end
   local t0 = time.monotonic()
   local ok, resp = pcall(self._http.request, self._http, self._method, self._url,
-    {headers = self._headers, body = self._body, auth = self._auth})
+    {headers = self._headers, body = self._body, auth = self._auth, timeout = timeout or nil})
   local latency = (time.monotonic() - t0) * 1000
   if not ok then
     return {ok = false, latency_ms = latency, failures = {network_error(resp)}}
@@ -325,15 +341,15 @@ end
 
 local function parse_expect(fn, e)
   if e == nil then e = {} end
-  if type(e) ~= "table" then bad(fn, "expect", "table or nil", e) end
-  check_fields(fn, "expectation", e, EXPECT_FIELDS)
+  if type(e) ~= "table" then bad(fn, "#1 'opts.expect'", "table or nil", e) end
+  check_fields(fn, "#1 'opts.expect'", e, EXPECT_FIELDS)
   local out = {headers = {}, body_contains = {}, json = {}}
   out.status, out.status_text = parse_status(fn, e.status)
   if e.headers ~= nil then
-    if type(e.headers) ~= "table" then bad(fn, "expect.headers", "table", e.headers) end
+    if type(e.headers) ~= "table" then bad(fn, "#1 'opts.expect.headers'", "table", e.headers) end
     for k, v in pairs(e.headers) do
       if type(k) ~= "string" or type(v) ~= "string" then
-        bad(fn, "expect.headers", "header names mapped to strings", v)
+        bad(fn, "#1 'opts.expect.headers'", "header names mapped to strings", v)
       end
       out.headers[k:lower()] = v
     end
@@ -341,22 +357,22 @@ local function parse_expect(fn, e)
   local contains = e.body_contains
   if type(contains) == "string" then contains = {contains} end
   if contains ~= nil then
-    if type(contains) ~= "table" then bad(fn, "expect.body_contains", "string or list of strings", contains) end
+    if type(contains) ~= "table" then bad(fn, "#1 'opts.expect.body_contains'", "string or list of strings", contains) end
     for _, text in ipairs(contains) do
-      if type(text) ~= "string" then bad(fn, "expect.body_contains", "string or list of strings", text) end
+      if type(text) ~= "string" then bad(fn, "#1 'opts.expect.body_contains'", "string or list of strings", text) end
       out.body_contains[#out.body_contains + 1] = text
     end
   end
   if e.body_matches ~= nil then
-    if type(e.body_matches) ~= "string" then bad(fn, "expect.body_matches", "a regex", e.body_matches) end
+    if type(e.body_matches) ~= "string" then bad(fn, "#1 'opts.expect.body_matches'", "a regex", e.body_matches) end
     local ok, err = pcall(regex.match, "", e.body_matches)
     if not ok then
-      fail(("healthcheck.%s: bad argument 'expect.body_matches' (%s)"):format(fn, network_error(err)))
+      fail(("healthcheck.%s: bad argument #1 'opts.expect.body_matches' (%s)"):format(fn, network_error(err)))
     end
     out.body_matches = e.body_matches
   end
   if e.json ~= nil then
-    if type(e.json) ~= "table" then bad(fn, "expect.json", "table of JSON path -> value", e.json) end
+    if type(e.json) ~= "table" then bad(fn, "#1 'opts.expect.json'", "table of JSON path -> value", e.json) end
     local paths = {}
     for path in pairs(e.json) do paths[#paths + 1] = path end
     table.sort(paths, function(a, b) return tostring(a) < tostring(b) end)
@@ -369,13 +385,13 @@ local function parse_expect(fn, e)
         if type(k) == "string" and OPS[k] and next(want, k) == nil then
           op, value = k, v
           if op == "exists" and type(value) ~= "boolean" then
-            bad(fn, ("expect.json['%s'].exists"):format(path), "boolean", value)
+            bad(fn, ("#1 'opts.expect.json[\"%s\"].exists'"):format(path), "boolean", value)
           end
           if op == "matches" then
-            if type(value) ~= "string" then bad(fn, ("expect.json['%s'].matches"):format(path), "a regex", value) end
+            if type(value) ~= "string" then bad(fn, ("#1 'opts.expect.json[\"%s\"].matches'"):format(path), "a regex", value) end
             local ok, err = pcall(regex.match, "", value)
             if not ok then
-              fail(("healthcheck.%s: bad argument 'expect.json['%s'].matches' (%s)"):format(fn, path,
+              fail(("healthcheck.%s: bad argument #1 'opts.expect.json[\"%s\"].matches' (%s)"):format(fn, path,
                 network_error(err)))
             end
           end
@@ -386,7 +402,7 @@ local function parse_expect(fn, e)
   end
   if e.latency_ms ~= nil then
     if type(e.latency_ms) ~= "number" or e.latency_ms <= 0 then
-      bad(fn, "expect.latency_ms", "positive number", e.latency_ms)
+      bad(fn, "#1 'opts.expect.latency_ms'", "positive number", e.latency_ms)
     end
     out.latency_ms = e.latency_ms
   end
@@ -399,13 +415,14 @@ end
 ---@return healthcheck.Check
 function M.http(opts)
   if type(opts) == "string" then opts = {url = opts} end
-  if type(opts) ~= "table" then bad("http", "opts", "a URL or a table", opts) end
-  check_fields("http", "option", opts, HTTP_FIELDS)
+  if type(opts) ~= "table" then bad("http", "#1 'opts'", "a URL or a table", opts) end
+  check_fields("http", "#1 'opts'", opts, HTTP_FIELDS)
   if type(opts.url) ~= "string" or not opts.url:match("^https?://") then
-    bad("http", "url", "an http:// or https:// URL", opts.url)
+    bad("http", "#1 'opts.url'", "an http:// or https:// URL",
+      type(opts.url) == "string" and shown_url(opts.url) or opts.url)
   end
-  if opts.name ~= nil and type(opts.name) ~= "string" then bad("http", "name", "string", opts.name) end
-  if opts.method ~= nil and type(opts.method) ~= "string" then bad("http", "method", "string", opts.method) end
+  if opts.name ~= nil and type(opts.name) ~= "string" then bad("http", "#1 'opts.name'", "string", opts.name) end
+  if opts.method ~= nil and type(opts.method) ~= "string" then bad("http", "#1 'opts.method'", "string", opts.method) end
   local timeout = opts.timeout
   if timeout == nil then timeout = 10 end
   local self = setmetatable({
@@ -416,6 +433,7 @@ function M.http(opts)
     _body = opts.body,
     _auth = opts.auth,
     _expect = parse_expect("http", opts.expect),
+    _timeout = timeout,
   }, HttpCheck)
   self._http = http.client{timeout = timeout, ca_cert = opts.ca_cert, insecure = opts.insecure}
   return self
@@ -424,6 +442,7 @@ end
 local FnCheck = setmetatable({}, {__index = Check})
 FnCheck.__index = FnCheck
 
+---@private
 function FnCheck:_run()
   local results = table.pack(pcall(self._fn))
   if not results[1] then
@@ -444,8 +463,8 @@ end
 ---@param fn fun(): any, string?
 ---@return healthcheck.Check
 function M.check(name, fn)
-  if type(name) ~= "string" then bad("check", "name", "string", name) end
-  if type(fn) ~= "function" then bad("check", "fn", "function", fn) end
+  if type(name) ~= "string" then bad("check", "#1 'name'", "string", name) end
+  if type(fn) ~= "function" then bad("check", "#2 'fn'", "function", fn) end
   return setmetatable({name = name, _fn = fn}, FnCheck)
 end
 
@@ -458,27 +477,27 @@ end
 -- A list or a name -> check map -> an ordered list of checks.
 local function check_list(fn, checks)
   if type(checks) ~= "table" or getmetatable(checks) then
-    bad(fn, "checks", "a list of checks or a table of name -> check", checks)
+    bad(fn, "#1 'checks'", "a list of checks or a table of name -> check", checks)
   end
   local list = {}
   if #checks > 0 then
     for i, c in ipairs(checks) do
-      list[i] = as_check(fn, ("checks[%d]"):format(i), c, ("check %d"):format(i))
+      list[i] = as_check(fn, ("#1 'checks[%d]'"):format(i), c, ("check %d"):format(i))
     end
   else
     local names = {}
     for k in pairs(checks) do
-      if type(k) ~= "string" then bad(fn, "checks", "a list of checks or a table of name -> check", checks) end
+      if type(k) ~= "string" then bad(fn, "#1 'checks'", "a list of checks or a table of name -> check", checks) end
       names[#names + 1] = k
     end
     table.sort(names)
     for _, k in ipairs(names) do
-      local c = as_check(fn, ("checks.%s"):format(k), checks[k], k)
+      local c = as_check(fn, ("#1 'checks.%s'"):format(k), checks[k], k)
       -- The key names the check in the report.
       list[#list + 1] = setmetatable({name = k}, {__index = c})
     end
   end
-  if #list == 0 then bad(fn, "checks", "at least one check", checks) end
+  if #list == 0 then bad(fn, "#1 'checks'", "at least one check", checks) end
   return list
 end
 
@@ -490,11 +509,11 @@ end
 ---@field message? string the failed checks and why, one per line (nil when ok)
 ---@field latency_ms number how long the whole run took
 
-local function run_all(list)
+local function run_all(list, cap)
   local t0 = time.monotonic()
   local tasks = {}
   for i, c in ipairs(list) do
-    tasks[i] = async.spawn(function() return c:run() end)
+    tasks[i] = async.spawn(function() return c:_run_within(cap) end)
   end
   local report = {ok = true, passed = 0, failed = 0, results = {}}
   local why = {}
@@ -525,41 +544,47 @@ function M.all(checks)
   return run_all(check_list("all", checks))
 end
 
---- Runs `check` every `interval` seconds until it passes; returns its result (a report for a
---- list of checks). Raises after `timeout` seconds with the last failure:
+--- Runs `check` every `interval` seconds until it passes, each run's request bounded by the
+--- time left; returns its result (a report for a list of checks). Raises after `timeout`
+--- seconds with the last failure:
 --- `healthcheck.wait: api not healthy after 60s: status 503, expected 200-399: ...`.
 ---@param check healthcheck.Check|function|healthcheck.Check[]|table<string, healthcheck.Check>
 ---@param opts? {timeout?: number, interval?: number} seconds (defaults 60 and 1)
 ---@return healthcheck.Result|healthcheck.Report
 function M.wait(check, opts)
-  if opts ~= nil and type(opts) ~= "table" then bad("wait", "opts", "table or nil", opts) end
+  if opts ~= nil and type(opts) ~= "table" then bad("wait", "#2 'opts'", "table or nil", opts) end
   opts = opts or {}
-  check_fields("wait", "option", opts, {timeout = true, interval = true})
+  check_fields("wait", "#2 'opts'", opts, {timeout = true, interval = true})
   local timeout, interval = opts.timeout or 60, opts.interval or 1
-  if type(timeout) ~= "number" or timeout < 0 then bad("wait", "timeout", "non-negative number", timeout) end
-  if type(interval) ~= "number" or interval <= 0 then bad("wait", "interval", "positive number", interval) end
+  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 or timeout == math.huge then
+    bad("wait", "#2 'opts.timeout'", "non-negative seconds", timeout)
+  end
+  if type(interval) ~= "number" or interval ~= interval or interval <= 0 or interval == math.huge then
+    bad("wait", "#2 'opts.interval'", "positive seconds", interval)
+  end
   local run, name
   if type(check) == "table" and not getmetatable(check) then
     local list = check_list("wait", check)
-    run = function() return run_all(list) end
+    run = function(cap) return run_all(list, cap) end
     local names = {}
     for _, c in ipairs(list) do names[#names + 1] = c.name end
     name = table.concat(names, ", ")
   else
-    local c = as_check("wait", "check", check, "check")
-    run = function() return c:run() end
+    local c = as_check("wait", "#1 'check'", check, "check")
+    run = function(cap) return c:_run_within(cap) end
     name = c.name
   end
   local deadline = time.monotonic() + timeout
   local last
-  while true do
-    last = run()
+  for _ = 1, math.ceil(timeout / interval) + 2 do
+    last = run(math.max(deadline - time.monotonic(), 0.05))
     if last.ok then return last end
-    if time.monotonic() + interval > deadline then break end
-    sleep(interval)
+    local left = deadline - time.monotonic()
+    if left <= 0 then break end
+    sleep(math.min(interval, left))
   end
-  fail(("healthcheck.wait: %s not healthy after %gs: %s"):format(name, timeout,
-    (last.message or "failed"):gsub("\n", "; ")))
+  error(("healthcheck.wait: %s not healthy after %gs: %s"):format(name, timeout,
+    (last.message or "failed"):gsub("\n", "; ")), 0)
 end
 
 return M

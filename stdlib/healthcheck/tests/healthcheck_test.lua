@@ -21,6 +21,7 @@ local function with_server(fn)
       end,
       ["/down"] = function() return {status = 503, body = "database unreachable"} end,
       ["/slow"] = function() sleep(0.3) return "ok" end,
+      ["/hang"] = function() sleep(3) return "late" end,
       ["/flaky"] = function()
         hits.flaky = hits.flaky + 1
         if hits.flaky < 3 then return {status = 503, body = "starting"} end
@@ -209,7 +210,7 @@ test("wait: polls until healthy, raises with the last failure after its timeout"
     local t0 = time.monotonic()
     assert.raises(function()
       healthcheck.wait(healthcheck.http({url = base .. "/down", name = "db"}), {timeout = 0.3, interval = 0.05})
-    end, [[^\S+:\d+: healthcheck\.wait: db not healthy after 0\.3s: status 503, expected 200-399: database unreachable$]])
+    end, [[^healthcheck\.wait: db not healthy after 0\.3s: status 503, expected 200-399: database unreachable$]])
     assert.lt(time.monotonic() - t0, 2)
 
     -- A list waits for all of them; a function is a check too.
@@ -227,25 +228,47 @@ test("wait: polls until healthy, raises with the last failure after its timeout"
   end)
 end)
 
+test("wait bounds each run's request by the time left (a server that hangs)", function()
+  with_server(function(base)
+    local t0 = time.monotonic()
+    local ok, err = pcall(healthcheck.wait, healthcheck.http({url = base .. "/hang", name = "hang"}),
+      {timeout = 0.5, interval = 0.1})
+    local took = time.monotonic() - t0
+    assert.eq(ok, false)
+    assert.matches(err, [[^healthcheck\.wait: hang not healthy after 0\.5s: ]])
+    assert.lt(took, 1.5)
+    -- A list of checks too.
+    local t1 = time.monotonic()
+    assert.raises(function()
+      healthcheck.wait({healthcheck.http(base .. "/hang")}, {timeout = 0.3, interval = 0.1})
+    end, [[^healthcheck\.wait: ]])
+    assert.lt(time.monotonic() - t1, 1.5)
+  end)
+end)
+
 test("bad arguments raise naming them", function()
-  assert.raises(function() healthcheck.http("localhost/health") end, [[healthcheck\.http: bad argument 'url']])
+  assert.raises(function() healthcheck.http("localhost/health") end,
+    [[^\S+:\d+: healthcheck\.http: bad argument #1 'opts\.url' \(an http:// or https:// URL expected, got 'localhost/health'\)$]])
+  assert.raises(function() healthcheck.http("u:hunter2@localhost/health") end, [[got 'u:\*\*\*@localhost/health']])
   assert.raises(function() healthcheck.http({url = "http://x", expct = {}}) end,
-    [[healthcheck\.http: unknown option 'expct']])
+    [[^\S+:\d+: healthcheck\.http: bad argument #1 'opts' \(unknown option 'expct'; expected auth, body, ]])
   assert.raises(function() healthcheck.http({url = "http://x", expect = {stauts = 200}}) end,
-    [[healthcheck\.http: unknown expectation 'stauts']])
+    [[healthcheck\.http: bad argument #1 'opts\.expect' \(unknown option 'stauts'; expected ]])
   assert.raises(function() healthcheck.http({url = "http://x", expect = {status = "2XX"}}) end,
-    [[bad argument 'expect\.status']])
+    [[bad argument #1 'opts\.expect\.status']])
   assert.raises(function() healthcheck.http({url = "http://x", expect = {json = {status = "up"}}}) end,
     [['status' is not a JSON path: it must start with '\$']])
   assert.raises(function() healthcheck.http({url = "http://x", expect = {json = {["$.a["] = 1}}}) end,
     [[is not a JSON path: a '\[' without its '\]']])
   assert.raises(function() healthcheck.http({url = "http://x", expect = {body_matches = "("}}) end,
-    [[bad argument 'expect\.body_matches']])
+    [[bad argument #1 'opts\.expect\.body_matches']])
   assert.raises(function() healthcheck.http({url = "http://x", expect = {latency_ms = -1}}) end,
-    [[bad argument 'expect\.latency_ms']])
-  assert.raises(function() healthcheck.all({}) end, [[healthcheck\.all: bad argument 'checks']])
-  assert.raises(function() healthcheck.all({1}) end, [[healthcheck\.all: bad argument 'checks\[1\]']])
+    [[bad argument #1 'opts\.expect\.latency_ms']])
+  assert.raises(function() healthcheck.all({}) end, [[healthcheck\.all: bad argument #1 'checks']])
+  assert.raises(function() healthcheck.all({1}) end, [[healthcheck\.all: bad argument #1 'checks\[1\]']])
   assert.raises(function() healthcheck.wait(function() return true end, {timout = 1}) end,
-    [[healthcheck\.wait: unknown option 'timout']])
-  assert.raises(function() healthcheck.check("x") end, [[healthcheck\.check: bad argument 'fn']])
+    [[healthcheck\.wait: bad argument #2 'opts' \(unknown option 'timout'; expected interval, timeout\)]])
+  assert.raises(function() healthcheck.wait(function() return true end, {timeout = "1m"}) end,
+    [[^\S+:\d+: healthcheck\.wait: bad argument #2 'opts\.timeout' \(non-negative seconds expected, got '1m'\)]])
+  assert.raises(function() healthcheck.check("x") end, [[healthcheck\.check: bad argument #2 'fn']])
 end)
