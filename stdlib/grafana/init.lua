@@ -87,6 +87,19 @@ local function nonempty_env(name)
   return v
 end
 
+-- The URL as it may be shown: a password in it (even in a malformed URL) becomes "***".
+-- Everything between the scheme and the last "@" counts as userinfo: a password holding "/"
+-- or "@" is masked too (an address that merely has "@" in its path loses a part in messages).
+local function mask_url(raw)
+  local scheme, rest = raw:match("^([%a][%w+.-]*://)(.*)$")
+  if not scheme then scheme, rest = "", raw end
+  local at = rest:match(".*()@")
+  if not at then return raw end
+  local user = rest:sub(1, at - 1):match("^([^:]*):")
+  if not user then return raw end
+  return scheme .. user .. ":***" .. rest:sub(at)
+end
+
 local function strip_location(err)
   err = tostring(err)
   return (err:gsub("^[^:\n]+%.lua:%d+: ", "", 1))
@@ -246,8 +259,8 @@ function M.client(opts)
     raise("grafana.client: no url: pass {url = \"http://grafana:3000\"} or set GRAFANA_URL")
   end
   local ok, parts = pcall(url.parse, raw)
-  if not ok or not parts.scheme or not parts.host then
-    raise(("grafana.client: bad url (an http(s) URL expected, got %q)"):format(raw))
+  if not ok or (parts.scheme ~= "http" and parts.scheme ~= "https") or not parts.host then
+    raise(("grafana.client: bad url (an http(s) URL expected, got %q)"):format(mask_url(raw)))
   end
   if opts.token ~= nil and (opts.user ~= nil or opts.password ~= nil) then
     raise("grafana.client: give either 'token' or 'user'/'password', not both")

@@ -69,6 +69,19 @@ local function nonempty_env(name)
   return v
 end
 
+-- The URL as it may be shown: a password in it (even in a malformed URL) becomes "***".
+-- Everything between the scheme and the last "@" counts as userinfo: a password holding "/"
+-- or "@" is masked too (an address that merely has "@" in its path loses a part in messages).
+local function mask_url(raw)
+  local scheme, rest = raw:match("^([%a][%w+.-]*://)(.*)$")
+  if not scheme then scheme, rest = "", raw end
+  local at = rest:match(".*()@")
+  if not at then return raw end
+  local user = rest:sub(1, at - 1):match("^([^:]*):")
+  if not user then return raw end
+  return scheme .. user .. ":***" .. rest:sub(at)
+end
+
 -- The location a raised error got from the http plugin ("x.lua:12: ") is not part of its text.
 local function strip_location(err)
   err = tostring(err)
@@ -265,15 +278,15 @@ function M.client(opts)
     raise("loki.client: no url: pass {url = \"http://loki:3100\"} or set LOKI_URL")
   end
   local ok, parts = pcall(url.parse, raw)
-  if not ok or not parts.scheme or not parts.host then
-    raise(("loki.client: bad url (an http(s) URL expected, got %q)"):format(raw))
+  if not ok or (parts.scheme ~= "http" and parts.scheme ~= "https") or not parts.host then
+    raise(("loki.client: bad url (an http(s) URL expected, got %q)"):format(mask_url(raw)))
   end
   local auth = opts.auth
   if parts.user and parts.user ~= "" then
     -- url.parse has decoded them already
     if auth == nil then auth = { user = parts.user, password = parts.password or "" } end
-    parts.user, parts.password = nil, nil
   end
+  parts.user, parts.password = nil, nil
   if auth == nil then
     local user = nonempty_env("LOKI_USERNAME")
     if user then

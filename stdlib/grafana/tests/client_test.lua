@@ -61,6 +61,19 @@ test("bad options raise naming them", function()
   assert.raises(function() grafana.client(true) end, "table expected, got boolean")
 end)
 
+test("a password never shows: bad url messages mask it, the url drops it", function()
+  for _, raw in ipairs{"user:hunter2@host:3000", "http://user:hunter2@host:notaport", "http://u:hun/ter2@host",
+      "ftp://user:hunter2@host"} do
+    local ok, err = pcall(grafana.client, {url = raw})
+    assert.eq(ok, false)
+    assert.matches(err, [[grafana\.client: bad url \(an http\(s\) URL expected, got ".*:\*\*\*@]])
+    assert.eq(err:find("hunter2", 1, true) or err:find("hun/ter2", 1, true), nil, err)
+  end
+  assert.raises(function() grafana.client{url = "http://user@host:notaport"} end, [[got "http://user@host:notaport"]])
+  local c = grafana.client{url = "http://:hunter2@127.0.0.1:1/grafana"}
+  assert.eq(c.url, "http://127.0.0.1:1/grafana")
+end)
+
 test("ca_cert passes through to http.client", function()
   assert.raises(function() grafana.client{url = fake.url, ca_cert = "/nonexistent/ca.pem"} end,
     [[grafana\.client: http\.client: ca_cert: cannot read /nonexistent/ca\.pem]])

@@ -43,6 +43,20 @@ test("credentials in the url become basic auth and leave the url", function()
   gw:stop()
 end)
 
+test("a password never shows: bad url messages mask it, the url drops it", function()
+  for _, raw in ipairs{"user:hunter2@host:3100", "http://user:hunter2@host:notaport", "http://u:hun/ter2@host",
+      "ftp://user:hunter2@host"} do
+    local ok, err = pcall(loki.client, {url = raw})
+    assert.eq(ok, false)
+    assert.matches(err, [[loki\.client: bad url \(an http\(s\) URL expected, got ".*:\*\*\*@]])
+    assert.eq(err:find("hunter2", 1, true) or err:find("hun/ter2", 1, true), nil, err)
+  end
+  assert.raises(function() loki.client{url = "http://user@host:notaport"} end, [[got "http://user@host:notaport"]])
+  local c = loki.client{url = "http://:hunter2@127.0.0.1:1/loki"}
+  assert.eq(c.url, "http://127.0.0.1:1/loki")
+  assert.eq(tostring(c):find("hunter2", 1, true), nil)
+end)
+
 test("percent-escapes in url credentials are decoded once", function()
   local gw = dofile(here .. "/fake_loki.lua").start{auth = {"lo ki", "p@ss:%20"}}
   loki.client{url = gw.url:gsub("http://", "http://lo%%20ki:p%%40ss%%3A%%2520@")}:push({a = "b"}, "x")
