@@ -16,6 +16,8 @@ local M = { _VERSION = "0.1.0" }
 local Client = {}
 Client.__index = Client
 
+local DEFAULT_URL = "http://localhost:3000"
+
 local CLIENT_OPTIONS = { "url", "token", "user", "password", "org_id", "timeout", "ca_cert", "insecure",
   "headers" }
 
@@ -229,7 +231,7 @@ end
 -- Constructor ---------------------------------------------------------------------------------
 
 ---@class grafana.ClientOptions
----@field url? string base URL of Grafana (default: $GRAFANA_URL); a path (sub-path deployments) is kept; user:password@ in it becomes basic auth
+---@field url? string base URL of Grafana (default: $GRAFANA_URL, then http://localhost:3000); a path (sub-path deployments) is kept; user:password@ in it becomes basic auth
 ---@field token? string a service account token or API key, sent as a bearer token (default: $GRAFANA_TOKEN)
 ---@field user? string basic auth user (instead of a token)
 ---@field password? string basic auth password
@@ -254,10 +256,10 @@ function M.client(opts)
         tostring(k), table.concat(CLIENT_OPTIONS, ", ")))
     end
   end
-  local raw = opts.url or nonempty_env("GRAFANA_URL")
-  if type(raw) ~= "string" or raw == "" then
-    raise("grafana.client: no url: pass {url = \"http://grafana:3000\"} or set GRAFANA_URL")
+  if opts.url ~= nil and type(opts.url) ~= "string" then
+    raise(("grafana.client: bad argument #1 'opts' (field 'url': string expected, got %s)"):format(type(opts.url)))
   end
+  local raw = opts.url or nonempty_env("GRAFANA_URL") or DEFAULT_URL
   local ok, parts = pcall(url.parse, raw)
   if not ok or (parts.scheme ~= "http" and parts.scheme ~= "https") or not parts.host then
     raise(("grafana.client: bad url (an http(s) URL expected, got %q)"):format(mask_url(raw)))

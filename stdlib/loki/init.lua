@@ -16,6 +16,8 @@ local M = { _VERSION = "0.1.0" }
 local Client = {}
 Client.__index = Client
 
+local DEFAULT_URL = "http://localhost:3100"
+
 local CLIENT_OPTIONS = { "url", "tenant", "timeout", "ca_cert", "insecure", "headers", "auth" }
 
 -- Helpers -------------------------------------------------------------------------------------
@@ -250,7 +252,7 @@ end
 -- Constructor ---------------------------------------------------------------------------------
 
 ---@class loki.ClientOptions
----@field url? string base URL of Loki (default: $LOKI_URL, then $LOKI_ADDR); user:password@ in it becomes basic auth
+---@field url? string base URL of Loki (default: $LOKI_URL, then $LOKI_ADDR, then http://localhost:3100); user:password@ in it becomes basic auth
 ---@field tenant? string tenant ID sent as X-Scope-OrgID (default: $LOKI_ORG_ID)
 ---@field timeout? number|false seconds for each request (http.client's default otherwise)
 ---@field ca_cert? string PEM file path or PEM text added to the system roots
@@ -273,10 +275,10 @@ function M.client(opts)
         tostring(k), table.concat(CLIENT_OPTIONS, ", ")))
     end
   end
-  local raw = opts.url or nonempty_env("LOKI_URL") or nonempty_env("LOKI_ADDR")
-  if type(raw) ~= "string" or raw == "" then
-    raise("loki.client: no url: pass {url = \"http://loki:3100\"} or set LOKI_URL")
+  if opts.url ~= nil and type(opts.url) ~= "string" then
+    raise(("loki.client: bad argument #1 'opts' (field 'url': string expected, got %s)"):format(type(opts.url)))
   end
+  local raw = opts.url or nonempty_env("LOKI_URL") or nonempty_env("LOKI_ADDR") or DEFAULT_URL
   local ok, parts = pcall(url.parse, raw)
   if not ok or (parts.scheme ~= "http" and parts.scheme ~= "https") or not parts.host then
     raise(("loki.client: bad url (an http(s) URL expected, got %q)"):format(mask_url(raw)))

@@ -127,10 +127,14 @@ test("explicit user/password win over GRAFANA_TOKEN", function()
   assert.eq(fake:last().headers.authorization, "Basic " .. base64.encode("admin:pw"))
 end)
 
-test("without url nor GRAFANA_URL the error says how to give one", function()
-  local ok, err = pcall(child, "grafana.client()", {})
-  assert.eq(ok, false)
-  assert.matches(err, [[grafana\.client: no url: pass \{url = "http://grafana:3000"\} or set GRAFANA_URL]])
+test("without url nor GRAFANA_URL (or with it empty): Grafana's usual local address", function()
+  assert.eq(child("print(grafana.client().url)", {}), "http://localhost:3000\n")
+  assert.eq(child("print(grafana.client{token = 't'}.url)", {GRAFANA_URL = ""}), "http://localhost:3000\n")
+end)
+
+test("a url that is not a string is a bad argument", function()
+  assert.raises(function() grafana.client{url = 3000} end,
+    [[grafana\.client: bad argument #1 'opts' \(field 'url': string expected, got number\)]])
 end)
 
 test("the package works under --sandbox (check-mode scripts run there)", function()

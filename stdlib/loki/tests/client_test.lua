@@ -13,6 +13,8 @@ test("unknown options raise naming them", function()
   assert.raises(function() loki.client{url = fake.url, tennant = "x"} end,
     [[loki.client: bad argument #1 'opts' \(unknown option 'tennant'; expected url, tenant]])
   assert.raises(function() loki.client("http://x") end, "table expected, got string")
+  assert.raises(function() loki.client{url = 3100} end,
+    [[loki\.client: bad argument #1 'opts' \(field 'url': string expected, got number\)]])
 end)
 
 test("the tenant goes in X-Scope-OrgID on every request, with user headers", function()

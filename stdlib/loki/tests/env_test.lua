@@ -30,10 +30,9 @@ local function child(code, vars)
   return r.stdout
 end
 
-test("without url nor LOKI_URL the error says how to give one", function()
-  local ok, err = pcall(child, "loki.client()", {})
-  assert.eq(ok, false)
-  assert.matches(err, [[loki\.client: no url: pass \{url = "http://loki:3100"\} or set LOKI_URL]])
+test("without url, LOKI_URL nor LOKI_ADDR (or with them empty): Loki's usual local address", function()
+  assert.eq(child("print(loki.client().url)", {}), "http://localhost:3100\n")
+  assert.eq(child("print(loki.client{tenant = 't'}.url)", {LOKI_URL = "", LOKI_ADDR = ""}), "http://localhost:3100\n")
 end)
 
 test("LOKI_URL, LOKI_ORG_ID and LOKI_USERNAME/LOKI_PASSWORD are the defaults", function()
