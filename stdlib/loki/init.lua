@@ -408,7 +408,7 @@ end
 ---@field stats table|nil the query statistics Loki reports
 
 ---@class loki.QueryOptions
----@field time? number|string evaluation time: seconds, nanoseconds as a string of digits, or RFC 3339 (default: now)
+---@field time? number|string evaluation time: seconds (a number), nanoseconds as a string of digits, or RFC 3339 (default: now)
 ---@field limit? integer maximum number of entries (Loki's default 100)
 ---@field direction? "forward"|"backward" sort order of log lines (Loki's default backward)
 
@@ -427,9 +427,9 @@ function Client:query(logql, opts)
 end
 
 ---@class loki.RangeOptions
----@field start? number|string start of the range: seconds, nanoseconds as a string of digits, or RFC 3339 (Loki's default: an hour before end)
----@field ["end"]? number|string end of the range, same forms (Loki's default: now)
----@field since? number|string a duration before end instead of start: seconds or "1h", "15m"
+---@field start? number|string start of the range: seconds (a number), nanoseconds as a string of digits (unlike prometheus, where a digit string is seconds), or RFC 3339 (Loki's default: an hour before stop)
+---@field stop? number|string end of the range, same forms, sent as Loki's `end` (Loki's default: now)
+---@field since? number|string a duration before stop instead of start: seconds or "1h", "15m"
 ---@field step? number|string resolution of metric queries: seconds or a duration
 ---@field interval? number|string return log entries at (at least) this interval: seconds or a duration
 ---@field limit? integer maximum number of entries
@@ -442,10 +442,10 @@ end
 function Client:query_range(logql, opts)
   check_string("query_range", 1, "logql", logql)
   opts = check_options("query_range", opts,
-    { "start", "end", "since", "step", "interval", "limit", "direction" }, 2, "opts")
+    { "start", "stop", "since", "step", "interval", "limit", "direction" }, 2, "opts")
   local q = { query = logql }
   if opts.start ~= nil then q.start = to_ns("query_range", "start", opts.start) end
-  if opts["end"] ~= nil then q["end"] = to_ns("query_range", "end", opts["end"]) end
+  if opts.stop ~= nil then q["end"] = to_ns("query_range", "stop", opts.stop) end
   if opts.since ~= nil then q.since = to_duration("query_range", "since", opts.since) end
   if opts.step ~= nil then q.step = to_step("query_range", "step", opts.step) end
   if opts.interval ~= nil then q.interval = to_step("query_range", "interval", opts.interval) end
@@ -455,18 +455,18 @@ function Client:query_range(logql, opts)
 end
 
 ---@class loki.LabelOptions
----@field start? number|string
----@field ["end"]? number|string
----@field since? number|string
+---@field start? number|string start of the range (forms as in loki.RangeOptions)
+---@field stop? number|string end of the range, sent as Loki's `end`
+---@field since? number|string a duration before stop instead of start
 ---@field query? string a stream selector restricting the streams looked at
 
 local function range_query(fname, opts, with_query, argn)
-  local allowed = { "start", "end", "since" }
+  local allowed = { "start", "stop", "since" }
   if with_query then allowed[#allowed + 1] = "query" end
   opts = check_options(fname, opts, allowed, argn, "opts")
   local q = {}
   if opts.start ~= nil then q.start = to_ns(fname, "start", opts.start) end
-  if opts["end"] ~= nil then q["end"] = to_ns(fname, "end", opts["end"]) end
+  if opts.stop ~= nil then q["end"] = to_ns(fname, "stop", opts.stop) end
   if opts.since ~= nil then q.since = to_duration(fname, "since", opts.since) end
   if opts.query ~= nil then
     if type(opts.query) ~= "string" then
@@ -498,7 +498,7 @@ end
 
 --- Label sets of the streams matching any of the selectors (`GET /loki/api/v1/series`).
 ---@param match string|string[] one stream selector or a list of them (sent as `match[]`)
----@param opts? {start?: number|string, ["end"]?: number|string, since?: number|string}
+---@param opts? {start?: number|string, stop?: number|string, since?: number|string} the range (forms as in loki.RangeOptions)
 ---@return table<string,string>[]
 function Client:series(match, opts)
   if type(match) == "string" then match = { match } end

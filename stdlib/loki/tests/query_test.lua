@@ -29,7 +29,7 @@ end
 
 describe("query_range", function()
   test("log query: streams, parameters in Loki's forms", function()
-    local r = c:query_range('{app="web"} |= "error"', {start = NOW - 3600, ["end"] = NOW + 1,
+    local r = c:query_range('{app="web"} |= "error"', {start = NOW - 3600, stop = NOW + 1,
       limit = 10, direction = "forward"})
     local q, path = last_query()
     assert.eq(path, "/loki/api/v1/query_range")
@@ -44,8 +44,8 @@ describe("query_range", function()
     assert.not_nil(r.stats)
   end)
 
-  test("start and end as RFC 3339 become nanoseconds", function()
-    c:query_range('{app="web"}', {start = "2023-11-14T22:13:20Z", ["end"] = "2023-11-14T23:13:20.5+01:00"})
+  test("start and stop as RFC 3339 become nanoseconds (stop is Loki's end)", function()
+    c:query_range('{app="web"}', {start = "2023-11-14T22:13:20Z", stop = "2023-11-14T23:13:20.5+01:00"})
     local q = last_query()
     assert.eq(q.start, "1700000000000000000")
     assert.eq(q["end"], "1700000000500000000")
@@ -66,7 +66,7 @@ describe("query_range", function()
   end)
 
   test("metric query: a matrix with numeric sample values", function()
-    local r = c:query_range('count_over_time({env="prod"}[1h])', {start = NOW - 10, ["end"] = NOW, step = 5})
+    local r = c:query_range('count_over_time({env="prod"}[1h])', {start = NOW - 10, stop = NOW, step = 5})
     assert.eq(r.resultType, "matrix")
     assert.eq(#r.result, 2)
     local by = {}
@@ -92,7 +92,9 @@ describe("query_range", function()
 
   test("bad options raise naming them before any request", function()
     assert.raises(function() c:query_range('{a="b"}', {from = 1}) end,
-      [[loki\.query_range: bad argument #2 'opts' \(unknown option 'from'; expected start, end, since, step, interval, limit, direction\)]])
+      [[loki\.query_range: bad argument #2 'opts' \(unknown option 'from'; expected start, stop, since, step, interval, limit, direction\)]])
+    assert.raises(function() c:query_range('{a="b"}', {["end"] = 1}) end, "unknown option 'end'; expected start, stop")
+    assert.raises(function() c:query_range('{a="b"}', {stop = "tomorrow"}) end, "bad stop")
     assert.raises(function() c:query_range('{a="b"}', {direction = "up"}) end,
       [[bad direction \("forward" or "backward" expected, got up\)]])
     assert.raises(function() c:query_range('{a="b"}', {limit = 0}) end, "bad limit")
@@ -143,7 +145,7 @@ describe("labels, label_values, series", function()
     assert.eq(fake:last().query, {})
     assert.eq(c:labels{since = "1h", query = '{app="db"}'}, {"app", "env"})
     assert.eq(fake:last().query, {since = "1h", query = '{app="db"}'})
-    c:labels{start = NOW - 60, ["end"] = NOW}
+    c:labels{start = NOW - 60, stop = NOW}
     assert.eq(fake:last().query, {start = ("%d000000000"):format(NOW - 60), ["end"] = ("%d000000000"):format(NOW)})
   end)
 
@@ -163,6 +165,11 @@ describe("labels, label_values, series", function()
     s = c:series({'{app="db"}', '{env="dev"}'}, {since = "1h"})
     assert.eq(#s, 2)
     assert.eq(fake:last().query, {["match[]"] = {'{app="db"}', '{env="dev"}'}, since = "1h"})
+    c:series('{app="db"}', {start = NOW - 60, stop = NOW})
+    assert.eq(fake:last().query, {["match[]"] = '{app="db"}', start = ("%d000000000"):format(NOW - 60),
+      ["end"] = ("%d000000000"):format(NOW)})
+    c:label_values("app", {stop = "1700000000000000001"})
+    assert.eq(fake:last().query, {["end"] = "1700000000000000001"})
   end)
 
   test("bad arguments raise", function()
@@ -171,6 +178,9 @@ describe("labels, label_values, series", function()
     assert.raises(function() c:label_values("") end, [[loki\.label_values: bad argument #1 'name']])
     assert.raises(function() c:labels{match = "x"} end, "unknown option 'match'")
     assert.raises(function() c:series('{a="b"}', {query = "x"}) end, "unknown option 'query'")
+    assert.raises(function() c:labels{["end"] = 1} end, "unknown option 'end'; expected start, stop, since, query")
+    assert.raises(function() c:label_values("app", {["end"] = 1}) end, "unknown option 'end'")
+    assert.raises(function() c:series('{a="b"}', {["end"] = 1}) end, "unknown option 'end'; expected start, stop, since")
   end)
 end)
 
