@@ -222,6 +222,7 @@ end
 function Client:_request(fname, method, path, opts)
   local ropts = { query = opts and opts.query, auth = self._auth }
   if opts and opts.body ~= nil then ropts.body = opts.body end
+  if opts and opts.timeout ~= nil then ropts.timeout = opts.timeout end
   local ok, resp = pcall(self._http.request, self._http, method, self._prefix .. path, ropts)
   if not ok then
     error(("loki.%s: %s"):format(fname, strip_location(resp)), 0)
@@ -326,6 +327,7 @@ function M.client(opts)
     _http = hc,
     _prefix = prefix,
     _auth = auth,
+    _timeout = opts.timeout,
   }, Client)
 end
 
@@ -516,40 +518,61 @@ function Client:series(match, opts)
   return self:_get_data("series", "/loki/api/v1/series", q) or json.array({})
 end
 
+---@private
+-- One GET /ready; `timeout` (seconds) bounds this request alone (nil: the client's).
+function Client:_ready(timeout)
+  local resp = self:_request("ready", "GET", "/ready", timeout and { timeout = timeout } or nil)
+  if resp.status == 200 then return true, trim(resp.body or ""), resp.status end
+  if resp.status == 503 then return false, trim(resp.body or ""), resp.status end
+  self:_fail("ready", "GET", "/ready", resp)
+end
+
 --- Whether Loki is ready to accept traffic (`GET /ready`): true, or false and Loki's reason.
 ---@return boolean ready
 ---@return string text Loki's answer ("ready", or why not)
 function Client:ready()
-  local resp = self:_request("ready", "GET", "/ready")
-  if resp.status == 200 then return true, trim(resp.body or "") end
-  if resp.status == 503 then return false, trim(resp.body or "") end
-  self:_fail("ready", "GET", "/ready", resp)
+  local ready, text = self:_ready(nil)
+  return ready, text
 end
 
+---@class loki.Readiness
+---@field ready true
+---@field status integer the HTTP status of Loki's answer (200)
+---@field text string Loki's answer ("ready")
+
 --- Waits until Loki is ready (`GET /ready` answers 200), polling with `sleep` so other
---- coroutines run. Connection failures count as "not ready" until the timeout.
+--- coroutines run. Connection failures and timeouts count as "not ready" until the timeout;
+--- each poll is bounded by the time left (and by the client's `timeout`).
 ---@param opts? {timeout?: number, interval?: number} seconds: timeout (default 60), interval between polls (default 1)
----@return string text Loki's answer ("ready")
+---@return loki.Readiness answer Loki's final answer
 function Client:wait_ready(opts)
   opts = check_options("wait_ready", opts, { "timeout", "interval" }, 1, "opts")
   local timeout, interval = opts.timeout or 60, opts.interval or 1
-  if type(timeout) ~= "number" or timeout < 0 or timeout ~= timeout then
-    raise(("loki.wait_ready: bad timeout (seconds expected, got %s)"):format(tostring(timeout)))
+  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 or timeout == math.huge then
+    raise(("loki.wait_ready: bad argument #1 'opts' (field 'timeout': non-negative number of seconds expected, got %s)"):format(
+      type(timeout) == "number" and tostring(timeout) or type(timeout)))
   end
-  if type(interval) ~= "number" or interval <= 0 or interval ~= interval then
-    raise(("loki.wait_ready: bad interval (positive seconds expected, got %s)"):format(tostring(interval)))
+  if type(interval) ~= "number" or interval ~= interval or interval <= 0 or interval == math.huge then
+    raise(("loki.wait_ready: bad argument #1 'opts' (field 'interval': positive number of seconds expected, got %s)"):format(
+      type(interval) == "number" and tostring(interval) or type(interval)))
   end
   local deadline = time.monotonic() + timeout
+  -- the client's own limit per request: http.client's 60 s unless given (false: none)
+  local per_request = self._timeout
+  if per_request == nil then per_request = 60 end
   local last
   for _ = 1, math.max(1, math.ceil(timeout / interval) + 1) do
-    local ok, ready, text = pcall(self.ready, self)
-    if ok and ready then return text end
+    local left = math.max(deadline - time.monotonic(), 0.001)
+    local poll = left
+    if type(per_request) == "number" and per_request < poll then poll = per_request end
+    local ok, ready, text, status = pcall(self._ready, self, poll)
+    if ok and ready then return { ready = true, status = status, text = text } end
     if ok then
       last = ("%s"):format(text ~= "" and text or "503")
     else
       last = tostring(ready):gsub("^loki%.ready: ", "")
     end
-    local left = deadline - time.monotonic()
+    left = deadline - time.monotonic()
     if left <= 0 then break end
     sleep(math.min(interval, left))
   end

@@ -205,7 +205,7 @@ describe("wait_ready", function()
     fake.not_ready = true
     local flip = async.spawn(function() sleep(0.3); fake.not_ready = false end)
     local t0 = time.monotonic()
-    assert.eq(c:wait_ready{timeout = 5, interval = 0.1}, "ready")
+    assert.eq(c:wait_ready{timeout = 5, interval = 0.1}, {ready = true, status = 200, text = "ready"})
     assert.ge(time.monotonic() - t0, 0.25)
     flip:await()
   end)
@@ -224,9 +224,29 @@ describe("wait_ready", function()
       [[^loki\.wait_ready: http://127\.0\.0\.1:1 not ready after 0\.3s: http\.Client:request: cannot connect]])
   end)
 
+  test("each poll is bounded by the time left: a Loki that never answers", function()
+    local silent = http.server({GET = {["/ready"] = function() sleep(10); return "ready" end}},
+      {host = "127.0.0.1", port = 0})
+    local s = loki.client{url = "http://127.0.0.1:" .. silent.port}   -- the client's timeout: 60 s
+    local t0 = time.monotonic()
+    assert.raises(function() s:wait_ready{timeout = 0.5, interval = 0.1} end,
+      [[^loki\.wait_ready: http://127\.0\.0\.1:\d+ not ready after 0\.5s: http\.Client:request: timed out after 0\.]])
+    assert.lt(time.monotonic() - t0, 1.5)
+    -- a shorter client timeout still bounds each poll
+    local short = loki.client{url = "http://127.0.0.1:" .. silent.port, timeout = 0.2}
+    assert.raises(function() short:wait_ready{timeout = 0.5, interval = 0.1} end, [[timed out after 0\.(2|1\d*)s]])
+    silent:stop()
+  end)
+
   test("bad options raise", function()
-    assert.raises(function() c:wait_ready{timeout = "1m"} end, "bad timeout")
-    assert.raises(function() c:wait_ready{interval = 0} end, "bad interval")
+    assert.raises(function() c:wait_ready{timeout = "1m"} end,
+      [[^.*query_test\.lua:\d+: loki\.wait_ready: bad argument #1 'opts' \(field 'timeout': non-negative number of seconds expected, got string\)$]])
+    assert.raises(function() c:wait_ready{timeout = -1} end, "field 'timeout': non-negative number of seconds expected, got -1")
+    assert.raises(function() c:wait_ready{timeout = math.huge} end, "field 'timeout'")
+    assert.raises(function() c:wait_ready{timeout = 0 / 0} end, "field 'timeout'")
+    assert.raises(function() c:wait_ready{interval = 0} end,
+      [[loki\.wait_ready: bad argument #1 'opts' \(field 'interval': positive number of seconds expected, got 0\)]])
+    assert.raises(function() c:wait_ready{interval = "1s"} end, "field 'interval'")
     assert.raises(function() c:wait_ready{every = 1} end, "unknown option 'every'; expected timeout, interval")
   end)
 end)
