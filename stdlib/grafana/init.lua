@@ -228,6 +228,15 @@ function Client:_call(fname, method, path, opts)
   self:_fail(fname, method, path, resp)
 end
 
+---@private
+-- A delete: true on 2xx (Grafana's confirmation is dropped); nil and Grafana's answer on 404.
+function Client:_delete(fname, path, query)
+  local resp = self:_request(fname, "DELETE", path, { query = query })
+  if resp.status >= 200 and resp.status < 300 then return true end
+  if resp.status == 404 then return nil, decode(resp) end
+  self:_fail(fname, "DELETE", path, resp)
+end
+
 -- Constructor ---------------------------------------------------------------------------------
 
 ---@class grafana.ClientOptions
@@ -399,14 +408,14 @@ function Client:dashboard_upsert(dashboard, opts)
   return (self:_call("dashboard_upsert", "POST", "/api/dashboards/db", { body = body }))
 end
 
---- Deletes a dashboard by uid (`DELETE /api/dashboards/uid/<uid>`): Grafana's answer
---- (`{title, message, id}`), or nil and Grafana's answer when there is none.
+--- Deletes a dashboard by uid (`DELETE /api/dashboards/uid/<uid>`): true, or nil and Grafana's
+--- answer when there is none.
 ---@param uid string
----@return table|nil
+---@return true|nil deleted
 ---@return table|nil error_body on 404
 function Client:dashboard_delete(uid)
   check_string("dashboard_delete", 1, "uid", uid)
-  return self:_call("dashboard_delete", "DELETE", "/api/dashboards/uid/" .. seg(uid), { absent_ok = true })
+  return self:_delete("dashboard_delete", "/api/dashboards/uid/" .. seg(uid))
 end
 
 -- Folders -------------------------------------------------------------------------------------
@@ -443,17 +452,18 @@ function Client:folder_create(title, opts)
 end
 
 --- Deletes a folder and its dashboards (`DELETE /api/folders/<uid>`); Grafana refuses a folder
---- holding alert rules unless `forceDeleteRules`. Nil and Grafana's answer when there is none.
+--- holding alert rules unless `forceDeleteRules`. True, or nil and Grafana's answer when there
+--- is none.
 ---@param uid string
 ---@param opts? {forceDeleteRules?: boolean}
----@return table|nil
+---@return true|nil deleted
 ---@return table|nil error_body on 404
 function Client:folder_delete(uid, opts)
   check_string("folder_delete", 1, "uid", uid)
   opts = check_options("folder_delete", opts, { "forceDeleteRules" }, 2, "opts")
   local q = {}
   if opts.forceDeleteRules ~= nil then q.forceDeleteRules = tostring(opts.forceDeleteRules == true) end
-  return self:_call("folder_delete", "DELETE", "/api/folders/" .. seg(uid), { query = q, absent_ok = true })
+  return self:_delete("folder_delete", "/api/folders/" .. seg(uid), q)
 end
 
 -- Data sources --------------------------------------------------------------------------------
@@ -645,14 +655,14 @@ function Client:service_account_create(name, opts)
   return (self:_call("service_account_create", "POST", "/api/serviceaccounts", { body = body }))
 end
 
---- Deletes a service account and its tokens (`DELETE /api/serviceaccounts/<id>`), or nil and
---- Grafana's answer when there is none.
+--- Deletes a service account and its tokens (`DELETE /api/serviceaccounts/<id>`): true, or nil
+--- and Grafana's answer when there is none.
 ---@param id integer
----@return table|nil
+---@return true|nil deleted
 ---@return table|nil error_body on 404
 function Client:service_account_delete(id)
   id = check_id("service_account_delete", 1, "id", id)
-  return self:_call("service_account_delete", "DELETE", "/api/serviceaccounts/" .. id, { absent_ok = true })
+  return self:_delete("service_account_delete", "/api/serviceaccounts/" .. id)
 end
 
 --- A service account's tokens (`GET /api/serviceaccounts/<id>/tokens`), without their keys.
@@ -681,16 +691,15 @@ function Client:service_account_token_create(id, name, opts)
 end
 
 --- Deletes (revokes) a service account token
---- (`DELETE /api/serviceaccounts/<id>/tokens/<token_id>`), or nil and Grafana's answer.
+--- (`DELETE /api/serviceaccounts/<id>/tokens/<token_id>`): true, or nil and Grafana's answer.
 ---@param id integer
 ---@param token_id integer
----@return table|nil
+---@return true|nil deleted
 ---@return table|nil error_body on 404
 function Client:service_account_token_delete(id, token_id)
   id = check_id("service_account_token_delete", 1, "id", id)
   token_id = check_id("service_account_token_delete", 2, "token_id", token_id)
-  return self:_call("service_account_token_delete", "DELETE",
-    "/api/serviceaccounts/" .. id .. "/tokens/" .. token_id, { absent_ok = true })
+  return self:_delete("service_account_token_delete", "/api/serviceaccounts/" .. id .. "/tokens/" .. token_id)
 end
 
 return M
