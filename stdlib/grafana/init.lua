@@ -8,7 +8,7 @@
 --- c:annotation_create{text = "deployed v2", tags = {"deploy"}}
 
 ---@class grafana
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 ---@class grafana.Client
 ---@field url string the server's base URL (without credentials)
@@ -190,6 +190,7 @@ end
 
 -- Requests ------------------------------------------------------------------------------------
 
+---@private
 function Client:_request(fname, method, path, opts)
   opts = opts or {}
   local ropts = { query = opts.query, auth = self._auth, headers = opts.headers }
@@ -201,11 +202,13 @@ function Client:_request(fname, method, path, opts)
   return resp
 end
 
+---@private
 function Client:_fail(fname, method, path, resp)
   error(("grafana.%s: %s %s: %d %s"):format(fname, method, path, resp.status, error_text(resp)), 0)
 end
 
 -- One call: 2xx -> the decoded body; 404 when `absent_ok` -> nil, decoded body; else raises.
+---@private
 function Client:_call(fname, method, path, opts)
   opts = opts or {}
   local resp = self:_request(fname, method, path, opts)
@@ -216,20 +219,20 @@ function Client:_call(fname, method, path, opts)
       error(("grafana.%s: %s %s: %d answer is not JSON: %s"):format(fname, method, path, resp.status,
         error_text(resp)), 0)
     end
-    return body, resp
+    return body
   end
   if resp.status == 404 and opts.absent_ok then
     return nil, decode(resp)
   end
   if opts.data_status and opts.data_status[resp.status] then
     local body = decode(resp)
-    if type(body) == "table" then return body, resp end
+    if type(body) == "table" then return body end
   end
   self:_fail(fname, method, path, resp)
 end
 
----@private
 -- A delete: true on 2xx (Grafana's confirmation is dropped); nil and Grafana's answer on 404.
+---@private
 function Client:_delete(fname, path, query)
   local resp = self:_request(fname, "DELETE", path, { query = query })
   if resp.status >= 200 and resp.status < 300 then return true end

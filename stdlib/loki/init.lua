@@ -8,7 +8,7 @@
 --- local r = c:query_range(loki.selector{app = "web"}, {since = "1h", limit = 100})
 
 ---@class loki
-local M = { _VERSION = "0.1.0" }
+local M = {}
 
 ---@class loki.Client
 ---@field url string the server's base URL (without credentials)
@@ -219,6 +219,7 @@ end
 
 -- Requests ------------------------------------------------------------------------------------
 
+---@private
 function Client:_request(fname, method, path, opts)
   local ropts = { query = opts and opts.query, auth = self._auth }
   if opts and opts.body ~= nil then ropts.body = opts.body end
@@ -230,11 +231,13 @@ function Client:_request(fname, method, path, opts)
   return resp
 end
 
+---@private
 function Client:_fail(fname, method, path, resp)
   error(("loki.%s: %s %s: %d %s"):format(fname, method, path, resp.status, error_text(resp)), 0)
 end
 
 -- A GET whose answer is Loki's {status, data} envelope; returns data.
+---@private
 function Client:_get_data(fname, path, query)
   local resp = self:_request(fname, "GET", path, { query = query })
   if resp.status ~= 200 then self:_fail(fname, "GET", path, resp) end
@@ -518,8 +521,8 @@ function Client:series(match, opts)
   return self:_get_data("series", "/loki/api/v1/series", q) or json.array({})
 end
 
----@private
 -- One GET /ready; `timeout` (seconds) bounds this request alone (nil: the client's).
+---@private
 function Client:_ready(timeout)
   local resp = self:_request("ready", "GET", "/ready", timeout and { timeout = timeout } or nil)
   if resp.status == 200 then return true, trim(resp.body or ""), resp.status end

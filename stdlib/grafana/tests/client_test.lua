@@ -48,6 +48,10 @@ test("a path in the url is kept (Grafana under a sub-path)", function()
   srv:stop()
 end)
 
+test("no _VERSION: the manifest's version is the only one", function()
+  assert.eq(rawget(grafana, "_VERSION"), nil)
+end)
+
 test("bad options raise naming them", function()
   assert.raises(function() grafana.client{url = fake.url, tokn = "x"} end,
     [[grafana\.client: bad argument #1 'opts' \(unknown option 'tokn'; expected url, token, user, password, org_id]])

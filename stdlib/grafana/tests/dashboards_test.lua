@@ -82,6 +82,12 @@ describe("dashboards", function()
       [[^grafana\.dashboard_upsert: POST /api/dashboards/db: 400 Dashboard title cannot be empty$]])
   end)
 
+  test("found: a get returns the one value (no raw response after it)", function()
+    c:dashboard_upsert({uid = "one", title = "One"})
+    assert.eq(select("#", c:dashboard_get("one")), 1)
+    assert.eq(select("#", c:datasource_get("prom-main")), 1)
+  end)
+
   test("missing: get and delete return nil and Grafana's answer", function()
     local d, err = c:dashboard_get("nope")
     assert.eq(d, nil)

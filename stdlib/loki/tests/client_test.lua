@@ -9,6 +9,10 @@ after_each(function()
   assert.eq(seen, {}, "requests the real Loki API would not take")
 end)
 
+test("no _VERSION: the manifest's version is the only one", function()
+  assert.eq(rawget(loki, "_VERSION"), nil)
+end)
+
 test("unknown options raise naming them", function()
   assert.raises(function() loki.client{url = fake.url, tennant = "x"} end,
     [[loki.client: bad argument #1 'opts' \(unknown option 'tennant'; expected url, tenant]])
