@@ -140,46 +140,55 @@ end
 
 local function seg(s) return url.encode(tostring(s)) end
 
+-- Bad-argument messages about one part of an argument, in the builtins' wording:
+-- bad(fname, field(1, "opts", "from"), "...") raises
+-- "grafana.<fname>: bad argument #1 'opts' (field 'from': ...)".
+local function field(argn, argname, name)
+  return ("#%d '%s' (field '%s'"):format(argn, argname, name)
+end
+local function bad(fname, at, detail)
+  raise(("grafana.%s: bad argument %s: %s)"):format(fname, at, detail))
+end
+
 -- Grafana's times are epoch milliseconds; this library's are seconds (or RFC 3339).
-local function to_ms(fname, what, v)
+local function to_ms(fname, at, v)
   if type(v) == "number" then
     if v ~= v or v < 0 or v == math.huge then
-      raise(("grafana.%s: bad %s (seconds since the epoch expected, got %s)"):format(fname, what, tostring(v)))
+      bad(fname, at, ("seconds since the epoch expected, got %s"):format(tostring(v)))
     end
     if v >= 1e11 then
-      raise(("grafana.%s: bad %s (seconds since the epoch expected; %s looks like milliseconds)"):format(
-        fname, what, ("%.0f"):format(v)))
+      bad(fname, at, ("seconds since the epoch expected; %.0f looks like milliseconds"):format(v))
     end
     return math.floor(v * 1000 + 0.5)
   elseif type(v) == "string" then
     local ok, t = pcall(time.parse, v)
     if not ok then
-      raise(("grafana.%s: bad %s (seconds or RFC 3339 expected, got %q)"):format(fname, what, v))
+      bad(fname, at, ("seconds or RFC 3339 expected, got %q"):format(v))
     end
     return math.floor(t * 1000 + 0.5)
   end
-  raise(("grafana.%s: bad %s (number or string expected, got %s)"):format(fname, what, type(v)))
+  bad(fname, at, ("number or string expected, got %s"):format(type(v)))
 end
 
-local function list_of_strings(fname, what, v)
+local function list_of_strings(fname, at, v)
   if type(v) == "string" then return { v } end
   if type(v) ~= "table" then
-    raise(("grafana.%s: bad %s (string or list of strings expected, got %s)"):format(fname, what, type(v)))
+    bad(fname, at, ("string or list of strings expected, got %s"):format(type(v)))
   end
   local out = {}
   for i, s in ipairs(v) do
     if type(s) ~= "string" then
-      raise(("grafana.%s: bad %s (item %d: string expected, got %s)"):format(fname, what, i, type(s)))
+      bad(fname, at, ("item %d: string expected, got %s"):format(i, type(s)))
     end
     out[i] = s
   end
   return out
 end
 
-local function scalar_param(fname, what, v)
+local function scalar_param(fname, at, v)
   if type(v) == "boolean" or type(v) == "number" then return tostring(v) end
   if type(v) == "string" then return v end
-  raise(("grafana.%s: bad %s (string, number or boolean expected, got %s)"):format(fname, what, type(v)))
+  bad(fname, at, ("string, number or boolean expected, got %s"):format(type(v)))
 end
 
 local function shallow_copy(t)
@@ -277,14 +286,14 @@ function M.client(opts)
     raise(("grafana.client: bad url (an http(s) URL expected, got %q)"):format(mask_url(raw)))
   end
   if opts.token ~= nil and (opts.user ~= nil or opts.password ~= nil) then
-    raise("grafana.client: give either 'token' or 'user'/'password', not both")
+    raise("grafana.client: bad argument #1 'opts' (either 'token' or 'user'/'password', not both)")
   end
   if opts.password ~= nil and opts.user == nil then
-    raise("grafana.client: option 'password' without 'user'")
+    raise("grafana.client: bad argument #1 'opts' (field 'password' without 'user')")
   end
   for _, k in ipairs({ "token", "user", "password" }) do
     if opts[k] ~= nil and type(opts[k]) ~= "string" then
-      raise(("grafana.client: bad option '%s' (string expected, got %s)"):format(k, type(opts[k])))
+      bad("client", field(1, "opts", k), ("string expected, got %s"):format(type(opts[k])))
     end
   end
   local auth
@@ -302,13 +311,17 @@ function M.client(opts)
   parts.path, parts.query, parts.fragment = nil, nil, nil
   local base = url.build(parts):gsub("/+$", "")
 
-  local org = opts.org_id
-  if org == nil and nonempty_env("GRAFANA_ORG_ID") then org = nonempty_env("GRAFANA_ORG_ID") end
+  local org, org_from_env = opts.org_id, false
+  if org == nil and nonempty_env("GRAFANA_ORG_ID") then org, org_from_env = nonempty_env("GRAFANA_ORG_ID"), true end
   if org ~= nil then
+    local given = org
     if type(org) == "string" and org:match("^%d+$") then org = math.tointeger(tonumber(org)) end
     if math.type(org) == "float" and org == math.floor(org) then org = math.floor(org) end
     if math.type(org) ~= "integer" or org <= 0 then
-      raise(("grafana.client: bad option 'org_id' (positive integer expected, got %s)"):format(tostring(org)))
+      if org_from_env then
+        raise(("grafana.client: bad $GRAFANA_ORG_ID (positive integer expected, got %q)"):format(given))
+      end
+      bad("client", field(1, "opts", "org_id"), ("positive integer expected, got %s"):format(tostring(given)))
     end
   end
   local headers = { accept = "application/json" }
@@ -360,13 +373,13 @@ function Client:search(opts)
   local q = {}
   for k, v in pairs(opts) do
     if k == "tag" or k == "dashboardUIDs" or k == "folderUIDs" then
-      q[k] = list_of_strings("search", k, v)
+      q[k] = list_of_strings("search", field(1, "opts", k), v)
     else
-      q[k] = scalar_param("search", k, v)
+      q[k] = scalar_param("search", field(1, "opts", k), v)
     end
   end
   if q.type and q.type ~= "dash-db" and q.type ~= "dash-folder" then
-    raise(("grafana.search: bad type (\"dash-db\" or \"dash-folder\" expected, got %q)"):format(q.type))
+    bad("search", field(1, "opts", "type"), ("\"dash-db\" or \"dash-folder\" expected, got %q"):format(q.type))
   end
   return self:_call("search", "GET", "/api/search", { query = q }) or json.array({})
 end
@@ -429,7 +442,7 @@ end
 function Client:folders(opts)
   opts = check_options("folders", opts, { "limit", "page", "parentUid" }, 1, "opts")
   local q = {}
-  for k, v in pairs(opts) do q[k] = scalar_param("folders", k, v) end
+  for k, v in pairs(opts) do q[k] = scalar_param("folders", field(1, "opts", k), v) end
   return self:_call("folders", "GET", "/api/folders", { query = q }) or json.array({})
 end
 
@@ -536,15 +549,15 @@ function Client:annotations(opts)
   local q = {}
   for k, v in pairs(opts) do
     if k == "from" or k == "to" then
-      q[k] = tostring(to_ms("annotations", k, v))
+      q[k] = tostring(to_ms("annotations", field(1, "opts", k), v))
     elseif k == "tags" then
-      q.tags = list_of_strings("annotations", k, v)
+      q.tags = list_of_strings("annotations", field(1, "opts", k), v)
     else
-      q[k] = scalar_param("annotations", k, v)
+      q[k] = scalar_param("annotations", field(1, "opts", k), v)
     end
   end
   if q.type and q.type ~= "alert" and q.type ~= "annotation" then
-    raise(("grafana.annotations: bad type (\"alert\" or \"annotation\" expected, got %q)"):format(q.type))
+    bad("annotations", field(1, "opts", "type"), ("\"alert\" or \"annotation\" expected, got %q"):format(q.type))
   end
   return self:_call("annotations", "GET", "/api/annotations", { query = q }) or json.array({})
 end
@@ -573,9 +586,9 @@ function Client:annotation_create(annotation)
   end
   local body = {}
   for k, v in pairs(annotation) do body[k] = v end
-  if body.time ~= nil then body.time = to_ms("annotation_create", "time", body.time) end
-  if body.timeEnd ~= nil then body.timeEnd = to_ms("annotation_create", "timeEnd", body.timeEnd) end
-  if body.tags ~= nil then body.tags = json.array(list_of_strings("annotation_create", "tags", body.tags)) end
+  if body.time ~= nil then body.time = to_ms("annotation_create", field(1, "annotation", "time"), body.time) end
+  if body.timeEnd ~= nil then body.timeEnd = to_ms("annotation_create", field(1, "annotation", "timeEnd"), body.timeEnd) end
+  if body.tags ~= nil then body.tags = json.array(list_of_strings("annotation_create", field(1, "annotation", "tags"), body.tags)) end
   return (self:_call("annotation_create", "POST", "/api/annotations", { body = body }))
 end
 
@@ -632,7 +645,7 @@ end
 function Client:service_accounts(opts)
   opts = check_options("service_accounts", opts, { "query", "page", "perpage", "disabled" }, 1, "opts")
   local q = {}
-  for k, v in pairs(opts) do q[k] = scalar_param("service_accounts", k, v) end
+  for k, v in pairs(opts) do q[k] = scalar_param("service_accounts", field(1, "opts", k), v) end
   local body = self:_call("service_accounts", "GET", "/api/serviceaccounts/search", { query = q }) or {}
   return body.serviceAccounts or json.array({}), body.totalCount
 end

@@ -110,13 +110,22 @@ local function error_text(resp)
   return body
 end
 
+-- Bad-argument messages about one part of an argument, in the builtins' wording:
+-- bad(fname, field(2, "opts", "start"), "...") raises
+-- "loki.<fname>: bad argument #2 'opts' (field 'start': ...)".
+local function field(argn, argname, name)
+  return ("#%d '%s' (field '%s'"):format(argn, argname, name)
+end
+local function bad(fname, at, detail)
+  raise(("loki.%s: bad argument %s: %s)"):format(fname, at, detail))
+end
+
 -- Nanoseconds since the epoch as a string of digits, from seconds (a number, kept to the
 -- microsecond), a string of digits (already nanoseconds) or an RFC 3339 string.
-local function to_ns(fname, what, v)
+local function to_ns(fname, at, v)
   if type(v) == "number" then
     if v ~= v or v < 0 or v == math.huge then
-      raise(("loki.%s: bad %s (a time in seconds since the epoch expected, got %s)"):format(
-        fname, what, tostring(v)))
+      bad(fname, at, ("a time in seconds since the epoch expected, got %s"):format(tostring(v)))
     end
     local s = math.floor(v)
     local us = math.floor((v - s) * 1e6 + 0.5)
@@ -127,60 +136,58 @@ local function to_ns(fname, what, v)
     if v:match("^%d+$") then return v end
     local ok, t = pcall(time.parse, v)
     if not ok then
-      raise(("loki.%s: bad %s (seconds, nanoseconds as a string of digits or RFC 3339 expected, got %q)"):format(
-        fname, what, v))
+      bad(fname, at, ("seconds, nanoseconds as a string of digits or RFC 3339 expected, got %q"):format(v))
     end
     local frac = v:match("%d%d:%d%d:%d%d[.,](%d+)")
     local ns = frac and tonumber((frac .. "000000000"):sub(1, 9)) or 0
     local s = math.floor(t - ns / 1e9 + 0.5)
     if s < 0 then
-      raise(("loki.%s: bad %s (before 1970: %q)"):format(fname, what, v))
+      bad(fname, at, ("before 1970: %q"):format(v))
     end
     if s == 0 then return tostring(ns) end
     return ("%d%09d"):format(s, ns)
   end
-  raise(("loki.%s: bad %s (number or string expected, got %s)"):format(fname, what, type(v)))
+  bad(fname, at, ("number or string expected, got %s"):format(type(v)))
 end
 
 -- A duration for `since` (Loki reads it as a Prometheus duration such as "1h" or "90s").
-local function to_duration(fname, what, v)
+local function to_duration(fname, at, v)
   if type(v) == "number" then
     if v ~= v or v < 0 or v == math.huge then
-      raise(("loki.%s: bad %s (seconds expected, got %s)"):format(fname, what, tostring(v)))
+      bad(fname, at, ("seconds expected, got %s"):format(tostring(v)))
     end
     if v == math.floor(v) then return ("%ds"):format(math.floor(v)) end
     return ("%dms"):format(math.floor(v * 1000 + 0.5))
   elseif type(v) == "string" and v:match("^%d") then
     return v
   end
-  raise(("loki.%s: bad %s (seconds or a duration such as \"1h\" expected, got %s)"):format(
-    fname, what, type(v) == "string" and ("%q"):format(v) or type(v)))
+  bad(fname, at, ("seconds or a duration such as \"1h\" expected, got %s"):format(
+    type(v) == "string" and ("%q"):format(v) or type(v)))
 end
 
 -- `step` and `interval`: Loki reads float seconds or a duration.
-local function to_step(fname, what, v)
+local function to_step(fname, at, v)
   if type(v) == "number" then
     if v ~= v or v <= 0 or v == math.huge then
-      raise(("loki.%s: bad %s (positive seconds expected, got %s)"):format(fname, what, tostring(v)))
+      bad(fname, at, ("positive seconds expected, got %s"):format(tostring(v)))
     end
     if v == math.floor(v) then return ("%d"):format(math.floor(v)) end
     return ("%.6g"):format(v)
   end
-  return to_duration(fname, what, v)
+  return to_duration(fname, at, v)
 end
 
-local function to_limit(fname, v)
+local function to_limit(fname, at, v)
   if math.type(v) == "float" and v == math.floor(v) then v = math.floor(v) end
   if math.type(v) ~= "integer" or v <= 0 then
-    raise(("loki.%s: bad limit (positive integer expected, got %s)"):format(fname, tostring(v)))
+    bad(fname, at, ("positive integer expected, got %s"):format(tostring(v)))
   end
   return tostring(v)
 end
 
-local function to_direction(fname, v)
+local function to_direction(fname, at, v)
   if v ~= "forward" and v ~= "backward" then
-    raise(("loki.%s: bad direction (\"forward\" or \"backward\" expected, got %s)"):format(
-      fname, tostring(v)))
+    bad(fname, at, ("\"forward\" or \"backward\" expected, got %s"):format(tostring(v)))
   end
   return v
 end
@@ -302,7 +309,7 @@ function M.client(opts)
     end
   end
   if auth ~= nil and type(auth) ~= "table" then
-    raise(("loki.client: bad option 'auth' ({user, password} or {bearer = token} expected, got %s)"):format(
+    bad("client", field(1, "opts", "auth"), ("{user, password} or {bearer = token} expected, got %s"):format(
       type(auth)))
   end
   local prefix = (parts.path or ""):gsub("/+$", "")
@@ -311,7 +318,8 @@ function M.client(opts)
 
   local tenant = opts.tenant or nonempty_env("LOKI_ORG_ID")
   if tenant ~= nil and (type(tenant) ~= "string" or tenant == "") then
-    raise("loki.client: bad option 'tenant' (non-empty string expected)")
+    bad("client", field(1, "opts", "tenant"), ("non-empty string expected, got %s"):format(
+      tenant == "" and "an empty string" or type(tenant)))
   end
   local headers = { accept = "application/json" }
   for k, v in pairs(opts.headers or {}) do headers[k] = v end
@@ -385,7 +393,7 @@ function Client:push(labels, lines)
       local sub = base_us * 1000 + (i - 1)
       ts = ("%d%09d"):format(base_s + sub // 1000000000, sub % 1000000000)
     else
-      ts = to_ns("push", ("timestamp of line %d"):format(i), ts)
+      ts = to_ns("push", ("#2 'lines' (item %d: timestamp"):format(i), ts)
     end
     local entry = { ts, line }
     if meta ~= nil then
@@ -425,9 +433,9 @@ function Client:query(logql, opts)
   check_string("query", 1, "logql", logql)
   opts = check_options("query", opts, { "time", "limit", "direction" }, 2, "opts")
   local q = { query = logql }
-  if opts.time ~= nil then q.time = to_ns("query", "time", opts.time) end
-  if opts.limit ~= nil then q.limit = to_limit("query", opts.limit) end
-  if opts.direction ~= nil then q.direction = to_direction("query", opts.direction) end
+  if opts.time ~= nil then q.time = to_ns("query", field(2, "opts", "time"), opts.time) end
+  if opts.limit ~= nil then q.limit = to_limit("query", field(2, "opts", "limit"), opts.limit) end
+  if opts.direction ~= nil then q.direction = to_direction("query", field(2, "opts", "direction"), opts.direction) end
   return convert_samples(self:_get_data("query", "/loki/api/v1/query", q))
 end
 
@@ -449,13 +457,13 @@ function Client:query_range(logql, opts)
   opts = check_options("query_range", opts,
     { "start", "stop", "since", "step", "interval", "limit", "direction" }, 2, "opts")
   local q = { query = logql }
-  if opts.start ~= nil then q.start = to_ns("query_range", "start", opts.start) end
-  if opts.stop ~= nil then q["end"] = to_ns("query_range", "stop", opts.stop) end
-  if opts.since ~= nil then q.since = to_duration("query_range", "since", opts.since) end
-  if opts.step ~= nil then q.step = to_step("query_range", "step", opts.step) end
-  if opts.interval ~= nil then q.interval = to_step("query_range", "interval", opts.interval) end
-  if opts.limit ~= nil then q.limit = to_limit("query_range", opts.limit) end
-  if opts.direction ~= nil then q.direction = to_direction("query_range", opts.direction) end
+  if opts.start ~= nil then q.start = to_ns("query_range", field(2, "opts", "start"), opts.start) end
+  if opts.stop ~= nil then q["end"] = to_ns("query_range", field(2, "opts", "stop"), opts.stop) end
+  if opts.since ~= nil then q.since = to_duration("query_range", field(2, "opts", "since"), opts.since) end
+  if opts.step ~= nil then q.step = to_step("query_range", field(2, "opts", "step"), opts.step) end
+  if opts.interval ~= nil then q.interval = to_step("query_range", field(2, "opts", "interval"), opts.interval) end
+  if opts.limit ~= nil then q.limit = to_limit("query_range", field(2, "opts", "limit"), opts.limit) end
+  if opts.direction ~= nil then q.direction = to_direction("query_range", field(2, "opts", "direction"), opts.direction) end
   return convert_samples(self:_get_data("query_range", "/loki/api/v1/query_range", q))
 end
 
@@ -470,12 +478,12 @@ local function range_query(fname, opts, with_query, argn)
   if with_query then allowed[#allowed + 1] = "query" end
   opts = check_options(fname, opts, allowed, argn, "opts")
   local q = {}
-  if opts.start ~= nil then q.start = to_ns(fname, "start", opts.start) end
-  if opts.stop ~= nil then q["end"] = to_ns(fname, "stop", opts.stop) end
-  if opts.since ~= nil then q.since = to_duration(fname, "since", opts.since) end
+  if opts.start ~= nil then q.start = to_ns(fname, field(argn, "opts", "start"), opts.start) end
+  if opts.stop ~= nil then q["end"] = to_ns(fname, field(argn, "opts", "stop"), opts.stop) end
+  if opts.since ~= nil then q.since = to_duration(fname, field(argn, "opts", "since"), opts.since) end
   if opts.query ~= nil then
     if type(opts.query) ~= "string" then
-      raise(("loki.%s: bad query (string expected, got %s)"):format(fname, type(opts.query)))
+      bad(fname, field(argn, "opts", "query"), ("string expected, got %s"):format(type(opts.query)))
     end
     q.query = opts.query
   end

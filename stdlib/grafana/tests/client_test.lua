@@ -56,11 +56,12 @@ test("bad options raise naming them", function()
   assert.raises(function() grafana.client{url = fake.url, tokn = "x"} end,
     [[grafana\.client: bad argument #1 'opts' \(unknown option 'tokn'; expected url, token, user, password, org_id]])
   assert.raises(function() grafana.client{url = fake.url, token = "t", user = "u"} end,
-    "either 'token' or 'user'/'password', not both")
-  assert.raises(function() grafana.client{url = fake.url, password = "p"} end, "'password' without 'user'")
+    [[grafana\.client: bad argument #1 'opts' \(either 'token' or 'user'/'password', not both\)]])
+  assert.raises(function() grafana.client{url = fake.url, password = "p"} end,
+    [[grafana\.client: bad argument #1 'opts' \(field 'password' without 'user'\)]])
   assert.raises(function() grafana.client{url = fake.url, org_id = "main"} end,
-    [[bad option 'org_id' \(positive integer expected, got main\)]])
-  assert.raises(function() grafana.client{url = fake.url, token = 42} end, [[bad option 'token' \(string expected]])
+    [[grafana\.client: bad argument #1 'opts' \(field 'org_id': positive integer expected, got main\)]])
+  assert.raises(function() grafana.client{url = fake.url, token = 42} end, [[bad argument #1 'opts' \(field 'token': string expected, got number\)]])
   assert.raises(function() grafana.client{url = "not a url"} end, "bad url")
   assert.raises(function() grafana.client(true) end, "table expected, got boolean")
 end)
@@ -123,6 +124,12 @@ test("GRAFANA_URL, GRAFANA_TOKEN and GRAFANA_ORG_ID are the defaults", function(
   assert.eq(out, fake.url .. "\t2\tPrometheus Main\n")
   assert.eq(fake:last().headers.authorization, "Bearer admin-token")
   assert.eq(fake:last().headers["x-grafana-org-id"], "2")
+end)
+
+test("a bad GRAFANA_ORG_ID names the variable", function()
+  local ok, err = pcall(child, "grafana.client()", {GRAFANA_ORG_ID = "main"})
+  assert.eq(ok, false)
+  assert.matches(err, [[grafana\.client: bad \$GRAFANA_ORG_ID \(positive integer expected, got "main"\)]])
 end)
 
 test("explicit user/password win over GRAFANA_TOKEN", function()

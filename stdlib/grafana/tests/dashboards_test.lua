@@ -143,8 +143,9 @@ describe("search", function()
 
   test("bad options raise", function()
     assert.raises(function() c:search{tags = "x"} end, "unknown option 'tags'")
-    assert.raises(function() c:search{type = "dashboard"} end, [[bad type \("dash-db" or "dash-folder" expected]])
-    assert.raises(function() c:search{tag = {1}} end, "bad tag")
+    assert.raises(function() c:search{type = "dashboard"} end, [[grafana\.search: bad argument #1 'opts' \(field 'type': "dash-db" or "dash-folder" expected]])
+    assert.raises(function() c:search{tag = {1}} end,
+      [[grafana\.search: bad argument #1 'opts' \(field 'tag': item 1: string expected, got number\)]])
   end)
 end)
 
@@ -193,7 +194,8 @@ describe("folders", function()
   test("bad arguments raise", function()
     assert.raises(function() c:folder_create("") end, [[grafana\.folder_create: bad argument #1 'title']])
     assert.raises(function() c:folder_create("x", {parent = "p"}) end, "unknown option 'parent'")
-    assert.raises(function() c:folders{limit = {}} end, "bad limit")
+    assert.raises(function() c:folders{limit = {}} end,
+      [[grafana\.folders: bad argument #1 'opts' \(field 'limit': string, number or boolean expected, got table\)]])
     assert.raises(function() c:folder_delete("x", {force = true}) end, "unknown option 'force'")
   end)
 end)

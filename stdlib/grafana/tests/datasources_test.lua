@@ -98,7 +98,7 @@ describe("annotations", function()
 
   test("milliseconds where seconds are expected are refused before sending", function()
     assert.raises(function() c:annotations{from = 1700000000000} end,
-      [[grafana\.annotations: bad from \(seconds since the epoch expected; 1700000000000 looks like milliseconds\)]])
+      [[grafana\.annotations: bad argument #1 'opts' \(field 'from': seconds since the epoch expected; 1700000000000 looks like milliseconds\)]])
     assert.raises(function() c:annotation_create{text = "x", time = 1700000000000} end, "looks like milliseconds")
     assert.eq(#fake.requests, 0)
   end)
@@ -107,8 +107,11 @@ describe("annotations", function()
     assert.raises(function() c:annotation_create{tags = {"x"}} end, [[field 'text': non-empty string expected]])
     assert.raises(function() c:annotation_create("text") end, [[bad argument #1 'annotation' \(table expected]])
     assert.raises(function() c:annotation_create{text = "x", dashboardId = 3} end, "unknown option 'dashboardId'")
-    assert.raises(function() c:annotation_create{text = "x", time = "noon"} end, "bad time")
-    assert.raises(function() c:annotations{type = "alerts"} end, [[bad type \("alert" or "annotation" expected]])
+    assert.raises(function() c:annotation_create{text = "x", time = "noon"} end,
+      [[grafana\.annotation_create: bad argument #1 'annotation' \(field 'time': seconds or RFC 3339 expected, got "noon"\)]])
+    assert.raises(function() c:annotations{from = 1700000000000} end,
+      [[grafana\.annotations: bad argument #1 'opts' \(field 'from': seconds since the epoch expected; 1700000000000 looks like milliseconds\)]])
+    assert.raises(function() c:annotations{type = "alerts"} end, [[grafana\.annotations: bad argument #1 'opts' \(field 'type': "alert" or "annotation" expected]])
     assert.raises(function() c:annotations{tag = "x"} end, "unknown option 'tag'")
   end)
 

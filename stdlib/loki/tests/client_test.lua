@@ -17,6 +17,10 @@ test("unknown options raise naming them", function()
   assert.raises(function() loki.client{url = fake.url, tennant = "x"} end,
     [[loki.client: bad argument #1 'opts' \(unknown option 'tennant'; expected url, tenant]])
   assert.raises(function() loki.client("http://x") end, "table expected, got string")
+  assert.raises(function() loki.client{tenant = ""} end,
+    [[loki\.client: bad argument #1 'opts' \(field 'tenant': non-empty string expected, got an empty string\)]])
+  assert.raises(function() loki.client{auth = "tok"} end,
+    [[loki\.client: bad argument #1 'opts' \(field 'auth': \{user, password\} or \{bearer = token\} expected, got string\)]])
   assert.raises(function() loki.client{url = 3100} end,
     [[loki\.client: bad argument #1 'opts' \(field 'url': string expected, got number\)]])
 end)

@@ -94,14 +94,19 @@ describe("query_range", function()
     assert.raises(function() c:query_range('{a="b"}', {from = 1}) end,
       [[loki\.query_range: bad argument #2 'opts' \(unknown option 'from'; expected start, stop, since, step, interval, limit, direction\)]])
     assert.raises(function() c:query_range('{a="b"}', {["end"] = 1}) end, "unknown option 'end'; expected start, stop")
-    assert.raises(function() c:query_range('{a="b"}', {stop = "tomorrow"}) end, "bad stop")
+    assert.raises(function() c:query_range('{a="b"}', {stop = "tomorrow"}) end,
+      [[loki\.query_range: bad argument #2 'opts' \(field 'stop': seconds, nanoseconds as a string of digits or RFC 3339 expected, got "tomorrow"\)]])
     assert.raises(function() c:query_range('{a="b"}', {direction = "up"}) end,
-      [[bad direction \("forward" or "backward" expected, got up\)]])
-    assert.raises(function() c:query_range('{a="b"}', {limit = 0}) end, "bad limit")
-    assert.raises(function() c:query_range('{a="b"}', {limit = 1.5}) end, "bad limit")
-    assert.raises(function() c:query_range('{a="b"}', {start = "last tuesday"}) end, "bad start")
-    assert.raises(function() c:query_range('{a="b"}', {since = "soon"}) end, "bad since")
-    assert.raises(function() c:query_range('{a="b"}', {step = 0}) end, "bad step")
+      [[bad argument #2 'opts' \(field 'direction': "forward" or "backward" expected, got up\)]])
+    assert.raises(function() c:query_range('{a="b"}', {limit = 0}) end, [[bad argument #2 'opts' \(field 'limit': positive integer expected, got 0\)]])
+    assert.raises(function() c:query_range('{a="b"}', {limit = 1.5}) end, "field 'limit'")
+    assert.raises(function() c:query_range('{a="b"}', {start = "last tuesday"}) end, "field 'start'")
+    assert.raises(function() c:query_range('{a="b"}', {since = "soon"}) end,
+      [[bad argument #2 'opts' \(field 'since': seconds or a duration such as "1h" expected, got "soon"\)]])
+    assert.raises(function() c:query_range('{a="b"}', {step = 0}) end, [[bad argument #2 'opts' \(field 'step': positive seconds expected, got 0\)]])
+    assert.raises(function() c:labels{query = 3} end, [[loki\.labels: bad argument #1 'opts' \(field 'query': string expected, got number\)]])
+    assert.raises(function() c:query('{a="b"}', {time = true}) end,
+      [[loki\.query: bad argument #2 'opts' \(field 'time': number or string expected, got boolean\)]])
     assert.raises(function() c:query_range("") end, [[bad argument #1 'logql' \(non-empty string expected, got an empty string\)]])
     assert.raises(function() c:query_range(nil) end, [[bad argument #1 'logql']])
     assert.eq(#fake.requests, 0)
