@@ -216,20 +216,23 @@ function Client:_fail(fname, method, path, resp)
   error(("grafana.%s: %s %s: %d %s"):format(fname, method, path, resp.status, error_text(resp)), 0)
 end
 
+-- The decoded body of a 2xx answer; raises when it is not JSON (a proxy's login page or the
+-- like: not Grafana's API answering).
+local function success_body(fname, method, path, resp)
+  local body = decode(resp)
+  if type(body) == "string" then
+    error(("grafana.%s: %s %s: %d answer is not JSON: %s"):format(fname, method, path, resp.status,
+      error_text(resp)), 0)
+  end
+  return body
+end
+
 -- One call: 2xx -> the decoded body; 404 when `absent_ok` -> nil, decoded body; else raises.
 ---@private
 function Client:_call(fname, method, path, opts)
   opts = opts or {}
   local resp = self:_request(fname, method, path, opts)
-  if resp.status >= 200 and resp.status < 300 then
-    local body = decode(resp)
-    if type(body) == "string" then
-      -- a proxy's login page or the like: not Grafana's API answering
-      error(("grafana.%s: %s %s: %d answer is not JSON: %s"):format(fname, method, path, resp.status,
-        error_text(resp)), 0)
-    end
-    return body
-  end
+  if resp.status >= 200 and resp.status < 300 then return success_body(fname, method, path, resp) end
   if resp.status == 404 and opts.absent_ok then
     return nil, decode(resp)
   end
@@ -630,7 +633,7 @@ function Client:alert_rule_upsert(rule, opts)
     check_string("alert_rule_upsert", 1, "rule.uid", rule.uid)
     local path = RULES .. "/" .. seg(rule.uid)
     local resp = self:_request("alert_rule_upsert", "PUT", path, { body = body, headers = headers })
-    if resp.status >= 200 and resp.status < 300 then return decode(resp) end
+    if resp.status >= 200 and resp.status < 300 then return success_body("alert_rule_upsert", "PUT", path, resp) end
     if resp.status ~= 404 then self:_fail("alert_rule_upsert", "PUT", path, resp) end
   end
   return (self:_call("alert_rule_upsert", "POST", RULES, { body = body, headers = headers }))

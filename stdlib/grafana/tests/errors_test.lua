@@ -80,6 +80,14 @@ test("a 200 that is not JSON (a proxy's login page) raises", function()
   assert.raises(function() c:folders() end,
     [[^grafana\.folders: GET /api/folders: 200 answer is not JSON: <html>Sign in</html>$]])
   srv:stop()
+  -- alert_rule_upsert's PUT too (it tries PUT before POST)
+  local put = http.server({PUT = {["/api/v1/provisioning/alert-rules/:uid"] = function()
+    return {status = 200, headers = {["content-type"] = "text/html"}, body = "<html>Sign in</html>"}
+  end}}, {host = "127.0.0.1", port = 0})
+  c = grafana.client{url = "http://127.0.0.1:" .. put.port, token = "t"}
+  assert.raises(function() c:alert_rule_upsert{uid = "r1", title = "r"} end,
+    [[^grafana\.alert_rule_upsert: PUT /api/v1/provisioning/alert-rules/r1: 200 answer is not JSON: <html>Sign in</html>$]])
+  put:stop()
 end)
 
 describe("the fake is strict", function()
