@@ -25,7 +25,7 @@ local M = {}
 ---@param opts? vault.ClientOptions url (default $BAO_ADDR, then $VAULT_ADDR), token ($BAO_TOKEN, then $VAULT_TOKEN), ...
 ---@return vault.Client
 function M.client(opts)
-  return vault.client(opts, ENV)
+  return vault._internal.new_client(opts, ENV)
 end
 
 -- Everything else (pki, transit, ...) is the vault module's.

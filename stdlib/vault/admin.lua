@@ -19,6 +19,7 @@ local PKG_OF = I.pkg_of
 ---@param name string
 ---@param params? table Vault's parameters: token_policies, token_ttl, secret_id_ttl, bind_secret_id, ...
 ---@param opts? {mount?: string} (default "approle")
+---@return true
 function Client:approle_write_role(name, params, opts)
   local pkg = PKG_OF(self)
   check_arg(pkg, "approle_write_role", 1, "name", name, "string")
@@ -26,6 +27,7 @@ function Client:approle_write_role(name, params, opts)
   opts = check_opts(pkg, "approle_write_role", 3, opts, {mount = true})
   self:_call("approle_write_role", "POST", mpath("auth/" .. (opts.mount or "approle"), "role", name),
     {body = params or {}})
+  return true
 end
 
 --- The role's role_id.
@@ -59,18 +61,21 @@ end
 --- Configures the Kubernetes auth method (POST auth/<mount>/config).
 ---@param params table kubernetes_host, kubernetes_ca_cert, token_reviewer_jwt, disable_local_ca_jwt, ...
 ---@param opts? {mount?: string} (default "kubernetes")
+---@return true
 function Client:kubernetes_configure(params, opts)
   local pkg = PKG_OF(self)
   check_arg(pkg, "kubernetes_configure", 1, "params", params, "table")
   opts = check_opts(pkg, "kubernetes_configure", 2, opts, {mount = true})
   self:_call("kubernetes_configure", "POST", mpath("auth/" .. (opts.mount or "kubernetes"), "config"),
     {body = params})
+  return true
 end
 
 --- Creates or updates a Kubernetes auth role.
 ---@param name string
 ---@param params table bound_service_account_names, bound_service_account_namespaces, token_policies, ...
 ---@param opts? {mount?: string}
+---@return true
 function Client:kubernetes_write_role(name, params, opts)
   local pkg = PKG_OF(self)
   check_arg(pkg, "kubernetes_write_role", 1, "name", name, "string")
@@ -78,6 +83,7 @@ function Client:kubernetes_write_role(name, params, opts)
   opts = check_opts(pkg, "kubernetes_write_role", 3, opts, {mount = true})
   self:_call("kubernetes_write_role", "POST",
     mpath("auth/" .. (opts.mount or "kubernetes"), "role", name), {body = params})
+  return true
 end
 
 ---------------------------------------------------------------------------------------------
@@ -103,17 +109,21 @@ end
 --- Creates or replaces a policy.
 ---@param name string
 ---@param policy string HCL text
+---@return true
 function Client:policy_write(name, policy)
   check_arg(PKG_OF(self), "policy_write", 1, "name", name, "string")
   check_arg(PKG_OF(self), "policy_write", 2, "policy", policy, "string")
   self:_call("policy_write", "PUT", mpath("sys/policies/acl", name), {body = {policy = policy}})
+  return true
 end
 
---- Deletes a policy (no error when it does not exist).
+--- Deletes a policy (true also when it does not exist: the server answers 204 either way).
 ---@param name string
+---@return true|nil ok true, or nil when the server answers 404
+---@return table|nil body the decoded error body on 404
 function Client:policy_delete(name)
   check_arg(PKG_OF(self), "policy_delete", 1, "name", name, "string")
-  self:_call("policy_delete", "DELETE", mpath("sys/policies/acl", name))
+  return self:_delete("policy_delete", mpath("sys/policies/acl", name))
 end
 
 ---------------------------------------------------------------------------------------------
@@ -123,8 +133,8 @@ end
 local ENABLE_OPTS = {path = true, description = true, config = true, options = true, local_ = true,
   seal_wrap = true}
 
-local function enable_body(opts, typ)
-  local body = {type = typ, description = opts.description, config = opts.config,
+local function enable_body(opts, kind)
+  local body = {type = kind, description = opts.description, config = opts.config,
     options = opts.options, seal_wrap = opts.seal_wrap}
   if opts.local_ ~= nil then body["local"] = opts.local_ end
   return body
@@ -138,19 +148,23 @@ function Client:auth_list()
 end
 
 --- Enables an auth method (like `vault auth enable -path=PATH TYPE`).
----@param type string "approle", "kubernetes", "userpass", ...
+---@param kind string the method's type: "approle", "kubernetes", "userpass", ...
 ---@param opts? {path?: string, description?: string, config?: table, options?: table, local_?: boolean, seal_wrap?: boolean}
-function Client:auth_enable(type, opts)
-  check_arg(PKG_OF(self), "auth_enable", 1, "type", type, "string")
+---@return true
+function Client:auth_enable(kind, opts)
+  check_arg(PKG_OF(self), "auth_enable", 1, "kind", kind, "string")
   opts = check_opts(PKG_OF(self), "auth_enable", 2, opts, ENABLE_OPTS)
-  self:_call("auth_enable", "POST", mpath("sys/auth", opts.path or type), {body = enable_body(opts, type)})
+  self:_call("auth_enable", "POST", mpath("sys/auth", opts.path or kind), {body = enable_body(opts, kind)})
+  return true
 end
 
 --- Disables an auth method (its tokens are revoked).
 ---@param path string
+---@return true|nil ok true, or nil when the server answers 404
+---@return table|nil body the decoded error body on 404
 function Client:auth_disable(path)
   check_arg(PKG_OF(self), "auth_disable", 1, "path", path, "string")
-  self:_call("auth_disable", "DELETE", mpath("sys/auth", path))
+  return self:_delete("auth_disable", mpath("sys/auth", path))
 end
 
 --- The mounted secrets engines, keyed by path ("secret/", "sys/", ...).
@@ -162,20 +176,24 @@ end
 
 --- Enables a secrets engine (like `vault secrets enable -path=PATH TYPE`); KV v1 is
 --- `c:secrets_enable("kv", {path = "kv1", options = {version = "1"}})`.
----@param type string "kv", "transit", "pki", ...
+---@param kind string the engine's type: "kv", "transit", "pki", ...
 ---@param opts? {path?: string, description?: string, config?: table, options?: table, local_?: boolean, seal_wrap?: boolean}
-function Client:secrets_enable(type, opts)
-  check_arg(PKG_OF(self), "secrets_enable", 1, "type", type, "string")
+---@return true
+function Client:secrets_enable(kind, opts)
+  check_arg(PKG_OF(self), "secrets_enable", 1, "kind", kind, "string")
   opts = check_opts(PKG_OF(self), "secrets_enable", 2, opts, ENABLE_OPTS)
-  self:_call("secrets_enable", "POST", mpath("sys/mounts", opts.path or type),
-    {body = enable_body(opts, type)})
+  self:_call("secrets_enable", "POST", mpath("sys/mounts", opts.path or kind),
+    {body = enable_body(opts, kind)})
+  return true
 end
 
 --- Disables a secrets engine (its data is deleted).
 ---@param path string
+---@return true|nil ok true, or nil when the server answers 404
+---@return table|nil body the decoded error body on 404
 function Client:secrets_disable(path)
   check_arg(PKG_OF(self), "secrets_disable", 1, "path", path, "string")
-  self:_call("secrets_disable", "DELETE", mpath("sys/mounts", path))
+  return self:_delete("secrets_disable", mpath("sys/mounts", path))
 end
 
 ---------------------------------------------------------------------------------------------
@@ -243,8 +261,10 @@ function Client:unseal(key, opts)
 end
 
 --- Seals the server (needs a root or sudo token).
+---@return true
 function Client:seal()
   self:_call("seal", "POST", "/v1/sys/seal")
+  return true
 end
 
 --- Polls the seal status until the server is initialized and unsealed.
@@ -261,15 +281,17 @@ function Client:wait_unsealed(opts)
   local last
   local max_polls = math.floor(timeout / math.max(interval, 0.001)) + 2
   for _ = 1, max_polls do
+    -- each poll is bounded by the time left (not the client's timeout), at least 10 ms
+    local left = math.max(deadline - time.monotonic(), 0.01)
     local ok, _, body = pcall(self._call, self, "wait_unsealed", "GET", "/v1/sys/seal-status",
-      {ok = {[501] = true, [503] = true}})
+      {ok = {[501] = true, [503] = true}, timeout = left})
     if ok then
       last = body
       if body and body.initialized and body.sealed == false then return body end
     else
       last = _  -- the error message: a server not up yet
     end
-    local left = deadline - time.monotonic()
+    left = deadline - time.monotonic()
     if left <= 0 then break end
     sleep(math.min(interval, left))
   end

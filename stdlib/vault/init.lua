@@ -113,8 +113,11 @@ local function check_opts(pkg, fn, n, opts, allowed)
   end
   for k in pairs(opts) do
     if not allowed[k] then
-      error(string.format("%s.%s: bad argument #%d 'opts' (unknown option '%s')", pkg, fn, n,
-        tostring(k)), 0)
+      local names = {}
+      for a in pairs(allowed) do names[#names + 1] = a end
+      table.sort(names)
+      error(string.format("%s.%s: bad argument #%d 'opts' (unknown option '%s'; expected %s)", pkg,
+        fn, n, tostring(k), table.concat(names, ", ")), 0)
     end
   end
   return opts
@@ -157,10 +160,7 @@ local function error_text(body, raw)
 end
 
 M._internal = {check_arg = check_arg, check_opts = check_opts, check_field = check_field, enc_path = enc_path,
-  trim_slashes = trim_slashes,
-  -- where the client's defaults come from; tests replace it (env.set is process-wide and
-  -- refused once the http plugin runs)
-  getenv = function(name) return env.get(name) end}
+  trim_slashes = trim_slashes}
 
 ---------------------------------------------------------------------------------------------
 -- the client
@@ -178,12 +178,13 @@ end
 local function read_file(p)
   local ok, data = pcall(function() return fs.read(p) end)
   if ok and type(data) == "string" then return data end
-  return nil, tostring(data)
+  -- the reason without the position Lua put before it
+  return nil, (tostring(data):gsub("^[^\n]-:%d+: ", ""))
 end
 
 --- Reads the token the vault CLI's token helper left in ~/.vault-token, if any.
 local function token_file()
-  local home = M._internal.getenv("HOME")
+  local home = env.get("HOME")
   if not home or home == "" then return nil end
   local t = read_file(home .. "/.vault-token")
   if not t then return nil end
@@ -204,27 +205,66 @@ M._env = {
 
 local function first_env(names)
   for _, n in ipairs(names) do
-    local v = M._internal.getenv(n)
+    local v = env.get(n)
     if v ~= nil and v ~= "" then return v end
   end
   return nil
 end
 
 ---@class vault.ClientOptions
----@field url? string server address (default $VAULT_ADDR, else "https://127.0.0.1:8200")
----@field token? string (default $VAULT_TOKEN, else ~/.vault-token)
+---@field url? string server address (default $VAULT_ADDR, else "http://127.0.0.1:8200"); a `user:password@` in it becomes basic authorization
+---@field token? string (default $VAULT_TOKEN, else ~/.vault-token, which is ignored under --sandbox)
 ---@field namespace? string Vault Enterprise / OpenBao namespace (default $VAULT_NAMESPACE)
 ---@field timeout? number seconds per request (passed to http.client)
 ---@field ca_cert? string PEM file path or PEM text (default $VAULT_CACERT)
 ---@field insecure? boolean skip TLS verification (default $VAULT_SKIP_VERIFY)
 ---@field headers? table<string,string> extra headers on every request
 
---- Makes a client: one pooled http.client per client object.
+local CLIENT_OPTION_NAMES = "ca_cert, headers, insecure, namespace, timeout, token, url"
+
+--- msg with every occurrence of the plain text needle (when it has 4 bytes or more) replaced.
+local function replace_plain(msg, needle, repl)
+  if not needle or #needle < 4 then return msg end
+  local s, out = 1, {}
+  while true do
+    local i, j = msg:find(needle, s, true)
+    if not i then break end
+    out[#out + 1] = msg:sub(s, i - 1) .. repl
+    s = j + 1
+  end
+  out[#out + 1] = msg:sub(s)
+  return table.concat(out)
+end
+
+--- A URL (or what was given as one) with the password of its userinfo shown as ***.
+local function mask_url(u)
+  local scheme, rest = u:match("^([%a][%w+.-]*://)(.*)$")
+  if not scheme then scheme, rest = "", u end
+  local authority, tail = rest:match("^([^/?#]*)(.*)$")
+  local userinfo, hostport = authority:match("^(.*)@([^@]*)$")
+  if not userinfo then return u end
+  local user = userinfo:match("^([^:]*):")
+  if user then userinfo = user .. ":***" end
+  return scheme .. userinfo .. "@" .. hostport .. tail
+end
+
+--- A URL without its userinfo (user and password).
+local function strip_userinfo(u)
+  local scheme, rest = u:match("^(https?://)(.*)$")
+  if not scheme then return u end
+  local authority, tail = rest:match("^([^/?#]*)(.*)$")
+  local hostport = authority:match("@([^@]*)$")
+  if not hostport then return u end
+  return scheme .. hostport .. tail
+end
+M._internal.mask_url = mask_url
+
+--- Makes a client with the environment variables envspec names (M._env for vault, the openbao
+--- package's for openbao).
 ---@param opts? vault.ClientOptions
----@param envspec? table internal: which environment variables (the openbao package's)
+---@param e table
 ---@return vault.Client
-function M.client(opts, envspec)
-  local e = envspec or M._env
+local function new_client(opts, e)
   local pkg = e.pkg
   if opts ~= nil and type(opts) ~= "table" then
     error(pkg .. ".client: bad argument #1 'opts' (table expected, got " .. type(opts) .. ")", 0)
@@ -232,63 +272,69 @@ function M.client(opts, envspec)
   opts = opts or {}
   for k in pairs(opts) do
     if not CLIENT_OPTIONS[k] then
-      error(pkg .. ".client: unknown option '" .. tostring(k) .. "' (known: ca_cert, headers, "
-        .. "insecure, namespace, timeout, token, url)", 0)
+      error(pkg .. ".client: bad argument #1 'opts' (unknown option '" .. tostring(k)
+        .. "'; expected " .. CLIENT_OPTION_NAMES .. ")", 0)
     end
   end
   for _, k in ipairs({"url", "token", "namespace", "ca_cert"}) do
-    check_arg(pkg, "client", 1, k, opts[k], "?string")
+    check_field(pkg, "client", 1, k, opts[k], "?string")
   end
-  check_arg(pkg, "client", 1, "timeout", opts.timeout, "?number|boolean")
-  check_arg(pkg, "client", 1, "insecure", opts.insecure, "?boolean")
-  check_arg(pkg, "client", 1, "headers", opts.headers, "?table")
+  check_field(pkg, "client", 1, "timeout", opts.timeout, "?number|boolean")
+  check_field(pkg, "client", 1, "insecure", opts.insecure, "?boolean")
+  check_field(pkg, "client", 1, "headers", opts.headers, "?table")
 
-  local addr = opts.url or first_env(e.addr) or "https://127.0.0.1:8200"
+  local addr = opts.url or first_env(e.addr) or "http://127.0.0.1:8200"
   addr = addr:gsub("/+$", "")
-  if not addr:match("^https?://") then
-    error(pkg .. ".client: url must start with http:// or https:// (got '" .. addr .. "')", 0)
+  if not addr:match("^https?://[^/?#]") then
+    error(string.format("%s.client: bad url (an http(s) URL expected, got %q)", pkg,
+      mask_url(addr)), 0)
   end
   local token = opts.token or first_env(e.token) or token_file()
   local insecure = opts.insecure
   if insecure == nil then insecure = truthy_env(first_env(e.skip_verify)) end
   local http_opts = {
-    base_url = addr,
+    base_url = addr,   -- with its userinfo, which http.client sends as basic authorization
     timeout = opts.timeout,
     ca_cert = opts.ca_cert or first_env(e.cacert),
     insecure = insecure or nil,
     headers = opts.headers,
   }
+  local userinfo = addr:match("^https?://([^/?#]*)@")
+  local password = userinfo and userinfo:match("^[^:]*:(.*)$")
+  local ok, hc = pcall(http.client, http_opts)
+  if not ok then
+    local reason = tostring(hc):gsub("^[^\n]-%.lua:%d+: ", "")
+    error(replace_plain(pkg .. ".client: " .. reason, password, "***"), 0)
+  end
   local self = {
     _pkg = pkg,
-    _http = http.client(http_opts),
-    url = addr,
+    _http = hc,
+    _password = password,
+    url = strip_userinfo(addr),
     token = token,
     namespace = opts.namespace or first_env(e.namespace),
   }
   return setmetatable(self, client_mt)
 end
+M._internal.new_client = new_client
 
---- Hides the client's token wherever it occurs in a message.
+--- Makes a client: one pooled http.client per client object.
+---@param opts? vault.ClientOptions
+---@return vault.Client
+function M.client(opts)
+  return new_client(opts, M._env)
+end
+
+--- Hides the client's token and its URL's password wherever they occur in a message.
 local function scrub(self, msg)
-  local t = rawget(self, "token")
-  if t and #t >= 4 then
-    local s = 1
-    local out = {}
-    while true do
-      local i, j = msg:find(t, s, true)
-      if not i then break end
-      out[#out + 1] = msg:sub(s, i - 1) .. "***"
-      s = j + 1
-    end
-    out[#out + 1] = msg:sub(s)
-    msg = table.concat(out)
-  end
-  return msg
+  msg = replace_plain(msg, rawget(self, "token"), "***")
+  return replace_plain(msg, rawget(self, "_password"), "***")
 end
 
 --- Sends one request; returns status, decoded body (or nil), raw body.
---- spec: {body = table|string, query = table, raw = bool (don't decode), headers = table,
----        ok = {status = true, ...} extra statuses that are not errors, get = bool (404 -> nil)}
+--- spec: {body = table|string, query = table, raw = bool (don't decode), timeout = seconds (this
+---        request's), ok = {status = true, ...} extra statuses that are not errors,
+---        get = bool (404 -> nil)}
 ---@private
 function Client:_call(fname, method, path, spec)
   spec = spec or {}
@@ -296,7 +342,7 @@ function Client:_call(fname, method, path, spec)
   if self.token and self.token ~= "" then headers["x-vault-token"] = self.token end
   if self.namespace then headers["x-vault-namespace"] = self.namespace end
   headers["x-vault-request"] = "true"
-  local req = {headers = headers, query = spec.query}
+  local req = {headers = headers, query = spec.query, timeout = spec.timeout}
   if spec.body ~= nil then
     if type(spec.body) == "table" then
       local b = spec.body
@@ -336,6 +382,14 @@ function Client:_get(fname, path, query)
   return body
 end
 
+--- A DELETE: true, or nil and the decoded error body when the server answers 404 (absent).
+---@private
+function Client:_delete(fname, path)
+  local status, _, _, errbody = self:_call(fname, "DELETE", path, {get = true})
+  if status == 404 then return nil, errbody end
+  return true
+end
+
 --- A LIST request (GET ?list=true): the keys, or an empty list when Vault answers 404 (no keys).
 ---@private
 function Client:_list(fname, path)
@@ -372,10 +426,10 @@ function Client:set_token(token)
   return self
 end
 
-local function keep_auth(self, body)
-  local auth = body and body.auth
-  if not auth or not auth.client_token then
-    error(PKG_OF(self) .. ".login: the server's answer has no auth.client_token", 0)
+local function keep_auth(self, fname, body)
+  local auth = type(body) == "table" and body.auth
+  if type(auth) ~= "table" or type(auth.client_token) ~= "string" then
+    error(PKG_OF(self) .. "." .. fname .. ": the server's answer has no auth.client_token", 0)
   end
   self.token = auth.client_token
   return auth
@@ -393,7 +447,7 @@ function Client:login_approle(role_id, secret_id, opts)
   opts = check_opts(pkg, "login_approle", 3, opts, {mount = true})
   local _, body = self:_call("login_approle", "POST", mpath("auth/" .. (opts.mount or "approle"), "login"),
     {body = {role_id = role_id, secret_id = secret_id}})
-  return keep_auth(self, body)
+  return keep_auth(self, "login_approle", body)
 end
 
 --- Logs in with the Kubernetes auth method; the client keeps the new token.
@@ -409,15 +463,15 @@ function Client:login_kubernetes(role, jwt, opts)
   opts = check_opts(pkg, "login_kubernetes", 3, opts, {mount = true})
   if jwt == nil then
     local p = "/var/run/secrets/kubernetes.io/serviceaccount/token"
-    local t = read_file(p)
+    local t, why = read_file(p)
     if not t then
-      error(pkg .. ".login_kubernetes: no jwt given and " .. p .. " cannot be read", 0)
+      error(pkg .. ".login_kubernetes: no jwt given and " .. p .. " cannot be read: " .. why, 0)
     end
     jwt = t:gsub("%s+$", "")
   end
   local _, body = self:_call("login_kubernetes", "POST",
     mpath("auth/" .. (opts.mount or "kubernetes"), "login"), {body = {role = role, jwt = jwt}})
-  return keep_auth(self, body)
+  return keep_auth(self, "login_kubernetes", body)
 end
 
 --- Logs in with userpass; the client keeps the new token.
@@ -432,7 +486,7 @@ function Client:login_userpass(username, password, opts)
   opts = check_opts(pkg, "login_userpass", 3, opts, {mount = true})
   local _, body = self:_call("login_userpass", "POST",
     mpath("auth/" .. (opts.mount or "userpass"), "login", username), {body = {password = password}})
-  return keep_auth(self, body)
+  return keep_auth(self, "login_userpass", body)
 end
 
 --- Creates a token (POST auth/token/create). Returns the auth block; the client's own token is
@@ -484,16 +538,20 @@ function Client:token_renew(token, opts)
 end
 
 --- Revokes the client's own token (and its children); the client forgets it.
+---@return true
 function Client:token_revoke_self()
   self:_call("token_revoke_self", "POST", "/v1/auth/token/revoke-self")
   self.token = nil
+  return true
 end
 
 --- Revokes another token (and its children).
 ---@param token string
+---@return true
 function Client:token_revoke(token)
   check_arg(PKG_OF(self), "token_revoke", 1, "token", token, "string")
   self:_call("token_revoke", "POST", "/v1/auth/token/revoke", {body = {token = token}})
+  return true
 end
 
 ---------------------------------------------------------------------------------------------
@@ -514,11 +572,12 @@ end
 --- Writes any path (POST /v1/<path>).
 ---@param path string
 ---@param data? table
----@return table|nil body the decoded response (nil on 204)
+---@return table|true body the decoded response, or true when the server answers without one (204)
 function Client:write(path, data)
   check_arg(PKG_OF(self), "write", 1, "path", path, "string")
   check_arg(PKG_OF(self), "write", 2, "data", data, "?table")
   local _, body = self:_call("write", "POST", mpath(path), {body = data or {}})
+  if body == nil then return true end
   return body
 end
 
@@ -532,9 +591,11 @@ end
 
 --- Deletes any path (DELETE /v1/<path>).
 ---@param path string
+---@return true|nil ok true, or nil when the server answers 404
+---@return table|nil body the decoded error body on 404
 function Client:delete(path)
   check_arg(PKG_OF(self), "delete", 1, "path", path, "string")
-  self:_call("delete", "DELETE", mpath(path))
+  return self:_delete("delete", mpath(path))
 end
 
 ---------------------------------------------------------------------------------------------
@@ -604,6 +665,8 @@ end
 ---@param mount string
 ---@param path string
 ---@param opts? {versions?: integer[]}
+---@return true|nil ok true, or nil when the server answers 404
+---@return table|nil body the decoded error body on 404
 function Client:kv_delete(mount, path, opts)
   local pkg = PKG_OF(self)
   check_arg(pkg, "kv_delete", 1, "mount", mount, "string")
@@ -611,17 +674,19 @@ function Client:kv_delete(mount, path, opts)
   opts = check_opts(pkg, "kv_delete", 3, opts, {versions = true})
   if opts.versions then
     check_arg(pkg, "kv_delete", 3, "versions", opts.versions, "table")
-    self:_call("kv_delete", "POST", mpath(mount, "delete", path),
-      {body = {versions = json.array(opts.versions)}})
-  else
-    self:_call("kv_delete", "DELETE", mpath(mount, "data", path))
+    local status, _, _, errbody = self:_call("kv_delete", "POST", mpath(mount, "delete", path),
+      {body = {versions = json.array(opts.versions)}, get = true})
+    if status == 404 then return nil, errbody end
+    return true
   end
+  return self:_delete("kv_delete", mpath(mount, "data", path))
 end
 
 --- Restores soft-deleted versions.
 ---@param mount string
 ---@param path string
 ---@param versions integer[]
+---@return true
 function Client:kv_undelete(mount, path, versions)
   local pkg = PKG_OF(self)
   check_arg(pkg, "kv_undelete", 1, "mount", mount, "string")
@@ -629,12 +694,14 @@ function Client:kv_undelete(mount, path, versions)
   check_arg(pkg, "kv_undelete", 3, "versions", versions, "table")
   self:_call("kv_undelete", "POST", mpath(mount, "undelete", path),
     {body = {versions = json.array(versions)}})
+  return true
 end
 
 --- Destroys versions for good (their data is removed; metadata stays).
 ---@param mount string
 ---@param path string
 ---@param versions integer[]
+---@return true
 function Client:kv_destroy(mount, path, versions)
   local pkg = PKG_OF(self)
   check_arg(pkg, "kv_destroy", 1, "mount", mount, "string")
@@ -642,6 +709,7 @@ function Client:kv_destroy(mount, path, versions)
   check_arg(pkg, "kv_destroy", 3, "versions", versions, "table")
   self:_call("kv_destroy", "POST", mpath(mount, "destroy", path),
     {body = {versions = json.array(versions)}})
+  return true
 end
 
 --- Lists the keys under a folder ("app/" style names for sub-folders); empty when none.
@@ -673,22 +741,26 @@ end
 ---@param mount string
 ---@param path string
 ---@param params table
+---@return true
 function Client:kv_metadata_put(mount, path, params)
   local pkg = PKG_OF(self)
   check_arg(pkg, "kv_metadata_put", 1, "mount", mount, "string")
   check_arg(pkg, "kv_metadata_put", 2, "path", path, "string")
   check_arg(pkg, "kv_metadata_put", 3, "params", params, "table")
   self:_call("kv_metadata_put", "POST", mpath(mount, "metadata", path), {body = params})
+  return true
 end
 
 --- Deletes a secret entirely: every version and its metadata.
 ---@param mount string
 ---@param path string
+---@return true|nil ok true, or nil when the server answers 404
+---@return table|nil body the decoded error body on 404
 function Client:kv_metadata_delete(mount, path)
   local pkg = PKG_OF(self)
   check_arg(pkg, "kv_metadata_delete", 1, "mount", mount, "string")
   check_arg(pkg, "kv_metadata_delete", 2, "path", path, "string")
-  self:_call("kv_metadata_delete", "DELETE", mpath(mount, "metadata", path))
+  return self:_delete("kv_metadata_delete", mpath(mount, "metadata", path))
 end
 
 ---------------------------------------------------------------------------------------------
@@ -712,12 +784,14 @@ end
 ---@param mount string
 ---@param path string
 ---@param data table
+---@return true
 function Client:kv1_put(mount, path, data)
   local pkg = PKG_OF(self)
   check_arg(pkg, "kv1_put", 1, "mount", mount, "string")
   check_arg(pkg, "kv1_put", 2, "path", path, "string")
   check_arg(pkg, "kv1_put", 3, "data", data, "table")
   self:_call("kv1_put", "POST", mpath(mount, path), {body = data})
+  return true
 end
 
 --- Lists KV v1 keys under a folder; empty when none.
@@ -734,11 +808,13 @@ end
 --- Deletes a KV v1 secret.
 ---@param mount string
 ---@param path string
+---@return true|nil ok true, or nil when the server answers 404
+---@return table|nil body the decoded error body on 404
 function Client:kv1_delete(mount, path)
   local pkg = PKG_OF(self)
   check_arg(pkg, "kv1_delete", 1, "mount", mount, "string")
   check_arg(pkg, "kv1_delete", 2, "path", path, "string")
-  self:_call("kv1_delete", "DELETE", mpath(mount, path))
+  return self:_delete("kv1_delete", mpath(mount, path))
 end
 
 return M

@@ -36,35 +36,36 @@ local function post(self, fname, path, body)
 end
 
 local function check_kind(self, fname, kind)
-  check_arg(pkg(self), fname, 2, "type", kind, "string")
+  check_arg(pkg(self), fname, 2, "kind", kind, "string")
   if kind ~= "internal" and kind ~= "exported" and kind ~= "existing" and kind ~= "kms" then
-    error(pkg(self) .. "." .. fname .. ": bad argument #2 'type' (\"internal\", \"exported\", "
+    error(pkg(self) .. "." .. fname .. ": bad argument #2 'kind' (\"internal\", \"exported\", "
       .. "\"existing\" or \"kms\" expected, got \"" .. kind .. "\")", 0)
   end
 end
 
---- Generates a self-signed root CA in the mount (`type` "exported" also returns its private key).
+--- Generates a self-signed root CA in the mount (`kind` "exported" also returns its private key;
+--- Vault calls it the type).
 ---@param mount string e.g. "pki"
----@param type "internal"|"exported"|"existing"|"kms"
+---@param kind "internal"|"exported"|"existing"|"kms"
 ---@param params table common_name, ttl, key_type, issuer_name, ...
 ---@return table data {certificate, issuing_ca, serial_number, issuer_id, private_key?}
-function PKI:generate_root(mount, type, params)
+function PKI:generate_root(mount, kind, params)
   check_arg(pkg(self), "generate_root", 1, "mount", mount, "string")
-  check_kind(self, "generate_root", type)
+  check_kind(self, "generate_root", kind)
   check_arg(pkg(self), "generate_root", 3, "params", params, "table")
-  return post(self, "generate_root", mpath(mount, "root/generate", type), params)
+  return post(self, "generate_root", mpath(mount, "root/generate", kind), params)
 end
 
 --- Generates an intermediate CA's key and CSR in the mount.
 ---@param mount string
----@param type "internal"|"exported"|"existing"|"kms"
+---@param kind "internal"|"exported"|"existing"|"kms"
 ---@param params table common_name, key_type, ...
 ---@return table data {csr, key_id, private_key?}
-function PKI:generate_intermediate(mount, type, params)
+function PKI:generate_intermediate(mount, kind, params)
   check_arg(pkg(self), "generate_intermediate", 1, "mount", mount, "string")
-  check_kind(self, "generate_intermediate", type)
+  check_kind(self, "generate_intermediate", kind)
   check_arg(pkg(self), "generate_intermediate", 3, "params", params, "table")
-  return post(self, "generate_intermediate", mpath(mount, "intermediate/generate", type), params)
+  return post(self, "generate_intermediate", mpath(mount, "intermediate/generate", kind), params)
 end
 
 --- Signs an intermediate CA's CSR with this mount's CA.
@@ -95,21 +96,25 @@ end
 --- Sets the issuing certificate and CRL distribution URLs written into certificates.
 ---@param mount string
 ---@param params table issuing_certificates, crl_distribution_points, ocsp_servers (lists)
+---@return true
 function PKI:set_urls(mount, params)
   check_arg(pkg(self), "set_urls", 1, "mount", mount, "string")
   check_arg(pkg(self), "set_urls", 2, "params", params, "table")
   post(self, "set_urls", mpath(mount, "config/urls"), params)
+  return true
 end
 
 --- Creates or updates a role.
 ---@param mount string
 ---@param name string
 ---@param params table allowed_domains, allow_subdomains, allow_localhost, allow_ip_sans, max_ttl, key_type, ...
+---@return true
 function PKI:write_role(mount, name, params)
   check_arg(pkg(self), "write_role", 1, "mount", mount, "string")
   check_arg(pkg(self), "write_role", 2, "name", name, "string")
   check_arg(pkg(self), "write_role", 3, "params", params, "table")
   post(self, "write_role", mpath(mount, "roles", name), params)
+  return true
 end
 
 --- A role's settings, or nil when there is no such role.
@@ -135,10 +140,12 @@ end
 --- Deletes a role.
 ---@param mount string
 ---@param name string
+---@return true|nil ok true, or nil when the server answers 404
+---@return table|nil body the decoded error body on 404
 function PKI:delete_role(mount, name)
   check_arg(pkg(self), "delete_role", 1, "mount", mount, "string")
   check_arg(pkg(self), "delete_role", 2, "name", name, "string")
-  self.client:_call("pki.delete_role", "DELETE", mpath(mount, "roles", name))
+  return self.client:_delete("pki.delete_role", mpath(mount, "roles", name))
 end
 
 --- Issues a certificate and its private key under a role.
@@ -231,9 +238,11 @@ end
 
 --- Rebuilds the CRL now.
 ---@param mount string
+---@return true
 function PKI:rotate_crl(mount)
   check_arg(pkg(self), "rotate_crl", 1, "mount", mount, "string")
   self.client:_call("pki.rotate_crl", "GET", mpath(mount, "crl/rotate"))
+  return true
 end
 
 --- Starts a tidy of the certificate store and revocation list (runs in the server's background;

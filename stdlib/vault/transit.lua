@@ -43,11 +43,13 @@ end
 ---@param mount string e.g. "transit"
 ---@param name string
 ---@param params? table Vault's parameters: type ("aes256-gcm96" default, "ecdsa-p256", "ed25519", "rsa-2048", ...), exportable, derived, ...
+---@return true
 function Transit:create_key(mount, name, params)
   check_arg(pkg(self), "create_key", 1, "mount", mount, "string")
   check_arg(pkg(self), "create_key", 2, "name", name, "string")
   check_arg(pkg(self), "create_key", 3, "params", params, "?table")
   call(self, "create_key", "POST", mpath(mount, "keys", name), {body = params or {}})
+  return true
 end
 
 --- Reads a key's settings and versions, or nil when there is no such key.
@@ -73,30 +75,36 @@ end
 --- Adds a new version of the key (new encryptions use it; old ciphertexts still decrypt).
 ---@param mount string
 ---@param name string
+---@return true
 function Transit:rotate_key(mount, name)
   check_arg(pkg(self), "rotate_key", 1, "mount", mount, "string")
   check_arg(pkg(self), "rotate_key", 2, "name", name, "string")
   call(self, "rotate_key", "POST", mpath(mount, "keys", name, "rotate"), {body = {}})
+  return true
 end
 
 --- Updates a key's configuration (min_decryption_version, deletion_allowed, exportable, ...).
 ---@param mount string
 ---@param name string
 ---@param params table
+---@return true
 function Transit:configure_key(mount, name, params)
   check_arg(pkg(self), "configure_key", 1, "mount", mount, "string")
   check_arg(pkg(self), "configure_key", 2, "name", name, "string")
   check_arg(pkg(self), "configure_key", 3, "params", params, "table")
   call(self, "configure_key", "POST", mpath(mount, "keys", name, "config"), {body = params})
+  return true
 end
 
 --- Deletes a key (Vault refuses unless its config has deletion_allowed = true).
 ---@param mount string
 ---@param name string
+---@return true|nil ok true, or nil when the server answers 404
+---@return table|nil body the decoded error body on 404
 function Transit:delete_key(mount, name)
   check_arg(pkg(self), "delete_key", 1, "mount", mount, "string")
   check_arg(pkg(self), "delete_key", 2, "name", name, "string")
-  call(self, "delete_key", "DELETE", mpath(mount, "keys", name))
+  return self.client:_delete("transit.delete_key", mpath(mount, "keys", name))
 end
 
 local CTX_OPTS = {context = true, key_version = true, nonce = true, associated_data = true}

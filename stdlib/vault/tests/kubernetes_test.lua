@@ -142,7 +142,8 @@ test("no jwt and no service account file: a clear error", function()
   local pod = vault.client{url = S.addr, token = ""}
   if not fs.exists("/var/run/secrets/kubernetes.io/serviceaccount/token") then
     assert.raises(function() pod:login_kubernetes("api", nil, {mount = mount}) end,
-      "no jwt given and /var/run/secrets/kubernetes\\.io/serviceaccount/token cannot be read")
+      "^vault\\.login_kubernetes: no jwt given and /var/run/secrets/kubernetes\\.io/serviceaccount/token "
+      .. "cannot be read: fs\\.read: /var/run/secrets/kubernetes\\.io/serviceaccount/token: No such file")
   end
 end)
 

@@ -1,10 +1,5 @@
 -- Submodules load lazily: requiring the package reads neither pki.lua nor transit.lua, and costs
 -- well under a millisecond; the first touch of vault.pki / c.pki loads it. No server needed.
--- A pretend environment for the client's defaults (env.set is process-wide, and refused once
--- the http plugin runs in any test file of the run).
-local home = fs.tempdir()
-fs.write(home .. "/.vault-token", "token-from-helper\n")
-local fake_env = {HOME = home, VAULT_TOKEN = "", VAULT_ADDR = "http://127.0.0.1:1/"}
 
 test("require reads no submodule; the first touch does", function()
   -- the http plugin loads on first use of `http`; its start-up is the core's, not the package's
@@ -44,25 +39,4 @@ test("clients are independent and print without their token", function()
   assert.ne(a._http, b._http)
   assert.eq(tostring(a), "vault.client(http://127.0.0.1:1)")
   assert.eq(tostring(a):find("token-a", 1, true), nil)
-end)
-
-test("defaults: VAULT_ADDR, then the CLI's token helper file when VAULT_TOKEN is empty", function()
-  local vault = require("assay.vault")
-  local real = vault._internal.getenv
-  vault._internal.getenv = function(name) return fake_env[name] end
-  local c = vault.client()
-  assert.eq(c.url, "http://127.0.0.1:1")
-  assert.eq(c.token, "token-from-helper")
-  assert.eq(vault.client{token = "given"}.token, "given")
-  fake_env.VAULT_TOKEN = "from-env"
-  fake_env.VAULT_NAMESPACE = "team-a"
-  c = vault.client()
-  assert.eq({c.token, c.namespace}, {"from-env", "team-a"})
-  fake_env.HOME = nil
-  fake_env.VAULT_TOKEN = nil
-  assert.is_nil(vault.client().token)
-  fake_env.VAULT_ADDR = nil
-  assert.eq(vault.client().url, "https://127.0.0.1:8200")
-  vault._internal.getenv = real
-  fs.remove(home, {recursive = true})
 end)

@@ -38,4 +38,38 @@ function M.free_port()
   return tonumber((r.stdout:gsub("%s+$", "")))
 end
 
+-- This run's lib path (the child assays below need the same packages and plugins).
+local function lib_path()
+  local args = {}
+  for a in fs.read("/proc/self/cmdline"):gmatch("[^%z]+") do args[#args + 1] = a end
+  for i, a in ipairs(args) do
+    if a == "--lib-path" then return args[i + 1] end
+    local v = a:match("^%-%-lib%-path=(.*)$")
+    if v then return v end
+  end
+  return env.get("ASSAY_LIB_PATH")
+end
+local LIB = lib_path()
+
+--- Runs `code` in a child assay (this same binary, this run's lib path; `flags` such as
+--- {"--sandbox"} before it) whose environment has every VAULT_* and BAO_* variable empty but
+--- those in vars (the environment cannot change once the http plugin runs, so the client's
+--- defaults are tested this way). Returns its stdout, or raises with its stderr.
+function M.child(code, vars, flags)
+  local e = {}
+  for _, n in ipairs({"ADDR", "TOKEN", "CACERT", "NAMESPACE", "SKIP_VERIFY"}) do
+    e["VAULT_" .. n] = ""
+    e["BAO_" .. n] = ""
+  end
+  for k, v in pairs(vars or {}) do e[k] = v end
+  local argv = {"/proc/self/exe"}
+  for _, f in ipairs(flags or {}) do argv[#argv + 1] = f end
+  if LIB then argv[#argv + 1] = "--lib-path"; argv[#argv + 1] = LIB end
+  argv[#argv + 1] = "-e"
+  argv[#argv + 1] = code
+  local r = process.run(argv, {env = e, timeout = 30})
+  if r.status ~= 0 then error("child failed: " .. r.stderr, 0) end
+  return r.stdout
+end
+
 return M
