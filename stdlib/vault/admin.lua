@@ -200,6 +200,41 @@ end
 -- sys
 ---------------------------------------------------------------------------------------------
 
+--- What health returns.
+---@class vault.Health
+---@field initialized boolean
+---@field sealed boolean
+---@field standby boolean
+---@field performance_standby boolean
+---@field replication_dr_mode string
+---@field replication_performance_mode string
+---@field server_time_utc integer seconds since the epoch
+---@field version string
+---@field cluster_name? string
+---@field cluster_id? string
+
+--- What seal_status, unseal and wait_unsealed return.
+---@class vault.SealStatus
+---@field type string the seal's type ("shamir", ...)
+---@field initialized boolean
+---@field sealed boolean
+---@field t integer unseal threshold
+---@field n integer key shares
+---@field progress integer shares given so far
+---@field nonce string
+---@field version string
+---@field migration boolean
+---@field recovery_seal boolean
+---@field storage_type? string
+---@field cluster_name? string
+---@field cluster_id? string
+
+--- What init returns.
+---@class vault.InitResult
+---@field keys string[] unseal key shares, hex
+---@field keys_base64 string[]
+---@field root_token string
+
 -- Health statuses that are answers, not failures.
 local HEALTH_STATUSES = {[200] = true, [429] = true, [472] = true, [473] = true, [501] = true,
   [503] = true}
@@ -208,7 +243,7 @@ local HEALTH_STATUSES = {[200] = true, [429] = true, [472] = true, [473] = true,
 --- 472 DR secondary, 473 performance standby, 501 not initialized, 503 sealed; all of these are
 --- returned, never raised.
 ---@param opts? {standbyok?: boolean, perfstandbyok?: boolean}
----@return table body {initialized, sealed, standby, version, cluster_name, ...}
+---@return vault.Health body
 ---@return integer status
 function Client:health(opts)
   opts = check_opts(PKG_OF(self), "health", 1, opts, {standbyok = true, perfstandbyok = true})
@@ -220,8 +255,8 @@ function Client:health(opts)
   return body or {}, status
 end
 
---- The seal status: {sealed, initialized, t, n, progress, version, ...}.
----@return table
+--- The seal status.
+---@return vault.SealStatus
 function Client:seal_status()
   local _, body = self:_call("seal_status", "GET", "/v1/sys/seal-status")
   return body
@@ -236,7 +271,7 @@ end
 
 --- Initializes a new server (`vault operator init`).
 ---@param opts? {secret_shares?: integer, secret_threshold?: integer, pgp_keys?: string[], root_token_pgp_key?: string, recovery_shares?: integer, recovery_threshold?: integer}
----@return table body {keys, keys_base64, root_token}
+---@return vault.InitResult body
 function Client:init(opts)
   check_arg(PKG_OF(self), "init", 1, "opts", opts, "?table")
   opts = opts or {}
@@ -251,7 +286,7 @@ end
 --- Submits one unseal key share; returns the seal status after it.
 ---@param key string
 ---@param opts? {reset?: boolean, migrate?: boolean}
----@return table seal_status
+---@return vault.SealStatus seal_status
 function Client:unseal(key, opts)
   check_arg(PKG_OF(self), "unseal", 1, "key", key, "string")
   opts = check_opts(PKG_OF(self), "unseal", 2, opts, {reset = true, migrate = true})
@@ -269,7 +304,7 @@ end
 
 --- Polls the seal status until the server is initialized and unsealed.
 ---@param opts? {timeout?: number, interval?: number} seconds (defaults 60 and 1)
----@return table seal_status
+---@return vault.SealStatus seal_status the final one (initialized and unsealed)
 function Client:wait_unsealed(opts)
   local pkg = PKG_OF(self)
   opts = check_opts(pkg, "wait_unsealed", 1, opts, {timeout = true, interval = true})

@@ -162,6 +162,54 @@ end
 M._internal = {check_arg = check_arg, check_opts = check_opts, check_field = check_field, enc_path = enc_path,
   trim_slashes = trim_slashes}
 
+--- What a login or token_create returns (Vault's `auth` block).
+---@class vault.Auth
+---@field client_token string the new token (a login keeps it as the client's)
+---@field accessor string
+---@field policies string[]
+---@field token_policies string[]
+---@field identity_policies? string[]
+---@field metadata? table<string,string> e.g. role_name, service_account_name
+---@field lease_duration integer seconds
+---@field renewable boolean
+---@field entity_id string
+---@field token_type string "service" or "batch"
+---@field orphan boolean
+
+--- What token_lookup and token_lookup_self return (the token's `data`).
+---@class vault.TokenInfo
+---@field id string
+---@field accessor string
+---@field policies string[]
+---@field ttl integer seconds left
+---@field creation_ttl integer
+---@field expire_time string|userdata RFC 3339, or json.null for a root token
+---@field renewable boolean
+---@field meta? table<string,string>
+---@field display_name string
+---@field entity_id string
+---@field type string "service" or "batch"
+
+--- One version's metadata: what kv_put and kv_patch return, kv_get's second value.
+---@class vault.KvVersion
+---@field version integer
+---@field created_time string RFC 3339
+---@field deletion_time string "" unless soft-deleted
+---@field destroyed boolean
+---@field custom_metadata? table<string,string>
+
+--- A secret's metadata (kv_metadata).
+---@class vault.KvMetadata
+---@field current_version integer
+---@field oldest_version integer
+---@field max_versions integer 0: the mount's setting
+---@field cas_required boolean
+---@field delete_version_after string e.g. "0s"
+---@field created_time string
+---@field updated_time string
+---@field custom_metadata? table<string,string>
+---@field versions table<string, {created_time: string, deletion_time: string, destroyed: boolean}> keyed by version number ("1", "2", ...)
+
 ---------------------------------------------------------------------------------------------
 -- the client
 ---------------------------------------------------------------------------------------------
@@ -439,7 +487,7 @@ end
 ---@param role_id string
 ---@param secret_id? string (nil when the role does not bind a secret_id)
 ---@param opts? {mount?: string} auth mount (default "approle")
----@return table auth {client_token, accessor, policies, lease_duration, renewable, ...}
+---@return vault.Auth auth
 function Client:login_approle(role_id, secret_id, opts)
   local pkg = PKG_OF(self)
   check_arg(pkg, "login_approle", 1, "role_id", role_id, "string")
@@ -455,7 +503,7 @@ end
 ---@param jwt? string the service account token (default: read from
 ---  /var/run/secrets/kubernetes.io/serviceaccount/token)
 ---@param opts? {mount?: string} auth mount (default "kubernetes")
----@return table auth
+---@return vault.Auth auth
 function Client:login_kubernetes(role, jwt, opts)
   local pkg = PKG_OF(self)
   check_arg(pkg, "login_kubernetes", 1, "role", role, "string")
@@ -478,7 +526,7 @@ end
 ---@param username string
 ---@param password string
 ---@param opts? {mount?: string} auth mount (default "userpass")
----@return table auth
+---@return vault.Auth auth
 function Client:login_userpass(username, password, opts)
   local pkg = PKG_OF(self)
   check_arg(pkg, "login_userpass", 1, "username", username, "string")
@@ -492,7 +540,7 @@ end
 --- Creates a token (POST auth/token/create). Returns the auth block; the client's own token is
 --- unchanged.
 ---@param opts? table Vault's parameters: policies, ttl, renewable, period, no_parent, meta, ...
----@return table auth {client_token, accessor, policies, lease_duration, renewable}
+---@return vault.Auth auth
 function Client:token_create(opts)
   check_arg(PKG_OF(self), "token_create", 1, "opts", opts, "?table")
   local _, body = self:_call("token_create", "POST", "/v1/auth/token/create", {body = opts or {}})
@@ -500,7 +548,7 @@ function Client:token_create(opts)
 end
 
 --- Looks up the client's own token.
----@return table data {id, policies, ttl, renewable, accessor, ...}
+---@return vault.TokenInfo data
 function Client:token_lookup_self()
   local _, body = self:_call("token_lookup_self", "GET", "/v1/auth/token/lookup-self")
   return body.data
@@ -508,7 +556,7 @@ end
 
 --- Looks up another token (POST auth/token/lookup).
 ---@param token string
----@return table data
+---@return vault.TokenInfo data
 function Client:token_lookup(token)
   check_arg(PKG_OF(self), "token_lookup", 1, "token", token, "string")
   local _, body = self:_call("token_lookup", "POST", "/v1/auth/token/lookup", {body = {token = token}})
@@ -517,7 +565,7 @@ end
 
 --- Renews the client's own token.
 ---@param opts? {increment?: string|number} requested TTL ("1h" or seconds)
----@return table auth
+---@return vault.Auth auth
 function Client:token_renew_self(opts)
   opts = check_opts(PKG_OF(self), "token_renew_self", 1, opts, {increment = true})
   local _, body = self:_call("token_renew_self", "POST", "/v1/auth/token/renew-self",
@@ -528,7 +576,7 @@ end
 --- Renews another token.
 ---@param token string
 ---@param opts? {increment?: string|number}
----@return table auth
+---@return vault.Auth auth
 function Client:token_renew(token, opts)
   check_arg(PKG_OF(self), "token_renew", 1, "token", token, "string")
   opts = check_opts(PKG_OF(self), "token_renew", 2, opts, {increment = true})
@@ -608,7 +656,7 @@ end
 ---@param path string e.g. "app/db"
 ---@param opts? {version?: integer}
 ---@return table|nil data
----@return table|nil metadata {version, created_time, deletion_time, destroyed, custom_metadata}
+---@return vault.KvVersion|table|nil metadata the version's metadata; on absence the error body
 function Client:kv_get(mount, path, opts)
   local pkg = PKG_OF(self)
   check_arg(pkg, "kv_get", 1, "mount", mount, "string")
@@ -628,7 +676,7 @@ end
 ---@param path string
 ---@param data table the secret's fields
 ---@param opts? {cas?: integer} check-and-set: 0 = only if absent, n = only if the current version is n
----@return table metadata {version, created_time, ...}
+---@return vault.KvVersion metadata
 function Client:kv_put(mount, path, data, opts)
   local pkg = PKG_OF(self)
   check_arg(pkg, "kv_put", 1, "mount", mount, "string")
@@ -647,7 +695,7 @@ end
 ---@param path string
 ---@param data table
 ---@param opts? {cas?: integer}
----@return table metadata
+---@return vault.KvVersion metadata
 function Client:kv_patch(mount, path, data, opts)
   local pkg = PKG_OF(self)
   check_arg(pkg, "kv_patch", 1, "mount", mount, "string")
@@ -726,7 +774,8 @@ end
 --- A secret's metadata (every version's times and state), or nil when there is none.
 ---@param mount string
 ---@param path string
----@return table|nil metadata {current_version, oldest_version, max_versions, cas_required, versions = {["1"] = {...}}, ...}
+---@return vault.KvMetadata|nil metadata
+---@return table|nil body the decoded error body when there is none
 function Client:kv_metadata(mount, path)
   local pkg = PKG_OF(self)
   check_arg(pkg, "kv_metadata", 1, "mount", mount, "string")
