@@ -8,6 +8,8 @@
 --- c:kv_put("secret", "app", {password = "s3cret"})
 
 local vault = require("assay.vault")
+-- bad arguments are raised at the caller's position, past this file's frames too
+vault._internal.own_source(function() return debug.getinfo(1, "S") end)
 
 local ENV = {
   pkg = "openbao",

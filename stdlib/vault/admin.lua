@@ -6,6 +6,7 @@
 
 local vault = require("assay.vault")
 local I = vault._internal
+I.own_source(function() return debug.getinfo(1, "S") end)
 ---@class vault.Client
 local Client = I.Client
 local check_arg, check_opts, check_field, mpath = I.check_arg, I.check_opts, I.check_field, I.mpath

@@ -75,6 +75,30 @@ setmetatable(M, {
 -- helpers shared with the submodules (M._internal)
 ---------------------------------------------------------------------------------------------
 
+-- The sources of the package's own files (init.lua, admin.lua, pki.lua, transit.lua and the
+-- openbao package's init.lua register theirs): a bad argument is raised at the first frame
+-- outside them, the caller's. Empty without debug.getinfo (under --sandbox): no position then.
+local SOURCES = {}
+
+--- Registers the file that defines probe (`function() return debug.getinfo(1, "S") end`).
+local function own_source(probe)
+  local ok, info = pcall(probe)
+  if ok and type(info) == "table" and info.source then SOURCES[info.source] = true end
+end
+own_source(function() return debug.getinfo(1, "S") end)
+
+--- Raises a bad-argument message at the caller's position (as the builtins do).
+local function raise(msg)
+  if next(SOURCES) == nil then error(msg, 0) end
+  local level = 2
+  for _ = 1, 40 do
+    local info = debug.getinfo(level, "S")
+    if not info or not SOURCES[info.source] then break end
+    level = level + 1
+  end
+  error(msg, level)
+end
+
 local function typename(v)
   return type(v)
 end
@@ -88,8 +112,8 @@ local function check_arg(pkg, fn, n, name, v, want)
   for w in want:gmatch("[^|]+") do
     if typename(v) == w then return end
   end
-  error(string.format("%s.%s: bad argument #%d '%s' (%s expected, got %s)", pkg, fn, n, name,
-    want, typename(v)), 0)
+  raise(string.format("%s.%s: bad argument #%d '%s' (%s expected, got %s)", pkg, fn, n, name,
+    want, typename(v)))
 end
 
 --- Like check_arg, for a field of an options table: "bad argument #n 'opts' (field 'f': ...)".
@@ -100,24 +124,24 @@ local function check_field(pkg, fn, n, field, v, want)
   for w in want:gmatch("[^|]+") do
     if type(v) == w then return end
   end
-  error(string.format("%s.%s: bad argument #%d 'opts' (field '%s': %s expected, got %s)", pkg,
-    fn, n, field, want, type(v)), 0)
+  raise(string.format("%s.%s: bad argument #%d 'opts' (field '%s': %s expected, got %s)", pkg,
+    fn, n, field, want, type(v)))
 end
 
 --- Raises naming the first option of opts not in the allowed set.
 local function check_opts(pkg, fn, n, opts, allowed)
   if opts == nil then return {} end
   if type(opts) ~= "table" then
-    error(string.format("%s.%s: bad argument #%d 'opts' (table expected, got %s)", pkg, fn, n,
-      type(opts)), 0)
+    raise(string.format("%s.%s: bad argument #%d 'opts' (table expected, got %s)", pkg, fn, n,
+      type(opts)))
   end
   for k in pairs(opts) do
     if not allowed[k] then
       local names = {}
       for a in pairs(allowed) do names[#names + 1] = a end
       table.sort(names)
-      error(string.format("%s.%s: bad argument #%d 'opts' (unknown option '%s'; expected %s)", pkg,
-        fn, n, tostring(k), table.concat(names, ", ")), 0)
+      raise(string.format("%s.%s: bad argument #%d 'opts' (unknown option '%s'; expected %s)", pkg,
+        fn, n, tostring(k), table.concat(names, ", ")))
     end
   end
   return opts
@@ -159,7 +183,7 @@ local function error_text(body, raw)
   return table.concat(parts, "; ")
 end
 
-M._internal = {check_arg = check_arg, check_opts = check_opts, check_field = check_field, enc_path = enc_path,
+M._internal = {raise = raise, own_source = own_source, check_arg = check_arg, check_opts = check_opts, check_field = check_field, enc_path = enc_path,
   trim_slashes = trim_slashes}
 
 --- What a login or token_create returns (Vault's `auth` block).
@@ -315,13 +339,13 @@ M._internal.mask_url = mask_url
 local function new_client(opts, e)
   local pkg = e.pkg
   if opts ~= nil and type(opts) ~= "table" then
-    error(pkg .. ".client: bad argument #1 'opts' (table expected, got " .. type(opts) .. ")", 0)
+    raise(pkg .. ".client: bad argument #1 'opts' (table expected, got " .. type(opts) .. ")")
   end
   opts = opts or {}
   for k in pairs(opts) do
     if not CLIENT_OPTIONS[k] then
-      error(pkg .. ".client: bad argument #1 'opts' (unknown option '" .. tostring(k)
-        .. "'; expected " .. CLIENT_OPTION_NAMES .. ")", 0)
+      raise(pkg .. ".client: bad argument #1 'opts' (unknown option '" .. tostring(k)
+        .. "'; expected " .. CLIENT_OPTION_NAMES .. ")")
     end
   end
   for _, k in ipairs({"url", "token", "namespace", "ca_cert"}) do
@@ -334,8 +358,8 @@ local function new_client(opts, e)
   local addr = opts.url or first_env(e.addr) or "http://127.0.0.1:8200"
   addr = addr:gsub("/+$", "")
   if not addr:match("^https?://[^/?#]") then
-    error(string.format("%s.client: bad url (an http(s) URL expected, got %q)", pkg,
-      mask_url(addr)), 0)
+    raise(string.format("%s.client: bad url (an http(s) URL expected, got %q)", pkg,
+      mask_url(addr)))
   end
   local token = opts.token or first_env(e.token) or token_file()
   local insecure = opts.insecure

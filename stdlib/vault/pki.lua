@@ -10,6 +10,7 @@
 
 local vault = require("assay.vault")
 local I = vault._internal
+I.own_source(function() return debug.getinfo(1, "S") end)
 local check_arg, mpath = I.check_arg, I.mpath
 
 ---@class vault.PKI
@@ -38,8 +39,8 @@ end
 local function check_kind(self, fname, kind)
   check_arg(pkg(self), fname, 2, "kind", kind, "string")
   if kind ~= "internal" and kind ~= "exported" and kind ~= "existing" and kind ~= "kms" then
-    error(pkg(self) .. "." .. fname .. ": bad argument #2 'kind' (\"internal\", \"exported\", "
-      .. "\"existing\" or \"kms\" expected, got \"" .. kind .. "\")", 0)
+    I.raise(pkg(self) .. "." .. fname .. ": bad argument #2 'kind' (\"internal\", \"exported\", "
+      .. "\"existing\" or \"kms\" expected, got \"" .. kind .. "\")")
   end
 end
 

@@ -8,6 +8,7 @@
 
 local vault = require("assay.vault")
 local I = vault._internal
+I.own_source(function() return debug.getinfo(1, "S") end)
 local check_arg, check_opts, mpath = I.check_arg, I.check_opts, I.mpath
 
 ---@class vault.Transit
@@ -270,8 +271,8 @@ function Transit:datakey(mount, name, opts)
   opts = check_opts(pkg(self), "datakey", 3, opts, {kind = true, bits = true, context = true})
   local kind = opts.kind or "plaintext"
   if kind ~= "plaintext" and kind ~= "wrapped" then
-    error(pkg(self) .. ".datakey: bad argument #3 'opts' (field 'kind': \"plaintext\" or "
-      .. "\"wrapped\" expected, got \"" .. tostring(kind) .. "\")", 0)
+    I.raise(pkg(self) .. ".datakey: bad argument #3 'opts' (field 'kind': \"plaintext\" or "
+      .. "\"wrapped\" expected, got \"" .. tostring(kind) .. "\")")
   end
   local body = {bits = opts.bits}
   if opts.context then body.context = base64.encode(opts.context) end
@@ -291,7 +292,7 @@ function Transit:random(mount, bytes)
   check_arg(pkg(self), "random", 2, "bytes", bytes, "?number")
   local n = math.tointeger(bytes or 32)
   if not n or n < 1 then
-    error(pkg(self) .. ".random: bad argument #2 'bytes' (positive integer expected)", 0)
+    I.raise(pkg(self) .. ".random: bad argument #2 'bytes' (positive integer expected)")
   end
   local _, resp = call(self, "random", "POST", mpath(mount, "random", tostring(n)),
     {body = {format = "base64"}})

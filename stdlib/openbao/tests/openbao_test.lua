@@ -76,10 +76,10 @@ test("errors start with openbao.", function()
   assert.raises(function() bad.transit:encrypt("transit", "k", "x") end,
     "^openbao\\.transit\\.encrypt: POST /v1/transit/encrypt/k: 403 permission denied$")
   assert.raises(function() bao.client{adress = "x"} end,
-    "^openbao\\.client: bad argument #1 'opts' \\(unknown option 'adress'; expected ca_cert, "
+    "^.*_test\\.lua:\\d+: openbao\\.client: bad argument #1 'opts' \\(unknown option 'adress'; expected ca_cert, "
     .. "headers, insecure, namespace, timeout, token, url\\)$")
   assert.raises(function() bao.client{url = "u:hunter2@bao:8200"} end,
-    '^openbao\\.client: bad url \\(an http\\(s\\) URL expected, got "u:\\*\\*\\*@bao:8200"\\)$')
+    '^.*_test\\.lua:\\d+: openbao\\.client: bad url \\(an http\\(s\\) URL expected, got "u:\\*\\*\\*@bao:8200"\\)$')
   assert.eq(tostring(bao.client{url = "http://u:hunter2@127.0.0.1:1"}), "openbao.client(http://127.0.0.1:1)")
 end)
 

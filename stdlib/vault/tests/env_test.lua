@@ -46,10 +46,13 @@ test("under --sandbox the package loads and works with an explicit token; ~/.vau
     print(c:kv_put("secret", %q, {k = "v"}).version)
     print(c:kv_get("secret", %q).k, c:kv_metadata_delete("secret", %q))
     print(select(2, pcall(c.login_kubernetes, c, "r")))
+    print(select(2, pcall(function() c:kv_get(nil, "x") end)))
   ]]):format(S.addr, S.token, p, p, p), {HOME = home}, {"--sandbox"})
+  -- without debug.getinfo a bad argument carries no position
   assert.eq(out, "nil\n1\nv\ttrue\nvault.login_kubernetes: no jwt given and "
     .. "/var/run/secrets/kubernetes.io/serviceaccount/token cannot be read: fs.read is not "
-    .. "available in sandbox\n")
+    .. "available in sandbox\n"
+    .. "vault.kv_get: bad argument #1 'mount' (string expected, got nil)\n")
 end)
 
 test("cleanup", function()

@@ -160,18 +160,18 @@ describe("errors", function()
 
   test("bad arguments and unknown options raise naming them", function()
     assert.raises(function() c:kv_get(nil, "x") end,
-      "^vault\\.kv_get: bad argument #1 'mount' \\(string expected, got nil\\)$")
+      "^.*_test\\.lua:\\d+: vault\\.kv_get: bad argument #1 'mount' \\(string expected, got nil\\)$")
     assert.raises(function() c:kv_put("secret", "x", "notatable") end, "'data' \\(table expected")
     assert.raises(function() c:kv_get("secret", "x", {versoin = 1}) end,
-      "^vault\\.kv_get: bad argument #3 'opts' \\(unknown option 'versoin'; expected version\\)$")
+      "^.*_test\\.lua:\\d+: vault\\.kv_get: bad argument #3 'opts' \\(unknown option 'versoin'; expected version\\)$")
     assert.raises(function() c:kv_get("secret", "x", {version = "2"}) end,
-      "^vault\\.kv_get: bad argument #3 'opts' \\(field 'version': number expected, got string\\)$")
+      "^.*_test\\.lua:\\d+: vault\\.kv_get: bad argument #3 'opts' \\(field 'version': number expected, got string\\)$")
     assert.raises(function() vault.client{url = S.addr, tokn = "x"} end,
-      "^vault\\.client: bad argument #1 'opts' \\(unknown option 'tokn'; expected ca_cert, headers, "
+      "^.*_test\\.lua:\\d+: vault\\.client: bad argument #1 'opts' \\(unknown option 'tokn'; expected ca_cert, headers, "
       .. "insecure, namespace, timeout, token, url\\)$")
     assert.raises(function() vault.client{url = "vault:8200"} end,
-      '^vault\\.client: bad url \\(an http\\(s\\) URL expected, got "vault:8200"\\)$')
+      '^.*_test\\.lua:\\d+: vault\\.client: bad url \\(an http\\(s\\) URL expected, got "vault:8200"\\)$')
     assert.raises(function() vault.client{url = 8200} end,
-      "^vault\\.client: bad argument #1 'opts' \\(field 'url': string expected, got number\\)$")
+      "^.*_test\\.lua:\\d+: vault\\.client: bad argument #1 'opts' \\(field 'url': string expected, got number\\)$")
   end)
 end)
