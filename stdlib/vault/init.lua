@@ -9,7 +9,8 @@
 ---
 --- Every operation is a method on the client. Errors raise one string
 --- "vault.<method>: <HTTP method> <path>: <status> <Vault's own error text>"; a 404 on a read
---- returns nil and the decoded error body. The token never appears in a message.
+--- returns nil and the decoded error body; writes and deletes return true. Neither the token
+--- nor the URL's password ever appears in a message.
 --- See stdlib/vault/README.md for the reference.
 
 local M = {}
