@@ -546,16 +546,12 @@ function Client:ready()
   return ready, text
 end
 
----@class loki.Readiness
----@field ready true
----@field status integer the HTTP status of Loki's answer (200)
----@field text string Loki's answer ("ready")
 
 --- Waits until Loki is ready (`GET /ready` answers 200), polling with `sleep` so other
 --- coroutines run. Connection failures and timeouts count as "not ready" until the timeout;
 --- each poll is bounded by the time left (and by the client's `timeout`).
 ---@param opts? {timeout?: number, interval?: number} seconds: timeout (default 60), interval between polls (default 1)
----@return loki.Readiness answer Loki's final answer
+---@return string answer Loki's final answer (its /ready text, "ready")
 function Client:wait_ready(opts)
   opts = check_options("wait_ready", opts, { "timeout", "interval" }, 1, "opts")
   local timeout, interval = opts.timeout or 60, opts.interval or 1
@@ -577,7 +573,7 @@ function Client:wait_ready(opts)
     local poll = left
     if type(per_request) == "number" and per_request < poll then poll = per_request end
     local ok, ready, text, status = pcall(self._ready, self, poll)
-    if ok and ready then return { ready = true, status = status, text = text } end
+    if ok and ready then return text end
     if ok then
       last = ("%s"):format(text ~= "" and text or "503")
     else
