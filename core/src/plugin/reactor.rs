@@ -286,6 +286,10 @@ pub fn inline<R>(f: impl FnOnce(&mlua::Lua) -> R) -> Option<R> {
         Some((run.lua.try_upgrade()?, run.local))
     })?;
     INLINE.with(|i| i.set(false));
+    // The reactor has just had its turn (it delivered this call): the call's slice starts now.
+    // Counted from the end of the last drive instead, a call arriving after a long wait was
+    // preempted at its first instructions, in the middle of whatever statement it was on.
+    LAST_DRIVE.with(|l| l.set(Some(Instant::now())));
     // SAFETY: `local` is the run's task set, alive while `RUN` holds its state (see `begin`).
     let _entered = unsafe { &*local }.enter();
     let result = f(&lua);
