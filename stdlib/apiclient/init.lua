@@ -1,0 +1,191 @@
+--- assay.apiclient: the stdlib packages' shared internals (vault, openbao, prometheus,
+--- alertmanager, loki, grafana, healthcheck). Not a public API: it may change with any
+--- package that uses it.
+---
+--- local api = require("assay.apiclient")
+--- api.own_source()                                    -- this file's frames are the package's
+--- api.check_options("loki", "query", 2, opts, {"time", "limit"})
+--- api.raise("loki.push: bad argument #1 'labels' (...)")  -- at the caller's line
+
+---@class apiclient
+local M = {}
+
+-- debug.getinfo, when it works (under --sandbox it is absent or raises: no positions then).
+local getinfo
+do
+  local ok, f = pcall(function() return debug.getinfo end)
+  if ok and type(f) == "function" and pcall(f, 1, "S") then getinfo = f end
+end
+
+-- The sources of the library's own files: a bad argument is raised at the first frame
+-- outside them (the user's call).
+local SOURCES = {}
+if getinfo then SOURCES[getinfo(1, "S").source] = true end
+
+--- Registers the calling file as one of the packages' own (its frames are skipped when
+--- `raise` looks for the caller's position). Does nothing without debug.getinfo.
+---@param probe? fun(): table a `function() return debug.getinfo(1, "S") end` defined in the file (default: the caller's file)
+function M.own_source(probe)
+  if not getinfo then return end
+  local ok, info
+  if probe then ok, info = pcall(probe) else ok, info = pcall(getinfo, 2, "S") end
+  if ok and type(info) == "table" and info.source then SOURCES[info.source] = true end
+end
+
+--- Raises msg at the caller's position, as the builtins do: the first frame outside the
+--- registered package files; without a position under --sandbox or when that frame is C.
+---@param msg string
+function M.raise(msg)
+  if getinfo then
+    for level = 2, 60 do
+      local info = getinfo(level, "S")
+      if not info then break end
+      if not SOURCES[info.source] then
+        error(msg, info.what == "C" and 0 or level)
+      end
+    end
+  end
+  error(msg, 0)
+end
+
+--- The names of an allowed set as shown in messages: a list keeps its order, a set
+--- (`{name = true}`) is sorted.
+---@param allowed string[]|table<string, boolean>
+---@return string
+local function names_of(allowed)
+  if #allowed > 0 then return table.concat(allowed, ", ") end
+  local names = {}
+  for name in pairs(allowed) do names[#names + 1] = name end
+  table.sort(names)
+  return table.concat(names, ", ")
+end
+
+--- Raises "<pkg>.<fname>: bad argument <at> (unknown option 'k'; expected a, b)" for the first
+--- key of t not in allowed (a list, or a set).
+---@param pkg string
+---@param fname string
+---@param at string the argument as named in the message: "#1 'opts'"
+---@param t table
+---@param allowed string[]|table<string, boolean>
+function M.unknown_options(pkg, fname, at, t, allowed)
+  local set = allowed
+  if #allowed > 0 then
+    set = {}
+    for _, name in ipairs(allowed) do set[name] = true end
+  end
+  for k in pairs(t) do
+    if not set[k] then
+      M.raise(("%s.%s: bad argument %s (unknown option '%s'; expected %s)"):format(pkg, fname, at,
+        tostring(k), names_of(allowed)))
+    end
+  end
+end
+
+--- Checks an options argument: nil gives {}, a table with only allowed keys is returned,
+--- anything else raises in the builtins' wording at the caller's position.
+---@param pkg string
+---@param fname string
+---@param argn integer the argument's position
+---@param opts any
+---@param allowed string[]|table<string, boolean> a list (shown in order) or a set (shown sorted)
+---@param argname? string default "opts"
+---@param expected? string what a wrong type is told: default "table"
+---@return table
+function M.check_options(pkg, fname, argn, opts, allowed, argname, expected)
+  argname = argname or "opts"
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    M.raise(("%s.%s: bad argument #%d '%s' (%s expected, got %s)"):format(pkg, fname, argn, argname,
+      expected or "table", type(opts)))
+  end
+  M.unknown_options(pkg, fname, ("#%d '%s'"):format(argn, argname), opts, allowed)
+  return opts
+end
+
+--- The text of an error without the "file.lua:12: " position a raise put before it.
+---@param err any
+---@return string
+function M.strip_position(err)
+  err = tostring(err)
+  local s, n = err:gsub("^[^\n]-:%d+: (http%.)", "%1", 1)
+  if n > 0 then return s end
+  return (err:gsub("^[^:\n]+%.lua:%d+: ", "", 1))
+end
+
+--- A network failure as a call's error: "<pkg>.<fname>: " and the http client's message
+--- unchanged; raised without a position.
+---@param pkg string
+---@param fname string
+---@param err any what pcall(client.request, ...) caught
+function M.network_error(pkg, fname, err)
+  error(("%s.%s: %s"):format(pkg, fname, M.strip_position(err)), 0)
+end
+
+--- A URL (or what was given as one) fit for a message: the password of its userinfo shown as
+--- "***" (a lone token too). Everything between the scheme and the last "@" counts as userinfo,
+--- so a password holding "/" or "@" is masked as well.
+---@param u string
+---@return string
+function M.mask_url(u)
+  local scheme, rest = u:match("^([%a][%w+.-]*://)(.*)$")
+  if not scheme then scheme, rest = "", u end
+  local at = rest:match(".*()@")
+  if not at then return u end
+  local user = rest:sub(1, at - 1):match("^([^:]*):")
+  return scheme .. (user and (user .. ":***") or "***") .. rest:sub(at)
+end
+
+--- An http(s) URL without its userinfo (user and password); other text unchanged.
+---@param u string
+---@return string
+function M.strip_userinfo(u)
+  local scheme, rest = u:match("^(https?://)(.*)$")
+  if not scheme then return u end
+  local authority, tail = rest:match("^([^/?#]*)(.*)$")
+  local hostport = authority:match("@([^@]*)$")
+  if not hostport then return u end
+  return scheme .. hostport .. tail
+end
+
+--- The first of the environment variables that is set and not empty ("" counts as unset).
+---@param ... string variable names
+---@return string|nil
+function M.env(...)
+  for i = 1, select("#", ...) do
+    local v = env.get((select(i, ...)))
+    if v ~= nil and v ~= "" then return v end
+  end
+  return nil
+end
+
+---@class apiclient.PollSpec
+---@field timeout number seconds in all
+---@field interval number seconds between tries
+---@field per_request? number|false a limit on each try besides the time left
+---@field floor? number the least time a try is given (default 0.001)
+---@field try fun(limit: number): boolean, any one try bounded by limit seconds: true and the result, or false and the state seen
+
+--- Tries until one succeeds or the time is up, sleeping between tries (other coroutines run);
+--- each try is bounded by the time left. Returns true and the result, or false and the last
+--- state seen.
+---@param spec apiclient.PollSpec
+---@return boolean ok
+---@return any result_or_last
+function M.poll(spec)
+  local timeout, interval = spec.timeout, spec.interval
+  local deadline = time.monotonic() + timeout
+  local last
+  for _ = 1, math.ceil(timeout / interval) + 2 do
+    local limit = math.max(deadline - time.monotonic(), spec.floor or 0.001)
+    if type(spec.per_request) == "number" and spec.per_request < limit then limit = spec.per_request end
+    local done, value = spec.try(limit)
+    if done then return true, value end
+    last = value
+    local left = deadline - time.monotonic()
+    if left <= 0 then break end
+    sleep(math.min(interval, left))
+  end
+  return false, last
+end
+
+return M
