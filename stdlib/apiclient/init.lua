@@ -28,7 +28,7 @@ if getinfo then SOURCES[getinfo(1, "S").source] = true end
 function M.own_source(probe)
   if not getinfo then return end
   local ok, info
-  if probe then ok, info = pcall(probe) else ok, info = pcall(getinfo, 2, "S") end
+  if probe then ok, info = pcall(probe) else ok, info = true, getinfo(2, "S") end
   if ok and type(info) == "table" and info.source then SOURCES[info.source] = true end
 end
 
@@ -122,16 +122,18 @@ function M.network_error(pkg, fname, err)
 end
 
 --- A URL (or what was given as one) fit for a message: the password of its userinfo shown as
---- "***" (a lone token too). Everything between the scheme and the last "@" counts as userinfo,
---- so a password holding "/" or "@" is masked as well.
+--- "***". Everything between the scheme and the last "@" counts as userinfo, so a password
+--- holding "/" or "@" is masked as well.
 ---@param u string
+---@param lone? boolean also hide a userinfo without ":" (a lone token) as "***"
 ---@return string
-function M.mask_url(u)
+function M.mask_url(u, lone)
   local scheme, rest = u:match("^([%a][%w+.-]*://)(.*)$")
   if not scheme then scheme, rest = "", u end
   local at = rest:match(".*()@")
   if not at then return u end
   local user = rest:sub(1, at - 1):match("^([^:]*):")
+  if not user and not lone then return u end
   return scheme .. (user and (user .. ":***") or "***") .. rest:sub(at)
 end
 

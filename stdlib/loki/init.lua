@@ -22,73 +22,21 @@ local CLIENT_OPTIONS = { "url", "tenant", "timeout", "ca_cert", "insecure", "hea
 
 -- Helpers -------------------------------------------------------------------------------------
 
--- Raises `msg` at the caller's position: the first frame outside this file (the user's call).
--- Without debug.getinfo (the sandbox), without a position.
-local SOURCE
-do
-  local ok, info = pcall(function() return debug.getinfo(1, "S") end)
-  if ok and type(info) == "table" then SOURCE = info.source end
-end
-local function raise(msg)
-  if not SOURCE then error(msg, 0) end
-  local level = 2
-  do
-    for _ = 1, 20 do
-      local info = debug.getinfo(level + 1, "S")
-      if not info or info.source ~= SOURCE then break end
-      level = level + 1
-    end
-  end
-  error(msg, level + 1)
-end
-
-
-local function set_of(list)
-  local s = {}
-  for _, v in ipairs(list) do s[v] = true end
-  return s
-end
+-- The packages' shared internals: bad arguments at the caller's line, option checks, network
+-- errors, URL masking, environment defaults, bounded polling.
+local api = require("assay.apiclient")
+api.own_source()
+local raise = api.raise
 
 local function check_options(fname, opts, allowed, argn, argname)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    raise(("loki.%s: bad argument #%d '%s' (table expected, got %s)"):format(
-      fname, argn, argname, type(opts)))
-  end
-  local set = set_of(allowed)
-  for k in pairs(opts) do
-    if not set[k] then
-      raise(("loki.%s: bad argument #%d '%s' (unknown option '%s'; expected %s)"):format(
-        fname, argn, argname, tostring(k), table.concat(allowed, ", ")))
-    end
-  end
-  return opts
+  return api.check_options("loki", fname, argn, opts, allowed, argname)
 end
 
-local function nonempty_env(name)
-  local v = env.get(name)
-  if v == "" then return nil end
-  return v
-end
+local nonempty_env = api.env
 
--- The URL as it may be shown: a password in it (even in a malformed URL) becomes "***".
--- Everything between the scheme and the last "@" counts as userinfo: a password holding "/"
--- or "@" is masked too (an address that merely has "@" in its path loses a part in messages).
-local function mask_url(raw)
-  local scheme, rest = raw:match("^([%a][%w+.-]*://)(.*)$")
-  if not scheme then scheme, rest = "", raw end
-  local at = rest:match(".*()@")
-  if not at then return raw end
-  local user = rest:sub(1, at - 1):match("^([^:]*):")
-  if not user then return raw end
-  return scheme .. user .. ":***" .. rest:sub(at)
-end
+local mask_url = api.mask_url
 
--- The location a raised error got from the http plugin ("x.lua:12: ") is not part of its text.
-local function strip_location(err)
-  err = tostring(err)
-  return (err:gsub("^[^:\n]+%.lua:%d+: ", "", 1))
-end
+local strip_location = api.strip_position
 
 local function trim(s)
   return (s:gsub("^%s+", ""):gsub("%s+$", ""))
@@ -233,7 +181,7 @@ function Client:_request(fname, method, path, opts)
   if opts and opts.timeout ~= nil then ropts.timeout = opts.timeout end
   local ok, resp = pcall(self._http.request, self._http, method, self._prefix .. path, ropts)
   if not ok then
-    error(("loki.%s: %s"):format(fname, strip_location(resp)), 0)
+    api.network_error("loki", fname, resp)
   end
   return resp
 end
@@ -279,13 +227,7 @@ function M.client(opts)
     raise(("loki.client: bad argument #1 'opts' (table expected, got %s)"):format(type(opts)))
   end
   opts = opts or {}
-  local allowed = set_of(CLIENT_OPTIONS)
-  for k in pairs(opts) do
-    if not allowed[k] then
-      raise(("loki.client: bad argument #1 'opts' (unknown option '%s'; expected %s)"):format(
-        tostring(k), table.concat(CLIENT_OPTIONS, ", ")))
-    end
-  end
+  api.unknown_options("loki", "client", "#1 'opts'", opts, CLIENT_OPTIONS)
   if opts.url ~= nil and type(opts.url) ~= "string" then
     raise(("loki.client: bad argument #1 'opts' (field 'url': string expected, got %s)"):format(type(opts.url)))
   end
@@ -563,26 +505,18 @@ function Client:wait_ready(opts)
     raise(("loki.wait_ready: bad argument #1 'opts' (field 'interval': positive number of seconds expected, got %s)"):format(
       type(interval) == "number" and tostring(interval) or type(interval)))
   end
-  local deadline = time.monotonic() + timeout
   -- the client's own limit per request: http.client's 60 s unless given (false: none)
   local per_request = self._timeout
   if per_request == nil then per_request = 60 end
-  local last
-  for _ = 1, math.max(1, math.ceil(timeout / interval) + 1) do
-    local left = math.max(deadline - time.monotonic(), 0.001)
-    local poll = left
-    if type(per_request) == "number" and per_request < poll then poll = per_request end
-    local ok, ready, text, status = pcall(self._ready, self, poll)
-    if ok and ready then return text end
-    if ok then
-      last = ("%s"):format(text ~= "" and text or "503")
-    else
-      last = tostring(ready):gsub("^loki%.ready: ", "")
-    end
-    left = deadline - time.monotonic()
-    if left <= 0 then break end
-    sleep(math.min(interval, left))
-  end
+  local ok, answer = api.poll{timeout = timeout, interval = interval, per_request = per_request,
+    try = function(limit)
+      local ok, ready, text = pcall(self._ready, self, limit)
+      if ok and ready then return true, text end
+      if ok then return false, ("%s"):format(text ~= "" and text or "503") end
+      return false, (tostring(ready):gsub("^loki%.ready: ", ""))
+    end}
+  if ok then return answer end
+  local last = answer
   error(("loki.wait_ready: %s not ready after %gs: %s"):format(self.url, timeout, last), 0)
 end
 
