@@ -23,47 +23,14 @@ local CLIENT_OPTIONS = { "url", "token", "user", "password", "org_id", "timeout"
 
 -- Helpers -------------------------------------------------------------------------------------
 
--- Raises `msg` at the caller's position: the first frame outside this file (the user's call).
--- Without debug.getinfo (the sandbox), without a position.
-local SOURCE
-do
-  local ok, info = pcall(function() return debug.getinfo(1, "S") end)
-  if ok and type(info) == "table" then SOURCE = info.source end
-end
-local function raise(msg)
-  if not SOURCE then error(msg, 0) end
-  local level = 2
-  do
-    for _ = 1, 20 do
-      local info = debug.getinfo(level + 1, "S")
-      if not info or info.source ~= SOURCE then break end
-      level = level + 1
-    end
-  end
-  error(msg, level + 1)
-end
-
-
-local function set_of(list)
-  local s = {}
-  for _, v in ipairs(list) do s[v] = true end
-  return s
-end
+-- The packages' shared internals: bad arguments at the caller's line, option checks, network
+-- errors, URL masking, environment defaults, bounded polling.
+local api = require("assay.apiclient")
+api.own_source()
+local raise = api.raise
 
 local function check_options(fname, opts, allowed, argn, argname)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    raise(("grafana.%s: bad argument #%d '%s' (table expected, got %s)"):format(
-      fname, argn, argname, type(opts)))
-  end
-  local set = set_of(allowed)
-  for k in pairs(opts) do
-    if not set[k] then
-      raise(("grafana.%s: bad argument #%d '%s' (unknown option '%s'; expected %s)"):format(
-        fname, argn, argname, tostring(k), table.concat(allowed, ", ")))
-    end
-  end
-  return opts
+  return api.check_options("grafana", fname, argn, opts, allowed, argname)
 end
 
 local function check_string(fname, argn, argname, v)
@@ -83,29 +50,11 @@ local function check_id(fname, argn, argname, v)
   return v
 end
 
-local function nonempty_env(name)
-  local v = env.get(name)
-  if v == "" then return nil end
-  return v
-end
+local nonempty_env = api.env
 
--- The URL as it may be shown: a password in it (even in a malformed URL) becomes "***".
--- Everything between the scheme and the last "@" counts as userinfo: a password holding "/"
--- or "@" is masked too (an address that merely has "@" in its path loses a part in messages).
-local function mask_url(raw)
-  local scheme, rest = raw:match("^([%a][%w+.-]*://)(.*)$")
-  if not scheme then scheme, rest = "", raw end
-  local at = rest:match(".*()@")
-  if not at then return raw end
-  local user = rest:sub(1, at - 1):match("^([^:]*):")
-  if not user then return raw end
-  return scheme .. user .. ":***" .. rest:sub(at)
-end
+local mask_url = api.mask_url
 
-local function strip_location(err)
-  err = tostring(err)
-  return (err:gsub("^[^:\n]+%.lua:%d+: ", "", 1))
-end
+local strip_location = api.strip_position
 
 local function trim(s)
   return (s:gsub("^%s+", ""):gsub("%s+$", ""))
@@ -206,7 +155,7 @@ function Client:_request(fname, method, path, opts)
   if opts.body ~= nil then ropts.body = opts.body end
   local ok, resp = pcall(self._http.request, self._http, method, self._prefix .. path, ropts)
   if not ok then
-    error(("grafana.%s: %s"):format(fname, strip_location(resp)), 0)
+    api.network_error("grafana", fname, resp)
   end
   return resp
 end
@@ -273,13 +222,7 @@ function M.client(opts)
     raise(("grafana.client: bad argument #1 'opts' (table expected, got %s)"):format(type(opts)))
   end
   opts = opts or {}
-  local allowed = set_of(CLIENT_OPTIONS)
-  for k in pairs(opts) do
-    if not allowed[k] then
-      raise(("grafana.client: bad argument #1 'opts' (unknown option '%s'; expected %s)"):format(
-        tostring(k), table.concat(CLIENT_OPTIONS, ", ")))
-    end
-  end
+  api.unknown_options("grafana", "client", "#1 'opts'", opts, CLIENT_OPTIONS)
   if opts.url ~= nil and type(opts.url) ~= "string" then
     raise(("grafana.client: bad argument #1 'opts' (field 'url': string expected, got %s)"):format(type(opts.url)))
   end
