@@ -29,26 +29,23 @@ Client.__index = Client
 
 local OPTIONS = {url = true, timeout = true, ca_cert = true, insecure = true, headers = true}
 
--- The package's own source, to raise bad-argument errors at the caller's line.
--- (debug.getinfo raises under --sandbox: then errors carry no position.)
-local getinfo = select(2, pcall(function() return debug.getinfo end))
-if type(getinfo) ~= "function" then getinfo = nil end
-local SOURCE = getinfo and getinfo(1, "S").source
-
-local function fail(msg)
-  local level = 0
-  if SOURCE then
-    for l = 2, 40 do
-      local info = getinfo(l, "S")
-      if not info then break end
-      if info.source ~= SOURCE then
-        level = info.what == "C" and 0 or l
-        break
-      end
-    end
+-- The packages' shared internals: bad arguments at the caller's line (none under --sandbox),
+-- option checks, network errors, URL masking, environment defaults, bounded polling.
+local api
+do
+  local ok, m = pcall(require, "assay.apiclient")
+  if not ok then
+    -- Loaded by path (dofile) where the lib path lacks it: the apiclient beside this package.
+    local got, src = pcall(function() return debug.getinfo(1, "S").source end)
+    local dir = got and type(src) == "string" and src:match("^@(.-)[^/]+/init%.lua$")
+    if not dir then error(m, 0) end
+    m = dofile(dir .. "apiclient/init.lua")
+    package.loaded["assay.apiclient"] = m
   end
-  error(msg, level)
+  api = m
 end
+api.own_source()
+local fail = api.raise
 
 -- Errors of a call (HTTP status, network, a wait that timed out) carry no position.
 local function call_error(msg)
@@ -56,21 +53,7 @@ local function call_error(msg)
 end
 
 local function check_opts(fn, argn, opts, allowed)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    fail(("prometheus.%s: bad argument #%d 'opts' (table or nil expected, got %s)"):format(fn, argn,
-      type(opts)))
-  end
-  for k in pairs(opts) do
-    if not allowed[k] then
-      local names = {}
-      for name in pairs(allowed) do names[#names + 1] = name end
-      table.sort(names)
-      fail(("prometheus.%s: bad argument #%d 'opts' (unknown option '%s'; expected %s)"):format(fn, argn,
-        tostring(k), table.concat(names, ", ")))
-    end
-  end
-  return opts
+  return api.check_options("prometheus", fn, argn, opts, allowed, "opts", "table or nil")
 end
 
 -- `what` names the argument in messages: "#2 'opts.time'".
@@ -130,19 +113,11 @@ local function matchers(fn, what, v, required)
   bad(fn, what, "a series selector or a list of them", v)
 end
 
--- The http client's message without the position its raise added.
-local function network_error(e)
-  return (tostring(e):gsub("^[^\n]-:%d+: (http%.)", "%1", 1))
-end
+local network_error = api.strip_position
 
 -- A URL fit for a message: the password (or a lone token) in its userinfo shown as ***.
 local function shown_url(u)
-  local scheme, rest = u:match("^(%a[%w+.-]*://)(.*)$")
-  if not scheme then scheme, rest = "", u end
-  local userinfo, after = rest:match("^([^/@]*)@(.*)$")
-  if not userinfo then return u end
-  local user = userinfo:match("^([^:]*):")
-  return scheme .. (user and (user .. ":***") or "***") .. "@" .. after
+  return api.mask_url(u, true)
 end
 
 local function excerpt(text)
@@ -157,7 +132,7 @@ function Client:_send(fn, method, path, req)
   local opts = {query = req.query, form = req.form, timeout = req.timeout, auth = self._auth}
   local ok, resp = pcall(self._http.request, self._http, method, path, opts)
   if not ok then
-    call_error(("prometheus.%s: %s"):format(fn, network_error(resp)))
+    api.network_error("prometheus", fn, resp)
   end
   return resp
 end
@@ -472,20 +447,15 @@ function Client:wait_ready(opts)
   if type(interval) ~= "number" or interval ~= interval or interval <= 0 or interval == math.huge then
     bad("wait_ready", "#1 'opts.interval'", "positive seconds", interval)
   end
-  local deadline = time.monotonic() + timeout
-  local last
-  for _ = 1, math.ceil(timeout / interval) + 2 do
-    local left = deadline - time.monotonic()
-    local poll = math.max(left, 0.05)
-    if type(self._timeout) == "number" then poll = math.min(poll, self._timeout) end
-    local ok, resp = pcall(self._http.request, self._http, "GET", "/-/ready",
-      {timeout = poll, auth = self._auth})
-    if ok and resp.status == 200 then return (excerpt(resp.body)) end
-    last = ok and ("%d %s"):format(resp.status, excerpt(resp.body)) or network_error(resp)
-    left = deadline - time.monotonic()
-    if left <= 0 then break end
-    sleep(math.min(interval, left))
-  end
+  local ok, answer = api.poll{timeout = timeout, interval = interval, per_request = self._timeout,
+    floor = 0.05, try = function(limit)
+      local ok, resp = pcall(self._http.request, self._http, "GET", "/-/ready",
+        {timeout = limit, auth = self._auth})
+      if ok and resp.status == 200 then return true, (excerpt(resp.body)) end
+      return false, ok and ("%d %s"):format(resp.status, excerpt(resp.body)) or network_error(resp)
+    end}
+  if ok then return answer end
+  local last = answer
   call_error(("prometheus.wait_ready: %s not ready after %gs: %s"):format(self.url, timeout, last))
 end
 
@@ -501,7 +471,7 @@ function Client:reload()
   return true
 end
 
-local OPTION_NAMES = "url, timeout, ca_cert, insecure, headers"
+local OPTION_LIST = {"url", "timeout", "ca_cert", "insecure", "headers"}
 
 --- A client for one Prometheus server; every call is a method on it.
 ---@param opts? prometheus.ClientOptions
@@ -511,18 +481,9 @@ function M.client(opts)
     fail(("prometheus.client: bad argument #1 'opts' (table or nil expected, got %s)"):format(type(opts)))
   end
   opts = opts or {}
-  for k in pairs(opts) do
-    if not OPTIONS[k] then
-      fail(("prometheus.client: bad argument #1 'opts' (unknown option '%s'; expected %s)")
-        :format(tostring(k), OPTION_NAMES))
-    end
-  end
+  api.unknown_options("prometheus", "client", "#1 'opts'", opts, OPTION_LIST)
   local raw = opts.url
-  if raw == nil then
-    raw = env.get("PROMETHEUS_URL")
-    if raw == "" then raw = nil end
-    raw = raw or "http://localhost:9090"
-  end
+  if raw == nil then raw = api.env("PROMETHEUS_URL") or "http://localhost:9090" end
   local ok, parts = false, nil
   if type(raw) == "string" and raw:match("^[hH][tT][tT][pP][sS]?://") then
     ok, parts = pcall(url.parse, raw)
