@@ -30,26 +30,23 @@ Client.__index = Client
 
 local OPTIONS = {url = true, timeout = true, ca_cert = true, insecure = true, headers = true}
 
--- The package's own source, to raise errors at the caller's line.
--- (debug.getinfo raises under --sandbox: then errors carry no position.)
-local getinfo = select(2, pcall(function() return debug.getinfo end))
-if type(getinfo) ~= "function" then getinfo = nil end
-local SOURCE = getinfo and getinfo(1, "S").source
-
-local function fail(msg)
-  local level = 0
-  if SOURCE then
-    for l = 2, 40 do
-      local info = getinfo(l, "S")
-      if not info then break end
-      if info.source ~= SOURCE then
-        level = info.what == "C" and 0 or l
-        break
-      end
-    end
+-- The packages' shared internals: bad arguments at the caller's line (none under --sandbox),
+-- option checks, network errors, URL masking, environment defaults, bounded polling.
+local api
+do
+  local ok, m = pcall(require, "assay.apiclient")
+  if not ok then
+    -- Loaded by path (dofile) where the lib path lacks it: the apiclient beside this package.
+    local got, src = pcall(function() return debug.getinfo(1, "S").source end)
+    local dir = got and type(src) == "string" and src:match("^@(.-)[^/]+/init%.lua$")
+    if not dir then error(m, 0) end
+    m = dofile(dir .. "apiclient/init.lua")
+    package.loaded["assay.apiclient"] = m
   end
-  error(msg, level)
+  api = m
 end
+api.own_source()
+local fail = api.raise
 
 -- Errors of a call (HTTP status, network, a wait that timed out) carry no position.
 local function call_error(msg)
@@ -66,31 +63,15 @@ local function check_opts(fn, argn, opts, allowed, argname)
   argname = argname or "opts"
   if opts == nil then return {} end
   if type(opts) ~= "table" then bad(fn, ("#%d '%s'"):format(argn, argname), "table or nil", opts) end
-  for k in pairs(opts) do
-    if not allowed[k] then
-      local names = {}
-      for name in pairs(allowed) do names[#names + 1] = name end
-      table.sort(names)
-      fail(("alertmanager.%s: bad argument #%d '%s' (unknown option '%s'; expected %s)"):format(fn, argn,
-        argname, tostring(k), table.concat(names, ", ")))
-    end
-  end
+  api.unknown_options("alertmanager", fn, ("#%d '%s'"):format(argn, argname), opts, allowed)
   return opts
 end
 
--- The http client's message without the position its raise added.
-local function network_error(e)
-  return (tostring(e):gsub("^[^\n]-:%d+: (http%.)", "%1", 1))
-end
+local network_error = api.strip_position
 
 -- A URL fit for a message: the password (or a lone token) in its userinfo shown as ***.
 local function shown_url(u)
-  local scheme, rest = u:match("^(%a[%w+.-]*://)(.*)$")
-  if not scheme then scheme, rest = "", u end
-  local userinfo, after = rest:match("^([^/@]*)@(.*)$")
-  if not userinfo then return u end
-  local user = userinfo:match("^([^:]*):")
-  return scheme .. (user and (user .. ":***") or "***") .. "@" .. after
+  return api.mask_url(u, true)
 end
 
 local function excerpt(text)
@@ -115,7 +96,7 @@ function Client:_send(fn, method, path, opts)
   opts.auth = self._auth
   local ok, resp = pcall(self._http.request, self._http, method, path, opts)
   if not ok then
-    call_error(("alertmanager.%s: %s"):format(fn, network_error(resp)))
+    api.network_error("alertmanager", fn, resp)
   end
   return resp
 end
@@ -475,19 +456,15 @@ function Client:wait_ready(opts)
   if type(interval) ~= "number" or interval ~= interval or interval <= 0 or interval == math.huge then
     bad("wait_ready", "#1 'opts.interval'", "positive seconds", interval)
   end
-  local deadline = time.monotonic() + timeout
-  local last
-  for _ = 1, math.ceil(timeout / interval) + 2 do
-    local poll = math.max(deadline - time.monotonic(), 0.05)
-    if type(self._timeout) == "number" then poll = math.min(poll, self._timeout) end
-    local ok, resp = pcall(self._http.request, self._http, "GET", "/-/ready",
-      {timeout = poll, auth = self._auth})
-    if ok and resp.status == 200 then return (excerpt(resp.body)) end
-    last = ok and ("%d %s"):format(resp.status, excerpt(resp.body)) or network_error(resp)
-    local left = deadline - time.monotonic()
-    if left <= 0 then break end
-    sleep(math.min(interval, left))
-  end
+  local ok, answer = api.poll{timeout = timeout, interval = interval, per_request = self._timeout,
+    floor = 0.05, try = function(limit)
+      local ok, resp = pcall(self._http.request, self._http, "GET", "/-/ready",
+        {timeout = limit, auth = self._auth})
+      if ok and resp.status == 200 then return true, (excerpt(resp.body)) end
+      return false, ok and ("%d %s"):format(resp.status, excerpt(resp.body)) or network_error(resp)
+    end}
+  if ok then return answer end
+  local last = answer
   call_error(("alertmanager.wait_ready: %s not ready after %gs: %s"):format(self.url, timeout, last))
 end
 
@@ -501,7 +478,7 @@ function Client:reload()
   return true
 end
 
-local OPTION_NAMES = "url, timeout, ca_cert, insecure, headers"
+local OPTION_LIST = {"url", "timeout", "ca_cert", "insecure", "headers"}
 
 --- A client for one Alertmanager; every call is a method on it.
 ---@param opts? alertmanager.ClientOptions
@@ -509,18 +486,9 @@ local OPTION_NAMES = "url, timeout, ca_cert, insecure, headers"
 function M.client(opts)
   if opts ~= nil and type(opts) ~= "table" then bad("client", "#1 'opts'", "table or nil", opts) end
   opts = opts or {}
-  for k in pairs(opts) do
-    if not OPTIONS[k] then
-      fail(("alertmanager.client: bad argument #1 'opts' (unknown option '%s'; expected %s)")
-        :format(tostring(k), OPTION_NAMES))
-    end
-  end
+  api.unknown_options("alertmanager", "client", "#1 'opts'", opts, OPTION_LIST)
   local raw = opts.url
-  if raw == nil then
-    raw = env.get("ALERTMANAGER_URL")
-    if raw == "" then raw = nil end
-    raw = raw or "http://localhost:9093"
-  end
+  if raw == nil then raw = api.env("ALERTMANAGER_URL") or "http://localhost:9093" end
   local ok, parts = false, nil
   if type(raw) == "string" and raw:match("^[hH][tT][tT][pP][sS]?://") then
     ok, parts = pcall(url.parse, raw)
