@@ -14,26 +14,11 @@
 --- `wait`'s timeout raises without a position.
 local M = {}
 
--- The package's own source, to raise bad-argument errors at the caller's line.
--- (debug.getinfo raises under --sandbox: then errors carry no position.)
-local getinfo = select(2, pcall(function() return debug.getinfo end))
-if type(getinfo) ~= "function" then getinfo = nil end
-local SOURCE = getinfo and getinfo(1, "S").source
-
-local function fail(msg)
-  local level = 0
-  if SOURCE then
-    for l = 2, 40 do
-      local info = getinfo(l, "S")
-      if not info then break end
-      if info.source ~= SOURCE then
-        level = info.what == "C" and 0 or l
-        break
-      end
-    end
-  end
-  error(msg, level)
-end
+-- The packages' shared internals: bad arguments at the caller's line (none under --sandbox),
+-- option checks, network messages, URL masking, bounded polling.
+local api = require("assay.apiclient")
+api.own_source()
+local fail = api.raise
 
 local function show(v)
   if type(v) == "string" then return ("'%s'"):format(v) end
@@ -46,33 +31,17 @@ local function bad(fn, name, what, v)
 end
 
 local function check_fields(fn, name, t, allowed)
-  for k in pairs(t) do
-    if not allowed[k] then
-      local names = {}
-      for n in pairs(allowed) do names[#names + 1] = n end
-      table.sort(names)
-      fail(("healthcheck.%s: bad argument %s (unknown option '%s'; expected %s)"):format(fn, name,
-        tostring(k), table.concat(names, ", ")))
-    end
-  end
+  api.unknown_options("healthcheck", fn, name, t, allowed)
 end
 
 -- The http client's message without its position and "http.Client:get: " prefix.
 local function network_error(e)
-  local msg = tostring(e)
-  msg = msg:gsub("^[^\n]-%.lua:%d+: ", "", 1)
-  msg = msg:gsub("^http%.Client:%a+: ", "", 1)
-  return msg
+  return (api.strip_position(e):gsub("^http%.Client:%a+: ", "", 1))
 end
 
 -- A URL fit for a message: the password (or a lone token) in its userinfo shown as ***.
 local function shown_url(u)
-  local scheme, rest = u:match("^(%a[%w+.-]*://)(.*)$")
-  if not scheme then scheme, rest = "", u end
-  local userinfo, after = rest:match("^([^/@]*)@(.*)$")
-  if not userinfo then return u end
-  local user = userinfo:match("^([^:]*):")
-  return scheme .. (user and (user .. ":***") or "***") .. "@" .. after
+  return api.mask_url(u, true)
 end
 
 local function excerpt(text, n)
@@ -574,15 +543,12 @@ function M.wait(check, opts)
     run = function(cap) return c:_run_within(cap) end
     name = c.name
   end
-  local deadline = time.monotonic() + timeout
-  local last
-  for _ = 1, math.ceil(timeout / interval) + 2 do
-    last = run(math.max(deadline - time.monotonic(), 0.05))
-    if last.ok then return last end
-    local left = deadline - time.monotonic()
-    if left <= 0 then break end
-    sleep(math.min(interval, left))
-  end
+  local _, last = api.poll{timeout = timeout, interval = interval, floor = 0.05,
+    try = function(limit)
+      local r = run(limit)
+      return r.ok, r
+    end}
+  if last.ok then return last end
   error(("healthcheck.wait: %s not healthy after %gs: %s"):format(name, timeout,
     (last.message or "failed"):gsub("\n", "; ")), 0)
 end
