@@ -313,24 +313,15 @@ function Client:wait_unsealed(opts)
   check_field(pkg, "wait_unsealed", 1, "interval", opts.interval, "?number")
   local timeout = opts.timeout or 60
   local interval = opts.interval or 1
-  local deadline = time.monotonic() + timeout
-  local last
-  local max_polls = math.floor(timeout / math.max(interval, 0.001)) + 2
-  for _ = 1, max_polls do
-    -- each poll is bounded by the time left (not the client's timeout), at least 10 ms
-    local left = math.max(deadline - time.monotonic(), 0.01)
-    local ok, _, body = pcall(self._call, self, "wait_unsealed", "GET", "/v1/sys/seal-status",
-      {ok = {[501] = true, [503] = true}, timeout = left})
-    if ok then
-      last = body
-      if body and body.initialized and body.sealed == false then return body end
-    else
-      last = _  -- the error message: a server not up yet
-    end
-    left = deadline - time.monotonic()
-    if left <= 0 then break end
-    sleep(math.min(interval, left))
-  end
+  -- each poll is bounded by the time left (not the client's timeout), at least 10 ms
+  local _, last = I.api.poll{timeout = timeout, interval = math.max(interval, 0.001), floor = 0.01,
+    try = function(limit)
+      local ok, _, body = pcall(self._call, self, "wait_unsealed", "GET", "/v1/sys/seal-status",
+        {ok = {[501] = true, [503] = true}, timeout = limit})
+      if not ok then return false, _ end  -- the error message: a server not up yet
+      return body and body.initialized and body.sealed == false, body
+    end}
+  if type(last) == "table" and last.initialized and last.sealed == false then return last end
   local state
   if type(last) == "table" then
     if not last.initialized then

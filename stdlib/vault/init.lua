@@ -76,29 +76,19 @@ setmetatable(M, {
 -- helpers shared with the submodules (M._internal)
 ---------------------------------------------------------------------------------------------
 
--- The sources of the package's own files (init.lua, admin.lua, pki.lua, transit.lua and the
--- openbao package's init.lua register theirs): a bad argument is raised at the first frame
--- outside them, the caller's. Empty without debug.getinfo (under --sandbox): no position then.
-local SOURCES = {}
+-- The packages' shared internals (assay.apiclient): bad arguments raised at the first frame
+-- outside the package's own files (init.lua, admin.lua, pki.lua, transit.lua and the openbao
+-- package's init.lua register theirs), the caller's; no position under --sandbox.
+local api = require("assay.apiclient")
 
 --- Registers the file that defines probe (`function() return debug.getinfo(1, "S") end`).
 local function own_source(probe)
-  local ok, info = pcall(probe)
-  if ok and type(info) == "table" and info.source then SOURCES[info.source] = true end
+  api.own_source(probe)
 end
 own_source(function() return debug.getinfo(1, "S") end)
 
 --- Raises a bad-argument message at the caller's position (as the builtins do).
-local function raise(msg)
-  if next(SOURCES) == nil then error(msg, 0) end
-  local level = 2
-  for _ = 1, 40 do
-    local info = debug.getinfo(level, "S")
-    if not info or not SOURCES[info.source] then break end
-    level = level + 1
-  end
-  error(msg, level)
-end
+local raise = api.raise
 
 local function typename(v)
   return type(v)
@@ -131,21 +121,7 @@ end
 
 --- Raises naming the first option of opts not in the allowed set.
 local function check_opts(pkg, fn, n, opts, allowed)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    raise(string.format("%s.%s: bad argument #%d 'opts' (table expected, got %s)", pkg, fn, n,
-      type(opts)))
-  end
-  for k in pairs(opts) do
-    if not allowed[k] then
-      local names = {}
-      for a in pairs(allowed) do names[#names + 1] = a end
-      table.sort(names)
-      raise(string.format("%s.%s: bad argument #%d 'opts' (unknown option '%s'; expected %s)", pkg,
-        fn, n, tostring(k), table.concat(names, ", ")))
-    end
-  end
-  return opts
+  return api.check_options(pkg, fn, n, opts, allowed)
 end
 
 --- Encodes a Vault path segment by segment (slashes kept, everything else percent-encoded).
@@ -184,7 +160,7 @@ local function error_text(body, raw)
   return table.concat(parts, "; ")
 end
 
-M._internal = {raise = raise, own_source = own_source, check_arg = check_arg, check_opts = check_opts, check_field = check_field, enc_path = enc_path,
+M._internal = {api = api, raise = raise, own_source = own_source, check_arg = check_arg, check_opts = check_opts, check_field = check_field, enc_path = enc_path,
   trim_slashes = trim_slashes}
 
 --- What a login or token_create returns (Vault's `auth` block).
@@ -277,11 +253,7 @@ M._env = {
 }
 
 local function first_env(names)
-  for _, n in ipairs(names) do
-    local v = env.get(n)
-    if v ~= nil and v ~= "" then return v end
-  end
-  return nil
+  return api.env(table.unpack(names))
 end
 
 ---@class vault.ClientOptions
@@ -310,26 +282,10 @@ local function replace_plain(msg, needle, repl)
 end
 
 --- A URL (or what was given as one) with the password of its userinfo shown as ***.
-local function mask_url(u)
-  local scheme, rest = u:match("^([%a][%w+.-]*://)(.*)$")
-  if not scheme then scheme, rest = "", u end
-  local authority, tail = rest:match("^([^/?#]*)(.*)$")
-  local userinfo, hostport = authority:match("^(.*)@([^@]*)$")
-  if not userinfo then return u end
-  local user = userinfo:match("^([^:]*):")
-  if user then userinfo = user .. ":***" end
-  return scheme .. userinfo .. "@" .. hostport .. tail
-end
+local mask_url = api.mask_url
 
 --- A URL without its userinfo (user and password).
-local function strip_userinfo(u)
-  local scheme, rest = u:match("^(https?://)(.*)$")
-  if not scheme then return u end
-  local authority, tail = rest:match("^([^/?#]*)(.*)$")
-  local hostport = authority:match("@([^@]*)$")
-  if not hostport then return u end
-  return scheme .. hostport .. tail
-end
+local strip_userinfo = api.strip_userinfo
 M._internal.mask_url = mask_url
 
 --- Makes a client with the environment variables envspec names (M._env for vault, the openbao
@@ -376,7 +332,7 @@ local function new_client(opts, e)
   local password = userinfo and userinfo:match("^[^:]*:(.*)$")
   local ok, hc = pcall(http.client, http_opts)
   if not ok then
-    local reason = tostring(hc):gsub("^[^\n]-%.lua:%d+: ", "")
+    local reason = api.strip_position(hc)
     error(replace_plain(pkg .. ".client: " .. reason, password, "***"), 0)
   end
   local self = {
@@ -429,7 +385,7 @@ function Client:_call(fname, method, path, spec)
   local ok, resp = pcall(self._http.request, self._http, method, path, req)
   if not ok then
     -- the http client's own message, without the position Lua put before it
-    local reason = tostring(resp):gsub("^[^\n]-%.lua:%d+: ", "")
+    local reason = api.strip_position(resp)
     error(scrub(self, self._pkg .. "." .. fname .. ": " .. reason), 0)
   end
   local raw = resp.body or ""
