@@ -149,6 +149,25 @@ function M.strip_userinfo(u)
   return scheme .. hostport .. tail
 end
 
+--- An http(s) URL split for a client: url.parse's parts without user and password (what
+--- `client.url` is built from), and the credentials it held ({user, password}, decoded; nil
+--- without a user). nil when raw is not an http(s) URL with a host.
+---@param raw any
+---@return table|nil parts
+---@return {user: string, password: string}|nil credentials
+function M.split_url(raw)
+  if type(raw) ~= "string" then return nil end
+  local ok, parts = pcall(url.parse, raw)
+  if not ok or type(parts) ~= "table" or (parts.scheme ~= "http" and parts.scheme ~= "https")
+      or not parts.host then
+    return nil
+  end
+  local cred
+  if parts.user and parts.user ~= "" then cred = {user = parts.user, password = parts.password or ""} end
+  parts.user, parts.password = nil, nil
+  return parts, cred
+end
+
 --- The first of the environment variables that is set and not empty ("" counts as unset).
 ---@param ... string variable names
 ---@return string|nil

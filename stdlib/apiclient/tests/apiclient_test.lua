@@ -53,3 +53,13 @@ test("poll: the result on success, the last state on timeout, tries bounded by t
   assert.eq(time.monotonic() - t0 < 1, true)
   for _, l in ipairs(limits) do assert.eq(l <= 0.05, true) end
 end)
+
+test("split_url: parts without credentials, the credentials apart; nil for what is no http(s) URL", function()
+  local parts, cred = api.split_url("https://ops:p%40ss@h:8/x")
+  assert.eq(parts.host, "h"); assert.eq(parts.user, nil); assert.eq(parts.password, nil)
+  assert.eq(cred, {user = "ops", password = "p@ss"})
+  local p2, c2 = api.split_url("http://:only@h")
+  assert.eq(p2.host, "h"); assert.eq(c2, nil)
+  assert.eq(api.split_url("ftp://h"), nil)
+  assert.eq(api.split_url(42), nil)
+end)
