@@ -232,16 +232,12 @@ function M.client(opts)
     raise(("loki.client: bad argument #1 'opts' (field 'url': string expected, got %s)"):format(type(opts.url)))
   end
   local raw = opts.url or nonempty_env("LOKI_URL") or nonempty_env("LOKI_ADDR") or DEFAULT_URL
-  local ok, parts = pcall(url.parse, raw)
-  if not ok or (parts.scheme ~= "http" and parts.scheme ~= "https") or not parts.host then
+  local parts, cred = api.split_url(raw)
+  if not parts then
     raise(("loki.client: bad url (an http(s) URL expected, got %q)"):format(mask_url(raw)))
   end
   local auth = opts.auth
-  if parts.user and parts.user ~= "" then
-    -- url.parse has decoded them already
-    if auth == nil then auth = { user = parts.user, password = parts.password or "" } end
-  end
-  parts.user, parts.password = nil, nil
+  if auth == nil then auth = cred end
   if auth == nil then
     local user = nonempty_env("LOKI_USERNAME")
     if user then
