@@ -227,8 +227,8 @@ function M.client(opts)
     raise(("grafana.client: bad argument #1 'opts' (field 'url': string expected, got %s)"):format(type(opts.url)))
   end
   local raw = opts.url or nonempty_env("GRAFANA_URL") or DEFAULT_URL
-  local ok, parts = pcall(url.parse, raw)
-  if not ok or (parts.scheme ~= "http" and parts.scheme ~= "https") or not parts.host then
+  local parts, cred = api.split_url(raw)
+  if not parts then
     raise(("grafana.client: bad url (an http(s) URL expected, got %q)"):format(mask_url(raw)))
   end
   if opts.token ~= nil and (opts.user ~= nil or opts.password ~= nil) then
@@ -247,12 +247,11 @@ function M.client(opts)
     auth = { bearer = opts.token }
   elseif opts.user then
     auth = { user = opts.user, password = opts.password or "" }
-  elseif parts.user and parts.user ~= "" then
-    auth = { user = parts.user, password = parts.password or "" } -- url.parse decoded them
+  elseif cred then
+    auth = cred
   elseif nonempty_env("GRAFANA_TOKEN") then
     auth = { bearer = nonempty_env("GRAFANA_TOKEN") }
   end
-  parts.user, parts.password = nil, nil
   local prefix = (parts.path or ""):gsub("/+$", "")
   parts.path, parts.query, parts.fragment = nil, nil, nil
   local base = url.build(parts):gsub("/+$", "")
