@@ -489,20 +489,16 @@ function M.client(opts)
   api.unknown_options("alertmanager", "client", "#1 'opts'", opts, OPTION_LIST)
   local raw = opts.url
   if raw == nil then raw = api.env("ALERTMANAGER_URL") or "http://localhost:9093" end
-  local ok, parts = false, nil
+  local parts, cred
   if type(raw) == "string" and raw:match("^[hH][tT][tT][pP][sS]?://") then
-    ok, parts = pcall(url.parse, raw)
+    parts, cred = api.split_url(raw)
   end
-  if not ok or type(parts) ~= "table" or not parts.host then
+  if not parts then
     fail(("alertmanager.client: bad argument #1 'opts' (url: an http:// or https:// URL expected, got %s)"):format(
       type(raw) == "string" and ("'" .. shown_url(raw) .. "'") or type(raw)))
   end
-  local auth
-  if parts.user and parts.user ~= "" then
-    -- url.parse has decoded them; they become basic authorization on every request.
-    auth = {parts.user, parts.password or ""}
-  end
-  parts.user, parts.password = nil, nil
+  -- the URL's credentials (decoded) become basic authorization on every request
+  local auth = cred and {cred.user, cred.password}
   local base = url.build(parts):gsub("/+$", "")
   local self = setmetatable({url = base, _auth = auth, _timeout = opts.timeout}, Client)
   self._http = http.client{
