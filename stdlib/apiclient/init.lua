@@ -179,6 +179,29 @@ function M.env(...)
   return nil
 end
 
+--- A wait's {timeout, interval} (seconds; defaults 60 and 1), checked: a bad one raises
+--- "<pkg>.<fname>: bad argument #n 'opts.timeout' (non-negative seconds expected, got x)".
+---@param pkg string
+---@param fname string
+---@param argn integer the position of opts
+---@param opts table already checked for unknown keys
+---@return number timeout
+---@return number interval
+function M.wait_times(pkg, fname, argn, opts)
+  local timeout, interval = opts.timeout or 60, opts.interval or 1
+  local function bad(field, what, v)
+    M.raise(("%s.%s: bad argument #%d 'opts.%s' (%s expected, got %s)"):format(pkg, fname, argn, field,
+      what, type(v) == "string" and ("'" .. v .. "'") or type(v)))
+  end
+  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 or timeout == math.huge then
+    bad("timeout", "non-negative seconds", timeout)
+  end
+  if type(interval) ~= "number" or interval ~= interval or interval <= 0 or interval == math.huge then
+    bad("interval", "positive seconds", interval)
+  end
+  return timeout, interval
+end
+
 ---@class apiclient.PollSpec
 ---@field timeout number seconds in all
 ---@field interval number seconds between tries

@@ -63,3 +63,12 @@ test("split_url: parts without credentials, the credentials apart; nil for what 
   assert.eq(api.split_url("ftp://h"), nil)
   assert.eq(api.split_url(42), nil)
 end)
+
+test("wait_times: defaults 60 and 1, checked numbers", function()
+  local t, i = api.wait_times("p", "wait", 1, {})
+  assert.eq(t, 60); assert.eq(i, 1)
+  local _, e = pcall(api.wait_times, "p", "wait", 2, {timeout = "1m"})
+  assert.contains(e, "p.wait: bad argument #2 'opts.timeout' (non-negative seconds expected, got '1m')")
+  local _, e2 = pcall(api.wait_times, "p", "wait", 1, {interval = 0})
+  assert.contains(e2, "p.wait: bad argument #1 'opts.interval' (positive seconds expected, got number)")
+end)
