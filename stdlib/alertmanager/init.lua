@@ -449,13 +449,7 @@ end
 ---@return string
 function Client:wait_ready(opts)
   opts = check_opts("wait_ready", 1, opts, {timeout = true, interval = true})
-  local timeout, interval = opts.timeout or 60, opts.interval or 1
-  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 or timeout == math.huge then
-    bad("wait_ready", "#1 'opts.timeout'", "non-negative seconds", timeout)
-  end
-  if type(interval) ~= "number" or interval ~= interval or interval <= 0 or interval == math.huge then
-    bad("wait_ready", "#1 'opts.interval'", "positive seconds", interval)
-  end
+  local timeout, interval = api.wait_times("alertmanager", "wait_ready", 1, opts)
   local ok, answer = api.poll{timeout = timeout, interval = interval, per_request = self._timeout,
     floor = 0.05, try = function(limit)
       local ok, resp = pcall(self._http.request, self._http, "GET", "/-/ready",
