@@ -524,13 +524,7 @@ function M.wait(check, opts)
   if opts ~= nil and type(opts) ~= "table" then bad("wait", "#2 'opts'", "table or nil", opts) end
   opts = opts or {}
   check_fields("wait", "#2 'opts'", opts, {timeout = true, interval = true})
-  local timeout, interval = opts.timeout or 60, opts.interval or 1
-  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 or timeout == math.huge then
-    bad("wait", "#2 'opts.timeout'", "non-negative seconds", timeout)
-  end
-  if type(interval) ~= "number" or interval ~= interval or interval <= 0 or interval == math.huge then
-    bad("wait", "#2 'opts.interval'", "positive seconds", interval)
-  end
+  local timeout, interval = api.wait_times("healthcheck", "wait", 2, opts)
   local run, name
   if type(check) == "table" and not getmetatable(check) then
     local list = check_list("wait", check)
