@@ -31,19 +31,7 @@ local OPTIONS = {url = true, timeout = true, ca_cert = true, insecure = true, he
 
 -- The packages' shared internals: bad arguments at the caller's line (none under --sandbox),
 -- option checks, network errors, URL masking, environment defaults, bounded polling.
-local api
-do
-  local ok, m = pcall(require, "assay.apiclient")
-  if not ok then
-    -- Loaded by path (dofile) where the lib path lacks it: the apiclient beside this package.
-    local got, src = pcall(function() return debug.getinfo(1, "S").source end)
-    local dir = got and type(src) == "string" and src:match("^@(.-)[^/]+/init%.lua$")
-    if not dir then error(m, 0) end
-    m = dofile(dir .. "apiclient/init.lua")
-    package.loaded["assay.apiclient"] = m
-  end
-  api = m
-end
+local api = require("assay.apiclient")
 api.own_source()
 local fail = api.raise
 

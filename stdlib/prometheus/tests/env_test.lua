@@ -2,7 +2,26 @@
 -- has started (and other test files start it in this process), so a child assay reads it.
 
 local URL = env.get("ASSAY_TEST_PROMETHEUS_URL")
-local INIT = arg[0]:gsub("tests/[^/]*$", "init.lua")
+-- The child finds this package (and apiclient) on the lib path: the stdlib root of this file.
+local ROOT = arg[0]:gsub("/?[^/]*/tests/[^/]*$", "")
+-- This run's lib path (`assay test --lib-path ...`, else ASSAY_LIB_PATH): the plugins are there.
+local function lib_path()
+  local args = {}
+  for a in fs.read("/proc/self/cmdline"):gmatch("[^%z]+") do args[#args + 1] = a end
+  for i, a in ipairs(args) do
+    if a == "--lib-path" then return args[i + 1] end
+    local v = a:match("^%-%-lib%-path=(.*)$")
+    if v then return v end
+  end
+  return env.get("ASSAY_LIB_PATH")
+end
+local function child_env()
+  local vars = env.list()
+  local root = ROOT ~= "" and ROOT or "."
+  local inherited = lib_path()
+  vars.ASSAY_LIB_PATH = root .. (inherited and (":" .. inherited) or "")
+  return vars
+end
 
 test("the default URL comes from PROMETHEUS_URL, without its trailing slash", function()
   if not URL then
@@ -10,11 +29,11 @@ test("the default URL comes from PROMETHEUS_URL, without its trailing slash", fu
       .. "`scripts/obs-servers start DIR` and source DIR/env", 0)
   end
   local code = ([[
-    local prometheus = dofile(%q)
+    local prometheus = require("assay.prometheus")
     local c = prometheus.client()
     print(c.url, c:query_scalar("1 + 1"))
-  ]]):format(INIT)
-  local env_vars = env.list()
+  ]])
+  local env_vars = child_env()
   env_vars.PROMETHEUS_URL = URL .. "/"
   local r = process.run({arg[-1], "-e", code}, {env = env_vars, timeout = 20})
   assert.eq(r.stderr, "")
@@ -23,10 +42,10 @@ end)
 
 test("an empty PROMETHEUS_URL counts as unset: the default http://localhost:9090", function()
   local code = ([[
-    local prometheus = dofile(%q)
+    local prometheus = require("assay.prometheus")
     print(prometheus.client().url)
-  ]]):format(INIT)
-  local env_vars = env.list()
+  ]])
+  local env_vars = child_env()
   env_vars.PROMETHEUS_URL = ""
   local r = process.run({arg[-1], "-e", code}, {env = env_vars, timeout = 20})
   assert.eq(r.stderr, "")
