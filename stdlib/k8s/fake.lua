@@ -1,0 +1,921 @@
+--- assay.k8s.fake: an in-memory Kubernetes API server (http.server) for tests without a cluster.
+--- Serves discovery, get/list/create/replace/patch/delete/deletecollection, the status
+--- subresource, watch (NDJSON, not streamed: see README) and pod logs fed by the test.
+local api = require("assay.apiclient")
+api.own_source()
+
+local M = {}
+
+---@class K8sFakeResource
+---@field group string
+---@field version string
+---@field name string plural
+---@field singular string
+---@field kind string
+---@field namespaced boolean
+---@field short string[]
+---@field status boolean has a status subresource
+
+local VERBS = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
+
+local BUILTIN = {
+  {"", "v1", "namespaces", "Namespace", false, {"ns"}, true},
+  {"", "v1", "pods", "Pod", true, {"po"}, true},
+  {"", "v1", "services", "Service", true, {"svc"}, true},
+  {"", "v1", "configmaps", "ConfigMap", true, {"cm"}, false},
+  {"", "v1", "secrets", "Secret", true, {}, false},
+  {"", "v1", "serviceaccounts", "ServiceAccount", true, {"sa"}, false},
+  {"", "v1", "events", "Event", true, {"ev"}, false},
+  {"apps", "v1", "deployments", "Deployment", true, {"deploy"}, true},
+  {"apps", "v1", "statefulsets", "StatefulSet", true, {"sts"}, true},
+  {"apps", "v1", "daemonsets", "DaemonSet", true, {"ds"}, true},
+  {"batch", "v1", "jobs", "Job", true, {}, true},
+  {"batch", "v1", "cronjobs", "CronJob", true, {"cj"}, true},
+  {"apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false,
+    {"crd", "crds"}, true},
+}
+
+local function now_iso() return os.date("!%Y-%m-%dT%H:%M:%SZ") end
+
+local function deepcopy(v)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in pairs(v) do out[k] = deepcopy(x) end
+  return setmetatable(out, getmetatable(v))
+end
+
+local function is_array(t)
+  if type(t) ~= "table" then return false end
+  local mt = getmetatable(t)
+  if mt and mt.__jsontype == "array" then return true end
+  if next(t) == nil then return false end
+  local n = 0
+  for k in pairs(t) do
+    if type(k) ~= "number" then return false end
+    n = n + 1
+  end
+  return n == #t
+end
+
+local function is_object(t) return type(t) == "table" and not is_array(t) end
+
+local function gv(group, version) return group == "" and version or group .. "/" .. version end
+
+-- Status objects --------------------------------------------------------------------------------
+
+local REASONS = {[400] = "BadRequest", [401] = "Unauthorized", [404] = "NotFound", [405] = "MethodNotAllowed",
+  [409] = "Conflict", [410] = "Expired", [415] = "UnsupportedMediaType", [422] = "Invalid",
+  [500] = "InternalError"}
+
+local function status_obj(code, message, reason, details)
+  return {kind = "Status", apiVersion = "v1", metadata = json.object({}), status = "Failure",
+    message = message, reason = reason or REASONS[code], details = details, code = code}
+end
+
+local function fail(code, message, reason, details)
+  error({k8s = status_obj(code, message, reason, details)}, 0)
+end
+
+local function resp(code, body)
+  return {status = code, headers = {["content-type"] = "application/json"}, body = json.encode(body)}
+end
+
+-- label and field selectors ---------------------------------------------------------------------
+
+local function split_top(s)
+  local out, depth, cur = {}, 0, {}
+  for ch in s:gmatch(".") do
+    if ch == "(" then depth = depth + 1 elseif ch == ")" then depth = depth - 1 end
+    if ch == "," and depth == 0 then out[#out + 1] = table.concat(cur); cur = {}
+    else cur[#cur + 1] = ch end
+  end
+  out[#out + 1] = table.concat(cur)
+  return out
+end
+
+local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
+
+--- Parses a label selector into a predicate over a labels table; raises a 400 on bad syntax.
+---@param sel string
+---@return fun(labels: table): boolean
+function M.label_selector(sel)
+  local preds = {}
+  if sel and trim(sel) ~= "" then
+    for _, term in ipairs(split_top(sel)) do
+      term = trim(term)
+      local k, op, vals = term:match("^([%w%._/%-]+)%s+(notin)%s*%((.*)%)$")
+      if not k then k, op, vals = term:match("^([%w%._/%-]+)%s+(in)%s*%((.*)%)$") end
+      if k then
+        local set = {}
+        for v in vals:gmatch("[^,]+") do set[trim(v)] = true end
+        if op == "in" then preds[#preds + 1] = function(l) return l[k] ~= nil and set[l[k]] == true end
+        else preds[#preds + 1] = function(l) return l[k] == nil or not set[l[k]] end end
+      else
+        local a, b = term:match("^([%w%._/%-]+)%s*!=%s*([%w%._%-]*)$")
+        if a then preds[#preds + 1] = function(l) return l[a] ~= b end
+        else
+          a, b = term:match("^([%w%._/%-]+)%s*==?%s*([%w%._%-]*)$")
+          if a then preds[#preds + 1] = function(l) return l[a] == b end
+          else
+            a = term:match("^!%s*([%w%._/%-]+)$")
+            if a then preds[#preds + 1] = function(l) return l[a] == nil end
+            else
+              a = term:match("^([%w%._/%-]+)$")
+              if not a then
+                fail(400, "unable to parse requirement: found '" .. term .. "', expected: a label selector term")
+              end
+              preds[#preds + 1] = function(l) return l[a] ~= nil end
+            end
+          end
+        end
+      end
+    end
+  end
+  return function(labels)
+    labels = labels or {}
+    for _, p in ipairs(preds) do if not p(labels) then return false end end
+    return true
+  end
+end
+
+local FIELDS = {["metadata.name"] = function(o) return o.metadata.name end,
+  ["metadata.namespace"] = function(o) return o.metadata.namespace or "" end}
+
+local function field_selector(sel)
+  local preds = {}
+  if sel and trim(sel) ~= "" then
+    for _, term in ipairs(split_top(sel)) do
+      term = trim(term)
+      local k, neg, v = term:match("^([%w%.]+)%s*(!?)==?%s*(.*)$")
+      if not k or not FIELDS[k] then
+        fail(400, 'field label not supported: ' .. (k or term))
+      end
+      local get = FIELDS[k]
+      if neg == "!" then preds[#preds + 1] = function(o) return get(o) ~= v end
+      else preds[#preds + 1] = function(o) return get(o) == v end end
+    end
+  end
+  return function(o)
+    for _, p in ipairs(preds) do if not p(o) then return false end end
+    return true
+  end
+end
+
+-- patches ---------------------------------------------------------------------------------------
+
+local function merge_patch(target, patch)
+  if not is_object(patch) then return deepcopy(patch) end
+  if not is_object(target) then target = {} end
+  for k, v in pairs(patch) do
+    if v == json.null then target[k] = nil
+    else target[k] = merge_patch(target[k], v) end
+  end
+  return target
+end
+
+-- strategic merge: merge semantics, lists replaced; `$`-directives (kubectl's
+-- $setElementOrder, $retainKeys, $patch...) are dropped.
+local function strip_directives(v)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in pairs(v) do
+    if not (type(k) == "string" and k:sub(1, 1) == "$") then out[k] = strip_directives(x) end
+  end
+  return setmetatable(out, getmetatable(v))
+end
+
+local function unescape_ptr(s) return (s:gsub("~1", "/"):gsub("~0", "~")) end
+
+local function ptr_parts(path)
+  if path == "" then return {} end
+  if path:sub(1, 1) ~= "/" then fail(422, "invalid JSON pointer: " .. path) end
+  local parts = {}
+  for p in (path:sub(2) .. "/"):gmatch("([^/]*)/") do parts[#parts + 1] = unescape_ptr(p) end
+  return parts
+end
+
+local function ptr_key(container, p, adding)
+  if is_array(container) or (type(container) == "table" and next(container) == nil and
+      (p == "-" or p:match("^%d+$"))) then
+    if p == "-" then return #container + 1 end
+    local i = tonumber(p)
+    if not i or p:match("^0%d") then fail(422, "invalid array index: " .. p) end
+    if i > #container + (adding and 0 or -1) then fail(422, "array index out of range: " .. p) end
+    return i + 1, true
+  end
+  return p, false
+end
+
+local function ptr_parent(doc, path)
+  local parts = ptr_parts(path)
+  if #parts == 0 then fail(422, "cannot operate on the whole document") end
+  local cur = doc
+  for i = 1, #parts - 1 do
+    local k = ptr_key(cur, parts[i])
+    if type(cur) ~= "table" or cur[k] == nil then fail(422, "path not found: " .. path) end
+    cur = cur[k]
+  end
+  if type(cur) ~= "table" then fail(422, "path not found: " .. path) end
+  return cur, parts[#parts]
+end
+
+local function ptr_get(doc, path)
+  local parent, last = ptr_parent(doc, path)
+  local k = ptr_key(parent, last)
+  if parent[k] == nil then fail(422, "path not found: " .. path) end
+  return parent[k]
+end
+
+local function ptr_remove(doc, path)
+  local parent, last = ptr_parent(doc, path)
+  local k, arr = ptr_key(parent, last)
+  if parent[k] == nil then fail(422, "unable to remove nonexistent key: " .. path) end
+  local v = parent[k]
+  if arr then table.remove(parent, k) else parent[k] = nil end
+  return v
+end
+
+local function ptr_add(doc, path, value)
+  local parent, last = ptr_parent(doc, path)
+  local k, arr = ptr_key(parent, last, true)
+  if arr or (is_array(parent) and last == "-") then table.insert(parent, k, value)
+  else parent[k] = value end
+end
+
+local function json_patch(doc, ops)
+  if not is_array(ops) then fail(400, "json patch must be a list of operations") end
+  for _, op in ipairs(ops) do
+    local o, path = op.op, op.path
+    if type(path) ~= "string" then fail(422, "json patch operation without a path") end
+    if o == "add" then ptr_add(doc, path, deepcopy(op.value))
+    elseif o == "remove" then ptr_remove(doc, path)
+    elseif o == "replace" then ptr_remove(doc, path); ptr_add(doc, path, deepcopy(op.value))
+    elseif o == "move" then local v = ptr_remove(doc, op.from); ptr_add(doc, path, v)
+    elseif o == "copy" then ptr_add(doc, path, deepcopy(ptr_get(doc, op.from)))
+    elseif o == "test" then
+      if json.encode(ptr_get(doc, path)) ~= json.encode(op.value) then
+        fail(422, "testing value " .. path .. " failed")
+      end
+    else fail(422, "unexpected json patch operation: " .. tostring(o)) end
+  end
+  return doc
+end
+
+M._merge_patch, M._json_patch = merge_patch, json_patch
+
+-- the server ------------------------------------------------------------------------------------
+
+local Fake = {}
+Fake.__index = Fake
+
+local OPTIONS = {"token", "require_token", "host", "port", "namespaces", "watch_timeout", "max_events"}
+
+--- Starts a fake API server on loopback.
+---@param opts? {token?: string, require_token?: boolean, host?: string, port?: integer, namespaces?: string[], watch_timeout?: number, max_events?: integer}
+---@return table fake {url, port, token, requests, stop(), kubeconfig(path), add(obj), object(...), objects(...), log(...), compact()}
+function M.start(opts)
+  opts = api.check_options("k8s.fake", "start", 1, opts, OPTIONS)
+  local self = setmetatable({
+    token = opts.token or "fake-token", requests = {}, rv = 0, resources = {}, by_gv = {},
+    groups = {}, store = {}, events = {}, logs = {}, logs_done = {}, watch_timeout = opts.watch_timeout or 2,
+    max_events = opts.max_events or 1000, gone_before = 0, require_token = opts.require_token == true,
+  }, Fake)
+  for _, b in ipairs(BUILTIN) do
+    self:_register{group = b[1], version = b[2], name = b[3], kind = b[4], namespaced = b[5],
+      short = b[6], status = b[7], singular = b[4]:lower()}
+  end
+  local handler = function(req) return self:_handle(req) end
+  local routes = {}
+  for _, m in ipairs{"GET", "POST", "PUT", "PATCH", "DELETE"} do
+    routes[m] = {["/*"] = handler, ["/"] = handler}
+  end
+  self.server = http.server(routes, {host = opts.host or "127.0.0.1", port = opts.port or 0})
+  self.port = self.server.port
+  self.url = "http://" .. (opts.host or "127.0.0.1") .. ":" .. self.port
+  for _, ns in ipairs(opts.namespaces or {"default", "kube-system", "kube-public"}) do
+    self:add{apiVersion = "v1", kind = "Namespace", metadata = {name = ns}}
+  end
+  return self
+end
+
+--- Stops the server.
+function Fake:stop() self.server:stop() end
+
+--- Writes a kubeconfig (token auth) pointing at the fake; returns the path.
+---@param path string
+---@param opts? {namespace?: string, context?: string}
+---@return string
+function Fake:kubeconfig(path, opts)
+  opts = opts or {}
+  local ctx = opts.context or "fake"
+  local cfg = {apiVersion = "v1", kind = "Config", ["current-context"] = ctx,
+    clusters = {{name = "fake", cluster = {server = self.url}}},
+    users = {{name = "fake", user = {token = self.token}}},
+    contexts = {{name = ctx, context = {cluster = "fake", user = "fake",
+      namespace = opts.namespace or "default"}}},
+    preferences = json.object({})}
+  fs.write(path, json.encode(cfg))
+  return path
+end
+
+function Fake:_register(r)
+  local key = gv(r.group, r.version)
+  if not self.by_gv[key] then
+    self.by_gv[key] = {}
+    if r.group ~= "" then
+      local g = self.groups[r.group]
+      if not g then g = {name = r.group, versions = {}}; self.groups[r.group] = g end
+      local have = false
+      for _, v in ipairs(g.versions) do have = have or v == r.version end
+      if not have then g.versions[#g.versions + 1] = r.version end
+    end
+  end
+  self.by_gv[key][r.name] = r
+  self.resources[key .. "/" .. r.name] = r
+  self.store[key .. "/" .. r.name] = self.store[key .. "/" .. r.name] or {}
+end
+
+function Fake:_unregister(group, version, plural)
+  local key = gv(group, version)
+  if self.by_gv[key] then self.by_gv[key][plural] = nil end
+  self.resources[key .. "/" .. plural] = nil
+  self.store[key .. "/" .. plural] = nil
+  if self.by_gv[key] and next(self.by_gv[key]) == nil then
+    self.by_gv[key] = nil
+    local g = self.groups[group]
+    if g then
+      for i, v in ipairs(g.versions) do if v == version then table.remove(g.versions, i) break end end
+      if #g.versions == 0 then self.groups[group] = nil end
+    end
+  end
+end
+
+--- Finds a resource by "group/version/plural", a plural, a kind or a short name.
+function Fake:_find(what, apiVersion)
+  if self.resources[what] then return self.resources[what] end
+  for _, r in pairs(self.resources) do
+    if (apiVersion == nil or gv(r.group, r.version) == apiVersion) and
+        (r.name == what or r.kind == what or r.singular == what) then return r end
+  end
+  for _, r in pairs(self.resources) do
+    for _, s in ipairs(r.short) do if s == what then return r end end
+  end
+  return nil
+end
+
+local function okey(ns, name) return (ns or "") .. "/" .. name end
+
+function Fake:_bucket(r) return self.store[gv(r.group, r.version) .. "/" .. r.name] end
+
+function Fake:_event(r, etype, obj)
+  local ev = {rv = tonumber(obj.metadata.resourceVersion), type = etype, res = r, obj = deepcopy(obj)}
+  self.events[#self.events + 1] = ev
+  while #self.events > self.max_events do
+    self.gone_before = self.events[1].rv
+    table.remove(self.events, 1)
+  end
+end
+
+function Fake:_next_rv()
+  self.rv = self.rv + 1
+  return tostring(self.rv)
+end
+
+local function random_suffix()
+  local chars, out = "bcdfghjklmnpqrstvwxz2456789", {}
+  for i = 1, 5 do
+    local n = math.random(#chars)
+    out[i] = chars:sub(n, n)
+  end
+  return table.concat(out)
+end
+
+function Fake:_gone(r, name) return {name = name, group = r.group ~= "" and r.group or nil, kind = r.name} end
+
+function Fake:_not_found(r, name)
+  fail(404, string.format('%s "%s" not found', r.group == "" and r.name or r.name .. "." .. r.group, name),
+    "NotFound", self:_gone(r, name))
+end
+
+function Fake:_create(r, ns, obj)
+  if not is_object(obj) then fail(400, "the body of the request was not a JSON object") end
+  obj = deepcopy(obj)
+  obj.metadata = is_object(obj.metadata) and obj.metadata or {}
+  local md = obj.metadata
+  local want = gv(r.group, r.version)
+  if obj.kind and obj.kind ~= r.kind or obj.apiVersion and obj.apiVersion ~= want then
+    fail(400, string.format("the API version in the data (%s) does not match the expected API version (%s)",
+      tostring(obj.apiVersion), want))
+  end
+  obj.kind, obj.apiVersion = r.kind, want
+  if r.namespaced then
+    if md.namespace and ns and md.namespace ~= ns then
+      fail(400, "the namespace of the provided object does not match the namespace sent on the request")
+    end
+    ns = ns or md.namespace or "default"
+    md.namespace = ns
+    if not self:_bucket(self.resources["v1/namespaces"])[okey(nil, ns)] then
+      fail(404, string.format('namespaces "%s" not found', ns), "NotFound", {name = ns, kind = "namespaces"})
+    end
+  else
+    md.namespace = nil; ns = nil
+  end
+  if not md.name or md.name == "" then
+    if md.generateName and md.generateName ~= "" then md.name = md.generateName .. random_suffix()
+    else fail(422, string.format("%s \"\" is invalid: metadata.name: Required value: name or generateName is required", r.kind),
+      "Invalid", {kind = r.kind, group = r.group}) end
+  end
+  local b = self:_bucket(r)
+  if b[okey(ns, md.name)] then
+    fail(409, string.format('%s "%s" already exists', r.group == "" and r.name or r.name .. "." .. r.group, md.name),
+      "AlreadyExists", self:_gone(r, md.name))
+  end
+  md.uid = uuid.v4()
+  md.resourceVersion = self:_next_rv()
+  md.creationTimestamp = now_iso()
+  if r.status and r.name ~= "namespaces" then md.generation = 1 end
+  if r.name == "namespaces" then obj.status = {phase = "Active"}; obj.spec = obj.spec or {finalizers = {"kubernetes"}} end
+  if r.name == "customresourcedefinitions" then self:_crd_added(obj) end
+  b[okey(ns, md.name)] = obj
+  self:_event(r, "ADDED", obj)
+  return obj
+end
+
+function Fake:_crd_added(crd)
+  local spec = crd.spec or {}
+  local names = spec.names or {}
+  if not spec.group or not names.plural or not names.kind or type(spec.versions) ~= "table" then
+    fail(422, "CustomResourceDefinition is invalid: spec.group, spec.names.plural, spec.names.kind, spec.versions are required")
+  end
+  if crd.metadata.name ~= names.plural .. "." .. spec.group then
+    fail(422, string.format('CustomResourceDefinition.apiextensions.k8s.io "%s" is invalid: metadata.name: Invalid value: must be spec.names.plural+"."+spec.group', crd.metadata.name))
+  end
+  for _, v in ipairs(spec.versions) do
+    if v.served ~= false then
+      self:_register{group = spec.group, version = v.name, name = names.plural, kind = names.kind,
+        namespaced = spec.scope ~= "Cluster", short = names.shortNames or {},
+        singular = names.singular or names.kind:lower(),
+        status = type(v.subresources) == "table" and v.subresources.status ~= nil}
+    end
+  end
+  crd.status = {acceptedNames = deepcopy(names), storedVersions = {spec.versions[1].name},
+    conditions = {{type = "NamesAccepted", status = "True", reason = "NoConflicts", lastTransitionTime = now_iso()},
+      {type = "Established", status = "True", reason = "InitialNamesAccepted", lastTransitionTime = now_iso()}}}
+end
+
+function Fake:_delete(r, ns, name)
+  local b = self:_bucket(r)
+  local obj = b[okey(ns, name)]
+  if not obj then self:_not_found(r, name) end
+  b[okey(ns, name)] = nil
+  obj.metadata.resourceVersion = self:_next_rv()
+  obj.metadata.deletionTimestamp = now_iso()
+  self:_event(r, "DELETED", obj)
+  if r.name == "namespaces" then
+    for _, rr in pairs(self.resources) do
+      if rr.namespaced then
+        for k, o in pairs(self:_bucket(rr)) do
+          if o.metadata.namespace == name then self:_delete(rr, name, o.metadata.name) end
+          local _ = k
+        end
+      end
+    end
+  elseif r.name == "customresourcedefinitions" then
+    for _, v in ipairs(obj.spec.versions) do self:_unregister(obj.spec.group, v.name, obj.spec.names.plural) end
+  end
+  return obj
+end
+
+-- writes an updated object: keeps identity, checks the resourceVersion, bumps generation
+function Fake:_update(r, ns, name, new, sub)
+  local b = self:_bucket(r)
+  local old = b[okey(ns, name)]
+  if not old then self:_not_found(r, name) end
+  if not is_object(new) then fail(400, "the body of the request was not a JSON object") end
+  new = deepcopy(new)
+  new.metadata = is_object(new.metadata) and new.metadata or {}
+  local md = new.metadata
+  if md.name and md.name ~= name then
+    fail(400, "the name of the object (" .. md.name .. ") does not match the name on the URL (" .. name .. ")")
+  end
+  if md.resourceVersion and md.resourceVersion ~= "" and md.resourceVersion ~= old.metadata.resourceVersion then
+    fail(409, string.format('Operation cannot be fulfilled on %s "%s": the object has been modified; please apply your changes to the latest version and try again',
+      r.group == "" and r.name or r.name .. "." .. r.group, name), "Conflict", self:_gone(r, name))
+  end
+  if sub == "status" then
+    local keep = deepcopy(old)
+    keep.status = new.status
+    new = keep
+  else
+    if r.status then new.status = deepcopy(old.status) end
+    for _, k in ipairs{"uid", "creationTimestamp", "generation", "namespace", "deletionTimestamp"} do
+      md[k] = old.metadata[k]
+    end
+    md.name = name
+    new.kind, new.apiVersion = old.kind, old.apiVersion
+    local function body(o)
+      local c = {}
+      for k, v in pairs(o) do if k ~= "metadata" and k ~= "status" then c[k] = v end end
+      return json.encode(c)
+    end
+    if md.generation and body(old) ~= body(new) then md.generation = md.generation + 1 end
+  end
+  new.metadata.resourceVersion = self:_next_rv()
+  b[okey(ns, name)] = new
+  self:_event(r, "MODIFIED", new)
+  return new
+end
+
+local function sorted_items(bucket, ns)
+  local keys = {}
+  for k, o in pairs(bucket) do
+    if ns == nil or o.metadata.namespace == ns then keys[#keys + 1] = k end
+  end
+  table.sort(keys)
+  return keys
+end
+
+function Fake:_list(r, ns, q)
+  local lsel = M.label_selector(http.query_value(q, "labelSelector"))
+  local fsel = field_selector(http.query_value(q, "fieldSelector"))
+  local limit = tonumber(http.query_value(q, "limit") or "")
+  local cont = http.query_value(q, "continue")
+  local after, at_rv
+  if cont and cont ~= "" then
+    local ok, tok = pcall(function() return json.parse(base64.decode(cont)) end)
+    if not ok or type(tok) ~= "table" or not tok.start then fail(400, "continue key is not valid") end
+    if tok.rv < self.gone_before then
+      fail(410, "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.", "Expired")
+    end
+    after, at_rv = tok.start, tok.rv
+  end
+  local bucket = self:_bucket(r)
+  local items, more, last = {}, 0, nil
+  for _, k in ipairs(sorted_items(bucket, ns)) do
+    if not after or k > after then
+      local o = bucket[k]
+      if lsel(o.metadata.labels) and fsel(o) then
+        if limit and limit > 0 and #items >= limit then more = more + 1
+        else items[#items + 1] = deepcopy(o); last = k end
+      end
+    end
+  end
+  local meta = {resourceVersion = tostring(at_rv or self.rv)}
+  if more > 0 then
+    meta.continue = base64.encode(json.encode{start = last, rv = at_rv or self.rv})
+    meta.remainingItemCount = more
+  end
+  return {kind = r.kind .. "List", apiVersion = gv(r.group, r.version), metadata = meta,
+    items = json.array(items)}
+end
+
+function Fake:_watch(r, ns, q)
+  local lsel = M.label_selector(http.query_value(q, "labelSelector"))
+  local fsel = field_selector(http.query_value(q, "fieldSelector"))
+  local since = http.query_value(q, "resourceVersion")
+  local bookmarks = http.query_value(q, "allowWatchBookmarks") == "true"
+  local timeout = tonumber(http.query_value(q, "timeoutSeconds") or "") or self.watch_timeout
+  if timeout > self.watch_timeout then timeout = self.watch_timeout end
+  local lines = {}
+  local function emit(t, o) lines[#lines + 1] = json.encode{type = t, object = o} end
+  local from
+  if since == nil or since == "" or since == "0" then
+    local bucket = self:_bucket(r)
+    for _, k in ipairs(sorted_items(bucket, ns)) do
+      local o = bucket[k]
+      if lsel(o.metadata.labels) and fsel(o) then emit("ADDED", o) end
+    end
+    from = self.rv
+  else
+    from = tonumber(since)
+    if not from then fail(400, "invalid resourceVersion: " .. since) end
+    if from < self.gone_before then
+      emit("ERROR", status_obj(410, string.format("too old resource version: %s (%d)", since, self.gone_before + 1), "Expired"))
+      return {status = 200, headers = {["content-type"] = "application/json"}, body = table.concat(lines, "\n") .. "\n"}
+    end
+  end
+  local deadline = time.monotonic() + timeout
+  local seen = from
+  repeat
+    for _, ev in ipairs(self.events) do
+      if ev.rv > seen and ev.res == r and (ns == nil or ev.obj.metadata.namespace == ns)
+          and lsel(ev.obj.metadata.labels) and fsel(ev.obj) then
+        emit(ev.type, ev.obj)
+      end
+    end
+    seen = self.rv
+    if #lines > 0 then break end
+    sleep(0.05)
+  until time.monotonic() >= deadline
+  if bookmarks then
+    emit("BOOKMARK", {kind = r.kind, apiVersion = gv(r.group, r.version),
+      metadata = {resourceVersion = tostring(seen)}})
+  end
+  return {status = 200, headers = {["content-type"] = "application/json"},
+    body = #lines > 0 and table.concat(lines, "\n") .. "\n" or ""}
+end
+
+function Fake:_patch(r, ns, name, req, sub)
+  local ct = ((req.headers["content-type"] or ""):match("^[^;]*") or ""):lower()
+  local q = req.query
+  local b = self:_bucket(r)
+  local old = b[okey(ns, name)]
+  if ct == "application/apply-patch+yaml" then
+    local mgr = http.query_value(q, "fieldManager")
+    if not mgr or mgr == "" then
+      fail(400, "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch")
+    end
+    local ok, obj = pcall(yaml.parse, req.body or "")
+    if not ok or not is_object(obj) then fail(400, "error decoding YAML: " .. tostring(obj)) end
+    obj.metadata = obj.metadata or {}
+    if obj.metadata.name and obj.metadata.name ~= name then
+      fail(400, "the name of the object (" .. obj.metadata.name .. ") does not match the name on the URL (" .. name .. ")")
+    end
+    obj.metadata.name = name
+    local mf = {{manager = mgr, operation = "Apply", apiVersion = gv(r.group, r.version),
+      time = now_iso(), fieldsType = "FieldsV1", fieldsV1 = json.object({})}}
+    if not old then
+      if sub then self:_not_found(r, name) end
+      obj.metadata.managedFields = mf
+      return self:_create(r, ns, obj), 201
+    end
+    local merged = merge_patch(deepcopy(old), obj)
+    merged.metadata.resourceVersion = obj.metadata.resourceVersion
+    local kept = {}
+    for _, e in ipairs(old.metadata.managedFields or {}) do if e.manager ~= mgr then kept[#kept + 1] = e end end
+    kept[#kept + 1] = mf[1]
+    merged.metadata.managedFields = kept
+    return self:_update(r, ns, name, merged, sub), 200
+  end
+  if not old then self:_not_found(r, name) end
+  local ok, p = pcall(json.parse, req.body or "")
+  if not ok then fail(400, "error decoding patch: " .. tostring(p)) end
+  local new
+  if ct == "application/merge-patch+json" then new = merge_patch(deepcopy(old), p)
+  elseif ct == "application/strategic-merge-patch+json" then new = merge_patch(deepcopy(old), strip_directives(p))
+  elseif ct == "application/json-patch+json" then new = json_patch(deepcopy(old), p)
+  else
+    return nil, nil, resp(415, status_obj(415, string.format('the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json'), "UnsupportedMediaType"))
+  end
+  if type(new) ~= "table" then fail(422, "the patch did not give an object") end
+  if new.metadata and new.metadata.resourceVersion == old.metadata.resourceVersion then
+    new.metadata.resourceVersion = nil
+  end
+  return self:_update(r, ns, name, new, sub), 200
+end
+
+-- discovery
+
+local function resource_list(self, key)
+  local out = {}
+  local names = {}
+  for n in pairs(self.by_gv[key] or {}) do names[#names + 1] = n end
+  table.sort(names)
+  for _, n in ipairs(names) do
+    local r = self.by_gv[key][n]
+    out[#out + 1] = {name = r.name, singularName = r.singular, namespaced = r.namespaced, kind = r.kind,
+      verbs = VERBS, shortNames = #r.short > 0 and r.short or nil}
+    if r.status then
+      out[#out + 1] = {name = r.name .. "/status", singularName = "", namespaced = r.namespaced, kind = r.kind,
+        verbs = {"get", "patch", "update"}}
+    end
+    if r.name == "pods" then
+      out[#out + 1] = {name = "pods/log", singularName = "", namespaced = true, kind = "Pod", verbs = {"get"}}
+    end
+  end
+  return {kind = "APIResourceList", apiVersion = "v1", groupVersion = key, resources = json.array(out)}
+end
+
+local function group_obj(g)
+  local versions = {}
+  for _, v in ipairs(g.versions) do versions[#versions + 1] = {groupVersion = g.name .. "/" .. v, version = v} end
+  return {name = g.name, versions = versions, preferredVersion = versions[1]}
+end
+
+function Fake:_discovery(segs)
+  if segs[1] == "api" and #segs == 1 then
+    return resp(200, {kind = "APIVersions", versions = {"v1"},
+      serverAddressByClientCIDRs = {{clientCIDR = "0.0.0.0/0", serverAddress = "127.0.0.1:" .. self.port}}})
+  elseif segs[1] == "api" and #segs == 2 and segs[2] == "v1" then
+    return resp(200, resource_list(self, "v1"))
+  elseif segs[1] == "apis" and #segs == 1 then
+    local names = {}
+    for n in pairs(self.groups) do names[#names + 1] = n end
+    table.sort(names)
+    local gs = {}
+    for _, n in ipairs(names) do gs[#gs + 1] = group_obj(self.groups[n]) end
+    return resp(200, {kind = "APIGroupList", apiVersion = "v1", groups = json.array(gs)})
+  elseif segs[1] == "apis" and #segs == 2 and self.groups[segs[2]] then
+    local g = group_obj(self.groups[segs[2]])
+    g.kind, g.apiVersion = "APIGroup", "v1"
+    return resp(200, g)
+  elseif segs[1] == "apis" and #segs == 3 and self.by_gv[segs[2] .. "/" .. segs[3]] then
+    return resp(200, resource_list(self, segs[2] .. "/" .. segs[3]))
+  elseif segs[1] == "version" and #segs == 1 then
+    return resp(200, {major = "1", minor = "32", gitVersion = "v1.32.0-assay-fake", platform = "linux/amd64"})
+  end
+  return nil
+end
+
+-- routing
+
+local function decode_segs(path)
+  local segs = {}
+  for s in path:gmatch("[^/]+") do segs[#segs + 1] = url.decode(s) end
+  return segs
+end
+
+function Fake:_route(segs)
+  local key, rest
+  if segs[1] == "api" and segs[2] == "v1" then key, rest = "v1", 3
+  elseif segs[1] == "apis" and #segs >= 4 then key, rest = segs[2] .. "/" .. segs[3], 4
+  else return nil end
+  if not self.by_gv[key] then return nil end
+  local ns, plural, name, sub
+  local tail = {}
+  for i = rest, #segs do tail[#tail + 1] = segs[i] end
+  if tail[1] == "namespaces" and #tail >= 3 and not (#tail == 3 and (tail[3] == "status" or tail[3] == "finalize")) then
+    ns, plural, name, sub = tail[2], tail[3], tail[4], tail[5]
+    if #tail > 5 then return nil end
+  else
+    plural, name, sub = tail[1], tail[2], tail[3]
+    if #tail > 3 then return nil end
+  end
+  local r = self.by_gv[key][plural]
+  if not r then return nil end
+  if ns and not r.namespaced then return nil end
+  return r, ns, name, sub
+end
+
+function Fake:_handle(req)
+  local rec = {method = req.method, path = req.path, query = req.query, headers = req.headers, body = req.body,
+    content_type = req.headers["content-type"]}
+  self.requests[#self.requests + 1] = rec
+  local auth = req.headers["authorization"]
+  if (auth ~= nil or self.require_token) and auth ~= "Bearer " .. self.token then
+    return resp(401, status_obj(401, "Unauthorized"))
+  end
+  local ok, out, code = pcall(function()
+    local path = req.path:match("^[^?]*")
+    local segs = decode_segs(path)
+    if req.method == "GET" then
+      local d = self:_discovery(segs)
+      if d then return d end
+    end
+    local r, ns, name, sub = self:_route(segs)
+    if not r then
+      return resp(404, status_obj(404, "the server could not find the requested resource", "NotFound"))
+    end
+    local q = req.query or {}
+    local m = req.method
+    if sub and sub ~= "status" and not (sub == "log" and r.name == "pods") then
+      return resp(404, status_obj(404, "the server could not find the requested resource", "NotFound"))
+    end
+    if sub == "status" and not r.status then
+      return resp(404, status_obj(404, "the server could not find the requested resource", "NotFound"))
+    end
+    if sub == "log" then
+      if m ~= "GET" then fail(405, "method not allowed") end
+      return self:_log(ns, name, q)
+    end
+    if name == nil then
+      if m == "GET" then
+        local w = http.query_value(q, "watch")
+        if w == "1" or w == "true" then return self:_watch(r, ns, q) end
+        return resp(200, self:_list(r, ns, q))
+      elseif m == "POST" then
+        local okj, obj = pcall(json.parse, req.body or "")
+        if not okj then fail(400, "error decoding request body: " .. tostring(obj)) end
+        return resp(201, self:_create(r, ns, obj))
+      elseif m == "DELETE" then
+        local list = self:_list(r, ns, q)
+        for _, o in ipairs(list.items) do self:_delete(r, o.metadata.namespace, o.metadata.name) end
+        list.metadata = {resourceVersion = tostring(self.rv)}
+        return resp(200, list)
+      end
+      fail(405, "method " .. m .. " is not allowed on a collection")
+    end
+    local b = self:_bucket(r)
+    if m == "GET" then
+      local o = b[okey(ns, name)]
+      if not o then self:_not_found(r, name) end
+      return resp(200, o)
+    elseif m == "PUT" then
+      local okj, obj = pcall(json.parse, req.body or "")
+      if not okj then fail(400, "error decoding request body: " .. tostring(obj)) end
+      return resp(200, self:_update(r, ns, name, obj, sub))
+    elseif m == "PATCH" then
+      local o, c, early = self:_patch(r, ns, name, req, sub)
+      if early then return early end
+      return resp(c, o)
+    elseif m == "DELETE" then
+      local o = self:_delete(r, ns, name)
+      if r.name == "pods" then return resp(200, o) end
+      return resp(200, {kind = "Status", apiVersion = "v1", metadata = json.object({}), status = "Success",
+        details = {name = name, group = r.group ~= "" and r.group or nil, kind = r.name, uid = o.metadata.uid}})
+    end
+    fail(405, "method " .. m .. " is not allowed")
+  end)
+  if ok then return out end
+  if type(out) == "table" and out.k8s then return resp(out.k8s.code, out.k8s) end
+  error(out, 0)
+end
+
+-- pod logs
+
+function Fake:_log(ns, name, q)
+  local pods = self:_bucket(self.resources["v1/pods"])
+  if not pods[okey(ns, name)] then self:_not_found(self.resources["v1/pods"], name) end
+  local container = http.query_value(q, "container") or ""
+  local key = ns .. "/" .. name .. "/" .. container
+  local follow = http.query_value(q, "follow") == "true"
+  local function text()
+    local lines = self.logs[key] or {}
+    local tail = tonumber(http.query_value(q, "tailLines") or "")
+    local from = 1
+    if tail then from = math.max(1, #lines - tail + 1) end
+    local out = {}
+    for i = from, #lines do out[#out + 1] = lines[i] .. "\n" end
+    return table.concat(out)
+  end
+  if follow then
+    -- not streamed (http.server answers whole bodies): wait until the test ends the log or the
+    -- watch timeout passes, then answer all of it
+    local deadline = time.monotonic() + self.watch_timeout
+    while not self.logs_done[key] and time.monotonic() < deadline do sleep(0.05) end
+  end
+  return {status = 200, headers = {["content-type"] = "text/plain"}, body = text()}
+end
+
+--- Appends log lines to a pod's (container's) log. `done = true` ends a followed log.
+---@param namespace string
+---@param pod string
+---@param text string lines, separated by newlines
+---@param opts? {container?: string, done?: boolean}
+function Fake:log(namespace, pod, text, opts)
+  opts = opts or {}
+  local key = namespace .. "/" .. pod .. "/" .. (opts.container or "")
+  self.logs[key] = self.logs[key] or {}
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    if line ~= "" then table.insert(self.logs[key], line) end
+  end
+  if opts.done then self.logs_done[key] = true end
+  if opts.container then
+    -- also visible without a container (single-container pods)
+    local k0 = namespace .. "/" .. pod .. "/"
+    self.logs[k0] = self.logs[k0] or self.logs[key]
+    if opts.done then self.logs_done[k0] = true end
+  end
+end
+
+-- test helpers
+
+--- Seeds an object directly (as a create would, with no request recorded); returns it.
+---@param obj table with apiVersion, kind, metadata
+---@return table
+function Fake:add(obj)
+  local r = self:_find(obj.kind, obj.apiVersion)
+  if not r then error("k8s.fake.add: unknown kind " .. tostring(obj.apiVersion) .. "/" .. tostring(obj.kind), 2) end
+  local ok, out = pcall(self._create, self, r, obj.metadata and obj.metadata.namespace, obj)
+  if not ok then error("k8s.fake.add: " .. (type(out) == "table" and out.k8s and out.k8s.message or tostring(out)), 2) end
+  return deepcopy(out)
+end
+
+--- Replaces an object's status (as a controller would); returns the object.
+function Fake:set_status(resource, namespace, name, status)
+  local r = self:_find(resource)
+  local o = self:_bucket(r)[okey(r.namespaced and namespace or nil, name)]
+  if not o then error("k8s.fake.set_status: no " .. resource .. " " .. name, 2) end
+  local new = deepcopy(o); new.status = status; new.metadata.resourceVersion = nil
+  return deepcopy(self:_update(r, r.namespaced and namespace or nil, name, new, "status"))
+end
+
+--- The stored object (a copy) or nil; resource is a plural, kind, short name or "group/version/plural".
+---@return table|nil
+function Fake:object(resource, namespace, name)
+  local r = self:_find(resource)
+  if not r then return nil end
+  local o = self:_bucket(r)[okey(r.namespaced and namespace or nil, name)]
+  return o and deepcopy(o) or nil
+end
+
+--- The stored objects of a resource (copies, sorted by namespace/name), optionally in one namespace.
+---@return table[]
+function Fake:objects(resource, namespace)
+  local r = self:_find(resource)
+  if not r then return {} end
+  local b, out = self:_bucket(r), {}
+  for _, k in ipairs(sorted_items(b, namespace)) do out[#out + 1] = deepcopy(b[k]) end
+  return out
+end
+
+--- Forgets the watch history: a watch from an older resourceVersion gets 410 Expired.
+function Fake:compact()
+  self.events = {}
+  self.gone_before = self.rv
+end
+
+--- Clears the recorded requests.
+function Fake:clear_requests() self.requests = {} end
+
+return M
