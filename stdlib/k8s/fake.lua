@@ -649,7 +649,7 @@ function Fake:_patch(r, ns, name, req, sub)
   end
   if not old then self:_not_found(r, name) end
   local ok, p = pcall(json.parse, req.body or "")
-  if not ok then fail(400, "error decoding patch: " .. tostring(p)) end
+  if not ok then fail(400, "error decoding patch: " .. api.strip_position(tostring(p))) end
   local new
   if ct == "application/merge-patch+json" then new = merge_patch(deepcopy(old), p)
   elseif ct == "application/strategic-merge-patch+json" then new = merge_patch(deepcopy(old), strip_directives(p))
@@ -768,6 +768,10 @@ function Fake:_handle(req)
     end
     local q = req.query or {}
     local m = req.method
+    local ct = ((req.headers["content-type"] or ""):match("^[^;]*") or ""):lower()
+    if (m == "POST" or m == "PUT") and ct ~= "" and ct ~= "application/json" and ct ~= "application/yaml" then
+      return resp(415, status_obj(415, "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml", "UnsupportedMediaType"))
+    end
     if sub and sub ~= "status" and not (sub == "log" and r.name == "pods") then
       return resp(404, status_obj(404, "the server could not find the requested resource", "NotFound"))
     end
@@ -785,7 +789,7 @@ function Fake:_handle(req)
         return resp(200, self:_list(r, ns, q))
       elseif m == "POST" then
         local okj, obj = pcall(json.parse, req.body or "")
-        if not okj then fail(400, "error decoding request body: " .. tostring(obj)) end
+        if not okj then fail(400, "error decoding request body: " .. api.strip_position(tostring(obj))) end
         return resp(201, self:_create(r, ns, obj))
       elseif m == "DELETE" then
         local list = self:_list(r, ns, q)
@@ -802,7 +806,7 @@ function Fake:_handle(req)
       return resp(200, o)
     elseif m == "PUT" then
       local okj, obj = pcall(json.parse, req.body or "")
-      if not okj then fail(400, "error decoding request body: " .. tostring(obj)) end
+      if not okj then fail(400, "error decoding request body: " .. api.strip_position(tostring(obj))) end
       return resp(200, self:_update(r, ns, name, obj, sub))
     elseif m == "PATCH" then
       local o, c, early = self:_patch(r, ns, name, req, sub)
@@ -828,6 +832,7 @@ function Fake:_log(ns, name, q)
   if not pods[okey(ns, name)] then self:_not_found(self.resources["v1/pods"], name) end
   local container = http.query_value(q, "container") or ""
   local key = ns .. "/" .. name .. "/" .. container
+  if container ~= "" and not self.logs[key] then key = ns .. "/" .. name .. "/" end
   local follow = http.query_value(q, "follow") == "true"
   local function text()
     local lines = self.logs[key] or {}
