@@ -914,6 +914,52 @@ function Fake:objects(resource, namespace)
   return out
 end
 
+--- Simulates a controller finishing (or failing) a rollout of a Deployment, StatefulSet or
+--- DaemonSet after `delay` seconds (default 0: at once): sets the status kubectl's rollout rules
+--- read (observedGeneration, replicas, updated/ready/available), or with `fail = true` a
+--- Progressing=False condition with reason ProgressDeadlineExceeded. Returns the task.
+---@param resource string "deployments", "statefulsets", "daemonsets" (or kind / short name)
+---@param namespace string
+---@param name string
+---@param opts? {delay?: number, fail?: boolean, ready?: integer}
+function Fake:rollout(resource, namespace, name, opts)
+  opts = api.check_options("k8s.fake", "rollout", 4, opts, {"delay", "fail", "ready"})
+  local r = self:_find(resource)
+  if not r or r.group ~= "apps" then error("k8s.fake.rollout: not a workload resource: " .. tostring(resource), 2) end
+  local function finish()
+    local o = self:_bucket(r)[okey(namespace, name)]
+    if not o then return nil end
+    local want = (o.spec or {}).replicas or 1
+    if r.name == "daemonsets" then want = opts.ready or 1 end
+    local ready = opts.ready or want
+    local t = now_iso()
+    local st
+    if r.name == "deployments" then
+      st = {observedGeneration = o.metadata.generation, replicas = want, updatedReplicas = want,
+        readyReplicas = ready, availableReplicas = ready, unavailableReplicas = want - ready > 0 and want - ready or nil,
+        conditions = {
+          {type = "Available", status = ready >= want and "True" or "False", reason = "MinimumReplicasAvailable",
+            lastUpdateTime = t, lastTransitionTime = t},
+          opts.fail and {type = "Progressing", status = "False", reason = "ProgressDeadlineExceeded",
+            message = 'ReplicaSet "' .. name .. '" has timed out progressing.', lastUpdateTime = t, lastTransitionTime = t}
+            or {type = "Progressing", status = "True", reason = "NewReplicaSetAvailable",
+            message = 'ReplicaSet "' .. name .. '" has successfully progressed.', lastUpdateTime = t, lastTransitionTime = t}}}
+      if opts.fail then st.updatedReplicas, st.readyReplicas, st.availableReplicas = 0, 0, 0 end
+    elseif r.name == "statefulsets" then
+      st = {observedGeneration = o.metadata.generation, replicas = want, readyReplicas = ready,
+        availableReplicas = ready, currentReplicas = want, updatedReplicas = want,
+        currentRevision = name .. "-1", updateRevision = name .. "-1"}
+    else
+      st = {observedGeneration = o.metadata.generation, desiredNumberScheduled = want, currentNumberScheduled = want,
+        updatedNumberScheduled = want, numberReady = ready, numberAvailable = ready, numberMisscheduled = 0}
+    end
+    return self:set_status(r.name, namespace, name, st)
+  end
+  local delay = opts.delay or 0
+  if delay <= 0 then return finish() end
+  return async.spawn(function() sleep(delay); return finish() end)
+end
+
 --- Forgets the watch history: a watch from an older resourceVersion gets 410 Expired.
 function Fake:compact()
   self.events = {}

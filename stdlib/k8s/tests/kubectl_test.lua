@@ -153,4 +153,38 @@ test("kubectl logs reads the log the test feeds", function()
   assert.eq(kubectl("logs", "worker", "-n", "team", "--tail", "1"), "done\n")
 end)
 
+test("kubectl rollout status follows a simulated rollout: ready after a delay, and a deadline exceeded", function()
+  local function deploy(name)
+    post("/apis/apps/v1/namespaces/team/deployments", {apiVersion = "apps/v1", kind = "Deployment",
+      metadata = {name = name}, spec = {replicas = 2, selector = {matchLabels = {app = name}},
+        template = {metadata = {labels = {app = name}}, spec = {containers = {{name = "c", image = "x"}}}}}})
+  end
+  deploy("slow")
+  local t = fake:rollout("deployments", "team", "slow", {delay = 0.5})
+  local started = time.monotonic()
+  local out = kubectl("rollout", "status", "deployment/slow", "-n", "team", "--timeout", "20s")
+  assert.contains(out, 'deployment "slow" successfully rolled out')
+  assert.ge(time.monotonic() - started, 0.4)
+  assert.eq(t:await().status.readyReplicas, 2)
+  deploy("stuck")
+  fake:rollout("deployments", "team", "stuck", {fail = true})
+  local p = process.run({"kubectl", "--kubeconfig", kc, "--cache-dir", dir .. "/cache", "rollout", "status",
+    "deployment/stuck", "-n", "team", "--timeout", "20s"}, {timeout = 60})
+  assert.ne(p.status, 0)
+  assert.contains(p.stderr, "exceeded its progress deadline")
+end)
+
+test("kubectl get --watch sees a change made over HTTP", function()
+  local w = process.spawn({"kubectl", "--kubeconfig", kc, "--cache-dir", dir .. "/cache", "get", "cm", "-n", "team",
+    "--watch-only", "-o", "name", "--request-timeout", "5s"})
+  sleep(1)
+  post("/api/v1/namespaces/team/configmaps", {metadata = {name = "watched"}})
+  local seen = false
+  for line in w:lines("stdout") do
+    if line:match("configmap/watched") then seen = true; break end
+  end
+  w:kill("TERM"); w:wait()
+  assert.eq(seen, true)
+end)
+
 test("stop", function() fake:stop() end)
