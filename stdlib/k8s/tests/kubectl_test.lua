@@ -22,6 +22,15 @@ local function post(path, obj)
   return json.parse(r.body)
 end
 
+test("kubectl is installed (a missing kubectl fails these tests, never skips them)", function()
+  local ok, p = pcall(process.run, {"kubectl", "version", "--client", "-o", "json"}, {timeout = 30})
+  if not ok or p.status ~= 0 then
+    error("kubectl not found or not working (" .. tostring(ok and p.stderr or p) ..
+      "): install kubectl (any 1.2x+ client) on PATH to run the cross-check", 0)
+  end
+  assert.not_nil(json.parse(p.stdout).clientVersion)
+end)
+
 test("the kubeconfig points kubectl at the fake (config view)", function()
   local v = json.parse(kubectl("config", "view", "--minify", "--raw", "-o", "json"))
   assert.eq(v.clusters[1].cluster.server, fake.url)
