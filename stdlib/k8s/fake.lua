@@ -47,7 +47,7 @@ end
 local function is_array(t)
   if type(t) ~= "table" then return false end
   local mt = getmetatable(t)
-  if mt and mt.__jsontype == "array" then return true end
+  if mt and mt.__name == "json.array" then return true end
   if next(t) == nil then return false end
   local n = 0
   for k in pairs(t) do
@@ -548,6 +548,10 @@ function Fake:_list(r, ns, q)
       fail(410, "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.", "Expired")
     end
     after, at_rv = tok.start, tok.rv
+  end
+  local rvq = tonumber(http.query_value(q, "resourceVersion") or "")
+  if rvq and http.query_value(q, "resourceVersionMatch") == "Exact" and rvq < self.gone_before then
+    fail(410, string.format("too old resource version: %d (%d)", rvq, self.gone_before + 1), "Expired")
   end
   local bucket = self:_bucket(r)
   local items, more, last = {}, 0, nil

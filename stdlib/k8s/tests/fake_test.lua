@@ -206,6 +206,11 @@ test("patch: merge, strategic (lists replaced, $directives dropped), JSON patch,
   assert.eq(o.data, {a = "one", c = "3", e = "3"}); assert.eq(o.metadata.finalizers, {"x", "y", "z"})
   o = J(patch(p, {{op = "remove", path = "/metadata/finalizers/0"}}, "application/json-patch+json"))
   assert.eq(o.metadata.finalizers, {"y", "z"})
+  -- an empty list in a merge patch replaces the list; an empty object merges nothing
+  o = J(patch(p, '{"metadata":{"finalizers":[]},"data":{}}', "application/merge-patch+json"))
+  assert.eq(#o.metadata.finalizers, 0); assert.eq(o.data, {a = "one", c = "3", e = "3"})
+  o = J(patch(p, {{op = "add", path = "/metadata/finalizers/0", value = "first"}}, "application/json-patch+json"))
+  assert.eq(o.metadata.finalizers, {"first"})
   status_of(patch(p, {{op = "test", path = "/data/a", value = "nope"}}, "application/json-patch+json"), 422, "Invalid")
   status_of(patch(p, {{op = "remove", path = "/data/zz"}}, "application/json-patch+json"), 422, "Invalid")
   status_of(patch(p, {data = {}}, "application/json"), 415, "UnsupportedMediaType")
@@ -327,6 +332,8 @@ test("a continue token older than the watch history is 410 Expired", function()
   post(CM, {metadata = {name = "pg3"}})
   fake:compact()
   status_of(c:get(CM, {query = {limit = "1", ["continue"] = l.metadata.continue}}), 410, "Expired")
+  status_of(c:get(CM, {query = {resourceVersion = l.metadata.resourceVersion, resourceVersionMatch = "Exact"}}),
+    410, "Expired")
 end)
 
 test("pod logs: fed by the test, tailLines, container, follow waits for done", function()
