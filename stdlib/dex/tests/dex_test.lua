@@ -136,3 +136,13 @@ test("environment defaults", function()
   local c = dex.client()
   assert.eq(type(c.url), "string")
 end)
+
+test("the fake records what Dex would refuse (its checks are live)", function()
+  local c = client()
+  c._http:post(fake.issuer .. "/token", {grant_type = "password"})
+  c._http:post(fake.issuer .. "/token", nil, {form = {grant_type = "implicit", client_id = "cli", client_secret = "s3cr et/+"}})
+  c._http:get(fake.issuer .. "/userinfo")
+  local seen = fake.violations
+  fake.violations = {}
+  assert.eq(#seen >= 3, true, table.concat(seen, "\n"))
+end)

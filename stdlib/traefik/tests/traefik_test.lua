@@ -133,3 +133,13 @@ test("network errors name the method", function()
   local c = traefik.client{url = "http://127.0.0.1:1", timeout = 2}
   assert.raises(function() c:overview() end, [[^traefik\.overview: ]])
 end)
+
+test("the fake records what Traefik would refuse (its checks are live)", function()
+  local c = traefik.client{url = fake.url}
+  c._http:get("/api/http/routers", {query = {provider = "docker"}})
+  c._http:get("/api/http/routes")
+  c._http:post("/api/http/routers", {})
+  local seen = fake.violations
+  fake.violations = {}
+  assert.eq(#seen, 3, table.concat(seen, "\n"))
+end)
