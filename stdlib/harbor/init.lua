@@ -75,6 +75,14 @@ end
 
 ---@private
 function Client:_get(fname, path, query, headers)
+  local body, resp = self:_get_page(fname, path, query, headers)
+  if body == nil then return nil, resp end
+  return body
+end
+
+-- The decoded answer and the response (for its headers); nil and the body on 404.
+---@private
+function Client:_get_page(fname, path, query, headers)
   local resp = self:_request(fname, "GET", path, { query = query, headers = headers })
   if resp.status == 404 then return nil, resp.body end
   if resp.status ~= 200 then self:_fail(fname, "GET", path, resp) end
@@ -95,7 +103,7 @@ function Client:_list(fname, path, query, headers)
     local q = {}
     for k, v in pairs(query) do q[k] = v end
     q.page, q.page_size = tostring(page), tostring(size)
-    local body, resp = self:_get(fname, path, q, headers)
+    local body, resp = self:_get_page(fname, path, q, headers)
     if body == nil then self:_fail(fname, "GET", path, { status = 404, body = resp }) end
     for _, item in ipairs(body) do out[#out + 1] = item end
     local link = resp.headers.link or ""
@@ -110,7 +118,7 @@ function Client:_write(fname, method, path, body, okstatus, nil_on_404)
   local resp = self:_request(fname, method, path, { body = body })
   if resp.status == 404 and nil_on_404 then return nil, resp.body end
   if resp.status ~= okstatus then self:_fail(fname, method, path, resp) end
-  return true, resp
+  return true
 end
 
 ---@class harbor.ClientOptions
@@ -231,7 +239,7 @@ end
 ---@return table|nil, string|nil
 function Client:project(name_or_id)
   if math.type(name_or_id) == "integer" then
-    return (self:_get("project", "/projects/" .. name_or_id))
+    return self:_get("project", "/projects/" .. name_or_id)
   end
   check_str("project", 1, "name_or_id", name_or_id)
   return self:_get("project", "/projects/" .. seg(name_or_id), nil, { ["X-Is-Resource-Name"] = "true" })
@@ -269,7 +277,8 @@ function Client:project_create(spec)
     registry_id = spec.registry_id }
   if next(metadata) then body.metadata = metadata end
   if spec.public ~= nil then body.public = spec.public == true end
-  local _, resp = self:_write("project_create", "POST", "/projects", body, 201)
+  local resp = self:_request("project_create", "POST", "/projects", { body = body })
+  if resp.status ~= 201 then self:_fail("project_create", "POST", "/projects", resp) end
   local id = (resp.headers.location or ""):match("/projects/(%d+)$")
   return id and math.tointeger(tonumber(id)) or true
 end

@@ -67,6 +67,22 @@ function Client:_json(fname, path, query)
   return body, resp
 end
 
+-- One object: the decoded answer, or nil and the body on 404.
+---@private
+function Client:_one(fname, path)
+  local body, resp = self:_json(fname, path)
+  if body == nil then return nil, resp end
+  return body
+end
+
+-- A document that is always there: a 404 means the URL is not Traefik's API.
+---@private
+function Client:_must(fname, path)
+  local body, text = self:_json(fname, path)
+  if body == nil then self:_fail(fname, path, { status = 404, body = text }) end
+  return body
+end
+
 -- A list endpoint: every page followed through X-Next-Page (Traefik pages by `page`/`per_page`).
 ---@private
 function Client:_list(fname, path, query)
@@ -187,7 +203,7 @@ local function getter(kind, fname)
     check_name(fname, name)
     opts = api.check_options("traefik", fname, 2, opts, { "protocol" })
     local p = check_protocol(fname, 2, opts, kind)
-    return self:_json(fname, ("/api/%s/%s/%s"):format(p, kind, segment(name)))
+    return self:_one(fname, ("/api/%s/%s/%s"):format(p, kind, segment(name)))
   end
 end
 
@@ -220,15 +236,15 @@ Client.middleware = getter("middlewares", "middleware")
 
 --- The overview (`GET /api/overview`): counts per protocol, features, providers.
 ---@return table
-function Client:overview() return (self:_json("overview", "/api/overview")) end
+function Client:overview() return self:_must("overview", "/api/overview") end
 
 --- The version (`GET /api/version`): `{Version, Codename, startDate}`.
 ---@return table
-function Client:version() return (self:_json("version", "/api/version")) end
+function Client:version() return self:_must("version", "/api/version") end
 
 --- The whole runtime configuration (`GET /api/rawdata`).
 ---@return table
-function Client:rawdata() return (self:_json("rawdata", "/api/rawdata")) end
+function Client:rawdata() return self:_must("rawdata", "/api/rawdata") end
 
 --- Entry points (`GET /api/entrypoints`), every page followed.
 ---@param opts? {search?: string, per_page?: integer}
@@ -243,7 +259,7 @@ end
 ---@return table|nil, string|nil
 function Client:entrypoint(name)
   check_name("entrypoint", name)
-  return self:_json("entrypoint", "/api/entrypoints/" .. segment(name))
+  return self:_one("entrypoint", "/api/entrypoints/" .. segment(name))
 end
 
 --- `GET /ping` (the ping must be enabled, on this URL's entry point): true when Traefik answers

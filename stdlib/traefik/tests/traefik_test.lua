@@ -143,3 +143,12 @@ test("the fake records what Traefik would refuse (its checks are live)", functio
   fake.violations = {}
   assert.eq(#seen, 3, table.concat(seen, "\n"))
 end)
+
+test("a get returns one value on success; a 404 on the overview raises (not Traefik's API)", function()
+  local c = traefik.client{url = fake.url}
+  assert.eq(select("#", c:router("whoami@docker")), 1)
+  assert.eq(select("#", c:entrypoint("web")), 1)
+  local other = traefik.client{url = fake.url .. "/prefix"}
+  assert.raises(function() other:overview() end, [[^traefik\.overview: GET /prefix/api/overview: 404 ]])
+  fake.violations = {} -- the fake records the unknown path too; here it was the point
+end)
