@@ -208,6 +208,26 @@ function Client:jwks()
   return self:_get_json("jwks", self:_endpoint("jwks", "jwks_uri"))
 end
 
+--- The user's claims from the userinfo endpoint (`GET <userinfo_endpoint>` with the access
+--- token as a bearer token).
+---@param access_token string
+---@return table claims
+function Client:userinfo(access_token)
+  if type(access_token) ~= "string" or access_token == "" then
+    raise(("dex.userinfo: bad argument #1 'access_token' (non-empty string expected, got %s)"):format(
+      type(access_token) == "string" and "an empty string" or type(access_token)))
+  end
+  local u = self:_endpoint("userinfo", "userinfo_endpoint")
+  local resp = self:_request("userinfo", "GET", u, { auth = { bearer = access_token } })
+  if resp.status ~= 200 then self:_fail("userinfo", "GET", u, resp) end
+  local ok, body = pcall(resp.json, resp)
+  if not ok or type(body) ~= "table" then
+    error(("dex.userinfo: GET %s: %d answer is not JSON: %s"):format(path_of(u), resp.status,
+      error_text(resp)), 0)
+  end
+  return body
+end
+
 -- DER, just enough for an RSA public key (PKCS#1 RSAPublicKey) --------------------------------
 
 local function der_len(n)

@@ -146,3 +146,15 @@ test("the fake records what Dex would refuse (its checks are live)", function()
   fake.violations = {}
   assert.eq(#seen >= 3, true, table.concat(seen, "\n"))
 end)
+
+test("userinfo with the access token; 401 with Dex's text for a bad one", function()
+  local c = client()
+  local tok = c:token{username = "admin@example.com", password = "password", scope = {"openid", "email"}}
+  local info = c:userinfo(tok.access_token)
+  assert.eq(info.email, "admin@example.com")
+  assert.eq(fake:last().headers.authorization, "Bearer " .. tok.access_token)
+  local ok, err = pcall(c.userinfo, c, "forged-token-value")
+  assert.eq(ok, false)
+  assert.eq(err, "dex.userinfo: GET /dex/userinfo: 401 access_denied: Invalid bearer token.")
+  assert.eq(err:find("forged-token-value", 1, true), nil)
+end)

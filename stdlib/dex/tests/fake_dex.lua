@@ -5,7 +5,8 @@
 -- RFC 6749 sections 2.3.1, 4.3 and 4.4 as Dex's server/handlers.go implements them, JWKS per
 -- RFC 7517): GET <issuer>/.well-known/openid-configuration, POST <issuer>/token
 -- (application/x-www-form-urlencoded; client authenticated by HTTP basic auth with the id and
--- secret form-urlencoded; OAuth2 errors as JSON {error, error_description}), GET <issuer>/keys.
+-- secret form-urlencoded; OAuth2 errors as JSON {error, error_description}), GET <issuer>/keys,
+-- GET <issuer>/userinfo (bearer access token; 401 access_denied "Invalid bearer token.").
 --
 -- It CHECKS every request (method, path, query, content type, form fields, client auth) and
 -- records what the real Dex would not take in `fake.violations`, which the tests assert empty.
@@ -19,7 +20,7 @@ local KEY_N = "1JKu0FCufTGi8dUOphkrCxhY4NTk5We8Dj4kLvKnS8cQOxiK57iN_j15aUknb4SGW
 function fake.start(opts)
   opts = opts or {}
   local here = opts.dir
-  local self = { violations = {}, requests = {}, kid = "test-key-1" }
+  local self = { violations = {}, requests = {}, kid = "test-key-1", issued = {} }
   self.private_key = fs.read(here .. "/test_key.pem")
   local clients = opts.clients or { cli = "s3cr et/+" }
   local users = opts.users or { ["admin@example.com"] = "password" }
@@ -79,6 +80,24 @@ function fake.start(opts)
     } } }
   end
 
+  -- Dex's handleUserInfo: a bearer access token it issued, else 401 access_denied.
+  routes.GET["/dex/userinfo"] = function(req)
+    self.requests[#self.requests + 1] = req
+    no_query(req)
+    local h = req.headers.authorization or ""
+    local tok = h:match("^[Bb]earer (.+)$")
+    if not tok then
+      return { status = 401, headers = { ["www-authenticate"] = "Bearer" },
+        json = { error = "access_denied", error_description = "Invalid bearer token." } }
+    end
+    local ok, decoded = pcall(crypto.jwt_decode, tok)
+    if not ok or not self.issued[tok] then
+      return { status = 401, headers = { ["www-authenticate"] = "Bearer" },
+        json = { error = "access_denied", error_description = "Invalid bearer token." } }
+    end
+    return { status = 200, json = decoded.claims }
+  end
+
   routes.POST["/dex/token"] = function(req)
     self.requests[#self.requests + 1] = req
     no_query(req)
@@ -130,6 +149,7 @@ function fake.start(opts)
       return oauth_error(400, "unsupported_grant_type", "")
     end
     local resp = { access_token = sign(claims), token_type = "bearer", expires_in = 3600 }
+    self.issued[resp.access_token] = true
     if scopes.openid then resp.id_token = sign(claims) end
     if scopes.offline_access and grant == "password" then resp.refresh_token = "refresh-" .. now end
     return { status = 200, json = resp }
