@@ -309,6 +309,38 @@ function Client:workflow_terminate(id, opts)
   return true
 end
 
+local CLOSED_FAILED = { WORKFLOW_EXECUTION_STATUS_FAILED = true, WORKFLOW_EXECUTION_STATUS_TERMINATED = true,
+  WORKFLOW_EXECUTION_STATUS_CANCELED = true, WORKFLOW_EXECUTION_STATUS_TIMED_OUT = true }
+
+--- Waits until a workflow is closed, polling `GET .../workflows/{id}`; returns the description
+--- when it COMPLETED (or reached `status`, e.g. "WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW").
+--- Another closed status (failed, terminated, canceled, timed out) raises at once naming it; a
+--- timeout raises with the last status seen.
+---@param id string
+---@param opts? {run_id?: string, namespace?: string, status?: string, timeout?: number, interval?: number}
+---@return table
+function Client:workflow_wait(id, opts)
+  check_name("workflow_wait", 1, "id", id)
+  opts = api.check_options("temporal", "workflow_wait", 2, opts, { "run_id", "namespace", "status", "timeout", "interval" })
+  check_field("workflow_wait", 2, "status", opts.status, "string")
+  local timeout, interval = api.wait_times("temporal", "workflow_wait", 2, opts)
+  local want = opts.status or "WORKFLOW_EXECUTION_STATUS_COMPLETED"
+  local path = self:_ns("workflow_wait", 2, opts) .. "/workflows/" .. seg(id)
+  local ok, res = api.poll {
+    timeout = timeout, interval = interval,
+    try = function()
+      local d = self:_call("workflow_wait", "GET", path, { query = { ["execution.runId"] = opts.run_id }, absent_ok = true })
+      if d == nil then return false, "not found" end
+      local st = (d.workflowExecutionInfo or {}).status or "unknown"
+      if st == want then return true, d end
+      if CLOSED_FAILED[st] then error(("temporal.workflow_wait: %s: %s"):format(id, st), 0) end
+      return false, st
+    end,
+  }
+  if ok then return res end
+  error(("temporal.workflow_wait: %s: timed out after %gs; last state: %s"):format(id, timeout, tostring(res)), 0)
+end
+
 -- Schedules -----------------------------------------------------------------------------------
 
 --- Schedules (`GET /api/v1/namespaces/{ns}/schedules`, every page): each `{scheduleId, info, memo}`.

@@ -41,7 +41,8 @@ local SCHEDULE_FIELDS = { namespace = "string", scheduleId = "string", schedule 
   identity = "string", requestId = "string", memo = "table", searchAttributes = "table" }
 
 --- opts: api_key (require `Authorization: Bearer <key>`), readonly_key (may read, not write: 403),
----       page_size (items per page the fake answers; default 2).
+---       page_size (items per page the fake answers; default 2), complete_after (a running
+---       workflow completes after this many describes; default: never).
 function fake.start(opts)
   opts = opts or {}
   local self = { violations = {}, requests = {} }
@@ -212,6 +213,13 @@ function fake.start(opts)
     if err then return err end
     local w = find(req.params.ns, req.params.id, q["execution.runId"])
     if not w then return status(404, 5, "workflow not found for ID: " .. req.params.id) end
+    if opts.complete_after and w.info.status == "WORKFLOW_EXECUTION_STATUS_RUNNING" then
+      w.reads = (w.reads or 0) + 1
+      if w.reads >= opts.complete_after then
+        w.info.status = "WORKFLOW_EXECUTION_STATUS_COMPLETED"
+        w.info.closeTime = "2026-12-06T12:00:09Z"
+      end
+    end
     return { status = 200, json = { executionConfig = w.config, workflowExecutionInfo = w.info,
       pendingActivities = json.array({}) } }
   end

@@ -163,3 +163,22 @@ describe("the fake is strict", function()
       "shorthand")
   end)
 end)
+
+test("workflow_wait: completed; terminated raises; a timeout raises with the last status", function()
+  local f = dofile(here .. "/fake_temporal.lua").start{complete_after = 3}
+  local c = temporal.client{url = f.url}
+  start(c, "order-1")
+  local d = c:workflow_wait("order-1", {timeout = 5, interval = 0.05})
+  assert.eq(d.workflowExecutionInfo.status, "WORKFLOW_EXECUTION_STATUS_COMPLETED")
+  assert.eq(f.violations, {})
+  f:stop()
+  local c2 = client()
+  start(c2, "order-2")
+  assert.raises(function() c2:workflow_wait("order-2", {timeout = 0.2, interval = 0.05}) end,
+    [[^temporal\.workflow_wait: order-2: timed out after 0\.2s; last state: WORKFLOW_EXECUTION_STATUS_RUNNING$]])
+  c2:workflow_terminate("order-2", {reason = "stop"})
+  assert.raises(function() c2:workflow_wait("order-2", {timeout = 5, interval = 0.05}) end,
+    [[^temporal\.workflow_wait: order-2: WORKFLOW_EXECUTION_STATUS_TERMINATED$]])
+  assert.raises(function() c2:workflow_wait("ghost", {timeout = 0.1, interval = 0.05}) end, "last state: not found$")
+  assert.raises(function() c2:workflow_wait("x", {timeout = "1m"}) end, [[bad argument #2 'opts\.timeout']])
+end)
