@@ -297,6 +297,8 @@ function fake.start(opts)
     local method = req.params.method
     local fields = MESSAGES[method]
     if not fields then
+      -- An unknown procedure: recorded as a violation (the test fails), and answered as a
+      -- Connect server answers one, with the protocol's "unimplemented" error code.
       violation(req, "not a KargoService method (or not one this fake serves)")
       return cerr("unimplemented", "akuity.io.kargo.service.v1alpha1.KargoService." .. method .. " is not implemented")
     end
