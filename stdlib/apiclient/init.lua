@@ -102,6 +102,35 @@ function M.check_options(pkg, fname, argn, opts, allowed, argname, expected)
   return opts
 end
 
+--- Checks that argument `argn` (`argname`) is a non-empty string:
+--- `<pkg>.<fname>: bad argument #n 'name' (non-empty string expected, got an empty string)`.
+---@param pkg string
+---@param fname string
+---@param argn integer
+---@param argname string
+---@param v any
+function M.check_name(pkg, fname, argn, argname, v)
+  if type(v) ~= "string" or v == "" then
+    M.raise(("%s.%s: bad argument #%d '%s' (non-empty string expected, got %s)"):format(
+      pkg, fname, argn, argname, v == "" and "an empty string" or type(v)))
+  end
+end
+
+--- Checks that option `name` of argument `argn` is absent or of Lua type `want`:
+--- `<pkg>.<fname>: bad argument #n 'opts' (field 'name': string expected, got number)`.
+---@param pkg string
+---@param fname string
+---@param argn integer
+---@param name string
+---@param v any
+---@param want string
+function M.check_field(pkg, fname, argn, name, v, want)
+  if v ~= nil and type(v) ~= want then
+    M.raise(("%s.%s: bad argument #%d 'opts' (field '%s': %s expected, got %s)"):format(
+      pkg, fname, argn, name, want, type(v)))
+  end
+end
+
 --- The text of an error without the "file.lua:12: " position a raise put before it.
 ---@param err any
 ---@return string

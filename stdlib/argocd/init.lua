@@ -49,17 +49,11 @@ end
 local function seg(s) return url.encode(tostring(s)) end
 
 local function check_name(fname, argn, argname, v)
-  if type(v) ~= "string" or v == "" then
-    raise(("argocd.%s: bad argument #%d '%s' (non-empty string expected, got %s)"):format(
-      fname, argn, argname, v == "" and "an empty string" or type(v)))
-  end
+  api.check_name("argocd", fname, argn, argname, v)
 end
 
 local function check_field(fname, argn, name, v, want)
-  if v ~= nil and type(v) ~= want then
-    raise(("argocd.%s: bad argument #%d 'opts' (field '%s': %s expected, got %s)"):format(
-      fname, argn, name, want, type(v)))
-  end
+  api.check_field("argocd", fname, argn, name, v, want)
 end
 
 -- Requests ------------------------------------------------------------------------------------

@@ -51,10 +51,7 @@ local function error_text(resp)
 end
 
 local function check_name(fname, argn, argname, v)
-  if type(v) ~= "string" or v == "" then
-    raise(("kargo.%s: bad argument #%d '%s' (non-empty string expected, got %s)"):format(
-      fname, argn, argname, v == "" and "an empty string" or type(v)))
-  end
+  api.check_name("kargo", fname, argn, argname, v)
 end
 
 -- Requests ------------------------------------------------------------------------------------

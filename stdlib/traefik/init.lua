@@ -150,10 +150,7 @@ local function segment(name)
 end
 
 local function check_name(fname, name)
-  if type(name) ~= "string" or name == "" then
-    raise(("traefik.%s: bad argument #1 'name' (non-empty string expected, got %s)"):format(fname,
-      type(name) == "string" and "an empty string" or type(name)))
-  end
+  api.check_name("traefik", fname, 1, "name", name)
 end
 
 local PROTOCOLS = { http = true, tcp = true, udp = true }

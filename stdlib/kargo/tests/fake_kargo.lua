@@ -300,7 +300,7 @@ function fake.start(opts)
       -- An unknown procedure: recorded as a violation (the test fails), and answered as a
       -- Connect server answers one, with the protocol's "unimplemented" error code.
       violation(req, "not a KargoService method (or not one this fake serves)")
-      return cerr("unimplemented", "akuity.io.kargo.service.v1alpha1.KargoService." .. method .. " is not implemented")
+      return cerr("unimplemented", "akuity.io.kargo.service.v1alpha1.KargoService." .. method .. ": no such procedure")
     end
     local ctype = req.headers["content-type"] or ""
     if not ctype:match("^application/json") then
