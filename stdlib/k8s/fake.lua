@@ -3,6 +3,7 @@
 --- subresource, watch (NDJSON, not streamed: see README) and pod logs fed by the test.
 local api = require("assay.apiclient")
 api.own_source()
+local resources = require("assay.k8s.resources")
 
 local M = {}
 
@@ -17,23 +18,6 @@ local M = {}
 ---@field status boolean has a status subresource
 
 local VERBS = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
-
-local BUILTIN = {
-  {"", "v1", "namespaces", "Namespace", false, {"ns"}, true},
-  {"", "v1", "pods", "Pod", true, {"po"}, true},
-  {"", "v1", "services", "Service", true, {"svc"}, true},
-  {"", "v1", "configmaps", "ConfigMap", true, {"cm"}, false},
-  {"", "v1", "secrets", "Secret", true, {}, false},
-  {"", "v1", "serviceaccounts", "ServiceAccount", true, {"sa"}, false},
-  {"", "v1", "events", "Event", true, {"ev"}, false},
-  {"apps", "v1", "deployments", "Deployment", true, {"deploy"}, true},
-  {"apps", "v1", "statefulsets", "StatefulSet", true, {"sts"}, true},
-  {"apps", "v1", "daemonsets", "DaemonSet", true, {"ds"}, true},
-  {"batch", "v1", "jobs", "Job", true, {}, true},
-  {"batch", "v1", "cronjobs", "CronJob", true, {"cj"}, true},
-  {"apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false,
-    {"crd", "crds"}, true},
-}
 
 local function now_iso() return os.date("!%Y-%m-%dT%H:%M:%SZ") end
 
@@ -138,19 +122,44 @@ function M.label_selector(sel)
   end
 end
 
-local FIELDS = {["metadata.name"] = function(o) return o.metadata.name end,
-  ["metadata.namespace"] = function(o) return o.metadata.namespace or "" end}
+-- the field labels the API server takes: every kind's metadata.name and metadata.namespace,
+-- and the few more some kinds define (what kubectl and controllers select on)
+local FIELDS = {"metadata.name", "metadata.namespace"}
+local KIND_FIELDS = {
+  Pod = {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+    "status.phase", "status.podIP", "status.nominatedNodeName"},
+  Event = {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+    "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+    "reportingComponent", "source", "type"},
+  Secret = {"type"},
+  Namespace = {"status.phase"},
+  Node = {"spec.unschedulable"},
+  Job = {"status.successful"},
+}
 
-local function field_selector(sel)
+local function field_value(o, k)
+  local v = o
+  for part in k:gmatch("[^.]+") do
+    if type(v) ~= "table" then return "" end
+    v = v[part]
+  end
+  if v == nil then return "" end
+  return tostring(v)
+end
+
+local function field_selector(sel, kind)
+  local allowed = {}
+  for _, f in ipairs(FIELDS) do allowed[f] = true end
+  for _, f in ipairs(KIND_FIELDS[kind] or {}) do allowed[f] = true end
   local preds = {}
   if sel and trim(sel) ~= "" then
     for _, term in ipairs(split_top(sel)) do
       term = trim(term)
       local k, neg, v = term:match("^([%w%.]+)%s*(!?)==?%s*(.*)$")
-      if not k or not FIELDS[k] then
+      if not k or not allowed[k] then
         fail(400, 'field label not supported: ' .. (k or term))
       end
-      local get = FIELDS[k]
+      local function get(o) return k == "metadata.namespace" and (o.metadata.namespace or "") or field_value(o, k) end
       if neg == "!" then preds[#preds + 1] = function(o) return get(o) ~= v end
       else preds[#preds + 1] = function(o) return get(o) == v end end
     end
@@ -277,13 +286,10 @@ function M.start(opts)
   opts = api.check_options("k8s.fake", "start", 1, opts, OPTIONS)
   local self = setmetatable({
     token = opts.token or "fake-token", requests = {}, rv = 0, resources = {}, by_gv = {},
-    groups = {}, store = {}, events = {}, logs = {}, logs_done = {}, watch_timeout = opts.watch_timeout or 2,
+    groups = {}, store = {}, events = {}, denied = {}, logs = {}, logs_done = {}, watch_timeout = opts.watch_timeout or 2,
     max_events = opts.max_events or 1000, gone_before = 0, require_token = opts.require_token == true,
   }, Fake)
-  for _, b in ipairs(BUILTIN) do
-    self:_register{group = b[1], version = b[2], name = b[3], kind = b[4], namespaced = b[5],
-      short = b[6], status = b[7], singular = b[4]:lower()}
-  end
+  for _, r in ipairs(resources.builtin()) do self:_register(r) end
   local handler = function(req) return self:_handle(req) end
   local routes = {}
   for _, m in ipairs{"GET", "POST", "PUT", "PATCH", "DELETE"} do
@@ -455,7 +461,8 @@ function Fake:_crd_added(crd)
       self:_register{group = spec.group, version = v.name, name = names.plural, kind = names.kind,
         namespaced = spec.scope ~= "Cluster", short = names.shortNames or {},
         singular = names.singular or names.kind:lower(),
-        status = type(v.subresources) == "table" and v.subresources.status ~= nil}
+        status = type(v.subresources) == "table" and v.subresources.status ~= nil,
+        scale = type(v.subresources) == "table" and v.subresources.scale ~= nil}
     end
   end
   crd.status = {acceptedNames = deepcopy(names), storedVersions = {spec.versions[1].name},
@@ -537,7 +544,7 @@ end
 
 function Fake:_list(r, ns, q)
   local lsel = M.label_selector(http.query_value(q, "labelSelector"))
-  local fsel = field_selector(http.query_value(q, "fieldSelector"))
+  local fsel = field_selector(http.query_value(q, "fieldSelector"), r.kind)
   local limit = tonumber(http.query_value(q, "limit") or "")
   local cont = http.query_value(q, "continue")
   local after, at_rv
@@ -575,7 +582,7 @@ end
 
 function Fake:_watch(r, ns, q)
   local lsel = M.label_selector(http.query_value(q, "labelSelector"))
-  local fsel = field_selector(http.query_value(q, "fieldSelector"))
+  local fsel = field_selector(http.query_value(q, "fieldSelector"), r.kind)
   local since = http.query_value(q, "resourceVersion")
   local bookmarks = http.query_value(q, "allowWatchBookmarks") == "true"
   local timeout = tonumber(http.query_value(q, "timeoutSeconds") or "") or self.watch_timeout
@@ -678,10 +685,14 @@ local function resource_list(self, key)
   for _, n in ipairs(names) do
     local r = self.by_gv[key][n]
     out[#out + 1] = {name = r.name, singularName = r.singular, namespaced = r.namespaced, kind = r.kind,
-      verbs = VERBS, shortNames = #r.short > 0 and r.short or nil}
+      verbs = r.name == "selfsubjectaccessreviews" and {"create"} or VERBS, shortNames = #r.short > 0 and r.short or nil}
     if r.status then
       out[#out + 1] = {name = r.name .. "/status", singularName = "", namespaced = r.namespaced, kind = r.kind,
         verbs = {"get", "patch", "update"}}
+    end
+    if r.scale then
+      out[#out + 1] = {name = r.name .. "/scale", singularName = "", namespaced = r.namespaced, kind = "Scale",
+        group = "autoscaling", version = "v1", verbs = {"get", "patch", "update"}}
     end
     if r.name == "pods" then
       out[#out + 1] = {name = "pods/log", singularName = "", namespaced = true, kind = "Pod", verbs = {"get"}}
@@ -776,7 +787,7 @@ function Fake:_handle(req)
     if (m == "POST" or m == "PUT") and ct ~= "" and ct ~= "application/json" and ct ~= "application/yaml" then
       return resp(415, status_obj(415, "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml", "UnsupportedMediaType"))
     end
-    if sub and sub ~= "status" and not (sub == "log" and r.name == "pods") then
+    if sub and sub ~= "status" and not (sub == "log" and r.name == "pods") and not (sub == "scale" and r.scale) then
       return resp(404, status_obj(404, "the server could not find the requested resource", "NotFound"))
     end
     if sub == "status" and not r.status then
@@ -785,6 +796,13 @@ function Fake:_handle(req)
     if sub == "log" then
       if m ~= "GET" then fail(405, "method not allowed") end
       return self:_log(ns, name, q)
+    end
+    if sub == "scale" then return self:_scale(r, ns, name, req) end
+    if r.name == "selfsubjectaccessreviews" then
+      if m ~= "POST" or name then fail(405, "method " .. m .. " is not allowed: selfsubjectaccessreviews are only created") end
+      local okj, review = pcall(json.parse, req.body or "")
+      if not okj or not is_object(review) then fail(400, "error decoding request body") end
+      return resp(201, self:_review(review))
     end
     if name == nil then
       if m == "GET" then
@@ -827,6 +845,88 @@ function Fake:_handle(req)
   if ok then return out end
   if type(out) == "table" and out.k8s then return resp(out.k8s.code, out.k8s) end
   error(out, 0)
+end
+
+-- the scale subresource (autoscaling/v1 Scale)
+
+local function label_text(labels)
+  local parts = {}
+  for k, v in pairs(labels or {}) do parts[#parts + 1] = k .. "=" .. v end
+  table.sort(parts)
+  return table.concat(parts, ",")
+end
+
+function Fake:_scale(r, ns, name, req)
+  local b = self:_bucket(r)
+  local o = b[okey(ns, name)]
+  if not o then self:_not_found(r, name) end
+  local function scale_of(obj)
+    local spec, st = obj.spec or {}, obj.status or {}
+    local sel = type(spec.selector) == "table" and label_text(spec.selector.matchLabels) or ""
+    return {kind = "Scale", apiVersion = "autoscaling/v1",
+      metadata = {name = name, namespace = ns, uid = obj.metadata.uid,
+        resourceVersion = obj.metadata.resourceVersion, creationTimestamp = obj.metadata.creationTimestamp},
+      spec = {replicas = spec.replicas or 1}, status = {replicas = st.replicas or 0, selector = sel}}
+  end
+  local m = req.method
+  if m == "GET" then return resp(200, scale_of(o)) end
+  local new
+  if m == "PUT" then
+    local okj, body = pcall(json.parse, req.body or "")
+    if not okj or not is_object(body) then fail(400, "error decoding request body") end
+    new = body
+  elseif m == "PATCH" then
+    local ct = ((req.headers["content-type"] or ""):match("^[^;]*") or ""):lower()
+    local okj, p = pcall(json.parse, req.body or "")
+    if not okj then fail(400, "error decoding patch") end
+    if ct == "application/merge-patch+json" or ct == "application/strategic-merge-patch+json" then
+      new = merge_patch(scale_of(o), p)
+    elseif ct == "application/json-patch+json" then new = json_patch(scale_of(o), p)
+    else fail(415, "the body of the request was in an unknown format") end
+  else
+    fail(405, "method " .. m .. " is not allowed on scale")
+  end
+  local replicas = type(new.spec) == "table" and new.spec.replicas
+  if math.type(replicas) ~= "integer" or replicas < 0 then
+    fail(422, string.format('Scale.autoscaling "%s" is invalid: spec.replicas: Invalid value: must be greater than or equal to 0', name), "Invalid")
+  end
+  local rv = new.metadata and new.metadata.resourceVersion
+  if m == "PUT" and rv and rv ~= "" and rv ~= o.metadata.resourceVersion then
+    fail(409, string.format('Operation cannot be fulfilled on %s "%s": the object has been modified; please apply your changes to the latest version and try again',
+      r.name .. (r.group ~= "" and "." .. r.group or ""), name), "Conflict", self:_gone(r, name))
+  end
+  local updated = deepcopy(o)
+  updated.spec = updated.spec or {}
+  updated.spec.replicas = replicas
+  updated.metadata.resourceVersion = nil
+  return resp(200, scale_of(self:_update(r, ns, name, updated)))
+end
+
+-- SelfSubjectAccessReview: allowed unless a rule given to `deny` matches
+
+function Fake:_review(review)
+  local a = type(review.spec) == "table" and review.spec.resourceAttributes
+  local allowed, reason = true, "allowed by the fake (no deny rule matches)"
+  if type(a) == "table" then
+    for _, d in ipairs(self.denied) do
+      if (d.verb == nil or d.verb == a.verb) and (d.resource == nil or d.resource == a.resource)
+          and (d.group == nil or d.group == (a.group or "")) and (d.namespace == nil or d.namespace == a.namespace)
+          and (d.name == nil or d.name == a.name) then
+        allowed, reason = false, d.reason or "denied by the fake"
+      end
+    end
+  end
+  review = deepcopy(review)
+  review.metadata = review.metadata or json.object({})
+  review.status = {allowed = allowed, denied = not allowed or nil, reason = reason}
+  return review
+end
+
+--- Makes SelfSubjectAccessReviews that match answer "not allowed" (any field left out matches all).
+---@param rule {verb?: string, resource?: string, group?: string, namespace?: string, name?: string, reason?: string}
+function Fake:deny(rule)
+  rule = api.check_options("k8s.fake", "deny", 1, rule, {"verb", "resource", "group", "namespace", "name", "reason"}, "rule")
+  self.denied[#self.denied + 1] = rule
 end
 
 -- pod logs

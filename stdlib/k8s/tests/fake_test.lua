@@ -103,7 +103,23 @@ test("get: the object; 404 is a NotFound Status; cluster-scoped namespaces", fun
     {apiVersion = "apps/v1", kind = "Deployment", metadata = {name = "web"}, spec = {replicas = 1}}))
   assert.eq(dep.metadata.generation, 1)
   assert.eq(J(c:get("/apis/apps/v1/namespaces/default/deployments/web")).spec.replicas, 1)
-  status_of(c:get("/apis/apps/v1/namespaces/default/deployments/web/scale"), 404, "NotFound")
+  status_of(c:get("/apis/apps/v1/namespaces/default/deployments/web/bogus"), 404, "NotFound")
+  status_of(c:get("/api/v1/namespaces/default/configmaps/web/scale"), 404, "NotFound")
+end)
+
+test("scale subresource: autoscaling/v1 Scale; PATCH and PUT set spec.replicas", function()
+  post("/apis/apps/v1/namespaces/default/deployments", {apiVersion = "apps/v1", kind = "Deployment",
+    metadata = {name = "sc"}, spec = {replicas = 2, selector = {matchLabels = {app = "sc"}}}})
+  local base = "/apis/apps/v1/namespaces/default/deployments/sc/scale"
+  local s = J(c:get(base))
+  assert.eq({s.kind, s.apiVersion, s.spec.replicas, s.status.selector}, {"Scale", "autoscaling/v1", 2, "app=sc"})
+  assert.eq(J(patch(base, {spec = {replicas = 5}}, "application/merge-patch+json")).spec.replicas, 5)
+  assert.eq(J(c:get("/apis/apps/v1/namespaces/default/deployments/sc")).spec.replicas, 5)
+  s.spec.replicas = 1
+  status_of(put(base, s), 409, "Conflict")
+  s.metadata.resourceVersion = nil
+  assert.eq(J(put(base, s)).spec.replicas, 1)
+  status_of(patch(base, {spec = {replicas = -1}}, "application/merge-patch+json"), 422, "Invalid")
 end)
 
 test("list: label selectors =, ==, !=, in, notin, exists, !exists; field selectors; all namespaces", function()
@@ -129,7 +145,8 @@ test("list: label selectors =, ==, !=, in, notin, exists, !exists; field selecto
   assert.eq(names{fieldSelector = "metadata.name=p3"}, {"p3"})
   assert.eq(names{fieldSelector = "metadata.name!=p3,metadata.namespace=sel"}, {"p1", "p2", "p4"})
   assert.eq(names({fieldSelector = "metadata.namespace=sel"}, "/api/v1/pods"), {"p1", "p2", "p3", "p4"})
-  status_of(c:get(base, {query = {fieldSelector = "spec.nodeName=x"}}), 400, "BadRequest")
+  status_of(c:get(base, {query = {fieldSelector = "spec.bogus=x"}}), 400, "BadRequest")
+  assert.eq(names{fieldSelector = "status.phase=Running,metadata.namespace=sel"}, {})
   status_of(c:get(base, {query = {labelSelector = "a b c"}}), 400, "BadRequest")
   -- the selector the request carried, encoded
   local last = fake.requests[#fake.requests]
