@@ -132,8 +132,16 @@ function Client:_call(fname, method, path, opts)
   end
   local text = resp.body
   if opts.stream then
-    local ok, rest = pcall(resp.read, resp, 65536)
-    text = ok and rest or ""
+    -- an error answer is short: its first 64 KiB say what went wrong
+    local parts, size = {}, 0
+    pcall(function()
+      while size < 65536 do
+        local piece = resp:read()
+        if piece == nil then break end
+        parts[#parts + 1], size = piece, size + #piece
+      end
+    end)
+    text = table.concat(parts)
     resp:close()
   end
   if status == 404 and opts.absent_ok then return nil, decode(text) end
