@@ -766,6 +766,8 @@ function Fake:_handle(req)
   local rec = {method = req.method, path = req.path, query = req.query, headers = req.headers, body = req.body,
     content_type = req.headers["content-type"]}
   self.requests[#self.requests + 1] = rec
+  -- a test's hook (fake.on_request = function(rec) ... end): runs before the request is served
+  if self.on_request then self.on_request(rec) end
   local auth = req.headers["authorization"]
   if (auth ~= nil or self.require_token) and auth ~= "Bearer " .. self.token then
     return resp(401, status_obj(401, "Unauthorized"))
