@@ -131,6 +131,39 @@ function M.check_field(pkg, fname, argn, name, v, want)
   end
 end
 
+--- s without leading and trailing white space.
+---@param s string
+---@return string
+function M.trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
+
+--- A response body decoded: the JSON value when it is JSON, else the text; nil when blank.
+---@param body string|nil
+---@return any
+function M.decode_body(body)
+  body = body or ""
+  if body:match("^%s*$") then return nil end
+  local ok, decoded = pcall(json.parse, body)
+  if ok then return decoded end
+  return body
+end
+
+--- A service's error text from a response body: what `pick` finds in the decoded JSON (a
+--- string, or nil when the shape is not the service's), else the body's text, trimmed and
+--- cut at 512 bytes.
+---@param body string|nil
+---@param pick? fun(decoded: table): string|nil
+---@return string
+function M.error_text(body, pick)
+  local d = M.decode_body(body)
+  if type(d) == "table" and pick then
+    local msg = pick(d)
+    if type(msg) == "string" then return msg end
+  end
+  local text = M.trim(type(d) == "table" and (body or "") or tostring(d or ""))
+  if #text > 512 then text = text:sub(1, 512) .. "..." end
+  return text
+end
+
 --- The text of an error without the "file.lua:12: " position a raise put before it.
 ---@param err any
 ---@return string

@@ -62,21 +62,11 @@ local CLIENT_OPTIONS = {"server", "token", "namespace", "kubeconfig", "context",
 local function seg(s) return url.encode(tostring(s)) end
 M._seg = seg
 
--- the decoded body, nil when empty, the text when not JSON
-local function decode(body)
-  if body == nil or body:match("^%s*$") then return nil end
-  local ok, v = pcall(json.parse, body)
-  if ok then return v end
-  return body
-end
+local decode = api.decode_body
 
 -- the API server's own error text: a Status object's message, else the body's text
 local function error_text(body)
-  local d = decode(body)
-  if type(d) == "table" and type(d.message) == "string" then return d.message end
-  local text = tostring(d or ""):gsub("^%s+", ""):gsub("%s+$", "")
-  if #text > 512 then text = text:sub(1, 512) .. "..." end
-  return text
+  return api.error_text(body, function(d) return d.message end)
 end
 M._error_text = error_text
 
@@ -527,10 +517,15 @@ end
 ---@param opts? {namespace?: string}
 ---@return table|nil
 function Client:get_status(resource, name, opts)
-  opts = check_opts("get_status", 3, opts, {"namespace"})
-  local r = self:resource(resource, "get_status", 1)
-  api.check_name("k8s", "get_status", 2, "name", name)
-  return self:_call("get_status", "GET", path(r, self:_ns(r, opts), name, "status"), {absent_ok = true})
+  return self:_get_sub("get_status", "status", resource, name, opts)
+end
+
+-- get_status and get_scale: GET of a subresource
+function Client:_get_sub(fname, sub, resource, name, opts)
+  opts = check_opts(fname, 3, opts, {"namespace"})
+  local r = self:resource(resource, fname, 1)
+  api.check_name("k8s", fname, 2, "name", name)
+  return self:_call(fname, "GET", path(r, self:_ns(r, opts), name, sub), {absent_ok = true})
 end
 
 --- Replaces an object's status (`PUT .../status`), as a controller does; returns the object.
@@ -552,10 +547,7 @@ end
 ---@param opts? {namespace?: string}
 ---@return table|nil
 function Client:get_scale(resource, name, opts)
-  opts = check_opts("get_scale", 3, opts, {"namespace"})
-  local r = self:resource(resource, "get_scale", 1)
-  api.check_name("k8s", "get_scale", 2, "name", name)
-  return self:_call("get_scale", "GET", path(r, self:_ns(r, opts), name, "scale"), {absent_ok = true})
+  return self:_get_sub("get_scale", "scale", resource, name, opts)
 end
 
 --- Sets the replicas of a Deployment, StatefulSet, ReplicaSet or a CRD with a scale

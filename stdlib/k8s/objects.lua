@@ -50,9 +50,16 @@ end
 local PUT_OPTIONS = {"namespace", "type", "labels", "annotations", "field_manager", "force"}
 local CONFIGMAP_OPTIONS = {"namespace", "labels", "annotations", "field_manager", "force"}
 
-local function object_of(kind, name, opts)
-  return {apiVersion = "v1", kind = kind, metadata = {name = name, namespace = opts.namespace,
-    labels = opts.labels, annotations = opts.annotations}}
+-- secret_put and configmap_put: the object with `data` (each value through encode), applied
+local function put(self, fname, kind, name, values, opts, allowed, encode)
+  opts = api.check_options("k8s", fname, 3, opts, allowed)
+  api.check_name("k8s", fname, 1, "name", name)
+  check_values(fname, values)
+  local data = {}
+  for k, v in pairs(values) do data[k] = encode(v) end
+  local obj = {apiVersion = "v1", kind = kind, type = opts.type, data = json.object(data),
+    metadata = {name = name, namespace = opts.namespace, labels = opts.labels, annotations = opts.annotations}}
+  return self:apply(obj, {field_manager = opts.field_manager, force = opts.force ~= false})
 end
 
 --- Creates or updates a secret holding exactly `values` (strings, base64-encoded for you), by
@@ -63,15 +70,7 @@ end
 ---@param opts? {namespace?: string, type?: string, labels?: table, annotations?: table, field_manager?: string, force?: boolean}
 ---@return table
 function Client:secret_put(name, values, opts)
-  opts = api.check_options("k8s", "secret_put", 3, opts, PUT_OPTIONS)
-  api.check_name("k8s", "secret_put", 1, "name", name)
-  check_values("secret_put", values)
-  local obj = object_of("Secret", name, opts)
-  obj.type = opts.type
-  local data = {}
-  for k, v in pairs(values) do data[k] = base64.encode(v) end
-  obj.data = json.object(data)
-  return self:apply(obj, {field_manager = opts.field_manager, force = opts.force ~= false})
+  return put(self, "secret_put", "Secret", name, values, opts, PUT_OPTIONS, base64.encode)
 end
 
 --- A configmap's `data` and the ConfigMap; nil and the Status when it does not exist.
@@ -94,14 +93,7 @@ end
 ---@param opts? {namespace?: string, labels?: table, annotations?: table, field_manager?: string, force?: boolean}
 ---@return table
 function Client:configmap_put(name, data, opts)
-  opts = api.check_options("k8s", "configmap_put", 3, opts, CONFIGMAP_OPTIONS)
-  api.check_name("k8s", "configmap_put", 1, "name", name)
-  check_values("configmap_put", data)
-  local obj = object_of("ConfigMap", name, opts)
-  local copy = {}
-  for k, v in pairs(data) do copy[k] = v end
-  obj.data = json.object(copy)
-  return self:apply(obj, {field_manager = opts.field_manager, force = opts.force ~= false})
+  return put(self, "configmap_put", "ConfigMap", name, data, opts, CONFIGMAP_OPTIONS, function(v) return v end)
 end
 
 -- Events ----------------------------------------------------------------------------------------

@@ -52,12 +52,19 @@ local function deployment(o)
   return true, ("successfully rolled out (%d/%d replicas available)"):format(available, want)
 end
 
+-- StatefulSets and DaemonSets: kubectl waits only on RollingUpdate; nil when it can wait
+local function rolling_only(strategy)
+  if strategy.type ~= nil and strategy.type ~= "RollingUpdate" then
+    return "rollout status is only available for the RollingUpdate strategy type"
+  end
+  return nil
+end
+
 local function statefulset(o)
   local spec, st = o.spec or {}, o.status or {}
   local strategy = spec.updateStrategy or {}
-  if strategy.type ~= nil and strategy.type ~= "RollingUpdate" then
-    return false, "rollout status is only available for the RollingUpdate strategy type", true
-  end
+  local refused = rolling_only(strategy)
+  if refused then return false, refused, true end
   local gen, observed = o.metadata.generation or 0, st.observedGeneration or 0
   if observed == 0 or gen > observed then return false, "waiting for the statefulset spec update to be observed" end
   local want, ready = spec.replicas or 1, st.readyReplicas or 0
@@ -78,10 +85,8 @@ end
 
 local function daemonset(o)
   local spec, st = o.spec or {}, o.status or {}
-  local strategy = spec.updateStrategy or {}
-  if strategy.type ~= nil and strategy.type ~= "RollingUpdate" then
-    return false, "rollout status is only available for the RollingUpdate strategy type", true
-  end
+  local refused = rolling_only(spec.updateStrategy or {})
+  if refused then return false, refused, true end
   local gen, observed = o.metadata.generation or 0, st.observedGeneration or 0
   if gen > observed then return false, "waiting for the daemon set spec update to be observed" end
   local desired = st.desiredNumberScheduled or 0

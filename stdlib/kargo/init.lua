@@ -28,26 +28,14 @@ local api = require("assay.apiclient")
 api.own_source()
 local raise = api.raise
 
-local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
-
-local function decode(resp)
-  local body = resp.body or ""
-  if body:match("^%s*$") then return nil end
-  local ok, decoded = pcall(json.parse, body)
-  if ok then return decoded end
-  return body
-end
+local function decode(resp) return api.decode_body(resp.body) end
 
 -- Kargo's own error text: the Connect error's message (else its code), else the body's text.
 local function error_text(resp)
-  local d = decode(resp)
-  if type(d) == "table" then
+  return api.error_text(resp.body, function(d)
     if type(d.message) == "string" and d.message ~= "" then return d.message end
-    if type(d.code) == "string" then return d.code end
-  end
-  local text = trim(tostring(d or ""))
-  if #text > 512 then text = text:sub(1, 512) .. "..." end
-  return text
+    return d.code
+  end)
 end
 
 local function check_name(fname, argn, argname, v)

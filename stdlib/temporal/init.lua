@@ -28,23 +28,11 @@ local api = require("assay.apiclient")
 api.own_source()
 local raise = api.raise
 
-local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
-
-local function decode(resp)
-  local body = resp.body or ""
-  if body:match("^%s*$") then return nil end
-  local ok, decoded = pcall(json.parse, body)
-  if ok then return decoded end
-  return body
-end
+local function decode(resp) return api.decode_body(resp.body) end
 
 -- Temporal's own error text: google.rpc.Status {code, message, details}, else the body's text.
 local function error_text(resp)
-  local d = decode(resp)
-  if type(d) == "table" and type(d.message) == "string" then return d.message end
-  local text = trim(tostring(d or ""))
-  if #text > 512 then text = text:sub(1, 512) .. "..." end
-  return text
+  return api.error_text(resp.body, function(d) return d.message end)
 end
 
 local function seg(s) return url.encode(tostring(s)) end
