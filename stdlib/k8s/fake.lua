@@ -457,7 +457,7 @@ function Fake:_crd_added(crd)
     fail(422, string.format('CustomResourceDefinition.apiextensions.k8s.io "%s" is invalid: metadata.name: Invalid value: must be spec.names.plural+"."+spec.group', crd.metadata.name))
   end
   for _, v in ipairs(spec.versions) do
-    if v.served ~= false then
+    if v.served ~= false and not self._dry then
       self:_register{group = spec.group, version = v.name, name = names.plural, kind = names.kind,
         namespaced = spec.scope ~= "Cluster", short = names.shortNames or {},
         singular = names.singular or names.kind:lower(),
@@ -487,7 +487,7 @@ function Fake:_delete(r, ns, name)
         end
       end
     end
-  elseif r.name == "customresourcedefinitions" then
+  elseif r.name == "customresourcedefinitions" and not self._dry then
     for _, v in ipairs(obj.spec.versions) do self:_unregister(obj.spec.group, v.name, obj.spec.names.plural) end
   end
   return obj
@@ -772,6 +772,21 @@ function Fake:_handle(req)
   if (auth ~= nil or self.require_token) and auth ~= "Bearer " .. self.token then
     return resp(401, status_obj(401, "Unauthorized"))
   end
+  -- dryRun=All: served in full (validation, defaults, conflicts), then the world is put back
+  local dry = http.query_value(req.query or {}, "dryRun")
+  if dry == nil and req.method == "DELETE" and req.body and req.body ~= "" then
+    -- DeleteOptions in the body carry it too (what kubectl delete --dry-run=server sends)
+    local okd, opts = pcall(json.parse, req.body)
+    if okd and type(opts) == "table" and type(opts.dryRun) == "table" then dry = opts.dryRun[1] end
+  end
+  if dry ~= nil and dry ~= "All" then
+    return resp(400, status_obj(400, 'Invalid dryRun value "' .. dry .. '": dryRun must be "All"', "BadRequest"))
+  end
+  local saved
+  if dry and req.method ~= "GET" then
+    saved = {store = deepcopy(self.store), rv = self.rv, events = #self.events, gone = self.gone_before}
+    self._dry = true
+  end
   local ok, out, code = pcall(function()
     local path = req.path:match("^[^?]*")
     local segs = decode_segs(path)
@@ -844,6 +859,10 @@ function Fake:_handle(req)
     end
     fail(405, "method " .. m .. " is not allowed")
   end)
+  if saved then
+    self.store, self.rv, self.gone_before, self._dry = saved.store, saved.rv, saved.gone, nil
+    for i = #self.events, saved.events + 1, -1 do self.events[i] = nil end
+  end
   if ok then return out end
   if type(out) == "table" and out.k8s then return resp(out.k8s.code, out.k8s) end
   error(out, 0)

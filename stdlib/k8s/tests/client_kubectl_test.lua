@@ -75,6 +75,12 @@ data: {k: v}
   local p = run(gen, "create", "--validate=false", "-f", "-")
   assert.eq(p.status, 0, p.stderr)
   assert.eq(c:secret_get("ks", {namespace = "cross"}).token, "abc")
+  -- kubectl's server-side dry runs store nothing, as on a cluster
+  fs.write(m, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dry, namespace: cross}\n")
+  assert.contains(kubectl("apply", "--dry-run=server", "--validate=false", "-f", m), "(server dry run)")
+  assert.eq(c:get("cm", "dry", {namespace = "cross"}), nil)
+  assert.contains(kubectl("delete", "secret", "ks", "-n", "cross", "--dry-run=server"), "(server dry run)")
+  assert.not_nil(c:get("secret", "ks", {namespace = "cross"}))
 end)
 
 -- The same Deployment status shown to kubectl rollout status and to wait_ready: both must say
