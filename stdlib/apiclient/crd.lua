@@ -139,8 +139,9 @@ end
 
 --- Polls an object until `rule(obj)` says done, returning it. `rule` returns done, why (the
 --- state, shown at the timeout) and failed (raise at once with why). A missing object is waited
---- for. Raises "<pkg>.<fname>: <what> not ready after <timeout>s: <why>" at the timeout.
----@param spec {pkg: string, fname: string, k8s: table, resource: string, name: string, namespace?: string, opts: table, argn?: integer, rule: function, what: string}
+--- for. Raises "<pkg>.<fname>: <what> not <state> after <timeout>s: <why>" at the timeout
+--- (state: "ready" unless given).
+---@param spec {pkg: string, fname: string, k8s: table, resource: string, name: string, namespace?: string, opts: table, argn?: integer, rule: function, what: string, state?: string}
 ---@return table
 function M.wait(spec)
   local pkg, fname = spec.pkg, spec.fname
@@ -155,7 +156,7 @@ function M.wait(spec)
     return false, why
   end}
   if ok then return result end
-  error(("%s.%s: %s not ready after %ss: %s"):format(pkg, fname, spec.what, tostring(timeout),
+  error(("%s.%s: %s not %s after %ss: %s"):format(pkg, fname, spec.what, spec.state or "ready", tostring(timeout),
     tostring(result)), 0)
 end
 
