@@ -324,6 +324,9 @@ function Fake:kubeconfig(path, opts)
   return path
 end
 
+-- where a resource's objects are kept: one store per group and plural, whatever the version
+local function storage_key(r) return r.group .. "/" .. r.name end
+
 function Fake:_register(r)
   local key = gv(r.group, r.version)
   if not self.by_gv[key] then
@@ -338,14 +341,16 @@ function Fake:_register(r)
   end
   self.by_gv[key][r.name] = r
   self.resources[key .. "/" .. r.name] = r
-  self.store[key .. "/" .. r.name] = self.store[key .. "/" .. r.name] or {}
+  self.store[storage_key(r)] = self.store[storage_key(r)] or {}
 end
 
 function Fake:_unregister(group, version, plural)
   local key = gv(group, version)
   if self.by_gv[key] then self.by_gv[key][plural] = nil end
   self.resources[key .. "/" .. plural] = nil
-  self.store[key .. "/" .. plural] = nil
+  local still = false
+  for _, other in pairs(self.resources) do still = still or (other.group == group and other.name == plural) end
+  if not still then self.store[group .. "/" .. plural] = nil end
   if self.by_gv[key] and next(self.by_gv[key]) == nil then
     self.by_gv[key] = nil
     local g = self.groups[group]
@@ -371,7 +376,18 @@ end
 
 local function okey(ns, name) return (ns or "") .. "/" .. name end
 
-function Fake:_bucket(r) return self.store[gv(r.group, r.version) .. "/" .. r.name] end
+function Fake:_bucket(r) return self.store[storage_key(r)] end
+
+-- An object as a request through r's version sees it: the versions of a CRD share one store
+-- and differ only in apiVersion (conversion strategy None, the CRD default).
+local function view(r, o)
+  local want = gv(r.group, r.version)
+  if o.apiVersion == want then return o end
+  local copy = {}
+  for k, v in pairs(o) do copy[k] = v end
+  copy.apiVersion = want
+  return copy
+end
 
 function Fake:_event(r, etype, obj)
   local ev = {rv = tonumber(obj.metadata.resourceVersion), type = etype, res = r, obj = deepcopy(obj)}
@@ -567,7 +583,7 @@ function Fake:_list(r, ns, q)
       local o = bucket[k]
       if lsel(o.metadata.labels) and fsel(o) then
         if limit and limit > 0 and #items >= limit then more = more + 1
-        else items[#items + 1] = deepcopy(o); last = k end
+        else items[#items + 1] = view(r, deepcopy(o)); last = k end
       end
     end
   end
@@ -594,7 +610,7 @@ function Fake:_watch(r, ns, q)
     local bucket = self:_bucket(r)
     for _, k in ipairs(sorted_items(bucket, ns)) do
       local o = bucket[k]
-      if lsel(o.metadata.labels) and fsel(o) then emit("ADDED", o) end
+      if lsel(o.metadata.labels) and fsel(o) then emit("ADDED", view(r, o)) end
     end
     from = self.rv
   else
@@ -609,9 +625,9 @@ function Fake:_watch(r, ns, q)
   local seen = from
   repeat
     for _, ev in ipairs(self.events) do
-      if ev.rv > seen and ev.res == r and (ns == nil or ev.obj.metadata.namespace == ns)
+      if ev.rv > seen and storage_key(ev.res) == storage_key(r) and (ns == nil or ev.obj.metadata.namespace == ns)
           and lsel(ev.obj.metadata.labels) and fsel(ev.obj) then
-        emit(ev.type, ev.obj)
+        emit(ev.type, view(r, ev.obj))
       end
     end
     seen = self.rv
@@ -829,7 +845,7 @@ function Fake:_handle(req)
       elseif m == "POST" then
         local okj, obj = pcall(json.parse, req.body or "")
         if not okj then fail(400, "error decoding request body: " .. api.strip_position(tostring(obj))) end
-        return resp(201, self:_create(r, ns, obj))
+        return resp(201, view(r, self:_create(r, ns, obj)))
       elseif m == "DELETE" then
         local list = self:_list(r, ns, q)
         for _, o in ipairs(list.items) do self:_delete(r, o.metadata.namespace, o.metadata.name) end
@@ -842,18 +858,18 @@ function Fake:_handle(req)
     if m == "GET" then
       local o = b[okey(ns, name)]
       if not o then self:_not_found(r, name) end
-      return resp(200, o)
+      return resp(200, view(r, o))
     elseif m == "PUT" then
       local okj, obj = pcall(json.parse, req.body or "")
       if not okj then fail(400, "error decoding request body: " .. api.strip_position(tostring(obj))) end
-      return resp(200, self:_update(r, ns, name, obj, sub))
+      return resp(200, view(r, self:_update(r, ns, name, obj, sub)))
     elseif m == "PATCH" then
       local o, c, early = self:_patch(r, ns, name, req, sub)
       if early then return early end
-      return resp(c, o)
+      return resp(c, view(r, o))
     elseif m == "DELETE" then
       local o = self:_delete(r, ns, name)
-      if r.name == "pods" then return resp(200, o) end
+      if r.name == "pods" then return resp(200, view(r, o)) end
       return resp(200, {kind = "Status", apiVersion = "v1", metadata = json.object({}), status = "Success",
         details = {name = name, group = r.group ~= "" and r.group or nil, kind = r.name, uid = o.metadata.uid}})
     end

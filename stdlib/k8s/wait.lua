@@ -180,7 +180,7 @@ end
 ---@field timeout? number seconds (default 60)
 ---@field interval? number seconds between reads (default 1)
 ---@field condition? string a condition that must hold: "Ready", "Available", "Synced=True", "Ready=False"
----@field predicate? fun(obj: table): boolean, string? done?, and what it waits for (shown at the timeout)
+---@field predicate? fun(obj: table): boolean, string?, boolean? done?, what it waits for (shown at the timeout), and true when it never will be (the wait raises at once with that text)
 
 --- Waits until an object is ready by its kind's rules (see the module doc), a `condition`, or a
 --- `predicate`; returns the object. Raises at once when it has failed (a Deployment past its
@@ -203,8 +203,8 @@ function Client:_wait_rule(fname, resource, name, opts)
   if opts.predicate then
     local f = opts.predicate
     rule = function(o)
-      local done, why = f(o)
-      return done and true or false, why or "the predicate is not satisfied"
+      local done, why, failed = f(o)
+      return done and true or false, why or "the predicate is not satisfied", failed and not done
     end
   elseif opts.condition then
     rule = condition_rule(opts.condition)

@@ -78,6 +78,21 @@ test("custom resources resolve through discovery, also when created after the fi
     'no matches for kind "Widget" in version "example.com/v2"')
 end)
 
+test("a CRD's versions share their objects (the fake converts apiVersion, as strategy None)", function()
+  fake:add{apiVersion = "apiextensions.k8s.io/v1", kind = "CustomResourceDefinition", metadata = {name = "things.ex.io"},
+    spec = {group = "ex.io", scope = "Namespaced", names = {plural = "things", kind = "Thing"},
+      versions = {{name = "v1", served = true, storage = true}, {name = "v1beta1", served = true, storage = false}}}}
+  c:create{apiVersion = "ex.io/v1beta1", kind = "Thing", metadata = {name = "a"}}
+  assert.eq(c:get("things.v1.ex.io", "a").apiVersion, "ex.io/v1")
+  assert.eq(c:get("things.v1beta1.ex.io", "a").apiVersion, "ex.io/v1beta1")
+  assert.eq(c:list("ex.io/v1/things").items[1].apiVersion, "ex.io/v1")
+  raises(function() c:create{apiVersion = "ex.io/v1", kind = "Thing", metadata = {name = "a"}} end, '409 things.ex.io "a" already exists')
+  local w <close> = c:watch("things.v1.ex.io", {resource_version = c:get("things.v1.ex.io", "a").metadata.resourceVersion, timeout = 3})
+  c:patch("things.v1beta1.ex.io", "a", {spec = {n = 1}})
+  local ev = w()
+  assert.eq({ev.type, ev.object.apiVersion, ev.object.spec.n}, {"MODIFIED", "ex.io/v1", 1})
+end)
+
 test("get: the object, or nil and the NotFound Status; namespaces", function()
   fake:add{apiVersion = "v1", kind = "Namespace", metadata = {name = "ops"}}
   c:create(cm("g1", {namespace = "ops"}))

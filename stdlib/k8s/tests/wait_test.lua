@@ -135,6 +135,12 @@ test("any object: Ready by default, a condition, a predicate; missing objects ar
   assert.raises(function() c:wait_for("dbs", "main", with(SHORT, {predicate = function() return false, "still no" end})) end,
     "k8s.wait_for: db default/main not ready after 0.2s: still no")
   assert.raises(function() c:wait_for("dbs", "main", SHORT) end, "a condition or a predicate is required")
+  -- a predicate's third value says it never will be: the wait ends at once with its text
+  local t0 = time.monotonic()
+  assert.raises(function()
+    c:wait_for("dbs", "main", {timeout = 30, predicate = function() return false, "gave up: quota exceeded", true end})
+  end, "^k8s.wait_for: db default/main: gave up: quota exceeded$")
+  assert.lt(time.monotonic() - t0, 5)
   assert.raises(function() c:wait_ready("dbs", "main", {timeout = -1}) end, "opts.timeout")
 end)
 
