@@ -197,10 +197,12 @@ pub fn idle() {
         return;
     }
     wake.driving.store(true, Ordering::SeqCst);
-    // A wake-up between the first look and `driving` saw `driving` false and woke the
-    // executor; look again before waiting.
+    // A wake-up between the first look and here may have seen `driving` already up and
+    // woken the reactor only, which nobody is about to wait in: wake the executor, or it
+    // sleeps with the wake-up lost (a child's end arriving just then hung the script).
     if wake.woken.load(Ordering::SeqCst) {
         wake.driving.store(false, Ordering::SeqCst);
+        wake.wake_executor();
         return;
     }
     let now = Instant::now();
@@ -214,14 +216,12 @@ pub fn idle() {
     }
     let nanos = u64::try_from(timeout.saturating_sub(now.elapsed()).as_nanos()).unwrap_or(u64::MAX);
     let waited = Instant::now();
-    let drove = drive(reactor, nanos, true);
+    drive(reactor, nanos, true);
     CONVERSING.with(|c| c.set(waited.elapsed() < SHORT_WAIT && wake.woken.load(Ordering::SeqCst)));
     wake.driving.store(false, Ordering::SeqCst);
-    if drove != 0 {
-        // The executor is about to sleep; it must first see its timers and what the drive
-        // woke, then come back here.
-        wake.wake_executor();
-    }
+    // The executor is about to sleep; it must first see its timers, what the drive woke and
+    // any wake-up that went to the reactor, then come back here.
+    wake.wake_executor();
 }
 
 /// Gives the reactor turns that do not wait until the host is woken (true) or `until`.
