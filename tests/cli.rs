@@ -227,6 +227,15 @@ fn packages_listing() -> Result<(), Failed> {
         "refused",
         "fs.read, which is not available in sandbox",
     )?;
+    // A package is as usable as its dependencies.
+    check(&plain, "wants_needs_fs", "usable", "")?;
+    check(
+        &sandboxed,
+        "wants_needs_fs",
+        "refused",
+        "needs package 'needs_fs' >=0.1, <0.2, which cannot be used here: package 'needs_fs' \
+         needs fs.read, which is not available in sandbox",
+    )?;
     check(&sandboxed, "needs_http", "usable", "")
 }
 

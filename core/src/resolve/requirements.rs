@@ -7,8 +7,11 @@
 //!   have, or one the sandbox refuses, fails with the name and why:
 //!   `package 'vault' needs http.client, which no installed plugin provides`;
 //! - `depends`: each package must be on the lib path (the first root that has it, as `require`
-//!   would find it) with a version in the range:
-//!   `package 'crossplane' needs package 'k8s' ^0.2, but k8s 0.3.1 is installed (/lib/k8s)`.
+//!   would find it) with a version in the range, and usable itself (its own manifest checked
+//!   the same way, through its dependencies):
+//!   `package 'crossplane' needs package 'k8s' ^0.2, but k8s 0.3.1 is installed (/lib/k8s)`;
+//!   `package 'certmanager' needs package 'k8s' >=0.1, <0.2, which cannot be used here:
+//!   package 'k8s' needs fs.write, which is not available in sandbox`.
 //!
 //! A package that passed is not checked again in the same VM (its submodules, a second
 //! `require` after `package.loaded` was cleared).
@@ -29,6 +32,20 @@ struct Checked(RefCell<HashSet<PathBuf>>);
 /// Checks the manifest in `dir` (if it has one) against the core, the VM's globals and the
 /// lib path; the message says what is missing.
 pub fn check(lua: &Lua, dir: &Path, lib_path: &LibPath) -> Result<(), String> {
+    check_within(lua, dir, lib_path, &mut Vec::new())
+}
+
+/// [`check`], with the packages whose checks are under way (`visiting`): a dependency cycle
+/// is not checked twice.
+fn check_within(
+    lua: &Lua,
+    dir: &Path,
+    lib_path: &LibPath,
+    visiting: &mut Vec<PathBuf>,
+) -> Result<(), String> {
+    if visiting.iter().any(|d| d == dir) {
+        return Ok(());
+    }
     if lua
         .app_data_ref::<Checked>()
         .is_some_and(|c| c.0.borrow().contains(dir))
@@ -47,14 +64,20 @@ pub fn check(lua: &Lua, dir: &Path, lib_path: &LibPath) -> Result<(), String> {
         builtin(lua, name)
             .map_err(|why| format!("package '{}' needs {name}, which {why}", manifest.name))?;
     }
+    visiting.push(dir.to_owned());
     for (dependency, requirement) in &manifest.depends {
-        package(dependency, requirement, lib_path).map_err(|why| {
+        let found = package(dependency, requirement, lib_path).and_then(|dependency_dir| {
+            check_within(lua, &dependency_dir, lib_path, visiting)
+                .map_err(|why| format!("which cannot be used here: {why}"))
+        });
+        found.map_err(|why| {
             format!(
                 "package '{}' needs package '{dependency}' {requirement}, {why}",
                 manifest.name
             )
         })?;
     }
+    visiting.pop();
     if lua.app_data_ref::<Checked>().is_none() {
         lua.set_app_data(Checked::default());
     }
@@ -113,8 +136,13 @@ fn builtin(lua: &Lua, name: &str) -> Result<(), String> {
     }
 }
 
-/// Whether package `name` is installed in a version `requirement` accepts; why not.
-fn package(name: &str, requirement: &semver::VersionReq, lib_path: &LibPath) -> Result<(), String> {
+/// The folder of package `name` when it is installed in a version `requirement` accepts; why
+/// not.
+fn package(
+    name: &str,
+    requirement: &semver::VersionReq,
+    lib_path: &LibPath,
+) -> Result<PathBuf, String> {
     let Some(dir) = lib_path
         .roots()
         .iter()
@@ -146,5 +174,5 @@ fn package(name: &str, requirement: &semver::VersionReq, lib_path: &LibPath) -> 
             dir.display()
         ));
     }
-    Ok(())
+    Ok(dir)
 }

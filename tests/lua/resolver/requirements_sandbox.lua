@@ -9,6 +9,8 @@ local function refused(name, pattern)
 end
 refused("assay.needs_fs", "package 'needs_fs' needs fs.read, which is not available in sandbox")
 refused("assay.needs_server", "package 'needs_server' needs http.server, which is not available in sandbox")
+-- and so is a package whose dependency needs it
+refused("assay.wants_needs_fs", "package 'wants_needs_fs' needs package 'needs_fs' >=0.1, <0.2, which cannot be used here: package 'needs_fs' needs fs.read, which is not available in sandbox")
 assert.eq(require("assay.needs_http").loaded, true)
 assert.eq(require("assay.wants_pkg").loaded, true)
 print("ok")
