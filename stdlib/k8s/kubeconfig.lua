@@ -248,10 +248,8 @@ function M.resolve(merged, context)
     fail(("%s: cluster %s: insecure-skip-tls-verify together with a certificate authority is not allowed"):format(
       cl.origin, q(cluster_name)))
   end
-  -- a server without a scheme: https when TLS is configured, as client-go's DefaultServerURL
-  if not server:find("://", 1, true) then
-    server = ((cfg.ca_cert or cfg.insecure or cfg.tls_server_name) and "https://" or "http://") .. server
-  end
+  -- a server without a scheme gets http://, as kubectl (1.32) connects to it, CA or not
+  if not server:find("://", 1, true) then server = "http://" .. server end
   cfg.server = (server:gsub("/+$", ""))
   local ext = get(w, c, "extensions", "table")
   for _, x in ipairs(ext or {}) do

@@ -534,3 +534,28 @@ describe("the environment: KUBECONFIG and ~/.kube/config", function()
     assert.eq(child({}, {HOME = home}).server, "https://10.0.0.1:6443")
   end)
 end)
+
+test("a server without a scheme: http://, where kubectl connects", function()
+  local dir = fs.tempdir()
+  fs.write(dir .. "/kubeconfig", json.encode({["current-context"] = "c",
+    clusters = {{name = "c", cluster = {server = "127.0.0.1:1",
+      ["certificate-authority-data"] = base64.encode(fs.read(FIX .. "/relative/certs/ca.pem"))}}},
+    contexts = {{name = "c", context = {cluster = "c"}}}}))
+  assert.eq(config.load{kubeconfig = dir .. "/kubeconfig"}.server, "http://127.0.0.1:1")
+  local r = kubectl({dir .. "/kubeconfig"}, {"get", "--raw", "/version", "--request-timeout", "3s", "-v6"})
+  assert.ne(r.status, 0)
+  assert.contains(r.stderr, "GET http://127.0.0.1:1/version")
+end)
+
+test("the README's Configuration example runs as written", function()
+  local example = fs.read(HERE .. "/../README.md"):match("## Configuration[^\n]*\n.-```lua\n(.-)```")
+  assert.eq(type(example), "string", "README has no Configuration example")
+  local file = fs.tempdir() .. "/example.lua"
+  fs.write(file, example)
+  local argv = {"/proc/self/exe"}
+  if LIB then argv[#argv + 1] = "--lib-path"; argv[#argv + 1] = LIB end
+  argv[#argv + 1] = file
+  local r = process.run(argv, {env = {KUBERNETES_SERVICE_HOST = "", KUBECONFIG = ""}, timeout = 30})
+  assert.eq(r.stderr, ""); assert.eq(r.status, 0)
+  assert.eq(r.stdout, "kubeconfig\tlab\thttps://127.0.0.1:6443\tapps\ttrue\ns3cr3t\n")
+end)
