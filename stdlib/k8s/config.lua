@@ -170,7 +170,7 @@ local function exec_info(cfg)
       server = cfg.server, ["tls-server-name"] = cfg.tls_server_name,
       ["insecure-skip-tls-verify"] = cfg.insecure or nil,
       ["certificate-authority-data"] = cfg.ca_cert and base64.encode(cfg.ca_cert) or nil,
-      ["proxy-url"] = cfg.proxy_url, config = cfg._exec_cluster_config,
+      ["proxy-url"] = cfg.proxy_url, config = cfg._exec_cluster_config or json.null, -- null as kubectl sends it
     }
   end
   return json.encode({apiVersion = cfg.exec.api_version, kind = "ExecCredential", spec = spec})

@@ -337,6 +337,18 @@ describe("exec credential plugins", function()
       ["insecure-skip-tls-verify"] = true, config = {audience = "aud", n = 1}})
     kubectl({dir .. "/kubeconfig"}, GET)
     assert.eq(json.parse(fs.read(dir .. "/input.json")), ours)
+    -- with a CA (a real certificate, which kubectl parses before it runs the plugin)
+    local ca = fs.read(FIX .. "/certs/real-ca.pem")
+    cfg, dir = exec_setup("client.authentication.k8s.io/v1beta1", {["insecure-skip-tls-verify"] = false,
+      ["certificate-authority-data"] = base64.encode(ca), ["proxy-url"] = "http://127.0.0.1:1"},
+      {provideClusterInfo = true})
+    assert.eq(cfg.ca_cert, ca)
+    config.token_source(cfg)()
+    ours = json.parse(fs.read(dir .. "/input.json"))
+    assert.eq(ours.spec.cluster, {server = "https://127.0.0.1:1", ["certificate-authority-data"] = base64.encode(ca),
+      ["proxy-url"] = "http://127.0.0.1:1", config = json.null})
+    kubectl({dir .. "/kubeconfig"}, GET)
+    assert.eq(json.parse(fs.read(dir .. "/input.json")), ours)
   end)
 
   test("cached until expirationTimestamp (less a margin), re-run after; invalidate() forces a run", function()
