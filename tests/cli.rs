@@ -239,6 +239,29 @@ fn packages_listing() -> Result<(), Failed> {
     check(&sandboxed, "needs_http", "usable", "")
 }
 
+/// `--lib-path` (global or a subcommand's) is exported as `ASSAY_LIB_PATH`: a child assay sees
+/// the same roots.
+fn lib_path_flag_is_exported() -> Result<(), Failed> {
+    let child = r#"print(process.run({"/proc/self/exe", "-e", "print(env.get('ASSAY_LIB_PATH'))"}).stdout)"#;
+    let r = assay_with(&["--lib-path", "/x/one:/x/two", "-e", child], None)?;
+    expect(&r, 0, "/x/one:/x/two\n", "")?;
+    let dir = std::env::temp_dir().join(format!("assay-lib-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let file = dir.join("export_test.lua");
+    std::fs::write(
+        &file,
+        "test('exported', function() assert.eq(env.get('ASSAY_LIB_PATH'), '/y/lib') end)\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let path = file.to_string_lossy().into_owned();
+    let r = assay_with(
+        &["test", "--lib-path", "/y/lib", "--format", "tap", &path],
+        None,
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    expect(&r?, 0, "ok 1", "")
+}
+
 fn missing_script_is_a_usage_error() -> Result<(), Failed> {
     let r = assay_with(&["/nonexistent/x.lua"], None)?;
     expect(&r, 2, "", "assay: cannot read /nonexistent/x.lua")
@@ -408,6 +431,7 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("cli::arg_as_lua_sets_it", arg_as_lua_sets_it),
         Trial::test("cli::help_subcommand", help_subcommand),
         Trial::test("cli::packages_listing", packages_listing),
+        Trial::test("cli::lib_path_flag_is_exported", lib_path_flag_is_exported),
         Trial::test(
             "cli::missing_script_is_a_usage_error",
             missing_script_is_a_usage_error,

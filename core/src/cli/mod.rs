@@ -81,6 +81,7 @@ impl From<crate::RunError> for Failure {
 }
 
 fn dispatch(cli: args::Options) -> Result<u8, Failure> {
+    export_lib_path(&cli);
     if cli.version {
         version::print();
         return Ok(0);
@@ -200,6 +201,22 @@ fn execute(cli: &args::Options, runtime: &Runtime) -> Result<(), Failure> {
         None => run::stdin(runtime, &args)?,
     }
     Ok(())
+}
+
+/// A `--lib-path` given (the subcommand's, else the global one) becomes `ASSAY_LIB_PATH` in
+/// the process's environment, as if it had been set: a child assay (a test running a script in
+/// a child process, `process.run{"assay", ...}`) finds the same packages and plugins.
+fn export_lib_path(cli: &args::Options) {
+    let given = cli
+        .command
+        .as_ref()
+        .and_then(|c| c.matches.value("lib-path"))
+        .or(cli.lib_path.as_deref());
+    if let Some(list) = given {
+        // SAFETY: called first thing in `dispatch`, before any thread (a runtime, a plugin's)
+        // exists to read the environment concurrently.
+        unsafe { std::env::set_var("ASSAY_LIB_PATH", list) };
+    }
 }
 
 fn lib_path(cli: &args::Options) -> LibPath {
