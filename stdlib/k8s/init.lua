@@ -102,6 +102,7 @@ function Client:_call(fname, method, path, opts)
   if opts.timeout ~= nil then ropts.timeout = opts.timeout end
   local resp
   for attempt = 1, 2 do
+    if self._cert_expires or attempt == 2 then self:_connect(fname, attempt == 2) end
     local token = self._auth.token()
     headers.authorization = token and ("Bearer " .. token) or nil
     local ok, r = pcall(self._http.request, self._http, method, path, ropts)
@@ -576,6 +577,32 @@ local function static_auth(token)
   return {token = function() return token end, refresh = function() return false end}
 end
 
+-- credentials from the configuration (assay.k8s.config's token source): a token file re-read,
+-- an exec plugin's token or client certificate; refreshed on a 401 when they can be
+local function config_auth(config, cfg)
+  local source = config.token_source(cfg)
+  local function ask(f)
+    local ok, v = pcall(f)
+    if not ok then error("k8s: " .. api.strip_position(v):gsub("^k8s%.config%.token_source: ", ""), 0) end
+    return v
+  end
+  return {
+    token = function() return ask(source) end,
+    refresh = function()
+      if cfg.token_file == nil and cfg.exec == nil then return false end
+      source.invalidate()
+      return true
+    end,
+    -- the exec plugin's client certificate, when it gives one: {client_cert, client_key, expires_at}
+    certificate = function()
+      if cfg.exec == nil or cfg.client_cert ~= nil then return nil end
+      local cred = ask(source.credential)
+      if cred and cred.client_cert then return cred end
+      return nil
+    end,
+  }
+end
+
 ---@class k8s.ClientOptions
 ---@field server? string the API server's URL; given, no kubeconfig is read
 ---@field token? string a bearer token (with `server`)
@@ -612,7 +639,7 @@ function M.client(opts)
       in_cluster = opts.in_cluster, service_account_dir = opts.service_account_dir})
     if not ok then raise("k8s.client: " .. api.strip_position(c):gsub("^k8s%.config%.load: ", "")) end
     cfg = c
-    if opts.token then auth = static_auth(opts.token) else auth = config.auth(cfg) end
+    if opts.token then auth = static_auth(opts.token) else auth = config_auth(config, cfg) end
   end
   local parts = api.split_url(cfg.server)
   if not parts then
@@ -621,19 +648,41 @@ function M.client(opts)
   local base = tostring(cfg.server):gsub("/+$", "")
   local headers = {}
   for k, v in pairs(opts.headers or {}) do headers[k] = v end
-  local hopts = {base_url = base, headers = headers, timeout = opts.timeout}
+  local hopts = {base_url = base, headers = headers, timeout = opts.timeout, proxy = cfg.proxy_url}
   hopts.ca_cert = opts.ca_cert or cfg.ca_cert
-  hopts.client_cert = opts.client_cert or (auth.client_cert and auth.client_cert()) or cfg.client_cert
-  hopts.client_key = opts.client_key or (auth.client_key and auth.client_key()) or cfg.client_key
+  hopts.client_cert = opts.client_cert or cfg.client_cert
+  hopts.client_key = opts.client_key or cfg.client_key
   if opts.insecure ~= nil then hopts.insecure = opts.insecure else hopts.insecure = cfg.insecure or nil end
   if cfg.username and cfg.password and not opts.token then
     headers.authorization = "Basic " .. base64.encode(cfg.username .. ":" .. cfg.password)
   end
-  local hok, hc = pcall(http.client, hopts)
-  if not hok then raise("k8s.client: " .. api.strip_position(hc)) end
-  return setmetatable({server = base, namespace = opts.namespace or cfg.namespace or "default",
+  local self = setmetatable({server = base, namespace = opts.namespace or cfg.namespace or "default",
     field_manager = opts.field_manager or "assay", context = cfg.context, source = cfg.source,
-    _http = hc, _auth = auth, _discovery = {lists = {}}}, Client)
+    _auth = auth, _hopts = hopts, _discovery = {lists = {}}}, Client)
+  if not opts.client_cert then self:_connect("client") end
+  if not self._http then
+    local hok, hc = pcall(http.client, hopts)
+    if not hok then raise("k8s.client: " .. api.strip_position(hc)) end
+    self._http = hc
+  end
+  return self
+end
+
+--- (Re)builds the HTTP client with the exec plugin's client certificate, when it gives one and
+--- the one in use is missing, has expired, or was refused (`force`, after a 401).
+---@private
+function Client:_connect(fname, force)
+  local get = self._auth.certificate
+  if not get then return end
+  if self._http and not force and not (self._cert_expires and time() >= self._cert_expires) then return end
+  local cred = get()
+  if not cred then return end
+  local hopts = {}
+  for k, v in pairs(self._hopts) do hopts[k] = v end
+  hopts.client_cert, hopts.client_key = cred.client_cert, cred.client_key
+  local hok, hc = pcall(http.client, hopts)
+  if not hok then raise(("k8s.%s: %s"):format(fname, api.strip_position(hc))) end
+  self._http, self._cert_expires = hc, cred.expires_at
 end
 
 return setmetatable(M, {__index = function(t, k)

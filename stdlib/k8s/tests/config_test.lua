@@ -448,16 +448,7 @@ end)
 
 -- In-cluster and the environment (a child assay per case) -----------------------------------------
 
-local function lib_path()
-  local args = {}
-  for a in fs.read("/proc/self/cmdline"):gmatch("[^%z]+") do args[#args + 1] = a end
-  for i, a in ipairs(args) do
-    if a == "--lib-path" then return args[i + 1] end
-    local v = a:match("^%-%-lib%-path=(.*)$")
-    if v then return v end
-  end
-  return env.get("ASSAY_LIB_PATH")
-end
+local function lib_path() return env.get("ASSAY_LIB_PATH") end  -- --lib-path is exported there
 local LIB = lib_path()
 
 -- Runs config.load(opts) in a child with `vars` set (others of the variables cleared); returns

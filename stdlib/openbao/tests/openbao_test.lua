@@ -9,16 +9,7 @@ end
 local bao = require("assay.openbao")
 local vault = require("assay.vault")
 
-local function lib_path()
-  local args = {}
-  for a in fs.read("/proc/self/cmdline"):gmatch("[^%z]+") do args[#args + 1] = a end
-  for i, a in ipairs(args) do
-    if a == "--lib-path" then return args[i + 1] end
-    local v = a:match("^%-%-lib%-path=(.*)$")
-    if v then return v end
-  end
-  return env.get("ASSAY_LIB_PATH")
-end
+local function lib_path() return env.get("ASSAY_LIB_PATH") end  -- --lib-path is exported there
 local LIB = lib_path()
 
 -- Runs code in a child assay whose VAULT_* and BAO_* variables are empty but those in vars.

@@ -5,16 +5,7 @@ local URL = env.get("ASSAY_TEST_PROMETHEUS_URL")
 -- The child finds this package (and apiclient) on the lib path: the stdlib root of this file.
 local ROOT = arg[0]:gsub("/?[^/]*/tests/[^/]*$", "")
 -- This run's lib path (`assay test --lib-path ...`, else ASSAY_LIB_PATH): the plugins are there.
-local function lib_path()
-  local args = {}
-  for a in fs.read("/proc/self/cmdline"):gmatch("[^%z]+") do args[#args + 1] = a end
-  for i, a in ipairs(args) do
-    if a == "--lib-path" then return args[i + 1] end
-    local v = a:match("^%-%-lib%-path=(.*)$")
-    if v then return v end
-  end
-  return env.get("ASSAY_LIB_PATH")
-end
+local function lib_path() return env.get("ASSAY_LIB_PATH") end  -- --lib-path is exported there
 local function child_env()
   local vars = env.list()
   local root = ROOT ~= "" and ROOT or "."

@@ -2,16 +2,7 @@
 -- plugin runs, so each case runs a child assay (this same binary, with this run's lib path)
 -- with the variables set (an empty one counts as unset).
 
-local function lib_path()
-  local args = {}
-  for a in fs.read("/proc/self/cmdline"):gmatch("[^%z]+") do args[#args + 1] = a end
-  for i, a in ipairs(args) do
-    if a == "--lib-path" then return args[i + 1] end
-    local v = a:match("^%-%-lib%-path=(.*)$")
-    if v then return v end
-  end
-  return env.get("ASSAY_LIB_PATH")
-end
+local function lib_path() return env.get("ASSAY_LIB_PATH") end  -- --lib-path is exported there
 
 local LIB = lib_path()
 

@@ -39,16 +39,7 @@ function M.free_port()
 end
 
 -- This run's lib path (the child assays below need the same packages and plugins).
-local function lib_path()
-  local args = {}
-  for a in fs.read("/proc/self/cmdline"):gmatch("[^%z]+") do args[#args + 1] = a end
-  for i, a in ipairs(args) do
-    if a == "--lib-path" then return args[i + 1] end
-    local v = a:match("^%-%-lib%-path=(.*)$")
-    if v then return v end
-  end
-  return env.get("ASSAY_LIB_PATH")
-end
+local function lib_path() return env.get("ASSAY_LIB_PATH") end  -- --lib-path is exported there
 local LIB = lib_path()
 
 --- Runs `code` in a child assay (this same binary, this run's lib path; `flags` such as
