@@ -95,6 +95,38 @@ test("kubectl reaches the same TLS front with a kubeconfig holding the same cred
   assert.eq(front_saw(), "client CN=assay-admin")
 end)
 
+test("an exec plugin's client certificate: the client connects with it (kubectl too)", function()
+  -- the plugin prints an ExecCredential holding the client certificate and key
+  fs.write(dir .. "/cred.json", json.encode{apiVersion = "client.authentication.k8s.io/v1", kind = "ExecCredential",
+    status = {clientCertificateData = certs["client.crt"], clientKeyData = certs["client.key"]}})
+  fs.write(dir .. "/cred.sh", "#!/bin/sh\necho run >> " .. dir .. "/runs\ncat " .. dir .. "/cred.json\n")
+  process.run({"chmod", "+x", dir .. "/cred.sh"}, {timeout = 10})
+  local kc = {apiVersion = "v1", kind = "Config", ["current-context"] = "tls",
+    clusters = {{name = "tls", cluster = {server = server,
+      ["certificate-authority-data"] = base64.encode(certs["ca.crt"])}}},
+    users = {{name = "exec", user = {exec = {apiVersion = "client.authentication.k8s.io/v1",
+      command = dir .. "/cred.sh", interactiveMode = "Never"}}}},
+    contexts = {{name = "tls", context = {cluster = "tls", user = "exec"}}}}
+  -- no token here: a fake that lets anonymous requests in, behind a second front
+  local open = k8s.fake.start{token = "unused"}
+  local front2 = process.spawn({"python3", here .. "/tls_front.py", dir .. "/server.crt", dir .. "/server.key",
+    dir .. "/ca.crt", tostring(open.port), "--require-client-cert"})
+  local lines2 = front2:lines("stdout")
+  local port2 = assert(lines2()):match("^port (%d+)$")
+  kc.clusters[1].cluster.server = "https://127.0.0.1:" .. port2
+  fs.write(dir .. "/exec-kubeconfig", json.encode(kc))
+  local c = k8s.client{kubeconfig = dir .. "/exec-kubeconfig", timeout = 10}
+  assert.eq(c:get("namespace", "default").kind, "Namespace")
+  assert.eq(lines2(), "client CN=assay-admin")
+  assert.eq(fs.read(dir .. "/runs"), "run\n")
+  local out = sh{"kubectl", "--kubeconfig", dir .. "/exec-kubeconfig", "--cache-dir", dir .. "/cache2",
+    "get", "namespace", "default", "-o", "jsonpath={.kind}"}
+  assert.eq(out, "Namespace")
+  assert.eq(lines2(), "client CN=assay-admin")
+  front2:close_stdin(); front2:wait()
+  open:stop()
+end)
+
 test("stop", function()
   front:close_stdin()
   front:wait()
