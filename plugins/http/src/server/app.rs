@@ -22,6 +22,7 @@ use super::middleware::{Answered, Middleware};
 use super::request::{self, Req};
 use super::response::{self, HttpResponse, Reply};
 use super::spin::Spin;
+use super::stream;
 use super::websocket::Conn;
 
 /// What every route of a server shares.
@@ -40,7 +41,8 @@ pub struct App {
     pub timeout: Option<Duration>,
     /// Set once the server runs, on its runtime.
     pub spin: std::sync::OnceLock<Arc<Spin>>,
-    /// Tells WebSocket connections (which outlive their HTTP request) the server is stopping.
+    /// Tells what outlives a handler's call (WebSocket connections, streamed bodies) the
+    /// server is stopping.
     pub shutdown: Shutdown,
 }
 
@@ -106,6 +108,9 @@ pub async fn handle(route: Arc<Route>, req: Request) -> HttpResponse {
             function,
             protocols,
         }) => upgrade(&route, parts, function, protocols).await,
+        Ok(Reply::Stream { head, function }) => {
+            stream::respond(head, function, &route.app.shutdown, &parts, &route.label)
+        }
         Err(failure) => failed(failure, &parts, &route.label),
     };
     if let Some(req) = seen {
@@ -173,6 +178,9 @@ pub async fn guard(app: Arc<App>, req: Request, next: Next) -> HttpResponse {
     } else {
         match response::from_value(answer) {
             Ok(Reply::Response(response)) => response,
+            Ok(Reply::Stream { head, function }) => {
+                stream::respond(head, function, &app.shutdown, &parts, ROUTE)
+            }
             Ok(Reply::WebSocket { .. }) => failed(
                 Failure::Invalid(Stage::Before, "it cannot answer with a WebSocket".into()),
                 &parts,

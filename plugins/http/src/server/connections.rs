@@ -29,8 +29,9 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::{Body, HttpBody};
 use axum::extract::ConnectInfo;
-use hyper::body::Incoming;
+use hyper::body::{Bytes, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -76,9 +77,9 @@ fn within_fds(wanted: usize, fds: u64) -> usize {
 
 /// What one connection's task and the accept loop know of it.
 struct Conn {
-    /// Requests whose response is not yet produced.
+    /// Requests whose response is not yet sent (see [`UntilSent`]).
     in_flight: AtomicUsize,
-    /// Milliseconds since `epoch` of the last byte read or response produced.
+    /// Milliseconds since `epoch` of the last byte read or response sent.
     last_active: AtomicU64,
     /// Milliseconds since `epoch` when the current request's head started arriving (0: none).
     head_started: AtomicU64,
@@ -206,6 +207,60 @@ impl AsyncWrite for Tracked {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// A response's body, its request counted in flight until it is sent (or dropped, the
+/// connection gone): a streamed body (a `stream` function's, a large file) may last minutes,
+/// and its connection is busy meanwhile, not idle: neither `idle_timeout` nor eviction at the
+/// cap may close it, and a draining server lets it finish within the grace period.
+struct UntilSent {
+    body: Body,
+    conn: Option<Arc<Conn>>,
+}
+
+impl UntilSent {
+    fn new(body: Body, conn: Arc<Conn>) -> Self {
+        Self {
+            body,
+            conn: Some(conn),
+        }
+    }
+
+    fn done(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            conn.request_done();
+        }
+    }
+}
+
+impl HttpBody for UntilSent {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let polled = Pin::new(&mut self.body).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None | Some(Err(_)))) {
+            self.done();
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Drop for UntilSent {
+    fn drop(&mut self) {
+        self.done();
     }
 }
 
@@ -356,8 +411,7 @@ async fn serve_one(
         tracker.request_started();
         async move {
             let response = router.call(req.map(axum::body::Body::new)).await;
-            tracker.request_done();
-            response
+            response.map(|response| response.map(|body| UntilSent::new(body, tracker)))
         }
     });
     let io = TokioIo::new(Tracked {

@@ -11,8 +11,9 @@
 //!   `resp` is the response as it will be sent: `{status, headers, body}` with the handler's
 //!   shorthand settled (a string answer has its status and content type, a `json` answer its
 //!   encoded body), header names in lower case, a repeated header as a list of its values.
-//!   A static file's `resp.body` is nil (it is streamed from disk, never read into Lua); set a
-//!   body to replace it. `after` may change `resp` in place or return another response; what it
+//!   A static file's `resp.body` is nil (it is streamed from disk, never read into Lua), and so
+//!   is a `stream` answer's (its function has not run yet); set a body to replace it (the
+//!   stream function is then never called). `after` may change `resp` in place or return another response; what it
 //!   leaves is checked as a handler's answer is (an invalid one is a 500 naming `after`).
 //!
 //! Values cross between Lua and the plugin as copies, so what a Lua function does to a table
@@ -31,6 +32,7 @@ use axum::middleware::Next;
 use super::app::{self, App, Failure, Stage};
 use super::request::{self, Req};
 use super::response::{self, HttpResponse, Kept, Reply};
+use super::stream;
 
 /// `before`, giving back the request it may have changed (every field in it).
 const BEFORE_GLUE: &str = request::glue!(
@@ -127,9 +129,14 @@ pub struct Answered {
     pub route: String,
 }
 
-/// Marks a response whose body is streamed (a static file): `after` gets no `resp.body`.
-#[derive(Clone, Copy)]
-pub struct Streamed;
+/// Marks a response whose body is streamed, not held in memory: `after` gets no `resp.body`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Streamed {
+    /// A static file (or a part of one), read from disk as it is sent.
+    File,
+    /// A handler's `stream` function (see `stream.rs`), not called until the body is sent.
+    Function,
+}
 
 /// Runs `after` on every response of the router it wraps (see the module docs).
 pub async fn after(app: Arc<App>, req: Request, next: Next) -> HttpResponse {
@@ -149,10 +156,11 @@ pub async fn after(app: Arc<App>, req: Request, next: Next) -> HttpResponse {
             "(no route)".to_owned(),
         ),
     };
-    let streamed = response.extensions().get::<Streamed>().is_some();
+    let streamed = response.extensions().get::<Streamed>().copied();
     let (parts, body) = response.into_parts();
-    let (body, kept) = if streamed {
-        (None, Some(Kept::new(&parts, body)))
+    let (body, kept) = if let Some(streamed) = streamed {
+        let by_function = streamed == Streamed::Function;
+        (None, Some(Kept::new(&parts, body, by_function)))
     } else {
         // A body built in memory (a handler's, an error page): collecting it does not wait.
         match axum::body::to_bytes(body, usize::MAX).await {
@@ -177,6 +185,9 @@ pub async fn after(app: Arc<App>, req: Request, next: Next) -> HttpResponse {
     let answer = without_stale_length(answer, length.as_deref(), body.as_deref());
     let rebuilt = match response::from_value_keeping(answer, kept) {
         Ok(Reply::Response(response)) => response,
+        Ok(Reply::Stream { head: response, function }) => {
+            stream::respond(response, function, &app.shutdown, &head, &route)
+        }
         Ok(Reply::WebSocket { .. }) => {
             let why = "it cannot answer with a WebSocket".to_owned();
             return app::failed(Failure::Invalid(Stage::After, why), &head, &route);

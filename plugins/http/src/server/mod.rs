@@ -39,6 +39,7 @@ mod response;
 mod routes;
 mod spin;
 mod statics;
+mod stream;
 mod websocket;
 
 use std::net::SocketAddr;

@@ -3,6 +3,17 @@
 //! - a string: 200, `text/plain; charset=utf-8`;
 //! - `{status, headers, body}` or `{status, json}` (status defaults to 200; `json` is encoded
 //!   with `content-type: application/json` unless the handler set one);
+//! - `{status, headers, stream = function(body) ... end}`: the head is sent at once, then the
+//!   function writes the body piece by piece with `body:write(chunk)` while the client reads
+//!   it, sent chunked (a watch, followed logs, server-sent events, a generated download).
+//!   `write` waits while the client is behind (a bounded queue: memory does not grow with a
+//!   client that stops reading) and raises `http.server: the client closed the connection`
+//!   once it has gone, `http.server: the server is stopping` once the server stops (the body
+//!   then ends cleanly at once). The function returning ends the body; raising aborts it (the
+//!   client sees a truncated transfer) and logs `stream raised an error`. The server's
+//!   `timeout` bounds the handler, not the stream. `stream` with `body` or `json`, with a
+//!   `content-length`, or with 204/205/304 (which have no body) is the handler's bug; a HEAD
+//!   request gets the head and the function is not called. Details in `stream.rs`;
 //! - `{websocket = function(conn) ... end, protocols = {...}}`: the connection is upgraded
 //!   (`protocols`: subprotocols accepted, the first one the client offers is chosen);
 //! - nothing (`nil`): 204 No Content, the honest answer to a handler that produced no body.
@@ -58,6 +69,11 @@ pub enum Reply {
         function: Callback,
         protocols: Vec<String>,
     },
+    /// `{stream = function}`: the head, to be given the function's body (`stream::respond`).
+    Stream {
+        head: HttpResponse,
+        function: Callback,
+    },
 }
 
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
@@ -68,22 +84,28 @@ pub fn from_value(value: Value) -> Result<Reply, String> {
     from_value_keeping(value, None)
 }
 
-/// A streamed body (a static file) and the length it was announced with, kept for the
-/// response `after` describes without a body of its own.
+/// A streamed body (a static file, a `stream` function's) and the length it was announced
+/// with, kept for the response `after` describes without a body of its own.
 pub struct Kept {
     pub body: Body,
     pub length: Option<u64>,
+    /// A `stream` function's body: no length, and no place in a response without a body.
+    pub by_function: bool,
 }
 
 impl Kept {
     /// The body of `parts`' response, announced with its `content-length`.
-    pub fn new(parts: &axum::http::response::Parts, body: Body) -> Self {
+    pub fn new(parts: &axum::http::response::Parts, body: Body, by_function: bool) -> Self {
         let length = parts
             .headers
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        Kept { body, length }
+        Kept {
+            body,
+            length,
+            by_function,
+        }
     }
 
     fn len(&self) -> Option<u64> {
@@ -181,6 +203,19 @@ fn from_map(map: Map, kept: Option<Kept>) -> Result<Reply, String> {
             status.as_u16()
         ));
     }
+    let stream = match map.get("stream") {
+        None => None,
+        Some(Value::Function(function)) => Some(function.clone()),
+        Some(other) => {
+            return Err(format!(
+                "'stream' must be a function(body), not a {}",
+                other.type_name()
+            ));
+        }
+    };
+    if stream.is_some() && (map.get("json").is_some() || map.get("body").is_some()) {
+        return Err("give 'stream' or 'body'/'json', not both".into());
+    }
     let (body, default_type) = match (map.get("json"), map.get("body")) {
         (Some(_), Some(_)) => return Err("give 'json' or 'body', not both".into()),
         (Some(value), None) => (
@@ -197,7 +232,16 @@ fn from_map(map: Map, kept: Option<Kept>) -> Result<Reply, String> {
         (None, None) => (Vec::new(), None),
     };
     // The kept body stands for the missing one: its size is what a length must match.
-    let kept = kept.filter(|_| map.get("json").is_none() && map.get("body").is_none());
+    let kept = kept.filter(|_| {
+        map.get("json").is_none() && map.get("body").is_none() && stream.is_none()
+    });
+    let streamed = stream.is_some() || kept.as_ref().is_some_and(|k| k.by_function);
+    if streamed && matches!(status.as_u16(), 204 | 205 | 304) {
+        return Err(format!(
+            "status {} has no body, so no 'stream' (leave 'stream' out)",
+            status.as_u16()
+        ));
+    }
     let body_len = match &kept {
         Some(kept) => kept.len(),
         None => Some(body.len() as u64),
@@ -223,6 +267,12 @@ fn from_map(map: Map, kept: Option<Kept>) -> Result<Reply, String> {
                 }
             }
         }
+    }
+    if streamed && let Some(length) = framing.length {
+        return Err(format!(
+            "content-length {length} with 'stream' (leave content-length out: a streamed \
+             body is sent chunked, its length unknown until it ends)"
+        ));
     }
     if framing.close {
         response
@@ -265,6 +315,12 @@ fn from_map(map: Map, kept: Option<Kept>) -> Result<Reply, String> {
             .headers_mut()
             .entry(CONTENT_TYPE)
             .or_insert(content_type);
+    }
+    if let Some(function) = stream {
+        return Ok(Reply::Stream {
+            head: response,
+            function,
+        });
     }
     Ok(Reply::Response(response))
 }

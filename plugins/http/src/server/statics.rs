@@ -74,7 +74,7 @@ async fn inside_only(State(folder): State<PathBuf>, req: Request, next: Next) ->
     let mut response = next.run(req).await;
     if response.status() != StatusCode::NOT_FOUND {
         // A file (or a part of one): `after` must not read it into Lua.
-        response.extensions_mut().insert(Streamed);
+        response.extensions_mut().insert(Streamed::File);
     }
     response
 }
