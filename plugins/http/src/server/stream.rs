@@ -209,6 +209,7 @@ pub fn respond(
         receiver,
         stopping: Box::pin(async move { stopping.stopping().await }),
         shared,
+        aborting: false,
         finished: false,
     });
     head
@@ -275,6 +276,8 @@ struct StreamBody {
     receiver: mpsc::Receiver<Item>,
     stopping: Pin<Box<dyn Future<Output = ()> + Send>>,
     shared: Arc<Shared>,
+    /// The function raised: the body fails at the next poll.
+    aborting: bool,
     finished: bool,
 }
 
@@ -295,6 +298,10 @@ impl HttpBody for StreamBody {
         if this.finished {
             return Poll::Ready(None);
         }
+        if this.aborting {
+            this.finished = true;
+            return Poll::Ready(Some(Err(Aborted)));
+        }
         if let Some(producer) = this.producer.take() {
             tokio::spawn(producer.run());
         }
@@ -310,8 +317,11 @@ impl HttpBody for StreamBody {
                 Poll::Ready(None)
             }
             Poll::Ready(Some(Item::Abort)) => {
-                this.finished = true;
-                Poll::Ready(Some(Err(Aborted)))
+                // hyper drops what it holds unsent when a body fails: wait a turn, in which it
+                // flushes the chunks written before the error, then fail.
+                this.aborting = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
             }
             Poll::Pending => Poll::Pending,
         }

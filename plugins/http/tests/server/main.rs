@@ -19,6 +19,7 @@ mod grace;
 mod load;
 mod signals;
 mod statics;
+mod stream;
 mod timeouts;
 mod websocket;
 mod websocket_peer;
@@ -161,6 +162,13 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// The next stdout line if one arrives within `within` (kept for `describe`).
+    pub fn next_line_within(&mut self, within: Duration) -> Option<String> {
+        let line = self.lines.recv_timeout(within).ok()?;
+        self.stdout.push(line.clone());
+        Some(line)
     }
 
     /// Everything on stderr so far.
