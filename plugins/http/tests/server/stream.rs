@@ -2,7 +2,7 @@
 //! http.client reads a watch-like NDJSON stream line by line while it is written; a client that
 //! leaves ends the producer quietly (no socket left in CLOSE-WAIT); one that never reads stops
 //! it (bounded memory); a raising producer cuts the body short (curl exit 18); SIGTERM ends
-//! open streams cleanly at once. The server is `tests/lua/http/fixtures/server/stream.lua`;
+//! open streams cleanly at once; a stream longer than `idle_timeout` is not cut. The server is `tests/lua/http/fixtures/server/stream.lua`;
 //! `tests/lua/http/server_stream.lua` covers the rest from inside a script (the Assay client,
 //! `after`, HEAD, invalid answers, 50 streams at once, `server:stop()`).
 //! Before: a `{stream = fn}` answer was "handler returned no valid response" (500).
@@ -135,6 +135,21 @@ fn a_client_that_never_reads_stops_the_producer() {
     );
     server.stop();
     assert!(!server.stderr().contains("ERROR"), "{}", server.describe());
+}
+
+#[test]
+fn a_stream_outlasts_idle_timeout() {
+    let mut server = start();
+    let mut cmd = Command::new(require_tool("curl"));
+    cmd.args(["-sS", "--noproxy", "*", "--max-time", "10"])
+        .arg(server.url("/long"));
+    let out = run_tool(cmd, Duration::from_secs(15));
+    // Its connection is busy while the body is sent, not idle: idle_timeout (1 s) and the
+    // 0.5 s an idle connection asked to close may linger do not cut a 2 s stream.
+    assert_eq!(out.code, Some(0), "{}\n{}", out.describe(), server.describe());
+    let expected: String = (1..=10).map(|n| format!("line {n}\n")).collect();
+    assert_eq!(out.stdout, expected);
+    server.stop();
 }
 
 #[test]
