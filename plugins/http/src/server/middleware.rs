@@ -185,9 +185,10 @@ pub async fn after(app: Arc<App>, req: Request, next: Next) -> HttpResponse {
     let answer = without_stale_length(answer, length.as_deref(), body.as_deref());
     let rebuilt = match response::from_value_keeping(answer, kept) {
         Ok(Reply::Response(response)) => response,
-        Ok(Reply::Stream { head: response, function }) => {
-            stream::respond(response, function, &app.shutdown, &head, &route)
-        }
+        Ok(Reply::Stream {
+            head: response,
+            function,
+        }) => stream::respond(response, function, &app.shutdown, &head, &route),
         Ok(Reply::WebSocket { .. }) => {
             let why = "it cannot answer with a WebSocket".to_owned();
             return app::failed(Failure::Invalid(Stage::After, why), &head, &route);

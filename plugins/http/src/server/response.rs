@@ -232,9 +232,8 @@ fn from_map(map: Map, kept: Option<Kept>) -> Result<Reply, String> {
         (None, None) => (Vec::new(), None),
     };
     // The kept body stands for the missing one: its size is what a length must match.
-    let kept = kept.filter(|_| {
-        map.get("json").is_none() && map.get("body").is_none() && stream.is_none()
-    });
+    let kept =
+        kept.filter(|_| map.get("json").is_none() && map.get("body").is_none() && stream.is_none());
     let streamed = stream.is_some() || kept.as_ref().is_some_and(|k| k.by_function);
     if streamed && matches!(status.as_u16(), 204 | 205 | 304) {
         return Err(format!(

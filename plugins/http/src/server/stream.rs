@@ -311,7 +311,9 @@ impl HttpBody for StreamBody {
             this.receiver.close();
         }
         match this.receiver.poll_recv(cx) {
-            Poll::Ready(Some(Item::Chunk(bytes, _permit))) => Poll::Ready(Some(Ok(Frame::data(bytes)))),
+            Poll::Ready(Some(Item::Chunk(bytes, _permit))) => {
+                Poll::Ready(Some(Ok(Frame::data(bytes))))
+            }
             Poll::Ready(Some(Item::End) | None) => {
                 this.finished = true;
                 Poll::Ready(None)

@@ -57,7 +57,13 @@ fn python_reads_ndjson_lines_while_they_are_written() {
     let mut cmd = Command::new(conformance_python());
     cmd.arg(&script).arg(server.port.to_string()).arg("py");
     let out = run_tool(cmd, Duration::from_secs(20));
-    assert_eq!(out.code, Some(0), "{}\n{}", out.describe(), server.describe());
+    assert_eq!(
+        out.code,
+        Some(0),
+        "{}\n{}",
+        out.describe(),
+        server.describe()
+    );
     let report: Value = serde_json::from_str(out.stdout.trim()).expect("the peer's JSON");
     assert_eq!(report["status"], 200, "{report}");
     assert_eq!(report["chunked"], "chunked", "{report}");
@@ -115,15 +121,17 @@ fn a_client_that_never_reads_stops_the_producer() {
             "the producer never blocked: {written} MiB written\n{}",
             server.describe()
         );
-        if let Some(n) = server.next_line_within(Duration::from_millis(100)) {
-            if let Some(n) = n.strip_prefix("HOG ") {
-                written = n.parse().expect("a count");
-                last_write = Instant::now();
-            }
+        let line = server.next_line_within(Duration::from_millis(100));
+        if let Some(n) = line.as_deref().and_then(|l| l.strip_prefix("HOG ")) {
+            written = n.parse().expect("a count");
+            last_write = Instant::now();
         }
     }
     // Loopback buffers hold a few MiB; the server holds at most one chunk more in its queue.
-    assert!(written < 64, "{written} MiB written to a client that reads nothing");
+    assert!(
+        written < 64,
+        "{written} MiB written to a client that reads nothing"
+    );
     let grown = rss_kib(server.pid()).saturating_sub(before);
     assert!(grown < 64 * 1024, "the server grew by {grown} KiB");
     // The client leaving releases the blocked write.
@@ -146,7 +154,13 @@ fn a_stream_outlasts_idle_timeout() {
     let out = run_tool(cmd, Duration::from_secs(15));
     // Its connection is busy while the body is sent, not idle: idle_timeout (1 s) and the
     // 0.5 s an idle connection asked to close may linger do not cut a 2 s stream.
-    assert_eq!(out.code, Some(0), "{}\n{}", out.describe(), server.describe());
+    assert_eq!(
+        out.code,
+        Some(0),
+        "{}\n{}",
+        out.describe(),
+        server.describe()
+    );
     let expected: String = (1..=10).map(|n| format!("line {n}\n")).collect();
     assert_eq!(out.stdout, expected);
     server.stop();
@@ -194,7 +208,12 @@ fn sigterm_ends_open_streams_cleanly_at_once() {
         .read_to_string(&mut body)
         .expect("curl's output");
     // A complete response (curl exits 0), ended well before the grace period (3 s).
-    assert_eq!(status.code(), Some(0), "body {body:?}\n{}", server.describe());
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "body {body:?}\n{}",
+        server.describe()
+    );
     assert!(body.starts_with("first\n"), "{body:?}");
     assert!(
         signalled.elapsed() < Duration::from_millis(1500),
@@ -213,7 +232,10 @@ fn sigterm_ends_open_streams_cleanly_at_once() {
         }
     }
     let raised = raised.unwrap_or_default();
-    assert!(raised.contains("http.server: the server is stopping"), "{raised}");
+    assert!(
+        raised.contains("http.server: the server is stopping"),
+        "{raised}"
+    );
     let status = server.wait_exit(Duration::from_secs(5));
     assert_eq!(status.code(), Some(0), "{}", server.describe());
     assert!(
