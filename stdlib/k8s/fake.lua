@@ -1,6 +1,6 @@
 --- assay.k8s.fake: an in-memory Kubernetes API server (http.server) for tests without a cluster.
 --- Serves discovery, get/list/create/replace/patch/delete/deletecollection, the status
---- subresource, watch (NDJSON, not streamed: see README) and pod logs fed by the test.
+--- subresource, watch (streamed NDJSON) and pod logs fed by the test (followed as streams).
 local api = require("assay.apiclient")
 api.own_source()
 local resources = require("assay.k8s.resources")
@@ -277,16 +277,18 @@ M._merge_patch, M._json_patch = merge_patch, json_patch
 local Fake = {}
 Fake.__index = Fake
 
-local OPTIONS = {"token", "require_token", "host", "port", "namespaces", "watch_timeout", "max_events"}
+local OPTIONS = {"token", "require_token", "host", "port", "namespaces", "watch_timeout", "max_events",
+  "bookmark_interval", "follow_timeout"}
 
 --- Starts a fake API server on loopback.
----@param opts? {token?: string, require_token?: boolean, host?: string, port?: integer, namespaces?: string[], watch_timeout?: number, max_events?: integer}
+---@param opts? {token?: string, require_token?: boolean, host?: string, port?: integer, namespaces?: string[], watch_timeout?: number, max_events?: integer, bookmark_interval?: number, follow_timeout?: number}
 ---@return table fake {url, port, token, requests, stop(), kubeconfig(path), add(obj), object(...), objects(...), log(...), compact()}
 function M.start(opts)
   opts = api.check_options("k8s.fake", "start", 1, opts, OPTIONS)
   local self = setmetatable({
     token = opts.token or "fake-token", requests = {}, rv = 0, resources = {}, by_gv = {},
-    groups = {}, store = {}, events = {}, denied = {}, logs = {}, logs_done = {}, watch_timeout = opts.watch_timeout or 2,
+    groups = {}, store = {}, events = {}, denied = {}, logs = {}, logs_done = {}, watch_timeout = opts.watch_timeout or 30,
+    bookmark_interval = opts.bookmark_interval or 1, follow_timeout = opts.follow_timeout or 300, drops = 0,
     max_events = opts.max_events or 1000, gone_before = 0, require_token = opts.require_token == true,
   }, Fake)
   for _, r in ipairs(resources.builtin()) do self:_register(r) end
@@ -603,44 +605,65 @@ function Fake:_watch(r, ns, q)
   local bookmarks = http.query_value(q, "allowWatchBookmarks") == "true"
   local timeout = tonumber(http.query_value(q, "timeoutSeconds") or "") or self.watch_timeout
   if timeout > self.watch_timeout then timeout = self.watch_timeout end
-  local lines = {}
-  local function emit(t, o) lines[#lines + 1] = json.encode{type = t, object = o} end
+  local first = {}
+  local function line(t, o) return json.encode{type = t, object = o} .. "\n" end
   local from
   if since == nil or since == "" or since == "0" then
     local bucket = self:_bucket(r)
     for _, k in ipairs(sorted_items(bucket, ns)) do
       local o = bucket[k]
-      if lsel(o.metadata.labels) and fsel(o) then emit("ADDED", view(r, o)) end
+      if lsel(o.metadata.labels) and fsel(o) then first[#first + 1] = line("ADDED", view(r, o)) end
     end
     from = self.rv
   else
     from = tonumber(since)
     if not from then fail(400, "invalid resourceVersion: " .. since) end
     if from < self.gone_before then
-      emit("ERROR", status_obj(410, string.format("too old resource version: %s (%d)", since, self.gone_before + 1), "Expired"))
-      return {status = 200, headers = {["content-type"] = "application/json"}, body = table.concat(lines, "\n") .. "\n"}
+      -- as the API server: a 200 whose only event is an ERROR with the 410 Status
+      return {status = 200, headers = {["content-type"] = "application/json"},
+        body = line("ERROR", status_obj(410, string.format("too old resource version: %s (%d)", since,
+          self.gone_before + 1), "Expired"))}
     end
   end
-  local deadline = time.monotonic() + timeout
-  local seen = from
-  repeat
-    for _, ev in ipairs(self.events) do
-      if ev.rv > seen and storage_key(ev.res) == storage_key(r) and (ns == nil or ev.obj.metadata.namespace == ns)
-          and lsel(ev.obj.metadata.labels) and fsel(ev.obj) then
-        emit(ev.type, view(r, ev.obj))
+  local generation = self.drops
+  -- streamed: the events as they happen, until timeoutSeconds (at most watch_timeout), a BOOKMARK
+  -- every bookmark_interval and last when asked; `drop_watches` cuts the connection midway
+  return {status = 200, headers = {["content-type"] = "application/json"}, stream = function(body)
+    for _, l in ipairs(first) do body:write(l) end
+    local seen = from
+    local deadline = time.monotonic() + timeout
+    local next_mark = time.monotonic() + self.bookmark_interval
+    local function mark()
+      body:write(line("BOOKMARK", {kind = r.kind, apiVersion = gv(r.group, r.version),
+        metadata = {resourceVersion = tostring(seen)}}))
+    end
+    while time.monotonic() < deadline do
+      if self.drops ~= generation then error("k8s.fake: the test dropped this watch's connection", 0) end
+      if seen < self.gone_before then
+        body:write(line("ERROR", status_obj(410, string.format("too old resource version: %d (%d)", seen,
+          self.gone_before + 1), "Expired")))
+        return
       end
+      for _, ev in ipairs(self.events) do
+        if ev.rv > seen and storage_key(ev.res) == storage_key(r) and (ns == nil or ev.obj.metadata.namespace == ns)
+            and lsel(ev.obj.metadata.labels) and fsel(ev.obj) then
+          body:write(line(ev.type, view(r, ev.obj)))
+        end
+      end
+      seen = math.max(seen, self.rv)
+      if bookmarks and time.monotonic() >= next_mark then
+        mark()
+        next_mark = time.monotonic() + self.bookmark_interval
+      end
+      sleep(0.02)
     end
-    seen = self.rv
-    if #lines > 0 then break end
-    sleep(0.05)
-  until time.monotonic() >= deadline
-  if bookmarks then
-    emit("BOOKMARK", {kind = r.kind, apiVersion = gv(r.group, r.version),
-      metadata = {resourceVersion = tostring(seen)}})
-  end
-  return {status = 200, headers = {["content-type"] = "application/json"},
-    body = #lines > 0 and table.concat(lines, "\n") .. "\n" or ""}
+    if bookmarks then mark() end
+  end}
 end
+
+--- Cuts the connection of every open watch and followed log (no last chunk: the client sees a
+--- broken transfer), as a restarting API server or a load balancer does.
+function Fake:drop_watches() self.drops = self.drops + 1 end
 
 function Fake:_patch(r, ns, name, req, sub)
   local ct = ((req.headers["content-type"] or ""):match("^[^;]*") or ""):lower()
@@ -975,22 +998,36 @@ function Fake:_log(ns, name, q)
   local key = ns .. "/" .. name .. "/" .. container
   if container ~= "" and not self.logs[key] then key = ns .. "/" .. name .. "/" end
   local follow = http.query_value(q, "follow") == "true"
-  local function text()
-    local lines = self.logs[key] or {}
-    local tail = tonumber(http.query_value(q, "tailLines") or "")
-    local from = 1
-    if tail then from = math.max(1, #lines - tail + 1) end
+  local tail = tonumber(http.query_value(q, "tailLines") or "")
+  local lines = self.logs[key] or {}
+  local from = tail and math.max(1, #lines - tail + 1) or 1
+  local function text(upto)
     local out = {}
-    for i = from, #lines do out[#out + 1] = lines[i] .. "\n" end
+    local all = self.logs[key] or {}
+    for i = from, upto or #all do out[#out + 1] = all[i] .. "\n" end
     return table.concat(out)
   end
-  if follow then
-    -- not streamed (http.server answers whole bodies): wait until the test ends the log or the
-    -- watch timeout passes, then answer all of it
-    local deadline = time.monotonic() + self.watch_timeout
-    while not self.logs_done[key] and time.monotonic() < deadline do sleep(0.05) end
+  if not follow then
+    return {status = 200, headers = {["content-type"] = "text/plain"}, body = text()}
   end
-  return {status = 200, headers = {["content-type"] = "text/plain"}, body = text()}
+  -- followed: streamed as the test appends lines, until the log is `done`, the pod is deleted,
+  -- follow_timeout passes or drop_watches cuts it
+  local generation = self.drops
+  return {status = 200, headers = {["content-type"] = "text/plain"}, stream = function(body)
+    local deadline = time.monotonic() + self.follow_timeout
+    local sent = from - 1
+    while true do
+      if self.drops ~= generation then error("k8s.fake: the test dropped this log's connection", 0) end
+      local all = self.logs[key] or {}
+      if #all > sent then
+        body:write(text(#all))
+        from, sent = #all + 1, #all
+      end
+      local alive = self:_bucket(self.resources["v1/pods"])[okey(ns, name)]
+      if self.logs_done[key] or not alive or time.monotonic() >= deadline then return end
+      sleep(0.02)
+    end
+  end}
 end
 
 --- Appends log lines to a pod's (container's) log. `done = true` ends a followed log.
