@@ -223,4 +223,43 @@ function M.check_fields(pkg, fname, argn, opts, kinds)
   return out
 end
 
+
+--- A list method for a package's client: `c:<fname>(opts)` -> the items of `resource`, in the
+--- client's namespace, `opts.namespace`, or all (`all_namespaces`) when `namespaced`;
+--- `label_selector` either way.
+---@param pkg string
+---@param fname string
+---@param resource string a resource name as assay.k8s takes it
+---@param namespaced boolean
+---@return fun(self: apiclient.crd.Client, opts?: table): table[]
+function M.lister(pkg, fname, resource, namespaced)
+  local allowed = namespaced and {"namespace", "all_namespaces", "label_selector"} or {"label_selector"}
+  return function(self, opts)
+    opts = api.check_options(pkg, fname, 1, opts, allowed)
+    local kc = self.k8s
+    local lopts = {label_selector = opts.label_selector}
+    if namespaced then
+      lopts.namespace, lopts.all_namespaces = opts.namespace or self.namespace, opts.all_namespaces
+    end
+    return M.items(M.call(pkg, fname, kc.list, kc, resource, lopts))
+  end
+end
+
+--- A get method for a package's client: `c:<fname>(name, opts)` -> the object, or nil and the
+--- API's Status; `opts.namespace` (else the client's) when `namespaced`.
+---@param pkg string
+---@param fname string
+---@param resource string
+---@param namespaced boolean
+---@return fun(self: apiclient.crd.Client, name: string, opts?: table): table|nil, table|nil
+function M.getter(pkg, fname, resource, namespaced)
+  return function(self, name, opts)
+    api.check_name(pkg, fname, 1, "name", name)
+    opts = api.check_options(pkg, fname, 2, opts, namespaced and {"namespace"} or {})
+    local kc = self.k8s
+    return M.call(pkg, fname, kc.get, kc, resource, name,
+      {namespace = namespaced and (opts.namespace or self.namespace) or nil})
+  end
+end
+
 return M

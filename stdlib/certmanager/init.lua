@@ -44,31 +44,10 @@ end
 
 local function call(fname, f, ...) return crd.call(PKG, fname, f, ...) end
 
-local LIST_OPTIONS = {"namespace", "all_namespaces", "label_selector"}
-
 -- list / get of one resource, as methods
-local function lister(fname, resource, namespaced)
-  return function(self, opts)
-    opts = api.check_options(PKG, fname, 1, opts, namespaced and LIST_OPTIONS or {"label_selector"})
-    local kc = self.k8s
-    local lopts = {label_selector = opts.label_selector}
-    if namespaced then
-      lopts.all_namespaces = opts.all_namespaces
-      lopts.namespace = opts.namespace or self.namespace
-    end
-    return crd.items(call(fname, kc.list, kc, resource, lopts))
-  end
-end
+local function lister(fname, resource, namespaced) return crd.lister(PKG, fname, resource, namespaced) end
 
-local function getter(fname, resource, namespaced)
-  return function(self, name, opts)
-    api.check_name(PKG, fname, 1, "name", name)
-    opts = api.check_options(PKG, fname, 2, opts, namespaced and {"namespace"} or {})
-    local kc = self.k8s
-    return call(fname, kc.get, kc, resource, name,
-      {namespace = namespaced and (opts.namespace or self.namespace) or nil})
-  end
-end
+local function getter(fname, resource, namespaced) return crd.getter(PKG, fname, resource, namespaced) end
 
 --- Certificates (`kubectl get certificates`): the items, in the client's namespace or
 --- `namespace`, or in all with `all_namespaces`.

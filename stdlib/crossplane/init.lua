@@ -45,21 +45,9 @@ end
 local function call(fname, f, ...) return crd.call(PKG, fname, f, ...) end
 
 -- cluster-scoped kinds: list and get
-local function lister(fname, resource)
-  return function(self, opts)
-    opts = api.check_options(PKG, fname, 1, opts, {"label_selector"})
-    local kc = self.k8s
-    return crd.items(call(fname, kc.list, kc, resource, {label_selector = opts.label_selector}))
-  end
-end
+local function lister(fname, resource) return crd.lister(PKG, fname, resource, false) end
 
-local function getter(fname, resource)
-  return function(self, name)
-    api.check_name(PKG, fname, 1, "name", name)
-    local kc = self.k8s
-    return call(fname, kc.get, kc, resource, name)
-  end
-end
+local function getter(fname, resource) return crd.getter(PKG, fname, resource, false) end
 
 --- Providers (`kubectl get providers`): the items.
 ---@param opts? {label_selector?: string|table}

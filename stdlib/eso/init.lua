@@ -45,28 +45,9 @@ end
 
 local function call(fname, f, ...) return crd.call(PKG, fname, f, ...) end
 
-local function lister(fname, resource, namespaced)
-  return function(self, opts)
-    opts = api.check_options(PKG, fname, 1, opts,
-      namespaced and {"namespace", "all_namespaces", "label_selector"} or {"label_selector"})
-    local kc = self.k8s
-    local lopts = {label_selector = opts.label_selector}
-    if namespaced then
-      lopts.namespace, lopts.all_namespaces = opts.namespace or self.namespace, opts.all_namespaces
-    end
-    return crd.items(call(fname, kc.list, kc, resource, lopts))
-  end
-end
+local function lister(fname, resource, namespaced) return crd.lister(PKG, fname, resource, namespaced) end
 
-local function getter(fname, resource, namespaced)
-  return function(self, name, opts)
-    api.check_name(PKG, fname, 1, "name", name)
-    opts = api.check_options(PKG, fname, 2, opts, namespaced and {"namespace"} or {})
-    local kc = self.k8s
-    return call(fname, kc.get, kc, resource, name,
-      {namespace = namespaced and (opts.namespace or self.namespace) or nil})
-  end
-end
+local function getter(fname, resource, namespaced) return crd.getter(PKG, fname, resource, namespaced) end
 
 --- ExternalSecrets (`kubectl get es`): the items, in the client's namespace, `namespace`, or all.
 ---@param opts? {namespace?: string, all_namespaces?: boolean, label_selector?: string|table}

@@ -44,23 +44,9 @@ end
 
 local function call(fname, f, ...) return crd.call(PKG, fname, f, ...) end
 
-local function lister(fname, resource)
-  return function(self, opts)
-    opts = api.check_options(PKG, fname, 1, opts, {"namespace", "label_selector"})
-    local kc = self.k8s
-    return crd.items(call(fname, kc.list, kc, resource,
-      {namespace = opts.namespace or self.namespace, label_selector = opts.label_selector}))
-  end
-end
+local function lister(fname, resource) return crd.lister(PKG, fname, resource, true) end
 
-local function getter(fname, resource)
-  return function(self, name, opts)
-    api.check_name(PKG, fname, 1, "name", name)
-    opts = api.check_options(PKG, fname, 2, opts, {"namespace"})
-    local kc = self.k8s
-    return call(fname, kc.get, kc, resource, name, {namespace = opts.namespace or self.namespace})
-  end
-end
+local function getter(fname, resource) return crd.getter(PKG, fname, resource, true) end
 
 --- Backups (`velero backup get`): the items.
 ---@param opts? {namespace?: string, label_selector?: string|table}
