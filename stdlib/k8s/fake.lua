@@ -4,6 +4,9 @@
 local api = require("assay.apiclient")
 api.own_source()
 local resources = require("assay.k8s.resources")
+local R = require("assay.k8s.fake_rules")
+local now_iso, deepcopy, is_object, gv, status_obj, fail, resp, merge_patch, strip_directives, json_patch, storage_key, okey, view, random_suffix, sorted_items, decode_segs, field_selector =
+  R.now_iso, R.deepcopy, R.is_object, R.gv, R.status_obj, R.fail, R.resp, R.merge_patch, R.strip_directives, R.json_patch, R.storage_key, R.okey, R.view, R.random_suffix, R.sorted_items, R.decode_segs, R.field_selector
 
 local M = {}
 
@@ -17,265 +20,14 @@ local M = {}
 ---@field short string[]
 ---@field status boolean has a status subresource
 
-local VERBS = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
-
-local function now_iso() return os.date("!%Y-%m-%dT%H:%M:%SZ") end
-
-local function deepcopy(v)
-  if type(v) ~= "table" then return v end
-  local out = {}
-  for k, x in pairs(v) do out[k] = deepcopy(x) end
-  return setmetatable(out, getmetatable(v))
-end
-
-local function is_array(t)
-  if type(t) ~= "table" then return false end
-  local mt = getmetatable(t)
-  if mt and mt.__name == "json.array" then return true end
-  if next(t) == nil then return false end
-  local n = 0
-  for k in pairs(t) do
-    if type(k) ~= "number" then return false end
-    n = n + 1
-  end
-  return n == #t
-end
-
-local function is_object(t) return type(t) == "table" and not is_array(t) end
-
-local function gv(group, version) return group == "" and version or group .. "/" .. version end
-
--- Status objects --------------------------------------------------------------------------------
-
-local REASONS = {[400] = "BadRequest", [401] = "Unauthorized", [404] = "NotFound", [405] = "MethodNotAllowed",
-  [409] = "Conflict", [410] = "Expired", [415] = "UnsupportedMediaType", [422] = "Invalid",
-  [500] = "InternalError"}
-
-local function status_obj(code, message, reason, details)
-  return {kind = "Status", apiVersion = "v1", metadata = json.object({}), status = "Failure",
-    message = message, reason = reason or REASONS[code], details = details, code = code}
-end
-
-local function fail(code, message, reason, details)
-  error({k8s = status_obj(code, message, reason, details)}, 0)
-end
-
-local function resp(code, body)
-  return {status = code, headers = {["content-type"] = "application/json"}, body = json.encode(body)}
-end
-
--- label and field selectors ---------------------------------------------------------------------
-
-local function split_top(s)
-  local out, depth, cur = {}, 0, {}
-  for ch in s:gmatch(".") do
-    if ch == "(" then depth = depth + 1 elseif ch == ")" then depth = depth - 1 end
-    if ch == "," and depth == 0 then out[#out + 1] = table.concat(cur); cur = {}
-    else cur[#cur + 1] = ch end
-  end
-  out[#out + 1] = table.concat(cur)
-  return out
-end
-
-local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
-
---- Parses a label selector into a predicate over a labels table; raises a 400 on bad syntax.
----@param sel string
----@return fun(labels: table): boolean
-function M.label_selector(sel)
-  local preds = {}
-  if sel and trim(sel) ~= "" then
-    for _, term in ipairs(split_top(sel)) do
-      term = trim(term)
-      local k, op, vals = term:match("^([%w%._/%-]+)%s+(notin)%s*%((.*)%)$")
-      if not k then k, op, vals = term:match("^([%w%._/%-]+)%s+(in)%s*%((.*)%)$") end
-      if k then
-        local set = {}
-        for v in vals:gmatch("[^,]+") do set[trim(v)] = true end
-        if op == "in" then preds[#preds + 1] = function(l) return l[k] ~= nil and set[l[k]] == true end
-        else preds[#preds + 1] = function(l) return l[k] == nil or not set[l[k]] end end
-      else
-        local a, b = term:match("^([%w%._/%-]+)%s*!=%s*([%w%._%-]*)$")
-        if a then preds[#preds + 1] = function(l) return l[a] ~= b end
-        else
-          a, b = term:match("^([%w%._/%-]+)%s*==?%s*([%w%._%-]*)$")
-          if a then preds[#preds + 1] = function(l) return l[a] == b end
-          else
-            a = term:match("^!%s*([%w%._/%-]+)$")
-            if a then preds[#preds + 1] = function(l) return l[a] == nil end
-            else
-              a = term:match("^([%w%._/%-]+)$")
-              if not a then
-                fail(400, "unable to parse requirement: found '" .. term .. "', expected: a label selector term")
-              end
-              preds[#preds + 1] = function(l) return l[a] ~= nil end
-            end
-          end
-        end
-      end
-    end
-  end
-  return function(labels)
-    labels = labels or {}
-    for _, p in ipairs(preds) do if not p(labels) then return false end end
-    return true
-  end
-end
-
--- the field labels the API server takes: every kind's metadata.name and metadata.namespace,
--- and the few more some kinds define (what kubectl and controllers select on)
-local FIELDS = {"metadata.name", "metadata.namespace"}
-local KIND_FIELDS = {
-  Pod = {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
-    "status.phase", "status.podIP", "status.nominatedNodeName"},
-  Event = {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-    "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-    "reportingComponent", "source", "type"},
-  Secret = {"type"},
-  Namespace = {"status.phase"},
-  Node = {"spec.unschedulable"},
-  Job = {"status.successful"},
-}
-
-local function field_value(o, k)
-  local v = o
-  for part in k:gmatch("[^.]+") do
-    if type(v) ~= "table" then return "" end
-    v = v[part]
-  end
-  if v == nil then return "" end
-  return tostring(v)
-end
-
-local function field_selector(sel, kind)
-  local allowed = {}
-  for _, f in ipairs(FIELDS) do allowed[f] = true end
-  for _, f in ipairs(KIND_FIELDS[kind] or {}) do allowed[f] = true end
-  local preds = {}
-  if sel and trim(sel) ~= "" then
-    for _, term in ipairs(split_top(sel)) do
-      term = trim(term)
-      local k, neg, v = term:match("^([%w%.]+)%s*(!?)==?%s*(.*)$")
-      if not k or not allowed[k] then
-        fail(400, 'field label not supported: ' .. (k or term))
-      end
-      local function get(o) return k == "metadata.namespace" and (o.metadata.namespace or "") or field_value(o, k) end
-      if neg == "!" then preds[#preds + 1] = function(o) return get(o) ~= v end
-      else preds[#preds + 1] = function(o) return get(o) == v end end
-    end
-  end
-  return function(o)
-    for _, p in ipairs(preds) do if not p(o) then return false end end
-    return true
-  end
-end
-
--- patches ---------------------------------------------------------------------------------------
-
-local function merge_patch(target, patch)
-  if not is_object(patch) then return deepcopy(patch) end
-  if not is_object(target) then target = {} end
-  for k, v in pairs(patch) do
-    if v == json.null then target[k] = nil
-    else target[k] = merge_patch(target[k], v) end
-  end
-  return target
-end
-
--- strategic merge: merge semantics, lists replaced; `$`-directives (kubectl's
--- $setElementOrder, $retainKeys, $patch...) are dropped.
-local function strip_directives(v)
-  if type(v) ~= "table" then return v end
-  local out = {}
-  for k, x in pairs(v) do
-    if not (type(k) == "string" and k:sub(1, 1) == "$") then out[k] = strip_directives(x) end
-  end
-  return setmetatable(out, getmetatable(v))
-end
-
-local function unescape_ptr(s) return (s:gsub("~1", "/"):gsub("~0", "~")) end
-
-local function ptr_parts(path)
-  if path == "" then return {} end
-  if path:sub(1, 1) ~= "/" then fail(422, "invalid JSON pointer: " .. path) end
-  local parts = {}
-  for p in (path:sub(2) .. "/"):gmatch("([^/]*)/") do parts[#parts + 1] = unescape_ptr(p) end
-  return parts
-end
-
-local function ptr_key(container, p, adding)
-  if is_array(container) or (type(container) == "table" and next(container) == nil and
-      (p == "-" or p:match("^%d+$"))) then
-    if p == "-" then return #container + 1 end
-    local i = tonumber(p)
-    if not i or p:match("^0%d") then fail(422, "invalid array index: " .. p) end
-    if i > #container + (adding and 0 or -1) then fail(422, "array index out of range: " .. p) end
-    return i + 1, true
-  end
-  return p, false
-end
-
-local function ptr_parent(doc, path)
-  local parts = ptr_parts(path)
-  if #parts == 0 then fail(422, "cannot operate on the whole document") end
-  local cur = doc
-  for i = 1, #parts - 1 do
-    local k = ptr_key(cur, parts[i])
-    if type(cur) ~= "table" or cur[k] == nil then fail(422, "path not found: " .. path) end
-    cur = cur[k]
-  end
-  if type(cur) ~= "table" then fail(422, "path not found: " .. path) end
-  return cur, parts[#parts]
-end
-
-local function ptr_get(doc, path)
-  local parent, last = ptr_parent(doc, path)
-  local k = ptr_key(parent, last)
-  if parent[k] == nil then fail(422, "path not found: " .. path) end
-  return parent[k]
-end
-
-local function ptr_remove(doc, path)
-  local parent, last = ptr_parent(doc, path)
-  local k, arr = ptr_key(parent, last)
-  if parent[k] == nil then fail(422, "unable to remove nonexistent key: " .. path) end
-  local v = parent[k]
-  if arr then table.remove(parent, k) else parent[k] = nil end
-  return v
-end
-
-local function ptr_add(doc, path, value)
-  local parent, last = ptr_parent(doc, path)
-  local k, arr = ptr_key(parent, last, true)
-  if arr or (is_array(parent) and last == "-") then table.insert(parent, k, value)
-  else parent[k] = value end
-end
-
-local function json_patch(doc, ops)
-  if not is_array(ops) then fail(400, "json patch must be a list of operations") end
-  for _, op in ipairs(ops) do
-    local o, path = op.op, op.path
-    if type(path) ~= "string" then fail(422, "json patch operation without a path") end
-    if o == "add" then ptr_add(doc, path, deepcopy(op.value))
-    elseif o == "remove" then ptr_remove(doc, path)
-    elseif o == "replace" then ptr_remove(doc, path); ptr_add(doc, path, deepcopy(op.value))
-    elseif o == "move" then local v = ptr_remove(doc, op.from); ptr_add(doc, path, v)
-    elseif o == "copy" then ptr_add(doc, path, deepcopy(ptr_get(doc, op.from)))
-    elseif o == "test" then
-      if json.encode(ptr_get(doc, path)) ~= json.encode(op.value) then
-        fail(422, "testing value " .. path .. " failed")
-      end
-    else fail(422, "unexpected json patch operation: " .. tostring(o)) end
-  end
-  return doc
-end
-
-M._merge_patch, M._json_patch = merge_patch, json_patch
+M.label_selector, M._merge_patch, M._json_patch = R.label_selector, merge_patch, json_patch
 
 -- the server ------------------------------------------------------------------------------------
 
 local Fake = {}
 Fake.__index = Fake
+require("assay.k8s.fake_streams")(Fake, R)
+require("assay.k8s.fake_endpoints")(Fake, R)
 
 local OPTIONS = {"token", "require_token", "host", "port", "namespaces", "watch_timeout", "max_events",
   "bookmark_interval", "follow_timeout"}
@@ -326,9 +78,6 @@ function Fake:kubeconfig(path, opts)
   return path
 end
 
--- where a resource's objects are kept: one store per group and plural, whatever the version
-local function storage_key(r) return r.group .. "/" .. r.name end
-
 function Fake:_register(r)
   local key = gv(r.group, r.version)
   if not self.by_gv[key] then
@@ -376,20 +125,7 @@ function Fake:_find(what, apiVersion)
   return nil
 end
 
-local function okey(ns, name) return (ns or "") .. "/" .. name end
-
 function Fake:_bucket(r) return self.store[storage_key(r)] end
-
--- An object as a request through r's version sees it: the versions of a CRD share one store
--- and differ only in apiVersion (conversion strategy None, the CRD default).
-local function view(r, o)
-  local want = gv(r.group, r.version)
-  if o.apiVersion == want then return o end
-  local copy = {}
-  for k, v in pairs(o) do copy[k] = v end
-  copy.apiVersion = want
-  return copy
-end
 
 function Fake:_event(r, etype, obj)
   local ev = {rv = tonumber(obj.metadata.resourceVersion), type = etype, res = r, obj = deepcopy(obj)}
@@ -403,15 +139,6 @@ end
 function Fake:_next_rv()
   self.rv = self.rv + 1
   return tostring(self.rv)
-end
-
-local function random_suffix()
-  local chars, out = "bcdfghjklmnpqrstvwxz2456789", {}
-  for i = 1, 5 do
-    local n = math.random(#chars)
-    out[i] = chars:sub(n, n)
-  end
-  return table.concat(out)
 end
 
 function Fake:_gone(r, name) return {name = name, group = r.group ~= "" and r.group or nil, kind = r.name} end
@@ -551,17 +278,8 @@ function Fake:_update(r, ns, name, new, sub)
   return new
 end
 
-local function sorted_items(bucket, ns)
-  local keys = {}
-  for k, o in pairs(bucket) do
-    if ns == nil or o.metadata.namespace == ns then keys[#keys + 1] = k end
-  end
-  table.sort(keys)
-  return keys
-end
-
 function Fake:_list(r, ns, q)
-  local lsel = M.label_selector(http.query_value(q, "labelSelector"))
+  local lsel = R.label_selector(http.query_value(q, "labelSelector"))
   local fsel = field_selector(http.query_value(q, "fieldSelector"), r.kind)
   local limit = tonumber(http.query_value(q, "limit") or "")
   local cont = http.query_value(q, "continue")
@@ -597,73 +315,6 @@ function Fake:_list(r, ns, q)
   return {kind = r.kind .. "List", apiVersion = gv(r.group, r.version), metadata = meta,
     items = json.array(items)}
 end
-
-function Fake:_watch(r, ns, q)
-  local lsel = M.label_selector(http.query_value(q, "labelSelector"))
-  local fsel = field_selector(http.query_value(q, "fieldSelector"), r.kind)
-  local since = http.query_value(q, "resourceVersion")
-  local bookmarks = http.query_value(q, "allowWatchBookmarks") == "true"
-  local timeout = tonumber(http.query_value(q, "timeoutSeconds") or "") or self.watch_timeout
-  if timeout > self.watch_timeout then timeout = self.watch_timeout end
-  local first = {}
-  local function line(t, o) return json.encode{type = t, object = o} .. "\n" end
-  local from
-  if since == nil or since == "" or since == "0" then
-    local bucket = self:_bucket(r)
-    for _, k in ipairs(sorted_items(bucket, ns)) do
-      local o = bucket[k]
-      if lsel(o.metadata.labels) and fsel(o) then first[#first + 1] = line("ADDED", view(r, o)) end
-    end
-    from = self.rv
-  else
-    from = tonumber(since)
-    if not from then fail(400, "invalid resourceVersion: " .. since) end
-    if from < self.gone_before then
-      -- as the API server: a 200 whose only event is an ERROR with the 410 Status
-      return {status = 200, headers = {["content-type"] = "application/json"},
-        body = line("ERROR", status_obj(410, string.format("too old resource version: %s (%d)", since,
-          self.gone_before + 1), "Expired"))}
-    end
-  end
-  local generation = self.drops
-  -- streamed: the events as they happen, until timeoutSeconds (at most watch_timeout), a BOOKMARK
-  -- every bookmark_interval and last when asked; `drop_watches` cuts the connection midway
-  return {status = 200, headers = {["content-type"] = "application/json"}, stream = function(body)
-    for _, l in ipairs(first) do body:write(l) end
-    local seen = from
-    local deadline = time.monotonic() + timeout
-    local next_mark = time.monotonic() + self.bookmark_interval
-    local function mark()
-      body:write(line("BOOKMARK", {kind = r.kind, apiVersion = gv(r.group, r.version),
-        metadata = {resourceVersion = tostring(seen)}}))
-    end
-    while time.monotonic() < deadline do
-      if self.drops ~= generation then error("k8s.fake: the test dropped this watch's connection", 0) end
-      if seen < self.gone_before then
-        body:write(line("ERROR", status_obj(410, string.format("too old resource version: %d (%d)", seen,
-          self.gone_before + 1), "Expired")))
-        return
-      end
-      for _, ev in ipairs(self.events) do
-        if ev.rv > seen and storage_key(ev.res) == storage_key(r) and (ns == nil or ev.obj.metadata.namespace == ns)
-            and lsel(ev.obj.metadata.labels) and fsel(ev.obj) then
-          body:write(line(ev.type, view(r, ev.obj)))
-        end
-      end
-      seen = math.max(seen, self.rv)
-      if bookmarks and time.monotonic() >= next_mark then
-        mark()
-        next_mark = time.monotonic() + self.bookmark_interval
-      end
-      sleep(0.02)
-    end
-    if bookmarks then mark() end
-  end}
-end
-
---- Cuts the connection of every open watch and followed log (no last chunk: the client sees a
---- broken transfer), as a restarting API server or a load balancer does.
-function Fake:drop_watches() self.drops = self.drops + 1 end
 
 function Fake:_patch(r, ns, name, req, sub)
   local ct = ((req.headers["content-type"] or ""):match("^[^;]*") or ""):lower()
@@ -714,70 +365,7 @@ function Fake:_patch(r, ns, name, req, sub)
   return self:_update(r, ns, name, new, sub), 200
 end
 
--- discovery
-
-local function resource_list(self, key)
-  local out = {}
-  local names = {}
-  for n in pairs(self.by_gv[key] or {}) do names[#names + 1] = n end
-  table.sort(names)
-  for _, n in ipairs(names) do
-    local r = self.by_gv[key][n]
-    out[#out + 1] = {name = r.name, singularName = r.singular, namespaced = r.namespaced, kind = r.kind,
-      verbs = r.name == "selfsubjectaccessreviews" and {"create"} or VERBS, shortNames = #r.short > 0 and r.short or nil}
-    if r.status then
-      out[#out + 1] = {name = r.name .. "/status", singularName = "", namespaced = r.namespaced, kind = r.kind,
-        verbs = {"get", "patch", "update"}}
-    end
-    if r.scale then
-      out[#out + 1] = {name = r.name .. "/scale", singularName = "", namespaced = r.namespaced, kind = "Scale",
-        group = "autoscaling", version = "v1", verbs = {"get", "patch", "update"}}
-    end
-    if r.name == "pods" then
-      out[#out + 1] = {name = "pods/log", singularName = "", namespaced = true, kind = "Pod", verbs = {"get"}}
-    end
-  end
-  return {kind = "APIResourceList", apiVersion = "v1", groupVersion = key, resources = json.array(out)}
-end
-
-local function group_obj(g)
-  local versions = {}
-  for _, v in ipairs(g.versions) do versions[#versions + 1] = {groupVersion = g.name .. "/" .. v, version = v} end
-  return {name = g.name, versions = versions, preferredVersion = versions[1]}
-end
-
-function Fake:_discovery(segs)
-  if segs[1] == "api" and #segs == 1 then
-    return resp(200, {kind = "APIVersions", versions = {"v1"},
-      serverAddressByClientCIDRs = {{clientCIDR = "0.0.0.0/0", serverAddress = "127.0.0.1:" .. self.port}}})
-  elseif segs[1] == "api" and #segs == 2 and segs[2] == "v1" then
-    return resp(200, resource_list(self, "v1"))
-  elseif segs[1] == "apis" and #segs == 1 then
-    local names = {}
-    for n in pairs(self.groups) do names[#names + 1] = n end
-    table.sort(names)
-    local gs = {}
-    for _, n in ipairs(names) do gs[#gs + 1] = group_obj(self.groups[n]) end
-    return resp(200, {kind = "APIGroupList", apiVersion = "v1", groups = json.array(gs)})
-  elseif segs[1] == "apis" and #segs == 2 and self.groups[segs[2]] then
-    local g = group_obj(self.groups[segs[2]])
-    g.kind, g.apiVersion = "APIGroup", "v1"
-    return resp(200, g)
-  elseif segs[1] == "apis" and #segs == 3 and self.by_gv[segs[2] .. "/" .. segs[3]] then
-    return resp(200, resource_list(self, segs[2] .. "/" .. segs[3]))
-  elseif segs[1] == "version" and #segs == 1 then
-    return resp(200, {major = "1", minor = "32", gitVersion = "v1.32.0-assay-fake", platform = "linux/amd64"})
-  end
-  return nil
-end
-
 -- routing
-
-local function decode_segs(path)
-  local segs = {}
-  for s in path:gmatch("[^/]+") do segs[#segs + 1] = url.decode(s) end
-  return segs
-end
 
 function Fake:_route(segs)
   local key, rest
@@ -905,150 +493,6 @@ function Fake:_handle(req)
   if ok then return out end
   if type(out) == "table" and out.k8s then return resp(out.k8s.code, out.k8s) end
   error(out, 0)
-end
-
--- the scale subresource (autoscaling/v1 Scale)
-
-local function label_text(labels)
-  local parts = {}
-  for k, v in pairs(labels or {}) do parts[#parts + 1] = k .. "=" .. v end
-  table.sort(parts)
-  return table.concat(parts, ",")
-end
-
-function Fake:_scale(r, ns, name, req)
-  local b = self:_bucket(r)
-  local o = b[okey(ns, name)]
-  if not o then self:_not_found(r, name) end
-  local function scale_of(obj)
-    local spec, st = obj.spec or {}, obj.status or {}
-    local sel = type(spec.selector) == "table" and label_text(spec.selector.matchLabels) or ""
-    return {kind = "Scale", apiVersion = "autoscaling/v1",
-      metadata = {name = name, namespace = ns, uid = obj.metadata.uid,
-        resourceVersion = obj.metadata.resourceVersion, creationTimestamp = obj.metadata.creationTimestamp},
-      spec = {replicas = spec.replicas or 1}, status = {replicas = st.replicas or 0, selector = sel}}
-  end
-  local m = req.method
-  if m == "GET" then return resp(200, scale_of(o)) end
-  local new
-  if m == "PUT" then
-    local okj, body = pcall(json.parse, req.body or "")
-    if not okj or not is_object(body) then fail(400, "error decoding request body") end
-    new = body
-  elseif m == "PATCH" then
-    local ct = ((req.headers["content-type"] or ""):match("^[^;]*") or ""):lower()
-    local okj, p = pcall(json.parse, req.body or "")
-    if not okj then fail(400, "error decoding patch") end
-    if ct == "application/merge-patch+json" or ct == "application/strategic-merge-patch+json" then
-      new = merge_patch(scale_of(o), p)
-    elseif ct == "application/json-patch+json" then new = json_patch(scale_of(o), p)
-    else fail(415, "the body of the request was in an unknown format") end
-  else
-    fail(405, "method " .. m .. " is not allowed on scale")
-  end
-  local replicas = type(new.spec) == "table" and new.spec.replicas
-  if math.type(replicas) ~= "integer" or replicas < 0 then
-    fail(422, string.format('Scale.autoscaling "%s" is invalid: spec.replicas: Invalid value: must be greater than or equal to 0', name), "Invalid")
-  end
-  local rv = new.metadata and new.metadata.resourceVersion
-  if m == "PUT" and rv and rv ~= "" and rv ~= o.metadata.resourceVersion then
-    fail(409, string.format('Operation cannot be fulfilled on %s "%s": the object has been modified; please apply your changes to the latest version and try again',
-      r.name .. (r.group ~= "" and "." .. r.group or ""), name), "Conflict", self:_gone(r, name))
-  end
-  local updated = deepcopy(o)
-  updated.spec = updated.spec or {}
-  updated.spec.replicas = replicas
-  updated.metadata.resourceVersion = nil
-  return resp(200, scale_of(self:_update(r, ns, name, updated)))
-end
-
--- SelfSubjectAccessReview: allowed unless a rule given to `deny` matches
-
-function Fake:_review(review)
-  local a = type(review.spec) == "table" and review.spec.resourceAttributes
-  local allowed, reason = true, "allowed by the fake (no deny rule matches)"
-  if type(a) == "table" then
-    for _, d in ipairs(self.denied) do
-      if (d.verb == nil or d.verb == a.verb) and (d.resource == nil or d.resource == a.resource)
-          and (d.group == nil or d.group == (a.group or "")) and (d.namespace == nil or d.namespace == a.namespace)
-          and (d.name == nil or d.name == a.name) then
-        allowed, reason = false, d.reason or "denied by the fake"
-      end
-    end
-  end
-  review = deepcopy(review)
-  review.metadata = review.metadata or json.object({})
-  review.status = {allowed = allowed, denied = not allowed or nil, reason = reason}
-  return review
-end
-
---- Makes SelfSubjectAccessReviews that match answer "not allowed" (any field left out matches all).
----@param rule {verb?: string, resource?: string, group?: string, namespace?: string, name?: string, reason?: string}
-function Fake:deny(rule)
-  rule = api.check_options("k8s.fake", "deny", 1, rule, {"verb", "resource", "group", "namespace", "name", "reason"}, "rule")
-  self.denied[#self.denied + 1] = rule
-end
-
--- pod logs
-
-function Fake:_log(ns, name, q)
-  local pods = self:_bucket(self.resources["v1/pods"])
-  if not pods[okey(ns, name)] then self:_not_found(self.resources["v1/pods"], name) end
-  local container = http.query_value(q, "container") or ""
-  local key = ns .. "/" .. name .. "/" .. container
-  if container ~= "" and not self.logs[key] then key = ns .. "/" .. name .. "/" end
-  local follow = http.query_value(q, "follow") == "true"
-  local tail = tonumber(http.query_value(q, "tailLines") or "")
-  local lines = self.logs[key] or {}
-  local from = tail and math.max(1, #lines - tail + 1) or 1
-  local function text(upto)
-    local out = {}
-    local all = self.logs[key] or {}
-    for i = from, upto or #all do out[#out + 1] = all[i] .. "\n" end
-    return table.concat(out)
-  end
-  if not follow then
-    return {status = 200, headers = {["content-type"] = "text/plain"}, body = text()}
-  end
-  -- followed: streamed as the test appends lines, until the log is `done`, the pod is deleted,
-  -- follow_timeout passes or drop_watches cuts it
-  local generation = self.drops
-  return {status = 200, headers = {["content-type"] = "text/plain"}, stream = function(body)
-    local deadline = time.monotonic() + self.follow_timeout
-    local sent = from - 1
-    while true do
-      if self.drops ~= generation then error("k8s.fake: the test dropped this log's connection", 0) end
-      local all = self.logs[key] or {}
-      if #all > sent then
-        body:write(text(#all))
-        from, sent = #all + 1, #all
-      end
-      local alive = self:_bucket(self.resources["v1/pods"])[okey(ns, name)]
-      if self.logs_done[key] or not alive or time.monotonic() >= deadline then return end
-      sleep(0.02)
-    end
-  end}
-end
-
---- Appends log lines to a pod's (container's) log. `done = true` ends a followed log.
----@param namespace string
----@param pod string
----@param text string lines, separated by newlines
----@param opts? {container?: string, done?: boolean}
-function Fake:log(namespace, pod, text, opts)
-  opts = opts or {}
-  local key = namespace .. "/" .. pod .. "/" .. (opts.container or "")
-  self.logs[key] = self.logs[key] or {}
-  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
-    if line ~= "" then table.insert(self.logs[key], line) end
-  end
-  if opts.done then self.logs_done[key] = true end
-  if opts.container then
-    -- also visible without a container (single-container pods)
-    local k0 = namespace .. "/" .. pod .. "/"
-    self.logs[k0] = self.logs[k0] or self.logs[key]
-    if opts.done then self.logs_done[k0] = true end
-  end
 end
 
 -- test helpers
