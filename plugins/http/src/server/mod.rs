@@ -6,6 +6,10 @@
 //! coroutine, so a handler that sleeps or waits on I/O never blocks another request, and one
 //! that finishes at once has its reply written in the same turn.
 //!
+//! A handler's answer becomes a response in `response.rs`; one with `stream = function(body)`
+//! has its body written while the client reads it (`stream.rs`); `{websocket = fn}` upgrades
+//! (`websocket.rs`).
+//!
 //! `http.server` binds at once (a port in use is an error right there) and returns
 //! `server.port`, `server:stop()` and `server:wait()`. Stopping is graceful: the listener
 //! closes, idle keep-alive connections close, in-flight requests finish (at most `opts.grace`

@@ -302,7 +302,7 @@ impl StreamBody {
     /// `first` and the chunks queued behind it (up to [`IN_FLIGHT`] bytes) as one piece: a
     /// producer faster than its client then waits for room once per batch rather than once
     /// per chunk (each wait is a round trip between threads when the server runs on the
-    /// plugin's own runtime: measured 60 times slower per small write without this). Nothing
+    /// plugin's own runtime: 200,000 small writes took 30 s without this, 0.4 s with it). Nothing
     /// waits for more: only what is already queued is gathered.
     fn gather(&mut self, first: Bytes) -> Bytes {
         let mut batch: Option<BytesMut> = None;
@@ -338,13 +338,16 @@ impl HttpBody for StreamBody {
             this.finished = true;
             return Poll::Ready(Some(Err(Aborted)));
         }
-        if let Some(producer) = this.producer.take() {
-            tokio::spawn(producer.run());
-        }
         if this.shared.closed() == Closed::Open && this.stopping.as_mut().poll(cx).is_ready() {
             // What is queued still goes out; nothing more is taken.
             this.shared.close(Closed::Stopping);
             this.receiver.close();
+        }
+        // Not started once the server stops: its first write would raise.
+        if let Some(producer) = this.producer.take()
+            && this.shared.closed() == Closed::Open
+        {
+            tokio::spawn(producer.run());
         }
         let item = match this.stashed.take() {
             Some(item) => item,

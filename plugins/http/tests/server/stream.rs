@@ -80,6 +80,33 @@ fn python_reads_ndjson_lines_while_they_are_written() {
     assert!((1..=2).contains(&progress), "{report}");
 }
 
+/// 200,000 small writes through curl, whole and in order: chunks queued together leave as one
+/// piece (the producer waits for room once per batch, not once per write).
+#[test]
+fn many_small_writes_arrive_whole_and_in_order() {
+    let mut server = start();
+    let mut cmd = Command::new(require_tool("curl"));
+    cmd.args(["-sS", "--noproxy", "*", "--max-time", "30"])
+        .arg(server.url("/lines?n=200000"));
+    let out = run_tool(cmd, Duration::from_secs(35));
+    assert_eq!(
+        out.code,
+        Some(0),
+        "{}\n{}",
+        out.stdout.len(),
+        server.describe()
+    );
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 200_000);
+    assert!(
+        lines
+            .iter()
+            .zip(1..)
+            .all(|(line, n)| *line == n.to_string())
+    );
+    server.stop();
+}
+
 #[test]
 fn a_client_that_leaves_ends_the_producer_quietly() {
     let mut server = start();
