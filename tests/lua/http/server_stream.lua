@@ -72,6 +72,10 @@ local server = http.server({
 }, {
   host = "127.0.0.1",
   timeout = 0.2,
+  -- `before` may answer with a stream too, for a path no route has.
+  before = function(req)
+    if req.path == "/before-stream" then return {stream = lines_of("before", 2, 0)} end
+  end,
   after = function(req, resp)
     if req.path == "/after-header" then
       assert.eq(resp.body, nil)
@@ -124,6 +128,8 @@ do
   assert.eq(called["after-replaced"], nil)
   assert.eq(http.get(base .. "/after-length").status, 500)
 end
+
+assert.eq(http.get(base .. "/before-stream").body, "before:1\nbefore:2\n")
 
 -- Invalid answers: 500, and the function is never called.
 for _, path in ipairs({"/length", "/both", "/typed", "/nocontent"}) do
