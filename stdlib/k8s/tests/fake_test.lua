@@ -314,7 +314,7 @@ test("watch: ADDED/MODIFIED/DELETED from a resourceVersion, BOOKMARK, 410 Expire
     last = ev
     if ev.type ~= "BOOKMARK" then assert.eq(ev.object.metadata.name, "w") end
   end
-  -- the handler answers once it has events: the first batch may hold one or all of them
+  -- the watch streams until timeoutSeconds: all of them, then the bookmark
   assert.eq(types[1], "ADDED"); assert.eq(last.type, "BOOKMARK")
   assert.matches(last.object.metadata.resourceVersion, "^[0-9]+$")
   -- resume from where it stopped: the rest arrives
@@ -340,6 +340,31 @@ test("watch: ADDED/MODIFIED/DELETED from a resourceVersion, BOOKMARK, 410 Expire
   assert.eq(old.status, 200)
   local ev = json.parse(old.body:match("[^\n]+"))
   assert.eq(ev.type, "ERROR"); assert.eq(ev.object.code, 410); assert.eq(ev.object.reason, "Expired")
+end)
+
+test("watch and followed logs are streamed: each event or line arrives while the body is open", function()
+  local auth = {authorization = "Bearer t0k"}
+  local w <close> = http.get(fake.url .. CM .. "?watch=1&timeoutSeconds=2&resourceVersion=" .. fake.rv,
+    {stream = true, headers = auth})
+  assert.eq(w.status, 200)
+  local started = time.monotonic()
+  post(CM, {metadata = {name = "streamed"}})
+  local ev = json.parse(w:read_line())
+  assert.eq(ev.type, "ADDED"); assert.eq(ev.object.metadata.name, "streamed")
+  assert.lt(time.monotonic() - started, 1, "seconds before the event arrived")
+  c:delete(CM .. "/streamed")
+  assert.eq(json.parse(w:read_line()).type, "DELETED")
+  assert.eq(w:read_line(), nil, "the watch ends at timeoutSeconds")
+  post("/api/v1/namespaces/default/pods", {metadata = {name = "follower"}, spec = {containers = {{name = "main", image = "x"}}}})
+  fake:log("default", "follower", "a")
+  local l <close> = http.get(fake.url .. "/api/v1/namespaces/default/pods/follower/log?follow=true",
+    {stream = true, headers = auth})
+  assert.eq(l:read_line(), "a")
+  fake:log("default", "follower", "b")
+  assert.eq(l:read_line(), "b")
+  fake:log("default", "follower", "c", {done = true})
+  assert.eq(l:read_line(), "c")
+  assert.eq(l:read_line(), nil)
 end)
 
 test("a continue token older than the watch history is 410 Expired", function()
