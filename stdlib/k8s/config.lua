@@ -143,7 +143,14 @@ function M.load(opts)
   end
   local paths, required = kubeconfig_paths(kc)
   if #paths == 0 then fail("no kubeconfig paths given") end
-  return kubeconfig.load(paths, opts.context, required)
+  local ok, cfg = pcall(kubeconfig.load, paths, opts.context, required)
+  if ok then return cfg end
+  -- nothing at all to go on (kubectl would try localhost:8080): say where it looked
+  if opts.in_cluster == nil and not explicit and tostring(cfg):find("no kubeconfig found", 1, true) then
+    error(tostring(cfg) .. "; and not in a cluster (KUBERNETES_SERVICE_HOST is not set or " .. dir ..
+      "/token is missing): set KUBECONFIG, or give kubeconfig or server", 0)
+  end
+  error(cfg, 0)
 end
 
 -- Credentials ------------------------------------------------------------------------------------

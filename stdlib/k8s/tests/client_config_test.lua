@@ -108,6 +108,14 @@ print(c.source, c.namespace, cm.metadata.namespace, c.server)
   assert.eq(fake.requests[#fake.requests].headers.authorization, "Bearer first")
 end)
 
+test("nothing to go on: the message says where it looked and what to set", function()
+  local r = process.run({ASSAY, "--lib-path", LIB, "-e", 'local ok, e = pcall(require("assay.k8s").client) io.write(e)'},
+    {timeout = 30, env = {HOME = dir .. "/nohome", KUBECONFIG = "", KUBERNETES_SERVICE_HOST = ""}})
+  assert.eq(r.status, 0, r.stderr)
+  assert.contains(r.stdout, "k8s.client: no kubeconfig found (" .. dir .. "/nohome/.kube/config does not exist); and not in a cluster")
+  assert.contains(r.stdout, "set KUBECONFIG, or give kubeconfig or server")
+end)
+
 test("stop", function()
   fake:stop()
   fs.remove(dir, {recursive = true})
