@@ -262,6 +262,47 @@ fn lib_path_flag_is_exported() -> Result<(), Failed> {
     expect(&r?, 0, "ok 1", "")
 }
 
+/// `assay package DIR`: the archive (the same bytes from the same folder) and its index entry.
+fn package_writes_a_reproducible_archive() -> Result<(), Failed> {
+    let stdlib = assay_tests::tests_dir().join("../stdlib/vault");
+    let stdlib = stdlib.display().to_string();
+    let mut shas = Vec::new();
+    for _ in 0..2 {
+        let out = tempfile::tempdir()?;
+        let r = assay_with(
+            &[
+                "package",
+                &stdlib,
+                "--out",
+                &out.path().display().to_string(),
+            ],
+            None,
+        )?;
+        expect(&r, 0, "\"file\":\"vault-", "")?;
+        let entry: serde_json::Value = serde_json::from_str(r.stdout.trim())?;
+        let file = out.path().join(entry["file"].as_str().unwrap_or_default());
+        let bytes = std::fs::read(&file)?;
+        if entry["size"] != bytes.len() || entry["name"] != "vault" {
+            return Err(format!("entry does not describe the archive: {entry}").into());
+        }
+        if entry["depends"]["apiclient"] != ">=0.1, <0.2" {
+            return Err(format!("depends missing: {entry}").into());
+        }
+        shas.push(entry["sha256"].clone());
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+    if shas[0] != shas[1] {
+        return Err(format!("two packings differ: {shas:?}").into());
+    }
+    let r = assay_with(&["package", "/nonexistent/pkg"], None)?;
+    expect(
+        &r,
+        1,
+        "",
+        "assay: package: /nonexistent/pkg: not a package (manifest.yaml is missing)",
+    )
+}
+
 fn missing_script_is_a_usage_error() -> Result<(), Failed> {
     let r = assay_with(&["/nonexistent/x.lua"], None)?;
     expect(&r, 2, "", "assay: cannot read /nonexistent/x.lua")
@@ -432,6 +473,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test("cli::help_subcommand", help_subcommand),
         Trial::test("cli::packages_listing", packages_listing),
         Trial::test("cli::lib_path_flag_is_exported", lib_path_flag_is_exported),
+        Trial::test(
+            "cli::package_writes_a_reproducible_archive",
+            package_writes_a_reproducible_archive,
+        ),
         Trial::test(
             "cli::missing_script_is_a_usage_error",
             missing_script_is_a_usage_error,

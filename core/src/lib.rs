@@ -17,6 +17,7 @@
 pub mod builtins;
 pub mod check;
 pub mod cli;
+pub mod install;
 pub mod plugin;
 pub mod report;
 pub mod resolve;

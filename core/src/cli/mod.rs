@@ -4,6 +4,7 @@ mod args;
 mod check;
 mod completions;
 mod console;
+mod package;
 mod packages;
 mod plugins;
 mod repl;
@@ -131,6 +132,11 @@ fn subcommand(cli: &args::Options, command: &args::Command) -> Result<u8, Failur
                 .build()
                 .map_err(|e| Failure::usage(e.to_string()))?;
             packages::list(&runtime, &roots, matches.has("json"));
+            Ok(0)
+        }
+        "package" => {
+            let dir = matches.positionals.first().map_or("", String::as_str);
+            package::run(std::path::Path::new(dir), matches.value("out"))?;
             Ok(0)
         }
         "completions" => {

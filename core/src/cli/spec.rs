@@ -271,6 +271,29 @@ packages it depends on), or why not. With --sandbox, as a sandboxed script would
     ],
 };
 
+pub const PACKAGE: Subcommand = Subcommand {
+    name: "package",
+    positionals: "DIR",
+    arity: (1, Some(1)),
+    complete: Complete::Dir,
+    summary: "Pack a Lua package into its archive, and print its index entry",
+    about: "\
+Packs the Lua package in DIR (its manifest.yaml checked, its files sorted, times and owners
+zeroed: the same folder always gives the same bytes) into <name>-<version>.tar.gz, written to
+--out (default: the current folder), and prints the archive's index entry as JSON (name,
+version, description, requires, depends, sha256, size, file). Dot files and a top-level tests/
+folder are left out; a symbolic link or a special file is refused.",
+    flags: &[
+        valued(
+            "out",
+            "DIR",
+            "Folder to write the archive to (default: the current folder)",
+            Complete::Dir,
+        ),
+        HELP_FLAG,
+    ],
+};
+
 pub const COMPLETIONS: Subcommand = Subcommand {
     name: "completions",
     positionals: "SHELL",
@@ -294,6 +317,7 @@ pub const HELP: Subcommand = Subcommand {
         "test",
         "plugins",
         "packages",
+        "package",
         "completions",
         "help",
     ]),
@@ -302,7 +326,15 @@ pub const HELP: Subcommand = Subcommand {
     flags: &[HELP_FLAG],
 };
 
-pub const SUBCOMMANDS: &[&Subcommand] = &[&CHECK, &TEST, &PLUGINS, &PACKAGES, &COMPLETIONS, &HELP];
+pub const SUBCOMMANDS: &[&Subcommand] = &[
+    &CHECK,
+    &TEST,
+    &PLUGINS,
+    &PACKAGES,
+    &PACKAGE,
+    &COMPLETIONS,
+    &HELP,
+];
 
 /// The subcommand named `name`.
 pub fn find(name: &str) -> Option<&'static Subcommand> {

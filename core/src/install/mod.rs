@@ -1,0 +1,4 @@
+//! Lua packages as archives, and (to come) their sources, resolution and lock file
+//! (DESIGN.md's `src/install/`): what `assay package` makes and `assay install` unpacks.
+
+pub mod archive;
