@@ -29,8 +29,10 @@ fn engine(url: bool, pad: bool) -> GeneralPurpose {
 }
 
 fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
+    args.at_most(2)?;
     let data = args.bytes(1, "data")?;
     let opts = args.options(2)?;
+    opts.only(&["url", "pad"])?;
     let url = opts.bool("url", false)?;
     let pad = opts.bool("pad", !url)?;
     // The text is a third larger than the data: refuse before building it outside the limit.
@@ -44,8 +46,11 @@ fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
 }
 
 fn decode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
+    args.at_most(2)?;
     let text = args.bytes(1, "text")?;
-    let url = args.options(2)?.bool("url", false)?;
+    let opts = args.options(2)?;
+    opts.only(&["url"])?;
+    let url = opts.bool("url", false)?;
     let bytes = engine(url, true)
         .decode(text.as_bytes())
         .map_err(|e| Raise::Message(format!("invalid base64: {}", describe(&e, url))))?;

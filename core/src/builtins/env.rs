@@ -53,6 +53,7 @@ fn valid_name(args: &Args) -> BuiltinResult<String> {
 }
 
 fn get(lua: &Lua, args: Args) -> BuiltinResult<Value> {
+    args.at_most(2)?;
     let name = valid_name(&args)?;
     if let Some(value) = overlaid(lua, &name) {
         return Ok(Value::String(lua.create_string(value)?));

@@ -70,6 +70,7 @@ fn path(args: &Args, pos: usize, name: &str) -> BuiltinResult<PathBuf> {
 /// device such as `/dev/zero` never ends, a FIFO may never send: both are refused; read
 /// streams with `io.open`).
 fn read(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
+    args.at_most(1)?;
     let p = path(&args, 1, "path")?;
     let data = crate::vm::memory::with_reclaim(lua, assay_files::ReadError::is_too_large, || {
         let room = crate::vm::memory::available(lua).map_or(u64::MAX, |r| r as u64);
@@ -174,6 +175,7 @@ pub fn write_atomic(target: &Path, data: &[u8]) -> io::Result<()> {
 }
 
 fn write(_: &Lua, args: Args) -> BuiltinResult<()> {
+    args.at_most(2)?;
     let p = path(&args, 1, "path")?;
     let data = args.bytes(2, "data")?;
     // A device or FIFO is written through the path as given: resolving `/dev/stdout` gives
@@ -201,6 +203,7 @@ fn write(_: &Lua, args: Args) -> BuiltinResult<()> {
 }
 
 fn append(_: &Lua, args: Args) -> BuiltinResult<()> {
+    args.at_most(2)?;
     let p = path(&args, 1, "path")?;
     let data = args.bytes(2, "data")?;
     let mut file = fs::OpenOptions::new()
@@ -216,6 +219,7 @@ fn append(_: &Lua, args: Args) -> BuiltinResult<()> {
 /// Python's `os.path.exists`); an error when the answer cannot be known (permission denied on
 /// a folder on the way), as Deno's `exists`.
 fn exists(_: &Lua, args: Args) -> BuiltinResult<bool> {
+    args.at_most(1)?;
     let p = path(&args, 1, "path")?;
     match p.try_exists() {
         Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Ok(false),
@@ -233,6 +237,7 @@ fn string_list(lua: &Lua, items: Vec<String>) -> BuiltinResult<Table> {
 
 /// Names in a folder, sorted, without `.` and `..`.
 fn list(lua: &Lua, args: Args) -> BuiltinResult<Table> {
+    args.at_most(1)?;
     let p = path(&args, 1, "dir")?;
     let mut names = Vec::new();
     for entry in fs::read_dir(&p).map_err(|e| io_error(&p, e))? {
@@ -245,6 +250,7 @@ fn list(lua: &Lua, args: Args) -> BuiltinResult<Table> {
 
 /// Paths matching a shell pattern (`*`, `?`, `[ab]`, `**`), sorted.
 fn glob_paths(lua: &Lua, args: Args) -> BuiltinResult<Table> {
+    args.at_most(1)?;
     let pattern = args.string(1, "pattern")?;
     let paths = glob::glob(&pattern).map_err(|e| args.invalid(1, "pattern", e))?;
     let mut found = Vec::new();
@@ -262,8 +268,11 @@ fn glob_paths(lua: &Lua, args: Args) -> BuiltinResult<Table> {
 }
 
 fn mkdir(_: &Lua, args: Args) -> BuiltinResult<()> {
+    args.at_most(2)?;
     let p = path(&args, 1, "path")?;
-    let parents = args.options(2)?.bool("parents", false)?;
+    let opts = args.options(2)?;
+    opts.only(&["parents"])?;
+    let parents = opts.bool("parents", false)?;
     let result = if parents {
         fs::create_dir_all(&p)
     } else {
@@ -273,8 +282,11 @@ fn mkdir(_: &Lua, args: Args) -> BuiltinResult<()> {
 }
 
 fn remove(_: &Lua, args: Args) -> BuiltinResult<()> {
+    args.at_most(2)?;
     let p = path(&args, 1, "path")?;
-    let recursive = args.options(2)?.bool("recursive", false)?;
+    let opts = args.options(2)?;
+    opts.only(&["recursive"])?;
+    let recursive = opts.bool("recursive", false)?;
     let meta = fs::symlink_metadata(&p).map_err(|e| io_error(&p, e))?;
     let result = if !meta.is_dir() {
         fs::remove_file(&p)
@@ -293,6 +305,7 @@ fn remove(_: &Lua, args: Args) -> BuiltinResult<()> {
 }
 
 fn stat(lua: &Lua, args: Args) -> BuiltinResult<Table> {
+    args.at_most(1)?;
     let p = path(&args, 1, "path")?;
     let meta = fs::metadata(&p).map_err(|e| io_error(&p, e))?;
     let t = lua.create_table()?;
@@ -310,6 +323,7 @@ fn stat(lua: &Lua, args: Args) -> BuiltinResult<Table> {
 }
 
 fn copy(_: &Lua, args: Args) -> BuiltinResult<()> {
+    args.at_most(2)?;
     let from = path(&args, 1, "src")?;
     let to = path(&args, 2, "dst")?;
     fs::copy(&from, &to).map(|_| ()).map_err(|e| {
@@ -323,6 +337,7 @@ fn copy(_: &Lua, args: Args) -> BuiltinResult<()> {
 }
 
 fn rename(_: &Lua, args: Args) -> BuiltinResult<()> {
+    args.at_most(2)?;
     let from = path(&args, 1, "src")?;
     let to = path(&args, 2, "dst")?;
     fs::rename(&from, &to).map_err(|e| {
@@ -336,7 +351,8 @@ fn rename(_: &Lua, args: Args) -> BuiltinResult<()> {
 }
 
 /// A new, empty, private folder under the system temp dir; the script owns (and removes) it.
-fn tempdir(_: &Lua, _args: Args) -> BuiltinResult<String> {
+fn tempdir(_: &Lua, args: Args) -> BuiltinResult<String> {
+    args.at_most(0)?;
     let base = std::env::temp_dir();
     for _ in 0..100 {
         let candidate = base.join(format!("assay-{}", unique_suffix()));

@@ -32,6 +32,7 @@ pub fn fill(lua: &Lua, json: &Table) -> mlua::Result<()> {
 }
 
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
+    args.at_most(1)?;
     let text = args.bytes(1, "text")?;
     decode(lua, &text.as_bytes())
 }
@@ -62,8 +63,10 @@ fn describe(e: &serde_json::Error, input: &[u8]) -> String {
 }
 
 fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
+    args.at_most(2)?;
     let value = args.value(1);
     let opts = args.options(2)?;
+    opts.only(&["pretty", "sort_keys"])?;
     let pretty = opts.bool("pretty", false)?;
     let options = EncodeOptions {
         sort_keys: opts.bool("sort_keys", false)?,

@@ -117,6 +117,7 @@ pub fn fill(lua: &Lua, t: &Table) -> mlua::Result<()> {
 }
 
 fn emit(lua: &Lua, args: Args, level: Level) -> BuiltinResult<()> {
+    args.at_most(2)?;
     let config = config(lua);
     if level < config.level {
         return Ok(());

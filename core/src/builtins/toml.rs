@@ -29,6 +29,7 @@ pub fn fill(lua: &Lua, toml: &Table) -> mlua::Result<()> {
 const TREE_FACTOR: usize = 80;
 
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
+    args.at_most(1)?;
     let text = args.string(1, "text")?;
     crate::vm::memory::ensure_room(lua, text.len().saturating_mul(TREE_FACTOR))?;
     let invalid =
@@ -38,6 +39,7 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
 }
 
 fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
+    args.at_most(1)?;
     let table = args.table(1, "t")?;
     let markers = codec::markers(lua)?;
     let marked_array = table

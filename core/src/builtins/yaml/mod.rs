@@ -46,6 +46,7 @@ fn documents(lua: &Lua, text: &str) -> BuiltinResult<Vec<Value>> {
 }
 
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
+    args.at_most(1)?;
     let text = args.string(1, "text")?;
     let mut documents = documents(lua, &text)?;
     match documents.len() {
@@ -58,6 +59,7 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
 }
 
 fn parse_all(lua: &Lua, args: Args) -> BuiltinResult<Table> {
+    args.at_most(1)?;
     let text = args.string(1, "text")?;
     let documents = documents(lua, &text)?;
     let markers = codec::markers(lua)?;
@@ -70,6 +72,7 @@ fn parse_all(lua: &Lua, args: Args) -> BuiltinResult<Table> {
 }
 
 fn encode(lua: &Lua, args: Args) -> BuiltinResult<mlua::LuaString> {
+    args.at_most(1)?;
     let value = args.value(1);
     let markers = codec::markers(lua)?;
     let options = EncodeOptions {
