@@ -2,6 +2,7 @@
 //! usage errors and their exit codes.
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -303,6 +304,50 @@ fn package_writes_a_reproducible_archive() -> Result<(), Failed> {
     )
 }
 
+/// `scripts/registry.lua`: the same stdlib gives the same registry; a changed package under a
+/// published version is refused and the published archive stays as it was.
+fn registry_script_is_reproducible_and_append_only() -> Result<(), Failed> {
+    let repo = assay_tests::tests_dir().join("..");
+    let build = |out: &Path, stdlib: &Path| -> Result<Run, Failed> {
+        let mut cmd = assay();
+        cmd.current_dir(&repo).args([
+            "scripts/registry.lua",
+            &out.display().to_string(),
+            &stdlib.display().to_string(),
+        ]);
+        Ok(run(cmd, None, Duration::from_secs(120))?)
+    };
+    let (a, b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let stdlib = repo.join("stdlib");
+    for out in [a.path(), b.path()] {
+        expect(&build(out, &stdlib)?, 0, "wrote ", "")?;
+    }
+    let index = |d: &Path| std::fs::read(d.join("index.json"));
+    if index(a.path())? != index(b.path())? {
+        return Err("two registries from the same stdlib differ".into());
+    }
+    let changed = tempfile::tempdir()?;
+    let dex = changed.path().join("dex");
+    std::fs::create_dir_all(&dex)?;
+    for file in ["manifest.yaml", "init.lua"] {
+        std::fs::copy(stdlib.join("dex").join(file), dex.join(file))?;
+    }
+    std::fs::write(dex.join("extra.lua"), "return 1\n")?;
+    let before = std::fs::read(a.path().join("dex-0.1.0.tar.gz"))?;
+    expect(
+        &build(a.path(), changed.path())?,
+        1,
+        "",
+        "dex 0.1.0 is already published with sha256",
+    )?;
+    if std::fs::read(a.path().join("dex-0.1.0.tar.gz"))? != before
+        || index(a.path())? != index(b.path())?
+    {
+        return Err("a refused publication changed the registry".into());
+    }
+    Ok(())
+}
+
 fn missing_script_is_a_usage_error() -> Result<(), Failed> {
     let r = assay_with(&["/nonexistent/x.lua"], None)?;
     expect(&r, 2, "", "assay: cannot read /nonexistent/x.lua")
@@ -476,6 +521,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "cli::package_writes_a_reproducible_archive",
             package_writes_a_reproducible_archive,
+        ),
+        Trial::test(
+            "cli::registry_script_is_reproducible_and_append_only",
+            registry_script_is_reproducible_and_append_only,
         ),
         Trial::test(
             "cli::missing_script_is_a_usage_error",
