@@ -2,3 +2,5 @@
 //! (DESIGN.md's `src/install/`): what `assay package` makes and `assay install` unpacks.
 
 pub mod archive;
+pub mod index;
+pub mod resolve;

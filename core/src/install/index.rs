@@ -1,0 +1,153 @@
+//! A registry's index: what `scripts/registry.lua` (and `assay package`'s entries) write as
+//! `index.json`, format 1:
+//!
+//! ```json
+//! {"format": 1, "packages": {"k8s": [{"name": "k8s", "version": "0.1.0", "description": "...",
+//!   "requires": {"assay": ">=0.1, <0.2"}, "depends": {"apiclient": ">=0.1, <0.2"},
+//!   "sha256": "...", "size": 52472, "file": "k8s-0.1.0.tar.gz"}]}}
+//! ```
+//!
+//! `file` is relative to the index. Every field is checked when the index is read: a version
+//! or a requirement that does not parse, a sha256 that is not 64 hex digits, a file name with a
+//! folder in it, or an entry filed under another package's name is an error naming the package
+//! and version, so a broken index is refused whole rather than half used.
+
+use std::collections::BTreeMap;
+
+use semver::{Version, VersionReq};
+use serde::Deserialize;
+
+/// A registry's index, checked.
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    /// Each package's versions, newest first.
+    pub packages: BTreeMap<String, Vec<Entry>>,
+}
+
+/// One version of a package in an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: String,
+    pub version: Version,
+    pub description: String,
+    /// The core versions it works with; `None`: any.
+    pub requires_assay: Option<VersionReq>,
+    pub depends: BTreeMap<String, VersionReq>,
+    /// Lower-case hex sha256 of the archive.
+    pub sha256: String,
+    pub size: u64,
+    /// The archive's file name, relative to the index.
+    pub file: String,
+}
+
+/// Why an index was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("not a registry index: {0}")]
+    Json(String),
+    #[error("index format {0} is not one this assay reads (format 1)")]
+    Format(u64),
+    #[error("{package} {version}: {message}")]
+    Entry {
+        package: String,
+        version: String,
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct RawIndex {
+    format: u64,
+    #[serde(default)]
+    packages: BTreeMap<String, Vec<RawEntry>>,
+}
+
+#[derive(Deserialize)]
+struct RawEntry {
+    name: String,
+    version: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    requires: RawRequires,
+    #[serde(default)]
+    depends: BTreeMap<String, String>,
+    sha256: String,
+    size: u64,
+    file: String,
+}
+
+#[derive(Deserialize, Default)]
+struct RawRequires {
+    assay: Option<String>,
+}
+
+impl Index {
+    /// Reads and checks an index's JSON text.
+    pub fn parse(text: &str) -> Result<Index, IndexError> {
+        let raw: RawIndex =
+            serde_json::from_str(text).map_err(|e| IndexError::Json(e.to_string()))?;
+        if raw.format != 1 {
+            return Err(IndexError::Format(raw.format));
+        }
+        let mut packages = BTreeMap::new();
+        for (name, raws) in raw.packages {
+            let mut versions = Vec::with_capacity(raws.len());
+            for r in raws {
+                versions.push(entry(&name, r)?);
+            }
+            versions.sort_by(|a: &Entry, b: &Entry| b.version.cmp(&a.version));
+            packages.insert(name, versions);
+        }
+        Ok(Index { packages })
+    }
+
+    /// The versions of `name`, newest first (empty when it is not listed).
+    pub fn versions(&self, name: &str) -> &[Entry] {
+        self.packages.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+fn entry(listed_as: &str, r: RawEntry) -> Result<Entry, IndexError> {
+    let bad = |message: String| IndexError::Entry {
+        package: listed_as.to_owned(),
+        version: r.version.clone(),
+        message,
+    };
+    if r.name != listed_as {
+        return Err(bad(format!("the entry is for package '{}'", r.name)));
+    }
+    let version = Version::parse(&r.version).map_err(|e| bad(format!("version: {e}")))?;
+    let requires_assay = r
+        .requires
+        .assay
+        .as_deref()
+        .map(|t| VersionReq::parse(t).map_err(|e| bad(format!("requires.assay '{t}': {e}"))))
+        .transpose()?;
+    let mut depends = BTreeMap::new();
+    for (dep, req) in &r.depends {
+        let parsed =
+            VersionReq::parse(req).map_err(|e| bad(format!("depends.{dep} '{req}': {e}")))?;
+        depends.insert(dep.clone(), parsed);
+    }
+    let sha = r.sha256.to_ascii_lowercase();
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad(format!("sha256 '{}' is not 64 hex digits", r.sha256)));
+    }
+    if r.file.is_empty() || r.file.contains('/') || r.file.starts_with('.') {
+        return Err(bad(format!(
+            "file '{}' must be a plain file name beside the index",
+            r.file
+        )));
+    }
+    Ok(Entry {
+        name: r.name,
+        version,
+        description: r.description,
+        requires_assay,
+        depends,
+        sha256: sha,
+        size: r.size,
+        file: r.file,
+    })
+}
