@@ -32,7 +32,8 @@ pub fn fill(lua: &Lua, json: &Table) -> mlua::Result<()> {
 }
 
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
-    args.at_most(1)?;
+    // Extra arguments are ignored, as Lua's own functions ignore them: a parser is fed by
+    // readers that return more than the text (`conn:recv()` gives the message and its kind).
     let text = args.bytes(1, "text")?;
     decode(lua, &text.as_bytes())
 }

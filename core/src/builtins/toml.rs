@@ -29,7 +29,8 @@ pub fn fill(lua: &Lua, toml: &Table) -> mlua::Result<()> {
 const TREE_FACTOR: usize = 80;
 
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
-    args.at_most(1)?;
+    // Extra arguments are ignored, as Lua's own functions ignore them: a parser is fed by
+    // readers that return more than the text (`conn:recv()` gives the message and its kind).
     let text = args.string(1, "text")?;
     crate::vm::memory::ensure_room(lua, text.len().saturating_mul(TREE_FACTOR))?;
     let invalid =

@@ -46,7 +46,8 @@ fn documents(lua: &Lua, text: &str) -> BuiltinResult<Vec<Value>> {
 }
 
 fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
-    args.at_most(1)?;
+    // Extra arguments are ignored, as Lua's own functions ignore them: a parser is fed by
+    // readers that return more than the text (`conn:recv()` gives the message and its kind).
     let text = args.string(1, "text")?;
     let mut documents = documents(lua, &text)?;
     match documents.len() {
@@ -59,7 +60,8 @@ fn parse(lua: &Lua, args: Args) -> BuiltinResult<Value> {
 }
 
 fn parse_all(lua: &Lua, args: Args) -> BuiltinResult<Table> {
-    args.at_most(1)?;
+    // Extra arguments are ignored, as Lua's own functions ignore them: a parser is fed by
+    // readers that return more than the text (`conn:recv()` gives the message and its kind).
     let text = args.string(1, "text")?;
     let documents = documents(lua, &text)?;
     let markers = codec::markers(lua)?;
