@@ -107,7 +107,14 @@ function Client:_call(fname, method, path, opts)
     local token = self._auth.token()
     headers.authorization = token and ("Bearer " .. token) or nil
     local ok, r = pcall(self._http.request, self._http, method, path, ropts)
-    if not ok then api.network_error("k8s", fname, r) end
+    if not ok then
+      if self._tls_server_name then
+        -- http.client checks the certificate against the URL's host: say so when it fails
+        r = api.strip_position(r) .. (" (the kubeconfig's tls-server-name %q is not used: the certificate is checked against the server URL's host)")
+          :format(self._tls_server_name)
+      end
+      api.network_error("k8s", fname, r)
+    end
     resp = r
     if resp.status ~= 401 or attempt == 2 or not self._auth.refresh() then break end
     if opts.stream then resp:close() end
@@ -539,7 +546,7 @@ function M.client(opts)
   end
   local self = setmetatable({server = base, namespace = opts.namespace or cfg.namespace or "default",
     field_manager = opts.field_manager or "assay", context = cfg.context, source = cfg.source,
-    _auth = auth, _hopts = hopts, _discovery = {lists = {}}}, Client)
+    _auth = auth, _hopts = hopts, _discovery = {lists = {}}, _tls_server_name = cfg.tls_server_name}, Client)
   if not opts.client_cert then self:_connect("client") end
   if not self._http then
     local hok, hc = pcall(http.client, hopts)

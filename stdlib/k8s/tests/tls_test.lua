@@ -95,6 +95,21 @@ test("kubectl reaches the same TLS front with a kubeconfig holding the same cred
   assert.eq(front_saw(), "client CN=assay-admin")
 end)
 
+test("tls-server-name is not used: a name mismatch says so", function()
+  local kc = {apiVersion = "v1", kind = "Config", ["current-context"] = "tls",
+    clusters = {{name = "tls", cluster = {server = "https://localhost:" .. port,
+      ["certificate-authority-data"] = base64.encode(certs["ca.crt"]), ["tls-server-name"] = "kubernetes.default.svc"}}},
+    users = {{name = "admin", user = {token = "tls-tok",
+      ["client-certificate-data"] = base64.encode(certs["client.crt"]),
+      ["client-key-data"] = base64.encode(certs["client.key"])}}},
+    contexts = {{name = "tls", context = {cluster = "tls", user = "admin"}}}}
+  fs.write(dir .. "/sni-kubeconfig", json.encode(kc))
+  local c = k8s.client{kubeconfig = dir .. "/sni-kubeconfig", timeout = 10}
+  assert.raises(function() c:get("namespace", "default") end,
+    "the kubeconfig's tls-server-name \"kubernetes.default.svc\" is not used")
+  front_saw()
+end)
+
 test("an exec plugin's client certificate: the client connects with it (kubectl too)", function()
   -- the plugin prints an ExecCredential holding the client certificate and key
   fs.write(dir .. "/cred.json", json.encode{apiVersion = "client.authentication.k8s.io/v1", kind = "ExecCredential",
