@@ -27,12 +27,14 @@ mod error;
 mod flat;
 mod package;
 mod plugin;
+mod project;
 mod version;
 mod yaml;
 
 pub use error::{Incompatible, ManifestError};
 pub use package::{PackageManifest, Requires};
 pub use plugin::{AbiMismatch, PluginManifest, default_core_requirement, is_lua_name, quote};
+pub use project::{PROJECT_FILE, ProjectManifest, with_dependencies};
 pub use version::{parse_requirement, satisfies};
 
 /// The file name every manifest has, in every lib-path root.

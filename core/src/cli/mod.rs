@@ -4,14 +4,22 @@ mod args;
 mod check;
 mod completions;
 mod console;
+mod init;
+mod install;
 mod package;
 mod packages;
 mod plugins;
+mod progress;
+mod publish;
+mod remove;
 mod repl;
 mod report_out;
 mod run;
+mod search;
 mod spec;
+mod spec_install;
 mod test;
+mod update;
 mod version;
 
 use std::io::IsTerminal;
@@ -116,16 +124,12 @@ fn subcommand(cli: &args::Options, command: &args::Command) -> Result<u8, Failur
     }
     match sub.name {
         "plugins" => {
-            let roots = matches
-                .value("lib-path")
-                .map_or_else(|| lib_path(cli), LibPath::parse);
+            let roots = roots_for(std::path::Path::new("."));
             plugins::list(&roots, matches.has("json"));
             Ok(0)
         }
         "packages" => {
-            let roots = matches
-                .value("lib-path")
-                .map_or_else(|| lib_path(cli), LibPath::parse);
+            let roots = roots_for(std::path::Path::new("."));
             let runtime = Runtime::builder()
                 .lib_path(roots.clone())
                 .sandbox(matches.has("sandbox"))
@@ -164,6 +168,12 @@ fn subcommand(cli: &args::Options, command: &args::Command) -> Result<u8, Failur
                 ))),
             },
         },
+        "install" => install::run(matches),
+        "update" => update::run(matches),
+        "remove" => remove::run(matches),
+        "search" => search::run(matches),
+        "publish" => publish::run(matches),
+        "init" => init::run(matches),
         "check" => check::run(cli, matches),
         "test" => test::run(cli, matches),
         other => Err(Failure::usage(format!("{other}: not built yet"))),
@@ -225,10 +235,28 @@ fn export_lib_path(cli: &args::Options) {
     }
 }
 
+/// The roots to search for a run starting in `start` (a script or test file, or a folder):
+/// `--lib-path` (exported as `ASSAY_LIB_PATH` by [`export_lib_path`]), else `ASSAY_LIB_PATH`,
+/// else the defaults; with the project's own `lua_modules/` first when `start` is inside a
+/// project.
+pub(crate) fn roots_for(start: &std::path::Path) -> LibPath {
+    let folder = if start.is_dir() {
+        start
+    } else {
+        start
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+    };
+    LibPath::from_env().with_project(folder)
+}
+
+/// The roots for the script being run (its folder), or for the current folder when there is
+/// no script file (`-e`, standard input, the REPL).
 fn lib_path(cli: &args::Options) -> LibPath {
-    match &cli.lib_path {
-        Some(list) => LibPath::parse(list),
-        None => LibPath::from_env(),
+    match cli.script.first().map(String::as_str) {
+        Some(path) if path != "-" => roots_for(std::path::Path::new(path)),
+        _ => roots_for(std::path::Path::new(".")),
     }
 }
 

@@ -4,8 +4,6 @@
 
 use std::path::Path;
 
-use serde_json::{Map, Value, json};
-
 use super::Failure;
 use crate::install::archive;
 
@@ -20,22 +18,7 @@ pub fn run(dir: &Path, out: Option<&str>) -> Result<(), Failure> {
     // through a temporary file and a rename: a reader never sees half an archive
     crate::builtins::fs::write_atomic(&target, &packed.bytes)
         .map_err(|e| fail(format!("{}: {e}", target.display())))?;
-    let m = &packed.manifest;
-    let depends: Map<String, Value> = m
-        .depends
-        .iter()
-        .map(|(name, req)| (name.clone(), Value::String(req.to_string())))
-        .collect();
-    let entry = json!({
-        "name": m.name,
-        "version": m.version.to_string(),
-        "description": m.description,
-        "requires": {"assay": m.requires.assay.as_ref().map(ToString::to_string)},
-        "depends": depends,
-        "sha256": packed.sha256,
-        "size": packed.bytes.len(),
-        "file": packed.file_name,
-    });
+    let entry = packed.entry().to_json();
     println!("{entry}");
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! completions (`assay completions`) all come from these tables, so they cannot disagree.
 
 use std::ffi::OsString;
+
+use super::spec_install;
 use std::fmt::Write as _;
 
 /// What a shell may offer for a value or a positional argument.
@@ -52,7 +54,7 @@ impl PartialEq for Subcommand {
 
 impl Eq for Subcommand {}
 
-const fn switch(long: &'static str, short: Option<char>, help: &'static str) -> Flag {
+pub(super) const fn switch(long: &'static str, short: Option<char>, help: &'static str) -> Flag {
     Flag {
         long,
         short,
@@ -63,7 +65,7 @@ const fn switch(long: &'static str, short: Option<char>, help: &'static str) -> 
     }
 }
 
-const fn valued(
+pub(super) const fn valued(
     long: &'static str,
     value: &'static str,
     help: &'static str,
@@ -79,7 +81,7 @@ const fn valued(
     }
 }
 
-const fn repeated(
+pub(super) const fn repeated(
     long: &'static str,
     value: &'static str,
     help: &'static str,
@@ -98,7 +100,7 @@ const fn repeated(
 pub const FORMATS: &[&str] = &["text", "json", "junit", "tap"];
 pub const SHELLS: &[&str] = &["bash", "zsh", "fish"];
 
-const LIB_PATH: Flag = valued(
+pub(super) const LIB_PATH: Flag = valued(
     "lib-path",
     "PATHS",
     "Package roots, `:`-separated (default: $ASSAY_LIB_PATH, then the standard roots)",
@@ -125,7 +127,7 @@ const OUTPUT: Flag = valued(
 const PARALLEL: Flag = valued("parallel", "N", "Run up to N at once", Complete::Nothing);
 const VERBOSE: Flag = switch("verbose", Some('v'), "Log debug lines too");
 const QUIET: Flag = switch("quiet", Some('q'), "Log errors only");
-const HELP_FLAG: Flag = switch("help", Some('h'), "Print this help");
+pub(super) const HELP_FLAG: Flag = switch("help", Some('h'), "Print this help");
 
 /// The flags of a plain run (`assay [OPTIONS] SCRIPT`), for its help and the completions;
 /// `args::parse` reads them.
@@ -332,6 +334,12 @@ pub const SUBCOMMANDS: &[&Subcommand] = &[
     &PLUGINS,
     &PACKAGES,
     &PACKAGE,
+    &spec_install::INSTALL,
+    &spec_install::UPDATE,
+    &spec_install::REMOVE,
+    &spec_install::SEARCH,
+    &spec_install::PUBLISH,
+    &spec_install::INIT,
     &COMPLETIONS,
     &HELP,
 ];

@@ -32,10 +32,11 @@ pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
     let memory = matches.value("memory-limit").unwrap_or(&cli.memory_limit);
     let memory_limit =
         parse_limit(memory).map_err(|e| Failure::usage(format!("test: --memory-limit: {e}")))?;
-    let lib_path = matches
-        .value("lib-path")
-        .or(cli.lib_path.as_deref())
-        .map_or_else(crate::LibPath::from_env, crate::LibPath::parse);
+    let lib_path = super::roots_for(
+        paths
+            .first()
+            .map_or(std::path::Path::new("."), |p| p.as_path()),
+    );
     let files = testing::discover(&paths).map_err(|e| Failure::usage(format!("test: {e}")))?;
     report_out::output_is_not_an_input(matches, "test", files.iter().map(PathBuf::as_path))?;
     if files.is_empty() {

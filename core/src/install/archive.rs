@@ -76,6 +76,23 @@ pub struct Packed {
     pub file_name: String,
 }
 
+impl Packed {
+    /// The archive's entry for a registry's index.
+    pub fn entry(&self) -> super::index::Entry {
+        let m = &self.manifest;
+        super::index::Entry {
+            name: m.name.clone(),
+            version: m.version.clone(),
+            description: m.description.clone(),
+            requires_assay: m.requires.assay.clone(),
+            depends: m.depends.clone(),
+            sha256: self.sha256.clone(),
+            size: self.bytes.len() as u64,
+            file: self.file_name.clone(),
+        }
+    }
+}
+
 /// Packs the package in `dir` (see the module docs).
 pub fn pack(dir: &Path) -> Result<Packed, PackError> {
     let manifest_path = dir.join(MANIFEST_FILE);

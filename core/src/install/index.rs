@@ -102,9 +102,38 @@ impl Index {
         Ok(Index { packages })
     }
 
+    /// One entry's JSON (an OCI package's config), checked as an index entry listed under
+    /// `name`.
+    pub fn parse_entry(name: &str, text: &str) -> Result<Entry, IndexError> {
+        let raw: RawEntry =
+            serde_json::from_str(text).map_err(|e| IndexError::Json(e.to_string()))?;
+        entry(name, raw)
+    }
+
     /// The versions of `name`, newest first (empty when it is not listed).
     pub fn versions(&self, name: &str) -> &[Entry] {
         self.packages.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+impl Entry {
+    /// The entry as an index lists it (and `assay package` prints it).
+    pub fn to_json(&self) -> serde_json::Value {
+        let depends: serde_json::Map<String, serde_json::Value> = self
+            .depends
+            .iter()
+            .map(|(name, req)| (name.clone(), serde_json::Value::String(req.to_string())))
+            .collect();
+        serde_json::json!({
+            "name": self.name,
+            "version": self.version.to_string(),
+            "description": self.description,
+            "requires": {"assay": self.requires_assay.as_ref().map(ToString::to_string)},
+            "depends": depends,
+            "sha256": self.sha256,
+            "size": self.size,
+            "file": self.file,
+        })
     }
 }
 

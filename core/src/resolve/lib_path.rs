@@ -68,16 +68,61 @@ impl LibPath {
     pub fn roots(&self) -> &[PathBuf] {
         &self.roots
     }
+
+    /// These roots with the project's own first: `lua_modules/` beside the nearest
+    /// `assay.yaml` in `start` or a folder above it (like `node_modules`), when there is one.
+    /// A project's packages win over the same names installed elsewhere.
+    pub fn with_project(mut self, start: &Path) -> Self {
+        if let Some(project) = find_project(start) {
+            let modules = project.join(MODULES_DIR);
+            self.roots.retain(|r| r != &modules);
+            self.roots.insert(0, modules);
+        }
+        self
+    }
+}
+
+/// The folder, beside a project's `assay.yaml`, that `assay install` installs into.
+pub const MODULES_DIR: &str = "lua_modules";
+
+/// The folder holding the nearest `assay.yaml`: `start` (made absolute) or the first of its
+/// parents that has one.
+pub fn find_project(start: &Path) -> Option<PathBuf> {
+    let start = std::path::absolute(start).ok()?;
+    start
+        .ancestors()
+        .find(|dir| dir.join(assay_manifest::PROJECT_FILE).is_file())
+        .map(Path::to_owned)
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // a test fails by panicking
+
     use super::*;
 
     #[test]
     fn parse_skips_empty_entries() {
         let p = LibPath::parse("/a::/b:");
         assert_eq!(p.roots(), [PathBuf::from("/a"), PathBuf::from("/b")]);
+    }
+
+    #[test]
+    fn a_project_root_comes_first_found_from_below() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("p");
+        std::fs::create_dir_all(project.join("src/deep")).unwrap();
+        std::fs::write(project.join("assay.yaml"), "name: p\nversion: 0.1.0\n").unwrap();
+        let modules = project.join("lua_modules");
+        let p = LibPath::parse("/a").with_project(&project.join("src/deep"));
+        assert_eq!(p.roots(), [modules.clone(), PathBuf::from("/a")]);
+        // listed already: moved first, not doubled
+        let listed = format!("/a:{}", modules.display());
+        let p = LibPath::parse(&listed).with_project(&project);
+        assert_eq!(p.roots(), [modules, PathBuf::from("/a")]);
+        // no project above: unchanged
+        let p = LibPath::parse("/a").with_project(dir.path());
+        assert_eq!(p.roots(), [PathBuf::from("/a")]);
     }
 
     #[test]

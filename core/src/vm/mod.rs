@@ -376,6 +376,14 @@ impl Runtime {
         self.drive(function, MultiValue::new())
     }
 
+    /// Calls `function(args)` as a run's main coroutine (see [`Runtime::run_file`]): a
+    /// function that waits on a plugin (an http request) is driven to its end. For embedders,
+    /// and for core commands that borrow a plugin through Lua glue (`assay install` fetching
+    /// over HTTP with the http plugin).
+    pub fn call(&self, function: Function, args: MultiValue) -> Result<MultiValue, RunError> {
+        self.drive(function, args)
+    }
+
     fn set_script(
         &self,
         script: &str,

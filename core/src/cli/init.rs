@@ -1,0 +1,140 @@
+//! `assay init [DIR] [--name NAME]`: a new project that runs and whose test passes as created:
+//!
+//! ```text
+//! assay.yaml            name, version, requires.assay, dependencies: {}
+//! main.lua              the entry script: `assay main.lua`
+//! app.lua               the project's code, a module main.lua and the tests require
+//! tests/main_test.lua   `assay test` runs it
+//! .luarc.json           the editor's and type checker's settings (see `assay types`)
+//! Dockerfile            the script on the layered images, its packages from the lock
+//! README.md, .gitignore (lua_modules/ and .assay/ are built, not committed)
+//! assay.lock            empty: `assay install --locked` works from the start
+//! ```
+//!
+//! A folder that already has an `assay.yaml` is refused; no existing file is ever overwritten
+//! (each file is created new, and init stops at the first that exists, naming it, before
+//! writing any).
+
+use std::path::Path;
+
+use super::Failure;
+use super::spec::Matches;
+
+pub fn run(matches: &Matches) -> Result<u8, Failure> {
+    let fail = |message: String| Failure {
+        message: format!("assay: init: {message}"),
+        code: 1,
+    };
+    let dir = Path::new(matches.positionals.first().map_or(".", String::as_str));
+    let absolute = std::path::absolute(dir).map_err(|e| fail(e.to_string()))?;
+    let name = match matches.value("name") {
+        Some(n) => n.to_owned(),
+        None => folder_name(&absolute),
+    };
+    let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid {
+        return Err(fail(format!(
+            "'{name}' is not a project name (lower-case letters, digits, '-' and '_', starting with a letter): pass --name"
+        )));
+    }
+    let core = crate::core_version();
+    let files = files(&name, &core);
+    for (path, _) in &files {
+        let target = absolute.join(path);
+        if target.exists() {
+            return Err(fail(format!(
+                "{} exists already: init creates a project in a new or empty folder and overwrites nothing",
+                target.display()
+            )));
+        }
+    }
+    for (path, text) in &files {
+        let target = absolute.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| fail(format!("{}: {e}", parent.display())))?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)
+            .map_err(|e| fail(format!("{}: {e}", target.display())))?;
+        std::io::Write::write_all(&mut file, text.as_bytes())
+            .map_err(|e| fail(format!("{}: {e}", target.display())))?;
+    }
+    eprintln!(
+        "created project {name} in {}\n  assay main.lua        run it\n  assay test            run its tests\n  assay install k8s     add a package\n  assay types           editor and type-checker definitions",
+        absolute.display()
+    );
+    Ok(0)
+}
+
+/// The folder's name as a project name: lower-cased, other characters as '-'.
+fn folder_name(dir: &Path) -> String {
+    let raw = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    raw.to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn files(name: &str, core: &semver::Version) -> Vec<(&'static str, String)> {
+    let requirement = format!(">={}.{}", core.major, core.minor);
+    let image_tag = format!("{}.{}", core.major, core.minor);
+    vec![
+        (
+            "assay.yaml",
+            format!(
+                "name: {name}\nversion: 0.1.0\ndescription: \"\"\nrequires:\n  assay: \"{requirement}\"\n# Packages, with Cargo-style requirements: `assay install k8s` adds one.\ndependencies: {{}}\n# Where to install them from, in order (or --registry, or ASSAY_REGISTRY):\n# registries:\n#   - oci://registry.example.org/assay\n"
+            ),
+        ),
+        (
+            "main.lua",
+            "-- The entry script: `assay main.lua [NAME]`.\nlocal app = require(\"app\")\n\nprint(app.greeting(arg[1] or \"world\"))\n".into(),
+        ),
+        (
+            "app.lua",
+            format!(
+                "--- {name}: the project's code, required by main.lua and the tests.\nlocal M = {{}}\n\n--- The greeting for `who`.\n---@param who string\n---@return string\nfunction M.greeting(who)\n  if type(who) ~= \"string\" or who == \"\" then\n    error(\"greeting: who must be a non-empty string\", 2)\n  end\n  return \"hello, \" .. who\nend\n\nreturn M\n"
+            ),
+        ),
+        (
+            "tests/main_test.lua",
+            "-- Run with `assay test` from the project's folder.\nlocal app = require(\"app\")\n\ntest(\"greets by name\", function()\n  assert.eq(app.greeting(\"assay\"), \"hello, assay\")\nend)\n\ntest(\"refuses an empty name\", function()\n  local ok, err = pcall(app.greeting, \"\")\n  assert.eq(ok, false)\n  assert.contains(err, \"non-empty\")\nend)\n".into(),
+        ),
+        (
+            ".luarc.json",
+            "{\n  \"$schema\": \"https://raw.githubusercontent.com/LuaLS/vscode-lua/master/setting/schema.json\",\n  \"runtime.version\": \"Lua 5.4\",\n  \"workspace.library\": [\".assay/types\"]\n}\n".into(),
+        ),
+        (
+            "Dockerfile",
+            format!(
+                "# The packages come from the lock, in a build stage with the http plugin;\n# the runtime image is the core and only what the script uses.\nARG ASSAY_VERSION={image_tag}\nFROM assay-full:${{ASSAY_VERSION}} AS packages\nWORKDIR /src\nCOPY assay.yaml assay.lock* ./\nRUN [\"assay\", \"install\", \"--locked\", \"--root\", \"/out\"]\n\nFROM assay-full:${{ASSAY_VERSION}}\nCOPY --from=packages /out/ /usr/local/lib/assay/\nCOPY --chown=65532:65532 *.lua /app/\nWORKDIR /app\nUSER 65532\nENTRYPOINT [\"assay\", \"/app/main.lua\"]\n"
+            ),
+        ),
+        (
+            "README.md",
+            format!(
+                "# {name}\n\nAn Assay project.\n\n```sh\nassay main.lua            # run it\nassay test                # its tests (tests/*_test.lua)\nassay install k8s         # add a package: assay.yaml and assay.lock change, lua_modules/ fills\nassay install --locked    # exactly what assay.lock says (CI, image builds)\nassay types               # definitions for the editor and type checkers (.assay/types)\n```\n\n`require` finds the project's packages in `lua_modules/` first. Commit `assay.lock`;\n`lua_modules/` and `.assay/` are rebuilt from it.\n"
+            ),
+        ),
+        (".gitignore", "/lua_modules/\n/.assay/\n".into()),
+        // An empty lock: `assay install --locked` (the Dockerfile's) works before any package.
+        (
+            crate::install::lock::LOCK_FILE,
+            crate::install::lock::Lock::default().render(),
+        ),
+    ]
+}

@@ -1,0 +1,433 @@
+//! What `assay install`, `update` and `remove` do to a root: decide the packages (from the lock
+//! when it still holds, else by resolving), then fetch, check and swap them in together, then
+//! write the lock and the project file.
+//!
+//! - **In a project** (an `assay.yaml` in the current folder or above): the wanted packages
+//!   are its `dependencies` plus those named on the command line (which are added to it);
+//!   they go into `lua_modules/` beside it, or `--root`; `assay.lock` is read and written.
+//!   - A lock that still satisfies the dependencies is installed as it is, byte for byte
+//!     (its sources and sha256, no index asked). Otherwise resolution keeps every locked
+//!     version that still fits and chooses only what must change (cargo's rule); `update`
+//!     lets go of the named packages' locks (all, without names).
+//!   - `--locked`: the lock must satisfy the project as it is; anything that would change it
+//!     is an error instead.
+//!   - Packages the plan no longer has are removed from the project's root.
+//! - **Outside a project**: the named packages (and their dependencies) go into `--root`, else
+//!   the user's data folder (the first default root); nothing is removed, no lock written.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use semver::VersionReq;
+
+use super::index::Entry;
+use super::lock::{LOCK_FILE, Lock, Locked};
+use super::resolve;
+use super::source::{Registry, Sources};
+use super::store::Root;
+
+/// A project: its folder, its file's text and what it says.
+pub struct Project {
+    pub dir: PathBuf,
+    pub text: String,
+    pub manifest: assay_manifest::ProjectManifest,
+}
+
+impl Project {
+    /// The project `start` is in, if any.
+    pub fn find(start: &Path) -> Result<Option<Self>, String> {
+        let Some(dir) = crate::resolve::find_project(start) else {
+            return Ok(None);
+        };
+        let path = dir.join(assay_manifest::PROJECT_FILE);
+        let text = assay_files::read_regular_text(&path, 1 << 20).map_err(|e| e.to_string())?;
+        let manifest =
+            assay_manifest::ProjectManifest::parse_from(&text, &path.display().to_string())
+                .map_err(|e| e.to_string())?;
+        Ok(Some(Self {
+            dir,
+            text,
+            manifest,
+        }))
+    }
+
+    pub fn lock_path(&self) -> PathBuf {
+        self.dir.join(LOCK_FILE)
+    }
+
+    pub fn modules(&self) -> PathBuf {
+        self.dir.join(crate::resolve::MODULES_DIR)
+    }
+}
+
+/// What the command asks.
+pub enum Mode {
+    /// Install (adding these packages to the project); a package named without a
+    /// requirement is added with `^` the version chosen, as `cargo add` does.
+    Install(Vec<(String, Option<VersionReq>)>),
+    /// Move within the requirements: these packages, or every one.
+    Update(Vec<String>),
+    /// Take these packages out of the project.
+    Remove(Vec<String>),
+}
+
+pub struct Request {
+    pub project: Option<Project>,
+    pub root: PathBuf,
+    pub registries: Vec<Registry>,
+    pub mode: Mode,
+    pub locked: bool,
+    pub dry_run: bool,
+    pub force: bool,
+    pub sources: Sources,
+}
+
+/// One change to the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Install {
+        entry: Entry,
+        source: String,
+    },
+    Replace {
+        old: String,
+        entry: Entry,
+        source: String,
+    },
+    Remove {
+        name: String,
+        version: String,
+    },
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::Install { entry, source } => {
+                write!(f, "install {} {} ({source})", entry.name, entry.version)
+            }
+            Change::Replace { old, entry, source } => write!(
+                f,
+                "update {} {old} -> {} ({source})",
+                entry.name, entry.version
+            ),
+            Change::Remove { name, version } => write!(f, "remove {name} {version}"),
+        }
+    }
+}
+
+/// What was done (or, with `dry_run`, would be).
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub changes: Vec<Change>,
+    /// Packages already installed at the planned version.
+    pub kept: usize,
+    pub lock_written: bool,
+}
+
+/// Runs the request; `progress(total, done)` is told about downloads as they go.
+pub fn run(mut req: Request, progress: &dyn Progress) -> Result<Outcome, String> {
+    let core = crate::core_version();
+    let wanted = wanted(&req)?;
+    let lock = match &req.project {
+        Some(p) => Lock::read(&p.lock_path()).map_err(|e| e.to_string())?,
+        None => None,
+    };
+    let planned: BTreeMap<String, Locked> = match &lock {
+        Some(lock) if req.locked => {
+            if !lock.satisfies(&wanted) || wanted != project_dependencies(&req) {
+                return Err(format!(
+                    "{LOCK_FILE} does not match the project's dependencies ({}): run assay install without --locked to update it",
+                    describe(&wanted)
+                ));
+            }
+            closure(&wanted, &lock.packages)
+        }
+        Some(lock) if matches!(req.mode, Mode::Install(_)) && lock.satisfies(&wanted) => {
+            closure(&wanted, &lock.packages)
+        }
+        None if req.locked => {
+            return Err(match &req.project {
+                Some(p) => format!(
+                    "--locked: {} has no {LOCK_FILE} yet: run assay install once without --locked and commit the lock",
+                    p.dir.display()
+                ),
+                None => "--locked needs a project (an assay.yaml here or above)".into(),
+            });
+        }
+        _ => resolve_plan(&mut req, &wanted, lock.as_ref(), &core)?,
+    };
+    let project_text = project_text(&req, &wanted, &planned);
+    if let Mode::Remove(names) = &req.mode {
+        for name in names {
+            let needed_by: Vec<String> = planned
+                .values()
+                .filter(|l| l.entry.depends.contains_key(name))
+                .map(|l| format!("{} {}", l.entry.name, l.entry.version))
+                .collect();
+            if !needed_by.is_empty() && !req.force {
+                return Err(format!(
+                    "{name} is still needed by {}: remove that too, or pass --force to take {name} out of the dependencies anyway (it stays installed while they need it)",
+                    needed_by.join(", ")
+                ));
+            }
+        }
+    }
+    let root_dir = req.root.clone();
+    let mut outcome = Outcome::default();
+    let root = if req.dry_run {
+        None
+    } else {
+        Some(Root::open(&root_dir).map_err(|e| e.to_string())?)
+    };
+    let installed = match &root {
+        Some(r) => r.installed(),
+        None => super::store::installed(&root_dir),
+    };
+    let mut to_fetch = Vec::new();
+    for locked in planned.values() {
+        let entry = &locked.entry;
+        match installed.get(&entry.name) {
+            Some(m) if m.version == entry.version => outcome.kept += 1,
+            Some(m) => {
+                outcome.changes.push(Change::Replace {
+                    old: m.version.to_string(),
+                    entry: entry.clone(),
+                    source: locked.source.clone(),
+                });
+                to_fetch.push(locked.clone());
+            }
+            None => {
+                outcome.changes.push(Change::Install {
+                    entry: entry.clone(),
+                    source: locked.source.clone(),
+                });
+                to_fetch.push(locked.clone());
+            }
+        }
+    }
+    // In a project, what the plan no longer has leaves its root (only what the old lock had
+    // installed: a package copied in by hand stays).
+    let mut to_remove = Vec::new();
+    if let (Some(_), Some(old)) = (&req.project, &lock) {
+        for name in old.packages.keys() {
+            if !planned.contains_key(name)
+                && let Some(m) = installed.get(name)
+            {
+                to_remove.push(name.clone());
+                outcome.changes.push(Change::Remove {
+                    name: name.clone(),
+                    version: m.version.to_string(),
+                });
+            }
+        }
+    }
+    let new_lock = Lock { packages: planned };
+    let lock_changes =
+        req.project.is_some() && lock.as_ref().map(Lock::render) != Some(new_lock.render());
+    if req.dry_run {
+        outcome.lock_written = lock_changes;
+        return Ok(outcome);
+    }
+    let Some(root) = root else {
+        return Err("the root is not open".into());
+    };
+    let mut staging = root.stage().map_err(|e| e.to_string())?;
+    let total: u64 = to_fetch.iter().map(|l| l.entry.size).sum();
+    progress.start(total, to_fetch.len());
+    for locked in &to_fetch {
+        let registry = registry_of(&req, &locked.source)?;
+        let dest = staging.download_path(&locked.entry);
+        let entry = &locked.entry;
+        let tick = progress.ticker();
+        req.sources
+            .download(&registry, entry, &dest, tick)
+            .map_err(|e| format!("{} {}: {e}", entry.name, entry.version))?;
+        staging.add(entry).map_err(|e| e.to_string())?;
+    }
+    progress.finish();
+    staging.commit(&root).map_err(|e| e.to_string())?;
+    for name in &to_remove {
+        root.remove(name).map_err(|e| e.to_string())?;
+    }
+    if let Some(project) = &req.project {
+        if lock_changes {
+            crate::builtins::fs::write_atomic(&project.lock_path(), new_lock.render().as_bytes())
+                .map_err(|e| format!("{}: {e}", project.lock_path().display()))?;
+            outcome.lock_written = true;
+        }
+        if let Some(text) = project_text {
+            let path = project.dir.join(assay_manifest::PROJECT_FILE);
+            crate::builtins::fs::write_atomic(&path, text.as_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(outcome)
+}
+
+/// Told about downloads (a progress bar, or nothing).
+pub trait Progress {
+    fn start(&self, total_bytes: u64, archives: usize);
+    /// A function called with each piece's size.
+    fn ticker(&self) -> Box<dyn Fn(u64)>;
+    fn finish(&self);
+}
+
+/// The requirements to satisfy: the project's dependencies as the command changes them, or
+/// outside a project the packages named.
+fn wanted(req: &Request) -> Result<BTreeMap<String, VersionReq>, String> {
+    let Some(project) = &req.project else {
+        return match &req.mode {
+            Mode::Install(add) if !add.is_empty() => Ok(add
+                .iter()
+                .map(|(n, r)| (n.clone(), r.clone().unwrap_or(VersionReq::STAR)))
+                .collect()),
+            Mode::Install(_) => Err(
+                "nothing to install: name packages (assay install k8s@^0.2), or run it in a project (assay init)".into(),
+            ),
+            Mode::Update(_) | Mode::Remove(_) => {
+                Err("update and remove work on a project (an assay.yaml here or above)".into())
+            }
+        };
+    };
+    let mut deps = project.manifest.dependencies.clone();
+    match &req.mode {
+        Mode::Install(add) => {
+            for (name, req) in add {
+                // `*` while resolving; `^chosen` once chosen (see `pin_added`).
+                deps.insert(name.clone(), req.clone().unwrap_or(VersionReq::STAR));
+            }
+        }
+        Mode::Remove(names) => {
+            for name in names {
+                if deps.remove(name).is_none() {
+                    return Err(format!(
+                        "{name} is not a dependency of the project ({})",
+                        project.dir.join(assay_manifest::PROJECT_FILE).display()
+                    ));
+                }
+            }
+        }
+        Mode::Update(_) => {}
+    }
+    Ok(deps)
+}
+
+/// The project file's new text, when the command changed its dependencies: packages added
+/// without a requirement get `^` the version chosen.
+fn project_text(
+    req: &Request,
+    wanted: &BTreeMap<String, VersionReq>,
+    planned: &BTreeMap<String, Locked>,
+) -> Option<String> {
+    let project = req.project.as_ref()?;
+    let mut deps = wanted.clone();
+    if let Mode::Install(add) = &req.mode {
+        for (name, given) in add {
+            if let (None, Some(chosen)) = (given, planned.get(name)) {
+                let caret = VersionReq::parse(&format!("^{}", chosen.entry.version)).ok()?;
+                deps.insert(name.clone(), caret);
+            }
+        }
+    }
+    (deps != project.manifest.dependencies)
+        .then(|| assay_manifest::with_dependencies(&project.text, &deps))
+}
+
+fn project_dependencies(req: &Request) -> BTreeMap<String, VersionReq> {
+    req.project
+        .as_ref()
+        .map(|p| p.manifest.dependencies.clone())
+        .unwrap_or_default()
+}
+
+fn describe(wanted: &BTreeMap<String, VersionReq>) -> String {
+    wanted
+        .iter()
+        .map(|(n, r)| format!("{n} {r}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The locked packages `wanted` reaches through their dependencies.
+fn closure(
+    wanted: &BTreeMap<String, VersionReq>,
+    packages: &BTreeMap<String, Locked>,
+) -> BTreeMap<String, Locked> {
+    let mut out = BTreeMap::new();
+    let mut queue: Vec<&String> = wanted.keys().collect();
+    while let Some(name) = queue.pop() {
+        if out.contains_key(name) {
+            continue;
+        }
+        if let Some(l) = packages.get(name) {
+            queue.extend(l.entry.depends.keys());
+            out.insert(name.clone(), l.clone());
+        }
+    }
+    out
+}
+
+fn resolve_plan(
+    req: &mut Request,
+    wanted: &BTreeMap<String, VersionReq>,
+    lock: Option<&Lock>,
+    core: &semver::Version,
+) -> Result<BTreeMap<String, Locked>, String> {
+    if req.registries.is_empty() {
+        return Err("no registry to install from: pass --registry URL, set ASSAY_REGISTRY, or list registries in assay.yaml".into());
+    }
+    let names: Vec<String> = wanted.keys().cloned().collect();
+    let (index, origins) = req.sources.index_for(&names).map_err(|e| e.to_string())?;
+    let free: Vec<(String, VersionReq)> =
+        wanted.iter().map(|(n, r)| (n.clone(), r.clone())).collect();
+    // Locked versions held where they still fit, unless this is an update of them.
+    let released: BTreeSet<&String> = match &req.mode {
+        Mode::Update(names) if names.is_empty() => lock.map(|l| l.packages.keys().collect()),
+        Mode::Update(names) => Some(names.iter().collect()),
+        _ => None,
+    }
+    .unwrap_or_default();
+    let pins: Vec<(String, VersionReq)> = lock
+        .map(|l| {
+            l.packages
+                .values()
+                .filter(|l| !released.contains(&l.entry.name))
+                .filter_map(|l| {
+                    VersionReq::parse(&format!("={}", l.entry.version))
+                        .ok()
+                        .map(|r| (l.entry.name.clone(), r))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let pinned: Vec<(String, VersionReq)> = free.iter().cloned().chain(pins).collect();
+    let plan = match resolve::resolve(&index, &pinned, core) {
+        Ok(plan) if !pinned.is_empty() => plan,
+        _ => resolve::resolve(&index, &free, core).map_err(|e| e.to_string())?,
+    };
+    let packages = plan
+        .into_iter()
+        .map(|(name, entry)| {
+            let source = origins
+                .get(&name)
+                .map(|i| req.registries[*i].display())
+                .unwrap_or_default();
+            (name, Locked { entry, source })
+        })
+        .collect();
+    Ok(closure(wanted, &packages))
+}
+
+/// The registry a locked source names: one of the command's when it is the same, else the
+/// source itself (a lock installs from where it was made).
+fn registry_of(req: &Request, source: &str) -> Result<Registry, String> {
+    if let Some(r) = req.registries.iter().find(|r| r.display() == source) {
+        return Ok(r.clone());
+    }
+    let base = req
+        .project
+        .as_ref()
+        .map_or_else(|| PathBuf::from("."), |p| p.dir.clone());
+    Registry::parse(source, &base).map_err(|e| e.to_string())
+}
