@@ -23,6 +23,7 @@
 mod check;
 mod cli;
 mod conformance;
+mod install;
 mod lua_testes;
 mod plugins;
 mod safety;
@@ -219,6 +220,7 @@ fn main() {
         .collect();
     trials.extend(check::trials());
     trials.extend(cli::trials());
+    trials.extend(install::trials());
     trials.extend(conformance::trials());
     trials.extend(lua_testes::trials());
     trials.extend(plugins::trials());

@@ -13,7 +13,8 @@ end
 local function need(global, url)
   local g = rawget(_G, global)
   if g == nil then
-    error(("%s needs the %s plugin (the http plugin provides it), and none is installed on the lib path: install the http plugin, or use a registry in a folder (file://)"):format(url, global), 0)
+    local what = global == "http" and "the http plugin" or ("the http plugin (its `%s` global)"):format(global)
+    error(("%s needs %s, and none is installed on the lib path: install the http plugin, or use a registry in a folder (file://)"):format(url, what), 0)
   end
   return g
 end
