@@ -568,6 +568,40 @@ fn http_registry_and_a_download_killed_midway() -> Result<(), Failed> {
     expect(&assay_in(p.path(), &["use.lua"]), 0, "0.1.9", "")
 }
 
+/// The acceptance case: the project's own registry, built from `stdlib/` by
+/// `scripts/registry.lua` and served over HTTP: `assay install crossplane` brings k8s and
+/// apiclient along, writes the lock, and the package loads.
+fn the_stdlib_registry_over_http() -> Result<(), Failed> {
+    let repo = assay_tests::tests_dir().join("..");
+    let reg = tempfile::tempdir()?;
+    let mut cmd = assay();
+    cmd.current_dir(&repo)
+        .args(["scripts/registry.lua"])
+        .arg(reg.path())
+        .arg(repo.join("stdlib"));
+    expect(&run(cmd, None, Duration::from_secs(120))?, 0, "wrote ", "")?;
+    let server = SlowServer::start(reg.path());
+    server.stop_pausing();
+    let url = format!("http://127.0.0.1:{}/", server.port);
+    let p = project(Path::new(&url));
+    let r = assay_in(p.path(), &["install", "crossplane"]);
+    expect(&r, 0, "", "install k8s 0.1.0")?;
+    assert_eq!(
+        installed(&modules(p.path())),
+        ["apiclient 0.1.0", "crossplane 0.1.0", "k8s 0.1.0"]
+    );
+    let lock = std::fs::read_to_string(p.path().join("assay.lock"))?;
+    for name in ["apiclient", "crossplane", "k8s"] {
+        assert!(lock.contains(&format!("\"name\": \"{name}\"")), "{lock}");
+    }
+    assert!(lock.contains(&format!("\"source\": \"{url}\"")), "{lock}");
+    std::fs::write(
+        p.path().join("use.lua"),
+        "local cp = require('assay.crossplane'); print(type(cp.client))",
+    )?;
+    expect(&assay_in(p.path(), &["use.lua"]), 0, "function", "")
+}
+
 /// A Python HTTP server for a registry folder that sends the first half of a large archive,
 /// then pauses (until told not to), so a client can be killed mid-download.
 struct SlowServer {
@@ -664,6 +698,10 @@ pub fn trials() -> Vec<Trial> {
         Trial::test(
             "install::init_creates_a_project_that_runs",
             init_creates_a_project_that_runs,
+        ),
+        Trial::test(
+            "install::the_stdlib_registry_over_http",
+            the_stdlib_registry_over_http,
         ),
         Trial::test(
             "install::http_registry_and_a_download_killed_midway",

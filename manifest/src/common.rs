@@ -28,6 +28,15 @@ pub fn from_yaml<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, Man
     })
 }
 
+/// Whether `name` can name a package (or project): lower-case letters, digits, `-` and `_`,
+/// starting with a letter. Package names become folder names under a root and
+/// `require("assay.<name>")` segments, so nothing else (no `/`, no `..`) is ever one.
+pub fn is_package_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
 /// Field checks for one manifest.
 pub struct Fields<'a> {
     pub origin: &'a str,
@@ -44,10 +53,7 @@ impl Fields<'_> {
 
     /// Names double as `require("assay.<name>")` path segments and folder names.
     pub fn name(&self, kind: &str, name: &str) -> Result<(), ManifestError> {
-        let mut chars = name.chars();
-        let valid = chars.next().is_some_and(|c| c.is_ascii_lowercase())
-            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-        if valid {
+        if is_package_name(name) {
             Ok(())
         } else {
             Err(self.error(

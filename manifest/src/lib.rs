@@ -31,6 +31,7 @@ mod project;
 mod version;
 mod yaml;
 
+pub use common::is_package_name;
 pub use error::{Incompatible, ManifestError};
 pub use package::{PackageManifest, Requires};
 pub use plugin::{AbiMismatch, PluginManifest, default_core_requirement, is_lua_name, quote};

@@ -26,7 +26,7 @@ fn requirement(spec: &str) -> Result<(String, Option<VersionReq>), Failure> {
         Some((name, req)) => (name, Some(req)),
         None => (spec, None),
     };
-    if !assay_manifest::is_lua_name(&name.replace('-', "_")) || name.is_empty() {
+    if !assay_manifest::is_package_name(name) {
         return Err(Failure::usage(format!(
             "install: '{name}' is not a package name"
         )));

@@ -146,6 +146,9 @@ fn entry(listed_as: &str, r: RawEntry) -> Result<Entry, IndexError> {
     if r.name != listed_as {
         return Err(bad(format!("the entry is for package '{}'", r.name)));
     }
+    if !assay_manifest::is_package_name(&r.name) {
+        return Err(bad(format!("'{}' is not a package name", r.name)));
+    }
     let version = Version::parse(&r.version).map_err(|e| bad(format!("version: {e}")))?;
     let requires_assay = r
         .requires
@@ -155,6 +158,9 @@ fn entry(listed_as: &str, r: RawEntry) -> Result<Entry, IndexError> {
         .transpose()?;
     let mut depends = BTreeMap::new();
     for (dep, req) in &r.depends {
+        if !assay_manifest::is_package_name(dep) {
+            return Err(bad(format!("depends: '{dep}' is not a package name")));
+        }
         let parsed =
             VersionReq::parse(req).map_err(|e| bad(format!("depends.{dep} '{req}': {e}")))?;
         depends.insert(dep.clone(), parsed);

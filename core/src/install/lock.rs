@@ -124,10 +124,16 @@ impl Lock {
                 package: p.name.clone(),
                 message,
             };
+            if !assay_manifest::is_package_name(&p.name) {
+                return Err(fail(format!("'{}' is not a package name", p.name)));
+            }
             let version = Version::parse(&p.version)
                 .map_err(|e| fail(format!("version '{}': {e}", p.version)))?;
             let mut depends = BTreeMap::new();
             for (name, req) in &p.depends {
+                if !assay_manifest::is_package_name(name) {
+                    return Err(fail(format!("depends: '{name}' is not a package name")));
+                }
                 let req = assay_manifest::parse_requirement(req)
                     .map_err(|e| fail(format!("depends.{name}: {e}")))?;
                 depends.insert(name.clone(), req);
@@ -272,6 +278,10 @@ mod tests {
             (
                 "{\"format\": 1, \"packages\": [{\"name\": \"a\", \"version\": \"1.0.0\", \"source\": \"s\", \"file\": \"../a.tgz\", \"sha256\": \"00\", \"size\": 1}]}",
                 "sha256 '00'",
+            ),
+            (
+                "{\"format\": 1, \"packages\": [{\"name\": \"../up\", \"version\": \"1.0.0\", \"source\": \"s\", \"file\": \"a.tgz\", \"sha256\": \"00\", \"size\": 1}]}",
+                "'../up' is not a package name",
             ),
         ] {
             let e = Lock::parse(text, "assay.lock").unwrap_err().to_string();

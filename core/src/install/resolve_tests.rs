@@ -150,6 +150,17 @@ fn a_broken_index_is_refused_naming_the_entry() {
     assert!(bad(e).contains("the entry is for package 'vault'"));
     let e = entry("k8s", "one", None, &[]);
     assert!(bad(e).contains("k8s one: version:"));
+    // A name is a folder under the root: nothing that could leave it.
+    let named = |name: &str| {
+        let e = entry(name, "0.1.0", None, &[]);
+        Index::parse(&serde_json::json!({"format": 1, "packages": {name: [e]}}).to_string())
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(named("../evil").contains("'../evil' is not a package name"));
+    assert!(named("Up").contains("'Up' is not a package name"));
+    let e = entry("k8s", "0.1.0", None, &[("../x", "1")]);
+    assert!(bad(e).contains("depends: '../x' is not a package name"));
     assert!(
         Index::parse(r#"{"format": 2}"#)
             .unwrap_err()

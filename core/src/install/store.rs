@@ -211,6 +211,12 @@ impl Staging {
             .map_err(|e| fail(e.to_string()))?;
         let manifest = PackageManifest::read(&self.packages.join(&entry.name).join(MANIFEST_FILE))
             .map_err(|e| fail(e.to_string()))?;
+        if manifest.name != entry.name {
+            return Err(fail(format!(
+                "the archive holds package '{}'",
+                manifest.name
+            )));
+        }
         if manifest.version != entry.version {
             return Err(fail(format!(
                 "the archive holds version {}",
