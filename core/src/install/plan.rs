@@ -236,6 +236,13 @@ pub fn run(mut req: Request, progress: &dyn Progress) -> Result<Outcome, String>
     let total: u64 = to_fetch.iter().map(|l| l.entry.size).sum();
     progress.start(total, to_fetch.len());
     for locked in &to_fetch {
+        let limit = super::archive::Limits::default().bytes;
+        if locked.entry.size > limit {
+            return Err(format!(
+                "{} {}: the registry lists an archive of {} bytes; archives over {limit} bytes are refused",
+                locked.entry.name, locked.entry.version, locked.entry.size
+            ));
+        }
         let registry = registry_of(&req, &locked.source)?;
         let dest = staging.download_path(&locked.entry);
         let entry = &locked.entry;
@@ -411,7 +418,7 @@ fn resolve_plan(
         .map(|(name, entry)| {
             let source = origins
                 .get(&name)
-                .map(|i| req.registries[*i].display())
+                .map(|i| req.registries[*i].locked_as(project_dir(req)))
                 .unwrap_or_default();
             (name, Locked { entry, source })
         })
@@ -419,10 +426,19 @@ fn resolve_plan(
     Ok(closure(wanted, &packages))
 }
 
+fn project_dir(req: &Request) -> Option<&Path> {
+    req.project.as_ref().map(|p| p.dir.as_path())
+}
+
 /// The registry a locked source names: one of the command's when it is the same, else the
 /// source itself (a lock installs from where it was made).
 fn registry_of(req: &Request, source: &str) -> Result<Registry, String> {
-    if let Some(r) = req.registries.iter().find(|r| r.display() == source) {
+    let project = project_dir(req);
+    if let Some(r) = req
+        .registries
+        .iter()
+        .find(|r| r.locked_as(project) == source)
+    {
         return Ok(r.clone());
     }
     let base = req

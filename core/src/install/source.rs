@@ -115,7 +115,19 @@ impl Registry {
         Ok(Registry::Dir(path))
     }
 
-    /// How the registry is shown and locked: without credentials.
+    /// How the registry is locked in a project at `project`: a folder inside the project as
+    /// a path relative to it (`./registry`), so the lock reads the same on every checkout;
+    /// anything else as [`Registry::display`].
+    pub fn locked_as(&self, project: Option<&Path>) -> String {
+        if let (Registry::Dir(path), Some(project)) = (self, project)
+            && let Ok(inside) = path.strip_prefix(project)
+        {
+            return format!("./{}", inside.display());
+        }
+        self.display()
+    }
+
+    /// How the registry is shown: without credentials.
     pub fn display(&self) -> String {
         match self {
             Registry::Dir(path) => format!("file://{}", path.display()),
@@ -342,6 +354,11 @@ mod tests {
                 .display(),
             "http://127.0.0.1:8080/"
         );
+        // A folder in the project is locked relative to it.
+        let inside = Registry::parse("registry", base).unwrap();
+        assert_eq!(inside.locked_as(Some(base)), "./registry");
+        assert_eq!(inside.locked_as(None), "file:///proj/registry");
+        assert_eq!(Registry::parse("./registry", base).unwrap(), inside);
         let e = Registry::parse("ftp://x/", base).unwrap_err().to_string();
         assert!(e.contains("not a registry"), "{e}");
     }
