@@ -12,16 +12,7 @@ use libtest_mimic::{Failed, Trial};
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 fn expect(run: &Run, code: i32, stdout: &str, stderr: &str) -> Result<(), Failed> {
-    let ok = run.code == Some(code) && run.stdout.contains(stdout) && run.stderr.contains(stderr);
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "expected exit {code}, stdout containing {stdout:?}, stderr containing {stderr:?}\n{}",
-            run.describe()
-        )
-        .into())
-    }
+    Ok(run.expect(code, stdout, stderr)?)
 }
 
 fn assay_with(args: &[&str], stdin: Option<&str>) -> Result<Run, Failed> {

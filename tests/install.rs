@@ -114,15 +114,7 @@ fn assay_in(dir: &Path, args: &[&str]) -> Run {
 }
 
 fn expect(run: &Run, code: i32, stdout: &str, stderr: &str) -> Result<(), Failed> {
-    if run.code == Some(code) && run.stdout.contains(stdout) && run.stderr.contains(stderr) {
-        Ok(())
-    } else {
-        Err(format!(
-            "expected exit {code}, stdout containing {stdout:?}, stderr containing {stderr:?}\n{}",
-            run.describe()
-        )
-        .into())
-    }
+    Ok(run.expect(code, stdout, stderr)?)
 }
 
 /// The versions installed in `root`, as `name version` lines, sorted.

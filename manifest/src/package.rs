@@ -65,10 +65,11 @@ struct RawPackage {
     requires_builtins: Vec<String>,
 }
 
+/// `requires` as written (packages and projects).
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct RawRequires {
-    assay: Option<String>,
+pub(crate) struct RawRequires {
+    pub(crate) assay: Option<String>,
 }
 
 impl PackageManifest {

@@ -22,6 +22,7 @@ use semver::{Version, VersionReq};
 use serde::Deserialize;
 
 use crate::common::{self, Fields};
+use crate::package::RawRequires;
 use crate::{ManifestError, Requires, parse_requirement};
 
 /// The project file's name, looked for in the script's folder and its parents.
@@ -53,12 +54,6 @@ struct RawProject {
     dependencies: BTreeMap<String, String>,
     #[serde(default)]
     registries: Vec<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawRequires {
-    assay: Option<String>,
 }
 
 impl ProjectManifest {

@@ -81,6 +81,19 @@ impl Run {
             self.code, self.stdout, self.stderr
         )
     }
+
+    /// That the run exited with `code` and printed `stdout` and `stderr` somewhere in each
+    /// (empty: anything); else everything about it.
+    pub fn expect(&self, code: i32, stdout: &str, stderr: &str) -> Result<(), String> {
+        if self.code == Some(code) && self.stdout.contains(stdout) && self.stderr.contains(stderr) {
+            Ok(())
+        } else {
+            Err(format!(
+                "expected exit {code}, stdout containing {stdout:?}, stderr containing {stderr:?}\n{}",
+                self.describe()
+            ))
+        }
+    }
 }
 
 /// Runs `cmd` to completion with `stdin` (closed when `None`), killing it after `timeout`.
