@@ -1,4 +1,5 @@
-//! The `http` plugin: an HTTP client and an HTTP/WebSocket server for Assay scripts.
+//! The `http` plugin: an HTTP client and an HTTP/WebSocket server for Assay scripts, and the
+//! `oci` global, a client for OCI registries (see [`oci`]).
 //!
 //! ```lua
 //! local resp = http.get("https://example.com/api", {headers = {accept = "application/json"}})
@@ -19,6 +20,7 @@ mod budget;
 pub mod client;
 mod headers;
 pub mod json;
+pub mod oci;
 pub mod server;
 
 /// Registers the `http` global: the client functions and the server.
@@ -29,6 +31,7 @@ pub fn register(plugin: &mut assay_sdk::Plugin) {
     let http = plugin.global("http");
     client::register(http);
     server::register(http);
+    oci::register(plugin.global("oci"));
 }
 
 assay_sdk::plugin!(register);

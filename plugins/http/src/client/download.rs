@@ -84,7 +84,7 @@ const WRITE_BUFFER: usize = 1 << 20;
 
 /// Where a download goes: a temporary file renamed over the target, or the target itself when
 /// it is a character device or a FIFO.
-enum Sink {
+pub(crate) enum Sink {
     Replace(TempFile),
     InPlace {
         file: tokio::fs::File,
@@ -94,7 +94,7 @@ enum Sink {
 }
 
 impl Sink {
-    async fn open(target: &Path) -> Result<Sink> {
+    pub(crate) async fn open(target: &Path) -> Result<Sink> {
         let shown = target.display().to_string();
         let special = assay_sdk::files::special_for_writing(target).map_err(|e| {
             if e.kind() == std::io::ErrorKind::IsADirectory {
@@ -113,7 +113,7 @@ impl Sink {
         })
     }
 
-    async fn write(&mut self, bytes: &[u8]) -> Result<()> {
+    pub(crate) async fn write(&mut self, bytes: &[u8]) -> Result<()> {
         match self {
             Sink::Replace(temp) => temp.write(bytes).await,
             Sink::InPlace {
@@ -130,7 +130,7 @@ impl Sink {
         }
     }
 
-    async fn finish(self) -> Result<()> {
+    pub(crate) async fn finish(self) -> Result<()> {
         match self {
             Sink::Replace(temp) => temp.commit().await,
             Sink::InPlace {
@@ -159,7 +159,7 @@ async fn write_in_place(
 }
 
 /// A temporary file beside the target; removed on drop unless committed.
-struct TempFile {
+pub(crate) struct TempFile {
     file: Option<tokio::fs::File>,
     pending: Vec<u8>,
     temp: PathBuf,

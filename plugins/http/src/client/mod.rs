@@ -53,8 +53,8 @@
 mod call_options;
 mod certs;
 mod decode;
-mod download;
-mod errors;
+pub(crate) mod download;
+pub(crate) mod errors;
 mod jar;
 mod options;
 mod redirects;
