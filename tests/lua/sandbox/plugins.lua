@@ -11,6 +11,10 @@ assert.raises(function() db.connect("sqlite::memory:") end, "db.connect is not a
 assert.raises(function() db.migrate({}, "/tmp") end, "db.migrate is not available in sandbox")
 assert.raises(function() template.render_string("x") end, "template.render_string is not available in sandbox")
 assert.raises(function() ws.connect("ws://127.0.0.1:1/") end, "ws.connect is not available in sandbox")
+-- The http plugin's oci global writes files (blob output) and pushes: none of it.
+for _, fn in ipairs({"push", "manifest", "blob", "tags", "catalog"}) do
+  assert.raises(function() oci[fn]("127.0.0.1:1/x:1", {}) end, "oci." .. fn .. " is not available in sandbox")
+end
 -- No file is read for the client either: its PEM options take the text itself.
 for _, option in ipairs({"ca_cert", "client_cert", "client_key"}) do
   assert.raises(function() http.client({[option] = "/etc/passwd"}) end,
