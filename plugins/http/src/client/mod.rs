@@ -51,7 +51,7 @@
 //! - `output`, `stream`, `auth`, `form`, `multipart`: see `download`, `stream`, `request`.
 
 mod call_options;
-mod certs;
+pub(crate) mod certs;
 mod decode;
 pub(crate) mod download;
 pub(crate) mod errors;

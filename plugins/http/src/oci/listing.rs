@@ -17,14 +17,19 @@
 //!   ignored).
 //! - `catalog` takes `host[:port]`. Many registries refuse to list their repositories (Docker
 //!   Hub, GHCR, ECR; a token service may not grant `registry:catalog:*`): that raises, saying
-//!   the registry refuses to list them.
+//!   the registry refuses to list them. With a token flow and `auth = {user, password}`, the
+//!   token asked for is `registry:catalog:*` (see [`super::catalog_token`]).
 
 use std::collections::HashSet;
 
 use assay_sdk::{Args, Error, List, Result, Value};
 use oci_client::Reference;
 
+use oci_client::errors::OciDistributionError;
+use oci_client::secrets::RegistryAuth;
+
 use super::Found;
+use super::catalog_token;
 use super::errors::{self, Cx};
 use super::options::Connection;
 use super::reference::{Ref, check_registry};
@@ -94,44 +99,71 @@ impl Listing {
     }
 
     pub(crate) async fn run(self) -> Result<Found> {
-        let client = self.conn.client()?;
         let cx = Cx {
             registry: &self.registry,
             subject: self.subject.clone(),
             conn: &self.conn,
         };
+        let first = self.gather(&self.conn.auth).await?;
+        let gathered = match (first, &self.kind, &self.conn.auth) {
+            // oci-client asks a token service for `repository:<name>:pull` even for the
+            // catalog, which needs `registry:catalog:*`: ask for that one ourselves.
+            (
+                Err(OciDistributionError::UnauthorizedError { .. }),
+                Kind::Catalog,
+                RegistryAuth::Basic(..),
+            ) => match catalog_token::fetch(&self.conn, &self.registry).await? {
+                Some(token) => self.gather(&RegistryAuth::Bearer(token)).await?,
+                None => return Err(refused(&cx, &unauthorized())),
+            },
+            (other, ..) => other,
+        };
+        let names = match gathered {
+            Ok(names) => names,
+            Err(e) if errors::is_not_found(&e) && matches!(self.kind, Kind::Tags) => {
+                return Ok(Found::No);
+            }
+            Err(e) => {
+                return Err(match self.kind {
+                    Kind::Catalog => refused(&cx, &e),
+                    Kind::Tags => errors::describe(&e, &cx),
+                });
+            }
+        };
+        let mut list = List::with_capacity(names.len());
+        for name in names {
+            list.push(name);
+        }
+        Ok(Found::Yes(Value::Array(list)))
+    }
+
+    /// Every page, with `auth` (on a client of its own: oci-client keeps the first credentials
+    /// it saw for a registry); the registry's refusal as it came, a time limit as an error.
+    async fn gather(
+        &self,
+        auth: &RegistryAuth,
+    ) -> Result<std::result::Result<Vec<String>, OciDistributionError>> {
+        let client = self.conn.client()?;
         let mut seen: HashSet<String> = HashSet::new();
         let mut names: Vec<String> = Vec::new();
         let mut last: Option<String> = None;
         loop {
             let page = errors::within(self.conn.timeout, &self.conn, &self.registry, async {
-                let result = match self.kind {
+                Ok(match self.kind {
                     Kind::Tags => client
-                        .list_tags(&self.image, &self.conn.auth, Some(PAGE), last.as_deref())
+                        .list_tags(&self.image, auth, Some(PAGE), last.as_deref())
                         .await
                         .map(|r| r.tags),
                     Kind::Catalog => client
-                        .catalog(&self.image, &self.conn.auth, Some(PAGE), last.as_deref())
+                        .catalog(&self.image, auth, Some(PAGE), last.as_deref())
                         .await
                         .map(|r| r.repositories),
-                };
-                Ok(result)
+                })
             })
             .await?;
             let page = match page {
                 Ok(page) => page,
-                Err(e) if errors::is_not_found(&e) => {
-                    return match self.kind {
-                        Kind::Tags => Ok(Found::No),
-                        Kind::Catalog => Err(refused(&cx, &e)),
-                    };
-                }
-                Err(e) => {
-                    return Err(match self.kind {
-                        Kind::Catalog => refused(&cx, &e),
-                        Kind::Tags => errors::describe(&e, &cx),
-                    });
-                }
+                Err(e) => return Ok(Err(e)),
             };
             let before = names.len();
             for name in page {
@@ -140,7 +172,7 @@ impl Listing {
                 }
             }
             if names.len() == before {
-                break;
+                return Ok(Ok(names));
             }
             if names.len() > MAX_NAMES {
                 return Err(Error::new(format!(
@@ -150,18 +182,19 @@ impl Listing {
             }
             last = names.last().cloned();
         }
-        let mut list = List::with_capacity(names.len());
-        for name in names {
-            list.push(name);
-        }
-        Ok(Found::Yes(Value::Array(list)))
     }
+}
+
+/// The error a 401 is, for [`refused`].
+fn unauthorized() -> OciDistributionError {
+    OciDistributionError::UnauthorizedError { url: String::new() }
 }
 
 /// The catalog's failure: a refusal by the registry (an error status other than 401) says so
 /// plainly; missing or refused credentials and network failures are worded as anywhere else.
 fn refused(cx: &Cx<'_>, e: &oci_client::errors::OciDistributionError) -> Error {
-    use oci_client::errors::{OciDistributionError as E, OciErrorCode};
+    use OciDistributionError as E;
+    use oci_client::errors::OciErrorCode;
     let why = errors::describe(e, cx);
     match e {
         E::ServerError { code, .. } if *code != 401 => Error::new(format!(

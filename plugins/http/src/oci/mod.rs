@@ -44,6 +44,7 @@
 //! - Messages never hold a password or token: they name the user at most.
 
 mod blob;
+mod catalog_token;
 mod digest;
 mod errors;
 mod listing;
