@@ -91,9 +91,22 @@ assert.eq({none, why}, {nil, "not found"})
 none, why = oci.tags(reg.anonymous .. "/" .. reg.fresh("absent"), o)
 assert.eq({none, why}, {nil, "not found"})
 
--- The catalog lists the repository.
+-- The catalog lists every repository: the registry gives it in pages of 2, so three more
+-- repositories make at least three pages here.
+local listed = {(repo:gsub("^[^/]*/", ""))}
+for _ = 1, 3 do
+  local name = reg.fresh("many")
+  oci.push(reg.anonymous .. "/" .. name .. ":1", {artifact_type = "application/vnd.assay.note.v1",
+    layers = {{data = "x", media_type = "text/plain"}}}, o)
+  listed[#listed + 1] = name
+end
 local names = oci.catalog(reg.anonymous, o)
-assert.contains(names, (repo:gsub("^[^/]*/", "")))
+for _, name in ipairs(listed) do assert.contains(names, name) end
+local once = {}
+for _, name in ipairs(names) do
+  assert.is_nil(once[name], "listed twice: " .. name)
+  once[name] = true
+end
 
 fs.remove(dir, {recursive = true})
 print("ok")

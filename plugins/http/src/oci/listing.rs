@@ -5,12 +5,14 @@
 //! local repos = oci.catalog("127.0.0.1:5000", {plain_http = true})           --> {"pkgs/k8s", ...}
 //! ```
 //!
-//! - Pages of up to 1000 names are asked for with `n` and `last` (the distribution spec's
-//!   pagination), each from the last name of the one before, until a page brings nothing new.
-//!   A registry that ignores `last` (and sends the whole list each time) or caps `n` lower
-//!   works as well: names already seen are skipped, and the end is the first page without a
-//!   new one. At most 100 000 names are gathered (the lists live in the plugin's memory, which
-//!   the script's memory limit does not see); a longer list raises.
+//! - Pages are followed with `last` (the distribution spec's pagination), each from the last
+//!   name of the one before, until a page brings nothing new. No page size (`n`) is asked
+//!   for: the registry's own is used (a distribution registry answers 400 to an `n` above its
+//!   `maxentries`). A registry that ignores `last` and sends the whole list each time (the
+//!   distribution registry 2.8 does for tags) works as well: names already seen are skipped,
+//!   and the end is the first page without a new one. At most 100 000 names are gathered (the
+//!   lists live in the plugin's memory, which the script's memory limit does not see); a longer
+//!   list raises.
 //! - Each page must arrive within `timeout`.
 //! - `tags` of a repository that does not exist is `nil, "not found"`; an existing repository
 //!   without tags is an empty list. `tags` uses the repository of `ref` (a tag in it is
@@ -33,9 +35,6 @@ use super::catalog_token;
 use super::errors::{self, Cx};
 use super::options::Connection;
 use super::reference::{Ref, check_registry};
-
-/// Names asked for per page.
-const PAGE: usize = 1000;
 
 /// The most names gathered by one call.
 const MAX_NAMES: usize = 100_000;
@@ -151,11 +150,11 @@ impl Listing {
             let page = errors::within(self.conn.timeout, &self.conn, &self.registry, async {
                 Ok(match self.kind {
                     Kind::Tags => client
-                        .list_tags(&self.image, auth, Some(PAGE), last.as_deref())
+                        .list_tags(&self.image, auth, None, last.as_deref())
                         .await
                         .map(|r| r.tags),
                     Kind::Catalog => client
-                        .catalog(&self.image, auth, Some(PAGE), last.as_deref())
+                        .catalog(&self.image, auth, None, last.as_deref())
                         .await
                         .map(|r| r.repositories),
                 })
