@@ -1,7 +1,7 @@
 -- test: stdout ^ok\n$
 -- Arguments and options of the oci functions: unknown keys, bad references, bad auth tables and
 -- artifacts are errors naming what is wrong; `timeout` bounds a registry that accepts the
--- connection and never answers (a Python socket).
+-- connection and never answers (a Python socket), and the wait lets other coroutines run.
 local reg = require("fixtures.registry")
 local o = {plain_http = true}
 local repo = reg.anonymous .. "/" .. reg.fresh("opts")
@@ -85,6 +85,17 @@ for _, call in ipairs({
   assert.matches(err, regex.replace(host, "\\.", "\\.", {all = true}) .. " did not answer within 0.5s \\(timeout\\)")
   assert.lt(time.monotonic() - started, 5)
 end
+-- The wait yields: other coroutines run meanwhile.
+local ticks = 0
+local ticker = async.spawn(function()
+  for _ = 1, 8 do sleep(0.05); ticks = ticks + 1 end
+end)
+local waiting = async.spawn(function()
+  return pcall(oci.tags, host .. "/x", {plain_http = true, timeout = 0.6})
+end)
+assert.eq(waiting:await(), false)
+assert.eq(ticks, 8, "the ticker should have finished while oci.tags waited 0.6 s")
+ticker:await()
 silent:kill()
 
 print("ok")

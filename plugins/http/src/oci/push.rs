@@ -143,13 +143,16 @@ impl Push {
             .config
             .as_ref()
             .map_or(EMPTY_MEDIA_TYPE, |c| c.media_type.as_str());
+        // The config last: blobs[i] is layer i, then the config.
+        layers.push(config_data);
+        let (blobs, digests) = digests_of(layers).await?;
 
         let descriptor =
-            |data: &[u8], media_type: &str, annotations: &Option<Vec<(String, String)>>| {
+            |i: usize, media_type: &str, annotations: &Option<Vec<(String, String)>>| {
                 let mut d = json!({
                     "mediaType": media_type,
-                    "digest": Digest::sha256_of(data).to_string(),
-                    "size": data.len(),
+                    "digest": digests[i].to_string(),
+                    "size": blobs[i].len(),
                 });
                 if let Some(pairs) = annotations {
                     d["annotations"] = annotations_json(pairs);
@@ -164,15 +167,15 @@ impl Push {
             manifest["artifactType"] = json!(artifact_type);
         }
         manifest["config"] = descriptor(
-            &config_data,
+            blobs.len() - 1,
             config_media_type,
             &self.config.as_ref().and_then(|c| c.annotations.clone()),
         );
         manifest["layers"] = self
             .layers
             .iter()
-            .zip(&layers)
-            .map(|(spec, data)| descriptor(data, &spec.media_type, &spec.annotations))
+            .enumerate()
+            .map(|(i, spec)| descriptor(i, &spec.media_type, &spec.annotations))
             .collect();
         if let Some(pairs) = &self.annotations {
             manifest["annotations"] = annotations_json(pairs);
@@ -200,8 +203,8 @@ impl Push {
             .auth(&image, &self.conn.auth, RegistryOperation::Push)
             .await
             .map_err(fail)?;
-        for data in layers.into_iter().chain([config_data]) {
-            let blob_digest = Digest::sha256_of(&data).to_string();
+        for (data, blob_digest) in blobs.into_iter().zip(digests) {
+            let blob_digest = blob_digest.to_string();
             if client
                 .blob_exists(&image, &blob_digest)
                 .await
@@ -323,6 +326,17 @@ fn annotations_json(pairs: &[(String, String)]) -> serde_json::Value {
         .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str())))
         .collect::<serde_json::Map<_, _>>()
         .into()
+}
+
+/// The sha256 of each blob, on a blocking thread: hashing a large layer on the Lua thread
+/// (where the plugin's I/O runs) would stall the script's other coroutines.
+async fn digests_of(blobs: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, Vec<Digest>)> {
+    tokio::task::spawn_blocking(move || {
+        let digests = blobs.iter().map(|b| Digest::sha256_of(b)).collect();
+        (blobs, digests)
+    })
+    .await
+    .map_err(|e| Error::new(format!("hashing the blobs failed: {e}")))
 }
 
 /// A blob's bytes (taken out of `source`), counted against [`MAX_PUSH`].
