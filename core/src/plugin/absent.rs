@@ -41,7 +41,7 @@ use crate::LibPath;
 
 /// The plugins Assay ships, and the globals each provides.
 pub const KNOWN_PLUGINS: &[(&str, &[&str])] = &[
-    ("http", &["http"]),
+    ("http", &["http", "oci"]),
     ("db", &["db"]),
     ("ws", &["ws"]),
     ("crypto", &["crypto"]),
