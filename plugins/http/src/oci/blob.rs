@@ -16,8 +16,9 @@
 //!   temporary one beside the target is removed; see `client::download` for the atomic write,
 //!   shared with `http`'s `output`).
 //! - Without `output` the blob becomes a Lua string of at most `max_size` bytes (default 8
-//!   MiB): a larger one raises before it is read whole (by its announced length) or as soon as
-//!   it passes the bound. With `output` the data is streamed to the file and `max_size` bounds
+//!   MiB), and never more than the script's memory limit (the bytes are buffered outside it
+//!   until they become a string, and a larger one could not become one): a larger blob raises
+//!   before it is read (by its announced length) or as soon as it passes the bound. With `output` the data is streamed to the file and `max_size` bounds
 //!   it only when given.
 //! - `on_progress = function(done, total)`: called as bytes arrive, at most 10 times a second,
 //!   and once at the end; `total` is the announced length or nil. An error it raises stops the
@@ -51,6 +52,8 @@ pub(crate) struct BlobCall {
     digest: Digest,
     output: Option<PathBuf>,
     max_size: Option<u64>,
+    /// The calling script's memory limit (a string past it could never be made).
+    memory_limit: Option<u64>,
     on_progress: Option<Callback>,
     conn: Connection,
 }
@@ -79,6 +82,7 @@ impl BlobCall {
             digest,
             output: opts.str("output")?.map(PathBuf::from),
             max_size: options::byte_count(&opts, "max_size")?,
+            memory_limit: assay_sdk::host::memory_limit(),
             on_progress,
             conn,
         })
@@ -94,9 +98,9 @@ impl BlobCall {
             conn: &self.conn,
         };
         let limit = match (&self.output, self.max_size) {
-            (_, Some(max)) => Some(max),
-            (None, None) => Some(DEFAULT_MAX_SIZE),
+            (Some(_), Some(max)) => Some(Bound::MaxSize(max)),
             (Some(_), None) => None,
+            (None, wanted) => Some(string_bound(wanted, self.memory_limit)),
         };
         client
             .store_auth_if_needed(image.resolve_registry(), &self.conn.auth)
@@ -116,10 +120,10 @@ impl BlobCall {
         })
         .await?;
         let total = stream.content_length;
-        if let (Some(max), Some(announced)) = (limit, total)
-            && announced > max
+        if let (Some(bound), Some(announced)) = (limit, total)
+            && announced > bound.bytes()
         {
-            return Err(too_large(&cx, max, self.max_size.is_some()));
+            return Err(too_large(&cx, bound));
         }
 
         let mut sink = match &self.output {
@@ -143,10 +147,10 @@ impl BlobCall {
                 Some(Err(e)) => return Err(stream_error(e, &cx)),
             };
             done += chunk.len() as u64;
-            if let Some(max) = limit
-                && done > max
+            if let Some(bound) = limit
+                && done > bound.bytes()
             {
-                return Err(too_large(&cx, max, self.max_size.is_some()));
+                return Err(too_large(&cx, bound));
             }
             hasher.update(&chunk);
             match &mut sink {
@@ -177,16 +181,51 @@ impl BlobCall {
     }
 }
 
-fn too_large(cx: &Cx<'_>, max: u64, given: bool) -> Error {
-    Error::new(if given {
-        format!("{} is larger than max_size ({max} bytes)", cx.subject)
-    } else {
-        format!(
+/// The most bytes a call takes, and what set it (for the message).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bound {
+    MaxSize(u64),
+    Default(u64),
+    /// The script's memory limit, below `max_size` (or its default).
+    MemoryLimit(u64),
+}
+
+impl Bound {
+    fn bytes(self) -> u64 {
+        match self {
+            Bound::MaxSize(n) | Bound::Default(n) | Bound::MemoryLimit(n) => n,
+        }
+    }
+}
+
+/// The bound on a blob returned as a string: `max_size` or its default, and never past the
+/// script's memory limit.
+fn string_bound(max_size: Option<u64>, memory_limit: Option<u64>) -> Bound {
+    let wanted = match max_size {
+        Some(n) => Bound::MaxSize(n),
+        None => Bound::Default(DEFAULT_MAX_SIZE),
+    };
+    match memory_limit {
+        Some(limit) if limit < wanted.bytes() => Bound::MemoryLimit(limit),
+        _ => wanted,
+    }
+}
+
+fn too_large(cx: &Cx<'_>, bound: Bound) -> Error {
+    Error::new(match bound {
+        Bound::MaxSize(max) => format!("{} is larger than max_size ({max} bytes)", cx.subject),
+        Bound::Default(max) => format!(
             "{} is larger than the default max_size ({}; pass max_size, or output = <path> to \
              stream it to a file)",
             cx.subject,
             assay_sdk::files::describe_size(max)
-        )
+        ),
+        Bound::MemoryLimit(max) => format!(
+            "{} is larger than the script's memory limit of {} (raise --memory-limit, or pass \
+             output = <path> to stream it to a file)",
+            cx.subject,
+            assay_sdk::files::describe_size(max)
+        ),
     })
 }
 
@@ -256,5 +295,24 @@ impl Progress {
         let done = Value::Int(i64::try_from(done).unwrap_or(i64::MAX));
         // Its error, unchanged, is what the host raises (see `assay_sdk::Callback`).
         callback.call(vec![done, total]).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_bounded_by_the_memory_limit_too() {
+        assert_eq!(string_bound(None, None), Bound::Default(8 << 20));
+        assert_eq!(string_bound(Some(10), Some(1 << 20)), Bound::MaxSize(10));
+        assert_eq!(
+            string_bound(None, Some(1 << 20)),
+            Bound::MemoryLimit(1 << 20)
+        );
+        assert_eq!(
+            string_bound(Some(1 << 30), Some(64 << 20)),
+            Bound::MemoryLimit(64 << 20)
+        );
     }
 }

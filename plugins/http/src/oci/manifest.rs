@@ -18,7 +18,7 @@
 //! `digest` is the digest of the manifest's bytes as the registry sent them. A reference
 //! `@digest` is checked against those bytes: a registry that answers with another manifest
 //! raises. A missing tag, digest or repository is `nil, "not found"`; everything else that
-//! fails raises. Manifests are bounded at 4 MiB, as the distribution registry bounds them.
+//! fails raises. A manifest over 4 MiB (the distribution registry's own limit) is refused.
 
 use assay_sdk::{Args, Error, List, Map, Result, Value};
 use oci_client::manifest::{
