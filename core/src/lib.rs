@@ -22,6 +22,7 @@ pub mod plugin;
 pub mod report;
 pub mod resolve;
 pub mod testing;
+pub mod types;
 pub mod vm;
 
 pub use resolve::LibPath;

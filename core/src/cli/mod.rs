@@ -19,6 +19,7 @@ mod search;
 mod spec;
 mod spec_install;
 mod test;
+mod types;
 mod update;
 mod version;
 
@@ -174,6 +175,7 @@ fn subcommand(cli: &args::Options, command: &args::Command) -> Result<u8, Failur
         "search" => search::run(matches),
         "publish" => publish::run(matches),
         "init" => init::run(matches),
+        "types" => types::run(cli, matches),
         "check" => check::run(cli, matches),
         "test" => test::run(cli, matches),
         other => Err(Failure::usage(format!("{other}: not built yet"))),
