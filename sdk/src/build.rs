@@ -25,6 +25,15 @@
 //! assay_sdk::build::write_manifest().expect("plugin manifest");
 //! ```
 //!
+//! **Type definitions.** A plugin describes its API to editors and type checkers in `types.lua`
+//! beside its `Cargo.toml`: a LuaCATS meta file (first line `---@meta _`) declaring each global
+//! it provides (`hello = {}` with `---@class`, `---@param` and `---@return` on its functions;
+//! see `examples/plugin-hello/types.lua` and `plugins/*/types.lua`). The build checks it (it
+//! must start with `---@meta`; a provided global it does not declare is a build warning) and
+//! places it beside the manifest, where `assay types` finds it on every lib-path root and copies
+//! it into a project's `.assay/types/plugins/<name>.lua`. Ship it with the plugin's folder. A
+//! plugin without one builds, with a warning: editors then know nothing of its global.
+//!
 //! The manifest goes to `$OUT_DIR/manifest.yaml` and into a lib-path root that cargo's output
 //! folder doubles as: `target/<profile>/assay-lib/plugins/<name>/manifest.yaml`, beside a
 //! symbolic link to the library cargo is about to link (`target/<profile>/lib<crate>.so`). So
@@ -82,8 +91,62 @@ pub fn write_manifest() -> Result<PathBuf, BuildError> {
     let installed = plugin_dir.join("manifest.yaml");
     write(&installed, &yaml)?;
     link_library(&plugin_dir, &manifest.library)?;
+    place_types(&manifest_dir, &out_dir, &plugin_dir, &manifest.provides)?;
     println!("cargo:rustc-env=ASSAY_PLUGIN_NAME={}", manifest.name);
     Ok(installed)
+}
+
+/// The name of a plugin's definitions file, beside its `Cargo.toml` and then its manifest.
+pub const TYPES_FILE: &str = "types.lua";
+
+/// Checks the plugin's `types.lua` and puts it beside the manifest (see the module docs); a
+/// stale copy goes when the file does.
+fn place_types(
+    manifest_dir: &Path,
+    out_dir: &Path,
+    plugin_dir: &Path,
+    provides: &[String],
+) -> Result<(), BuildError> {
+    let source = manifest_dir.join(TYPES_FILE);
+    let placed = plugin_dir.join(TYPES_FILE);
+    if !source.is_file() {
+        // Watch the folder, so a `types.lua` added later is picked up.
+        println!("cargo:rerun-if-changed={}", manifest_dir.display());
+        println!(
+            "cargo:warning=no {TYPES_FILE} beside Cargo.toml: `assay types` cannot tell editors \
+             about this plugin's API (see assay_sdk::build)"
+        );
+        let _ = std::fs::remove_file(&placed);
+        return Ok(());
+    }
+    println!("cargo:rerun-if-changed={}", source.display());
+    let text = std::fs::read_to_string(&source)
+        .map_err(|e| BuildError(format!("{}: {e}", source.display())))?;
+    for global in check_types(&text, provides)
+        .map_err(|why| BuildError(format!("{}: {why}", source.display())))?
+    {
+        println!(
+            "cargo:warning={TYPES_FILE} does not declare the global '{global}' this plugin \
+             provides (a line `{global} = {{}}`)"
+        );
+    }
+    write(&out_dir.join(TYPES_FILE), &text)?;
+    write(&placed, &text)
+}
+
+/// Checks a plugin's definitions: an error when they are not a LuaCATS meta file; else the
+/// provided globals they do not declare (no line starting with `<global> =`).
+pub fn check_types(text: &str, provides: &[String]) -> Result<Vec<String>, String> {
+    if !text.trim_start().starts_with("---@meta") {
+        return Err("not a LuaCATS meta file: the first line must be `---@meta _`".into());
+    }
+    let declares = |global: &str| {
+        text.lines().any(|line| {
+            line.strip_prefix(global)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+    };
+    Ok(provides.iter().filter(|g| !declares(g)).cloned().collect())
 }
 
 /// `<plugin_dir>/<library>` -> `../../../<library>` (the file cargo links into the profile
@@ -177,4 +240,20 @@ fn manifest_from(doc: &toml::Table) -> Result<PluginManifest, BuildError> {
         assay: Some(requirement),
     };
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_types;
+
+    #[test]
+    fn definitions_are_meta_files_declaring_each_global() {
+        let provides = ["hello".to_owned(), "hi".to_owned()];
+        let text = "---@meta _\n---@class hello\nhello = {}\nhi={}\n";
+        assert_eq!(check_types(text, &provides), Ok(Vec::new()));
+        let partial = "---@meta _\nhello = {}\nlocal hi = 1\nhello_x = 2\n";
+        assert_eq!(check_types(partial, &provides), Ok(vec!["hi".to_owned()]));
+        let err = check_types("hello = {}\n", &provides).expect_err("no meta line");
+        assert!(err.contains("---@meta"), "{err}");
+    }
 }

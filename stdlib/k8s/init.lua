@@ -573,7 +573,9 @@ function Client:_connect(fname, force)
   self._http, self._cert_expires = hc, cred.expires_at
 end
 
-return setmetatable(M, {__index = function(t, k)
+-- Set apart from the `return`: a checker reads `return setmetatable(M, ...)` as returning the
+-- metatable's type and loses the `k8s` class (emmylua_check: "Undefined field `client`").
+setmetatable(M, {__index = function(t, k)
   if k == "fake" or k == "config" or k == "resources" then
     local v = require("assay.k8s." .. k)
     rawset(t, k, v)
@@ -581,3 +583,4 @@ return setmetatable(M, {__index = function(t, k)
   end
   return nil
 end})
+return M
