@@ -29,6 +29,7 @@ mod plugins;
 mod safety;
 mod stdlib;
 mod test_runner;
+mod types;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -227,5 +228,6 @@ fn main() {
     trials.extend(safety::trials());
     trials.extend(stdlib::trials());
     trials.extend(test_runner::trials());
+    trials.extend(types::trials());
     libtest_mimic::run(&args, trials).exit();
 }

@@ -7,10 +7,15 @@
 //!   replaced: Assay runs Lua 5.5, and a checker told otherwise flags 5.5 code as wrong.
 //! - `workspace.library` gains `.assay/types` (kept where it is when already listed; the
 //!   user's other entries stay, in their order).
+//! - `workspace.ignoreDir` gains `lua_modules`: installed packages are libraries, read through
+//!   their copies under `.assay/types/assay/` (where `require("assay.<pkg>")` finds them), not
+//!   the project's own code; checked there as well, each of their classes would be declared
+//!   twice.
 //!
 //! Either may be written nested (`{"runtime": {"version": ...}}`) or flat
 //! (`{"runtime.version": ...}`, which lua-language-server also reads): a flat key that is there
-//! is updated in place, so the file never holds the same setting twice. The result is written
+//! is updated in place, so the file never holds the same setting twice (a section written only
+//! in flat keys gets its new settings flat too). The result is written
 //! as indented JSON (keys in sorted order) through a temporary file and a rename. A file that
 //! is not a JSON object, or a setting of the wrong shape (`"workspace": 3`), is an error naming
 //! it, and the file is left as it was.
@@ -24,14 +29,18 @@ use super::{TYPES_DIR, TypesError, io_error};
 /// The file's name, in the project folder.
 pub const FILE: &str = ".luarc.json";
 
+/// A project's installed packages, beside `assay.yaml`.
+pub const MODULES_DIR: &str = "lua_modules";
+
 /// The Lua version as `.luarc.json` says it.
 pub const LUA_VERSION: &str = "Lua 5.5";
 
 /// The largest `.luarc.json` read (settings files are small).
 const MAX_SIZE: u64 = 1 << 20;
 
-/// Makes or updates `path`; true when it was made.
-pub fn update(path: &Path) -> Result<bool, TypesError> {
+/// The new text of the file at `path` (made or merged) and whether the file is new; nothing
+/// is written yet, so a broken file stops [`super::write`] before it changes anything.
+pub fn prepare(path: &Path) -> Result<(String, bool), TypesError> {
     let existing = match std::fs::metadata(path) {
         Ok(meta) if !meta.is_file() => return Err(wrong(path, "not a regular file")),
         Ok(meta) if meta.len() > MAX_SIZE => return Err(wrong(path, "larger than 1 MiB")),
@@ -39,10 +48,13 @@ pub fn update(path: &Path) -> Result<bool, TypesError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io_error(path)(e)),
     };
-    let created = existing.is_none();
     let text = merged(existing.as_deref()).map_err(|reason| wrong(path, &reason))?;
-    crate::builtins::fs::write_atomic(path, text.as_bytes()).map_err(io_error(path))?;
-    Ok(created)
+    Ok((text, existing.is_none()))
+}
+
+/// Writes the prepared text (through a temporary file and a rename).
+pub fn write(path: &Path, text: &str) -> Result<(), TypesError> {
+    crate::builtins::fs::write_atomic(path, text.as_bytes()).map_err(io_error(path))
 }
 
 fn wrong(path: &Path, reason: &str) -> TypesError {
@@ -69,28 +81,42 @@ pub fn merged(existing: Option<&str>) -> Result<String, String> {
         },
     };
     *setting(&mut root, "runtime", "version")? = Value::String(LUA_VERSION.to_owned());
-    let library = setting(&mut root, "workspace", "library")?;
-    if library.is_null() {
-        *library = Value::Array(Vec::new());
+    add_folder(
+        setting(&mut root, "workspace", "library")?,
+        "library",
+        TYPES_DIR,
+    )?;
+    add_folder(
+        setting(&mut root, "workspace", "ignoreDir")?,
+        "ignoreDir",
+        MODULES_DIR,
+    )?;
+    let mut text = serde_json::to_string_pretty(&Value::Object(root)).map_err(|e| e.to_string())?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Adds `folder` to the list `value` (made when unset) unless it is there already.
+fn add_folder(value: &mut Value, name: &str, folder: &str) -> Result<(), String> {
+    if value.is_null() {
+        *value = Value::Array(Vec::new());
     }
-    let Value::Array(entries) = library else {
+    let Value::Array(entries) = value else {
         return Err(format!(
-            "workspace.library must be a list of folders, not {}",
-            kind(library)
+            "workspace.{name} must be a list of folders, not {}",
+            kind(value)
         ));
     };
     let listed = entries.iter().any(|entry| {
         let path = entry
             .as_str()
             .or_else(|| entry.get("path").and_then(Value::as_str));
-        path.is_some_and(|p| same_folder(p, TYPES_DIR))
+        path.is_some_and(|p| same_folder(p, folder))
     });
     if !listed {
-        entries.push(Value::String(TYPES_DIR.to_owned()));
+        entries.push(Value::String(folder.to_owned()));
     }
-    let mut text = serde_json::to_string_pretty(&Value::Object(root)).map_err(|e| e.to_string())?;
-    text.push('\n');
-    Ok(text)
+    Ok(())
 }
 
 /// `.assay/types`, `./.assay/types` and `.assay/types/` are one folder.
@@ -99,15 +125,19 @@ fn same_folder(a: &str, b: &str) -> bool {
     clean(a) == clean(b)
 }
 
-/// The value of setting `section.key`: the flat key when the file has it, else the nested
-/// one (its section made when missing). Null when unset.
+/// The value of setting `section.key`: the flat key when the file writes it (or its section)
+/// that way, else the nested one (its section made when missing). Null when unset.
 fn setting<'a>(
     root: &'a mut Map<String, Value>,
     section: &str,
     key: &str,
 ) -> Result<&'a mut Value, String> {
     let flat = format!("{section}.{key}");
-    if root.contains_key(&flat) {
+    // Flat when the file says this setting flat, or writes its section only in flat keys.
+    let prefix = format!("{section}.");
+    let flat_style = root.contains_key(&flat)
+        || (!root.contains_key(section) && root.keys().any(|k| k.starts_with(&prefix)));
+    if flat_style {
         return Ok(root.entry(flat).or_insert(Value::Null));
     }
     let table = root

@@ -104,6 +104,9 @@ pub fn write(dir: &Path, lib_path: &LibPath) -> Result<Summary, TypesError> {
         return Err(TypesError::NotAFolder(dir.to_owned()));
     }
     let roots = with_project_root(dir, lib_path);
+    // Read first: a `.luarc.json` that cannot be merged stops the run before anything changes.
+    let luarc_path = dir.join(luarc::FILE);
+    let (luarc_text, luarc_created) = luarc::prepare(&luarc_path)?;
     let assay_dir = dir.join(".assay");
     std::fs::create_dir_all(&assay_dir).map_err(io_error(&assay_dir))?;
     let types_dir = dir.join(TYPES_DIR);
@@ -125,8 +128,8 @@ pub fn write(dir: &Path, lib_path: &LibPath) -> Result<Summary, TypesError> {
     }
     std::fs::rename(&staging, &types_dir).map_err(io_error(&types_dir))?;
     remove_if_present(&old)?;
-    let luarc_path = dir.join(luarc::FILE);
-    summary.luarc_created = luarc::update(&luarc_path)?;
+    luarc::write(&luarc_path, &luarc_text)?;
+    summary.luarc_created = luarc_created;
     summary.types_dir = types_dir;
     summary.luarc = luarc_path;
     summary.files = files;

@@ -12,12 +12,14 @@ fn a_new_luarc_names_the_version_and_the_library() {
     let v = json(&merged(None).expect("made"));
     assert_eq!(v["runtime"]["version"], "Lua 5.5");
     assert_eq!(v["workspace"]["library"], json(r#"[".assay/types"]"#));
+    assert_eq!(v["workspace"]["ignoreDir"], json(r#"["lua_modules"]"#));
 }
 
 #[test]
 fn merging_keeps_the_users_keys_and_entries() {
     let old = r#"{"diagnostics": {"globals": ["vim"]}, "runtime": {"version": "Lua 5.4",
-        "path": ["?.lua"]}, "workspace": {"library": ["/opt/lua"], "checkThirdParty": false}}"#;
+        "path": ["?.lua"]}, "workspace": {"library": ["/opt/lua"], "checkThirdParty": false,
+        "ignoreDir": ["build"]}}"#;
     let v = json(&merged(Some(old)).expect("merged"));
     assert_eq!(v["diagnostics"]["globals"], json(r#"["vim"]"#));
     assert_eq!(v["runtime"]["version"], "Lua 5.5");
@@ -26,6 +28,10 @@ fn merging_keeps_the_users_keys_and_entries() {
     assert_eq!(
         v["workspace"]["library"],
         json(r#"["/opt/lua", ".assay/types"]"#)
+    );
+    assert_eq!(
+        v["workspace"]["ignoreDir"],
+        json(r#"["build", "lua_modules"]"#)
     );
     // Merging again changes nothing.
     let again = merged(Some(&v.to_string())).expect("merged");
@@ -38,6 +44,7 @@ fn flat_keys_are_updated_in_place() {
     let v = json(&merged(Some(old)).expect("merged"));
     assert_eq!(v["runtime.version"], "Lua 5.5");
     assert_eq!(v["workspace.library"], json(r#"["./.assay/types/"]"#));
+    assert_eq!(v["workspace.ignoreDir"], json(r#"["lua_modules"]"#));
     assert!(v.get("runtime").is_none() && v.get("workspace").is_none());
 }
 
