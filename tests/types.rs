@@ -274,6 +274,70 @@ fn mistakes_are_named() -> Result<(), Failed> {
     Ok(())
 }
 
+/// Every function of every core global and plugin global, as a VM has them, is declared in
+/// the definitions (`function <global>.<name>(`, or `---@field <name>` for a value), and so
+/// is every check `assert` makes (`core/src/builtins/assert.rs`): a builtin added without its
+/// definition fails here.
+fn definitions_cover_every_function() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let r = types_in(dir.path())?;
+    if r.code != Some(0) {
+        return Err(format!("assay types:\n{}", r.describe()).into());
+    }
+    let mut defs = String::new();
+    for (path, bytes) in snapshot(&dir.path().join(".assay/types"))? {
+        if path.starts_with("core") || path.starts_with("plugins") {
+            defs.push_str(&String::from_utf8(bytes)?);
+        }
+    }
+    let script = r#"
+for _, name in ipairs{"json", "yaml", "toml", "base64", "hex", "uuid", "url", "compress",
+    "regex", "fs", "env", "log", "process", "time", "async",
+    "http", "db", "ws", "crypto", "template"} do
+  local t = _G[name]
+  local _ = t.x -- fills a lazy global
+  for k, v in pairs(t) do print(name, k, type(v)) end
+end"#;
+    let mut cmd = assay();
+    cmd.args(["--lib-path", &lib_path(), "-e", script]);
+    let listed = run(cmd, None, Duration::from_secs(60))?;
+    if listed.code != Some(0) || listed.stdout.lines().count() < 80 {
+        return Err(format!("listing the globals:\n{}", listed.describe()).into());
+    }
+    let mut missing = Vec::new();
+    for line in listed.stdout.lines() {
+        let mut words = line.split('\t');
+        let (Some(global), Some(key), Some(kind)) = (words.next(), words.next(), words.next())
+        else {
+            continue;
+        };
+        let declared = match kind {
+            "function" => defs.contains(&format!("function {global}.{key}(")),
+            _ => defs.contains(&format!("---@field {key} ")),
+        };
+        if !declared {
+            missing.push(format!("{global}.{key} ({kind})"));
+        }
+    }
+    let assert_source =
+        std::fs::read_to_string(tests_dir().join("../core/src/builtins/assert.rs"))?;
+    let checks = regex::Regex::new(r#"b"(\w+)" =>"#)?;
+    let mut found_checks = 0;
+    for caps in checks.captures_iter(&assert_source) {
+        found_checks += 1;
+        if !defs.contains(&format!("function checks.{}(", &caps[1])) {
+            missing.push(format!("assert.{}", &caps[1]));
+        }
+    }
+    if found_checks < 10 {
+        return Err("assert.rs no longer lists its checks as b\"name\" =>".into());
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!("not in the definitions: {}", missing.join(", ")).into())
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("types::good_project_passes", good_project_passes),
@@ -283,5 +347,9 @@ pub fn trials() -> Vec<Trial> {
             luarc_is_merged_and_runs_repeat,
         ),
         Trial::test("types::mistakes_are_named", mistakes_are_named),
+        Trial::test(
+            "types::definitions_cover_every_function",
+            definitions_cover_every_function,
+        ),
     ]
 }
