@@ -2,9 +2,9 @@
 //! missing, else merged into, keeping every key the user put there.
 //!
 //! Two settings are ours:
-//! - `runtime.version = "Lua 5.5"`: the spelling lua-language-server uses (it knows 5.5 from
-//!   3.16 on), which EmmyLua accepts as an alias of its `Lua5.5`. An existing version is
-//!   replaced: Assay runs Lua 5.5, and a checker told otherwise flags 5.5 code as wrong.
+//! - `runtime.version = "Lua 5.5"`: the spelling lua-language-server uses (its releases since
+//!   Lua 5.5 came out know it), which EmmyLua accepts as an alias of its `Lua5.5`. An existing
+//!   version is replaced: Assay runs Lua 5.5, and a checker told otherwise flags 5.5 code.
 //! - `workspace.library` gains `.assay/types` (kept where it is when already listed; the
 //!   user's other entries stay, in their order).
 //! - `workspace.ignoreDir` gains `lua_modules`: installed packages are libraries, read through

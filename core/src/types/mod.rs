@@ -16,9 +16,10 @@
 //! ```
 //!
 //! and writes or updates `DIR/.luarc.json` (see [`luarc`]): `runtime.version = "Lua 5.5"`
-//! (EmmyLua reads it as `Lua5.5`; lua-language-server knows 5.5 from 3.16 on) and
-//! `.assay/types` in `workspace.library`. Both checkers read `.luarc.json`; a library folder
-//! inside the workspace is read as a library, so its files are not diagnosed.
+//! (EmmyLua reads it as `Lua5.5`; lua-language-server's releases since Lua 5.5 came out know
+//! it under that name), `.assay/types` in `workspace.library` and `lua_modules` in
+//! `workspace.ignoreDir`. Both checkers read `.luarc.json`; a library folder inside the
+//! workspace is read as a library, so its files are not diagnosed.
 //!
 //! Packages come from every lib-path root, the project's `lua_modules/` first (the one beside
 //! the nearest `assay.yaml` at or above DIR), first root winning per name, as `require`
