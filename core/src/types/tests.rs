@@ -178,3 +178,27 @@ fn a_plugin_without_a_meta_header_is_refused() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_plugin_without_definitions_is_named() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let plugin = tmp.path().join("lib/plugins/plain");
+    std::fs::create_dir_all(&plugin).expect("mkdir");
+    let manifest = format!(
+        "name: plain\nversion: 0.1.0\nlibrary: libplain.so\nprovides: [plain]\nabi: {}\n",
+        assay_sdk::ABI_VERSION
+    );
+    std::fs::write(plugin.join("manifest.yaml"), manifest).expect("write");
+    let lib_path = LibPath::from_roots([tmp.path().join("lib")]);
+    let summary = write(tmp.path(), &lib_path).expect("written");
+    assert_eq!(summary.plugins_without_types, ["plain"]);
+    assert!(summary.plugins.is_empty());
+    // With its definitions beside the manifest, they are copied under its name.
+    std::fs::write(plugin.join("types.lua"), "---@meta _\nplain = {}\n").expect("write");
+    let summary = write(tmp.path(), &lib_path).expect("written");
+    assert_eq!(summary.plugins, ["plain"]);
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join(".assay/types/plugins/plain.lua")).expect("read"),
+        "---@meta _\nplain = {}\n"
+    );
+}
