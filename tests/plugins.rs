@@ -445,7 +445,22 @@ fn example_plugin_builds_and_runs() -> Result<(), Failed> {
     cmd.env("ASSAY_LIB_PATH", tmp.path())
         .arg(example.join("demo.lua"))
         .current_dir(&example);
-    expect_ok(&run(cmd, None, TIMEOUT)?, "hello demo: all good")
+    expect_ok(&run(cmd, None, TIMEOUT)?, "hello demo: all good")?;
+    // Its definitions travel with the folder, and `assay types` gives them to a project.
+    let project = tempfile::tempdir()?;
+    let mut cmd = assay();
+    cmd.env("ASSAY_LIB_PATH", tmp.path())
+        .args(["types"])
+        .current_dir(project.path());
+    let typed = run(cmd, None, TIMEOUT)?;
+    if typed.code != Some(0) || !typed.stdout.contains("plugins: hello") {
+        return Err(format!("assay types with the example\n{}", typed.describe()).into());
+    }
+    let copied = std::fs::read(project.path().join(".assay/types/plugins/hello.lua"))?;
+    if copied != std::fs::read(example.join("types.lua"))? {
+        return Err("the example's types.lua was not copied as it is".into());
+    }
+    Ok(())
 }
 
 pub fn trials() -> Vec<Trial> {
