@@ -92,6 +92,7 @@ function Response:close() end
 
 ---A client with pooled connections and its own defaults.
 ---@class assay.http.Client
+---@field base_url string? The `base_url` it was made with.
 local Client = {}
 
 ---@param url string
