@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use assay_manifest::MANIFEST_FILE;
-
 use super::{TypesError, io_error};
 use crate::LibPath;
 
@@ -55,33 +53,65 @@ fn requirable(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// The packages `require` would load, by name: the first root that has a package wins (a
-/// folder with an `init.lua` or a manifest; `plugins/` holds plugins), as in the searcher.
-pub fn packages(roots: &LibPath) -> BTreeMap<String, PathBuf> {
+/// A package as `require("assay.<name>")` finds it in a root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Package {
+    /// `<root>/<name>/`: `init.lua` and its sub-modules.
+    Folder(PathBuf),
+    /// `<root>/<name>.lua`, a package of one file.
+    File(PathBuf),
+}
+
+/// The packages `require` would load, by name, as the searcher resolves them: in each root in
+/// order, a folder `<name>/` (with or without a manifest), else a file `<name>.lua`; the first
+/// root that has either wins (`plugins/` holds plugins).
+pub fn packages(roots: &LibPath) -> BTreeMap<String, Package> {
     let mut found = BTreeMap::new();
     for root in roots.roots() {
         let Ok(entries) = std::fs::read_dir(root) else {
             continue;
         };
+        let mut in_root = BTreeMap::new();
         for entry in entries.flatten() {
-            let dir = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name == "plugins" || !requirable(&name) || found.contains_key(&name) {
-                continue;
+            let path = entry.path();
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if file_name != "plugins" && requirable(&file_name) {
+                    in_root.insert(file_name, Package::Folder(path));
+                }
+            } else if let Some(name) = file_name.strip_suffix(".lua")
+                && requirable(name)
+                && path.is_file()
+            {
+                // A folder of the same name in this root wins over the file.
+                in_root
+                    .entry(name.to_owned())
+                    .or_insert(Package::File(path));
             }
-            let is_package = dir.is_dir()
-                && (dir.join("init.lua").is_file() || dir.join(MANIFEST_FILE).is_file());
-            if is_package {
-                found.insert(name, dir);
-            }
+        }
+        for (name, package) in in_root {
+            found.entry(name).or_insert(package);
         }
     }
     found
 }
 
+/// Copies `package` as `target` (a folder, or `target` + `.lua`); how many files it wrote.
+pub fn package(package: &Package, target: &Path) -> Result<usize, TypesError> {
+    match package {
+        Package::Folder(dir) => folder(dir, target),
+        Package::File(file) => {
+            let mut name = target.as_os_str().to_owned();
+            name.push(".lua");
+            write_file(Path::new(&name), &read_bounded(file)?)?;
+            Ok(1)
+        }
+    }
+}
+
 /// Copies the `.lua` files of package folder `dir` into `target`, keeping their paths; leaves
 /// out a top-level `tests/` folder and dot files. Returns how many files it wrote.
-pub fn package(dir: &Path, target: &Path) -> Result<usize, TypesError> {
+fn folder(dir: &Path, target: &Path) -> Result<usize, TypesError> {
     let mut written = 0;
     copy_tree(dir, target, 0, &mut written)?;
     Ok(written)

@@ -12,7 +12,8 @@
 //! .assay/types/assay/<pkg>/...        each package's Lua sources, as they are installed, so
 //!                                     that `require("assay.<pkg>")` and `require("assay.<pkg>.sub")`
 //!                                     resolve to its annotated code (`?.lua` and `?/init.lua`
-//!                                     under a library folder: both checkers' defaults)
+//!                                     under a library folder: both checkers' defaults); a
+//!                                     one-file package (`<root>/<pkg>.lua`) as `assay/<pkg>.lua`
 //! ```
 //!
 //! and writes or updates `DIR/.luarc.json` (see [`luarc`]): `runtime.version = "Lua 5.5"`
@@ -193,9 +194,13 @@ fn build(staging: &Path, roots: &LibPath) -> Result<(Summary, usize), TypesError
         files += 1;
     }
     let mut packages = Vec::new();
-    for (name, dir) in copy::packages(roots) {
-        files += copy::package(&dir, &staging.join("assay").join(&name))?;
-        packages.push(name);
+    for (name, package) in copy::packages(roots) {
+        // A folder with no Lua in it is no package (`require` finds nothing there).
+        let copied = copy::package(&package, &staging.join("assay").join(&name))?;
+        if copied > 0 {
+            files += copied;
+            packages.push(name);
+        }
     }
     plugins.sort();
     without.sort();

@@ -95,6 +95,10 @@ fn writes_core_plugins_and_packages_the_same_each_time() {
     std::fs::write(pkg.join("sub.lua"), "return 1\n").expect("write");
     std::fs::write(pkg.join("tests/demo_test.lua"), "error()\n").expect("write");
     std::fs::write(pkg.join("README.md"), "docs\n").expect("write");
+    // A one-file package, and one shadowed by a folder of the same name in the same root.
+    std::fs::write(root.join("single.lua"), "return 2\n").expect("write");
+    std::fs::write(root.join("demo.lua"), "return 3\n").expect("write");
+    std::fs::create_dir_all(root.join("empty")).expect("mkdir");
     let project = tmp.path().join("project");
     std::fs::create_dir_all(project.join("lua_modules/local_pkg")).expect("mkdir");
     std::fs::write(project.join("assay.yaml"), "name: p\n").expect("write");
@@ -113,9 +117,11 @@ fn writes_core_plugins_and_packages_the_same_each_time() {
     );
 
     let summary = write(&project, &lib_path).expect("written");
-    assert_eq!(summary.packages, ["demo", "local_pkg"]);
-    assert!(summary.luarc_created);
     let types = project.join(TYPES_DIR);
+    assert_eq!(summary.packages, ["demo", "local_pkg", "single"]);
+    assert!(types.join("assay/single.lua").is_file());
+    assert!(!types.join("assay/demo.lua").exists());
+    assert!(summary.luarc_created);
     assert!(types.join("core/time.lua").is_file());
     assert!(types.join("assay/demo/init.lua").is_file());
     assert!(types.join("assay/demo/sub.lua").is_file());
@@ -128,7 +134,7 @@ fn writes_core_plugins_and_packages_the_same_each_time() {
     std::fs::remove_dir_all(project.join("lua_modules/local_pkg")).expect("rm");
     let again = write(&project, &lib_path).expect("written again");
     assert!(!again.luarc_created);
-    assert_eq!(again.packages, ["demo"]);
+    assert_eq!(again.packages, ["demo", "single"]);
     let second = files_under(&types);
     let without_local: Vec<_> = first
         .into_iter()

@@ -2,7 +2,9 @@
 -- Assay core global: assert. Lua's own `assert(v, msg)` when called, and named checks whose
 -- failures say what was expected and what came (argument order: actual, expected).
 -- The checks are declared on a class that `assert` is given as its type: a global table would
--- lose to the standard library's `function assert` in the checker.
+-- lose to the standard library's `function assert` in the checker. The call's result is
+-- `std.NotNull<T>` as in EmmyLua's own definition (`local n = assert(tonumber(s))` is a
+-- number, not `number?`); lua-language-server does not know that type and leaves it unnarrowed.
 
 ---Lua's `assert(v, message, ...)`, plus the checks `assert.eq`, `assert.raises`, ...
 ---@class assay.assert
