@@ -31,4 +31,5 @@ function M.client(opts)
 end
 
 -- Everything else (pki, transit, ...) is the vault module's.
-return setmetatable(M, {__index = vault})
+setmetatable(M, {__index = vault})
+return M
