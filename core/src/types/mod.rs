@@ -112,9 +112,9 @@ pub fn write(dir: &Path, lib_path: &LibPath) -> Result<Summary, TypesError> {
     let assay_dir = dir.join(".assay");
     std::fs::create_dir_all(&assay_dir).map_err(io_error(&assay_dir))?;
     let types_dir = dir.join(TYPES_DIR);
+    remove_leftovers(&assay_dir)?;
     // Built beside the old folder and swapped in: a failure leaves the old definitions.
-    let staging = assay_dir.join(format!(".types.new-{}", std::process::id()));
-    remove_if_present(&staging)?;
+    let staging = assay_dir.join(format!("{STAGING_PREFIX}new-{}", std::process::id()));
     let built = build(&staging, &roots);
     let (mut summary, files) = match built {
         Ok(built) => built,
@@ -123,7 +123,7 @@ pub fn write(dir: &Path, lib_path: &LibPath) -> Result<Summary, TypesError> {
             return Err(e);
         }
     };
-    let old = assay_dir.join(format!(".types.old-{}", std::process::id()));
+    let old = assay_dir.join(format!("{STAGING_PREFIX}old-{}", std::process::id()));
     remove_if_present(&old)?;
     if types_dir.exists() {
         std::fs::rename(&types_dir, &old).map_err(io_error(&types_dir))?;
@@ -138,8 +138,32 @@ pub fn write(dir: &Path, lib_path: &LibPath) -> Result<Summary, TypesError> {
     Ok(summary)
 }
 
+/// The folders a run works in beside `.assay/types` start with this.
+const STAGING_PREFIX: &str = ".types.";
+
+/// Removes what an interrupted run left in `.assay/` (a checker would read those files as the
+/// project's own, every definition twice).
+fn remove_leftovers(assay_dir: &Path) -> Result<(), TypesError> {
+    let entries = std::fs::read_dir(assay_dir).map_err(io_error(assay_dir))?;
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(STAGING_PREFIX)
+        {
+            remove_if_present(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 fn remove_if_present(path: &Path) -> Result<(), TypesError> {
-    match std::fs::remove_dir_all(path) {
+    let removed = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(e) => Err(e),
+    };
+    match removed {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error(path)(e)),
         _ => Ok(()),
     }

@@ -116,6 +116,13 @@ fn writes_core_plugins_and_packages_the_same_each_time() {
         std::path::absolute(project.join("lua_modules")).expect("absolute")
     );
 
+    // What an interrupted run left behind goes.
+    std::fs::create_dir_all(project.join(".assay/.types.new-1/core")).expect("mkdir");
+    std::fs::write(
+        project.join(".assay/.types.new-1/core/json.lua"),
+        "json = {}\n",
+    )
+    .expect("w");
     let summary = write(&project, &lib_path).expect("written");
     let types = project.join(TYPES_DIR);
     assert_eq!(summary.packages, ["demo", "local_pkg", "single"]);
