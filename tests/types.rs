@@ -338,9 +338,45 @@ end"#;
     Err(format!("not in the definitions: {}", missing.join(", ")).into())
 }
 
+/// `assay init` makes a project the checker passes clean, with its definitions already in
+/// place; a misspelled `http.gett` added to it is caught.
+fn an_init_project_checks_clean_and_catches_a_misspelling() -> Result<(), Failed> {
+    let parent = tempfile::tempdir()?;
+    let dir = parent.path().join("job");
+    let mut cmd = assay();
+    cmd.args(["init", "--lib-path", &lib_path()])
+        .arg(&dir)
+        .env("XDG_DATA_HOME", parent.path().join(".data"));
+    let r = run(cmd, None, Duration::from_secs(60))?;
+    r.expect(0, "", "created project job")?;
+    let (files, diagnostics) = check(&dir)?;
+    if !diagnostics.is_empty() {
+        return Err(format!("diagnostics in the new project:\n{}", shown(&diagnostics)).into());
+    }
+    if files != ["app.lua", "main.lua", "tests/main_test.lua"] {
+        return Err(format!("checked files: {files:?}").into());
+    }
+    let main = dir.join("main.lua");
+    let mut text = std::fs::read_to_string(&main)?;
+    text.push_str("local resp = http.gett(\"http://127.0.0.1:1/\")\n");
+    std::fs::write(&main, text)?;
+    let (_, diagnostics) = check(&dir)?;
+    if !diagnostics
+        .iter()
+        .any(|(f, _, _, m)| f == "main.lua" && m.contains("gett"))
+    {
+        return Err(format!("http.gett not reported:\n{}", shown(&diagnostics)).into());
+    }
+    Ok(())
+}
+
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("types::good_project_passes", good_project_passes),
+        Trial::test(
+            "types::an_init_project_checks_clean_and_catches_a_misspelling",
+            an_init_project_checks_clean_and_catches_a_misspelling,
+        ),
         Trial::test("types::misuses_are_reported", misuses_are_reported),
         Trial::test(
             "types::luarc_is_merged_and_runs_repeat",

@@ -284,5 +284,91 @@ function http.serve(port, routes, opts) end
 ---@return string?
 function http.query_value(query, name) end
 
--- oci: the `oci` global this plugin provides goes below (its own section, `---@class
--- assay.oci` and its functions), so that `assay types` gives it to editors with the rest.
+-- oci: the `oci` global this plugin also provides: an OCI distribution registry client.
+
+---@class (exact) assay.oci.Options
+---@field auth? {user: string, password: string}|{bearer: string} basic credentials (also used for the registry's token flow), or a bearer token
+---@field plain_http? boolean http:// instead of https:// (a registry on loopback)
+---@field ca_cert? string PEM file path or PEM text, added to the system roots
+---@field insecure? boolean do not verify the registry's certificate
+---@field timeout? number seconds for each wait (default 60)
+
+---@class (exact) assay.oci.BlobOptions: assay.oci.Options
+---@field max_size? integer the largest blob accepted, in bytes (default 8 MiB)
+---@field output? string write the blob to this file (atomically) instead of returning it
+---@field on_progress? fun(done: integer, total: integer) called as the blob arrives
+
+---@class assay.oci.Descriptor
+---@field digest string
+---@field media_type string
+---@field size integer
+---@field annotations? table<string, string>
+
+---@class assay.oci.Manifest
+---@field digest string the manifest's own digest
+---@field media_type string
+---@field artifact_type? string
+---@field config? assay.oci.Descriptor
+---@field layers? assay.oci.Descriptor[]
+---@field manifests? assay.oci.Descriptor[] an index's manifests
+---@field annotations? table<string, string>
+
+---@class (exact) assay.oci.Blob
+---@field data? string the blob's bytes (a string)
+---@field path? string or a file to read them from
+---@field media_type string
+---@field annotations? table<string, string>
+
+---@class (exact) assay.oci.Artifact
+---@field artifact_type? string required without `config`
+---@field config? assay.oci.Blob the config blob (default: the OCI empty config)
+---@field layers assay.oci.Blob[] at least one
+---@field annotations? table<string, string>
+
+---@class assay.oci.Pushed
+---@field digest string the manifest's digest
+---@field url string the manifest's URL
+
+---@class assay.oci.Saved
+---@field bytes integer
+
+---OCI distribution registries: push and pull artifacts, list tags and repositories. A `ref` is
+---`host[:port]/repository[:tag|@digest]`, the registry always named.
+---@class assay.oci
+oci = {}
+
+---Pushes an artifact (the blobs the registry lacks, then the manifest) as `ref` (with a tag or
+---digest).
+---@param ref string
+---@param artifact assay.oci.Artifact
+---@param opts? assay.oci.Options
+---@return assay.oci.Pushed
+function oci.push(ref, artifact, opts) end
+
+---The manifest `ref` names, or nil and "not found".
+---@param ref string
+---@param opts? assay.oci.Options
+---@return assay.oci.Manifest?
+---@return string? why
+function oci.manifest(ref, opts) end
+
+---Blob `digest` of repository `ref`, its digest verified: its bytes, or with `opts.output`
+---`{bytes = n}`.
+---@param ref string
+---@param digest string
+---@param opts? assay.oci.BlobOptions
+---@return string|assay.oci.Saved
+function oci.blob(ref, digest, opts) end
+
+---Every tag of repository `ref`, or nil and "not found".
+---@param ref string
+---@param opts? assay.oci.Options
+---@return string[]?
+---@return string? why
+function oci.tags(ref, opts) end
+
+---Every repository of registry `registry` (`host[:port]`).
+---@param registry string
+---@param opts? assay.oci.Options
+---@return string[]
+function oci.catalog(registry, opts) end

@@ -5,7 +5,8 @@
 //! main.lua              the entry script: `assay main.lua`
 //! app.lua               the project's code, a module main.lua and the tests require
 //! tests/main_test.lua   `assay test` runs it
-//! .luarc.json           the editor's and type checker's settings (see `assay types`)
+//! .luarc.json, .assay/types/   the editor's and type checker's settings and definitions
+//!                       (`assay types` writes them; run it again after installing)
 //! Dockerfile            the script on the layered images, its packages from the lock
 //! README.md, .gitignore (lua_modules/ and .assay/ are built, not committed)
 //! assay.lock            empty: `assay install --locked` works from the start
@@ -65,6 +66,9 @@ pub fn run(matches: &Matches) -> Result<u8, Failure> {
         std::io::Write::write_all(&mut file, text.as_bytes())
             .map_err(|e| fail(format!("{}: {e}", target.display())))?;
     }
+    // The editor's settings and definitions, as `assay types` writes them.
+    crate::types::write(&absolute, &super::roots_for(&absolute))
+        .map_err(|e| fail(format!("types: {e}")))?;
     eprintln!(
         "created project {name} in {}\n  assay main.lua        run it\n  assay test            run its tests\n  assay install k8s     add a package\n  assay types           editor and type-checker definitions",
         absolute.display()
@@ -113,10 +117,6 @@ fn files(name: &str, core: &semver::Version) -> Vec<(&'static str, String)> {
         (
             "tests/main_test.lua",
             "-- Run with `assay test` from the project's folder.\nlocal app = require(\"app\")\n\ntest(\"greets by name\", function()\n  assert.eq(app.greeting(\"assay\"), \"hello, assay\")\nend)\n\ntest(\"refuses an empty name\", function()\n  local ok, err = pcall(app.greeting, \"\")\n  assert.eq(ok, false)\n  assert.contains(err, \"non-empty\")\nend)\n".into(),
-        ),
-        (
-            ".luarc.json",
-            "{\n  \"$schema\": \"https://raw.githubusercontent.com/LuaLS/vscode-lua/master/setting/schema.json\",\n  \"runtime.version\": \"Lua 5.4\",\n  \"workspace.library\": [\".assay/types\"]\n}\n".into(),
         ),
         (
             "Dockerfile",

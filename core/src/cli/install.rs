@@ -55,6 +55,7 @@ pub(super) fn execute(command: &str, matches: &Matches, mode: Mode) -> Result<u8
     let lib_path = super::roots_for(Path::new("."));
     let quiet = matches.has("quiet");
     let dry_run = matches.has("dry-run");
+    let project_dir = project.as_ref().map(|p| p.dir.clone());
     let request = Request {
         root: root.clone(),
         sources: Sources::new(registries.clone(), lib_path),
@@ -65,8 +66,17 @@ pub(super) fn execute(command: &str, matches: &Matches, mode: Mode) -> Result<u8
         force: matches.has("force"),
         project,
     };
-    let outcome = plan::run(request, &Bar::new(quiet)).map_err(fail)?;
+    let outcome = plan::run(request, &Bar::new(quiet)).map_err(&fail)?;
     report(&outcome, &root, dry_run, quiet);
+    // A project whose editor uses the definitions (`assay types` ran) gets them renewed.
+    if let Some(dir) = project_dir
+        && !dry_run
+        && !outcome.changes.is_empty()
+        && dir.join(crate::types::TYPES_DIR).is_dir()
+    {
+        crate::types::write(&dir, &super::roots_for(&dir))
+            .map_err(|e| fail(format!("types: {e}")))?;
+    }
     Ok(0)
 }
 

@@ -175,7 +175,7 @@ fn subcommand(cli: &args::Options, command: &args::Command) -> Result<u8, Failur
         "search" => search::run(matches),
         "publish" => publish::run(matches),
         "init" => init::run(matches),
-        "types" => types::run(cli, matches),
+        "types" => types::run(matches),
         "check" => check::run(cli, matches),
         "test" => test::run(cli, matches),
         other => Err(Failure::usage(format!("{other}: not built yet"))),

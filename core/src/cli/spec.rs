@@ -296,22 +296,6 @@ folder are left out; a symbolic link or a special file is refused.",
     ],
 };
 
-pub const TYPES: Subcommand = Subcommand {
-    name: "types",
-    positionals: "[DIR]",
-    arity: (0, Some(1)),
-    complete: Complete::Dir,
-    summary: "Write LuaCATS definitions and .luarc.json for editors and type checkers",
-    about: "\
-Writes LuaCATS definitions (---@meta files) into DIR/.assay/types (DIR: the current folder by
-default) for the core globals, every usable plugin on the lib path and every installed package
-(the project's lua_modules first), and makes or updates DIR/.luarc.json (runtime.version
-\"Lua 5.5\", .assay/types in workspace.library; other settings are kept), so that
-lua-language-server and EmmyLua (emmylua_check) know the whole API. Run it again after
-installing or removing packages or plugins.",
-    flags: &[LIB_PATH, HELP_FLAG],
-};
-
 pub const COMPLETIONS: Subcommand = Subcommand {
     name: "completions",
     positionals: "SHELL",
@@ -357,7 +341,7 @@ pub const SUBCOMMANDS: &[&Subcommand] = &[
     &spec_install::SEARCH,
     &spec_install::PUBLISH,
     &spec_install::INIT,
-    &TYPES,
+    &spec_install::TYPES,
     &COMPLETIONS,
     &HELP,
 ];

@@ -1,5 +1,5 @@
 //! The package manager's subcommands, in the tables of `spec.rs`: install, update, remove,
-//! search, publish, init.
+//! search, publish, init, types.
 
 use super::spec::{Complete, Flag, HELP_FLAG, LIB_PATH, Subcommand, repeated, switch, valued};
 
@@ -124,6 +124,23 @@ there are never overwritten: init refuses a folder that has an assay.yaml.",
             "The project's name (default: the folder's)",
             Complete::Nothing,
         ),
+        LIB_PATH,
         HELP_FLAG,
     ],
+};
+
+pub const TYPES: Subcommand = Subcommand {
+    name: "types",
+    positionals: "[DIR]",
+    arity: (0, Some(1)),
+    complete: Complete::Dir,
+    summary: "Write LuaCATS definitions and .luarc.json for editors and type checkers",
+    about: "\
+Writes LuaCATS definitions (---@meta files) into DIR/.assay/types (DIR: the current folder by
+default) for the core globals, every usable plugin on the lib path and every installed package
+(the project's lua_modules first), and makes or updates DIR/.luarc.json (runtime.version
+\"Lua 5.5\", .assay/types in workspace.library; other settings are kept), so that
+lua-language-server and EmmyLua (emmylua_check) know the whole API. Run it again after
+installing or removing packages or plugins.",
+    flags: &[LIB_PATH, HELP_FLAG],
 };

@@ -2,15 +2,12 @@
 
 use std::path::Path;
 
+use super::Failure;
 use super::spec::Matches;
-use super::{Failure, args};
-use crate::LibPath;
 
-pub fn run(cli: &args::Options, matches: &Matches) -> Result<u8, Failure> {
+pub fn run(matches: &Matches) -> Result<u8, Failure> {
     let dir = Path::new(matches.positionals.first().map_or(".", String::as_str));
-    let lib_path = matches
-        .value("lib-path")
-        .map_or_else(|| super::lib_path(cli), LibPath::parse);
+    let lib_path = super::roots_for(dir);
     let summary = crate::types::write(dir, &lib_path).map_err(|e| Failure {
         message: format!("assay: types: {e}"),
         code: 1,
