@@ -210,7 +210,12 @@ fn a_conflict_is_explained() -> Result<(), Failed> {
     expect(&r, 1, "", "^0.1 (b 1.0.0)")?;
     expect(&r, 1, "", "0.3.0 (needs assay >=99)")?;
     let r = assay_in(p.path(), &["install", "nosuch"]);
-    expect(&r, 1, "", "package 'nosuch' is not in the registry")?;
+    expect(
+        &r,
+        1,
+        "",
+        "package 'nosuch' is in no registry (you asked for it)",
+    )?;
     assert!(installed(&modules(p.path())).is_empty());
     assert!(!p.path().join("assay.lock").exists());
     let yaml = std::fs::read_to_string(p.path().join("assay.yaml"))?;
@@ -594,6 +599,153 @@ fn the_stdlib_registry_over_http() -> Result<(), Failed> {
     expect(&assay_in(p.path(), &["use.lua"]), 0, "function", "")
 }
 
+/// A registry of `scripts/oci-registry` (which `scripts/test` starts): `ASSAY_TEST_OCI_<NAME>`.
+fn oci_env(name: &str) -> Result<String, Failed> {
+    let var = format!("ASSAY_TEST_OCI_{name}");
+    std::env::var(&var).map_err(|_| {
+        format!("{var} is not set: start the registries with scripts/oci-registry start DIR and source DIR/env (scripts/test does)").into()
+    })
+}
+
+/// A repository path no other run has used (the registries keep what was pushed).
+fn fresh_path() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("install-{}-{nanos}", std::process::id())
+}
+
+/// `assay publish` to a real OCI registry and `assay install` back: dependencies, the lock
+/// naming the registry and digests, a republished version with other bytes refused, search
+/// over the catalog; and behind basic auth: refused without credentials (saying which
+/// variables to set), with wrong ones, and working with the right ones.
+fn oci_publish_and_install() -> Result<(), Failed> {
+    let registry = format!("oci+http://{}/{}", oci_env("REGISTRY")?, fresh_path());
+    let stdlib = assay_tests::tests_dir().join("../stdlib");
+    let here = tempfile::tempdir()?;
+    for pkg in ["apiclient", "k8s", "crossplane"] {
+        let dir = stdlib.join(pkg).display().to_string();
+        let r = assay_in(here.path(), &["publish", &dir, "--registry", &registry]);
+        expect(
+            &r,
+            0,
+            "",
+            &format!("published {pkg} 0.1.0 to {registry}/{pkg}:0.1.0 (sha256:"),
+        )?;
+    }
+    let dir = stdlib.join("k8s").display().to_string();
+    let r = assay_in(here.path(), &["publish", &dir, "--registry", &registry]);
+    expect(&r, 0, "", "k8s 0.1.0 is already in")?;
+    // The same version with other bytes.
+    let changed = tempfile::tempdir()?;
+    let k8s = changed.path().join("k8s");
+    std::fs::create_dir_all(&k8s)?;
+    std::fs::copy(stdlib.join("k8s/manifest.yaml"), k8s.join("manifest.yaml"))?;
+    std::fs::write(k8s.join("init.lua"), "return {}\n")?;
+    let r = assay_in(
+        here.path(),
+        &[
+            "publish",
+            &k8s.display().to_string(),
+            "--registry",
+            &registry,
+        ],
+    );
+    expect(&r, 1, "", "k8s 0.1.0 is already in")?;
+    expect(&r, 1, "", "with other bytes")?;
+    let p = project(Path::new(&registry));
+    expect(
+        &assay_in(p.path(), &["install", "crossplane"]),
+        0,
+        "",
+        "install k8s 0.1.0",
+    )?;
+    assert_eq!(
+        installed(&modules(p.path())),
+        ["apiclient 0.1.0", "crossplane 0.1.0", "k8s 0.1.0"]
+    );
+    let lock = std::fs::read_to_string(p.path().join("assay.lock"))?;
+    assert!(
+        lock.contains(&format!("\"source\": \"{registry}\"")),
+        "{lock}"
+    );
+    assert!(lock.contains("\"file\": \"sha256:"), "{lock}");
+    // Reproduced from the lock alone.
+    std::fs::remove_dir_all(modules(p.path()))?;
+    expect(
+        &assay_in(p.path(), &["install", "--locked"]),
+        0,
+        "",
+        "install crossplane 0.1.0",
+    )?;
+    std::fs::write(
+        p.path().join("use.lua"),
+        "print(type(require('assay.crossplane').client))",
+    )?;
+    expect(&assay_in(p.path(), &["use.lua"]), 0, "function", "")?;
+    let r = assay_in(here.path(), &["search", "kube", "--registry", &registry]);
+    expect(&r, 0, "k8s 0.1.0", "")?;
+    // Basic auth.
+    let basic = format!("oci+http://{}/{}", oci_env("BASIC_REGISTRY")?, fresh_path());
+    let (user, password) = (oci_env("USER")?, oci_env("PASSWORD")?);
+    let dir = stdlib.join("apiclient").display().to_string();
+    let r = assay_in(here.path(), &["publish", &dir, "--registry", &basic]);
+    expect(&r, 1, "", "requires authentication")?;
+    expect(
+        &r,
+        1,
+        "",
+        "set ASSAY_REGISTRY_USER and ASSAY_REGISTRY_PASSWORD",
+    )?;
+    let with = |password: &str, args: &[&str], dir: &Path| {
+        let mut cmd = assay();
+        cmd.current_dir(dir)
+            .env("XDG_DATA_HOME", dir.join(".data"))
+            .env("ASSAY_REGISTRY_USER", &user)
+            .env("ASSAY_REGISTRY_PASSWORD", password)
+            .args(args);
+        run(cmd, None, TIMEOUT).unwrap()
+    };
+    let r = with(
+        "wrong",
+        &["publish", &dir, "--registry", &basic],
+        here.path(),
+    );
+    expect(
+        &r,
+        1,
+        "",
+        &format!("refused the credentials of user '{user}'"),
+    )?;
+    if r.stderr.contains("wrong") {
+        return Err(format!("a password in a message: {}", r.stderr).into());
+    }
+    expect(
+        &with(
+            &password,
+            &["publish", &dir, "--registry", &basic],
+            here.path(),
+        ),
+        0,
+        "",
+        "published apiclient",
+    )?;
+    let p = project(Path::new(&basic));
+    expect(
+        &assay_in(p.path(), &["install", "apiclient"]),
+        1,
+        "",
+        "requires authentication",
+    )?;
+    expect(
+        &with(&password, &["install", "apiclient"], p.path()),
+        0,
+        "",
+        "install apiclient 0.1.0",
+    )?;
+    Ok(())
+}
+
 /// A Python HTTP server for a registry folder that sends the first half of a large archive,
 /// then pauses (until told not to), so a client can be killed mid-download.
 struct SlowServer {
@@ -691,6 +843,7 @@ pub fn trials() -> Vec<Trial> {
             "install::init_creates_a_project_that_runs",
             init_creates_a_project_that_runs,
         ),
+        Trial::test("install::oci_publish_and_install", oci_publish_and_install),
         Trial::test(
             "install::the_stdlib_registry_over_http",
             the_stdlib_registry_over_http,

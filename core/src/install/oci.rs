@@ -110,6 +110,22 @@ fn credentials(host: &str) -> Option<(String, String)> {
     Some((user.to_owned(), password.to_owned()))
 }
 
+/// The `oci` global's advice is for Lua callers (`pass auth = ...`); a command's user sets
+/// variables instead.
+fn for_the_command(message: String) -> String {
+    match message.find(": pass auth = ") {
+        Some(at) => format!(
+            "{}: set ASSAY_REGISTRY_USER and ASSAY_REGISTRY_PASSWORD (or log in with docker login)",
+            &message[..at]
+        ),
+        None => message,
+    }
+}
+
+fn call(remote: &Remote, name: &str, args: MultiValue) -> Result<MultiValue, String> {
+    remote.call(name, args).map_err(for_the_command)
+}
+
 fn text(remote: &Remote, s: &str) -> Result<Value, String> {
     remote
         .lua()
@@ -128,7 +144,7 @@ pub fn versions(
         text(remote, &registry.repository(name))?,
         registry.options(remote)?,
     ]);
-    let values = remote.call("oci_versions", args)?;
+    let values = call(remote, "oci_versions", args)?;
     let Some(Value::Table(configs)) = values.into_iter().next() else {
         return Ok(None);
     };
@@ -155,7 +171,7 @@ pub fn catalog(remote: &Remote, registry: &OciRegistry) -> Result<Vec<String>, S
         text(remote, &registry.path)?,
         registry.options(remote)?,
     ]);
-    let values = remote.call("oci_catalog", args)?;
+    let values = call(remote, "oci_catalog", args)?;
     let Some(Value::Table(names)) = values.into_iter().next() else {
         return Ok(Vec::new());
     };
@@ -189,7 +205,7 @@ pub fn download(
         registry.options(remote)?,
         Value::Function(on_progress),
     ]);
-    remote.call("oci_download", args).map(drop)
+    call(remote, "oci_download", args).map(drop)
 }
 
 /// Pushes a packed archive as `registry/<name>:<version>`; returns the manifest's digest.
@@ -211,7 +227,7 @@ pub fn push(
         text(remote, &entry.description)?,
         registry.options(remote)?,
     ]);
-    let values = remote.call("oci_push", args)?;
+    let values = call(remote, "oci_push", args)?;
     match values.into_iter().next() {
         Some(Value::String(digest)) => Ok(digest.to_string_lossy()),
         _ => Err("the registry returned no digest".into()),

@@ -43,7 +43,7 @@ impl std::fmt::Display for Origin {
 /// Why no plan could be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
-    #[error("package '{name}' is not in the registry (wanted by {wanted_by})")]
+    #[error("package '{name}' is in no registry ({wanted_by})")]
     Unknown { name: String, wanted_by: String },
     #[error("{0}")]
     Conflict(String),
@@ -138,7 +138,10 @@ fn choose<'a>(
     if versions.is_empty() {
         let wanted_by = reqs
             .iter()
-            .map(|(_, o)| o.to_string())
+            .map(|(_, o)| match o {
+                Origin::User => "you asked for it".to_owned(),
+                package => format!("{package} depends on it"),
+            })
             .collect::<Vec<_>>()
             .join(", ");
         return Err(ResolveError::Unknown {

@@ -112,10 +112,7 @@ fn a_conflict_names_who_wants_what() {
     let e = resolve(&idx, &want(&[("nothere", "*")]), &core())
         .unwrap_err()
         .to_string();
-    assert_eq!(
-        e,
-        "package 'nothere' is not in the registry (wanted by you asked)"
-    );
+    assert_eq!(e, "package 'nothere' is in no registry (you asked for it)");
 }
 
 #[test]
