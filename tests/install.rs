@@ -743,6 +743,17 @@ fn oci_publish_and_install() -> Result<(), Failed> {
         "",
         "install apiclient 0.1.0",
     )?;
+    // The registry's token flow: the same credentials exchanged for a bearer token.
+    let token = format!("oci+http://{}/{}", oci_env("TOKEN_REGISTRY")?, fresh_path());
+    let r = with(
+        &password,
+        &["publish", &dir, "--registry", &token],
+        here.path(),
+    );
+    expect(&r, 0, "", "published apiclient")?;
+    let p = project(Path::new(&token));
+    let r = with(&password, &["install", "apiclient"], p.path());
+    expect(&r, 0, "", "install apiclient 0.1.0")?;
     Ok(())
 }
 
