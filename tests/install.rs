@@ -174,6 +174,21 @@ fn resolves_dependencies_and_writes_the_lock() -> Result<(), Failed> {
     )?;
     let r = assay_in(p.path(), &["src/deep/use.lua"]);
     expect(&r, 0, "1.0.0\t0.1.0", "")?;
+    // A project with no dependencies needs no registry: its lock is empty.
+    let empty = tempfile::tempdir()?;
+    std::fs::write(empty.path().join("assay.yaml"), "name: e\nversion: 0.1.0\n")?;
+    expect(
+        &assay_in(empty.path(), &["install"]),
+        0,
+        "",
+        "assay.lock written",
+    )?;
+    expect(
+        &assay_in(empty.path(), &["install", "--locked"]),
+        0,
+        "",
+        "nothing to do",
+    )?;
     // Outside a project: --root, no lock.
     let root = tempfile::tempdir()?;
     let root_arg = root.path().display().to_string();

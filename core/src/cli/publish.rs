@@ -52,8 +52,7 @@ pub fn run(matches: &Matches) -> Result<u8, Failure> {
             entry.sha256
         )));
     }
-    let temp = temp_archive(&packed.bytes).map_err(fail)?;
-    let digest = oci::push(&remote, &registry, &entry, temp.path()).map_err(fail)?;
+    let digest = oci::push(&remote, &registry, &entry, &packed.bytes).map_err(fail)?;
     eprintln!(
         "published {name} to {}/{}:{} ({digest})",
         registry.display(),
@@ -61,29 +60,4 @@ pub fn run(matches: &Matches) -> Result<u8, Failure> {
         entry.version
     );
     Ok(0)
-}
-
-/// The archive in a file of its own for the push, removed when dropped.
-struct TempFile(std::path::PathBuf);
-
-impl TempFile {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn temp_archive(bytes: &[u8]) -> Result<TempFile, String> {
-    let path = std::env::temp_dir().join(format!(
-        "assay-publish-{}-{}.tar.gz",
-        std::process::id(),
-        archive::hex_sha256(bytes).get(..12).unwrap_or("x")
-    ));
-    std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(TempFile(path))
 }

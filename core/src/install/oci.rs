@@ -208,21 +208,26 @@ pub fn download(
     call(remote, "oci_download", args).map(drop)
 }
 
-/// Pushes a packed archive as `registry/<name>:<version>`; returns the manifest's digest.
+/// Pushes a packed archive (its bytes) as `registry/<name>:<version>`; returns the manifest's
+/// digest.
 pub fn push(
     remote: &Remote,
     registry: &OciRegistry,
     entry: &Entry,
-    archive: &Path,
+    archive: &[u8],
 ) -> Result<String, String> {
-    let mut config = entry.to_json();
-    config["file"] = serde_json::Value::String(entry.file.clone());
+    let config = entry.to_json();
     let args = MultiValue::from_iter([
         text(
             remote,
             &format!("{}:{}", registry.repository(&entry.name), entry.version),
         )?,
-        text(remote, &archive.display().to_string())?,
+        Value::String(
+            remote
+                .lua()
+                .create_string(archive)
+                .map_err(|e| e.to_string())?,
+        ),
         text(remote, &config.to_string())?,
         text(remote, &entry.description)?,
         registry.options(remote)?,

@@ -381,6 +381,9 @@ fn resolve_plan(
     lock: Option<&Lock>,
     core: &semver::Version,
 ) -> Result<BTreeMap<String, Locked>, String> {
+    if wanted.is_empty() {
+        return Ok(BTreeMap::new());
+    }
     if req.registries.is_empty() {
         return Err("no registry to install from: pass --registry URL, set ASSAY_REGISTRY, or list registries in assay.yaml".into());
     }

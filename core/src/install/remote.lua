@@ -109,13 +109,14 @@ function M.oci_download(repo, digest, path, size, opts, progress)
   call(oci.blob, repo, digest, with(opts, {output = path, max_size = size, on_progress = progress}))
 end
 
--- Pushes archive file `archive` as `ref` (repo:version) with `config` as its config blob.
+-- Pushes the archive's bytes `archive` as `ref` (repo:version) with `config` as its config
+-- blob.
 function M.oci_push(ref, archive, config, description, opts)
   local oci = need("oci", "oci://" .. ref)
   local result = call(oci.push, ref, {
     artifact_type = ARTIFACT_TYPE,
     config = {data = config, media_type = CONFIG_TYPE},
-    layers = {{path = archive, media_type = LAYER_TYPE}},
+    layers = {{data = archive, media_type = LAYER_TYPE}},
     annotations = {["org.opencontainers.image.description"] = description},
   }, opts)
   return result.digest
