@@ -34,10 +34,13 @@ assert.eq(regex.find("\255x\255", "x").start, 2)
 assert.eq(regex.match(string.rep("a", 5000) .. "!", "^(a+)+$"), false)
 
 assert.raises(function() regex.match("x", "(") end, "regex.match: invalid pattern")
--- Unicode: classes, case folding and general categories; script properties are not built in
+-- Unicode: classes, case folding, general categories, scripts and ages, in every build
 assert.eq(regex.match("Ärger", [[^\p{Lu}\w+$]]), true)
 assert.eq(regex.match("ÉCOLE", "(?i)école"), true)
-assert.raises(function() regex.match("α", [[\p{Greek}]]) end, "Unicode property not found")
+assert.eq(regex.match("α", [[^\p{Greek}$]]), true)
+assert.eq(regex.match("a", [[\p{Greek}]]), false)
+assert.eq(regex.match("€", [[\p{Age:2.1}]]), true)
+assert.raises(function() regex.match("α", [[\p{Klingon}]]) end, "Unicode property not found")
 assert.raises(function() regex.find(nil, "x") end, [[bad argument #1 'text']])
 assert.raises(function() regex.find("x", 5) end, [[bad argument #2 'pattern' \(string expected, got number\)]])
 assert.raises(function() regex.replace("x", "x", nil) end, [[bad argument #3 'repl']])
