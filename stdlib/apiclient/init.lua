@@ -273,7 +273,8 @@ end
 
 --- Tries until one succeeds or the time is up, sleeping between tries (other coroutines run);
 --- each try is bounded by the time left. Returns true and the result, or false and the last
---- state seen.
+--- state seen (also when the last try failed because the time ran out during it, e.g. its
+--- request timed out at the deadline; a try that fails otherwise raises its error).
 ---@param spec apiclient.PollSpec
 ---@return boolean ok
 ---@return any result_or_last
@@ -284,7 +285,13 @@ function M.poll(spec)
   for _ = 1, math.ceil(timeout / interval) + 2 do
     local limit = math.max(deadline - time.monotonic(), spec.floor or 0.001)
     if type(spec.per_request) == "number" and spec.per_request < limit then limit = spec.per_request end
-    local done, value = spec.try(limit)
+    local ran, done, value = pcall(spec.try, limit)
+    if not ran then
+      -- A try cut short by the deadline (its request timed out because the time was up) is
+      -- the wait timing out, with the state seen before; any other failure is the caller's.
+      if last ~= nil and time.monotonic() >= deadline then break end
+      error(done, 0)
+    end
     if done then return true, value end
     last = value
     local left = deadline - time.monotonic()

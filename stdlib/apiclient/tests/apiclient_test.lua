@@ -54,6 +54,28 @@ test("poll: the result on success, the last state on timeout, tries bounded by t
   for _, l in ipairs(limits) do assert.eq(l <= 0.05, true) end
 end)
 
+test("poll: a try cut short at the deadline is the wait timing out; other failures raise", function()
+  -- The second try runs out of time (as a request given the time left would): the wait ends
+  -- with the state seen before, not the try's error. (CI caught argocd's app_wait raising
+  -- the request's timeout instead, under load.)
+  local tries = 0
+  local ok, last = api.poll{timeout = 0.05, interval = 0.01, try = function()
+    tries = tries + 1
+    if tries == 1 then return false, "not found" end
+    sleep(0.06)
+    error("timed out after 0.001s", 0)
+  end}
+  assert.eq(ok, false)
+  assert.eq(last, "not found")
+  -- A failure before the deadline, or before any state was seen, is raised as it is.
+  assert.raises(function()
+    api.poll{timeout = 5, interval = 0.01, try = function() error("refused", 0) end}
+  end, "^refused$")
+  assert.raises(function()
+    api.poll{timeout = 0.01, interval = 0.01, try = function() sleep(0.02); error("late", 0) end}
+  end, "^late$")
+end)
+
 test("split_url: parts without credentials, the credentials apart; nil for what is no http(s) URL", function()
   local parts, cred = api.split_url("https://ops:p%40ss@h:8/x")
   assert.eq(parts.host, "h"); assert.eq(parts.user, nil); assert.eq(parts.password, nil)
