@@ -11,29 +11,29 @@ use assay_tests::{Run, assay, run};
 use libtest_mimic::{Failed, Trial};
 use serde_json::{Value, json};
 
-const TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A static registry in a folder, filled with `assay package`.
-struct Registry {
+pub(crate) struct Registry {
     dir: tempfile::TempDir,
-    index: std::cell::RefCell<Value>,
+    pub(crate) index: std::cell::RefCell<Value>,
 }
 
 impl Registry {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             dir: tempfile::tempdir().unwrap(),
             index: std::cell::RefCell::new(json!({"format": 1, "packages": {}})),
         }
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// Packs package `name` `version` (its init.lua returns `{name, version, deps}`) and lists
     /// it; returns its index entry.
-    fn publish(
+    pub(crate) fn publish(
         &self,
         name: &str,
         version: &str,
@@ -71,7 +71,7 @@ impl Registry {
     }
 
     /// Adds `entry` to the index (as is: a test may tamper with it first).
-    fn list(&self, entry: Value) {
+    pub(crate) fn list(&self, entry: Value) {
         let name = entry["name"].as_str().unwrap().to_owned();
         let mut index = self.index.borrow_mut();
         let versions = index["packages"]
@@ -89,7 +89,7 @@ impl Registry {
 }
 
 /// A project folder using `registry`.
-fn project(registry: &Path) -> tempfile::TempDir {
+pub(crate) fn project(registry: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("assay.yaml"),
@@ -104,7 +104,7 @@ fn project(registry: &Path) -> tempfile::TempDir {
 
 /// `assay ARGS` in `dir`, with a data folder of its own (never the user's) and no registry
 /// from the environment.
-fn assay_in(dir: &Path, args: &[&str]) -> Run {
+pub(crate) fn assay_in(dir: &Path, args: &[&str]) -> Run {
     let mut cmd = assay();
     cmd.current_dir(dir)
         .env("XDG_DATA_HOME", dir.join(".data"))
@@ -113,12 +113,12 @@ fn assay_in(dir: &Path, args: &[&str]) -> Run {
     run(cmd, None, TIMEOUT).unwrap()
 }
 
-fn expect(run: &Run, code: i32, stdout: &str, stderr: &str) -> Result<(), Failed> {
+pub(crate) fn expect(run: &Run, code: i32, stdout: &str, stderr: &str) -> Result<(), Failed> {
     Ok(run.expect(code, stdout, stderr)?)
 }
 
 /// The versions installed in `root`, as `name version` lines, sorted.
-fn installed(root: &Path) -> Vec<String> {
+pub(crate) fn installed(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let Ok(items) = std::fs::read_dir(root) else {
         return out;
@@ -137,7 +137,7 @@ fn installed(root: &Path) -> Vec<String> {
     out
 }
 
-fn modules(project: &Path) -> PathBuf {
+pub(crate) fn modules(project: &Path) -> PathBuf {
     project.join("lua_modules")
 }
 
@@ -774,14 +774,14 @@ fn oci_publish_and_install() -> Result<(), Failed> {
 
 /// A Python HTTP server for a registry folder that sends the first half of a large archive,
 /// then pauses (until told not to), so a client can be killed mid-download.
-struct SlowServer {
+pub(crate) struct SlowServer {
     child: std::process::Child,
-    port: u16,
+    pub(crate) port: u16,
     flags: tempfile::TempDir,
 }
 
 impl SlowServer {
-    fn start(root: &Path) -> Self {
+    pub(crate) fn start(root: &Path) -> Self {
         let flags = tempfile::tempdir().unwrap();
         let script = r#"
 import http.server, os, sys, time
@@ -789,6 +789,8 @@ root, flags = sys.argv[1], sys.argv[2]
 class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
     def do_GET(self):
+        with open(os.path.join(flags, 'requests.log'), 'a') as log:
+            log.write('%s auth=%s\n' % (self.path, self.headers.get('Authorization')))
         path = os.path.join(root, self.path.lstrip('/'))
         if not os.path.isfile(path):
             self.send_response(404); self.end_headers(); return
@@ -829,7 +831,12 @@ s.serve_forever()
         self.flags.path().join("half").exists()
     }
 
-    fn stop_pausing(&self) {
+    /// Each request's path and Authorization header, a line each.
+    pub(crate) fn requests(&self) -> String {
+        std::fs::read_to_string(self.flags.path().join("requests.log")).unwrap_or_default()
+    }
+
+    pub(crate) fn stop_pausing(&self) {
         std::fs::write(self.flags.path().join("quick"), "").unwrap();
     }
 }

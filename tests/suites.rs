@@ -24,6 +24,7 @@ mod check;
 mod cli;
 mod conformance;
 mod install;
+mod install_edges;
 mod lua_testes;
 mod plugins;
 mod safety;
@@ -222,6 +223,7 @@ fn main() {
     trials.extend(check::trials());
     trials.extend(cli::trials());
     trials.extend(install::trials());
+    trials.extend(install_edges::trials());
     trials.extend(conformance::trials());
     trials.extend(lua_testes::trials());
     trials.extend(plugins::trials());

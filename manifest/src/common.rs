@@ -28,13 +28,19 @@ pub fn from_yaml<T: DeserializeOwned>(text: &str, origin: &str) -> Result<T, Man
     })
 }
 
+/// Names a lib-path root uses for itself: a package called `plugins` would be installed over
+/// the root's native plugins (and its files loaded as plugins).
+pub const RESERVED_NAMES: &[&str] = &["plugins", "lua_modules"];
+
 /// Whether `name` can name a package (or project): lower-case letters, digits, `-` and `_`,
-/// starting with a letter. Package names become folder names under a root and
-/// `require("assay.<name>")` segments, so nothing else (no `/`, no `..`) is ever one.
+/// starting with a letter, and not one of [`RESERVED_NAMES`]. Package names become folder
+/// names under a root and `require("assay.<name>")` segments, so nothing else (no `/`, no
+/// `..`) is ever one.
 pub fn is_package_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && !RESERVED_NAMES.contains(&name)
 }
 
 /// Field checks for one manifest.
@@ -59,7 +65,8 @@ impl Fields<'_> {
             Err(self.error(
                 "name",
                 format!(
-                    "'{name}' is not a {kind} name (lower-case letters, digits, '-' and '_', starting with a letter)"
+                    "'{name}' is not a {kind} name (lower-case letters, digits, '-' and '_', starting with a letter; not {})",
+                    RESERVED_NAMES.join(" or ")
                 ),
             ))
         }

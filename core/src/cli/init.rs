@@ -32,24 +32,35 @@ pub fn run(matches: &Matches) -> Result<u8, Failure> {
         Some(n) => n.to_owned(),
         None => folder_name(&absolute),
     };
-    let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !valid {
+    if !assay_manifest::is_package_name(&name) {
         return Err(fail(format!(
             "'{name}' is not a project name (lower-case letters, digits, '-' and '_', starting with a letter): pass --name"
         )));
     }
     let core = crate::core_version();
     let files = files(&name, &core);
+    if absolute.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+        return Err(fail(format!("{} is not a folder", absolute.display())));
+    }
+    // Everything checked before anything is written: a file, link or folder in the way of
+    // any of them (a dangling link too), or something not a folder where one goes.
     for (path, _) in &files {
         let target = absolute.join(path);
-        if target.exists() {
+        if target.symlink_metadata().is_ok() {
             return Err(fail(format!(
                 "{} exists already: init creates a project in a new or empty folder and overwrites nothing",
                 target.display()
             )));
+        }
+        let mut folder = target.parent();
+        while let Some(dir) = folder.filter(|d| d.starts_with(&absolute) && *d != absolute) {
+            if dir.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+                return Err(fail(format!(
+                    "{} is in the way: it should be a folder",
+                    dir.display()
+                )));
+            }
+            folder = dir.parent();
         }
     }
     for (path, text) in &files {

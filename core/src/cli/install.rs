@@ -110,8 +110,11 @@ pub(super) fn registries(
     }
 }
 
+/// A registry the user configured: it gets the credentials the environment holds.
 fn parse(text: &str, base: &Path) -> Result<Registry, String> {
-    Registry::parse(text, base).map_err(|e| e.to_string())
+    Registry::parse(text, base)
+        .map(Registry::with_credentials_from_env)
+        .map_err(|e| e.to_string())
 }
 
 /// The first default root: the user's data folder.

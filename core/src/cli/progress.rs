@@ -27,13 +27,13 @@ impl Progress for Bar {
         if archives == 0 {
             return;
         }
-        bar.set_length(total_bytes);
         let style = ProgressStyle::with_template(
             "{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
         bar.set_style(style);
+        bar.set_length(total_bytes);
         let plural = if archives == 1 { "" } else { "s" };
         bar.set_message(format!("downloading {archives} package{plural}"));
     }

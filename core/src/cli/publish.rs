@@ -18,7 +18,9 @@ pub fn run(matches: &Matches) -> Result<u8, Failure> {
     let dir = Path::new(matches.positionals.first().map_or(".", String::as_str));
     let here = std::env::current_dir().map_err(|e| fail(e.to_string()))?;
     let registry = match matches.value("registry") {
-        Some(text) => Registry::parse(text, &here).map_err(|e| fail(e.to_string()))?,
+        Some(text) => Registry::parse(text, &here)
+            .map(Registry::with_credentials_from_env)
+            .map_err(|e| fail(e.to_string()))?,
         None => {
             return Err(Failure::usage(
                 "publish: --registry oci://host/path is required",
@@ -32,6 +34,12 @@ pub fn run(matches: &Matches) -> Result<u8, Failure> {
     };
     let packed = archive::pack(dir).map_err(|e| fail(e.to_string()))?;
     let entry = packed.entry();
+    if !entry.version.build.is_empty() {
+        return Err(fail(format!(
+            "{} {}: an OCI tag cannot hold build metadata ('+{}'): publish a version without it",
+            entry.name, entry.version, entry.version.build
+        )));
+    }
     let remote = Remote::new(super::roots_for(Path::new("."))).map_err(fail)?;
     let name = format!("{} {}", entry.name, entry.version);
     // A published version is never replaced by other bytes.

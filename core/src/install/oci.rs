@@ -9,7 +9,8 @@
 //!
 //! The registry's API is the http plugin's `oci` global (a maintained OCI client underneath:
 //! the token flow, pagination, digests), called through `remote.lua`. Credentials:
-//! `ASSAY_REGISTRY_USER` and `ASSAY_REGISTRY_PASSWORD`, else the registry's entry in Docker's
+//! `ASSAY_REGISTRY_USER` and `ASSAY_REGISTRY_PASSWORD` for a registry the user configured
+//! (never for one only a lock file names), else the host's entry in Docker's
 //! `~/.docker/config.json` (`auths.<host>.auth`), else anonymous.
 
 use std::path::Path;
@@ -33,6 +34,9 @@ pub struct OciRegistry {
     pub path: String,
     /// `oci+http://`: no TLS.
     pub plain_http: bool,
+    /// User and password the user configured for this registry (see
+    /// `Registry::with_credentials_from_env`); else Docker's config for the host is used.
+    pub credentials: Option<(String, String)>,
 }
 
 impl OciRegistry {
@@ -53,6 +57,7 @@ impl OciRegistry {
             host: host.to_owned(),
             path: path.to_owned(),
             plain_http,
+            credentials: None,
         })
     }
 
@@ -80,7 +85,11 @@ impl OciRegistry {
         if self.plain_http {
             t.raw_set("plain_http", true).map_err(e)?;
         }
-        if let Some((user, password)) = credentials(&self.host) {
+        let credentials = self
+            .credentials
+            .clone()
+            .or_else(|| docker_credentials(&self.host));
+        if let Some((user, password)) = credentials {
             let auth = lua.create_table().map_err(e)?;
             auth.raw_set("user", user).map_err(e)?;
             auth.raw_set("password", password).map_err(e)?;
@@ -90,12 +99,10 @@ impl OciRegistry {
     }
 }
 
-/// The user's credentials for `host`: the environment's, else Docker's config file's.
-fn credentials(host: &str) -> Option<(String, String)> {
+/// The credentials Docker's config file (`docker login`) holds for `host`: kept per host by
+/// Docker itself, so they go to that host only.
+fn docker_credentials(host: &str) -> Option<(String, String)> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if let Some(user) = env("ASSAY_REGISTRY_USER") {
-        return Some((user, env("ASSAY_REGISTRY_PASSWORD").unwrap_or_default()));
-    }
     let config = match env("DOCKER_CONFIG") {
         Some(dir) => Path::new(&dir).join("config.json"),
         None => Path::new(&env("HOME")?).join(".docker/config.json"),
@@ -110,14 +117,17 @@ fn credentials(host: &str) -> Option<(String, String)> {
     Some((user.to_owned(), password.to_owned()))
 }
 
-/// The `oci` global's advice is for Lua callers (`pass auth = ...`); a command's user sets
-/// variables instead.
+/// The `oci` global's advice is for Lua callers (`pass auth = ...`, `pass timeout = ...`); a
+/// command's user sets variables or has nothing to pass.
 fn for_the_command(message: String) -> String {
-    match message.find(": pass auth = ") {
-        Some(at) => format!(
+    if let Some(at) = message.find(": pass auth = ") {
+        return format!(
             "{}: set ASSAY_REGISTRY_USER and ASSAY_REGISTRY_PASSWORD (or log in with docker login)",
             &message[..at]
-        ),
+        );
+    }
+    match message.find(" (pass timeout = ") {
+        Some(at) => message[..at].to_owned(),
         None => message,
     }
 }

@@ -128,11 +128,30 @@ pub struct Outcome {
 /// Runs the request; `progress(total, done)` is told about downloads as they go.
 pub fn run(mut req: Request, progress: &dyn Progress) -> Result<Outcome, String> {
     let core = crate::core_version();
+    // One command at a time per root, taken before the project and its lock are read: a
+    // second install waits, then sees what the first wrote.
+    let root = if req.dry_run {
+        None
+    } else {
+        Some(Root::open(&req.root).map_err(|e| e.to_string())?)
+    };
+    if let Some(project) = &req.project {
+        req.project = Project::find(&project.dir)?;
+    }
     let wanted = wanted(&req)?;
     let lock = match &req.project {
         Some(p) => Lock::read(&p.lock_path()).map_err(|e| e.to_string())?,
         None => None,
     };
+    if let Mode::Update(names) = &req.mode {
+        for name in names {
+            if !wanted.contains_key(name)
+                && !lock.as_ref().is_some_and(|l| l.packages.contains_key(name))
+            {
+                return Err(format!("{name} is not a package of this project"));
+            }
+        }
+    }
     let planned: BTreeMap<String, Locked> = match &lock {
         Some(lock) if req.locked => {
             if !lock.satisfies(&wanted) || wanted != project_dependencies(&req) {
@@ -141,9 +160,29 @@ pub fn run(mut req: Request, progress: &dyn Progress) -> Result<Outcome, String>
                     describe(&wanted)
                 ));
             }
-            closure(&wanted, &lock.packages)
+            let planned = closure(&wanted, &lock.packages);
+            let unneeded: Vec<&String> = lock
+                .packages
+                .keys()
+                .filter(|n| !planned.contains_key(*n))
+                .collect();
+            if !unneeded.is_empty() {
+                return Err(format!(
+                    "{LOCK_FILE} lists packages the project no longer needs ({}): run assay install without --locked to update it",
+                    unneeded
+                        .iter()
+                        .map(|n| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            planned
         }
-        Some(lock) if matches!(req.mode, Mode::Install(_)) && lock.satisfies(&wanted) => {
+        // What the lock has still fits: installed as it is (remove needs no registry).
+        Some(lock)
+            if matches!(req.mode, Mode::Install(_) | Mode::Remove(_))
+                && lock.satisfies(&wanted) =>
+        {
             closure(&wanted, &lock.packages)
         }
         None if req.locked => {
@@ -157,7 +196,7 @@ pub fn run(mut req: Request, progress: &dyn Progress) -> Result<Outcome, String>
         }
         _ => resolve_plan(&mut req, &wanted, lock.as_ref(), &core)?,
     };
-    let project_text = project_text(&req, &wanted, &planned);
+    let project_text = project_text(&req, &wanted, &planned)?;
     if let Mode::Remove(names) = &req.mode {
         for name in names {
             let needed_by: Vec<String> = planned
@@ -175,11 +214,6 @@ pub fn run(mut req: Request, progress: &dyn Progress) -> Result<Outcome, String>
     }
     let root_dir = req.root.clone();
     let mut outcome = Outcome::default();
-    let root = if req.dry_run {
-        None
-    } else {
-        Some(Root::open(&root_dir).map_err(|e| e.to_string())?)
-    };
     let installed = match &root {
         Some(r) => r.installed(),
         None => super::store::installed(&root_dir),
@@ -253,6 +287,13 @@ pub fn run(mut req: Request, progress: &dyn Progress) -> Result<Outcome, String>
         staging.add(entry).map_err(|e| e.to_string())?;
     }
     progress.finish();
+    // The files written after the swap must be writable, or the root would change without
+    // them: found out before anything moves.
+    if let Some(project) = &req.project
+        && (lock_changes || project_text.is_some())
+    {
+        writable(&project.dir)?;
+    }
     staging.commit(&root).map_err(|e| e.to_string())?;
     for name in &to_remove {
         root.remove(name).map_err(|e| e.to_string())?;
@@ -270,6 +311,18 @@ pub fn run(mut req: Request, progress: &dyn Progress) -> Result<Outcome, String>
         }
     }
     Ok(outcome)
+}
+
+/// Whether a file can be made in `dir` (made and removed again).
+fn writable(dir: &Path) -> Result<(), String> {
+    let probe = dir.join(format!(".assay-write-check-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| format!("{}: {e}: nothing was installed", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 /// Told about downloads (a progress bar, or nothing).
@@ -301,8 +354,16 @@ fn wanted(req: &Request) -> Result<BTreeMap<String, VersionReq>, String> {
     match &req.mode {
         Mode::Install(add) => {
             for (name, req) in add {
-                // `*` while resolving; `^chosen` once chosen (see `pin_added`).
-                deps.insert(name.clone(), req.clone().unwrap_or(VersionReq::STAR));
+                match req {
+                    Some(req) => {
+                        deps.insert(name.clone(), req.clone());
+                    }
+                    // A dependency already there keeps its requirement; a new one resolves
+                    // with `*`, then gets `^chosen` (see `project_text`).
+                    None => {
+                        deps.entry(name.clone()).or_insert(VersionReq::STAR);
+                    }
+                }
             }
         }
         Mode::Remove(names) => {
@@ -321,24 +382,40 @@ fn wanted(req: &Request) -> Result<BTreeMap<String, VersionReq>, String> {
 }
 
 /// The project file's new text, when the command changed its dependencies: packages added
-/// without a requirement get `^` the version chosen.
+/// without a requirement get `^` the version chosen. The new text is read back before
+/// anything is installed: an edit that would not say what was meant is refused.
 fn project_text(
     req: &Request,
     wanted: &BTreeMap<String, VersionReq>,
     planned: &BTreeMap<String, Locked>,
-) -> Option<String> {
-    let project = req.project.as_ref()?;
+) -> Result<Option<String>, String> {
+    let Some(project) = req.project.as_ref() else {
+        return Ok(None);
+    };
     let mut deps = wanted.clone();
     if let Mode::Install(add) = &req.mode {
         for (name, given) in add {
-            if let (None, Some(chosen)) = (given, planned.get(name)) {
-                let caret = VersionReq::parse(&format!("^{}", chosen.entry.version)).ok()?;
+            let new = !project.manifest.dependencies.contains_key(name);
+            if let (None, true, Some(chosen)) = (given, new, planned.get(name))
+                && let Ok(caret) = VersionReq::parse(&format!("^{}", chosen.entry.version))
+            {
                 deps.insert(name.clone(), caret);
             }
         }
     }
-    (deps != project.manifest.dependencies)
-        .then(|| assay_manifest::with_dependencies(&project.text, &deps))
+    if deps == project.manifest.dependencies {
+        return Ok(None);
+    }
+    let text = assay_manifest::with_dependencies(&project.text, &deps);
+    let path = project.dir.join(assay_manifest::PROJECT_FILE);
+    let reread = assay_manifest::ProjectManifest::parse_from(&text, &path.display().to_string());
+    match reread {
+        Ok(m) if m.dependencies == deps => Ok(Some(text)),
+        _ => Err(format!(
+            "cannot edit the dependencies of {}: write them as a block at the top level (dependencies: then one 'name: requirement' line each)",
+            path.display()
+        )),
+    }
 }
 
 fn project_dependencies(req: &Request) -> BTreeMap<String, VersionReq> {
@@ -389,32 +466,39 @@ fn resolve_plan(
     }
     let names: Vec<String> = wanted.keys().cloned().collect();
     let (index, origins) = req.sources.index_for(&names).map_err(|e| e.to_string())?;
-    let free: Vec<(String, VersionReq)> =
-        wanted.iter().map(|(n, r)| (n.clone(), r.clone())).collect();
-    // Locked versions held where they still fit, unless this is an update of them.
+    // Locked versions are held where they still fit, as cargo holds them: only the packages
+    // the project still reaches, less those an update lets go. A pin that makes resolution
+    // fail is let go too, one package at a time (the conflict names it); a conflict on a
+    // package that was not pinned is the user's to settle.
     let released: BTreeSet<&String> = match &req.mode {
         Mode::Update(names) if names.is_empty() => lock.map(|l| l.packages.keys().collect()),
         Mode::Update(names) => Some(names.iter().collect()),
         _ => None,
     }
     .unwrap_or_default();
-    let pins: Vec<(String, VersionReq)> = lock
-        .map(|l| {
-            l.packages
-                .values()
-                .filter(|l| !released.contains(&l.entry.name))
-                .filter_map(|l| {
-                    VersionReq::parse(&format!("={}", l.entry.version))
-                        .ok()
-                        .map(|r| (l.entry.name.clone(), r))
-                })
-                .collect()
+    let mut pins: BTreeMap<String, VersionReq> = lock
+        .map(|l| closure(wanted, &l.packages))
+        .unwrap_or_default()
+        .into_values()
+        .filter(|l| !released.contains(&l.entry.name))
+        .filter_map(|l| {
+            VersionReq::parse(&format!("={}", l.entry.version))
+                .ok()
+                .map(|r| (l.entry.name.clone(), r))
         })
-        .unwrap_or_default();
-    let pinned: Vec<(String, VersionReq)> = free.iter().cloned().chain(pins).collect();
-    let plan = match resolve::resolve(&index, &pinned, core) {
-        Ok(plan) if !pinned.is_empty() => plan,
-        _ => resolve::resolve(&index, &free, core).map_err(|e| e.to_string())?,
+        .collect();
+    let plan = loop {
+        let requirements: Vec<(String, VersionReq)> = wanted
+            .iter()
+            .chain(pins.iter())
+            .map(|(n, r)| (n.clone(), r.clone()))
+            .collect();
+        match resolve::resolve(&index, &requirements, core) {
+            Ok(plan) => break plan,
+            Err(resolve::ResolveError::Conflict { package, .. })
+                if pins.remove(&package).is_some() => {}
+            Err(e) => return Err(e.to_string()),
+        }
     };
     let packages = plan
         .into_iter()

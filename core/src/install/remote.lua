@@ -36,7 +36,8 @@ function M.get(url, auth, max)
   return resp.body
 end
 
--- GET `url` as it comes, handing each piece to `sink` (which writes it and may raise).
+-- GET `url` as it comes, handing each piece to `sink`, which writes it and returns true, or
+-- false and why it refuses more.
 function M.download(url, auth, sink)
   local http = need("http", url)
   -- An archive's bytes as stored: a server that labels .tar.gz as gzip-encoded must not get
@@ -49,10 +50,10 @@ function M.download(url, auth, sink)
   while true do
     local chunk = call(resp.read, resp)
     if chunk == nil then break end
-    local ok, e = pcall(sink, chunk)
+    local ok, why = sink(chunk)
     if not ok then
       resp:close()
-      error(plain(e), 0)
+      error(why, 0)
     end
   end
   resp:close()

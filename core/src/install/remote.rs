@@ -70,8 +70,12 @@ impl Remote {
         let lua = self.runtime.lua();
         let sink = Rc::new(RefCell::new(sink));
         let write = lua
+            // A refusal is returned, not raised: the glue stops with the plain message.
             .create_function(move |_, chunk: mlua::LuaString| {
-                (sink.borrow_mut())(&chunk.as_bytes()).map_err(mlua::Error::runtime)
+                Ok(match (sink.borrow_mut())(&chunk.as_bytes()) {
+                    Ok(()) => (true, None),
+                    Err(message) => (false, Some(message)),
+                })
             })
             .map_err(|e| e.to_string())?;
         let args = MultiValue::from_iter([

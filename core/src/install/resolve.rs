@@ -45,8 +45,9 @@ impl std::fmt::Display for Origin {
 pub enum ResolveError {
     #[error("package '{name}' is in no registry ({wanted_by})")]
     Unknown { name: String, wanted_by: String },
-    #[error("{0}")]
-    Conflict(String),
+    /// No version of `package` fits every requirement.
+    #[error("{text}")]
+    Conflict { package: String, text: String },
 }
 
 /// The chosen versions, by name.
@@ -82,9 +83,12 @@ pub fn resolve(
         let round = rounds.entry(name.clone()).or_default();
         *round += 1;
         if *round > 64 {
-            return Err(ResolveError::Conflict(format!(
-                "the requirements on {name} keep changing: settle its version explicitly"
-            )));
+            return Err(ResolveError::Conflict {
+                text: format!(
+                    "the requirements on {name} keep changing: settle its version explicitly"
+                ),
+                package: name,
+            });
         }
         let chosen = choose(index, &name, reqs, core)?.clone();
         // A replaced version's own requirements go with it.
@@ -171,7 +175,10 @@ fn choose<'a>(
         "\nversions in the registry: {} (this is assay {core})",
         listed.join(", ")
     ));
-    Err(ResolveError::Conflict(text))
+    Err(ResolveError::Conflict {
+        package: name.to_owned(),
+        text,
+    })
 }
 
 #[cfg(test)]

@@ -48,8 +48,13 @@ pub enum SourceError {
 
 impl Registry {
     /// A registry as written; a relative folder is taken from `base`.
+    ///
+    /// Parsing reads no environment: credentials from variables are for the registries the
+    /// user configured only ([`Registry::with_credentials_from_env`]), never for a source a
+    /// lock file names (a lock edited in a pull request must not send CI's token elsewhere).
     pub fn parse(text: &str, base: &Path) -> Result<Self, SourceError> {
-        let bad = |m: &str| SourceError::Bad(text.to_owned(), m.to_owned());
+        let shown = without_userinfo(text);
+        let bad = |m: &str| SourceError::Bad(shown.clone(), m.to_owned());
         let text = text.trim();
         if let Some(rest) = text
             .strip_prefix("oci://")
@@ -70,13 +75,7 @@ impl Registry {
                     let password = percent_decode(password);
                     (Some(Auth::Basic { user, password }), host)
                 }
-                None => (
-                    std::env::var("ASSAY_REGISTRY_TOKEN")
-                        .ok()
-                        .filter(|t| !t.is_empty())
-                        .map(Auth::Bearer),
-                    host_part,
-                ),
+                None => (None, host_part),
             };
             if host.is_empty() {
                 return Err(bad("no host"));
@@ -115,6 +114,27 @@ impl Registry {
         Ok(Registry::Dir(path))
     }
 
+    /// This registry, configured by the user, with the credentials the environment holds for
+    /// it: `ASSAY_REGISTRY_TOKEN` (bearer) for an HTTP registry without credentials in its
+    /// URL; `ASSAY_REGISTRY_USER` and `ASSAY_REGISTRY_PASSWORD` for an OCI registry.
+    pub fn with_credentials_from_env(self) -> Self {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        match self {
+            Registry::Http { base, auth: None } => Registry::Http {
+                base,
+                auth: env("ASSAY_REGISTRY_TOKEN").map(Auth::Bearer),
+            },
+            Registry::Oci(mut r) => {
+                if let Some(user) = env("ASSAY_REGISTRY_USER") {
+                    r.credentials =
+                        Some((user, env("ASSAY_REGISTRY_PASSWORD").unwrap_or_default()));
+                }
+                Registry::Oci(r)
+            }
+            other => other,
+        }
+    }
+
     /// How the registry is locked in a project at `project`: a folder inside the project as
     /// a path relative to it (`./registry`), so the lock reads the same on every checkout;
     /// anything else as [`Registry::display`].
@@ -134,6 +154,19 @@ impl Registry {
             Registry::Http { base, .. } => base.clone(),
             Registry::Oci(r) => r.display(),
         }
+    }
+}
+
+/// `text` without the `user:password@` of a URL, to show it in a message.
+fn without_userinfo(text: &str) -> String {
+    match text.split_once("://") {
+        Some((scheme, rest)) => {
+            let (host_part, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let host = host_part.rsplit_once('@').map_or(host_part, |(_, h)| h);
+            let slash = if rest.contains('/') { "/" } else { "" };
+            format!("{scheme}://{host}{slash}{path}")
+        }
+        None => text.to_owned(),
     }
 }
 
@@ -359,6 +392,10 @@ mod tests {
         assert_eq!(inside.locked_as(Some(base)), "./registry");
         assert_eq!(inside.locked_as(None), "file:///proj/registry");
         assert_eq!(Registry::parse("./registry", base).unwrap(), inside);
+        let e = Registry::parse("https://u:s3cret@/x", base)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no host") && !e.contains("s3cret"), "{e}");
         let e = Registry::parse("ftp://x/", base).unwrap_err().to_string();
         assert!(e.contains("not a registry"), "{e}");
     }
