@@ -10,9 +10,8 @@ use std::path::Path;
 use libtest_mimic::{Failed, Trial};
 use serde_json::json;
 
-use crate::install::{
-    Registry, SlowServer, TIMEOUT, assay_in, expect, installed, modules, project,
-};
+use crate::install::{Registry, TIMEOUT, assay_in, expect, installed, modules, project};
+use crate::install_network::SlowServer;
 
 /// A package named `plugins` would replace the root's native plugins: refused by name.
 fn a_reserved_name_is_refused() -> Result<(), Failed> {

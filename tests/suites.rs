@@ -25,6 +25,7 @@ mod cli;
 mod conformance;
 mod install;
 mod install_edges;
+mod install_network;
 mod lua_testes;
 mod plugins;
 mod safety;
@@ -224,6 +225,7 @@ fn main() {
     trials.extend(cli::trials());
     trials.extend(install::trials());
     trials.extend(install_edges::trials());
+    trials.extend(install_network::trials());
     trials.extend(conformance::trials());
     trials.extend(lua_testes::trials());
     trials.extend(plugins::trials());
