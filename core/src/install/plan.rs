@@ -125,11 +125,10 @@ pub struct Outcome {
     pub lock_written: bool,
 }
 
-/// Runs the request; `progress(total, done)` is told about downloads as they go.
+/// Runs the request; `progress` is told about downloads as they go.
 pub fn run(mut req: Request, progress: &dyn Progress) -> Result<Outcome, String> {
-    let core = crate::core_version();
     // One command at a time per root, taken before the project and its lock are read: a
-    // second install waits, then sees what the first wrote.
+    // second install waits, then sees what the first wrote. A dry run holds nothing.
     let root = if req.dry_run {
         None
     } else {
@@ -143,150 +142,30 @@ pub fn run(mut req: Request, progress: &dyn Progress) -> Result<Outcome, String>
         Some(p) => Lock::read(&p.lock_path()).map_err(|e| e.to_string())?,
         None => None,
     };
-    if let Mode::Update(names) = &req.mode {
-        for name in names {
-            if !wanted.contains_key(name)
-                && !lock.as_ref().is_some_and(|l| l.packages.contains_key(name))
-            {
-                return Err(format!("{name} is not a package of this project"));
-            }
-        }
-    }
-    let planned: BTreeMap<String, Locked> = match &lock {
-        Some(lock) if req.locked => {
-            if !lock.satisfies(&wanted) || wanted != project_dependencies(&req) {
-                return Err(format!(
-                    "{LOCK_FILE} does not match the project's dependencies ({}): run assay install without --locked to update it",
-                    describe(&wanted)
-                ));
-            }
-            let planned = closure(&wanted, &lock.packages);
-            let unneeded: Vec<&String> = lock
-                .packages
-                .keys()
-                .filter(|n| !planned.contains_key(*n))
-                .collect();
-            if !unneeded.is_empty() {
-                return Err(format!(
-                    "{LOCK_FILE} lists packages the project no longer needs ({}): run assay install without --locked to update it",
-                    unneeded
-                        .iter()
-                        .map(|n| n.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            planned
-        }
-        // What the lock has still fits: installed as it is (remove needs no registry).
-        Some(lock)
-            if matches!(req.mode, Mode::Install(_) | Mode::Remove(_))
-                && lock.satisfies(&wanted) =>
-        {
-            closure(&wanted, &lock.packages)
-        }
-        None if req.locked => {
-            return Err(match &req.project {
-                Some(p) => format!(
-                    "--locked: {} has no {LOCK_FILE} yet: run assay install once without --locked and commit the lock",
-                    p.dir.display()
-                ),
-                None => "--locked needs a project (an assay.yaml here or above)".into(),
-            });
-        }
-        _ => resolve_plan(&mut req, &wanted, lock.as_ref(), &core)?,
-    };
+    let planned = choose(&mut req, &wanted, lock.as_ref())?;
     let project_text = project_text(&req, &wanted, &planned)?;
     if let Mode::Remove(names) = &req.mode {
-        for name in names {
-            let needed_by: Vec<String> = planned
-                .values()
-                .filter(|l| l.entry.depends.contains_key(name))
-                .map(|l| format!("{} {}", l.entry.name, l.entry.version))
-                .collect();
-            if !needed_by.is_empty() && !req.force {
-                return Err(format!(
-                    "{name} is still needed by {}: remove that too, or pass --force to take {name} out of the dependencies anyway (it stays installed while they need it)",
-                    needed_by.join(", ")
-                ));
-            }
-        }
+        still_needed(names, &planned, req.force)?;
     }
-    let root_dir = req.root.clone();
-    let mut outcome = Outcome::default();
     let installed = match &root {
         Some(r) => r.installed(),
-        None => super::store::installed(&root_dir),
+        None => super::store::installed(&req.root),
     };
-    let mut to_fetch = Vec::new();
-    for locked in planned.values() {
-        let entry = &locked.entry;
-        match installed.get(&entry.name) {
-            Some(m) if m.version == entry.version => outcome.kept += 1,
-            Some(m) => {
-                outcome.changes.push(Change::Replace {
-                    old: m.version.to_string(),
-                    entry: entry.clone(),
-                    source: locked.source.clone(),
-                });
-                to_fetch.push(locked.clone());
-            }
-            None => {
-                outcome.changes.push(Change::Install {
-                    entry: entry.clone(),
-                    source: locked.source.clone(),
-                });
-                to_fetch.push(locked.clone());
-            }
-        }
-    }
-    // In a project, what the plan no longer has leaves its root (only what the old lock had
-    // installed: a package copied in by hand stays).
-    let mut to_remove = Vec::new();
-    if let (Some(_), Some(old)) = (&req.project, &lock) {
-        for name in old.packages.keys() {
-            if !planned.contains_key(name)
-                && let Some(m) = installed.get(name)
-            {
-                to_remove.push(name.clone());
-                outcome.changes.push(Change::Remove {
-                    name: name.clone(),
-                    version: m.version.to_string(),
-                });
-            }
-        }
-    }
+    let mut outcome = Outcome::default();
+    let work = compare(
+        &planned,
+        &installed,
+        req.project.as_ref().and(lock.as_ref()),
+        &mut outcome,
+    );
     let new_lock = Lock { packages: planned };
     let lock_changes =
         req.project.is_some() && lock.as_ref().map(Lock::render) != Some(new_lock.render());
-    if req.dry_run {
+    let Some(root) = root else {
         outcome.lock_written = lock_changes;
         return Ok(outcome);
-    }
-    let Some(root) = root else {
-        return Err("the root is not open".into());
     };
-    let mut staging = root.stage().map_err(|e| e.to_string())?;
-    let total: u64 = to_fetch.iter().map(|l| l.entry.size).sum();
-    progress.start(total, to_fetch.len());
-    for locked in &to_fetch {
-        let limit = super::archive::Limits::default().bytes;
-        if locked.entry.size > limit {
-            return Err(format!(
-                "{} {}: the registry lists an archive of {} bytes; archives over {limit} bytes are refused",
-                locked.entry.name, locked.entry.version, locked.entry.size
-            ));
-        }
-        let registry = registry_of(&req, &locked.source)?;
-        let dest = staging.download_path(&locked.entry);
-        let entry = &locked.entry;
-        let tick = progress.ticker();
-        req.sources
-            .download(&registry, entry, &dest, tick)
-            .map_err(|e| format!("{} {}: {e}", entry.name, entry.version))?;
-        staging.add(entry).map_err(|e| e.to_string())?;
-    }
-    progress.finish();
+    let staging = fetch(&mut req, &root, &work.fetch, progress)?;
     // The files written after the swap must be writable, or the root would change without
     // them: found out before anything moves.
     if let Some(project) = &req.project
@@ -295,13 +174,14 @@ pub fn run(mut req: Request, progress: &dyn Progress) -> Result<Outcome, String>
         writable(&project.dir)?;
     }
     staging.commit(&root).map_err(|e| e.to_string())?;
-    for name in &to_remove {
+    for name in &work.remove {
         root.remove(name).map_err(|e| e.to_string())?;
     }
     if let Some(project) = &req.project {
         if lock_changes {
-            crate::builtins::fs::write_atomic(&project.lock_path(), new_lock.render().as_bytes())
-                .map_err(|e| format!("{}: {e}", project.lock_path().display()))?;
+            let path = project.lock_path();
+            crate::builtins::fs::write_atomic(&path, new_lock.render().as_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             outcome.lock_written = true;
         }
         if let Some(text) = project_text {
@@ -311,6 +191,162 @@ pub fn run(mut req: Request, progress: &dyn Progress) -> Result<Outcome, String>
         }
     }
     Ok(outcome)
+}
+
+/// The packages to have: the lock's when it still fits (and always with `--locked`, which
+/// refuses any change to it), else a resolution.
+fn choose(
+    req: &mut Request,
+    wanted: &BTreeMap<String, VersionReq>,
+    lock: Option<&Lock>,
+) -> Result<BTreeMap<String, Locked>, String> {
+    if let Mode::Update(names) = &req.mode {
+        for name in names {
+            if !wanted.contains_key(name) && !lock.is_some_and(|l| l.packages.contains_key(name)) {
+                return Err(format!("{name} is not a package of this project"));
+            }
+        }
+    }
+    let rerun = "run assay install without --locked to update it";
+    match lock {
+        Some(lock) if req.locked => {
+            if !lock.satisfies(wanted) || *wanted != project_dependencies(req) {
+                return Err(format!(
+                    "{LOCK_FILE} does not match the project's dependencies ({}): {rerun}",
+                    describe(wanted)
+                ));
+            }
+            let planned = closure(wanted, &lock.packages);
+            let unneeded: Vec<&str> = lock
+                .packages
+                .keys()
+                .filter(|n| !planned.contains_key(*n))
+                .map(String::as_str)
+                .collect();
+            if !unneeded.is_empty() {
+                return Err(format!(
+                    "{LOCK_FILE} lists packages the project no longer needs ({}): {rerun}",
+                    unneeded.join(", ")
+                ));
+            }
+            Ok(planned)
+        }
+        // What the lock has still fits: installed as it is (remove needs no registry).
+        Some(lock)
+            if matches!(req.mode, Mode::Install(_) | Mode::Remove(_)) && lock.satisfies(wanted) =>
+        {
+            Ok(closure(wanted, &lock.packages))
+        }
+        None if req.locked => Err(match &req.project {
+            Some(p) => format!(
+                "--locked: {} has no {LOCK_FILE} yet: run assay install once without --locked and commit the lock",
+                p.dir.display()
+            ),
+            None => "--locked needs a project (an assay.yaml here or above)".into(),
+        }),
+        _ => resolve_plan(req, wanted, lock, &crate::core_version()),
+    }
+}
+
+/// Refuses to take out of the dependencies a package another planned one still needs.
+fn still_needed(
+    names: &[String],
+    planned: &BTreeMap<String, Locked>,
+    force: bool,
+) -> Result<(), String> {
+    for name in names {
+        let needed_by: Vec<String> = planned
+            .values()
+            .filter(|l| l.entry.depends.contains_key(name))
+            .map(|l| format!("{} {}", l.entry.name, l.entry.version))
+            .collect();
+        if !needed_by.is_empty() && !force {
+            return Err(format!(
+                "{name} is still needed by {}: remove that too, or pass --force to take {name} out of the dependencies anyway (it stays installed while they need it)",
+                needed_by.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What must change in the root.
+struct Work {
+    fetch: Vec<Locked>,
+    remove: Vec<String>,
+}
+
+/// The plan against what the root has, each change noted in `outcome`. With `old_lock` (a
+/// project's), what it had installed and the plan no longer has leaves the root; a package
+/// copied in by hand stays.
+fn compare(
+    planned: &BTreeMap<String, Locked>,
+    installed: &BTreeMap<String, assay_manifest::PackageManifest>,
+    old_lock: Option<&Lock>,
+    outcome: &mut Outcome,
+) -> Work {
+    let mut work = Work {
+        fetch: Vec::new(),
+        remove: Vec::new(),
+    };
+    for locked in planned.values() {
+        let (entry, source) = (locked.entry.clone(), locked.source.clone());
+        let change = match installed.get(&entry.name) {
+            Some(m) if m.version == entry.version => {
+                outcome.kept += 1;
+                continue;
+            }
+            Some(m) => Change::Replace {
+                old: m.version.to_string(),
+                entry,
+                source,
+            },
+            None => Change::Install { entry, source },
+        };
+        outcome.changes.push(change);
+        work.fetch.push(locked.clone());
+    }
+    for name in old_lock.map(|l| l.packages.keys()).into_iter().flatten() {
+        if !planned.contains_key(name)
+            && let Some(m) = installed.get(name)
+        {
+            work.remove.push(name.clone());
+            outcome.changes.push(Change::Remove {
+                name: name.clone(),
+                version: m.version.to_string(),
+            });
+        }
+    }
+    work
+}
+
+/// Downloads, checks and unpacks each package into a staging folder of `root`.
+fn fetch(
+    req: &mut Request,
+    root: &Root,
+    packages: &[Locked],
+    progress: &dyn Progress,
+) -> Result<super::store::Staging, String> {
+    let mut staging = root.stage().map_err(|e| e.to_string())?;
+    let limit = super::archive::Limits::default().bytes;
+    if let Some(big) = packages.iter().find(|l| l.entry.size > limit) {
+        return Err(format!(
+            "{} {}: the registry lists an archive of {} bytes; archives over {limit} bytes are refused",
+            big.entry.name, big.entry.version, big.entry.size
+        ));
+    }
+    progress.start(packages.iter().map(|l| l.entry.size).sum(), packages.len());
+    for locked in packages {
+        let entry = &locked.entry;
+        let registry = registry_of(req, &locked.source)?;
+        let dest = staging.download_path(entry);
+        req.sources
+            .download(&registry, entry, &dest, progress.ticker())
+            .map_err(|e| format!("{} {}: {e}", entry.name, entry.version))?;
+        staging.add(entry).map_err(|e| e.to_string())?;
+    }
+    progress.finish();
+    Ok(staging)
 }
 
 /// Whether a file can be made in `dir` (made and removed again).
