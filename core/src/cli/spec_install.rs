@@ -58,9 +58,11 @@ pub const REMOVE: Subcommand = Subcommand {
     complete: Complete::Nothing,
     summary: "Remove packages (from the project, or from --root)",
     about: "\
-In a project: takes the packages out of its dependencies, removes what nothing needs any more
-from lua_modules/ and rewrites assay.lock. With --root outside a project: removes the packages'
-folders from that root. Refused while another installed package depends on one, unless --force.",
+In a project (without --root): takes the packages out of its dependencies, removes what nothing
+needs any more from lua_modules/ and rewrites assay.lock; no registry is needed. Refused while
+another package of the project needs one; --force takes it out of the dependencies anyway (it
+stays installed while needed). With --root: removes the packages' folders from that root,
+refused while another package there depends on one unless --force.",
     flags: &[
         ROOT,
         switch(

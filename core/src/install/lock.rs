@@ -22,8 +22,11 @@
 //! }
 //! ```
 //!
-//! `source` is the registry as written in the command line or project file, less any
-//! credentials; `file` is relative to it (an OCI registry names the archive by its digest).
+//! `source` is the registry without credentials (`Registry::locked_as`): a folder inside the
+//! project as `./path`, anything else as shown (`file:///abs`, `https://host/path/`,
+//! `oci://host/path`); `file` is relative to it (an OCI registry names the archive by its
+//! digest). Credentials are never locked: they come from the environment, for configured
+//! registries only.
 
 use std::collections::BTreeMap;
 use std::path::Path;
