@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 /// unset: the user's data dir (`$XDG_DATA_HOME/assay`, else `~/.local/share/assay`), then
 /// `<dir of the assay binary>/../lib/assay`, then `/usr/local/lib/assay`, and last
 /// `<dir of the assay binary>/assay-lib` (the root a cargo build assembles beside the binary).
+/// A root named twice is searched once, where it first appears: a binary installed as
+/// `/usr/local/bin/assay` (the images, a release unpacked in `/usr/local`) has
+/// `/usr/local/lib/assay` as both its own root and the system's, and every plugin in it would
+/// otherwise be listed twice, shadowing itself.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LibPath {
     roots: Vec<PathBuf>,
@@ -14,19 +18,17 @@ pub struct LibPath {
 impl LibPath {
     /// Roots from a `:`-separated list.
     pub fn parse(list: &str) -> Self {
-        Self {
-            roots: list
-                .split(':')
-                .filter(|s| !s.is_empty())
-                .map(PathBuf::from)
-                .collect(),
-        }
+        Self::from_roots(list.split(':').filter(|s| !s.is_empty()).map(PathBuf::from))
     }
 
     pub fn from_roots(roots: impl IntoIterator<Item = PathBuf>) -> Self {
-        Self {
-            roots: roots.into_iter().collect(),
+        let mut unique: Vec<PathBuf> = Vec::new();
+        for root in roots {
+            if !unique.contains(&root) {
+                unique.push(root);
+            }
         }
+        Self { roots: unique }
     }
 
     /// `ASSAY_LIB_PATH` when set, else [`LibPath::defaults`].
@@ -38,6 +40,14 @@ impl LibPath {
     }
 
     pub fn defaults() -> Self {
+        let bin_dir = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_owned));
+        Self::defaults_for(bin_dir.as_deref())
+    }
+
+    /// The default roots of a binary in `bin_dir`.
+    fn defaults_for(bin_dir: Option<&Path>) -> Self {
         let mut roots = Vec::new();
         let data_home = std::env::var_os("XDG_DATA_HOME")
             .filter(|v| !v.is_empty())
@@ -46,10 +56,7 @@ impl LibPath {
         if let Some(data) = data_home {
             roots.push(data.join("assay"));
         }
-        let bin_dir = std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(Path::to_owned));
-        if let Some(bin_dir) = &bin_dir {
+        if let Some(bin_dir) = bin_dir {
             // `<bin>/../lib/assay`, spelled without the `..` where the binary has a parent.
             roots.push(match bin_dir.parent() {
                 Some(prefix) => prefix.join("lib/assay"),
@@ -59,10 +66,10 @@ impl LibPath {
         roots.push(PathBuf::from("/usr/local/lib/assay"));
         // Last: cargo's output folder, where plugin builds assemble a root beside the binary
         // (`target/release/assay-lib`), so a development build finds the plugins built with it.
-        if let Some(bin_dir) = &bin_dir {
+        if let Some(bin_dir) = bin_dir {
             roots.push(bin_dir.join("assay-lib"));
         }
-        Self { roots }
+        Self::from_roots(roots)
     }
 
     pub fn roots(&self) -> &[PathBuf] {
@@ -105,6 +112,24 @@ mod tests {
     fn parse_skips_empty_entries() {
         let p = LibPath::parse("/a::/b:");
         assert_eq!(p.roots(), [PathBuf::from("/a"), PathBuf::from("/b")]);
+    }
+
+    #[test]
+    fn a_root_named_twice_is_searched_once_where_it_first_appears() {
+        let p = LibPath::parse("/b:/a:/b");
+        assert_eq!(p.roots(), [PathBuf::from("/b"), PathBuf::from("/a")]);
+    }
+
+    #[test]
+    fn a_binary_in_usr_local_bin_has_usr_local_lib_assay_once() {
+        let p = LibPath::defaults_for(Some(Path::new("/usr/local/bin")));
+        let system = PathBuf::from("/usr/local/lib/assay");
+        assert_eq!(p.roots().iter().filter(|r| **r == system).count(), 1);
+        assert!(
+            p.roots()
+                .last()
+                .is_some_and(|r| r.ends_with("bin/assay-lib"))
+        );
     }
 
     #[test]
