@@ -26,6 +26,7 @@ mod conformance;
 mod install;
 mod install_edges;
 mod install_network;
+mod k8s_examples;
 mod lua_testes;
 mod plugins;
 mod safety;
@@ -226,6 +227,7 @@ fn main() {
     trials.extend(install::trials());
     trials.extend(install_edges::trials());
     trials.extend(install_network::trials());
+    trials.extend(k8s_examples::trials());
     trials.extend(conformance::trials());
     trials.extend(lua_testes::trials());
     trials.extend(plugins::trials());
