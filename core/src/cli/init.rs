@@ -132,7 +132,7 @@ fn files(name: &str, core: &semver::Version) -> Vec<(&'static str, String)> {
         (
             "Dockerfile",
             format!(
-                "# The packages come from the lock, in a build stage with the http plugin;\n# the runtime image is the core and only what the script uses.\nARG ASSAY_VERSION={image_tag}\nFROM assay-full:${{ASSAY_VERSION}} AS packages\nWORKDIR /src\nCOPY assay.yaml assay.lock* ./\nRUN [\"assay\", \"install\", \"--locked\", \"--root\", \"/out\"]\n\nFROM assay-full:${{ASSAY_VERSION}}\nCOPY --from=packages /out/ /usr/local/lib/assay/\nCOPY --chown=65532:65532 *.lua /app/\nWORKDIR /app\nUSER 65532\nENTRYPOINT [\"assay\", \"/app/main.lua\"]\n"
+                "# The packages come from the lock, installed in a build stage (the full image has the\n# http plugin that fetches them) into the project's lua_modules/, which `require` searches\n# first. The stage runs as the image's user (65532), so its folder is that user's.\nARG ASSAY_VERSION={image_tag}\nFROM assay-full:${{ASSAY_VERSION}} AS packages\nCOPY --chown=65532:65532 assay.yaml assay.lock* /tmp/src/\nWORKDIR /tmp/src\nRUN [\"assay\", \"install\", \"--locked\", \"--root\", \"/tmp/src/lua_modules\"]\n\n# The runtime: the full image, or the core with only the plugins and packages the project\n# uses (the images' README shows how). The code and packages belong to root: the user the\n# script runs as reads them and cannot change them.\nFROM assay-full:${{ASSAY_VERSION}}\nCOPY assay.yaml /app/\nCOPY --from=packages /tmp/src/lua_modules/ /app/lua_modules/\nCOPY *.lua /app/\nWORKDIR /app\nENTRYPOINT [\"assay\", \"/app/main.lua\"]\n"
             ),
         ),
         (
