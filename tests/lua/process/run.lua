@@ -86,6 +86,9 @@ local orphan = dir .. "/orphan.sh"
 fs.write(orphan, "#!/no/such/interpreter\necho hi\n")
 process.run({"chmod", "+x", orphan}, {check = true})
 assert.raises(function() process.run({orphan}) end, "the interpreter on its #! line was not found")
+-- Found by name in PATH, it is not "not found in PATH": the file is there, its interpreter is not.
+assert.raises(function() process.run({"orphan.sh"}, {env = {PATH = dir}}) end,
+  "program 'orphan\\.sh' \\(.*/orphan\\.sh\\) cannot be run: the interpreter on its #! line was not found")
 
 -- Huge durations are no overflow: math.huge is no timeout; 1e19 s as good as none.
 assert.eq(process.run({"true"}, {timeout = 1e19}).ok, true)

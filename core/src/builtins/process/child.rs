@@ -8,7 +8,9 @@
 //! output has ended (a script's `run` abandoned, a handle closed or collected), and the
 //! children still running when the process exits get SIGTERM (`os.exit` included).
 use std::cell::RefCell;
+use std::ffi::OsStr;
 use std::io;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -269,24 +271,74 @@ fn stdio(output: Output) -> Stdio {
     }
 }
 
-/// Why the program did not start, in words that name it.
+/// Why the program did not start, in words that name it. The OS says only "not found"
+/// (ENOENT) for a missing program, a missing `#!` interpreter or ELF loader, and a missing
+/// `/dev/null`: each is told apart by looking, so the message names what is really missing.
 fn spawn_error(spec: &Spec, e: &io::Error) -> String {
     let path = &spec.argv[0];
     let shown = path.to_string_lossy();
     let program = &spec.program;
-    let is_file = || std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    let is_file = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_file());
+    let uses_null = matches!(spec.stdin, Input::Null)
+        || matches!(spec.stdout, Output::Null)
+        || matches!(spec.stderr, Output::Null);
     match e.kind() {
+        io::ErrorKind::NotFound if uses_null && !Path::new("/dev/null").exists() => format!(
+            "program '{shown}' cannot be run: /dev/null is missing (a child's unused streams are \
+             connected to it)"
+        ),
         // The file is there: what is missing is the interpreter its `#!` line names.
-        io::ErrorKind::NotFound if shown.contains('/') && is_file() => {
-            format!("program '{shown}' cannot be run: the interpreter on its #! line was not found")
+        io::ErrorKind::NotFound if shown.contains('/') && is_file(Path::new(path)) => {
+            format!(
+                "program '{shown}' cannot be run: {}",
+                missing_interpreter(Path::new(path))
+            )
         }
         io::ErrorKind::NotFound if shown.contains('/') => format!("program '{shown}' not found"),
-        io::ErrorKind::NotFound => format!("program '{program}' not found in PATH"),
+        io::ErrorKind::NotFound => match find_in_path(spec, path).filter(|p| is_file(p)) {
+            Some(found) => format!(
+                "program '{program}' ({}) cannot be run: {}",
+                found.display(),
+                missing_interpreter(&found)
+            ),
+            None => format!("program '{program}' not found in PATH"),
+        },
         io::ErrorKind::PermissionDenied => {
             format!("program '{shown}' cannot be run: permission denied")
         }
         _ => format!("program '{shown}' cannot be run: {}", describe(e)),
     }
+}
+
+/// What a program file that exists but cannot be started lacks, from its first bytes.
+fn missing_interpreter(path: &Path) -> &'static str {
+    let mut head = [0u8; 4];
+    let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head));
+    match read {
+        Ok(n) if head[..n].starts_with(b"\x7fELF") => {
+            "its dynamic loader (ELF interpreter) was not found: it was built for another system"
+        }
+        _ => "the interpreter on its #! line was not found",
+    }
+}
+
+/// Where `PATH` lookup finds `name`: in the child's `PATH` (its `env`, else the script's,
+/// unless `clear_env`), the first folder holding a file of that name.
+fn find_in_path(spec: &Spec, name: &OsStr) -> Option<PathBuf> {
+    let from_env = spec
+        .env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone());
+    let search = match from_env {
+        Some(path) => path,
+        None if spec.clear_env => return None,
+        None => std::env::var_os("PATH")?,
+    };
+    std::env::split_paths(&search)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
 }
 
 /// The OS message without Rust's " (os error N)".
