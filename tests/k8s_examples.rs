@@ -4,7 +4,8 @@
 //! field must be refused, so the check is known to bite. Each example's pod is also read by
 //! `packaging/verify/pod.lua` (what `packaging/build` runs them in the full image with), which
 //! checks the promises every example keeps (non-root, read-only root, limits, a server's
-//! grace period covering its preStop pause and drain) and lays out its ConfigMap files.
+//! grace period covering its preStop pause and drain) and lays out its ConfigMap files for the
+//! mounts it describes.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -65,37 +66,48 @@ fn a_misspelled_field_is_refused() -> Result<(), Failed> {
     }
 }
 
-fn pod(file: &Path, rootfs: &Path, out: &Path) -> Result<assay_tests::Run, Failed> {
+fn pod(file: &Path, volumes: &Path, out: &Path) -> Result<assay_tests::Run, Failed> {
     let mut cmd = assay();
     cmd.arg(tests_dir().join("../packaging/verify/pod.lua"))
         .arg(file)
-        .arg(rootfs)
+        .arg(volumes)
         .arg(out);
     Ok(run(cmd, None, Duration::from_secs(30))?)
 }
 
-/// pod.lua accepts the example and lays out what its pod mounts.
+/// pod.lua accepts the example, and the file its args name is where a mount puts it.
 fn pod_is_runnable(file: &Path) -> Result<(), Failed> {
     let dir = tempfile::tempdir()?;
-    let (rootfs, out) = (dir.path().join("rootfs"), dir.path().join("pod.json"));
-    let result = pod(file, &rootfs, &out)?;
+    let (volumes, out) = (dir.path().join("volumes"), dir.path().join("pod.json"));
+    let result = pod(file, &volumes, &out)?;
     if result.code != Some(0) {
         return Err(result.describe().into());
     }
     let spec: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out)?)?;
-    let args = spec["args"].as_array().ok_or("no args")?;
-    // The script or check file named by the args is where the ConfigMap put it.
-    let named = args
+    let named = spec["args"]
+        .as_array()
+        .ok_or("no args")?
         .iter()
         .filter_map(|a| a.as_str())
         .find(|a| a.starts_with('/'))
         .ok_or("the args name no file")?;
-    let placed = rootfs.join(named.trim_start_matches('/'));
+    let placed = spec["mounts"]
+        .as_array()
+        .ok_or("no mounts")?
+        .iter()
+        .filter(|m| m["type"] == "bind")
+        .find_map(|m| {
+            let rest = named
+                .strip_prefix(m["target"].as_str()?)?
+                .strip_prefix('/')?;
+            Some(Path::new(m["source"].as_str()?).join(rest))
+        })
+        .ok_or_else(|| format!("no ConfigMap mount holds {named}"))?;
     if !placed.is_file() {
         return Err(format!("{named} was not laid out from its ConfigMap").into());
     }
-    if spec["runAsUser"] != 65532 {
-        return Err(format!("runs as {}, not 65532", spec["runAsUser"]).into());
+    if spec["runAsUser"] != 65532 || spec["readOnlyRootFilesystem"] != true {
+        return Err(format!("not run as 65532 on a read-only root: {spec}").into());
     }
     Ok(())
 }

@@ -1,17 +1,18 @@
 -- The container of a Kubernetes example (examples/k8s/*.yaml), made runnable in an unpacked
 -- image by run-in-image.py, as the kubelet would run it:
 --
---   assay pod.lua MANIFEST ROOTFS OUT_JSON
+--   assay pod.lua MANIFEST VOLUMES OUT_JSON
 --
 -- Finds the file's one workload (Job, CronJob or Deployment) and its first container; writes
--- each ConfigMap volume's keys under ROOTFS at the mount path (the ConfigMap must be in the
--- same file) and makes each emptyDir mount a writable folder; writes OUT_JSON:
--- {command, args, env, workingDir, runAsUser, runAsGroup} (env: literal `value`s only).
+-- each ConfigMap volume's keys into VOLUMES/<volume>/ (the ConfigMap must be in the same
+-- file); writes OUT_JSON: {command, args, env, workingDir, runAsUser, runAsGroup,
+-- readOnlyRootFilesystem, mounts} (env: literal `value`s only; mounts: a ConfigMap as
+-- {type = "bind", source = VOLUMES/<volume>, target}, an emptyDir as {type = "tmpfs", target}).
 -- Checks on the way what every example promises: a non-root user, a read-only root, no
 -- privilege escalation, resource limits, and for a server that the pod's grace period covers
 -- the preStop pause and the drain. Any other shape is an error naming what it found.
-local manifest, rootfs, out = arg[1], arg[2], arg[3]
-assert(manifest and rootfs and out, "usage: assay pod.lua MANIFEST ROOTFS OUT_JSON")
+local manifest, volumes_dir, out = arg[1], arg[2], arg[3]
+assert(manifest and volumes_dir and out, "usage: assay pod.lua MANIFEST VOLUMES OUT_JSON")
 
 local docs = yaml.parse_all(fs.read(manifest))
 local config_maps, workload = {}, nil
@@ -54,10 +55,12 @@ end
 -- A server's graceful stop must fit in the pod's grace period.
 local pre_stop = container.lifecycle and container.lifecycle.preStop
 if workload.kind == "Deployment" then
+  -- The pause: the kubelet's own sleep action, or `assay -e 'sleep(N)'` run in the image.
   local pause = 0
-  if pre_stop then
-    local cmd = pre_stop.exec and pre_stop.exec.command or {}
-    pause = tonumber(table.concat(cmd, " "):match("sleep%((%d+)%)")) or 0
+  if pre_stop and pre_stop.sleep then
+    pause = pre_stop.sleep.seconds
+  elseif pre_stop and pre_stop.exec then
+    pause = tonumber(table.concat(pre_stop.exec.command, " "):match("sleep%((%d+)%)")) or 0
   end
   local drain = tonumber(env.DRAIN_SECONDS or "20")
   local budget = pod.terminationGracePeriodSeconds or 30
@@ -68,19 +71,23 @@ end
 
 local volumes = {}
 for _, volume in ipairs(pod.volumes or {}) do volumes[volume.name] = volume end
+local mounts = {}
 for _, mount in ipairs(container.volumeMounts or {}) do
   local volume = volumes[mount.name]
   require_that(volume, "mount " .. mount.name .. " has no volume")
-  local dir = rootfs .. mount.mountPath
-  fs.mkdir(dir, {parents = true})
   if volume.configMap then
     local map = config_maps[volume.configMap.name]
     require_that(map, "ConfigMap " .. volume.configMap.name .. " is not in the file")
-    for key, text in pairs(map.data) do fs.write(dir .. "/" .. key, text) end
+    require_that(mount.readOnly == true, "ConfigMap mount " .. mount.name .. " should be readOnly")
+    local dir = volumes_dir .. "/" .. mount.name
+    fs.mkdir(dir, {parents = true})
+    for key, text in pairs(map.data) do
+      require_that(key:match("^[%w._-]+$") and key ~= "." and key ~= "..", "ConfigMap key " .. key)
+      fs.write(dir .. "/" .. key, text)
+    end
+    mounts[#mounts + 1] = {type = "bind", source = dir, target = mount.mountPath}
   elseif volume.emptyDir then
-    -- Writable by the pod's user, as the kubelet makes it.
-    local r = process.run({"chmod", "1777", dir})
-    require_that(r.ok, "chmod " .. dir .. ": " .. r.stderr)
+    mounts[#mounts + 1] = {type = "tmpfs", target = mount.mountPath}
   else
     require_that(false, "volume " .. mount.name .. " is neither a ConfigMap nor an emptyDir")
   end
@@ -93,4 +100,6 @@ fs.write(out, json.encode({
   workingDir = container.workingDir,
   runAsUser = security.runAsUser or pod_security.runAsUser,
   runAsGroup = security.runAsGroup or pod_security.runAsGroup,
+  readOnlyRootFilesystem = security.readOnlyRootFilesystem,
+  mounts = json.array(mounts),
 }))
